@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package leadscore needs to build, test and benchmark.
+# Idempotent: quiet and fast when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  protobuf-compiler libprotobuf-dev
+  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
+  librdkafka-dev librocksdb-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus kcat
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
