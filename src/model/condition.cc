@@ -1,0 +1,47 @@
+#include "model/condition.h"
+
+#include <algorithm>
+
+namespace leadscore::model {
+
+int32_t Symbols::Intern(std::string_view text) {
+  auto [it, inserted] = by_text_.try_emplace(std::string(text), static_cast<int32_t>(by_text_.size()));
+  return it->second;
+}
+
+int32_t Symbols::Find(std::string_view text) const {
+  // Heterogeneous lookup needs C++20 transparent hashing; profiles are decoded rarely
+  // enough that one temporary string is fine here.
+  auto it = by_text_.find(std::string(text));
+  return it == by_text_.end() ? kOtherSymbol : it->second;
+}
+
+bool Condition::Matches(const FieldContext& ctx) const {
+  const FieldValue* base = source == Source::kLead      ? ctx.lead
+                           : source == Source::kAccount ? ctx.account
+                                                        : ctx.event;
+  const bool present = base != nullptr && base[slot].present;
+  if (op == Op::kExists) return present == exists_expected;
+  if (!present) return false;  // unknown: false for every operator, not_in included
+  const FieldValue& v = base[slot];
+  switch (op) {
+    case Op::kEq:
+    case Op::kIn:
+    case Op::kNotIn: {
+      bool found;
+      if (numeric) {
+        found = v.has_number && std::find(numbers.begin(), numbers.end(), v.number) != numbers.end();
+      } else {
+        found = v.symbol != kOtherSymbol && std::find(symbols.begin(), symbols.end(), v.symbol) != symbols.end();
+      }
+      return op == Op::kNotIn ? !found : found;
+    }
+    case Op::kGte: return v.has_number && v.number >= lo;
+    case Op::kLte: return v.has_number && v.number <= hi;
+    case Op::kBetween: return v.has_number && v.number >= lo && v.number <= hi;
+    case Op::kExists: break;
+  }
+  return false;
+}
+
+}  // namespace leadscore::model

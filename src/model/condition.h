@@ -1,0 +1,96 @@
+// Compiled conditions. A field path of the model ("account.industry",
+// "lead.attributes.segment", "event.attributes.product_line") becomes a slot in a
+// FieldValue array; string constants become interned symbol ids. Evaluating a
+// condition is then integer and double comparisons only.
+//
+// Unknown values (no profile yet, attribute absent) make every operator false,
+// `not_in` included; `exists` tests presence. Thread-safe: immutable after load.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace leadscore::model {
+
+// A value as conditions see it.
+struct FieldValue {
+  bool present = false;
+  bool has_number = false;
+  int32_t symbol = -1;  // model constant it equals, or kOtherSymbol
+  double number = 0;
+};
+constexpr int32_t kOtherSymbol = -1;
+
+// The model's string constants.
+class Symbols {
+ public:
+  int32_t Intern(std::string_view text);
+  int32_t Find(std::string_view text) const;  // kOtherSymbol when not a constant
+  size_t size() const { return by_text_.size(); }
+
+ private:
+  std::unordered_map<std::string, int32_t> by_text_;
+};
+
+enum class Source : uint8_t { kLead, kAccount, kEvent };
+
+// Fixed fields of the profiles; attribute slots follow them.
+enum LeadField : uint16_t { kLeadRole, kLeadSeniority, kLeadTitle, kLeadCountry, kLeadEmailDomain, kLeadFixedFields };
+enum AccountField : uint16_t {
+  kAccountName, kAccountIndustry, kAccountEmployeeCount, kAccountAnnualRevenue, kAccountCountry,
+  kAccountMarket, kAccountFixedFields
+};
+
+// Which attribute names the model reads, per source, and their slots.
+struct FieldLayout {
+  std::vector<std::string> lead_attributes;     // slot kLeadFixedFields + i
+  std::vector<std::string> account_attributes;  // slot kAccountFixedFields + i
+  std::vector<std::string> event_attributes;    // slot i
+  size_t lead_slots() const { return kLeadFixedFields + lead_attributes.size(); }
+  size_t account_slots() const { return kAccountFixedFields + account_attributes.size(); }
+  size_t event_slots() const { return event_attributes.size(); }
+};
+
+// The values a condition can see; a null pointer is an unknown profile.
+struct FieldContext {
+  const FieldValue* lead = nullptr;
+  const FieldValue* account = nullptr;
+  const FieldValue* event = nullptr;
+};
+
+enum class Op : uint8_t { kEq, kIn, kNotIn, kGte, kLte, kBetween, kExists };
+
+struct Condition {
+  Source source = Source::kLead;
+  uint16_t slot = 0;
+  Op op = Op::kEq;
+  bool numeric = false;          // compare numbers rather than symbols
+  bool exists_expected = true;   // for kExists
+  std::vector<int32_t> symbols;  // eq / in / not_in on text
+  std::vector<double> numbers;   // eq / in / not_in on numbers
+  double lo = 0, hi = 0;         // gte (lo), lte (hi), between [lo, hi]
+
+  bool Matches(const FieldContext& ctx) const;
+};
+
+// All conditions must hold (the keys of one `when:` map).
+struct ConditionSet {
+  std::vector<Condition> all;
+  bool Matches(const FieldContext& ctx) const {
+    for (const Condition& c : all) {
+      if (!c.Matches(ctx)) return false;
+    }
+    return true;
+  }
+  bool NamesOnly(Source s) const {
+    for (const Condition& c : all) {
+      if (c.source != s) return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace leadscore::model
