@@ -1,0 +1,304 @@
+#include "codec/codec.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "common/hash.h"
+#include "leadscore/v1/leadscore.pb.h"
+
+namespace leadscore::codec {
+namespace {
+
+namespace v1 = ::leadscore::v1;
+using model::FieldValue;
+
+FieldValue TextValue(const model::Model& m, const std::string& text) {
+  FieldValue v;
+  if (text.empty()) return v;  // proto3 cannot tell empty from unset: unknown
+  v.present = true;
+  v.symbol = m.symbols.Find(text);
+  double n = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, n);
+  if (ec == std::errc() && ptr == end && std::isfinite(n)) {
+    v.has_number = true;
+    v.number = n;
+  }
+  return v;
+}
+
+FieldValue NumberValue(double n) {
+  FieldValue v;
+  if (n == 0 || !std::isfinite(n)) return v;  // proto3 zero is "not given"
+  v.present = v.has_number = true;
+  v.number = n;
+  return v;
+}
+
+template <typename Map>
+void FillAttributes(const model::Model& m, const std::vector<std::string>& names, const Map& attrs, FieldValue* out) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto it = attrs.find(names[i]);
+    if (it != attrs.end()) out[i] = TextValue(m, it->second);
+  }
+}
+
+class Checker {
+ public:
+  Checker(const DecoderOptions& o, std::optional<std::string_view> key) : o_(o), key_(key) {}
+
+  Status Id(const std::string& value, const char* what) const {
+    if (value.empty()) return Status::InvalidArgument(std::string("missing required field ") + what);
+    if (value.size() > o_.max_id_bytes) {
+      return Status::InvalidArgument(std::string(what) + " is longer than " + std::to_string(o_.max_id_bytes) +
+                                     " bytes");
+    }
+    return Status::Ok();
+  }
+  Status Key(const std::string& account_id) const {
+    if (key_ && *key_ != account_id) {
+      return Status::InvalidArgument("Kafka key '" + Printable(*key_) + "' differs from account_id '" +
+                                     Printable(account_id) + "'");
+    }
+    return Status::Ok();
+  }
+  template <typename Map>
+  Status Attributes(const Map& attrs, const char* what) const {
+    if (attrs.size() > o_.max_attributes) {
+      return Status::InvalidArgument(std::string(what) + " has " + std::to_string(attrs.size()) +
+                                     " entries (limit " + std::to_string(o_.max_attributes) + ")");
+    }
+    for (const auto& [k, v] : attrs) {
+      if (k.size() + v.size() > o_.max_attribute_bytes) {
+        return Status::InvalidArgument(std::string(what) + " entry '" + Printable(k.substr(0, 64)) + "' is " +
+                                       std::to_string(k.size() + v.size()) + " bytes (limit " +
+                                       std::to_string(o_.max_attribute_bytes) + ")");
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Ids in messages: printable, short.
+  static std::string Printable(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s.substr(0, 128)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+    return out;
+  }
+
+ private:
+  const DecoderOptions& o_;
+  std::optional<std::string_view> key_;
+};
+
+}  // namespace
+
+Decoder::Decoder(const model::Model& model, engine::IdTable& leads, engine::IdTable& accounts, DecoderOptions options)
+    : model_(model), leads_(leads), accounts_(accounts), options_(options) {}
+
+Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std::optional<std::string_view> key) {
+  v1::Input in;
+  if (format == Format::kJson) {
+    google::protobuf::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = false;
+    auto st = google::protobuf::util::JsonStringToMessage(std::string(bytes), &in, opts);
+    if (!st.ok()) return Status::InvalidArgument("not a leadscore.v1.Input in JSON: " + std::string(st.message()));
+  } else if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::InvalidArgument("not a leadscore.v1.Input in protobuf binary (" + std::to_string(bytes.size()) +
+                                   " bytes)");
+  }
+  const Checker check(options_, key);
+  switch (in.body_case()) {
+    case v1::Input::kEvent: {
+      const v1::EngagementEvent& e = in.event();
+      LEADSCORE_RETURN_IF_ERROR(check.Id(e.event_id(), "event.event_id"));
+      LEADSCORE_RETURN_IF_ERROR(check.Id(e.lead_id(), "event.lead_id"));
+      LEADSCORE_RETURN_IF_ERROR(check.Id(e.account_id(), "event.account_id"));
+      LEADSCORE_RETURN_IF_ERROR(check.Id(e.type(), "event.type"));
+      if (e.occurred_at_ms() == 0) return Status::InvalidArgument("missing required field event.occurred_at_ms");
+      if (e.occurred_at_ms() < options_.min_event_time_ms) {
+        return Status::InvalidArgument("event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
+                                       " is before 2000-01-01");
+      }
+      if (options_.max_event_time_ms && e.occurred_at_ms() > *options_.max_event_time_ms) {
+        return Status::InvalidArgument("event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
+                                       " is more than max_future_skew ahead of the clock");
+      }
+      LEADSCORE_RETURN_IF_ERROR(check.Key(e.account_id()));
+      LEADSCORE_RETURN_IF_ERROR(check.Attributes(e.attributes(), "event.attributes"));
+      engine::EventInput out;
+      out.event_key = Hash64(e.event_id());
+      out.lead = leads_.Intern(e.lead_id());
+      out.account = accounts_.Intern(e.account_id());
+      auto sig = model_.SignalIndex(e.type());
+      out.signal = sig ? *sig : engine::kUnknownSignal;
+      out.occurred_at_ms = e.occurred_at_ms();
+      if (model_.layout.event_slots() > 0) {
+        out.attributes.resize(model_.layout.event_slots());
+        FillAttributes(model_, model_.layout.event_attributes, e.attributes(), out.attributes.data());
+      }
+      return engine::Input(std::move(out));
+    }
+    case v1::Input::kLead: {
+      const v1::LeadProfile& p = in.lead();
+      LEADSCORE_RETURN_IF_ERROR(check.Id(p.lead_id(), "lead.lead_id"));
+      LEADSCORE_RETURN_IF_ERROR(check.Id(p.account_id(), "lead.account_id"));
+      LEADSCORE_RETURN_IF_ERROR(check.Key(p.account_id()));
+      LEADSCORE_RETURN_IF_ERROR(check.Attributes(p.attributes(), "lead.attributes"));
+      engine::LeadProfileInput out;
+      out.lead = leads_.Intern(p.lead_id());
+      out.account = accounts_.Intern(p.account_id());
+      out.updated_at_ms = p.updated_at_ms();
+      out.fields.resize(model_.layout.lead_slots());
+      out.fields[model::kLeadRole] = TextValue(model_, p.role());
+      out.fields[model::kLeadSeniority] = TextValue(model_, p.seniority());
+      out.fields[model::kLeadTitle] = TextValue(model_, p.title());
+      out.fields[model::kLeadCountry] = TextValue(model_, p.country());
+      out.fields[model::kLeadEmailDomain] = TextValue(model_, p.email_domain());
+      FillAttributes(model_, model_.layout.lead_attributes, p.attributes(), out.fields.data() + model::kLeadFixedFields);
+      return engine::Input(std::move(out));
+    }
+    case v1::Input::kAccount: {
+      const v1::AccountProfile& p = in.account();
+      LEADSCORE_RETURN_IF_ERROR(check.Id(p.account_id(), "account.account_id"));
+      LEADSCORE_RETURN_IF_ERROR(check.Key(p.account_id()));
+      LEADSCORE_RETURN_IF_ERROR(check.Attributes(p.attributes(), "account.attributes"));
+      engine::AccountProfileInput out;
+      out.account = accounts_.Intern(p.account_id());
+      out.updated_at_ms = p.updated_at_ms();
+      out.fields.resize(model_.layout.account_slots());
+      out.fields[model::kAccountName] = TextValue(model_, p.name());
+      out.fields[model::kAccountIndustry] = TextValue(model_, p.industry());
+      out.fields[model::kAccountEmployeeCount] = NumberValue(static_cast<double>(p.employee_count()));
+      out.fields[model::kAccountAnnualRevenue] = NumberValue(p.annual_revenue());
+      out.fields[model::kAccountCountry] = TextValue(model_, p.country());
+      out.fields[model::kAccountMarket] = TextValue(model_, p.market());
+      FillAttributes(model_, model_.layout.account_attributes, p.attributes(),
+                     out.fields.data() + model::kAccountFixedFields);
+      return engine::Input(std::move(out));
+    }
+    case v1::Input::kOutcome: {
+      const v1::SalesOutcome& o = in.outcome();
+      LEADSCORE_RETURN_IF_ERROR(check.Id(o.account_id(), "outcome.account_id"));
+      LEADSCORE_RETURN_IF_ERROR(check.Key(o.account_id()));
+      if (o.kind() == v1::SalesOutcome::KIND_UNSPECIFIED) return Status::InvalidArgument("missing required field outcome.kind");
+      engine::OutcomeInput out;
+      out.routing_id = o.routing_id();
+      out.lead = o.lead_id().empty() ? engine::kNoEntity : leads_.Find(o.lead_id());
+      out.account = accounts_.Find(o.account_id());
+      out.kind = static_cast<engine::OutcomeKind>(o.kind());
+      out.amount = o.amount();
+      out.occurred_at_ms = o.occurred_at_ms();
+      return engine::Input(std::move(out));
+    }
+    case v1::Input::kForget: {
+      const v1::Forget& f = in.forget();
+      LEADSCORE_RETURN_IF_ERROR(check.Id(f.account_id(), "forget.account_id"));
+      LEADSCORE_RETURN_IF_ERROR(check.Key(f.account_id()));
+      // Unknown ids stay kNoEntity: forgetting what was never seen is a no-op.
+      engine::ForgetInput out;
+      if (!f.lead_id().empty()) {
+        out.lead = leads_.Find(f.lead_id());
+      } else {
+        out.account = accounts_.Find(f.account_id());
+      }
+      return engine::Input(std::move(out));
+    }
+    case v1::Input::BODY_NOT_SET:
+      break;
+  }
+  return Status::InvalidArgument("empty Input: none of event, lead, account, outcome, forget is set");
+}
+
+namespace {
+
+void ToProto(const engine::RoutingEvent& ev, v1::RoutingEvent* p) {
+  p->set_routing_id(ev.routing_id);
+  p->set_entity(ev.entity == engine::EntityKind::kLead ? v1::RoutingEvent::LEAD : v1::RoutingEvent::ACCOUNT);
+  p->set_lead_id(ev.lead_id);
+  p->set_account_id(ev.account_id);
+  p->set_from_tier(ev.from_tier);
+  p->set_to_tier(ev.to_tier);
+  p->set_direction(ev.direction == engine::Direction::kUp ? v1::RoutingEvent::UP : v1::RoutingEvent::DOWN);
+  p->set_fit(ev.fit);
+  p->set_intent(ev.intent);
+  p->set_score(ev.score);
+  p->set_grade(ev.grade);
+  for (const auto& f : ev.factors) {
+    v1::Factor* pf = p->add_factors();
+    pf->set_name(f.name);
+    pf->set_points(f.points);
+    pf->set_count(f.count);
+    pf->set_last_at_ms(f.last_at_ms);
+  }
+  for (const auto& r : ev.committee_roles) p->add_committee_roles(r);
+  p->set_engaged_contacts(ev.engaged_contacts);
+  p->set_model_version(ev.model_version);
+  p->set_occurred_at_ms(ev.occurred_at_ms);
+  p->set_sla_due_at_ms(ev.sla_due_at_ms);
+  p->set_action(ev.action);
+  p->set_feedback(ev.feedback);
+  p->set_reason(ev.reason);
+}
+
+engine::RoutingEvent FromProto(const v1::RoutingEvent& p) {
+  engine::RoutingEvent ev;
+  ev.routing_id = p.routing_id();
+  ev.entity = p.entity() == v1::RoutingEvent::ACCOUNT ? engine::EntityKind::kAccount : engine::EntityKind::kLead;
+  ev.lead_id = p.lead_id();
+  ev.account_id = p.account_id();
+  ev.from_tier = p.from_tier();
+  ev.to_tier = p.to_tier();
+  ev.direction = p.direction() == v1::RoutingEvent::DOWN ? engine::Direction::kDown : engine::Direction::kUp;
+  ev.fit = p.fit();
+  ev.intent = p.intent();
+  ev.score = p.score();
+  ev.grade = p.grade();
+  for (const auto& f : p.factors()) ev.factors.push_back({f.name(), f.points(), f.count(), f.last_at_ms()});
+  for (const auto& r : p.committee_roles()) ev.committee_roles.push_back(r);
+  ev.engaged_contacts = p.engaged_contacts();
+  ev.model_version = p.model_version();
+  ev.occurred_at_ms = p.occurred_at_ms();
+  ev.sla_due_at_ms = p.sla_due_at_ms();
+  ev.action = p.action();
+  ev.feedback = p.feedback();
+  ev.reason = p.reason();
+  return ev;
+}
+
+}  // namespace
+
+std::string ToJson(const engine::RoutingEvent& ev) {
+  v1::RoutingEvent p;
+  ToProto(ev, &p);
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  opts.always_print_primitive_fields = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(p, &out, opts);
+  return out;
+}
+
+std::string ToBinary(const engine::RoutingEvent& ev) {
+  v1::RoutingEvent p;
+  ToProto(ev, &p);
+  return p.SerializeAsString();
+}
+
+Result<engine::RoutingEvent> RoutingEventFromJson(std::string_view json) {
+  v1::RoutingEvent p;
+  auto st = google::protobuf::util::JsonStringToMessage(std::string(json), &p);
+  if (!st.ok()) return Status::InvalidArgument("not a RoutingEvent: " + std::string(st.message()));
+  return FromProto(p);
+}
+
+Result<engine::RoutingEvent> RoutingEventFromBinary(std::string_view bytes) {
+  v1::RoutingEvent p;
+  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::InvalidArgument("not a RoutingEvent in protobuf binary");
+  }
+  return FromProto(p);
+}
+
+}  // namespace leadscore::codec

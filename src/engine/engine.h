@@ -1,0 +1,169 @@
+// The scoring engine: pure and deterministic. It turns decoded inputs into state
+// changes and routing events. It does no I/O and reads no clock: stream time comes
+// from the events themselves, and Advance(now) moves it on for decay.
+//
+// The arithmetic is SPEC.md section 3. Not thread-safe: one Engine per processing
+// thread (per partition group); the Model it holds is shared read-only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/ids.h"
+#include "model/model.h"
+
+namespace leadscore::engine {
+
+// ---- inputs (already decoded and validated; ids interned) ---------------------------
+constexpr uint16_t kUnknownSignal = UINT16_MAX;
+
+struct EventInput {
+  uint64_t event_key = 0;  // stable hash of event_id, for dedupe
+  EntityId lead = kNoEntity;
+  EntityId account = kNoEntity;
+  uint16_t signal = kUnknownSignal;  // kUnknownSignal: counted and skipped
+  int64_t occurred_at_ms = 0;
+  std::vector<model::FieldValue> attributes;  // the model's event.attributes slots
+};
+struct LeadProfileInput {
+  EntityId lead = kNoEntity;
+  EntityId account = kNoEntity;
+  int64_t updated_at_ms = 0;
+  std::vector<model::FieldValue> fields;  // the model's lead slots
+};
+struct AccountProfileInput {
+  EntityId account = kNoEntity;
+  int64_t updated_at_ms = 0;
+  std::vector<model::FieldValue> fields;  // the model's account slots
+};
+enum class OutcomeKind : int8_t { kUnspecified, kAccepted, kRejected, kOpportunityCreated, kClosedWon, kClosedLost };
+struct OutcomeInput {
+  std::string routing_id;
+  EntityId lead = kNoEntity;
+  EntityId account = kNoEntity;
+  OutcomeKind kind = OutcomeKind::kUnspecified;
+  double amount = 0;
+  int64_t occurred_at_ms = 0;
+};
+struct ForgetInput {
+  EntityId lead = kNoEntity;     // set: forget this lead
+  EntityId account = kNoEntity;  // set alone: forget the account and all its leads
+};
+using Input = std::variant<EventInput, LeadProfileInput, AccountProfileInput, OutcomeInput, ForgetInput>;
+
+// ---- outputs -----------------------------------------------------------------------
+enum class EntityKind : int8_t { kLead, kAccount };
+enum class Direction : int8_t { kUp, kDown };
+
+struct Factor {
+  std::string name;
+  double points = 0;   // fit rule points, or a signal's decayed (capped) points
+  int32_t count = 0;   // events of the signal (0 for fit rules)
+  int64_t last_at_ms = 0;
+};
+
+struct RoutingEvent {
+  std::string routing_id;
+  EntityKind entity = EntityKind::kLead;
+  std::string lead_id;  // empty for accounts
+  std::string account_id;
+  std::string from_tier, to_tier;
+  Direction direction = Direction::kUp;
+  double fit = 0, intent = 0, score = 0;
+  std::string grade;
+  std::vector<Factor> factors;
+  std::vector<std::string> committee_roles;
+  int32_t engaged_contacts = 0;
+  std::string model_version;
+  int64_t occurred_at_ms = 0;
+  int64_t sla_due_at_ms = 0;
+  std::string action, feedback, reason;
+};
+
+// ---- views (HTTP, tests) -----------------------------------------------------------
+struct TierChangeView {
+  std::string from_tier, to_tier;
+  int64_t at_ms = 0;
+  std::string routing_id;
+};
+struct EntityView {
+  std::string id;
+  std::string account_id;  // leads: their account
+  double fit = 0, intent = 0, score = 0, coverage = 0;
+  std::string grade, tier;
+  bool disqualified = false;
+  std::vector<Factor> factors;  // all non-zero contributors, largest |points| first
+  std::vector<std::string> committee_roles;
+  int32_t engaged_contacts = 0;
+  std::vector<double> signal_points;  // per model signal, decayed, uncapped
+  std::vector<TierChangeView> recent_changes;  // oldest first
+  int64_t as_of_ms = 0;
+  int64_t next_check_ms = 0;  // when decay may next change the tier; INT64_MAX: never
+  int32_t lead_count = 0;     // accounts: known leads
+};
+
+struct EngineOptions {
+  // Event ids are remembered per lead for events whose time is within this window of
+  // stream time. An older event cannot be told from a duplicate, so it is skipped and
+  // counted as too_late rather than risk counting it twice.
+  int64_t dedupe_window_ms = 90LL * 24 * 3600 * 1000;
+  // Upper bound of remembered ids per lead; past it the oldest are forgotten and the
+  // lead's horizon moves up to them.
+  size_t dedupe_max_ids_per_lead = 1024;
+  // Upper bound of contacts tracked per account for engaged_contacts.
+  size_t max_contacts_per_account = 10000;
+  // Tier changes kept per entity for the views.
+  size_t recent_changes = 10;
+};
+
+struct EngineStats {
+  uint64_t inputs = 0;
+  uint64_t events_scored = 0;
+  uint64_t skipped_unknown_signal = 0;
+  uint64_t skipped_duplicate = 0;
+  uint64_t skipped_too_late = 0;
+  uint64_t profiles_applied = 0;
+  uint64_t profiles_stale = 0;  // older than the profile already held
+  uint64_t outcomes = 0;
+  uint64_t forgets = 0;
+  uint64_t routing_events = 0;
+  uint64_t decay_checks = 0;  // timer firings
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<const model::Model> model, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Applies one input at stream time (an event first moves stream time on to its own
+  // time if later, firing the decay crossings due until then). Appends routing events.
+  void Apply(const Input& input, std::vector<RoutingEvent>* out);
+
+  // Moves stream time on to now (never back) and emits, in time order, every tier
+  // change that decay causes up to now, each at the first millisecond it holds.
+  void Advance(int64_t now_ms, std::vector<RoutingEvent>* out);
+
+  int64_t stream_time() const;
+  // The earliest time a decay crossing may be due, INT64_MAX when none is pending.
+  int64_t next_due() const;
+  const EngineStats& stats() const;
+  const model::Model& model() const;
+
+  IdTable& lead_ids();
+  IdTable& account_ids();
+
+  std::optional<EntityView> ViewLead(std::string_view lead_id) const;
+  std::optional<EntityView> ViewAccount(std::string_view account_id) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace leadscore::engine

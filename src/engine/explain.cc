@@ -1,0 +1,52 @@
+#include "engine/explain.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace leadscore::engine {
+namespace {
+
+void AddSignals(const model::Model& m, const EntityCommon& e, bool account_caps, std::vector<Factor>* out) {
+  for (size_t s = 0; s < m.signals.size(); ++s) {
+    if (!(e.active >> s & 1)) continue;
+    const double cap = account_caps ? m.signals[s].account_cap : m.signals[s].cap;
+    const double points = std::min(cap, e.signals[s].value);
+    out->push_back({m.signals[s].name, points, e.signals[s].count, e.signals[s].last_at_ms});
+  }
+}
+
+std::vector<Factor> Top(std::vector<Factor> f, size_t limit) {
+  std::erase_if(f, [](const Factor& x) { return std::fabs(x.points) < 1e-9; });
+  std::sort(f.begin(), f.end(), [](const Factor& a, const Factor& b) {
+    const double pa = std::fabs(a.points), pb = std::fabs(b.points);
+    return pa != pb ? pa > pb : a.name < b.name;
+  });
+  if (f.size() > limit) f.resize(limit);
+  return f;
+}
+
+}  // namespace
+
+std::vector<Factor> LeadFactors(const model::Model& m, const LeadState& lead, const AccountState* account,
+                                size_t limit) {
+  std::vector<Factor> f;
+  model::FieldContext ctx{lead.has_profile ? lead.fields.data() : nullptr,
+                          account && account->has_profile ? account->fields.data() : nullptr, nullptr};
+  for (const auto& r : m.fit_rules) {
+    if (r.when.Matches(ctx)) f.push_back({r.name, r.points, 0, 0});
+  }
+  AddSignals(m, lead, false, &f);
+  return Top(std::move(f), limit);
+}
+
+std::vector<Factor> AccountFactors(const model::Model& m, const AccountState& account, size_t limit) {
+  std::vector<Factor> f;
+  model::FieldContext ctx{nullptr, account.has_profile ? account.fields.data() : nullptr, nullptr};
+  for (const auto& r : m.fit_rules) {
+    if (r.account_only && r.when.Matches(ctx)) f.push_back({r.name, r.points, 0, 0});
+  }
+  AddSignals(m, account, true, &f);
+  return Top(std::move(f), limit);
+}
+
+}  // namespace leadscore::engine

@@ -1,0 +1,38 @@
+// Interned ids: the engine works on dense integers, strings stay at the edge.
+// Not thread-safe; owned by the engine's single processing thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace leadscore::engine {
+
+using EntityId = uint32_t;
+constexpr EntityId kNoEntity = UINT32_MAX;
+
+class IdTable {
+ public:
+  EntityId Intern(std::string_view id) {
+    auto it = by_name_.find(std::string(id));
+    if (it != by_name_.end()) return it->second;
+    auto n = static_cast<EntityId>(names_.size());
+    names_.emplace_back(id);
+    by_name_.emplace(names_.back(), n);
+    return n;
+  }
+  EntityId Find(std::string_view id) const {
+    auto it = by_name_.find(std::string(id));
+    return it == by_name_.end() ? kNoEntity : it->second;
+  }
+  const std::string& Name(EntityId id) const { return names_[id]; }
+  size_t size() const { return names_.size(); }
+
+ private:
+  std::unordered_map<std::string, EntityId> by_name_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace leadscore::engine

@@ -1,0 +1,69 @@
+// The per-entity state the engine keeps. Internal to src/engine/.
+//
+// Signal sums are stored as their value at the entity clock (`clock`); moving the
+// clock on multiplies them by the decay factor. An account's per-signal sums are the
+// sums of its leads' (same events, same multipliers), so a lead can be subtracted
+// exactly when it is forgotten, changes role or moves to another account.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/tiers.h"
+
+namespace leadscore::engine {
+
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+constexpr int64_t kLongAgo = std::numeric_limits<int64_t>::min();
+
+struct SignalSum {
+  double value = 0;  // decayed to the entity clock, multipliers applied, uncapped
+  int32_t count = 0;
+  int64_t last_at_ms = kLongAgo;
+};
+
+struct TierChange {
+  int16_t from = 0, to = 0;
+  int64_t at_ms = 0;
+  std::string routing_id;
+};
+
+struct EntityCommon {
+  bool exists = false;
+  int64_t clock = 0;
+  std::vector<SignalSum> signals;  // one per model signal
+  uint64_t active = 0;             // bit s: signal s has had an event
+  std::vector<model::FieldValue> fields;
+  bool has_profile = false;
+  int64_t profile_at_ms = kLongAgo;
+  double fit = 0;
+  bool disqualified = false;
+  int disqualify_rule = -1;
+  int16_t tier = 0;
+  uint32_t changes = 0;  // tier changes so far: part of the routing id
+  std::vector<TierChange> recent;
+  int64_t due = kNever;  // next decay check
+  OutcomeKind last_outcome = OutcomeKind::kUnspecified;
+  int64_t last_outcome_at_ms = 0;
+  uint32_t outcomes = 0;
+};
+
+struct LeadState : EntityCommon {
+  EntityId account = kNoEntity;
+  int role = -1;  // committee role index, -1 when none
+  int64_t last_event_at_ms = kLongAgo;
+  std::vector<std::pair<uint64_t, int64_t>> seen;  // dedupe: (event key, event time)
+  int64_t dedupe_floor_ms = kLongAgo;               // events at or before: too late
+};
+
+struct AccountState : EntityCommon {
+  std::vector<double> role_values;                     // [role * signals + signal], at clock
+  std::vector<std::pair<EntityId, int64_t>> contacts;  // lead, last event time
+  std::vector<EntityId> leads;
+};
+
+}  // namespace leadscore::engine

@@ -1,0 +1,119 @@
+#include "engine/tiers.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace leadscore::engine {
+
+bool TierHolds(const model::Tier& t, const Measures& m, double relax) {
+  if (t.min_score && m.score < *t.min_score - relax) return false;
+  if (t.min_fit && m.fit < *t.min_fit - relax) return false;
+  if (t.min_intent && m.intent < *t.min_intent - relax) return false;
+  if (t.min_engaged_contacts && m.engaged_contacts < *t.min_engaged_contacts) return false;
+  if (t.min_roles && m.engaged_roles < *t.min_roles) return false;
+  return true;
+}
+
+namespace {
+int16_t HighestHolding(const model::EntityPolicy& p, const Measures& m) {
+  for (size_t j = 0; j < p.tiers.size(); ++j) {
+    if (TierHolds(p.tiers[j], m, 0)) return static_cast<int16_t>(j);
+  }
+  return static_cast<int16_t>(p.tiers.size() - 1);  // validated to hold always
+}
+}  // namespace
+
+int16_t DecideTier(const model::EntityPolicy& p, int16_t current, const Measures& m) {
+  if (m.disqualified) return kDisqualifiedTier;
+  if (current == kDisqualifiedTier) return HighestHolding(p, m);
+  for (int16_t j = 0; j < current; ++j) {
+    if (TierHolds(p.tiers[j], m, 0)) return j;  // UP to the highest tier that holds
+  }
+  if (!TierHolds(p.tiers[current], m, p.hysteresis)) return HighestHolding(p, m);
+  return current;
+}
+
+bool RanksAbove(int16_t to, int16_t from) {
+  if (from == kDisqualifiedTier) return to != kDisqualifiedTier;
+  if (to == kDisqualifiedTier) return false;
+  return to < from;
+}
+
+const std::string& TierName(const model::EntityPolicy& p, int16_t tier) {
+  static const std::string kDisqualified = "disqualified";
+  return tier == kDisqualifiedTier ? kDisqualified : p.tiers[tier].name;
+}
+
+std::string FormatPoints(double v, double threshold, bool want_at_least) {
+  char buf[64];
+  for (int precision = 1; precision <= 9; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*f", precision, v);
+    double shown = std::strtod(buf, nullptr);
+    if ((shown >= threshold) == want_at_least) break;
+  }
+  std::string s(buf);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+namespace {
+
+void Append(std::string* out, const std::string& part) {
+  if (!out->empty()) *out += ", ";
+  *out += part;
+}
+
+// Each minimum of the tier, as "name value>=min" or "name value<min".
+void DescribeMinimums(const model::Tier& t, const Measures& m, double relax, bool failing_only, std::string* out) {
+  auto point = [&](const char* name, const std::optional<double>& min, double value) {
+    if (!min) return;
+    const double threshold = *min - relax;
+    const bool holds = value >= threshold;
+    if (failing_only && holds) return;
+    const std::string shown = FormatPoints(value, threshold, holds);
+    const std::string limit = FormatPoints(threshold, threshold, true);
+    const auto dot = shown.find('.');
+    if (!holds && dot != std::string::npos && shown.size() - dot > 3) {
+      // Decay crossings happen a hair below the line; digits would only obscure it.
+      Append(out, std::string(name) + " fell below " + limit);
+      return;
+    }
+    Append(out, std::string(name) + " " + shown + (holds ? ">=" : "<") + limit);
+  };
+  auto count = [&](const char* name, const std::optional<int32_t>& min, int32_t value) {
+    if (!min) return;
+    const bool holds = value >= *min;
+    if (failing_only && holds) return;
+    Append(out, std::string(name) + " " + std::to_string(value) + (holds ? ">=" : "<") + std::to_string(*min));
+  };
+  point("score", t.min_score, m.score);
+  point("fit", t.min_fit, m.fit);
+  point("intent", t.min_intent, m.intent);
+  count("contacts", t.min_engaged_contacts, m.engaged_contacts);
+  count("roles", t.min_roles, m.engaged_roles);
+}
+
+}  // namespace
+
+std::string TierReason(const model::Model& model, const model::EntityPolicy& p, int16_t from, int16_t to,
+                       const Measures& m) {
+  std::string out;
+  if (to == kDisqualifiedTier) {
+    return "disqualified: " + (m.disqualify_rule >= 0 ? model.disqualify[m.disqualify_rule].name : std::string("rule"));
+  }
+  if (from == kDisqualifiedTier) out = "no disqualify rule matches";
+  if (RanksAbove(to, from)) {
+    DescribeMinimums(p.tiers[to], m, 0, false, &out);
+  } else {
+    std::string failed;
+    DescribeMinimums(p.tiers[from], m, p.hysteresis, true, &failed);
+    Append(&out, failed);
+    if (p.hysteresis > 0) out += " (" + p.tiers[from].name + " minimums less hysteresis " + FormatPoints(p.hysteresis, 0, true) + ")";
+  }
+  return out;
+}
+
+}  // namespace leadscore::engine
