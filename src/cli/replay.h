@@ -1,0 +1,31 @@
+// `leadscore replay`: JSON lines of Input in, JSON lines of RoutingEvent out, through
+// the same decode -> engine -> encode path the streaming service uses. No Kafka, no
+// state directory.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+
+#include "engine/engine.h"
+
+namespace leadscore::cli {
+
+struct ReplayOptions {
+  std::optional<int64_t> until_ms;  // go on decaying to this time after the last record
+  engine::EngineOptions engine;
+};
+
+struct ReplaySummary {
+  uint64_t lines = 0;
+  uint64_t bad_lines = 0;
+  engine::EngineStats stats;
+  uint64_t routed = 0;
+};
+
+// Bad lines are reported on `errors` with their line number and skipped.
+ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in, std::ostream& out,
+                     std::ostream& errors, const ReplayOptions& options);
+
+}  // namespace leadscore::cli

@@ -1,0 +1,174 @@
+// Decoding: every class of unusable record is refused with a readable reason (the
+// service sends those to the dead-letter topic); good records become engine inputs.
+#include "codec/codec.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/harness.h"
+#include "leadscore/v1/leadscore.pb.h"
+
+namespace leadscore::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class CodecTest : public ::testing::Test {
+ protected:
+  CodecTest() : model_(MustLoad(kTestModel)), decoder_(*model_, leads_, accounts_) {}
+
+  std::string Refused(std::string_view bytes, codec::Format f, std::optional<std::string_view> key = std::nullopt) {
+    auto r = decoder_.Decode(bytes, f, key);
+    EXPECT_FALSE(r.ok()) << "accepted";
+    return r.ok() ? "" : r.status().message();
+  }
+
+  static std::string Event(const std::string& fields) { return R"({"event":{)" + fields + "}}"; }
+  static constexpr const char* kGood =
+      R"("event_id":"e1","lead_id":"l1","account_id":"a1","type":"view","occurred_at_ms":"1790000000000")";
+
+  std::shared_ptr<const model::Model> model_;
+  engine::IdTable leads_, accounts_;
+  codec::Decoder decoder_;
+};
+
+TEST_F(CodecTest, DecodesAGoodEventFromJsonAndBinary) {
+  auto r = decoder_.Decode(Event(kGood), codec::Format::kJson, "a1");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const auto& e = std::get<engine::EventInput>(*r);
+  EXPECT_EQ(leads_.Name(e.lead), "l1");
+  EXPECT_EQ(accounts_.Name(e.account), "a1");
+  EXPECT_EQ(e.signal, 0);
+  EXPECT_EQ(e.occurred_at_ms, 1790000000000);
+
+  v1::Input in;
+  in.mutable_event()->set_event_id("e1");
+  in.mutable_event()->set_lead_id("l1");
+  in.mutable_event()->set_account_id("a1");
+  in.mutable_event()->set_type("demo");
+  in.mutable_event()->set_occurred_at_ms(1790000000000);
+  (*in.mutable_event()->mutable_attributes())["region"] = "emea";
+  auto b = decoder_.Decode(in.SerializeAsString(), codec::Format::kProtobuf, "a1");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const auto& be = std::get<engine::EventInput>(*b);
+  EXPECT_EQ(be.signal, 1);
+  ASSERT_EQ(be.attributes.size(), 1u) << "the model reads one event attribute";
+  EXPECT_TRUE(be.attributes[0].present);
+  EXPECT_EQ(be.event_key, std::get<engine::EventInput>(*r).event_key) << "same event_id, same dedupe key";
+}
+
+TEST_F(CodecTest, AcceptsTheProtoFieldNamesAndTheCamelCaseOnes) {
+  EXPECT_TRUE(decoder_.Decode(
+                  R"({"event":{"eventId":"e1","leadId":"l1","accountId":"a1","type":"view","occurredAtMs":1790000000000}})",
+                  codec::Format::kJson)
+                  .ok());
+}
+
+TEST_F(CodecTest, UnknownSignalIsNotAnErrorButMarked) {
+  auto r = decoder_.Decode(Event(R"("event_id":"e","lead_id":"l","account_id":"a","type":"nope","occurred_at_ms":"1790000000000")"),
+                           codec::Format::kJson);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(std::get<engine::EventInput>(*r).signal, engine::kUnknownSignal);
+}
+
+TEST_F(CodecTest, RefusesBytesThatAreNotProtobuf) {
+  EXPECT_THAT(Refused("\xff\xff\xff\xff garbage", codec::Format::kProtobuf), HasSubstr("not a leadscore.v1.Input"));
+}
+
+TEST_F(CodecTest, RefusesTruncatedProtobuf) {
+  v1::Input in;
+  in.mutable_event()->set_event_id("an-event-id-long-enough");
+  std::string bytes = in.SerializeAsString();
+  EXPECT_THAT(Refused(bytes.substr(0, bytes.size() - 5), codec::Format::kProtobuf), HasSubstr("protobuf binary"));
+}
+
+TEST_F(CodecTest, RefusesJsonThatIsNotAnInput) {
+  EXPECT_THAT(Refused("{\"hello\":1}", codec::Format::kJson), HasSubstr("not a leadscore.v1.Input in JSON"));
+  EXPECT_THAT(Refused("not json at all", codec::Format::kJson), HasSubstr("JSON"));
+  EXPECT_THAT(Refused("{}", codec::Format::kJson), HasSubstr("empty Input"));
+}
+
+TEST_F(CodecTest, RefusesMissingRequiredFields) {
+  EXPECT_THAT(Refused(Event(R"("lead_id":"l","account_id":"a","type":"view","occurred_at_ms":"1790000000000")"),
+                      codec::Format::kJson),
+              HasSubstr("missing required field event.event_id"));
+  EXPECT_THAT(Refused(Event(R"("event_id":"e","account_id":"a","type":"view","occurred_at_ms":"1790000000000")"),
+                      codec::Format::kJson),
+              HasSubstr("event.lead_id"));
+  EXPECT_THAT(Refused(Event(R"("event_id":"e","lead_id":"l","account_id":"a","type":"view")"), codec::Format::kJson),
+              HasSubstr("event.occurred_at_ms"));
+  EXPECT_THAT(Refused(R"({"lead":{"lead_id":"l"}})", codec::Format::kJson), HasSubstr("lead.account_id"));
+  EXPECT_THAT(Refused(R"({"outcome":{"account_id":"a"}})", codec::Format::kJson), HasSubstr("outcome.kind"));
+}
+
+TEST_F(CodecTest, RefusesARecordKeyedByAnotherAccount) {
+  EXPECT_THAT(Refused(Event(kGood), codec::Format::kJson, "a2"), HasSubstr("Kafka key 'a2' differs from account_id 'a1'"));
+}
+
+TEST_F(CodecTest, RefusesEventTimesBefore2000AndTooFarAhead) {
+  EXPECT_THAT(Refused(Event(R"("event_id":"e","lead_id":"l","account_id":"a","type":"view","occurred_at_ms":"5")"),
+                      codec::Format::kJson),
+              HasSubstr("before 2000"));
+  decoder_.options().max_event_time_ms = 1790000000000 - 1;
+  EXPECT_THAT(Refused(Event(kGood), codec::Format::kJson), HasSubstr("max_future_skew"));
+}
+
+TEST_F(CodecTest, RefusesHugeAttributeMaps) {
+  v1::Input in;
+  auto* e = in.mutable_event();
+  e->set_event_id("e");
+  e->set_lead_id("l");
+  e->set_account_id("a");
+  e->set_type("view");
+  e->set_occurred_at_ms(1790000000000);
+  for (int i = 0; i < 10000; ++i) (*e->mutable_attributes())["k" + std::to_string(i)] = "v";
+  EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf), HasSubstr("10000 entries"));
+  e->mutable_attributes()->clear();
+  (*e->mutable_attributes())["big"] = std::string(1 << 20, 'x');
+  EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf), HasSubstr("bytes (limit"));
+}
+
+TEST_F(CodecTest, OddBytesInIdsAreKeptButPrintedSafely) {
+  std::string odd = std::string("a\x01\x7f", 3);
+  v1::Input in;
+  in.mutable_event()->set_event_id("e");
+  in.mutable_event()->set_lead_id(odd);
+  in.mutable_event()->set_account_id(odd);
+  in.mutable_event()->set_type("view");
+  in.mutable_event()->set_occurred_at_ms(1790000000000);
+  EXPECT_TRUE(decoder_.Decode(in.SerializeAsString(), codec::Format::kProtobuf, odd).ok());
+  EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf, "b"), HasSubstr("account_id 'a??'"));
+  in.mutable_event()->set_lead_id(std::string(300, 'x'));
+  EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf), HasSubstr("longer than 256 bytes"));
+}
+
+TEST(RoutingEventCodecTest, JsonUsesProtoNamesAndPrintsZeros) {
+  engine::RoutingEvent ev;
+  ev.routing_id = "r1";
+  ev.entity = engine::EntityKind::kAccount;
+  ev.account_id = "a1";
+  ev.from_tier = "C";
+  ev.to_tier = "A";
+  ev.direction = engine::Direction::kUp;
+  ev.score = 81.5;
+  ev.factors.push_back({"pricing_page_view", 41.25, 3, 1790000000000});
+  ev.committee_roles = {"champion"};
+  ev.occurred_at_ms = 1790000000000;
+  const std::string json = codec::ToJson(ev);
+  EXPECT_THAT(json, HasSubstr(R"("routing_id":"r1")"));
+  EXPECT_THAT(json, HasSubstr(R"("entity":"ACCOUNT")"));
+  EXPECT_THAT(json, HasSubstr(R"("direction":"UP")"));
+  EXPECT_THAT(json, HasSubstr(R"("sla_due_at_ms":"0")"));
+  EXPECT_THAT(json, HasSubstr(R"("committee_roles":["champion"])"));
+  auto back = codec::RoutingEventFromJson(json);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->to_tier, "A");
+  EXPECT_EQ(back->factors[0].count, 3);
+  auto bin = codec::RoutingEventFromBinary(codec::ToBinary(ev));
+  ASSERT_TRUE(bin.ok());
+  EXPECT_EQ(bin->score, 81.5);
+  EXPECT_EQ(bin->entity, engine::EntityKind::kAccount);
+}
+
+}  // namespace
+}  // namespace leadscore::testing

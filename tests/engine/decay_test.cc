@@ -1,0 +1,84 @@
+#include "engine/decay.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+namespace leadscore::engine {
+namespace {
+
+struct Term {
+  double value, half_life;
+};
+
+double SumAt(const std::vector<Term>& terms, double dt) {
+  double s = 0;
+  for (const auto& t : terms) s += t.value * std::exp2(-dt / t.half_life);
+  return s;
+}
+
+TEST(DecayTest, HalfLifeHalvesExactly) {
+  EXPECT_DOUBLE_EQ(DecayFactor(7 * 86400000LL, 7 * 86400000.0), 0.5);
+  EXPECT_DOUBLE_EQ(DecayFactor(14 * 86400000LL, 7 * 86400000.0), 0.25);
+  EXPECT_EQ(DecayFactor(0, 1000), 1.0);
+  EXPECT_EQ(DecayFactor(-5, 1000), 1.0) << "never grows backwards";
+}
+
+TEST(DecayTest, SingleTermCrossingIsExact) {
+  DecayEnvelope e;
+  e.Add(40, 1000);
+  // 40 * 2^(-dt/1000) < 30  <=>  dt > 1000 * log2(4/3)
+  EXPECT_NEAR(EarliestBelow(e, 30), 1000 * std::log2(40.0 / 30.0), 1e-9);
+  EXPECT_EQ(EarliestBelow(e, 50), 0) << "already below";
+  EXPECT_EQ(EarliestBelow(e, 0), kInf) << "a positive sum never falls below zero";
+}
+
+TEST(DecayTest, RisingNegativeCrossingIsExact) {
+  DecayEnvelope e;
+  e.Add(-50, 1000);
+  // -50 * 2^(-dt/1000) >= -25  <=>  dt >= 1000
+  EXPECT_NEAR(EarliestAtLeast(e, -25), 1000, 1e-9);
+  EXPECT_EQ(EarliestAtLeast(e, 0), kInf) << "approaches zero, never reaches it";
+}
+
+// The bound must never be later than the real crossing, whatever the mix of terms.
+TEST(DecayTest, BoundsAreNeverLaterThanTheRealCrossing) {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> value(-60, 60), half_life(100, 5000), theta(-20, 80);
+  for (int round = 0; round < 300; ++round) {
+    std::vector<Term> terms;
+    DecayEnvelope env;
+    for (int i = 0; i < 4; ++i) {
+      terms.push_back({value(rng), half_life(rng)});
+      env.Add(terms.back().value, terms.back().half_life);
+    }
+    const double th = theta(rng);
+    const double below = EarliestBelow(env, th), at_least = EarliestAtLeast(env, th);
+    for (double dt = 0; dt < 50000; dt += 7) {
+      const double v = SumAt(terms, dt);
+      if (v < th) {
+        ASSERT_LE(below, dt + 1e-6) << "round " << round;
+        break;
+      }
+    }
+    for (double dt = 0; dt < 50000; dt += 7) {
+      if (SumAt(terms, dt) >= th) {
+        ASSERT_LE(at_least, dt + 1e-6) << "round " << round;
+        break;
+      }
+    }
+  }
+}
+
+TEST(DecayTest, ClampedThresholdsOutsideTheRange) {
+  DecayEnvelope e;
+  e.Add(150, 1000);
+  EXPECT_EQ(EarliestClampedBelow(e, 0), kInf) << "clamped intent is never below 0";
+  EXPECT_EQ(EarliestClampedBelow(e, 101), 0) << "clamped intent is always below 101";
+  EXPECT_EQ(EarliestClampedAtLeast(e, 101), kInf);
+  EXPECT_NEAR(EarliestClampedBelow(e, 75), 1000, 1e-9);
+}
+
+}  // namespace
+}  // namespace leadscore::engine

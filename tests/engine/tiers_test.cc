@@ -1,0 +1,197 @@
+// Tier changes: hysteresis, decay-driven crossings at their exact millisecond,
+// disqualification, SLAs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/time_units.h"
+#include "engine/harness.h"
+#include "engine/tiers.h"
+
+namespace leadscore::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using engine::Direction;
+
+// A vp lead at a software account: fit 80, so score = 40 + intent / 2.
+void FitLead(Harness& h, const std::string& lead = "l1") {
+  h.Account("a1", R"("industry":"software","country":"NL")");
+  h.Lead(lead, "a1", R"("seniority":"vp","role":"buyer")");
+}
+
+TEST(TiersTest, AProfileAloneCanMoveATier) {
+  Harness h;
+  h.Advance(kT0);
+  FitLead(h);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].lead_id, "l1");
+  EXPECT_EQ(ev[0].from_tier, "cold");
+  EXPECT_EQ(ev[0].to_tier, "warm");
+  EXPECT_EQ(ev[0].direction, Direction::kUp);
+  EXPECT_EQ(ev[0].reason, "score 40>=30");
+  EXPECT_EQ(ev[0].occurred_at_ms, kT0);
+  EXPECT_EQ(ev[0].sla_due_at_ms, kT0 + 48 * kHour);
+  EXPECT_EQ(ev[0].action, "Nurture");
+  EXPECT_EQ(ev[0].grade, "A");
+  EXPECT_EQ(ev[0].model_version, h.model().version);
+}
+
+TEST(TiersTest, UpToTheHighestTierThatHoldsWithBusinessDaySla) {
+  Harness h;
+  h.Advance(kT0);
+  FitLead(h);
+  h.Take();
+  h.Event("l1", "a1", "demo", kT0);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].from_tier, "warm");
+  EXPECT_EQ(ev[0].to_tier, "hot");
+  EXPECT_EQ(ev[0].reason, "score 60>=60, intent 40>=20");
+  EXPECT_EQ(ev[0].sla_due_at_ms, AddBusinessDays(kT0, 2));
+  EXPECT_EQ(ev[0].feedback, "required");
+  EXPECT_EQ(ev[0].factors.size(), 3u);
+}
+
+// The first millisecond at which `holds(ms)` is true, by a scan from `from` in
+// minute steps then milliseconds: computed here independently of the engine.
+template <typename F>
+int64_t FirstMs(int64_t from, int64_t to, F holds) {
+  int64_t t = from;
+  while (t < to && !holds(t + kMin)) t += kMin;
+  while (!holds(t)) ++t;
+  return t;
+}
+
+TEST(TiersTest, DecayDemotesAtTheExactMillisecond) {
+  Harness h;
+  h.Advance(kT0);
+  FitLead(h);
+  h.Event("l1", "a1", "demo", kT0);
+  h.Take();
+  ASSERT_EQ(h.LeadView("l1").tier, "hot");
+  const double hl = 10.0 * kDay;
+  // hot holds (with hysteresis 5) while 40 + 0.5 * 40 * 2^(-t/h) >= 55.
+  const int64_t expected =
+      FirstMs(kT0, kT0 + 30 * kDay, [&](int64_t t) { return 40 + 0.5 * (40 * std::exp2(-(t - kT0) / hl)) < 55; });
+  EXPECT_NEAR(expected - kT0, hl * std::log2(4.0 / 3.0), 1.0);
+  EXPECT_LE(h.LeadView("l1").next_check_ms, expected) << "the engine's timer is never late";
+  h.Advance(expected - 1);
+  EXPECT_TRUE(h.Take().empty()) << "nothing before the crossing";
+  h.Advance(kT0 + 60 * kDay);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u) << "warm's minimum (30 - 5) always holds with fit 80";
+  EXPECT_EQ(ev[0].from_tier, "hot");
+  EXPECT_EQ(ev[0].to_tier, "warm");
+  EXPECT_EQ(ev[0].direction, Direction::kDown);
+  EXPECT_EQ(ev[0].occurred_at_ms, expected);
+  EXPECT_LT(ev[0].score, 55);
+  EXPECT_THAT(ev[0].reason, HasSubstr("score fell below 55"));
+}
+
+TEST(TiersTest, HysteresisPreventsFlappingAroundAThreshold) {
+  Harness h;
+  h.Advance(kT0);
+  FitLead(h);
+  h.Event("l1", "a1", "demo", kT0);  // score 60: hot
+  h.Take();
+  // Each day the score dips below 60 (not below 55), then a view lifts it above again.
+  int64_t t = kT0;
+  int dips = 0;
+  for (int i = 0; i < 9; ++i) {
+    t += kDay;
+    h.Advance(t);
+    const double score = h.LeadView("l1").score;
+    ASSERT_GE(score, 55) << "day " << i;
+    dips += score < 60;
+    h.Event("l1", "a1", "view", t);
+    ASSERT_GT(h.LeadView("l1").score, 60);
+  }
+  EXPECT_GE(dips, 7);
+  EXPECT_TRUE(h.Take().empty()) << "no flapping between hot and warm";
+  EXPECT_EQ(h.LeadView("l1").tier, "hot");
+}
+
+TEST(TiersTest, ADecayingNegativeSignalCausesAnUpAtTheExactMillisecond) {
+  Harness h;
+  h.Advance(kT0);
+  h.Account("a1", R"("industry":"software")");  // fit 50: score = 25 + intent / 2
+  h.Event("l1", "a1", "unsub", kT0);
+  h.Event("l1", "a1", "demo", kT0);
+  h.Take();
+  ASSERT_EQ(h.LeadView("l1").tier, "cold");
+  auto intent = [&](int64_t t) {
+    return 40 * std::exp2(-(t - kT0) / (10.0 * kDay)) - 50 * std::exp2(-(t - kT0) / (2.0 * kDay));
+  };
+  const int64_t expected = FirstMs(kT0, kT0 + 30 * kDay, [&](int64_t t) { return 25 + 0.5 * intent(t) >= 30; });
+  h.Advance(kT0 + 30 * kDay);
+  auto ev = h.Take();
+  ASSERT_GE(ev.size(), 1u);
+  EXPECT_EQ(ev[0].lead_id, "l1");
+  EXPECT_EQ(ev[0].to_tier, "warm");
+  EXPECT_EQ(ev[0].direction, Direction::kUp);
+  EXPECT_EQ(ev[0].occurred_at_ms, expected);
+}
+
+TEST(TiersTest, DecayCrossingsComeOutInTimeOrder) {
+  Harness h;
+  h.Advance(kT0);
+  FitLead(h, "l1");
+  h.Lead("l2", "a1", R"("seniority":"vp")");
+  h.Event("l1", "a1", "demo", kT0);
+  h.Event("l2", "a1", "demo", kT0 - kDay);  // a day older: crosses first
+  h.Take();
+  h.Advance(kT0 + 60 * kDay);
+  auto ev = h.Take();
+  ASSERT_GE(ev.size(), 2u);
+  for (size_t i = 1; i < ev.size(); ++i) EXPECT_LE(ev[i - 1].occurred_at_ms, ev[i].occurred_at_ms);
+}
+
+TEST(TiersTest, BornDisqualifiedSilentlyAndNeverRouted) {
+  Harness h;
+  h.Advance(kT0);
+  h.Account("a1", R"("industry":"software","country":"XX")");
+  h.Lead("l1", "a1", R"("seniority":"vp")");
+  for (int i = 0; i < 5; ++i) h.Event("l1", "a1", "demo", kT0);
+  EXPECT_TRUE(h.Take().empty());
+  EXPECT_EQ(h.LeadView("l1").tier, "disqualified");
+  EXPECT_EQ(h.AccountView("a1").tier, "disqualified");
+  // The block lifts: both move up from disqualified to the highest tier that holds.
+  h.Account("a1", R"("industry":"software","country":"NL")", 2);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].lead_id, "l1");
+  EXPECT_EQ(ev[0].from_tier, "disqualified");
+  EXPECT_EQ(ev[0].to_tier, "hot") << "one event, even one that skips tiers";
+  EXPECT_THAT(ev[0].reason, HasSubstr("no disqualify rule matches"));
+  EXPECT_EQ(ev[1].entity, engine::EntityKind::kAccount);
+  EXPECT_EQ(ev[1].to_tier, "C");
+}
+
+TEST(TiersTest, ALeadRuleDisqualifiesTheLeadOnly) {
+  Harness h;
+  h.Advance(kT0);
+  FitLead(h);
+  h.Take();
+  h.Lead("l1", "a1", R"("seniority":"vp","title":"student")", 2);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "disqualified");
+  EXPECT_EQ(ev[0].direction, Direction::kDown);
+  EXPECT_EQ(ev[0].reason, "disqualified: student");
+  EXPECT_EQ(ev[0].sla_due_at_ms, 0);
+  EXPECT_EQ(h.AccountView("a1").tier, "C") << "a rule naming lead fields does not block the account";
+}
+
+TEST(FormatPointsTest, KeepsTheComparisonTrueAsPrinted) {
+  using engine::FormatPoints;
+  EXPECT_EQ(FormatPoints(71.43, 65, true), "71.4");
+  EXPECT_EQ(FormatPoints(72.0, 60, true), "72");
+  EXPECT_EQ(FormatPoints(59.96, 60, false), "59.96");
+  EXPECT_EQ(FormatPoints(60.0, 60, true), "60");
+}
+
+}  // namespace
+}  // namespace leadscore::testing

@@ -1,0 +1,252 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "model/model.h"
+
+namespace leadscore::model {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const std::string kExample = std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml";
+
+// Replaces the first occurrence of `from` in the example model.
+std::string ExampleWith(const std::string& from, const std::string& to) {
+  std::string text = ReadFile(kExample);
+  auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+int LineOf(const std::string& text, const std::string& needle) {
+  auto at = text.find(needle);
+  return at == std::string::npos ? -1 : 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+}
+
+// Loads `text`, expects it refused with a problem on the line of `needle` that says `says`.
+void ExpectProblem(const std::string& text, const std::string& needle, const std::string& says) {
+  auto r = LoadModelFromString(text);
+  ASSERT_FALSE(r.ok()) << "accepted a bad model";
+  const int line = LineOf(text, needle);
+  for (const auto& p : r.problems) {
+    if (p.line == line && p.message.find(says) != std::string::npos) return;
+  }
+  ADD_FAILURE() << "no problem on line " << line << " saying '" << says << "'; got:\n" << r.ErrorText();
+}
+
+TEST(ModelLoaderTest, LoadsTheExampleModel) {
+  auto r = LoadModelFromFile(kExample);
+  ASSERT_TRUE(r.ok()) << r.ErrorText();
+  const Model& m = *r.model;
+  EXPECT_EQ(m.signals.size(), 6u);
+  EXPECT_EQ(m.fit_rules.size(), 4u);
+  EXPECT_EQ(m.lead.tiers.size(), 4u);
+  EXPECT_EQ(m.account.tiers.size(), 3u);
+  EXPECT_EQ(m.committee.roles.size(), 5u);
+  EXPECT_EQ(m.committee.contact_window_ms, 30 * kMsPerDay);
+  const Signal& pricing = m.signals[*m.SignalIndex("pricing_page_view")];
+  EXPECT_EQ(pricing.half_life.ms, 7 * kMsPerDay);
+  EXPECT_EQ(pricing.cap, 45);
+  EXPECT_EQ(pricing.account_cap, 90);
+  const Signal& whitepaper = m.signals[*m.SignalIndex("whitepaper_download")];
+  EXPECT_EQ(whitepaper.account_cap, 32) << "default account cap is twice the lead cap";
+  EXPECT_EQ(m.signals[*m.SignalIndex("unsubscribe")].cap, kNoCap);
+  EXPECT_EQ(whitepaper.multipliers.size(), 2u) << "the DACH multiplier and the all-signals one";
+  EXPECT_EQ(pricing.multipliers.size(), 1u);
+  EXPECT_TRUE(m.fit_rules[0].account_only);
+  EXPECT_FALSE(m.fit_rules[2].account_only);
+  EXPECT_TRUE(m.disqualify[0].account_only);
+  EXPECT_EQ(m.lead.tiers[2].sla->business_days, 5);
+  EXPECT_EQ(m.lead.tiers[0].sla->ms, 24 * kMsPerHour);
+  EXPECT_EQ(m.GradeOf(85), "A");
+  EXPECT_EQ(m.GradeOf(60), "B");
+  EXPECT_EQ(m.GradeOf(19.9), "F");
+  EXPECT_THAT(m.version, ::testing::StartsWith("example-2026-11+"));
+  EXPECT_EQ(m.version.size(), std::string("example-2026-11+").size() + 12);
+}
+
+TEST(ModelLoaderTest, WarnsAboutATierNoOneCanReach) {
+  auto r = LoadModelFromFile(kExample);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_THAT(r.warnings[0].message, HasSubstr("account tier 'A' cannot be reached"));
+  EXPECT_THAT(r.warnings[0].message, HasSubstr("best possible score 75"));
+}
+
+TEST(ModelVersionTest, IgnoresCommentsLayoutAndKeyOrder) {
+  const std::string text = ReadFile(kExample);
+  std::string reformatted = "# a new comment\n" + ExampleWith("grades: { A: 80, B: 60, C: 40, D: 20 }",
+                                                              "grades:\n    A: 80\n    B: 60.0\n    C: 40\n    D: 20");
+  auto a = LoadModelFromString(text), b = LoadModelFromString(reformatted);
+  ASSERT_TRUE(a.ok() && b.ok()) << b.ErrorText();
+  EXPECT_EQ(a.model->version, b.model->version);
+}
+
+TEST(ModelVersionTest, ChangesWithTheContent) {
+  auto a = LoadModelFromFile(kExample);
+  auto b = LoadModelFromString(ExampleWith("points: 15, half_life: 7d", "points: 16, half_life: 7d"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a.model->version, b.model->version);
+}
+
+TEST(ModelVersionTest, IsJustTheHashWithoutALabel) {
+  auto r = LoadModelFromString(ExampleWith("version: \"example-2026-11\"\n", ""));
+  ASSERT_TRUE(r.ok()) << r.ErrorText();
+  EXPECT_EQ(r.model->version.size(), 12u);
+}
+
+TEST(ModelValidationTest, UnknownKey) {
+  auto text = ExampleWith("\nlead:\n", "\nlead:\n  histeresis: 5\n");
+  ExpectProblem(text, "histeresis", "unknown key 'histeresis'");
+}
+
+TEST(ModelValidationTest, WrongType) {
+  auto text = ExampleWith("points: 25, half_life: 30d", "points: lots, half_life: 30d");
+  ExpectProblem(text, "points: lots", "must be a number, not 'lots'");
+}
+
+TEST(ModelValidationTest, NegativeHalfLife) {
+  auto text = ExampleWith("half_life: 21d", "half_life: -21d");
+  ExpectProblem(text, "half_life: -21d", "half_life must be positive");
+}
+
+TEST(ModelValidationTest, HalfLifeWithoutUnit) {
+  auto text = ExampleWith("half_life: 21d", "half_life: 21");
+  ExpectProblem(text, "half_life: 21,", "'21' has no known unit");
+}
+
+TEST(ModelValidationTest, CapBelowZero) {
+  auto text = ExampleWith("cap: 9", "cap: -9");
+  ExpectProblem(text, "cap: -9", "cap must not be below zero");
+}
+
+TEST(ModelValidationTest, TiersOutOfOrder) {
+  auto text = ExampleWith("name: medium,    min_score: 40", "name: medium,    min_score: 70");
+  ExpectProblem(text, "min_score: 70", "out of order");
+}
+
+TEST(ModelValidationTest, LowestTierMustHoldForEveryone) {
+  auto text = ExampleWith("{ name: low,       min_score: 0,", "{ name: low,       min_score: 10,");
+  ExpectProblem(text, "name: low", "lowest tier");
+}
+
+TEST(ModelValidationTest, WeightsThatDoNotAddUp) {
+  auto text = ExampleWith("fit_weight: 0.4, intent_weight: 0.6", "fit_weight: 0.4, intent_weight: 0.7");
+  ExpectProblem(text, "fit_weight: 0.4", "add up to 1");
+}
+
+TEST(ModelValidationTest, NegativeWeight) {
+  auto text = ExampleWith("fit_weight: 0.4, intent_weight: 0.6", "fit_weight: -0.4, intent_weight: 1.4");
+  ExpectProblem(text, "fit_weight: -0.4", "between 0 and 1");
+}
+
+TEST(ModelValidationTest, UnknownOperator) {
+  auto text = ExampleWith("{ in: [software, fintech] }", "{ one_of: [software, fintech] }");
+  ExpectProblem(text, "one_of", "unknown operator 'one_of'");
+}
+
+TEST(ModelValidationTest, UnknownField) {
+  auto text = ExampleWith("account.industry:", "account.sector:");
+  ExpectProblem(text, "account.sector", "unknown field 'account.sector'");
+}
+
+TEST(ModelValidationTest, EventFieldOutsideMultipliers) {
+  auto text = ExampleWith("account.industry:", "event.attributes.industry:");
+  ExpectProblem(text, "event.attributes.industry", "only be used in intent multipliers");
+}
+
+TEST(ModelValidationTest, RoleTheCommitteeLacks) {
+  auto text = ExampleWith("lead.role: { eq: procurement }", "lead.role: { eq: purchasing }");
+  ExpectProblem(text, "purchasing", "role 'purchasing' is not a role of account.committee.roles");
+}
+
+TEST(ModelValidationTest, MultiplierNamesAnUnknownSignal) {
+  auto text = ExampleWith("signals: [whitepaper_download]", "signals: [ebook_download]");
+  ExpectProblem(text, "ebook_download", "'ebook_download' is not a signal");
+}
+
+TEST(ModelValidationTest, NumericOperatorOnTextField) {
+  auto text = ExampleWith("lead.seniority: { in: [vp, c_level, director] }", "lead.seniority: { gte: 3 }");
+  ExpectProblem(text, "lead.seniority: { gte", "text field");
+}
+
+TEST(ModelValidationTest, BetweenLowAboveHigh) {
+  auto text = ExampleWith("between: [200, 5000]", "between: [5000, 200]");
+  ExpectProblem(text, "between: [5000, 200]", "low is above high");
+}
+
+TEST(ModelValidationTest, BusinessDaysOnlyForSlas) {
+  auto text = ExampleWith("contact_window: 30d", "contact_window: 30bd");
+  ExpectProblem(text, "contact_window: 30bd", "only allowed for an SLA");
+}
+
+TEST(ModelValidationTest, AccountOnlyMinimumOnALeadTier) {
+  auto text = ExampleWith("{ name: high,      min_score: 65,", "{ name: high,      min_roles: 2, min_score: 65,");
+  ExpectProblem(text, "min_roles: 2, min_score: 65", "unknown key 'min_roles'");
+}
+
+TEST(ModelValidationTest, DuplicateTierName) {
+  auto text = ExampleWith("name: medium,", "name: high,");
+  ExpectProblem(text, "name: high,    min_score: 40", "defined twice");
+}
+
+TEST(ModelValidationTest, ReservedTierName) {
+  auto text = ExampleWith("{ name: C, min_score: 0 }", "{ name: disqualified, min_score: 0 }");
+  ExpectProblem(text, "name: disqualified", "reserved");
+}
+
+TEST(ModelValidationTest, MissingSection) {
+  auto r = LoadModelFromString("version: x\nfit: { grades: { A: 50 } }\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.ErrorText(), HasSubstr("missing 'intent'"));
+  EXPECT_THAT(r.ErrorText(), HasSubstr("missing 'lead'"));
+  EXPECT_THAT(r.ErrorText(), HasSubstr("missing 'account'"));
+}
+
+TEST(ModelValidationTest, ListsEveryProblemAtOnceInLineOrder) {
+  auto text = ExampleWith("cap: 9", "cap: -9");
+  text = text.replace(text.find("half_life: 21d"), 14, "half_life: -21d");
+  text = text.replace(text.find("{ in: [software, fintech] }"), 27, "{ one_of: [software, fintech] }");
+  auto r = LoadModelFromString(text);
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.problems.size(), 3u) << r.ErrorText();
+  EXPECT_LT(r.problems[0].line, r.problems[1].line);
+  EXPECT_LT(r.problems[1].line, r.problems[2].line);
+}
+
+TEST(ModelValidationTest, NotYamlIsAProblemWithItsLine) {
+  auto r = LoadModelFromString("fit:\n  rules: [\n    { name: x\nintent: {");
+  ASSERT_FALSE(r.ok());
+  EXPECT_GT(r.problems[0].line, 0);
+  EXPECT_THAT(r.problems[0].message, HasSubstr("not valid YAML"));
+}
+
+TEST(ModelValidationTest, GarbageNeverCrashes) {
+  for (const char* text : {"", "42", "[]", "- a\n- b", "fit: 3\nintent: []\nlead: x\naccount: {}", "\x01\x02\xff",
+                           "fit: { rules: [ { when: { lead.role: { eq: [1, 2] } } } ] }",
+                           "intent: { signals: { a: { points: 1e999, half_life: 1d } } }"}) {
+    auto r = LoadModelFromString(text);
+    EXPECT_FALSE(r.ok()) << text;
+    EXPECT_FALSE(r.problems.empty()) << text;
+  }
+}
+
+TEST(ModelValidationTest, MissingFileIsAProblem) {
+  auto r = LoadModelFromFile("/nonexistent/model.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.ErrorText(), HasSubstr("cannot open"));
+}
+
+}  // namespace
+}  // namespace leadscore::model
