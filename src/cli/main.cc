@@ -29,7 +29,7 @@ int Validate(const std::string& path) {
 }
 
 int Replay(const std::string& model_path, const std::string& input, const std::string& output,
-           std::optional<int64_t> until) {
+           std::optional<int64_t> until, bool text) {
   auto loaded = leadscore::model::LoadModelFromFile(model_path);
   if (!loaded.ok()) {
     std::cerr << model_path << ": model refused:\n" << loaded.ErrorText();
@@ -57,6 +57,7 @@ int Replay(const std::string& model_path, const std::string& input, const std::s
   }
   leadscore::cli::ReplayOptions options;
   options.until_ms = until;
+  options.text = text;
   leadscore::cli::Replay(loaded.model, *in, *out, std::cerr, options);
   out->flush();
   return *out ? 0 : 1;
@@ -79,12 +80,16 @@ int main(int argc, char** argv) {
   replay->add_option("--input", input, "JSON lines of leadscore.v1.Input ('-' for stdin)")->required();
   replay->add_option("--output", output, "where the RoutingEvent JSON lines go (default stdout)");
   auto* until_opt = replay->add_option("--until", until, "decay on to this time (Unix ms) after the last record");
+  std::string format = "json";
+  replay->add_option("--format", format, "json (RoutingEvent JSON lines) or text (readable lines)")
+      ->check(CLI::IsMember({"json", "text"}));
 
   CLI11_PARSE(app, argc, argv);
 
   if (*validate) return Validate(model_path);
   if (*replay) {
-    return Replay(model_path, input, output, *until_opt ? std::optional<int64_t>(until) : std::nullopt);
+    return Replay(model_path, input, output, *until_opt ? std::optional<int64_t>(until) : std::nullopt,
+                  format == "text");
   }
   return 2;
 }

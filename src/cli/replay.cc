@@ -1,5 +1,7 @@
 #include "cli/replay.h"
 
+#include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <string>
@@ -8,6 +10,47 @@
 #include "codec/codec.h"
 
 namespace leadscore::cli {
+
+namespace {
+std::string UtcMinute(int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+}  // namespace
+
+std::string ReadableLine(const engine::RoutingEvent& ev) {
+  const bool lead = ev.entity == engine::EntityKind::kLead;
+  char nums[128];
+  std::snprintf(nums, sizeof nums, "fit %.0f intent %.1f score %.1f grade %s", ev.fit, ev.intent, ev.score,
+                ev.grade.c_str());
+  std::string line = UtcMinute(ev.occurred_at_ms) + "  " + (lead ? "LEAD    " : "ACCOUNT ") +
+                     (lead ? ev.lead_id + " @ " + ev.account_id : ev.account_id) + "  " + ev.from_tier + " -> " +
+                     ev.to_tier + (ev.direction == engine::Direction::kUp ? " (up)" : " (down)") + "  " + nums;
+  if (!lead) {
+    line += " contacts " + std::to_string(ev.engaged_contacts) + " roles [";
+    for (size_t i = 0; i < ev.committee_roles.size(); ++i) line += (i ? "," : "") + ev.committee_roles[i];
+    line += "]";
+  }
+  line += "\n      why: " + ev.reason;
+  if (!ev.factors.empty()) {
+    line += "\n      top: ";
+    for (size_t i = 0; i < ev.factors.size(); ++i) {
+      char f[96];
+      std::snprintf(f, sizeof f, "%s%s %+.1f", i ? ", " : "", ev.factors[i].name.c_str(), ev.factors[i].points);
+      line += f;
+    }
+  }
+  if (!ev.action.empty() || ev.sla_due_at_ms) {
+    line += "\n      do:  " + (ev.action.empty() ? std::string("-") : ev.action);
+    if (ev.sla_due_at_ms) line += ", due " + UtcMinute(ev.sla_due_at_ms) + " UTC";
+    if (!ev.feedback.empty()) line += ", feedback " + ev.feedback;
+  }
+  return line;
+}
 
 ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in, std::ostream& out,
                      std::ostream& errors, const ReplayOptions& options) {
@@ -18,7 +61,7 @@ ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in
   std::vector<engine::RoutingEvent> events;
   auto flush = [&] {
     for (const auto& ev : events) {
-      out << codec::ToJson(ev) << '\n';
+      out << (options.text ? ReadableLine(ev) : codec::ToJson(ev)) << '\n';
       ++routed[{ev.entity == engine::EntityKind::kLead ? "lead" : "account",
                 ev.direction == engine::Direction::kUp ? "up" : "down", ev.to_tier}];
     }

@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "engine/engine.h"
 
@@ -14,6 +15,7 @@ namespace leadscore::cli {
 
 struct ReplayOptions {
   std::optional<int64_t> until_ms;  // go on decaying to this time after the last record
+  bool text = false;                // one readable line per routing event instead of JSON
   engine::EngineOptions engine;
 };
 
@@ -23,6 +25,9 @@ struct ReplaySummary {
   engine::EngineStats stats;
   uint64_t routed = 0;
 };
+
+// "2026-10-22 09:00 LEAD acme-ana high -> very_high UP | fit 70 ...": for people.
+std::string ReadableLine(const engine::RoutingEvent& ev);
 
 // Bad lines are reported on `errors` with their line number and skipped.
 ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in, std::ostream& out,

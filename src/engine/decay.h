@@ -3,14 +3,15 @@
 // late event is added already decayed to the clock and arrival order does not matter.
 //
 // The envelope functions give a LOWER BOUND on how soon a decaying sum can cross a
-// threshold, in closed form (one log2). The engine re-checks the entity at that time
-// and asks again, so crossings are found at their exact millisecond without polling.
+// threshold. The engine re-checks the entity at that time and asks again, so crossings
+// are found at their exact millisecond without polling every entity.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numbers>
 
 namespace leadscore::engine {
 
@@ -22,39 +23,71 @@ inline double DecayFactor(int64_t dt_ms, double half_life_ms) {
 
 inline double Clamp100(double v) { return std::clamp(v, 0.0, 100.0); }
 
-// A sum of decaying terms seen as: pos = the positive terms (each already capped),
-// decaying no faster than 2^(-dt/pos_half_life); neg = the negative terms, rising to
-// zero no faster than 2^(-dt/neg_half_life).
+// A sum of decaying terms, split by sign. The positive terms (each already capped)
+// can only fall and the negative ones only rise towards zero, so:
+//   lower(dt) = sum pos_i * 2^(-dt/h_i) + neg      (negatives held where they are)
+//   upper(dt) = pos + sum neg_i * 2^(-dt/h_i)      (positives held where they are)
+// bound the real sum from below and above. lower is convex and decreasing, upper is
+// concave and increasing; Newton's method started at dt = 0 on either never steps past
+// its root, so it gives a safe lower bound on the crossing time that is exact when no
+// cap binds, in a few steps.
 struct DecayEnvelope {
+  static constexpr int kMaxTerms = 64;
   double pos = 0, neg = 0;
-  double pos_half_life = kInf, neg_half_life = kInf;
+  int n_pos = 0, n_neg = 0;
+  double pos_value[kMaxTerms], pos_rate[kMaxTerms];  // rate = ln2 / half-life
+  double neg_value[kMaxTerms], neg_rate[kMaxTerms];
 
   void Add(double value, double half_life_ms) {
-    if (value > 0) {
+    const double rate = std::numbers::ln2 / half_life_ms;
+    if (value > 0 && n_pos < kMaxTerms) {
       pos += value;
-      pos_half_life = std::min(pos_half_life, half_life_ms);
-    } else if (value < 0) {
+      pos_value[n_pos] = value;
+      pos_rate[n_pos++] = rate;
+    } else if (value < 0 && n_neg < kMaxTerms) {
       neg += value;
-      neg_half_life = std::min(neg_half_life, half_life_ms);
+      neg_value[n_neg] = value;
+      neg_rate[n_neg++] = rate;
     }
   }
   double value() const { return pos + neg; }
 };
 
+// First dt >= 0 at which sum value_i * e^(-rate_i * dt) + constant reaches zero, for
+// terms of one sign, approached from dt = 0 by Newton steps (never past the root).
+inline double NewtonFirstRoot(const double* value, const double* rate, int n, double constant) {
+  double dt = 0;
+  bool start_positive = true;
+  for (int iteration = 0; iteration < 12; ++iteration) {
+    double f = constant, df = 0;
+    for (int i = 0; i < n; ++i) {
+      const double term = value[i] * std::exp(-rate[i] * dt);
+      f += term;
+      df -= rate[i] * term;
+    }
+    if (iteration == 0) start_positive = f > 0;
+    // On the root, or a rounding step past it: this is the crossing.
+    if (f == 0 || (f > 0) != start_positive) return dt;
+    if (df == 0 || (f > 0) == (df > 0)) return kInf;  // moving away from zero: never
+    const double step = -f / df;
+    dt += step;
+    if (step < 0.25 || dt > 1e15) break;  // a quarter of a millisecond: close enough
+  }
+  return dt;
+}
+
 // No sooner than the returned dt (ms) can the sum fall below theta; kInf: never.
 inline double EarliestBelow(const DecayEnvelope& e, double theta) {
   if (e.value() < theta) return 0;
-  const double gap = theta - e.neg;  // pos must decay below this
-  if (e.pos <= 0 || gap <= 0) return kInf;
-  return e.pos_half_life * std::log2(e.pos / gap);
+  if (e.pos <= 0 || theta - e.neg <= 0) return kInf;
+  return NewtonFirstRoot(e.pos_value, e.pos_rate, e.n_pos, e.neg - theta);
 }
 
 // No sooner than the returned dt (ms) can the sum reach theta or more; kInf: never.
 inline double EarliestAtLeast(const DecayEnvelope& e, double theta) {
   if (e.value() >= theta) return 0;
   if (e.neg >= 0 || theta >= e.pos) return kInf;  // only rising negatives help, up to pos
-  const double r = (theta - e.pos) / e.neg;       // in (0, 1)
-  return e.neg_half_life * std::log2(1.0 / r);
+  return NewtonFirstRoot(e.neg_value, e.neg_rate, e.n_neg, e.pos - theta);
 }
 
 // The same for a value clamped to 0..100, as intent is.
