@@ -2,6 +2,8 @@
 // service sends those to the dead-letter topic); good records become engine inputs.
 #include "codec/codec.h"
 
+#include <random>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -140,6 +142,52 @@ TEST_F(CodecTest, OddBytesInIdsAreKeptButPrintedSafely) {
   EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf, "b"), HasSubstr("account_id 'a??'"));
   in.mutable_event()->set_lead_id(std::string(300, 'x'));
   EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf), HasSubstr("longer than 256 bytes"));
+}
+
+// Random and mutated records: every one is either decoded or refused with a reason,
+// and whatever decodes can be scored. Nothing crashes (run under ASan in CI builds).
+TEST_F(CodecTest, RandomAndMutatedBytesNeverCrash) {
+  engine::Engine eng(model_);
+  codec::Decoder decoder(*model_, eng.lead_ids(), eng.account_ids());
+  v1::Input in;
+  auto* e = in.mutable_event();
+  e->set_event_id("e1");
+  e->set_lead_id("l1");
+  e->set_account_id("a1");
+  e->set_type("view");
+  e->set_occurred_at_ms(1790000000000);
+  (*e->mutable_attributes())["region"] = "emea";
+  const std::string good_bin = in.SerializeAsString();
+  const std::string good_json = std::string(R"({"event":{)") + kGood + R"(,"attributes":{"region":"emea"}}})";
+  std::mt19937_64 rng(2026);
+  std::vector<engine::RoutingEvent> out;
+  size_t decoded = 0, refused = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const bool json = i % 2;
+    std::string bytes = json ? good_json : good_bin;
+    switch (rng() % 3) {
+      case 0:  // flip bytes
+        for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+        break;
+      case 1:  // truncate
+        bytes.resize(rng() % bytes.size());
+        break;
+      default:  // pure noise
+        bytes.resize(rng() % 64);
+        for (auto& c : bytes) c = static_cast<char>(rng());
+    }
+    auto r = decoder.Decode(bytes, json ? codec::Format::kJson : codec::Format::kProtobuf,
+                            rng() % 2 ? std::optional<std::string_view>("a1") : std::nullopt);
+    if (r.ok()) {
+      ++decoded;
+      eng.Apply(*r, &out);
+    } else {
+      ++refused;
+      EXPECT_FALSE(r.status().message().empty());
+    }
+  }
+  EXPECT_GT(decoded, 0u);
+  EXPECT_GT(refused, 0u);
 }
 
 TEST(RoutingEventCodecTest, JsonUsesProtoNamesAndPrintsZeros) {
