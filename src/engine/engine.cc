@@ -89,22 +89,19 @@ class Engine::Impl {
     while (!timers_.empty() && timers_.top().due <= now) {
       const Timer t = timers_.top();
       timers_.pop();
+      // Skip entries left behind by a reschedule or a Forget (lazy deletion).
+      EntityCommon* e = t.kind == EntityKind::kLead ? static_cast<EntityCommon*>(MutableLead(t.id))
+                                                    : static_cast<EntityCommon*>(MutableAccount(t.id));
+      if (!e || e->due != t.due) continue;
+      e->due = kNever;
+      --live_timers_;
+      ++stats_.decay_checks;
       if (t.kind == EntityKind::kLead) {
-        if (t.id >= leads_.size() || !leads_[t.id].exists || leads_[t.id].due != t.due) continue;
-        LeadState& l = leads_[t.id];
-        l.due = kNever;
-        --live_timers_;
-        ++stats_.decay_checks;
-        DecayLead(l, t.due);
-        EvaluateLead(t.id, l, out);
+        DecayLead(leads_[t.id], t.due);
+        EvaluateLead(t.id, leads_[t.id], out);
       } else {
-        if (t.id >= accounts_.size() || !accounts_[t.id].exists || accounts_[t.id].due != t.due) continue;
-        AccountState& a = accounts_[t.id];
-        a.due = kNever;
-        --live_timers_;
-        ++stats_.decay_checks;
-        DecayAccount(a, t.due);
-        EvaluateAccount(t.id, a, out);
+        DecayAccount(accounts_[t.id], t.due);
+        EvaluateAccount(t.id, accounts_[t.id], out);
       }
     }
     stream_time_ = std::max(stream_time_, now);
@@ -132,7 +129,7 @@ class Engine::Impl {
     if (!l) return std::nullopt;
     LeadState copy = *l;
     const int64_t at = std::max(stream_time_, copy.clock);
-    DecayLeadValues(copy, at);
+    DecayLead(copy, at);
     const AccountState* a = AccountAt(copy.account);
     EntityView v;
     v.id = lead_ids_.Name(lid);
@@ -150,7 +147,7 @@ class Engine::Impl {
     if (!a) return std::nullopt;
     AccountState copy = *a;
     const int64_t at = std::max(stream_time_, copy.clock);
-    DecayAccountValues(copy, at);
+    DecayAccount(copy, at);
     EntityView v;
     v.id = account_ids_.Name(aid);
     v.account_id = v.id;
@@ -175,6 +172,8 @@ class Engine::Impl {
   const AccountState* AccountAt(EntityId id) const {
     return id < accounts_.size() && accounts_[id].exists ? &accounts_[id] : nullptr;
   }
+  LeadState* MutableLead(EntityId id) { return const_cast<LeadState*>(LeadAt(id)); }
+  AccountState* MutableAccount(EntityId id) { return const_cast<AccountState*>(AccountAt(id)); }
 
   AccountState& GetOrCreateAccount(EntityId id) {
     if (id >= accounts_.size()) accounts_.resize(std::max<size_t>(id + 1, accounts_.size() * 3 / 2));
@@ -186,7 +185,7 @@ class Engine::Impl {
     a.signals.resize(n_signals_);
     a.role_values.assign(m_.committee.roles.size() * n_signals_, 0.0);
     RecomputeAccountFit(a);
-    a.tier = a.disqualified ? kDisqualifiedTier : LowestTier(m_.account);  // born silently
+    a.tier = BirthTier(a, m_.account);  // silently
     return a;
   }
 
@@ -205,11 +204,15 @@ class Engine::Impl {
     l.account = account;
     accounts_[account].leads.push_back(id);
     RecomputeLeadFit(l);
-    l.tier = l.disqualified ? kDisqualifiedTier : LowestTier(m_.lead);  // born silently
+    l.tier = BirthTier(l, m_.lead);  // silently
     return l;
   }
 
   static int16_t LowestTier(const model::EntityPolicy& p) { return static_cast<int16_t>(p.tiers.size() - 1); }
+  // An entity is born in the lowest tier, or in `disqualified` if it is from the start.
+  static int16_t BirthTier(const EntityCommon& e, const model::EntityPolicy& p) {
+    return e.disqualified ? kDisqualifiedTier : LowestTier(p);
+  }
 
   // Takes the lead's contribution out of its account (signal sums, role sums, contact).
   void Detach(EntityId lid, LeadState& l, AccountState& a) {
@@ -252,7 +255,7 @@ class Engine::Impl {
   }
 
   // ---- decay -------------------------------------------------------------------------
-  void DecayLeadValues(LeadState& l, int64_t t) const {
+  void DecayLead(LeadState& l, int64_t t) const {
     if (t <= l.clock) return;
     const int64_t dt = t - l.clock;
     for (uint64_t bits = l.active; bits; bits &= bits - 1) {
@@ -261,9 +264,8 @@ class Engine::Impl {
     }
     l.clock = t;
   }
-  void DecayLead(LeadState& l, int64_t t) { DecayLeadValues(l, t); }
 
-  void DecayAccountValues(AccountState& a, int64_t t) const {
+  void DecayAccount(AccountState& a, int64_t t) const {
     if (t <= a.clock) return;
     const int64_t dt = t - a.clock;
     const size_t roles = m_.committee.roles.size();
@@ -275,7 +277,6 @@ class Engine::Impl {
     }
     a.clock = t;
   }
-  void DecayAccount(AccountState& a, int64_t t) { DecayAccountValues(a, t); }
 
   // ---- fit ----------------------------------------------------------------------------
   void RecomputeLeadFit(LeadState& l) const {
@@ -668,7 +669,7 @@ class Engine::Impl {
       l.role = role;
     }
     RecomputeLeadFit(l);
-    if (born) l.tier = l.disqualified ? kDisqualifiedTier : LowestTier(m_.lead);  // born with its profile
+    if (born) l.tier = BirthTier(l, m_.lead);  // born with its first profile
     EvaluateLead(p.lead, l, out);
     if (role_changed) EvaluateAccount(p.account, a, out);
   }
@@ -688,7 +689,7 @@ class Engine::Impl {
     a.has_profile = true;
     a.profile_at_ms = p.updated_at_ms;
     RecomputeAccountFit(a);
-    if (born) a.tier = a.disqualified ? kDisqualifiedTier : LowestTier(m_.account);  // born with its profile
+    if (born) a.tier = BirthTier(a, m_.account);  // born with its first profile
     // Lead fit reads account fields too: every lead of the account may move.
     for (EntityId lid : a.leads) {
       LeadState& l = leads_[lid];
