@@ -121,6 +121,10 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
         return Status::InvalidArgument("event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
                                        " is before 2000-01-01");
       }
+      if (e.occurred_at_ms() > options_.latest_event_time_ms) {
+        return Status::InvalidArgument("event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
+                                       " is after 2100-01-01");
+      }
       if (options_.max_event_time_ms && e.occurred_at_ms() > *options_.max_event_time_ms) {
         return Status::InvalidArgument("event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
                                        " is more than max_future_skew ahead of the clock");

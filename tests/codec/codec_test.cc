@@ -111,6 +111,9 @@ TEST_F(CodecTest, RefusesEventTimesBefore2000AndTooFarAhead) {
   EXPECT_THAT(Refused(Event(R"("event_id":"e","lead_id":"l","account_id":"a","type":"view","occurred_at_ms":"5")"),
                       codec::Format::kJson),
               HasSubstr("before 2000"));
+  EXPECT_THAT(Refused(Event(R"("event_id":"e","lead_id":"l","account_id":"a","type":"view","occurred_at_ms":"9223372036854775807")"),
+                      codec::Format::kJson),
+              HasSubstr("after 2100"));
   decoder_.options().max_event_time_ms = 1790000000000 - 1;
   EXPECT_THAT(Refused(Event(kGood), codec::Format::kJson), HasSubstr("max_future_skew"));
 }
