@@ -215,6 +215,18 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
   return Status::InvalidArgument("empty Input: none of event, lead, account, outcome, forget is set");
 }
 
+std::string ReasonCode(const Status& refusal) {
+  const std::string& m = refusal.message();
+  auto has = [&](const char* text) { return m.find(text) != std::string::npos; };
+  if (has("not a leadscore.v1.Input")) return "unparseable";
+  if (has("missing required field")) return "missing_field";
+  if (has("Kafka key")) return "key_mismatch";
+  if (has("before 2000") || has("after 2100") || has("max_future_skew")) return "bad_time";
+  if (has("limit") || has("longer than")) return "too_large";
+  if (has("empty Input")) return "empty";
+  return "invalid";
+}
+
 namespace {
 
 void ToProto(const engine::RoutingEvent& ev, v1::RoutingEvent* p) {

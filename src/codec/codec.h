@@ -49,6 +49,10 @@ class Decoder {
   DecoderOptions options_;
 };
 
+// A short, stable code for a refusal, for metrics ("unparseable", "missing_field",
+// "key_mismatch", "bad_time", "too_large", "empty").
+std::string ReasonCode(const Status& refusal);
+
 // RoutingEvent on the wire: the protobuf JSON mapping with the proto field names and
 // every field printed (zeros included), or binary protobuf.
 std::string ToJson(const engine::RoutingEvent& ev);

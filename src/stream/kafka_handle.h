@@ -1,0 +1,55 @@
+// RAII for librdkafka C handles, and the conversion of its errors to Status.
+// Internal to src/stream/.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace leadscore::stream {
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const {
+    if (rk) rd_kafka_destroy(rk);
+  }
+  void operator()(rd_kafka_conf_t* c) const {
+    if (c) rd_kafka_conf_destroy(c);
+  }
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    if (l) rd_kafka_topic_partition_list_destroy(l);
+  }
+  void operator()(rd_kafka_message_t* m) const {
+    if (m) rd_kafka_message_destroy(m);
+  }
+  void operator()(rd_kafka_headers_t* h) const {
+    if (h) rd_kafka_headers_destroy(h);
+  }
+};
+using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, KafkaDeleter>;
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaDeleter>;
+using MessagePtr = std::unique_ptr<rd_kafka_message_t, KafkaDeleter>;
+
+// Builds a configuration from properties; the first property librdkafka refuses is
+// the error, with its name.
+inline Result<ConfPtr> MakeConf(const std::map<std::string, std::string>& properties) {
+  ConfPtr conf(rd_kafka_conf_new());
+  char err[512];
+  for (const auto& [k, v] : properties) {
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      return Status::InvalidArgument("kafka property '" + k + "': " + err);
+    }
+  }
+  return conf;
+}
+
+inline Status KafkaError(rd_kafka_resp_err_t err, const std::string& what) {
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+  return Status::Unavailable(what + ": " + rd_kafka_err2str(err));
+}
+
+}  // namespace leadscore::stream

@@ -1,0 +1,111 @@
+#include "stream/source.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include "stream/kafka_handle.h"
+
+namespace leadscore::stream {
+namespace {
+
+void RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  static_cast<KafkaSource*>(opaque)->OnRebalance(err, parts);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& options) {
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", options.brokers},
+      {"group.id", options.group_id},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"partition.assignment.strategy", "range"},  // keeps a partition number together across topics
+      {"log_level", "4"},
+  };
+  for (const auto& [k, v] : options.kafka) props[k] = v;
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  std::unique_ptr<KafkaSource> source(new KafkaSource());
+  source->options_ = options;
+  rd_kafka_conf_set_rebalance_cb(conf->get(), RebalanceCallback);
+  rd_kafka_conf_set_opaque(conf->get(), source.get());
+  char err[512];
+  source->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err);
+  if (!source->rk_) return Status::InvalidArgument(std::string("kafka consumer: ") + err);
+  rd_kafka_poll_set_consumer(source->rk_);
+  source->queue_ = rd_kafka_queue_get_consumer(source->rk_);
+  PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(options.topics.size())));
+  for (const auto& t : options.topics) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_subscribe(source->rk_, topics.get()), "subscribe"));
+  return source;
+}
+
+KafkaSource::~KafkaSource() {
+  Close();
+  if (queue_) rd_kafka_queue_destroy(static_cast<rd_kafka_queue_t*>(queue_));
+  if (rk_) rd_kafka_destroy(rk_);
+}
+
+void KafkaSource::Close() {
+  if (closed_ || !rk_) return;
+  closed_ = true;
+  rd_kafka_consumer_close(rk_);
+}
+
+void KafkaSource::OnRebalance(int err, void* p) {
+  auto* parts = static_cast<rd_kafka_topic_partition_list_t*>(p);
+  std::set<int32_t> numbers;
+  for (int i = 0; i < parts->cnt; ++i) numbers.insert(parts->elems[i].partition);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int32_t n : numbers) {
+      pending_.revoked.erase(n);
+      pending_.assigned.insert(n);
+    }
+    rd_kafka_assign(rk_, parts);
+  } else {
+    for (int32_t n : numbers) {
+      pending_.assigned.erase(n);
+      pending_.revoked.insert(n);
+    }
+    rd_kafka_assign(rk_, nullptr);
+  }
+}
+
+Status KafkaSource::Poll(std::vector<SourceRecord>* out, Rebalance* rebalance) {
+  std::vector<rd_kafka_message_t*> msgs(options_.max_batch);
+  ssize_t n = rd_kafka_consume_batch_queue(static_cast<rd_kafka_queue_t*>(queue_), options_.max_wait_ms, msgs.data(),
+                                           msgs.size());
+  Status status;
+  for (ssize_t i = 0; i < n; ++i) {
+    MessagePtr m(msgs[i]);
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && status.ok()) status = KafkaError(m->err, "consume");
+      continue;
+    }
+    SourceRecord r;
+    r.topic = rd_kafka_topic_name(m->rkt);
+    r.partition = m->partition;
+    r.offset = m->offset;
+    if (m->key) {
+      r.has_key = true;
+      r.key.assign(static_cast<const char*>(m->key), m->key_len);
+    }
+    if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+    out->push_back(std::move(r));
+  }
+  *rebalance = std::move(pending_);
+  pending_ = Rebalance();
+  return status;
+}
+
+Status KafkaSource::Commit(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets) {
+  if (next_offsets.empty()) return Status::Ok();
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
+  for (const auto& [tp, offset] : next_offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = offset;
+  }
+  return KafkaError(rd_kafka_commit(rk_, list.get(), 0), "commit offsets");
+}
+
+}  // namespace leadscore::stream

@@ -1,0 +1,129 @@
+// The service end to end over TCP: records produced into the embedded broker come out
+// as routing events on the output topic and dead letters on the DLQ, with the SPEC's
+// headers. Polls with deadlines; nothing sleeps.
+#include "stream/service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "engine/harness.h"
+#include "leadscore/v1/leadscore.pb.h"
+#include "stream/embedded_broker.h"
+#include "stream/kafka_test_util.h"
+
+namespace leadscore::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string EventJson(const std::string& id, const std::string& lead, const std::string& account,
+                      const std::string& type, int64_t at) {
+  return R"({"event":{"event_id":")" + id + R"(","lead_id":")" + lead + R"(","account_id":")" + account +
+         R"(","type":")" + type + R"(","occurred_at_ms":")" + std::to_string(at) + "\"}}";
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = stream::EmbeddedBroker::Start(
+        {.brokers = 1,
+         .partitions = 2,
+         .topics = {"engagement-events", "profiles", "sales-outcomes", "routing-events", "leadscore-dlq"}});
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    broker_ = std::move(*b);
+    stream::ServiceOptions o;
+    o.brokers = broker_->bootstrap();
+    o.group_id = "service-test";
+    o.inputs = {{"engagement-events", codec::Format::kJson}, {"profiles", codec::Format::kProtobuf}};
+    o.max_wait_ms = 20;
+    auto s = stream::Service::Start(MustLoad(kTestModel), o, [] { return kT0; });
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    service_ = std::move(*s);
+  }
+
+  // Runs batches until `consumed` records were read, or a minute passed.
+  void RunUntilConsumed(uint64_t consumed) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (service_->counters().consumed < consumed && std::chrono::steady_clock::now() < until) {
+      ASSERT_TRUE(service_->RunOnce().ok());
+    }
+    ASSERT_EQ(service_->counters().consumed, consumed);
+  }
+
+  std::unique_ptr<stream::EmbeddedBroker> broker_;
+  std::unique_ptr<stream::Service> service_;
+};
+
+TEST_F(ServiceTest, EventsInRoutingEventsOutWithJsonAndProtobufInputs) {
+  TestProducer producer(broker_->bootstrap());
+  v1::Input account;
+  account.mutable_account()->set_account_id("a1");
+  account.mutable_account()->set_industry("software");
+  account.mutable_account()->set_updated_at_ms(1);
+  producer.Send("profiles", "a1", account.SerializeAsString());
+  v1::Input lead;
+  lead.mutable_lead()->set_lead_id("l1");
+  lead.mutable_lead()->set_account_id("a1");
+  lead.mutable_lead()->set_seniority("vp");
+  lead.mutable_lead()->set_updated_at_ms(1);
+  producer.Send("profiles", "a1", lead.SerializeAsString());
+  producer.Flush();  // profiles first, so the events below see them
+  RunUntilConsumed(2);
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
+  producer.Flush();
+  RunUntilConsumed(3);
+
+  auto out = ReadTopic(broker_->bootstrap(), "routing-events", 2);
+  ASSERT_EQ(out.size(), 2u);
+  std::vector<std::string> story;
+  for (const auto& r : out) {
+    auto ev = codec::RoutingEventFromBinary(r.value);
+    ASSERT_TRUE(ev.ok());
+    EXPECT_EQ(r.key, "a1") << "keyed by account_id";
+    story.push_back(ev->lead_id + " " + ev->from_tier + ">" + ev->to_tier);
+  }
+  EXPECT_THAT(story, ElementsAre("l1 cold>warm", "l1 warm>hot"));
+  EXPECT_EQ(service_->counters().dead_letters, 0u);
+}
+
+TEST_F(ServiceTest, UnusableRecordsGoToTheDeadLetterTopicUnchangedWithHeaders) {
+  TestProducer producer(broker_->bootstrap());
+  const std::string garbage = "\xff\xfe not protobuf";
+  producer.Send("profiles", "a1", garbage);
+  producer.Send("engagement-events", "a1", R"({"event":{"lead_id":"l1"}})");
+  producer.Send("engagement-events", "a2", EventJson("e1", "l1", "a1", "demo", kT0));
+  producer.Send("engagement-events", "a1", EventJson("e2", "l1", "a1", "demo", kT0 + 2 * kHour));  // skew 1h
+  producer.Send("engagement-events", "a1", EventJson("e3", "l1", "a1", "demo", kT0));  // good
+  producer.Flush();
+  RunUntilConsumed(5);
+  EXPECT_EQ(service_->counters().processed, 1u);
+  EXPECT_EQ(service_->counters().dead_letters, 4u);
+  auto reasons = service_->DeadLettersByReason();
+  EXPECT_EQ(reasons["unparseable"], 1u);
+  EXPECT_EQ(reasons["missing_field"], 1u);
+  EXPECT_EQ(reasons["key_mismatch"], 1u);
+  EXPECT_EQ(reasons["bad_time"], 1u);
+
+  auto dlq = ReadTopic(broker_->bootstrap(), "leadscore-dlq", 4);
+  ASSERT_EQ(dlq.size(), 4u);
+  bool saw_garbage = false;
+  for (const auto& r : dlq) {
+    EXPECT_FALSE(r.headers.at("error").empty());
+    EXPECT_TRUE(r.headers.count("source.topic"));
+    EXPECT_TRUE(r.headers.count("source.partition"));
+    EXPECT_TRUE(r.headers.count("source.offset"));
+    if (r.headers.at("source.topic") == "profiles") {
+      saw_garbage = true;
+      EXPECT_EQ(r.value, garbage) << "the record goes to the DLQ unchanged";
+      EXPECT_EQ(r.key, "a1");
+      EXPECT_THAT(r.headers.at("error"), HasSubstr("not a leadscore.v1.Input"));
+    }
+  }
+  EXPECT_TRUE(saw_garbage);
+}
+
+}  // namespace
+}  // namespace leadscore::testing
