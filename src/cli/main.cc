@@ -1,10 +1,13 @@
 // leadscore: the command line (SPEC.md section 4).
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <iostream>
 
 #include "cli/replay.h"
+#include "cli/service_commands.h"
 #include "model/model.h"
 
 namespace {
@@ -66,6 +69,8 @@ int Replay(const std::string& model_path, const std::string& input, const std::s
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Logs go to stderr: stdout carries data (routing events, the bootstrap address).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("leadscore"));
   CLI::App app{"leadscore: B2B lead and account scoring on a Kafka stream"};
   app.require_subcommand(1);
 
@@ -84,7 +89,27 @@ int main(int argc, char** argv) {
   replay->add_option("--format", format, "json (RoutingEvent JSON lines) or text (readable lines)")
       ->check(CLI::IsMember({"json", "text"}));
 
+  leadscore::cli::RunFlags run_flags;
+  std::string run_model, run_brokers;
+  auto* run = app.add_subcommand("run", "The streaming service: Kafka in, routing events out");
+  run->add_option("--config", run_flags.config_path, "leadscore.yaml")->required();
+  auto* run_model_opt = run->add_option("--model", run_model, "model YAML (overrides the config)");
+  auto* run_brokers_opt = run->add_option("--brokers", run_brokers, "host:port,... (overrides the config)");
+  run->add_flag("--embedded-broker", run_flags.embedded_broker,
+                "start a Kafka-protocol broker in the process and print its bootstrap address");
+
+  int broker_partitions = 4;
+  auto* broker = app.add_subcommand("broker", "Only the embedded broker, as its own process");
+  broker->add_option("--partitions", broker_partitions, "partitions per topic")->check(CLI::Range(1, 256));
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*run) {
+    if (*run_model_opt) run_flags.model_path = run_model;
+    if (*run_brokers_opt) run_flags.brokers = run_brokers;
+    return leadscore::cli::RunService(run_flags);
+  }
+  if (*broker) return leadscore::cli::RunBroker(broker_partitions);
 
   if (*validate) return Validate(model_path);
   if (*replay) {

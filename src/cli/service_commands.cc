@@ -1,0 +1,112 @@
+#include "cli/service_commands.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "config/config.h"
+#include "model/model.h"
+#include "stream/embedded_broker.h"
+#include "stream/service.h"
+
+namespace leadscore::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnSignal(int) { g_stop.store(true); }
+
+int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<std::string> AllTopics(const stream::ServiceOptions& o) {
+  std::vector<std::string> topics;
+  for (const auto& in : o.inputs) topics.push_back(in.name);
+  topics.push_back(o.output_topic);
+  topics.push_back(o.dlq_topic);
+  return topics;
+}
+
+}  // namespace
+
+int RunService(const RunFlags& flags) {
+  auto cfg = config::LoadConfigFromFile(flags.config_path);
+  if (!cfg.ok()) {
+    std::cerr << cfg.status().message() << "\n";
+    return 2;
+  }
+  config::Config c = std::move(*cfg);
+  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  if (flags.model_path) c.model_path = *flags.model_path;
+  if (flags.brokers) c.service.brokers = *flags.brokers;
+  if (c.model_path.empty()) {
+    std::cerr << "no model: give --model or `model:` in " << flags.config_path << "\n";
+    return 2;
+  }
+  auto loaded = model::LoadModelFromFile(c.model_path);
+  if (!loaded.ok()) {
+    std::cerr << c.model_path << ": model refused:\n" << loaded.ErrorText();
+    return 1;
+  }
+  for (const auto& w : loaded.warnings) spdlog::warn("model: line {}: {}", w.line, w.message);
+
+  std::unique_ptr<stream::EmbeddedBroker> broker;
+  if (flags.embedded_broker) {
+    auto b = stream::EmbeddedBroker::Start(
+        {.brokers = 1, .partitions = c.embedded_partitions, .topics = AllTopics(c.service)});
+    if (!b.ok()) {
+      std::cerr << b.status().message() << "\n";
+      return 1;
+    }
+    broker = std::move(*b);
+    c.service.brokers = broker->bootstrap();
+    std::printf("bootstrap: %s\n", broker->bootstrap().c_str());
+    std::fflush(stdout);
+  }
+  if (c.service.brokers.empty()) {
+    std::cerr << "no brokers: give --brokers, `brokers:` in the config, or --embedded-broker\n";
+    return 2;
+  }
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  auto service = stream::Service::Start(loaded.model, c.service, WallClockMs);
+  if (!service.ok()) {
+    std::cerr << service.status().message() << "\n";
+    return 1;
+  }
+  spdlog::info("leadscore running: brokers={} group={} model={}", c.service.brokers, c.service.group_id,
+               loaded.model->version);
+  Status st = (*service)->Run(g_stop);
+  const auto& n = (*service)->counters();
+  spdlog::info("stopped: consumed={} processed={} dead_letters={} routed={}", n.consumed.load(), n.processed.load(),
+               n.dead_letters.load(), n.routed.load());
+  return st.ok() ? 0 : 1;
+}
+
+int RunBroker(int partitions) {
+  const std::vector<std::string> topics = {"engagement-events", "profiles", "sales-outcomes", "routing-events",
+                                           "leadscore-dlq"};
+  auto b = stream::EmbeddedBroker::Start({.brokers = 1, .partitions = partitions, .topics = topics});
+  if (!b.ok()) {
+    std::cerr << b.status().message() << "\n";
+    return 1;
+  }
+  std::printf("bootstrap: %s\n", (*b)->bootstrap().c_str());
+  std::fflush(stdout);
+  // Wait for SIGTERM/SIGINT without polling: block them and take them synchronously.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return 0;
+}
+
+}  // namespace leadscore::cli

@@ -1,0 +1,147 @@
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/time_units.h"
+
+namespace leadscore::config {
+namespace {
+
+class Loader {
+ public:
+  Result<Config> Load(std::string_view text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+      return Status::InvalidArgument("line " + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    }
+    Config c;
+    if (root.IsNull()) return c;  // an empty file: all defaults
+    if (!root.IsMap()) return Status::InvalidArgument("line 1: the config must be a mapping");
+    Keys(root, "config", {"brokers", "group_id", "model", "state_dir", "http", "inputs", "output", "dlq_topic",
+                          "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "log_level"});
+    if (root["brokers"]) c.service.brokers = Text(root["brokers"]);
+    if (root["group_id"]) c.service.group_id = Text(root["group_id"]);
+    if (root["model"]) c.model_path = Text(root["model"]);
+    if (root["state_dir"]) c.state_dir = Text(root["state_dir"]);
+    if (root["dlq_topic"]) c.service.dlq_topic = Text(root["dlq_topic"]);
+    if (root["log_level"]) {
+      c.log_level = Text(root["log_level"]);
+      static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+      if (!kLevels.count(c.log_level)) Error(root["log_level"], "log_level must be one of trace, debug, info, warn, error, critical, off");
+    }
+    if (const YAML::Node http = root["http"]) {
+      Keys(http, "http", {"address"});
+      if (http["address"]) c.http_address = Text(http["address"]);
+    }
+    if (const YAML::Node inputs = root["inputs"]) {
+      if (!inputs.IsSequence() || inputs.size() == 0) {
+        Error(inputs, "inputs must be a non-empty list of { topic, format }");
+      } else {
+        c.service.inputs.clear();
+        for (const auto& in : inputs) {
+          Keys(in, "inputs[]", {"topic", "format"});
+          stream::InputTopic t;
+          if (!in["topic"]) Error(in, "an input needs a topic");
+          else t.name = Text(in["topic"]);
+          if (in["format"]) t.format = Format(in["format"]);
+          c.service.inputs.push_back(t);
+        }
+      }
+    }
+    if (const YAML::Node out = root["output"]) {
+      Keys(out, "output", {"topic", "format"});
+      if (out["topic"]) c.service.output_topic = Text(out["topic"]);
+      if (out["format"]) c.service.output_format = Format(out["format"]);
+    }
+    if (const YAML::Node batch = root["batch"]) {
+      Keys(batch, "batch", {"max_records", "max_wait_ms"});
+      if (batch["max_records"]) c.service.max_batch = static_cast<size_t>(Int(batch["max_records"], 1, 1000000));
+      if (batch["max_wait_ms"]) c.service.max_wait_ms = static_cast<int>(Int(batch["max_wait_ms"], 0, 60000));
+    }
+    if (root["max_future_skew"]) c.service.max_future_skew_ms = DurationMs(root["max_future_skew"]);
+    if (root["dedupe_window"]) c.service.engine.dedupe_window_ms = DurationMs(root["dedupe_window"]);
+    if (const YAML::Node eb = root["embedded_broker"]) {
+      Keys(eb, "embedded_broker", {"partitions"});
+      if (eb["partitions"]) c.embedded_partitions = static_cast<int>(Int(eb["partitions"], 1, 256));
+    }
+    if (const YAML::Node kafka = root["kafka"]) {
+      if (!kafka.IsMap()) Error(kafka, "kafka must be a mapping of librdkafka properties");
+      for (const auto& kv : kafka) c.service.kafka[kv.first.Scalar()] = Text(kv.second);
+    }
+    if (!problems_.empty()) return Status::InvalidArgument(problems_);
+    return c;
+  }
+
+ private:
+  void Error(const YAML::Node& n, const std::string& message) {
+    problems_ += "line " + std::to_string(n.Mark().line + 1) + ": " + message + "\n";
+  }
+  void Keys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) {
+    if (!map.IsMap()) {
+      Error(map, where + " must be a mapping");
+      return;
+    }
+    for (const auto& kv : map) {
+      if (!allowed.count(kv.first.Scalar())) Error(kv.first, "unknown key '" + kv.first.Scalar() + "' in " + where);
+    }
+  }
+  std::string Text(const YAML::Node& n) {
+    if (!n.IsScalar()) {
+      Error(n, "expected a text value");
+      return {};
+    }
+    return n.Scalar();
+  }
+  codec::Format Format(const YAML::Node& n) {
+    const std::string f = Text(n);
+    if (f == "json") return codec::Format::kJson;
+    if (f != "protobuf") Error(n, "format must be protobuf or json, not '" + f + "'");
+    return codec::Format::kProtobuf;
+  }
+  long long Int(const YAML::Node& n, long long lo, long long hi) {
+    try {
+      long long v = n.as<long long>();
+      if (v >= lo && v <= hi) return v;
+    } catch (const YAML::Exception&) {
+    }
+    Error(n, "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    return lo;
+  }
+  int64_t DurationMs(const YAML::Node& n) {
+    auto d = ParseDuration(Text(n), false);
+    if (!d.ok()) {
+      Error(n, d.status().message());
+      return 0;
+    }
+    return d->ms;
+  }
+  std::string problems_;
+};
+
+}  // namespace
+
+Result<Config> LoadConfigFromString(std::string_view yaml) {
+  try {
+    return Loader().Load(yaml);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("the config could not be read: ") + e.what());
+  }
+}
+
+Result<Config> LoadConfigFromFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot open config file '" + path + "'");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  auto c = LoadConfigFromString(buf.str());
+  if (!c.ok()) return Status::InvalidArgument(path + ":\n" + c.status().message());
+  return c;
+}
+
+}  // namespace leadscore::config

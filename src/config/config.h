@@ -1,0 +1,27 @@
+// The service configuration file (leadscore.yaml): YAML maps onto plain option structs
+// here and nowhere else. Unknown keys and bad values are refused with their line.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "stream/service.h"
+
+namespace leadscore::config {
+
+struct Config {
+  stream::ServiceOptions service;
+  std::string model_path;
+  std::string state_dir = "leadscore-state";
+  std::string http_address = "127.0.0.1:8080";
+  int embedded_partitions = 4;  // topic partitions when --embedded-broker creates them
+  std::string log_level = "info";
+};
+
+// Every problem, one per line, "line N: ..."; ok with the config otherwise.
+Result<Config> LoadConfigFromString(std::string_view yaml);
+Result<Config> LoadConfigFromFile(const std::string& path);
+
+}  // namespace leadscore::config

@@ -1,0 +1,48 @@
+#include "config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace leadscore::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
+  auto c = LoadConfigFromFile(std::string(LEADSCORE_SOURCE_DIR) + "/examples/leadscore.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->service.brokers, "127.0.0.1:9092");
+  EXPECT_EQ(c->service.inputs.size(), 3u);
+  EXPECT_EQ(c->service.max_future_skew_ms, 3600 * 1000);
+  EXPECT_EQ(c->service.engine.dedupe_window_ms, 90LL * 24 * 3600 * 1000);
+  EXPECT_EQ(c->embedded_partitions, 4);
+  EXPECT_EQ(c->model_path, "examples/model.yaml");
+}
+
+TEST(ConfigTest, AnEmptyFileIsAllDefaults) {
+  auto c = LoadConfigFromString("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->service.output_topic, "routing-events");
+  EXPECT_EQ(c->service.dlq_topic, "leadscore-dlq");
+  EXPECT_EQ(c->service.inputs[0].name, "engagement-events");
+}
+
+TEST(ConfigTest, FormatsAndKafkaPassThrough) {
+  auto c = LoadConfigFromString(
+      "inputs:\n  - { topic: ev, format: json }\noutput: { format: json }\nkafka:\n  security.protocol: SASL_SSL\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->service.inputs[0].format, codec::Format::kJson);
+  EXPECT_EQ(c->service.output_format, codec::Format::kJson);
+  EXPECT_EQ(c->service.kafka.at("security.protocol"), "SASL_SSL");
+}
+
+TEST(ConfigTest, RefusesUnknownKeysAndBadValuesWithTheirLines) {
+  auto c = LoadConfigFromString("group_id: x\nbatchh: 3\nbatch: { max_records: 0 }\ninputs:\n  - { topic: a, format: avro }\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("line 2: unknown key 'batchh'"));
+  EXPECT_THAT(c.status().message(), HasSubstr("line 3: expected a whole number"));
+  EXPECT_THAT(c.status().message(), HasSubstr("line 5: format must be protobuf or json, not 'avro'"));
+}
+
+}  // namespace
+}  // namespace leadscore::config
