@@ -8,6 +8,7 @@
 #include "common/hash.h"
 #include "engine/decay.h"
 #include "engine/explain.h"
+#include "engine/snapshot.h"
 #include "engine/state.h"
 #include "engine/tiers.h"
 
@@ -165,6 +166,194 @@ class Engine::Impl {
   }
 
  private:
+  // ---- persistence ---------------------------------------------------------------------
+  void MarkLead(EntityId id) {
+    LeadState& l = leads_[id];
+    if (l.dirty) return;
+    l.dirty = true;
+    dirty_leads_.push_back(id);
+  }
+  void MarkAccount(EntityId id) {
+    AccountState& a = accounts_[id];
+    if (a.dirty) return;
+    a.dirty = true;
+    dirty_accounts_.push_back(id);
+  }
+
+ public:
+  void TakeChanges(std::vector<Engine::Change>* out) {
+    for (EntityId id : dirty_accounts_) {
+      AccountState& a = accounts_[id];
+      a.dirty = false;
+      out->push_back({EntityKind::kAccount, account_ids_.Name(id), a.exists ? SerializeAccount(a) : std::string()});
+    }
+    for (EntityId id : dirty_leads_) {
+      LeadState& l = leads_[id];
+      l.dirty = false;
+      out->push_back({EntityKind::kLead, lead_ids_.Name(id), l.exists ? SerializeLead(l) : std::string()});
+    }
+    dirty_accounts_.clear();
+    dirty_leads_.clear();
+  }
+
+ private:
+  void WriteCommon(const EntityCommon& e, SnapshotWriter& w) const {
+    w.Put<uint8_t>(kSnapshotVersion);
+    w.Put<int64_t>(e.clock);
+    w.Put<uint32_t>(static_cast<uint32_t>(e.signals.size()));
+    for (const auto& s : e.signals) {
+      w.Put(s.value);
+      w.Put(s.count);
+      w.Put(s.last_at_ms);
+    }
+    w.Put<uint64_t>(e.active);
+    w.Put<uint8_t>(e.has_profile);
+    w.Put<int64_t>(e.profile_at_ms);
+    w.Put<uint32_t>(static_cast<uint32_t>(e.fields.size()));
+    for (const auto& f : e.fields) w.Put(f);
+    w.Put<int16_t>(e.tier);
+    w.Put<uint32_t>(e.changes);
+    w.Put<uint32_t>(static_cast<uint32_t>(e.recent.size()));
+    for (const auto& c : e.recent) {
+      w.Put(c.from);
+      w.Put(c.to);
+      w.Put(c.at_ms);
+      w.PutString(c.routing_id);
+    }
+    w.Put<int8_t>(static_cast<int8_t>(e.last_outcome));
+    w.Put<int64_t>(e.last_outcome_at_ms);
+    w.Put<uint32_t>(e.outcomes);
+  }
+
+  Status ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& e) const {
+    if (r.Get<uint8_t>() != kSnapshotVersion) return Status::Corruption("unknown snapshot version");
+    e.clock = r.Get<int64_t>();
+    if (r.GetCount(20) != n_signals_) return Status::Corruption("written by a model with other signals");
+    e.signals.resize(n_signals_);
+    for (auto& s : e.signals) {
+      s.value = r.Get<double>();
+      s.count = r.Get<int32_t>();
+      s.last_at_ms = r.Get<int64_t>();
+    }
+    e.active = r.Get<uint64_t>();
+    e.has_profile = r.Get<uint8_t>() != 0;
+    e.profile_at_ms = r.Get<int64_t>();
+    const uint32_t n_fields = r.GetCount(sizeof(model::FieldValue));
+    if (n_fields != 0 && n_fields != slots) return Status::Corruption("written by a model with other fields");
+    e.fields.resize(n_fields);
+    for (auto& f : e.fields) f = r.Get<model::FieldValue>();
+    e.tier = r.Get<int16_t>();
+    e.changes = r.Get<uint32_t>();
+    const uint32_t n_recent = r.GetCount(16);
+    for (uint32_t i = 0; i < n_recent && r.good(); ++i) {
+      TierChange c;
+      c.from = r.Get<int16_t>();
+      c.to = r.Get<int16_t>();
+      c.at_ms = r.Get<int64_t>();
+      c.routing_id = r.GetString();
+      e.recent.push_back(std::move(c));
+    }
+    e.last_outcome = static_cast<OutcomeKind>(r.Get<int8_t>());
+    e.last_outcome_at_ms = r.Get<int64_t>();
+    e.outcomes = r.Get<uint32_t>();
+    return r.good() ? Status::Ok() : Status::Corruption("truncated entity state");
+  }
+
+  std::string SerializeLead(const LeadState& l) const {
+    SnapshotWriter w;
+    WriteCommon(l, w);
+    w.PutString(account_ids_.Name(l.account));
+    w.Put<int64_t>(l.last_event_at_ms);
+    w.Put<int64_t>(l.dedupe_floor_ms);
+    w.Put<uint32_t>(static_cast<uint32_t>(l.seen.size()));
+    for (const auto& [key, at] : l.seen) {
+      w.Put(key);
+      w.Put(at);
+    }
+    return w.Take();
+  }
+
+  std::string SerializeAccount(const AccountState& a) const {
+    SnapshotWriter w;
+    WriteCommon(a, w);
+    w.Put<uint32_t>(static_cast<uint32_t>(a.role_values.size()));
+    for (double v : a.role_values) w.Put(v);
+    w.Put<uint32_t>(static_cast<uint32_t>(a.contacts.size()));
+    for (const auto& [lead, last] : a.contacts) {
+      w.PutString(lead_ids_.Name(lead));
+      w.Put(last);
+    }
+    w.Put<uint32_t>(static_cast<uint32_t>(a.leads.size()));
+    for (EntityId lead : a.leads) w.PutString(lead_ids_.Name(lead));
+    return w.Take();
+  }
+
+ public:
+  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes) {
+    SnapshotReader r(bytes);
+    if (kind == EntityKind::kAccount) {
+      const EntityId aid = account_ids_.Intern(id);
+      if (aid >= accounts_.size()) accounts_.resize(aid + 1);
+      AccountState a;
+      LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.account_slots(), a));
+      const uint32_t n_roles = r.GetCount(8);
+      if (n_roles != m_.committee.roles.size() * n_signals_) return Status::Corruption("written by another committee");
+      a.role_values.resize(n_roles);
+      for (double& v : a.role_values) v = r.Get<double>();
+      const uint32_t n_contacts = r.GetCount(12);
+      for (uint32_t i = 0; i < n_contacts && r.good(); ++i) {
+        const EntityId lead = lead_ids_.Intern(r.GetString());
+        a.contacts.emplace_back(lead, r.Get<int64_t>());
+      }
+      const uint32_t n_leads = r.GetCount(4);
+      for (uint32_t i = 0; i < n_leads && r.good(); ++i) a.leads.push_back(lead_ids_.Intern(r.GetString()));
+      if (!r.ok()) return Status::Corruption("bad account state for '" + std::string(id) + "'");
+      a.exists = true;
+      accounts_[aid] = std::move(a);
+      return Status::Ok();
+    }
+    const EntityId lid = lead_ids_.Intern(id);
+    if (lid >= leads_.size()) leads_.resize(lid + 1);
+    LeadState l;
+    LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l));
+    const std::string account = r.GetString();
+    l.last_event_at_ms = r.Get<int64_t>();
+    l.dedupe_floor_ms = r.Get<int64_t>();
+    const uint32_t n_seen = r.GetCount(16);
+    for (uint32_t i = 0; i < n_seen && r.good(); ++i) {
+      const uint64_t key = r.Get<uint64_t>();
+      l.seen.emplace_back(key, r.Get<int64_t>());
+    }
+    if (!r.ok()) return Status::Corruption("bad lead state for '" + std::string(id) + "'");
+    l.account = account_ids_.Intern(account);
+    if (l.account >= accounts_.size() || !accounts_[l.account].exists) {
+      return Status::Corruption("lead '" + std::string(id) + "' names account '" + account + "' that is not stored");
+    }
+    l.exists = true;
+    leads_[lid] = std::move(l);
+    return Status::Ok();
+  }
+
+  // Everything derived from the stored state: fit, disqualification, roles, timers.
+  void Restored(int64_t stream_time) {
+    stream_time_ = std::max(stream_time_, stream_time);
+    for (auto& a : accounts_) {
+      if (a.exists) RecomputeAccountFit(a);
+    }
+    for (EntityId id = 0; id < leads_.size(); ++id) {
+      LeadState& l = leads_[id];
+      if (!l.exists) continue;
+      l.role = l.has_profile ? m_.committee.RoleOf(l.fields[model::kLeadRole]) : -1;
+      RecomputeLeadFit(l);
+      Schedule(l, id, EntityKind::kLead, LeadNextDue(l, LeadMeasures(l)));
+    }
+    for (EntityId id = 0; id < accounts_.size(); ++id) {
+      AccountState& a = accounts_[id];
+      if (a.exists) Schedule(a, id, EntityKind::kAccount, AccountNextDue(a, AccountMeasures(a)));
+    }
+  }
+
+ private:
   // ---- entity lookup and lifecycle ---------------------------------------------------
   const LeadState* LeadAt(EntityId id) const {
     return id < leads_.size() && leads_[id].exists ? &leads_[id] : nullptr;
@@ -186,6 +375,7 @@ class Engine::Impl {
     a.role_values.assign(m_.committee.roles.size() * n_signals_, 0.0);
     RecomputeAccountFit(a);
     a.tier = BirthTier(a, m_.account);  // silently
+    MarkAccount(id);
     return a;
   }
 
@@ -205,6 +395,8 @@ class Engine::Impl {
     accounts_[account].leads.push_back(id);
     RecomputeLeadFit(l);
     l.tier = BirthTier(l, m_.lead);  // silently
+    MarkLead(id);
+    MarkAccount(account);
     return l;
   }
 
@@ -246,6 +438,9 @@ class Engine::Impl {
   void MoveLead(EntityId lid, EntityId to, std::vector<RoutingEvent>* out) {
     LeadState& l = leads_[lid];
     const EntityId from = l.account;
+    MarkLead(lid);
+    MarkAccount(from);
+    MarkAccount(to);
     Detach(lid, l, accounts_[from]);
     EvaluateAccount(from, accounts_[from], out);
     AccountState& a = GetOrCreateAccount(to);
@@ -471,6 +666,7 @@ class Engine::Impl {
     const Measures ms = LeadMeasures(l);
     const int16_t to = DecideTier(m_.lead, l.tier, ms);
     if (to != l.tier) {
+      MarkLead(id);
       RoutingEvent ev = MakeEvent(EntityKind::kLead, l, m_.lead, to, ms);
       ev.lead_id = lead_ids_.Name(id);
       ev.account_id = account_ids_.Name(l.account);
@@ -485,6 +681,7 @@ class Engine::Impl {
     const Measures ms = AccountMeasures(a);
     const int16_t to = DecideTier(m_.account, a.tier, ms);
     if (to != a.tier) {
+      MarkAccount(id);
       RoutingEvent ev = MakeEvent(EntityKind::kAccount, a, m_.account, to, ms);
       ev.account_id = account_ids_.Name(id);
       ev.factors = AccountFactors(m_, a, kTopFactors);
@@ -574,6 +771,8 @@ class Engine::Impl {
     (void)a0;
     LeadState& l = GetOrCreateLead(e.lead, e.account, out);
     AccountState& a = accounts_[e.account];  // may have moved in memory
+    MarkLead(e.lead);
+    MarkAccount(e.account);
     Remember(l, e.event_key, e.occurred_at_ms, st);
     DecayLead(l, st);
     DecayAccount(a, st);
@@ -651,6 +850,8 @@ class Engine::Impl {
     const bool born = !LeadAt(p.lead);
     LeadState& l = GetOrCreateLead(p.lead, p.account, out);
     AccountState& a = accounts_[p.account];
+    MarkLead(p.lead);
+    MarkAccount(p.account);
     const int64_t st = stream_time_;
     DecayLead(l, st);
     DecayAccount(a, st);
@@ -682,6 +883,7 @@ class Engine::Impl {
     ++stats_.profiles_applied;
     const bool born = !AccountAt(p.account);
     AccountState& a = GetOrCreateAccount(p.account);
+    MarkAccount(p.account);
     const int64_t st = stream_time_;
     DecayAccount(a, st);
     a.fields = p.fields;
@@ -703,8 +905,13 @@ class Engine::Impl {
   void ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
     ++stats_.outcomes;
     EntityCommon* e = nullptr;
-    if (o.lead != kNoEntity && LeadAt(o.lead)) e = &leads_[o.lead];
-    else if (o.account != kNoEntity && AccountAt(o.account)) e = &accounts_[o.account];
+    if (o.lead != kNoEntity && LeadAt(o.lead)) {
+      e = &leads_[o.lead];
+      MarkLead(o.lead);
+    } else if (o.account != kNoEntity && AccountAt(o.account)) {
+      e = &accounts_[o.account];
+      MarkAccount(o.account);
+    }
     if (!e) return;
     e->last_outcome = o.kind;
     e->last_outcome_at_ms = o.occurred_at_ms;
@@ -718,20 +925,28 @@ class Engine::Impl {
       LeadState& l = leads_[f.lead];
       const EntityId aid = l.account;
       Detach(f.lead, l, accounts_[aid]);
+      MarkAccount(aid);
+      MarkLead(f.lead);
       Erase(l);
       EvaluateAccount(aid, accounts_[aid], out);
       return;
     }
     if (!AccountAt(f.account)) return;
     AccountState& a = accounts_[f.account];
-    for (EntityId lid : a.leads) Erase(leads_[lid]);
+    for (EntityId lid : a.leads) {
+      MarkLead(lid);
+      Erase(leads_[lid]);
+    }
+    MarkAccount(f.account);
     Erase(a);
   }
 
   template <typename State>
   void Erase(State& e) {
     if (e.due != kNever) --live_timers_;
+    const bool dirty = e.dirty;
     e = State();  // exists = false; the stale timer entry is skipped when popped
+    e.dirty = dirty;  // still listed: TakeChanges reports the erase
   }
 
   void FillView(const EntityCommon& e, const Measures& ms, const model::EntityPolicy& p, EntityView* v) const {
@@ -760,6 +975,7 @@ class Engine::Impl {
   std::vector<AccountState> accounts_;
   // Lazy deletion: an entry whose due no longer matches its entity's is skipped.
   mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  std::vector<EntityId> dirty_leads_, dirty_accounts_;
   size_t live_timers_ = 0;
   EngineStats stats_;
 };
@@ -778,6 +994,11 @@ const EngineStats& Engine::stats() const { return impl_->stats(); }
 const model::Model& Engine::model() const { return impl_->model(); }
 IdTable& Engine::lead_ids() { return impl_->lead_ids(); }
 IdTable& Engine::account_ids() { return impl_->account_ids(); }
+void Engine::TakeChanges(std::vector<Change>* out) { impl_->TakeChanges(out); }
+Status Engine::Restore(EntityKind kind, std::string_view id, std::string_view bytes) {
+  return impl_->Restore(kind, id, bytes);
+}
+void Engine::Restored(int64_t stream_time_ms) { impl_->Restored(stream_time_ms); }
 std::optional<EntityView> Engine::ViewLead(std::string_view id) const { return impl_->ViewLead(id); }
 std::optional<EntityView> Engine::ViewAccount(std::string_view id) const { return impl_->ViewAccount(id); }
 

@@ -162,6 +162,20 @@ class Engine {
   IdTable& lead_ids();
   IdTable& account_ids();
 
+  // Persistence. Entities changed since the last call: their id and serialized state,
+  // or empty bytes for an entity that was forgotten. The bytes depend on the model
+  // (slot and tier indices), so a store keeps the model_version beside them.
+  struct Change {
+    EntityKind kind;
+    std::string id;
+    std::string bytes;  // empty: erased
+  };
+  void TakeChanges(std::vector<Change>* out);
+  // Restores one entity written by TakeChanges (accounts before their leads), then
+  // Restored() once all are in: fit, disqualification and decay timers are derived.
+  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes);
+  void Restored(int64_t stream_time_ms);
+
   std::optional<EntityView> ViewLead(std::string_view lead_id) const;
   std::optional<EntityView> ViewAccount(std::string_view account_id) const;
 

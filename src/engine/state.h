@@ -47,6 +47,7 @@ struct EntityCommon {
   uint32_t changes = 0;  // tier changes so far: part of the routing id
   std::vector<TierChange> recent;
   int64_t due = kNever;  // next decay check
+  bool dirty = false;    // changed since the last TakeChanges
   OutcomeKind last_outcome = OutcomeKind::kUnspecified;
   int64_t last_outcome_at_ms = 0;
   uint32_t outcomes = 0;
