@@ -21,7 +21,10 @@ class Loader {
       return Status::InvalidArgument("line " + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
     }
     Config c;
-    if (root.IsNull()) return c;  // an empty file: all defaults
+    if (root.IsNull()) {  // an empty file: all defaults
+      c.service.store.dir = c.state_dir;
+      return c;
+    }
     if (!root.IsMap()) return Status::InvalidArgument("line 1: the config must be a mapping");
     Keys(root, "config", {"brokers", "group_id", "model", "state_dir", "http", "inputs", "output", "dlq_topic",
                           "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "log_level"});
@@ -74,6 +77,7 @@ class Loader {
       if (!kafka.IsMap()) Error(kafka, "kafka must be a mapping of librdkafka properties");
       for (const auto& kv : kafka) c.service.kafka[kv.first.Scalar()] = Text(kv.second);
     }
+    c.service.store.dir = c.state_dir;
     if (!problems_.empty()) return Status::InvalidArgument(problems_);
     return c;
   }

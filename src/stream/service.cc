@@ -20,7 +20,15 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   s->model_ = std::move(model);
   s->options_ = std::move(options);
   s->clock_ = std::move(clock);
+  if (!s->options_.store.dir.empty()) {
+    auto store = store::StateStore::Open(s->options_.store);
+    if (!store.ok()) return store.status();
+    s->store_ = std::move(*store);
+  }
   SourceOptions so;
+  Service* self = s.get();
+  so.on_assign = [self](int32_t p) { return self->Assign(p); };
+  so.on_revoke = [self](int32_t p) { self->partitions_.erase(p); };
   so.brokers = s->options_.brokers;
   so.group_id = s->options_.group_id;
   so.kafka = s->options_.kafka;
@@ -43,6 +51,59 @@ Service::~Service() {
   if (source_) source_->Close();
 }
 
+// A partition joins: its engine is rebuilt from the store, and the consumer resumes
+// from the offsets stored with that state.
+std::optional<std::map<std::string, int64_t>> Service::Assign(int32_t p) {
+  auto part = std::make_unique<Partition>(model_, options_.engine);
+  if (!store_) {
+    partitions_[p] = std::move(part);
+    return std::nullopt;
+  }
+  auto state = store_->Load(p);
+  if (!state.ok()) {
+    fatal_ = state.status();
+    return std::map<std::string, int64_t>{};
+  }
+  if (!state->model_version.empty() && state->model_version != model_->version) {
+    fatal_ = Status::InvalidArgument("partition " + std::to_string(p) + " state was built by model " +
+                                     state->model_version + ", this model is " + model_->version +
+                                     ": run with that model, or start from an empty state_dir");
+    return std::map<std::string, int64_t>{};
+  }
+  for (const auto* list : {&state->accounts, &state->leads}) {  // accounts before their leads
+    for (const auto& e : *list) {
+      Status st = part->engine.Restore(e.kind, e.id, e.bytes);
+      if (!st.ok()) {
+        fatal_ = st;
+        return std::map<std::string, int64_t>{};
+      }
+    }
+  }
+  part->engine.Restored(state->stream_time_ms);
+  spdlog::info("partition {} restored: {} accounts, {} leads, resuming at stored offsets", p, state->accounts.size(),
+               state->leads.size());
+  partitions_[p] = std::move(part);
+  return std::move(state->offsets);
+}
+
+Status Service::CommitState(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets) {
+  if (!store_) return Status::Ok();
+  std::vector<store::PartitionCommit> commits;
+  for (auto& [p, part] : partitions_) {
+    store::PartitionCommit c;
+    c.partition = p;
+    part->engine.TakeChanges(&c.changes);
+    for (const auto& [tp, offset] : next_offsets) {
+      if (tp.second == p) c.offsets[tp.first] = offset;
+    }
+    if (c.changes.empty() && c.offsets.empty()) continue;
+    c.stream_time_ms = part->engine.stream_time();
+    c.model_version = model_->version;
+    commits.push_back(std::move(c));
+  }
+  return store_->Commit(commits);
+}
+
 Status Service::DeadLetter(const SourceRecord& r, const Status& why) {
   ++counters_.dead_letters;
   ++dlq_by_reason_[codec::ReasonCode(why)];
@@ -61,11 +122,8 @@ Status Service::RunOnce() {
   std::vector<SourceRecord> records;
   Rebalance rebalance;
   Status polled = source_->Poll(&records, &rebalance);
+  if (!fatal_.ok()) return fatal_;
   if (!polled.ok()) spdlog::warn("consume: {}", polled.message());
-  for (int32_t p : rebalance.revoked) partitions_.erase(p);
-  for (int32_t p : rebalance.assigned) {
-    if (!partitions_.count(p)) partitions_[p] = std::make_unique<Partition>(model_, options_.engine);
-  }
   counters_.assigned_partitions = partitions_.size();
 
   // The wall clock moves stream time on before the batch is applied: intent decays
@@ -79,18 +137,22 @@ Status Service::RunOnce() {
     next_offsets[{r.topic, r.partition}] = r.offset + 1;
     auto& slot = partitions_[r.partition];
     if (!slot) {  // a record of a partition the rebalance has not told us about yet
-      slot = std::make_unique<Partition>(model_, options_.engine);
-      slot->engine.Advance(now, &events);
+      spdlog::warn("record of unannounced partition {}: restoring its state now", r.partition);
+      partitions_.erase(r.partition);
+      Assign(r.partition);
+      if (!fatal_.ok()) return fatal_;
+      partitions_[r.partition]->engine.Advance(now, &events);
     }
-    slot->decoder.options().max_event_time_ms = now + options_.max_future_skew_ms;
-    auto input = r.has_key ? slot->decoder.Decode(r.value, format_of_[r.topic], std::string_view(r.key))
+    Partition* part = partitions_[r.partition].get();
+    part->decoder.options().max_event_time_ms = now + options_.max_future_skew_ms;
+    auto input = r.has_key ? part->decoder.Decode(r.value, format_of_[r.topic], std::string_view(r.key))
                            : Result<engine::Input>(Status::InvalidArgument(
                                  "Kafka key missing: records are keyed by account_id"));
     if (!input.ok()) {
       LEADSCORE_RETURN_IF_ERROR(DeadLetter(r, input.status()));
       continue;
     }
-    slot->engine.Apply(*input, &events);
+    part->engine.Apply(*input, &events);
     ++counters_.processed;
   }
 
@@ -104,9 +166,13 @@ Status Service::RunOnce() {
     sink_->Poll();
     return Status::Ok();
   }
-  // Outputs first, then offsets: a crash in between re-reads the batch (at least once).
+  // Outputs first, then state with offsets in one write: a crash in between re-reads
+  // the batch and re-emits its routing events with the same routing_ids.
   LEADSCORE_RETURN_IF_ERROR(sink_->Flush(options_.flush_timeout_ms));
-  LEADSCORE_RETURN_IF_ERROR(source_->Commit(next_offsets));
+  LEADSCORE_RETURN_IF_ERROR(CommitState(next_offsets));
+  // The group's offsets are for tools and lag dashboards; resuming uses the store's.
+  Status committed = source_->Commit(next_offsets);
+  if (!committed.ok()) spdlog::warn("group offsets: {}", committed.message());
   ++counters_.batches;
   return Status::Ok();
 }

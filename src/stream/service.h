@@ -12,12 +12,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "codec/codec.h"
 #include "common/status.h"
 #include "engine/engine.h"
+#include "store/state_store.h"
 
 namespace leadscore::stream {
 
@@ -39,6 +41,8 @@ struct ServiceOptions {
   int64_t max_future_skew_ms = 3600 * 1000;  // events further ahead of the clock go to the DLQ
   int flush_timeout_ms = 30000;
   engine::EngineOptions engine;
+  // RocksDB state; empty dir: state in memory only, resuming from the group's offsets.
+  store::StoreOptions store;
 };
 
 // Counters, readable from any thread (metrics).
@@ -70,6 +74,8 @@ class Service {
  private:
   struct Partition;
   Service() = default;
+  std::optional<std::map<std::string, int64_t>> Assign(int32_t partition);
+  Status CommitState(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets);
   Status DeadLetter(const SourceRecord& r, const Status& why);
 
   std::shared_ptr<const model::Model> model_;
@@ -77,6 +83,8 @@ class Service {
   Clock clock_;
   std::unique_ptr<KafkaSource> source_;
   std::unique_ptr<KafkaSink> sink_;
+  std::unique_ptr<store::StateStore> store_;
+  Status fatal_;  // set where an error cannot be returned (the rebalance callback)
   std::map<int32_t, std::unique_ptr<Partition>> partitions_;
   std::map<std::string, codec::Format> format_of_;
   ServiceCounters counters_;

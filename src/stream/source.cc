@@ -61,12 +61,22 @@ void KafkaSource::OnRebalance(int err, void* p) {
     for (int32_t n : numbers) {
       pending_.revoked.erase(n);
       pending_.assigned.insert(n);
+      if (!options_.on_assign) continue;
+      // Resume where the partition's state says, not where the group says.
+      const auto stored = options_.on_assign(n);
+      if (!stored) continue;
+      for (int i = 0; i < parts->cnt; ++i) {
+        if (parts->elems[i].partition != n) continue;
+        auto it = stored->find(parts->elems[i].topic);
+        parts->elems[i].offset = it != stored->end() ? it->second : RD_KAFKA_OFFSET_BEGINNING;
+      }
     }
     rd_kafka_assign(rk_, parts);
   } else {
     for (int32_t n : numbers) {
       pending_.assigned.erase(n);
       pending_.revoked.insert(n);
+      if (options_.on_revoke) options_.on_revoke(n);
     }
     rd_kafka_assign(rk_, nullptr);
   }

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -33,6 +35,11 @@ struct SourceOptions {
   std::map<std::string, std::string> kafka;  // passed through to librdkafka as is
   size_t max_batch = 10000;
   int max_wait_ms = 50;
+  // Called on the polling thread when a partition number is assigned: the offsets to
+  // resume from, per topic (a topic missing from the map starts at its beginning), or
+  // nullopt to resume from the group's committed offsets.
+  std::function<std::optional<std::map<std::string, int64_t>>(int32_t partition)> on_assign;
+  std::function<void(int32_t partition)> on_revoke;
 };
 
 // Assignment changes since the last Poll.
