@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "model/model.h"
+#include "server/http_server.h"
 #include "stream/embedded_broker.h"
 #include "stream/service.h"
 
@@ -79,8 +80,14 @@ int RunService(const RunFlags& flags) {
     std::cerr << service.status().message() << "\n";
     return 1;
   }
-  spdlog::info("leadscore running: brokers={} group={} model={}", c.service.brokers, c.service.group_id,
-               loaded.model->version);
+  auto http = server::HttpServer::Start(c.http_address, service->get());
+  if (!http.ok()) {
+    std::cerr << http.status().message() << "\n";
+    return 1;
+  }
+  spdlog::info("leadscore running: brokers={} group={} model={} http=port {} state={}", c.service.brokers,
+               c.service.group_id, loaded.model->version, (*http)->port(),
+               c.service.store.dir.empty() ? "memory" : c.service.store.dir);
   Status st = (*service)->Run(g_stop);
   const auto& n = (*service)->counters();
   spdlog::info("stopped: consumed={} processed={} dead_letters={} routed={}", n.consumed.load(), n.processed.load(),

@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -39,6 +40,9 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StoreOptions& options
   o.IncreaseParallelism(2);
   o.write_buffer_size = options.write_buffer_bytes;
   o.compression = rocksdb::kLZ4Compression;
+  auto stats = rocksdb::CreateDBStatistics();
+  stats->set_stats_level(rocksdb::StatsLevel::kExceptTimers);  // tickers only: cheap
+  o.statistics = stats;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -48,6 +52,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StoreOptions& options
   if (!s.ok()) return FromRocks(s, "open state in '" + options.dir + "'");
   std::unique_ptr<StateStore> store(new StateStore());
   store->db_.reset(db);
+  store->stats_ = stats;
   store->options_ = options;
   return store;
 }
@@ -116,6 +121,12 @@ uint64_t StateStore::ApproximateBytes() const {
   uint64_t mem = 0;
   db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
   return bytes + mem;
+}
+
+double StateStore::CacheHitRatio() const {
+  const double hits = static_cast<double>(stats_->getTickerCount(rocksdb::BLOCK_CACHE_HIT));
+  const double misses = static_cast<double>(stats_->getTickerCount(rocksdb::BLOCK_CACHE_MISS));
+  return hits + misses > 0 ? hits / (hits + misses) : 0;
 }
 
 }  // namespace leadscore::store

@@ -20,6 +20,7 @@
 
 namespace rocksdb {
 class DB;
+class Statistics;
 }
 
 namespace leadscore::store {
@@ -62,10 +63,13 @@ class StateStore {
   Status Commit(const std::vector<PartitionCommit>& commits);
   Status DropPartition(int32_t partition);
   uint64_t ApproximateBytes() const;
+  // Block cache hits / (hits + misses) since open; 0 before any read.
+  double CacheHitRatio() const;
 
  private:
   StateStore() = default;
   std::unique_ptr<rocksdb::DB> db_;
+  std::shared_ptr<rocksdb::Statistics> stats_;
   StoreOptions options_;
 };
 

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <tuple>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +21,7 @@
 #include "codec/codec.h"
 #include "common/status.h"
 #include "engine/engine.h"
+#include "server/metrics.h"
 #include "store/state_store.h"
 
 namespace leadscore::stream {
@@ -71,6 +74,14 @@ class Service {
   const ServiceCounters& counters() const { return counters_; }
   std::map<std::string, uint64_t> DeadLettersByReason() const;
 
+  // Thread-safe readers, for the HTTP server.
+  std::optional<engine::EntityView> ViewLead(const std::string& id) const;
+  std::optional<engine::EntityView> ViewAccount(const std::string& id) const;
+  std::string MetricsText() const;  // Prometheus text exposition
+  bool Ready() const;               // partitions assigned, their state restored, no fatal error
+  bool Healthy() const;             // the processing loop has not failed
+  const std::string& model_version() const { return model_->version; }
+
  private:
   struct Partition;
   Service() = default;
@@ -88,7 +99,16 @@ class Service {
   std::map<int32_t, std::unique_ptr<Partition>> partitions_;
   std::map<std::string, codec::Format> format_of_;
   ServiceCounters counters_;
+  // Guards partitions_ and the maps below against the HTTP threads. Recursive: the
+  // rebalance callback (inside Poll) and the batch both reach Assign.
+  mutable std::recursive_mutex mu_;
   std::map<std::string, uint64_t> dlq_by_reason_;
+  std::map<std::string, uint64_t> consumed_by_topic_;
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> routed_by_;  // entity, direction, tier
+  std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // next offset per input partition
+  server::Histogram batch_seconds_, commit_seconds_;
+  server::Histogram batch_records_{{1, 10, 100, 1000, 10000, 100000}};
+  std::atomic<bool> failed_{false};
 };
 
 }  // namespace leadscore::stream

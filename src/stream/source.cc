@@ -109,6 +109,14 @@ Status KafkaSource::Poll(std::vector<SourceRecord>* out, Rebalance* rebalance) {
   return status;
 }
 
+int64_t KafkaSource::HighWatermark(const std::string& topic, int32_t partition) const {
+  int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(rk_, topic.c_str(), partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return -1;
+  }
+  return high;
+}
+
 Status KafkaSource::Commit(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets) {
   if (next_offsets.empty()) return Status::Ok();
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));

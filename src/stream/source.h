@@ -57,6 +57,8 @@ class KafkaSource {
   // Commits the offsets after the records processed so far, synchronously.
   Status Commit(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets);
   void Close();
+  // The last high watermark librdkafka saw for the partition (no network); -1 unknown.
+  int64_t HighWatermark(const std::string& topic, int32_t partition) const;
 
   // Called from librdkafka's rebalance callback (on the polling thread).
   void OnRebalance(int err, void* partitions);

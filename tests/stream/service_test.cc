@@ -5,12 +5,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
+#include <fstream>
 #include <filesystem>
 
 #include "engine/harness.h"
 #include "leadscore/v1/leadscore.pb.h"
+#include "server/http_server.h"
 #include "stream/embedded_broker.h"
 #include "stream/kafka_test_util.h"
 
@@ -174,6 +177,54 @@ TEST_F(ServiceTest, ARestartResumesFromTheStoredStateAndOffsetsWithoutDoubleCoun
   }
   EXPECT_THAT(story, ElementsAre("l1 cold>warm", "l1 warm>hot"))
       << "state survived the restart, the duplicate e1 was not counted again";
+}
+
+TEST_F(ServiceTest, HttpServesViewsReadinessAndValidMetrics) {
+  auto http = server::HttpServer::Start("127.0.0.1:0", service_.get());
+  ASSERT_TRUE(http.ok()) << http.status().message();
+  httplib::Client client("127.0.0.1", (*http)->port());
+  auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503) << "no partitions yet";
+
+  TestProducer producer(broker_->bootstrap());
+  v1::Input account;
+  account.mutable_account()->set_account_id("a1");
+  account.mutable_account()->set_industry("software");
+  account.mutable_account()->set_updated_at_ms(1);
+  producer.Send("profiles", "a1", account.SerializeAsString());
+  producer.Flush();
+  RunUntilConsumed(1);
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
+  producer.Send("engagement-events", "a1", EventJson("e2", "l1", "a1", "demo", kT0));
+  producer.Send("engagement-events", "a1", "garbage");
+  producer.Flush();
+  RunUntilConsumed(4);
+
+  auto lead = client.Get("/v1/leads/l1");
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->status, 200);
+  EXPECT_THAT(lead->body, HasSubstr(R"("tier":"hot")"));
+  EXPECT_THAT(lead->body, HasSubstr(R"("account_id":"a1")"));
+  EXPECT_THAT(lead->body, HasSubstr(R"("factors":[{"name":"demo","points":80)"));
+  EXPECT_THAT(lead->body, HasSubstr(R"("to_tier":"hot")"));
+  auto acct = client.Get("/v1/accounts/a1");
+  ASSERT_TRUE(acct);
+  EXPECT_EQ(acct->status, 200);
+  EXPECT_THAT(acct->body, HasSubstr(R"("engaged_contacts":1)"));
+  EXPECT_EQ(client.Get("/v1/leads/nobody")->status, 404);
+  EXPECT_EQ(client.Get("/readyz")->status, 200);
+  EXPECT_EQ(client.Get("/healthz")->status, 200);
+
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_records_consumed_total{topic="engagement-events"} 3)"));
+  EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_dead_letters_total{reason="unparseable"} 1)"));
+  EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_routing_events_total{entity="lead",direction="up",tier="hot"} 1)"));
+  EXPECT_THAT(metrics->body, HasSubstr("leadscore_state_bytes"));
+  const std::string path = ::testing::TempDir() + "/leadscore-service-metrics.txt";
+  std::ofstream(path) << metrics->body;
+  EXPECT_EQ(std::system(("promtool check metrics < " + path + " >/dev/null 2>&1").c_str()), 0) << metrics->body;
 }
 
 }  // namespace

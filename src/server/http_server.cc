@@ -1,0 +1,144 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "stream/service.h"
+
+namespace leadscore::server {
+namespace {
+
+void Str(std::string* out, std::string_view s) {
+  *out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          *out += buf;
+        } else {
+          *out += static_cast<char>(c);
+        }
+    }
+  }
+  *out += '"';
+}
+
+void Num(std::string* out, double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", std::isfinite(v) ? v : 0.0);
+  *out += buf;
+}
+
+std::string ToJson(const engine::EntityView& v, bool lead, const std::string& model_version) {
+  std::string o = "{";
+  Str(&o, lead ? "lead_id" : "account_id");
+  o += ':';
+  Str(&o, v.id);
+  if (lead) {
+    o += ",\"account_id\":";
+    Str(&o, v.account_id);
+  }
+  o += ",\"fit\":";
+  Num(&o, v.fit);
+  o += ",\"grade\":";
+  Str(&o, v.grade);
+  o += ",\"intent\":";
+  Num(&o, v.intent);
+  o += ",\"score\":";
+  Num(&o, v.score);
+  o += ",\"tier\":";
+  Str(&o, v.tier);
+  o += ",\"disqualified\":";
+  o += v.disqualified ? "true" : "false";
+  o += ",\"factors\":[";
+  for (size_t i = 0; i < v.factors.size(); ++i) {
+    const auto& f = v.factors[i];
+    o += i ? ",{\"name\":" : "{\"name\":";
+    Str(&o, f.name);
+    o += ",\"points\":";
+    Num(&o, f.points);
+    o += ",\"count\":" + std::to_string(f.count) + ",\"last_at_ms\":" + std::to_string(f.last_at_ms) + "}";
+  }
+  o += "]";
+  if (!lead) {
+    o += ",\"committee\":{\"roles\":[";
+    for (size_t i = 0; i < v.committee_roles.size(); ++i) {
+      if (i) o += ',';
+      Str(&o, v.committee_roles[i]);
+    }
+    o += "],\"coverage\":";
+    Num(&o, v.coverage);
+    o += ",\"engaged_contacts\":" + std::to_string(v.engaged_contacts) + "},\"leads\":" + std::to_string(v.lead_count);
+  }
+  o += ",\"recent_changes\":[";
+  for (size_t i = 0; i < v.recent_changes.size(); ++i) {
+    const auto& c = v.recent_changes[i];
+    o += i ? ",{\"from_tier\":" : "{\"from_tier\":";
+    Str(&o, c.from_tier);
+    o += ",\"to_tier\":";
+    Str(&o, c.to_tier);
+    o += ",\"at_ms\":" + std::to_string(c.at_ms) + ",\"routing_id\":";
+    Str(&o, c.routing_id);
+    o += "}";
+  }
+  o += "],\"model_version\":";
+  Str(&o, model_version);
+  o += ",\"as_of_ms\":" + std::to_string(v.as_of_ms) + "}";
+  return o;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address, const stream::Service* service) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("http address '" + address + "' is not host:port");
+  const std::string host = address.substr(0, colon);
+  const int port = std::atoi(address.c_str() + colon + 1);
+  std::unique_ptr<HttpServer> s(new HttpServer());
+  s->server_ = std::make_unique<httplib::Server>();
+  httplib::Server& srv = *s->server_;
+  auto view = [service](bool lead) {
+    return [service, lead](const httplib::Request& req, httplib::Response& res) {
+      const std::string id = req.matches[1];
+      auto v = lead ? service->ViewLead(id) : service->ViewAccount(id);
+      if (!v) {
+        res.status = 404;
+        res.set_content(std::string("{\"error\":\"no such ") + (lead ? "lead" : "account") + "\"}", "application/json");
+        return;
+      }
+      res.set_content(ToJson(*v, lead, service->model_version()), "application/json");
+    };
+  };
+  srv.Get(R"(/v1/leads/([^/]+))", view(true));
+  srv.Get(R"(/v1/accounts/([^/]+))", view(false));
+  srv.Get("/metrics", [service](const httplib::Request&, httplib::Response& res) {
+    res.set_content(service->MetricsText(), "text/plain; version=0.0.4");
+  });
+  srv.Get("/healthz", [service](const httplib::Request&, httplib::Response& res) {
+    res.status = service->Healthy() ? 200 : 503;
+    res.set_content(service->Healthy() ? "ok\n" : "processing failed\n", "text/plain");
+  });
+  srv.Get("/readyz", [service](const httplib::Request&, httplib::Response& res) {
+    const bool ready = service->Ready();
+    res.status = ready ? 200 : 503;
+    res.set_content(ready ? "ready\n" : "not ready: no partitions assigned or state not restored\n", "text/plain");
+  });
+  s->port_ = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
+  if (s->port_ <= 0) return Status::Unavailable("cannot listen on " + address);
+  s->thread_ = std::thread([&srv] { srv.listen_after_bind(); });
+  return s;
+}
+
+HttpServer::~HttpServer() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace leadscore::server

@@ -1,0 +1,37 @@
+// HTTP on one port: GET /v1/leads/{id}, /v1/accounts/{id} (JSON views), /metrics
+// (Prometheus text), /healthz, /readyz. Serves from its own threads; everything it
+// reads comes from the Service's thread-safe readers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace leadscore::stream {
+class Service;
+}
+
+namespace leadscore::server {
+
+class HttpServer {
+ public:
+  // address "host:port"; port 0 picks a free one (see port()).
+  static Result<std::unique_ptr<HttpServer>> Start(const std::string& address, const stream::Service* service);
+  ~HttpServer();  // stops and joins
+  int port() const { return port_; }
+
+ private:
+  HttpServer() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+
+}  // namespace leadscore::server
