@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/demo.h"
 #include "cli/replay.h"
 #include "cli/service_commands.h"
 #include "model/model.h"
@@ -102,7 +103,25 @@ int main(int argc, char** argv) {
   auto* broker = app.add_subcommand("broker", "Only the embedded broker, as its own process");
   broker->add_option("--partitions", broker_partitions, "partitions per topic")->check(CLI::Range(1, 256));
 
+  leadscore::cli::DemoFlags demo_flags;
+  auto* demo = app.add_subcommand("demo", "Embedded broker + service + a generated market, as readable lines");
+  demo->add_option("--model", demo_flags.model_path, "model YAML")->capture_default_str();
+  demo->add_option("--accounts", demo_flags.accounts, "accounts in the market")->capture_default_str();
+  demo->add_option("--seed", demo_flags.seed, "market seed")->capture_default_str();
+  demo->add_option("--weeks", demo_flags.weeks, "simulated weeks")->check(CLI::Range(4, 52))->capture_default_str();
+
+  leadscore::cli::GenerateFlags gen_flags;
+  auto* generate = app.add_subcommand("generate", "A synthetic market into Kafka, in real time");
+  generate->add_option("--brokers", gen_flags.brokers, "host:port,...")->required();
+  generate->add_option("--rate", gen_flags.rate, "events per second")->check(CLI::PositiveNumber)->capture_default_str();
+  generate->add_option("--accounts", gen_flags.accounts, "accounts in the market")->capture_default_str();
+  generate->add_option("--seed", gen_flags.seed, "market seed")->capture_default_str();
+  generate->add_option("--count", gen_flags.count, "stop after this many events (0: until interrupted)");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*demo) return leadscore::cli::RunDemo(demo_flags);
+  if (*generate) return leadscore::cli::RunGenerate(gen_flags);
 
   if (*run) {
     if (*run_model_opt) run_flags.model_path = run_model;

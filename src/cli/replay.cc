@@ -52,6 +52,25 @@ std::string ReadableLine(const engine::RoutingEvent& ev) {
   return line;
 }
 
+std::string OneLine(const engine::RoutingEvent& ev) {
+  const bool lead = ev.entity == engine::EntityKind::kLead;
+  char head[256];
+  std::snprintf(head, sizeof head, "%s  %-7s %-20s %-4s %9s -> %-12s fit %3.0f intent %5.1f score %5.1f",
+                UtcMinute(ev.occurred_at_ms).c_str(), lead ? "LEAD" : "ACCOUNT",
+                (lead ? ev.lead_id : ev.account_id).c_str(), ev.direction == engine::Direction::kUp ? "UP" : "DOWN",
+                ev.from_tier.c_str(), ev.to_tier.c_str(), ev.fit, ev.intent, ev.score);
+  std::string line = head;
+  if (!lead) line += " contacts " + std::to_string(ev.engaged_contacts) + " roles " + std::to_string(ev.committee_roles.size());
+  line += "  top:";
+  for (size_t i = 0; i < ev.factors.size() && i < 3; ++i) {
+    char f[80];
+    std::snprintf(f, sizeof f, "%s %s %.0f", i ? "," : "", ev.factors[i].name.c_str(), ev.factors[i].points);
+    line += f;
+  }
+  if (ev.sla_due_at_ms) line += "  SLA due " + UtcMinute(ev.sla_due_at_ms);
+  return line;
+}
+
 ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in, std::ostream& out,
                      std::ostream& errors, const ReplayOptions& options) {
   engine::Engine eng(model, options.engine);

@@ -29,6 +29,9 @@ struct ReplaySummary {
 // "2026-10-22 09:00 LEAD acme-ana high -> very_high UP | fit 70 ...": for people.
 std::string ReadableLine(const engine::RoutingEvent& ev);
 
+// One line per routing event, for the demo's running log.
+std::string OneLine(const engine::RoutingEvent& ev);
+
 // Bad lines are reported on `errors` with their line number and skipped.
 ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in, std::ostream& out,
                      std::ostream& errors, const ReplayOptions& options);

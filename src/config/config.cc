@@ -27,7 +27,8 @@ class Loader {
     }
     if (!root.IsMap()) return Status::InvalidArgument("line 1: the config must be a mapping");
     Keys(root, "config", {"brokers", "group_id", "model", "state_dir", "http", "inputs", "output", "dlq_topic",
-                          "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "log_level"});
+                          "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "kafka_consumer", "kafka_producer",
+                          "log_level"});
     if (root["brokers"]) c.service.brokers = Text(root["brokers"]);
     if (root["group_id"]) c.service.group_id = Text(root["group_id"]);
     if (root["model"]) c.model_path = Text(root["model"]);
@@ -73,9 +74,12 @@ class Loader {
       Keys(eb, "embedded_broker", {"partitions"});
       if (eb["partitions"]) c.embedded_partitions = static_cast<int>(Int(eb["partitions"], 1, 256));
     }
-    if (const YAML::Node kafka = root["kafka"]) {
-      if (!kafka.IsMap()) Error(kafka, "kafka must be a mapping of librdkafka properties");
-      for (const auto& kv : kafka) c.service.kafka[kv.first.Scalar()] = Text(kv.second);
+    for (auto [key, target] : {std::pair{"kafka", &c.service.kafka}, std::pair{"kafka_consumer", &c.service.kafka_consumer},
+                               std::pair{"kafka_producer", &c.service.kafka_producer}}) {
+      const YAML::Node kafka = root[key];
+      if (!kafka) continue;
+      if (!kafka.IsMap()) Error(kafka, std::string(key) + " must be a mapping of librdkafka properties");
+      for (const auto& kv : kafka) (*target)[kv.first.Scalar()] = Text(kv.second);
     }
     c.service.store.dir = c.state_dir;
     if (!problems_.empty()) return Status::InvalidArgument(problems_);

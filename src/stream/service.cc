@@ -37,6 +37,7 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   so.brokers = s->options_.brokers;
   so.group_id = s->options_.group_id;
   so.kafka = s->options_.kafka;
+  for (const auto& [k, v] : s->options_.kafka_consumer) so.kafka[k] = v;
   so.max_batch = s->options_.max_batch;
   so.max_wait_ms = s->options_.max_wait_ms;
   for (const auto& in : s->options_.inputs) {
@@ -46,7 +47,9 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   auto source = KafkaSource::Open(so);
   if (!source.ok()) return source.status();
   s->source_ = std::move(*source);
-  auto sink = KafkaSink::Open({s->options_.brokers, s->options_.kafka});
+  auto producer_props = s->options_.kafka;
+  for (const auto& [k, v] : s->options_.kafka_producer) producer_props[k] = v;
+  auto sink = KafkaSink::Open({s->options_.brokers, producer_props});
   if (!sink.ok()) return sink.status();
   s->sink_ = std::move(*sink);
   return s;

@@ -38,7 +38,9 @@ struct ServiceOptions {
   std::string output_topic = "routing-events";
   codec::Format output_format = codec::Format::kProtobuf;
   std::string dlq_topic = "leadscore-dlq";
-  std::map<std::string, std::string> kafka;  // librdkafka properties, for consumer and producer
+  std::map<std::string, std::string> kafka;           // librdkafka properties for both clients
+  std::map<std::string, std::string> kafka_consumer;  // ... for the consumer only
+  std::map<std::string, std::string> kafka_producer;  // ... for the producer only
   size_t max_batch = 10000;                  // records per processing batch
   int max_wait_ms = 50;                      // wait for the first record of a batch
   int64_t max_future_skew_ms = 3600 * 1000;  // events further ahead of the clock go to the DLQ

@@ -40,7 +40,7 @@ class ServiceTest : public ::testing::Test {
     o.store.dir = state_dir;
     // The embedded broker's coordinator waits out a departed member's session before
     // it rebalances: keep that short so a restart is quick.
-    o.kafka = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
+    o.kafka_consumer = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}, {"fetch.wait.max.ms", "10"}};
     auto s = stream::Service::Start(MustLoad(kTestModel), o, [] { return kT0; });
     EXPECT_TRUE(s.ok()) << s.status().message();
     return s.ok() ? std::move(*s) : nullptr;

@@ -1,0 +1,176 @@
+#include "cli/demo.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "cli/replay.h"
+#include "codec/codec.h"
+#include "model/model.h"
+#include "server/http_server.h"
+#include "sim/market.h"
+#include "stream/embedded_broker.h"
+#include "stream/service.h"
+#include "stream/sink.h"
+#include "stream/topic_tail.h"
+
+namespace leadscore::cli {
+namespace {
+
+constexpr int64_t kHour = 3600 * 1000, kDay = 24 * kHour;
+const std::vector<std::string> kTopics = {"engagement-events", "profiles", "sales-outcomes", "routing-events",
+                                          "leadscore-dlq"};
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
+
+int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int RunDemo(const DemoFlags& flags) {
+  spdlog::set_level(spdlog::level::warn);
+  auto loaded = model::LoadModelFromFile(flags.model_path);
+  if (!loaded.ok()) {
+    std::cerr << flags.model_path << ": model refused:\n" << loaded.ErrorText();
+    return 1;
+  }
+  auto broker = stream::EmbeddedBroker::Start({.brokers = 1, .partitions = 4, .topics = kTopics});
+  if (!broker.ok()) {
+    std::cerr << broker.status().message() << "\n";
+    return 1;
+  }
+  const std::string bootstrap = (*broker)->bootstrap();
+
+  // The market plays out over `weeks` of simulated time ending now; the service's
+  // clock is the simulated clock, so decay and SLAs run in simulated time too.
+  const int64_t end = WallClockMs() / kHour * kHour;
+  const int64_t start = end - flags.weeks * 7 * kDay;
+  std::atomic<int64_t> sim_now{start};
+  stream::ServiceOptions o;
+  o.brokers = bootstrap;
+  o.group_id = "leadscore-demo";
+  o.max_wait_ms = 10;
+  // Lock-step needs low latency more than big fetches.
+  o.kafka_consumer = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}, {"fetch.wait.max.ms", "5"}};
+  o.kafka_producer = {{"linger.ms", "1"}};
+  auto service = stream::Service::Start(loaded.model, o, [&sim_now] { return sim_now.load(); });
+  if (!service.ok()) {
+    std::cerr << service.status().message() << "\n";
+    return 1;
+  }
+  auto http = server::HttpServer::Start("127.0.0.1:0", service->get());
+  auto sink = stream::KafkaSink::Open({bootstrap, {{"linger.ms", "1"}}});
+  auto tail = stream::TopicTail::Open(bootstrap, "routing-events");
+  if (!http.ok() || !sink.ok() || !tail.ok()) {
+    std::cerr << "demo: could not start its parts\n";
+    return 1;
+  }
+  sim::Market market({.accounts = flags.accounts, .seed = flags.seed});
+  market.PlaceBuyers(start + 3 * kDay, (flags.weeks * 7 - 24) * kDay);
+  std::printf("leadscore demo: embedded Kafka broker at %s (kcat -b %s -L), HTTP at http://127.0.0.1:%d\n",
+              bootstrap.c_str(), bootstrap.c_str(), (*http)->port());
+  std::printf("market: %d accounts, %d leads, %d of them buying; %d simulated weeks; model %s\n\n", flags.accounts,
+              market.leads(), market.buying_accounts(), flags.weeks, loaded.model->version.c_str());
+  std::fflush(stdout);
+
+  std::signal(SIGINT, OnInterrupt);
+  std::map<std::string, int> routed;
+  uint64_t produced = 0, printed = 0;
+  auto produce = [&](const std::vector<sim::MarketRecord>& records) {
+    for (const auto& r : records) {
+      if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return false;
+      ++produced;
+    }
+    return (*sink)->Flush(30000).ok();
+  };
+  auto drain = [&](int wait_ms) {
+    for (const auto& value : (*tail)->Poll(wait_ms)) {
+      auto ev = codec::RoutingEventFromBinary(value);
+      if (!ev.ok()) continue;
+      std::printf("%s\n", OneLine(*ev).c_str());
+      ++printed;
+      ++routed[std::string(ev->entity == engine::EntityKind::kLead ? "lead " : "account ") +
+               (ev->direction == engine::Direction::kUp ? "up to " : "down to ") + ev->to_tier];
+    }
+    std::fflush(stdout);
+  };
+  // Lock-step: each simulated step is produced, then processed until consumed, so
+  // the clock the service sees matches the events it reads.
+  auto process = [&]() -> bool {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while ((*service)->counters().consumed < produced) {
+      if (!(*service)->RunOnce().ok() || std::chrono::steady_clock::now() > deadline || g_interrupted) return false;
+    }
+    return true;
+  };
+  if (!produce(market.Profiles(start)) || !process()) {
+    std::cerr << "demo: the service did not take the profiles\n";
+    return 1;
+  }
+  const int64_t step = 6 * kHour;
+  for (int64_t t = start; t < end && !g_interrupted; t += step) {
+    if (!produce(market.Events(t, t + step))) break;
+    sim_now = t + step;
+    if (!process()) break;
+    drain(0);
+  }
+  drain(1000);
+  const auto& c = (*service)->counters();
+  std::printf("\nsummary: %llu records consumed, %llu processed, %llu dead letters, %llu routing events\n",
+              static_cast<unsigned long long>(c.consumed.load()), static_cast<unsigned long long>(c.processed.load()),
+              static_cast<unsigned long long>(c.dead_letters.load()), static_cast<unsigned long long>(printed));
+  for (const auto& [k, n] : routed) std::printf("  %-28s %d\n", k.c_str(), n);
+  return 0;
+}
+
+int RunGenerate(const GenerateFlags& flags) {
+  auto sink = stream::KafkaSink::Open({flags.brokers, {}});
+  if (!sink.ok()) {
+    std::cerr << sink.status().message() << "\n";
+    return 1;
+  }
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  sim::Market market({.accounts = flags.accounts, .seed = flags.seed, .noise_events_per_day = 24});
+  const int64_t begin = WallClockMs();
+  market.PlaceBuyers(begin, 7 * kDay);
+  for (const auto& r : market.Profiles(begin)) {
+    if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
+  }
+  // Real time: events are stamped with the wall clock and paced to `rate` per second.
+  int64_t sent = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t window_start = begin;
+  while (!g_interrupted && (flags.count == 0 || sent < flags.count)) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int64_t due = static_cast<int64_t>(elapsed * flags.rate) + 1;
+    if (sent >= due) {
+      (*sink)->Poll();  // serve delivery reports while ahead of the pace
+      std::this_thread::yield();
+      continue;
+    }
+    const int64_t now = WallClockMs();
+    auto events = market.Events(window_start, std::max(now, window_start + 1));
+    window_start = std::max(now, window_start + 1);
+    for (const auto& r : events) {
+      if (flags.count && sent >= flags.count) break;
+      if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
+      ++sent;
+    }
+  }
+  const Status flushed = (*sink)->Flush(30000);
+  std::fprintf(stderr, "generate: %lld events sent\n", static_cast<long long>(sent));
+  return flushed.ok() ? 0 : 1;
+}
+
+}  // namespace leadscore::cli

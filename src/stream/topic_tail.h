@@ -1,0 +1,28 @@
+// Reads every partition of one topic from the beginning, outside any consumer group:
+// what the demo uses to print routing events as a CRM queue would see them.
+// Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+struct rd_kafka_s;
+
+namespace leadscore::stream {
+
+class TopicTail {
+ public:
+  static Result<std::unique_ptr<TopicTail>> Open(const std::string& brokers, const std::string& topic);
+  ~TopicTail();
+  // Values of the records that arrived, waiting at most timeout_ms for the first.
+  std::vector<std::string> Poll(int timeout_ms);
+
+ private:
+  TopicTail() = default;
+  rd_kafka_s* rk_ = nullptr;
+};
+
+}  // namespace leadscore::stream
