@@ -27,7 +27,7 @@ class Loader {
     }
     if (!root.IsMap()) return Status::InvalidArgument("line 1: the config must be a mapping");
     Keys(root, "config", {"brokers", "group_id", "model", "state_dir", "http", "inputs", "output", "dlq_topic",
-                          "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "kafka_consumer", "kafka_producer",
+                          "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "kafka_consumer", "kafka_producer", "state",
                           "log_level"});
     if (root["brokers"]) c.service.brokers = Text(root["brokers"]);
     if (root["group_id"]) c.service.group_id = Text(root["group_id"]);
@@ -67,6 +67,12 @@ class Loader {
       Keys(batch, "batch", {"max_records", "max_wait_ms"});
       if (batch["max_records"]) c.service.max_batch = static_cast<size_t>(Int(batch["max_records"], 1, 1000000));
       if (batch["max_wait_ms"]) c.service.max_wait_ms = static_cast<int>(Int(batch["max_wait_ms"], 0, 60000));
+    }
+    if (const YAML::Node st = root["state"]) {
+      Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync"});
+      if (st["block_cache_mb"]) c.service.store.block_cache_bytes = static_cast<size_t>(Int(st["block_cache_mb"], 1, 1 << 20)) << 20;
+      if (st["write_buffer_mb"]) c.service.store.write_buffer_bytes = static_cast<size_t>(Int(st["write_buffer_mb"], 1, 1 << 16)) << 20;
+      if (st["sync"]) c.service.store.sync = Text(st["sync"]) == "true";
     }
     if (root["max_future_skew"]) c.service.max_future_skew_ms = DurationMs(root["max_future_skew"]);
     if (root["dedupe_window"]) c.service.engine.dedupe_window_ms = DurationMs(root["dedupe_window"]);

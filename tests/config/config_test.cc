@@ -17,6 +17,10 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
   EXPECT_EQ(c->service.engine.dedupe_window_ms, 90LL * 24 * 3600 * 1000);
   EXPECT_EQ(c->embedded_partitions, 4);
   EXPECT_EQ(c->model_path, "examples/model.yaml");
+  EXPECT_EQ(c->service.store.dir, "leadscore-state");
+  EXPECT_EQ(c->service.store.block_cache_bytes, 256u << 20);
+  EXPECT_EQ(c->service.store.write_buffer_bytes, 64u << 20);
+  EXPECT_FALSE(c->service.store.sync);
 }
 
 TEST(ConfigTest, AnEmptyFileIsAllDefaults) {
