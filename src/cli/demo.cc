@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <thread>
 
 #include "cli/replay.h"
 #include "codec/codec.h"
@@ -155,8 +154,7 @@ int RunGenerate(const GenerateFlags& flags) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const int64_t due = static_cast<int64_t>(elapsed * flags.rate) + 1;
     if (sent >= due) {
-      (*sink)->Poll();  // serve delivery reports while ahead of the pace
-      std::this_thread::yield();
+      (*sink)->Poll(1);  // ahead of the pace: serve delivery reports, blocking up to 1 ms
       continue;
     }
     const int64_t now = WallClockMs();

@@ -65,7 +65,7 @@ Status KafkaSink::Produce(const std::string& topic, const std::string& key, cons
   }
 }
 
-void KafkaSink::Poll() const { rd_kafka_poll(rk_, 0); }
+void KafkaSink::Poll(int timeout_ms) const { rd_kafka_poll(rk_, timeout_ms); }
 
 Status KafkaSink::Flush(int timeout_ms) {
   rd_kafka_resp_err_t e = rd_kafka_flush(rk_, timeout_ms);

@@ -30,7 +30,8 @@ class KafkaSink {
                  const std::vector<std::pair<std::string, std::string>>& headers = {});
   // Waits for all outstanding deliveries; an error if any failed since the last Flush.
   Status Flush(int timeout_ms);
-  void Poll() const;
+  // Serves delivery reports, waiting at most timeout_ms for one.
+  void Poll(int timeout_ms = 0) const;
 
   void OnDelivery(int err);  // from librdkafka's delivery report callback
 

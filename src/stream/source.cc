@@ -83,7 +83,8 @@ void KafkaSource::OnRebalance(int err, void* p) {
 }
 
 Status KafkaSource::Poll(std::vector<SourceRecord>* out, Rebalance* rebalance) {
-  std::vector<rd_kafka_message_t*> msgs(options_.max_batch);
+  batch_.resize(options_.max_batch);
+  std::vector<rd_kafka_message_t*>& msgs = batch_;
   ssize_t n = rd_kafka_consume_batch_queue(static_cast<rd_kafka_queue_t*>(queue_), options_.max_wait_ms, msgs.data(),
                                            msgs.size());
   Status status;

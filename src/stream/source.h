@@ -17,6 +17,7 @@
 #include "common/status.h"
 
 struct rd_kafka_s;
+struct rd_kafka_message_s;
 
 namespace leadscore::stream {
 
@@ -69,6 +70,7 @@ class KafkaSource {
   void* queue_ = nullptr;
   SourceOptions options_;
   Rebalance pending_;
+  std::vector<rd_kafka_message_s*> batch_;  // reused by every Poll
   bool closed_ = false;
 };
 
