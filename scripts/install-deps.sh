@@ -9,6 +9,7 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   librdkafka-dev librocksdb-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   prometheus kcat
 )
 
