@@ -97,8 +97,8 @@ std::vector<engine::Input> MakeEvents(const model::Model& m, size_t n, std::mt19
 }
 
 // Scores `per_iteration` fresh events per iteration (never the same event twice, so
-// dedupe does not short-cut the work); batched = the service's path (ApplyBatch).
-void EngineStep(benchmark::State& state, bool batched) {
+// dedupe does not short-cut the work).
+void BM_EngineStep(benchmark::State& state) {
   std::mt19937_64 rng(7);
   engine::Engine eng(Model());
   LoadProfiles(eng, rng);
@@ -111,11 +111,7 @@ void EngineStep(benchmark::State& state, bool batched) {
   for (auto _ : state) {
     constexpr size_t kBatch = 1024;
     for (size_t done = 0; done < per_iteration; done += kBatch, next += kBatch) {
-      if (batched) {
-        eng.ApplyBatch(&events[next], kBatch, &out);
-      } else {
-        for (size_t i = 0; i < kBatch; ++i) eng.Apply(events[next + i], &out);
-      }
+      for (size_t i = 0; i < kBatch; ++i) eng.Apply(events[next + i], &out);
       out.clear();  // a sink hands them on; keep memory flat
     }
   }
@@ -125,10 +121,7 @@ void EngineStep(benchmark::State& state, bool batched) {
   state.counters["decay_checks_per_ev"] =
       benchmark::Counter(static_cast<double>(s.decay_checks) / std::max<uint64_t>(1, s.events_scored));
 }
-void BM_EngineStep(benchmark::State& state) { EngineStep(state, false); }
-void BM_EngineStepBatched(benchmark::State& state) { EngineStep(state, true); }
 BENCHMARK(BM_EngineStep)->Arg(1 << 21)->Iterations(3)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_EngineStepBatched)->Arg(1 << 21)->Iterations(3)->Unit(benchmark::kMillisecond);
 
 void BM_ModelLoad(benchmark::State& state) {
   const std::string text = ReadExample();

@@ -78,14 +78,4 @@ int64_t AddBusinessDays(int64_t t_ms, int32_t n) {
   return day * kMsPerDay + time_of_day;
 }
 
-std::string FormatDuration(const Duration& d) {
-  if (d.is_business_days()) return std::to_string(d.business_days) + "bd";
-  struct Unit { int64_t per; const char* name; };
-  for (Unit u : {Unit{kMsPerDay, "d"}, Unit{kMsPerHour, "h"}, Unit{kMsPerMinute, "m"},
-                 Unit{kMsPerSecond, "s"}}) {
-    if (d.ms != 0 && d.ms % u.per == 0) return std::to_string(d.ms / u.per) + u.name;
-  }
-  return std::to_string(d.ms) + "ms";
-}
-
 }  // namespace leadscore

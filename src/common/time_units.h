@@ -33,7 +33,4 @@ inline int64_t DueAt(int64_t t_ms, const Duration& d) {
   return d.is_business_days() ? AddBusinessDays(t_ms, d.business_days) : t_ms + d.ms;
 }
 
-// "7d", "1.5h": the shortest readable form, for messages.
-std::string FormatDuration(const Duration& d);
-
 }  // namespace leadscore

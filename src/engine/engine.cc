@@ -49,43 +49,6 @@ class Engine::Impl {
     std::visit([&](const auto& in) { ApplyOne(in, out); }, input);
   }
 
-  // Per event, the state is a handful of separate cache lines (the entity records and
-  // their vectors) spread over gigabytes: scoring is bound by memory latency. Fetch the
-  // records of event i+16 and, once those are likely in, the vectors of event i+8.
-  void ApplyBatch(const Input* inputs, size_t n, std::vector<RoutingEvent>* out) {
-    constexpr size_t kFar = 16, kNear = 8;
-    for (size_t i = 0; i < n; ++i) {
-      if (i + kFar < n) PrefetchRecords(inputs[i + kFar]);
-      if (i + kNear < n) PrefetchVectors(inputs[i + kNear]);
-      Apply(inputs[i], out);
-    }
-  }
-
-  void PrefetchRecords(const Input& in) const {
-    const auto* e = std::get_if<EventInput>(&in);
-    if (!e) return;
-    if (e->lead < leads_.size()) __builtin_prefetch(&leads_[e->lead]);
-    if (e->account < accounts_.size()) __builtin_prefetch(&accounts_[e->account]);
-  }
-
-  void PrefetchVectors(const Input& in) const {
-    const auto* e = std::get_if<EventInput>(&in);
-    if (!e) return;
-    if (e->lead < leads_.size()) {
-      const LeadState& l = leads_[e->lead];
-      __builtin_prefetch(l.signals.data());
-      __builtin_prefetch(l.seen.data());
-      __builtin_prefetch(l.fields.data());
-    }
-    if (e->account < accounts_.size()) {
-      const AccountState& a = accounts_[e->account];
-      __builtin_prefetch(a.signals.data());
-      __builtin_prefetch(a.role_values.data());
-      __builtin_prefetch(a.contacts.data());
-      __builtin_prefetch(a.fields.data());
-    }
-  }
-
   void Advance(int64_t now, std::vector<RoutingEvent>* out) {
     while (!timers_.empty() && timers_.top().due <= now) {
       const Timer t = timers_.top();
@@ -109,16 +72,6 @@ class Engine::Impl {
   }
 
   int64_t stream_time() const { return stream_time_; }
-  int64_t next_due() const {
-    while (!timers_.empty()) {
-      const Timer& t = timers_.top();
-      const EntityCommon* e = t.kind == EntityKind::kLead ? static_cast<const EntityCommon*>(LeadAt(t.id))
-                                                          : static_cast<const EntityCommon*>(AccountAt(t.id));
-      if (e && e->due == t.due) return t.due;
-      timers_.pop();
-    }
-    return kNever;
-  }
   const EngineStats& stats() const { return stats_; }
   const model::Model& model() const { return m_; }
   IdTable& lead_ids() { return lead_ids_; }
@@ -984,12 +937,8 @@ Engine::Engine(std::shared_ptr<const model::Model> model, EngineOptions options)
     : impl_(std::make_unique<Impl>(std::move(model), options)) {}
 Engine::~Engine() = default;
 void Engine::Apply(const Input& input, std::vector<RoutingEvent>* out) { impl_->Apply(input, out); }
-void Engine::ApplyBatch(const Input* inputs, size_t n, std::vector<RoutingEvent>* out) {
-  impl_->ApplyBatch(inputs, n, out);
-}
 void Engine::Advance(int64_t now_ms, std::vector<RoutingEvent>* out) { impl_->Advance(now_ms, out); }
 int64_t Engine::stream_time() const { return impl_->stream_time(); }
-int64_t Engine::next_due() const { return impl_->next_due(); }
 const EngineStats& Engine::stats() const { return impl_->stats(); }
 const model::Model& Engine::model() const { return impl_->model(); }
 IdTable& Engine::lead_ids() { return impl_->lead_ids(); }

@@ -145,17 +145,11 @@ class Engine {
   // time if later, firing the decay crossings due until then). Appends routing events.
   void Apply(const Input& input, std::vector<RoutingEvent>* out);
 
-  // The same as Apply on each input in order; faster, because it fetches the state of
-  // upcoming events into cache while it scores the current one.
-  void ApplyBatch(const Input* inputs, size_t n, std::vector<RoutingEvent>* out);
-
   // Moves stream time on to now (never back) and emits, in time order, every tier
   // change that decay causes up to now, each at the first millisecond it holds.
   void Advance(int64_t now_ms, std::vector<RoutingEvent>* out);
 
   int64_t stream_time() const;
-  // The earliest time a decay crossing may be due, INT64_MAX when none is pending.
-  int64_t next_due() const;
   const EngineStats& stats() const;
   const model::Model& model() const;
 
