@@ -114,10 +114,10 @@ Status Service::CommitState(const std::map<std::pair<std::string, int32_t>, int6
 }
 
 Status Service::DeadLetter(const SourceRecord& r, const Status& why) {
+  const std::string reason = codec::ReasonCode(why);
   ++counters_.dead_letters;
-  ++dlq_by_reason_[codec::ReasonCode(why)];
-  spdlog::warn("dead letter: topic={} partition={} offset={} reason={}", r.topic, r.partition, r.offset,
-               codec::ReasonCode(why));
+  ++dlq_by_reason_[reason];
+  spdlog::warn("dead letter: topic={} partition={} offset={} reason={}", r.topic, r.partition, r.offset, reason);
   return sink_->Produce(options_.dlq_topic, r.key, r.value,
                         {{"error", why.message()},
                          {"source.topic", r.topic},
@@ -132,11 +132,9 @@ std::map<std::string, uint64_t> Service::DeadLettersByReason() const {
 
 Status Service::RunOnce() {
   std::vector<SourceRecord> records;
-  Rebalance rebalance;
-  Status polled = source_->Poll(&records, &rebalance);
+  Status polled = source_->Poll(&records);
   if (!fatal_.ok()) return fatal_;
   if (!polled.ok()) spdlog::warn("consume: {}", polled.message());
-  counters_.assigned_partitions = partitions_.size();
 
   // The wall clock moves stream time on before the batch is applied: intent decays
   // while nothing arrives, and profile updates take effect now.
@@ -151,15 +149,13 @@ Status Service::RunOnce() {
     ++consumed_by_topic_[r.topic];
     next_offsets[{r.topic, r.partition}] = r.offset + 1;
     positions_[{r.topic, r.partition}] = r.offset + 1;
-    auto& slot = partitions_[r.partition];
-    if (!slot) {  // a record of a partition the rebalance has not told us about yet
+    if (!partitions_.count(r.partition)) {  // a record of a partition the rebalance has not told us about yet
       spdlog::warn("record of unannounced partition {}: restoring its state now", r.partition);
-      partitions_.erase(r.partition);
       Assign(r.partition);
       if (!fatal_.ok()) return fatal_;
-      partitions_[r.partition]->engine.Advance(now, &events);
+      partitions_.at(r.partition)->engine.Advance(now, &events);
     }
-    Partition* part = partitions_[r.partition].get();
+    Partition* part = partitions_.at(r.partition).get();
     part->decoder.options().max_event_time_ms = now + options_.max_future_skew_ms;
     auto input = r.has_key ? part->decoder.Decode(r.value, format_of_[r.topic], std::string_view(r.key))
                            : Result<engine::Input>(Status::InvalidArgument(
@@ -176,9 +172,7 @@ Status Service::RunOnce() {
     const std::string value =
         options_.output_format == codec::Format::kJson ? codec::ToJson(ev) : codec::ToBinary(ev);
     LEADSCORE_RETURN_IF_ERROR(sink_->Produce(options_.output_topic, ev.account_id, value));
-  }
-  counters_.routed += events.size();
-  for (const auto& ev : events) {
+    ++counters_.routed;
     ++routed_by_[{ev.entity == engine::EntityKind::kLead ? "lead" : "account",
                   ev.direction == engine::Direction::kUp ? "up" : "down", ev.to_tier}];
   }
@@ -220,10 +214,6 @@ Status Service::Run(const std::atomic<bool>& stop) {
   return Status::Ok();
 }
 
-}  // namespace leadscore::stream
-
-namespace leadscore::stream {
-
 std::optional<engine::EntityView> Service::ViewLead(const std::string& id) const {
   std::lock_guard lock(mu_);
   for (const auto& [p, part] : partitions_) {
@@ -240,9 +230,11 @@ std::optional<engine::EntityView> Service::ViewAccount(const std::string& id) co
   return std::nullopt;
 }
 
+bool Service::ReadyLocked() const { return !partitions_.empty() && fatal_.ok() && !failed_; }
+
 bool Service::Ready() const {
   std::lock_guard lock(mu_);
-  return !partitions_.empty() && fatal_.ok() && !failed_;
+  return ReadyLocked();
 }
 
 bool Service::Healthy() const { return !failed_; }
@@ -306,7 +298,7 @@ std::string Service::MetricsText() const {
             {{{}, store_->CacheHitRatio()}});
   }
   e.Gauge("leadscore_ready", "1 when partitions are assigned and their state restored.",
-          {{{}, !partitions_.empty() && fatal_.ok() && !failed_ ? 1.0 : 0.0}});
+          {{{}, ReadyLocked() ? 1.0 : 0.0}});
   return e.Text();
 }
 

@@ -53,7 +53,6 @@ struct ServiceOptions {
 // Counters, readable from any thread (metrics).
 struct ServiceCounters {
   std::atomic<uint64_t> consumed{0}, processed{0}, dead_letters{0}, routed{0}, batches{0};
-  std::atomic<uint64_t> assigned_partitions{0};
 };
 
 class KafkaSource;
@@ -89,6 +88,7 @@ class Service {
   Service() = default;
   std::optional<std::map<std::string, int64_t>> Assign(int32_t partition);
   Status CommitState(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets);
+  bool ReadyLocked() const;  // mu_ held
   Status DeadLetter(const SourceRecord& r, const Status& why);
 
   std::shared_ptr<const model::Model> model_;

@@ -2,6 +2,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <set>
+
 #include "stream/kafka_handle.h"
 
 namespace leadscore::stream {
@@ -55,12 +57,10 @@ void KafkaSource::Close() {
 
 void KafkaSource::OnRebalance(int err, void* p) {
   auto* parts = static_cast<rd_kafka_topic_partition_list_t*>(p);
-  std::set<int32_t> numbers;
+  std::set<int32_t> numbers;  // inputs are co-partitioned: one call per partition number
   for (int i = 0; i < parts->cnt; ++i) numbers.insert(parts->elems[i].partition);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     for (int32_t n : numbers) {
-      pending_.revoked.erase(n);
-      pending_.assigned.insert(n);
       if (!options_.on_assign) continue;
       // Resume where the partition's state says, not where the group says.
       const auto stored = options_.on_assign(n);
@@ -74,15 +74,13 @@ void KafkaSource::OnRebalance(int err, void* p) {
     rd_kafka_assign(rk_, parts);
   } else {
     for (int32_t n : numbers) {
-      pending_.assigned.erase(n);
-      pending_.revoked.insert(n);
       if (options_.on_revoke) options_.on_revoke(n);
     }
     rd_kafka_assign(rk_, nullptr);
   }
 }
 
-Status KafkaSource::Poll(std::vector<SourceRecord>* out, Rebalance* rebalance) {
+Status KafkaSource::Poll(std::vector<SourceRecord>* out) {
   batch_.resize(options_.max_batch);
   std::vector<rd_kafka_message_t*>& msgs = batch_;
   ssize_t n = rd_kafka_consume_batch_queue(static_cast<rd_kafka_queue_t*>(queue_), options_.max_wait_ms, msgs.data(),
@@ -105,8 +103,6 @@ Status KafkaSource::Poll(std::vector<SourceRecord>* out, Rebalance* rebalance) {
     if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
     out->push_back(std::move(r));
   }
-  *rebalance = std::move(pending_);
-  pending_ = Rebalance();
   return status;
 }
 

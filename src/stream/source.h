@@ -1,7 +1,7 @@
 // The Kafka source: a consumer-group member subscribed to the input topics. Poll()
-// returns a batch of raw records; partition assignment changes are collected as they
-// happen inside Poll (librdkafka calls the rebalance callback on the polling thread)
-// and handed to the caller, which owns the per-partition state.
+// returns a batch of raw records; partition assignment changes reach the caller
+// through on_assign / on_revoke, called inside Poll (librdkafka runs the rebalance
+// callback on the polling thread); the caller owns the per-partition state.
 // Not thread-safe: one processing thread.
 #pragma once
 
@@ -10,7 +10,6 @@
 #include <map>
 #include <optional>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -43,18 +42,13 @@ struct SourceOptions {
   std::function<void(int32_t partition)> on_revoke;
 };
 
-// Assignment changes since the last Poll.
-struct Rebalance {
-  std::set<int32_t> assigned, revoked;  // partition numbers (inputs are co-partitioned)
-};
-
 class KafkaSource {
  public:
   static Result<std::unique_ptr<KafkaSource>> Open(const SourceOptions& options);
   ~KafkaSource();
 
   // Up to max_batch records, waiting at most max_wait_ms for the first.
-  Status Poll(std::vector<SourceRecord>* out, Rebalance* rebalance);
+  Status Poll(std::vector<SourceRecord>* out);
   // Commits the offsets after the records processed so far, synchronously.
   Status Commit(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets);
   void Close();
@@ -69,7 +63,6 @@ class KafkaSource {
   rd_kafka_s* rk_ = nullptr;
   void* queue_ = nullptr;
   SourceOptions options_;
-  Rebalance pending_;
   std::vector<rd_kafka_message_s*> batch_;  // reused by every Poll
   bool closed_ = false;
 };
