@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 
+#include "cli/process.h"
 #include "cli/replay.h"
 #include "codec/codec.h"
 #include "model/model.h"
@@ -23,17 +24,6 @@ namespace leadscore::cli {
 namespace {
 
 constexpr int64_t kHour = 3600 * 1000, kDay = 24 * kHour;
-const std::vector<std::string> kTopics = {"engagement-events", "profiles", "sales-outcomes", "routing-events",
-                                          "leadscore-dlq"};
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
-
-int64_t WallClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 int RunDemo(const DemoFlags& flags) {
@@ -43,7 +33,7 @@ int RunDemo(const DemoFlags& flags) {
     std::cerr << flags.model_path << ": model refused:\n" << loaded.ErrorText();
     return 1;
   }
-  auto broker = stream::EmbeddedBroker::Start({.brokers = 1, .partitions = 4, .topics = kTopics});
+  auto broker = stream::EmbeddedBroker::Start({.brokers = 1, .partitions = 4, .topics = TopicsOf(stream::ServiceOptions{})});
   if (!broker.ok()) {
     std::cerr << broker.status().message() << "\n";
     return 1;
@@ -82,7 +72,7 @@ int RunDemo(const DemoFlags& flags) {
               market.leads(), market.buying_accounts(), flags.weeks, loaded.model->version.c_str());
   std::fflush(stdout);
 
-  std::signal(SIGINT, OnInterrupt);
+  InstallStopHandlers();
   std::map<std::string, int> routed;
   uint64_t produced = 0, printed = 0;
   auto produce = [&](const std::vector<sim::MarketRecord>& records) {
@@ -108,7 +98,7 @@ int RunDemo(const DemoFlags& flags) {
   auto process = [&]() -> bool {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while ((*service)->counters().consumed < produced) {
-      if (!(*service)->RunOnce().ok() || std::chrono::steady_clock::now() > deadline || g_interrupted) return false;
+      if (!(*service)->RunOnce().ok() || std::chrono::steady_clock::now() > deadline || g_stop_requested) return false;
     }
     return true;
   };
@@ -117,7 +107,7 @@ int RunDemo(const DemoFlags& flags) {
     return 1;
   }
   const int64_t step = 6 * kHour;
-  for (int64_t t = start; t < end && !g_interrupted; t += step) {
+  for (int64_t t = start; t < end && !g_stop_requested; t += step) {
     if (!produce(market.Events(t, t + step))) break;
     sim_now = t + step;
     if (!process()) break;
@@ -138,8 +128,7 @@ int RunGenerate(const GenerateFlags& flags) {
     std::cerr << sink.status().message() << "\n";
     return 1;
   }
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
+  InstallStopHandlers();
   sim::Market market({.accounts = flags.accounts, .seed = flags.seed, .noise_events_per_day = 24});
   const int64_t begin = WallClockMs();
   market.PlaceBuyers(begin, 7 * kDay);
@@ -150,7 +139,7 @@ int RunGenerate(const GenerateFlags& flags) {
   int64_t sent = 0;
   const auto t0 = std::chrono::steady_clock::now();
   int64_t window_start = begin;
-  while (!g_interrupted && (flags.count == 0 || sent < flags.count)) {
+  while (!g_stop_requested && (flags.count == 0 || sent < flags.count)) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const int64_t due = static_cast<int64_t>(elapsed * flags.rate) + 1;
     if (sent >= due) {

@@ -2,12 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 
+#include "cli/process.h"
 #include "config/config.h"
 #include "model/model.h"
 #include "server/http_server.h"
@@ -15,25 +14,6 @@
 #include "stream/service.h"
 
 namespace leadscore::cli {
-namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void OnSignal(int) { g_stop.store(true); }
-
-int64_t WallClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::vector<std::string> AllTopics(const stream::ServiceOptions& o) {
-  std::vector<std::string> topics;
-  for (const auto& in : o.inputs) topics.push_back(in.name);
-  topics.push_back(o.output_topic);
-  topics.push_back(o.dlq_topic);
-  return topics;
-}
-
-}  // namespace
 
 int RunService(const RunFlags& flags) {
   auto cfg = config::LoadConfigFromFile(flags.config_path);
@@ -59,7 +39,7 @@ int RunService(const RunFlags& flags) {
   std::unique_ptr<stream::EmbeddedBroker> broker;
   if (flags.embedded_broker) {
     auto b = stream::EmbeddedBroker::Start(
-        {.brokers = 1, .partitions = c.embedded_partitions, .topics = AllTopics(c.service)});
+        {.brokers = 1, .partitions = c.embedded_partitions, .topics = TopicsOf(c.service)});
     if (!b.ok()) {
       std::cerr << b.status().message() << "\n";
       return 1;
@@ -73,8 +53,7 @@ int RunService(const RunFlags& flags) {
     std::cerr << "no brokers: give --brokers, `brokers:` in the config, or --embedded-broker\n";
     return 2;
   }
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
+  InstallStopHandlers();
   auto service = stream::Service::Start(loaded.model, c.service, WallClockMs);
   if (!service.ok()) {
     std::cerr << service.status().message() << "\n";
@@ -88,7 +67,7 @@ int RunService(const RunFlags& flags) {
   spdlog::info("leadscore running: brokers={} group={} model={} http=port {} state={}", c.service.brokers,
                c.service.group_id, loaded.model->version, (*http)->port(),
                c.service.store.dir.empty() ? "memory" : c.service.store.dir);
-  Status st = (*service)->Run(g_stop);
+  Status st = (*service)->Run(g_stop_requested);
   const auto& n = (*service)->counters();
   spdlog::info("stopped: consumed={} processed={} dead_letters={} routed={}", n.consumed.load(), n.processed.load(),
                n.dead_letters.load(), n.routed.load());
@@ -96,9 +75,8 @@ int RunService(const RunFlags& flags) {
 }
 
 int RunBroker(int partitions) {
-  const std::vector<std::string> topics = {"engagement-events", "profiles", "sales-outcomes", "routing-events",
-                                           "leadscore-dlq"};
-  auto b = stream::EmbeddedBroker::Start({.brokers = 1, .partitions = partitions, .topics = topics});
+  auto b = stream::EmbeddedBroker::Start(
+      {.brokers = 1, .partitions = partitions, .topics = TopicsOf(stream::ServiceOptions{})});
   if (!b.ok()) {
     std::cerr << b.status().message() << "\n";
     return 1;
