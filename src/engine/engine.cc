@@ -427,43 +427,26 @@ class Engine::Impl {
   }
 
   // ---- fit ----------------------------------------------------------------------------
-  void RecomputeLeadFit(LeadState& l) const {
-    const AccountState* a = AccountAt(l.account);
-    model::FieldContext ctx{l.has_profile ? l.fields.data() : nullptr,
-                            a && a->has_profile ? a->fields.data() : nullptr, nullptr};
+  // Fit and disqualification from the rules; an account counts only the rules that
+  // name account.* fields alone.
+  void ApplyFitRules(const model::FieldContext& ctx, bool account_only, EntityCommon& e) const {
     double fit = 0;
     for (const auto& r : m_.fit_rules) {
-      if (r.when.Matches(ctx)) fit += r.points;
+      if ((!account_only || r.account_only) && r.when.Matches(ctx)) fit += r.points;
     }
-    l.fit = Clamp100(fit);
-    l.disqualified = false;
-    l.disqualify_rule = -1;
+    e.fit = Clamp100(fit);
+    e.disqualified = false;
+    e.disqualify_rule = -1;
     for (size_t i = 0; i < m_.disqualify.size(); ++i) {
-      if (m_.disqualify[i].when.Matches(ctx)) {
-        l.disqualified = true;
-        l.disqualify_rule = static_cast<int>(i);
+      if ((!account_only || m_.disqualify[i].account_only) && m_.disqualify[i].when.Matches(ctx)) {
+        e.disqualified = true;
+        e.disqualify_rule = static_cast<int>(i);
         break;
       }
     }
   }
-
-  void RecomputeAccountFit(AccountState& a) const {
-    model::FieldContext ctx{nullptr, a.has_profile ? a.fields.data() : nullptr, nullptr};
-    double fit = 0;
-    for (const auto& r : m_.fit_rules) {
-      if (r.account_only && r.when.Matches(ctx)) fit += r.points;
-    }
-    a.fit = Clamp100(fit);
-    a.disqualified = false;
-    a.disqualify_rule = -1;
-    for (size_t i = 0; i < m_.disqualify.size(); ++i) {
-      if (m_.disqualify[i].account_only && m_.disqualify[i].when.Matches(ctx)) {
-        a.disqualified = true;
-        a.disqualify_rule = static_cast<int>(i);
-        break;
-      }
-    }
-  }
+  void RecomputeLeadFit(LeadState& l) const { ApplyFitRules(LeadContext(l, AccountAt(l.account)), false, l); }
+  void RecomputeAccountFit(AccountState& a) const { ApplyFitRules(AccountContext(a), true, a); }
 
   // ---- measures -----------------------------------------------------------------------
   Measures LeadMeasures(const LeadState& l) const {
@@ -733,8 +716,8 @@ class Engine::Impl {
     const model::Signal& sig = m_.signals[e.signal];
     double m = 1;
     if (!sig.multipliers.empty()) {
-      model::FieldContext ctx{l.has_profile ? l.fields.data() : nullptr, a.has_profile ? a.fields.data() : nullptr,
-                              e.attributes.size() == m_.layout.event_slots() ? e.attributes.data() : nullptr};
+      const model::FieldContext ctx =
+          LeadContext(l, &a, e.attributes.size() == m_.layout.event_slots() ? e.attributes.data() : nullptr);
       for (uint16_t mi : sig.multipliers) {
         if (m_.multipliers[mi].when.Matches(ctx)) m *= m_.multipliers[mi].factor;
       }

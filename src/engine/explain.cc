@@ -30,8 +30,7 @@ std::vector<Factor> Top(std::vector<Factor> f, size_t limit) {
 std::vector<Factor> LeadFactors(const model::Model& m, const LeadState& lead, const AccountState* account,
                                 size_t limit) {
   std::vector<Factor> f;
-  model::FieldContext ctx{lead.has_profile ? lead.fields.data() : nullptr,
-                          account && account->has_profile ? account->fields.data() : nullptr, nullptr};
+  const model::FieldContext ctx = LeadContext(lead, account);
   for (const auto& r : m.fit_rules) {
     if (r.when.Matches(ctx)) f.push_back({r.name, r.points, 0, 0});
   }
@@ -41,7 +40,7 @@ std::vector<Factor> LeadFactors(const model::Model& m, const LeadState& lead, co
 
 std::vector<Factor> AccountFactors(const model::Model& m, const AccountState& account, size_t limit) {
   std::vector<Factor> f;
-  model::FieldContext ctx{nullptr, account.has_profile ? account.fields.data() : nullptr, nullptr};
+  const model::FieldContext ctx = AccountContext(account);
   for (const auto& r : m.fit_rules) {
     if (r.account_only && r.when.Matches(ctx)) f.push_back({r.name, r.points, 0, 0});
   }

@@ -67,4 +67,14 @@ struct AccountState : EntityCommon {
   std::vector<EntityId> leads;
 };
 
+// What conditions see for a lead (its profile, its account's, an event's attributes)
+// or for an account alone. Unknown profiles are null: every condition on them is false.
+inline model::FieldContext LeadContext(const LeadState& l, const AccountState* a,
+                                       const model::FieldValue* event = nullptr) {
+  return {l.has_profile ? l.fields.data() : nullptr, a && a->has_profile ? a->fields.data() : nullptr, event};
+}
+inline model::FieldContext AccountContext(const AccountState& a) {
+  return {nullptr, a.has_profile ? a.fields.data() : nullptr, nullptr};
+}
+
 }  // namespace leadscore::engine
