@@ -83,8 +83,8 @@ int RunDemo(const DemoFlags& flags) {
     return (*sink)->Flush(30000).ok();
   };
   auto drain = [&](int wait_ms) {
-    for (const auto& value : (*tail)->Poll(wait_ms)) {
-      auto ev = codec::RoutingEventFromBinary(value);
+    for (const auto& record : (*tail)->Poll(wait_ms)) {
+      auto ev = codec::RoutingEventFromBinary(record.value);
       if (!ev.ok()) continue;
       std::printf("%s\n", OneLine(*ev).c_str());
       ++printed;

@@ -37,13 +37,27 @@ TopicTail::~TopicTail() {
   }
 }
 
-std::vector<std::string> TopicTail::Poll(int timeout_ms) {
-  std::vector<std::string> out;
+std::vector<TailRecord> TopicTail::Poll(int timeout_ms) {
+  std::vector<TailRecord> out;
   for (int wait = timeout_ms;; wait = 0) {
     MessagePtr m(rd_kafka_consumer_poll(rk_, wait));
     if (!m) break;
     if (m->err) continue;
-    out.emplace_back(static_cast<const char*>(m->payload), m->len);
+    TailRecord r;
+    if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+    r.partition = m->partition;
+    r.offset = m->offset;
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name;
+      const void* val;
+      size_t size;
+      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        r.headers[name] = std::string(static_cast<const char*>(val), size);
+      }
+    }
+    out.push_back(std::move(r));
   }
   return out;
 }

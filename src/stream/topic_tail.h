@@ -3,6 +3,8 @@
 // Not thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,12 +15,19 @@ struct rd_kafka_s;
 
 namespace leadscore::stream {
 
+struct TailRecord {
+  std::string key, value;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::map<std::string, std::string> headers;
+};
+
 class TopicTail {
  public:
   static Result<std::unique_ptr<TopicTail>> Open(const std::string& brokers, const std::string& topic);
   ~TopicTail();
-  // Values of the records that arrived, waiting at most timeout_ms for the first.
-  std::vector<std::string> Poll(int timeout_ms);
+  // The records that arrived, waiting at most timeout_ms for the first.
+  std::vector<TailRecord> Poll(int timeout_ms);
 
  private:
   TopicTail() = default;
