@@ -135,15 +135,22 @@ class Engine::Impl {
 
  public:
   void TakeChanges(std::vector<Engine::Change>* out) {
+    ++epoch_;
+    auto take = [&](EntityKind kind, const std::string& id, EntityCommon& e, std::string bytes) {
+      e.dirty = false;
+      const int64_t due = e.exists ? e.due : kNever;
+      out->push_back({kind, id, std::move(bytes), due, e.persisted_due});
+      e.persisted_due = due;
+    };
     for (EntityId id : dirty_accounts_) {
       AccountState& a = accounts_[id];
-      a.dirty = false;
-      out->push_back({EntityKind::kAccount, account_ids_.Name(id), a.exists ? SerializeAccount(a) : std::string()});
+      if (a.exists) a.touched = epoch_;
+      take(EntityKind::kAccount, account_ids_.Name(id), a, a.exists ? SerializeAccount(a) : std::string());
     }
     for (EntityId id : dirty_leads_) {
       LeadState& l = leads_[id];
-      l.dirty = false;
-      out->push_back({EntityKind::kLead, lead_ids_.Name(id), l.exists ? SerializeLead(l) : std::string()});
+      if (l.exists) accounts_[l.account].touched = epoch_;
+      take(EntityKind::kLead, lead_ids_.Name(id), l, l.exists ? SerializeLead(l) : std::string());
     }
     dirty_accounts_.clear();
     dirty_leads_.clear();
@@ -242,11 +249,12 @@ class Engine::Impl {
   }
 
  public:
-  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes) {
+  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due) {
     SnapshotReader r(bytes);
     if (kind == EntityKind::kAccount) {
       const EntityId aid = account_ids_.Intern(id);
       if (aid >= accounts_.size()) accounts_.resize(aid + 1);
+      if (Known(kind, aid)) return Status::InvalidArgument("account '" + std::string(id) + "' is already loaded");
       AccountState a;
       LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.account_slots(), a));
       const uint32_t n_roles = r.GetCount(8);
@@ -262,11 +270,18 @@ class Engine::Impl {
       for (uint32_t i = 0; i < n_leads && r.good(); ++i) a.leads.push_back(lead_ids_.Intern(r.GetString()));
       if (!r.ok()) return Status::Corruption("bad account state for '" + std::string(id) + "'");
       a.exists = true;
+      a.touched = epoch_;
+      RecomputeAccountFit(a);
+      const int64_t due = AccountNextDue(a, AccountMeasures(a));
+      a.persisted_due = stored_due;
       accounts_[aid] = std::move(a);
+      ++loaded_accounts_;
+      Schedule(accounts_[aid], aid, EntityKind::kAccount, due);
       return Status::Ok();
     }
     const EntityId lid = lead_ids_.Intern(id);
     if (lid >= leads_.size()) leads_.resize(lid + 1);
+    if (Known(kind, lid)) return Status::InvalidArgument("lead '" + std::string(id) + "' is already loaded");
     LeadState l;
     LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l));
     const std::string account = r.GetString();
@@ -283,28 +298,93 @@ class Engine::Impl {
       return Status::Corruption("lead '" + std::string(id) + "' names account '" + account + "' that is not stored");
     }
     l.exists = true;
+    l.role = l.has_profile ? m_.committee.RoleOf(l.fields[model::kLeadRole]) : -1;
+    RecomputeLeadFit(l);
+    const int64_t due = LeadNextDue(l, LeadMeasures(l));
+    l.persisted_due = stored_due;
+    accounts_[l.account].touched = epoch_;
     leads_[lid] = std::move(l);
+    ++loaded_leads_;
+    Schedule(leads_[lid], lid, EntityKind::kLead, due);
     return Status::Ok();
   }
 
-  // Everything derived from the stored state: fit, disqualification, roles, timers.
-  void Restored(int64_t stream_time) {
-    stream_time_ = std::max(stream_time_, stream_time);
-    for (auto& a : accounts_) {
-      if (a.exists) RecomputeAccountFit(a);
+  void ResumeAt(int64_t stream_time) { stream_time_ = std::max(stream_time_, stream_time); }
+
+  // ---- residency ------------------------------------------------------------------------
+  bool Known(EntityKind kind, EntityId id) const {
+    if (kind == EntityKind::kLead) return id < leads_.size() && (leads_[id].exists || leads_[id].dirty);
+    return id < accounts_.size() && (accounts_[id].exists || accounts_[id].dirty);
+  }
+
+  Result<std::string> StoredLeadAccount(std::string_view bytes) const {
+    SnapshotReader r(bytes);
+    LeadState l;
+    LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l));
+    std::string account = r.GetString();
+    if (!r.good() || account.empty()) return Status::Corruption("lead state without an account");
+    return account;
+  }
+
+  std::vector<EntityId> LeadsOf(EntityId account) const {
+    const AccountState* a = AccountAt(account);
+    return a ? a->leads : std::vector<EntityId>();
+  }
+  size_t loaded_leads() const { return loaded_leads_; }
+  size_t loaded_accounts() const { return loaded_accounts_; }
+
+  void Evict(size_t max_entities) {
+    if (loaded_leads_ + loaded_accounts_ <= max_entities) return;
+    const size_t target = max_entities - max_entities / 10;  // some room: evict in rounds, not per batch
+    std::vector<std::pair<uint64_t, EntityId>> by_age;
+    for (EntityId id = 0; id < accounts_.size(); ++id) {
+      if (accounts_[id].exists && !accounts_[id].dirty) by_age.emplace_back(accounts_[id].touched, id);
+    }
+    std::sort(by_age.begin(), by_age.end());
+    for (const auto& [touched, aid] : by_age) {
+      if (loaded_leads_ + loaded_accounts_ <= target) break;
+      AccountState& a = accounts_[aid];
+      const bool busy = std::any_of(a.leads.begin(), a.leads.end(), [&](EntityId l) { return leads_[l].dirty; });
+      if (busy) continue;
+      for (EntityId lid : a.leads) {
+        if (leads_[lid].exists) Unload(leads_[lid], loaded_leads_);
+      }
+      Unload(a, loaded_accounts_);
+    }
+    ReleaseUnreferencedIds();
+  }
+
+ private:
+  template <typename State>
+  void Unload(State& e, size_t& count) {
+    if (e.due != kNever) --live_timers_;
+    e = State();  // exists = false; a timer entry left in the heap is skipped when popped
+    --count;
+  }
+
+  // Ids nothing loaded refers to go back to their tables, so memory follows the loaded
+  // set rather than every id ever seen. A loaded account refers to all its leads.
+  void ReleaseUnreferencedIds() {
+    std::vector<char> lead_used(lead_ids_.size(), 0), account_used(account_ids_.size(), 0);
+    for (EntityId id = 0; id < accounts_.size(); ++id) {
+      const AccountState& a = accounts_[id];
+      if (!a.exists && !a.dirty) continue;
+      account_used[id] = 1;
+      for (EntityId l : a.leads) lead_used[l] = 1;
+      for (const auto& c : a.contacts) lead_used[c.first] = 1;
     }
     for (EntityId id = 0; id < leads_.size(); ++id) {
-      LeadState& l = leads_[id];
-      if (!l.exists) continue;
-      l.role = l.has_profile ? m_.committee.RoleOf(l.fields[model::kLeadRole]) : -1;
-      RecomputeLeadFit(l);
-      Schedule(l, id, EntityKind::kLead, LeadNextDue(l, LeadMeasures(l)));
+      if (leads_[id].exists || leads_[id].dirty) lead_used[id] = 1;
     }
-    for (EntityId id = 0; id < accounts_.size(); ++id) {
-      AccountState& a = accounts_[id];
-      if (a.exists) Schedule(a, id, EntityKind::kAccount, AccountNextDue(a, AccountMeasures(a)));
+    for (EntityId id = 0; id < lead_used.size(); ++id) {
+      if (!lead_used[id] && !lead_ids_.Name(id).empty()) lead_ids_.Release(id);
+    }
+    for (EntityId id = 0; id < account_used.size(); ++id) {
+      if (!account_used[id] && !account_ids_.Name(id).empty()) account_ids_.Release(id);
     }
   }
+
+ public:
 
  private:
   // ---- entity lookup and lifecycle ---------------------------------------------------
@@ -321,8 +401,13 @@ class Engine::Impl {
     if (id >= accounts_.size()) accounts_.resize(std::max<size_t>(id + 1, accounts_.size() * 3 / 2));
     AccountState& a = accounts_[id];
     if (a.exists) return a;
+    const bool dirty = a.dirty;  // possibly forgotten in this batch, still listed dirty
+    const int64_t persisted_due = a.persisted_due;
     a = AccountState();
     a.exists = true;
+    a.dirty = dirty;
+    a.persisted_due = persisted_due;
+    ++loaded_accounts_;
     a.clock = stream_time_;
     a.signals.resize(n_signals_);
     a.role_values.assign(m_.committee.roles.size() * n_signals_, 0.0);
@@ -340,8 +425,13 @@ class Engine::Impl {
       if (l.account != account) MoveLead(id, account, out);
       return leads_[id];
     }
+    const bool dirty = l.dirty;  // possibly forgotten in this batch, still listed dirty
+    const int64_t persisted_due = l.persisted_due;
     l = LeadState();
     l.exists = true;
+    l.dirty = dirty;
+    l.persisted_due = persisted_due;
+    ++loaded_leads_;
     l.clock = stream_time_;
     l.signals.resize(n_signals_);
     l.account = account;
@@ -579,6 +669,10 @@ class Engine::Impl {
     if (due == e.due) return;
     if (e.due != kNever) --live_timers_;
     e.due = due;
+    if (due != e.persisted_due) {  // the store's timer index must follow
+      if (kind == EntityKind::kLead) MarkLead(id);
+      else MarkAccount(id);
+    }
     if (due == kNever) return;
     ++live_timers_;
     timers_.push({due, id, kind});
@@ -863,7 +957,7 @@ class Engine::Impl {
       Detach(f.lead, l, accounts_[aid]);
       MarkAccount(aid);
       MarkLead(f.lead);
-      Erase(l);
+      Erase(l, loaded_leads_);
       EvaluateAccount(aid, accounts_[aid], out);
       return;
     }
@@ -871,18 +965,20 @@ class Engine::Impl {
     AccountState& a = accounts_[f.account];
     for (EntityId lid : a.leads) {
       MarkLead(lid);
-      Erase(leads_[lid]);
+      Erase(leads_[lid], loaded_leads_);
     }
     MarkAccount(f.account);
-    Erase(a);
+    Erase(a, loaded_accounts_);
   }
 
   template <typename State>
-  void Erase(State& e) {
+  void Erase(State& e, size_t& count) {
     if (e.due != kNever) --live_timers_;
-    const bool dirty = e.dirty;
+    const int64_t persisted_due = e.persisted_due;
     e = State();  // exists = false; the stale timer entry is skipped when popped
-    e.dirty = dirty;  // still listed: TakeChanges reports the erase
+    e.dirty = true;  // listed by the caller's Mark: TakeChanges reports the erase
+    e.persisted_due = persisted_due;
+    --count;
   }
 
   void FillView(const EntityCommon& e, const Measures& ms, const model::EntityPolicy& p, EntityView* v) const {
@@ -913,6 +1009,8 @@ class Engine::Impl {
   mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   std::vector<EntityId> dirty_leads_, dirty_accounts_;
   size_t live_timers_ = 0;
+  size_t loaded_leads_ = 0, loaded_accounts_ = 0;
+  uint64_t epoch_ = 0;  // TakeChanges calls: the age of an entity for eviction
   EngineStats stats_;
 };
 
@@ -927,10 +1025,16 @@ const model::Model& Engine::model() const { return impl_->model(); }
 IdTable& Engine::lead_ids() { return impl_->lead_ids(); }
 IdTable& Engine::account_ids() { return impl_->account_ids(); }
 void Engine::TakeChanges(std::vector<Change>* out) { impl_->TakeChanges(out); }
-Status Engine::Restore(EntityKind kind, std::string_view id, std::string_view bytes) {
-  return impl_->Restore(kind, id, bytes);
+Status Engine::Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due_ms) {
+  return impl_->Restore(kind, id, bytes, stored_due_ms);
 }
-void Engine::Restored(int64_t stream_time_ms) { impl_->Restored(stream_time_ms); }
+void Engine::ResumeAt(int64_t stream_time_ms) { impl_->ResumeAt(stream_time_ms); }
+bool Engine::Known(EntityKind kind, EntityId id) const { return impl_->Known(kind, id); }
+Result<std::string> Engine::StoredLeadAccount(std::string_view bytes) const { return impl_->StoredLeadAccount(bytes); }
+std::vector<EntityId> Engine::LeadsOf(EntityId account) const { return impl_->LeadsOf(account); }
+size_t Engine::loaded_leads() const { return impl_->loaded_leads(); }
+size_t Engine::loaded_accounts() const { return impl_->loaded_accounts(); }
+void Engine::Evict(size_t max_entities) { impl_->Evict(max_entities); }
 std::optional<EntityView> Engine::ViewLead(std::string_view id) const { return impl_->ViewLead(id); }
 std::optional<EntityView> Engine::ViewAccount(std::string_view id) const { return impl_->ViewAccount(id); }
 

@@ -157,18 +157,38 @@ class Engine {
   IdTable& account_ids();
 
   // Persistence. Entities changed since the last call: their id and serialized state,
-  // or empty bytes for an entity that was forgotten. The bytes depend on the model
-  // (slot and tier indices), so a store keeps the model_version beside them.
+  // or empty bytes for an entity that was forgotten, with their next decay check (the
+  // store's timer index key) and the one handed over before. The bytes depend on the
+  // model (slot and tier indices), so a store keeps the model_version beside them.
   struct Change {
     EntityKind kind;
     std::string id;
     std::string bytes;  // empty: erased
+    int64_t due_ms = INT64_MAX;           // INT64_MAX: no decay check pending
+    int64_t previous_due_ms = INT64_MAX;  // as in the last Change of this entity
   };
   void TakeChanges(std::vector<Change>* out);
-  // Restores one entity written by TakeChanges (accounts before their leads), then
-  // Restored() once all are in: fit, disqualification and decay timers are derived.
-  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes);
-  void Restored(int64_t stream_time_ms);
+  // Loads one entity written by TakeChanges, with the due_ms stored beside it; a lead's
+  // account must be loaded first. Fit, disqualification and its decay timer are derived.
+  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due_ms = INT64_MAX);
+  // Stream time as stored with the state: called when a partition is resumed.
+  void ResumeAt(int64_t stream_time_ms);
+
+  // ---- residency: the engine as a hot cache in front of a store ----------------------
+  // A service may keep only some entities in the engine. Before an input or a due decay
+  // check touches an entity, the entity must be loaded (Restore) if the store has it:
+  // an entity that is not Known is taken as new.
+  bool Known(EntityKind kind, EntityId id) const;  // loaded, or changed since TakeChanges
+  // The account a stored lead belongs to (to load it before the lead).
+  Result<std::string> StoredLeadAccount(std::string_view bytes) const;
+  // The leads of a loaded account (an account profile or a forget touches them all).
+  std::vector<EntityId> LeadsOf(EntityId account) const;
+  size_t loaded_leads() const;
+  size_t loaded_accounts() const;
+  // Drops unchanged accounts, each with its loaded leads, least recently touched first,
+  // until at most `max_leads` leads stay loaded; their ids are released. Call only
+  // after TakeChanges and after their state is durable.
+  void Evict(size_t max_leads);
 
   std::optional<EntityView> ViewLead(std::string_view lead_id) const;
   std::optional<EntityView> ViewAccount(std::string_view account_id) const;

@@ -18,21 +18,37 @@ class IdTable {
   EntityId Intern(std::string_view id) {
     auto it = by_name_.find(std::string(id));
     if (it != by_name_.end()) return it->second;
-    auto n = static_cast<EntityId>(names_.size());
-    names_.emplace_back(id);
-    by_name_.emplace(names_.back(), n);
+    EntityId n;
+    if (!free_.empty()) {
+      n = free_.back();
+      free_.pop_back();
+      names_[n] = id;
+    } else {
+      n = static_cast<EntityId>(names_.size());
+      names_.emplace_back(id);
+    }
+    by_name_.emplace(names_[n], n);
     return n;
+  }
+  // Gives the id back for reuse: the caller guarantees nothing refers to it any more.
+  void Release(EntityId id) {
+    by_name_.erase(names_[id]);
+    names_[id].clear();
+    names_[id].shrink_to_fit();
+    free_.push_back(id);
   }
   EntityId Find(std::string_view id) const {
     auto it = by_name_.find(std::string(id));
     return it == by_name_.end() ? kNoEntity : it->second;
   }
   const std::string& Name(EntityId id) const { return names_[id]; }
-  size_t size() const { return names_.size(); }
+  size_t size() const { return names_.size(); }  // highest id + 1
+  size_t live() const { return by_name_.size(); }
 
  private:
   std::unordered_map<std::string, EntityId> by_name_;
   std::vector<std::string> names_;
+  std::vector<EntityId> free_;
 };
 
 }  // namespace leadscore::engine

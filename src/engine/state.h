@@ -46,8 +46,9 @@ struct EntityCommon {
   int16_t tier = 0;
   uint32_t changes = 0;  // tier changes so far: part of the routing id
   std::vector<TierChange> recent;
-  int64_t due = kNever;  // next decay check
-  bool dirty = false;    // changed since the last TakeChanges
+  int64_t due = kNever;            // next decay check
+  int64_t persisted_due = kNever;  // `due` as last handed to the store (its timer index key)
+  bool dirty = false;              // changed since the last TakeChanges
   OutcomeKind last_outcome = OutcomeKind::kUnspecified;
   int64_t last_outcome_at_ms = 0;
   uint32_t outcomes = 0;
@@ -65,6 +66,7 @@ struct AccountState : EntityCommon {
   std::vector<double> role_values;                     // [role * signals + signal], at clock
   std::vector<std::pair<EntityId, int64_t>> contacts;  // lead, last event time
   std::vector<EntityId> leads;
+  uint64_t touched = 0;  // engine epoch of the last change or load: eviction picks the oldest
 };
 
 // What conditions see for a lead (its profile, its account's, an event's attributes)

@@ -11,21 +11,84 @@
 namespace leadscore::store {
 namespace {
 
-std::string Prefix(int32_t partition) {
-  const auto p = static_cast<uint32_t>(partition);
-  const char b[4] = {static_cast<char>(p >> 24), static_cast<char>(p >> 16), static_cast<char>(p >> 8),
-                     static_cast<char>(p)};
-  return std::string(b, 4);
+void PutU32(std::string& s, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) s += static_cast<char>(v >> shift);
+}
+void PutU64(std::string& s, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) s += static_cast<char>(v >> shift);
+}
+uint64_t GetU64(std::string_view s) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(s[i]);
+  return v;
+}
+uint32_t GetU32(std::string_view s) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+std::string Prefix(int32_t partition, char kind) {
+  std::string k;
+  PutU32(k, static_cast<uint32_t>(partition));
+  k += kind;
+  return k;
 }
 
 std::string Key(int32_t partition, char kind, std::string_view id) {
-  std::string k = Prefix(partition);
-  k += kind;
+  std::string k = Prefix(partition, kind);
   k.append(id);
   return k;
 }
 
+char KindByte(engine::EntityKind kind) { return kind == engine::EntityKind::kLead ? 'L' : 'A'; }
+
+// Timer keys sort by due time: the sign bit flipped makes signed order unsigned.
+std::string TimerKey(int32_t partition, int64_t due, engine::EntityKind kind, std::string_view id) {
+  std::string k = Prefix(partition, 'T');
+  PutU64(k, static_cast<uint64_t>(due) ^ (uint64_t{1} << 63));
+  k += KindByte(kind);
+  k.append(id);
+  return k;
+}
+
+std::string OutboxKey(int32_t partition, uint64_t seq) {
+  std::string k = Prefix(partition, 'X');
+  PutU64(k, seq);
+  return k;
+}
+
 std::string I64(int64_t v) { return std::string(reinterpret_cast<const char*>(&v), sizeof v); }
+
+int64_t ReadI64(std::string_view v) {
+  int64_t x;
+  std::memcpy(&x, v.data(), sizeof x);
+  return x;
+}
+
+// Outbox value: [u32 len][id][u32 len][key][value]
+std::string EncodeOutbox(const OutboxRecord& r) {
+  std::string v;
+  PutU32(v, static_cast<uint32_t>(r.id.size()));
+  v += r.id;
+  PutU32(v, static_cast<uint32_t>(r.key.size()));
+  v += r.key;
+  v += r.value;
+  return v;
+}
+
+bool DecodeOutbox(std::string_view v, OutboxRecord* r) {
+  if (v.size() < 4) return false;
+  const uint32_t id_len = GetU32(v);
+  if (v.size() < 8 + size_t{id_len}) return false;
+  r->id = v.substr(4, id_len);
+  v.remove_prefix(4 + id_len);
+  const uint32_t key_len = GetU32(v);
+  if (v.size() < 4 + size_t{key_len}) return false;
+  r->key = v.substr(4, key_len);
+  r->value = v.substr(4 + key_len);
+  return true;
+}
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
@@ -40,11 +103,13 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StoreOptions& options
   o.IncreaseParallelism(2);
   o.write_buffer_size = options.write_buffer_bytes;
   o.compression = rocksdb::kLZ4Compression;
+  if (options.env) o.env = options.env;
   auto stats = rocksdb::CreateDBStatistics();
   stats->set_stats_level(rocksdb::StatsLevel::kExceptTimers);  // tickers only: cheap
   o.statistics = stats;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Most lookups of a new id miss: the bloom filter answers those without a disk read.
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   rocksdb::DB* db = nullptr;
@@ -61,56 +126,133 @@ StateStore::~StateStore() = default;
 
 Result<PartitionState> StateStore::Load(int32_t partition) const {
   PartitionState state;
-  const std::string prefix = Prefix(partition);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    const std::string_view key(it->key().data() + 4, it->key().size() - 4);
-    if (key.empty()) continue;
-    const char kind = key[0];
-    const std::string_view id = key.substr(1);
-    const std::string_view value(it->value().data(), it->value().size());
-    switch (kind) {
-      case 'A':
-        state.accounts.push_back({engine::EntityKind::kAccount, std::string(id), std::string(value)});
-        break;
-      case 'L':
-        state.leads.push_back({engine::EntityKind::kLead, std::string(id), std::string(value)});
-        break;
-      case 'O':
-        if (value.size() != 8) return Status::Corruption("bad offset for " + std::string(id));
-        std::memcpy(&state.offsets[std::string(id)], value.data(), 8);
-        break;
-      case 'M':
-        if (id == "stream_time" && value.size() == 8) std::memcpy(&state.stream_time_ms, value.data(), 8);
-        if (id == "model_version") state.model_version = std::string(value);
-        break;
-      default:
-        break;
+  const std::string what = "load partition " + std::to_string(partition);
+  for (char kind : {'M', 'O', 'P', 'X'}) {
+    const std::string prefix = Prefix(partition, kind);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const std::string_view id(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+      const std::string_view value(it->value().data(), it->value().size());
+      switch (kind) {
+        case 'M':
+          if (id == "stream_time" && value.size() == 8) state.stream_time_ms = ReadI64(value);
+          if (id == "model_version") state.model_version = std::string(value);
+          break;
+        case 'O':
+          if (value.size() != 8) return Status::Corruption(what + ": bad offset for " + std::string(id));
+          state.offsets[std::string(id)] = ReadI64(value);
+          break;
+        case 'P':
+          if (value.size() != 8 || id.size() != 4) return Status::Corruption(what + ": bad output offset");
+          state.output_offsets[static_cast<int32_t>(GetU32(id))] = ReadI64(value);
+          break;
+        case 'X': {
+          OutboxRecord r;
+          if (id.size() != 8 || !DecodeOutbox(value, &r)) return Status::Corruption(what + ": bad outbox record");
+          r.seq = GetU64(id);
+          state.outbox.push_back(std::move(r));
+          break;
+        }
+      }
     }
+    LEADSCORE_RETURN_IF_ERROR(FromRocks(it->status(), what));
   }
-  LEADSCORE_RETURN_IF_ERROR(FromRocks(it->status(), "load partition " + std::to_string(partition)));
   return state;
+}
+
+Result<std::optional<StoredEntity>> StateStore::Get(int32_t partition, engine::EntityKind kind,
+                                                    std::string_view id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key(partition, KindByte(kind), id), &value);
+  if (s.IsNotFound()) return std::optional<StoredEntity>();
+  LEADSCORE_RETURN_IF_ERROR(FromRocks(s, "read state of '" + std::string(id) + "'"));
+  if (value.size() < 8) return Status::Corruption("state of '" + std::string(id) + "' is truncated");
+  return std::optional<StoredEntity>(StoredEntity{value.substr(8), ReadI64(value)});
+}
+
+Status StateStore::DueBy(int32_t partition, int64_t until_ms, std::vector<DueEntity>* out) const {
+  const std::string prefix = Prefix(partition, 'T');
+  const std::string end = TimerKey(partition, until_ms == INT64_MAX ? until_ms : until_ms + 1, engine::EntityKind::kAccount, "");
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper(end);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::string_view rest(it->key().data() + prefix.size() + 8, it->key().size() - prefix.size() - 8);
+    if (rest.empty()) return Status::Corruption("bad timer index key");
+    out->push_back({rest[0] == 'L' ? engine::EntityKind::kLead : engine::EntityKind::kAccount, std::string(rest.substr(1))});
+  }
+  return FromRocks(it->status(), "read timer index");
+}
+
+Status StateStore::ForEachEntity(
+    int32_t partition, const std::function<void(engine::EntityKind, std::string_view, const StoredEntity&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (engine::EntityKind kind : {engine::EntityKind::kAccount, engine::EntityKind::kLead}) {
+    const std::string prefix = Prefix(partition, KindByte(kind));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const std::string_view id(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+      if (it->value().size() < 8) return Status::Corruption("state of '" + std::string(id) + "' is truncated");
+      const std::string_view value(it->value().data(), it->value().size());
+      fn(kind, id, StoredEntity{std::string(value.substr(8)), ReadI64(value)});
+    }
+    LEADSCORE_RETURN_IF_ERROR(FromRocks(it->status(), "read state"));
+  }
+  return Status::Ok();
+}
+
+Status StateStore::Write(rocksdb::WriteBatch& batch, const std::string& what) {
+  rocksdb::WriteOptions w;
+  w.sync = options_.sync;
+  return FromRocks(db_->Write(w, &batch), what);
 }
 
 Status StateStore::Commit(const std::vector<PartitionCommit>& commits) {
   rocksdb::WriteBatch batch;
   for (const PartitionCommit& c : commits) {
     for (const auto& ch : c.changes) {
-      const std::string key = Key(c.partition, ch.kind == engine::EntityKind::kLead ? 'L' : 'A', ch.id);
-      if (ch.bytes.empty()) batch.Delete(key);
-      else batch.Put(key, ch.bytes);
+      const std::string key = Key(c.partition, KindByte(ch.kind), ch.id);
+      if (ch.bytes.empty()) {
+        batch.Delete(key);
+      } else {
+        std::string value = I64(ch.due_ms);
+        value += ch.bytes;
+        batch.Put(key, value);
+      }
+      if (ch.previous_due_ms != ch.due_ms || ch.bytes.empty()) {
+        if (ch.previous_due_ms != INT64_MAX) batch.Delete(TimerKey(c.partition, ch.previous_due_ms, ch.kind, ch.id));
+      }
+      if (!ch.bytes.empty() && ch.due_ms != INT64_MAX) batch.Put(TimerKey(c.partition, ch.due_ms, ch.kind, ch.id), "");
     }
     for (const auto& [topic, offset] : c.offsets) batch.Put(Key(c.partition, 'O', topic), I64(offset));
+    for (const auto& r : c.outbox) batch.Put(OutboxKey(c.partition, r.seq), EncodeOutbox(r));
     batch.Put(Key(c.partition, 'M', "stream_time"), I64(c.stream_time_ms));
     batch.Put(Key(c.partition, 'M', "model_version"), c.model_version);
   }
-  rocksdb::WriteOptions w;
-  w.sync = options_.sync;
-  return FromRocks(db_->Write(w, &batch), "commit state");
+  return Write(batch, "commit state");
+}
+
+Status StateStore::CommitDelivered(const std::vector<DeliveryCommit>& commits) {
+  rocksdb::WriteBatch batch;
+  for (const DeliveryCommit& c : commits) {
+    for (uint64_t seq : c.delivered) batch.Delete(OutboxKey(c.partition, seq));
+    for (const auto& [out_partition, offset] : c.output_offsets) {
+      std::string id;
+      PutU32(id, static_cast<uint32_t>(out_partition));
+      batch.Put(Key(c.partition, 'P', id), I64(offset));
+    }
+  }
+  return Write(batch, "commit deliveries");
+}
+
+Status StateStore::SetOutputOffsets(int32_t partition, const std::map<int32_t, int64_t>& offsets) {
+  return CommitDelivered({DeliveryCommit{partition, {}, offsets}});
 }
 
 Status StateStore::DropPartition(int32_t partition) {
-  const std::string begin = Prefix(partition), end = Prefix(partition + 1);
+  std::string begin, end;
+  PutU32(begin, static_cast<uint32_t>(partition));
+  PutU32(end, static_cast<uint32_t>(partition) + 1);
   return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(), begin, end),
                    "drop partition " + std::to_string(partition));
 }

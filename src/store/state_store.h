@@ -1,17 +1,24 @@
 // Durable state in RocksDB, partitioned by input partition. A partition's keys share a
 // 4-byte prefix, so its state can be loaded, dropped or handed over on its own.
 //
-// Keys: [partition u32 BE]['A'|'L'][id]  account / lead state (engine snapshot bytes)
-//       [partition u32 BE]['O'][topic]   next input offset (i64 LE)
-//       [partition u32 BE]['M'][name]    stream_time, model_version
-// A processing batch is one WriteBatch: the entities it changed, the offsets after
-// its records and the stream time, for every partition it touched: state and progress
+// Keys: [partition u32 BE]['A'|'L'][id]            account / lead: [due i64 LE][engine snapshot]
+//       [partition u32 BE]['T'][due u64 BE][A|L][id]  decay timer index: who is due when
+//       [partition u32 BE]['O'][topic]              next input offset (i64 LE)
+//       [partition u32 BE]['X'][seq u64 BE]          outbox: routing events not yet delivered
+//       [partition u32 BE]['P'][output partition u32 BE]  output offset every delivered
+//                                                     outbox record of this partition is at or past
+//       [partition u32 BE]['M'][name]                stream_time, model_version
+// A processing batch is one WriteBatch: the entities it changed with their timer index
+// entries, the offsets after its records, the stream time and the routing events it
+// produced (the outbox), for every partition it touched: state, progress and outputs
 // can never disagree. Thread-safe (RocksDB is).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +27,10 @@
 
 namespace rocksdb {
 class DB;
+class Env;
 class Statistics;
-}
+class WriteBatch;
+}  // namespace rocksdb
 
 namespace leadscore::store {
 
@@ -30,19 +39,27 @@ struct StoreOptions {
   size_t block_cache_bytes = 256ull << 20;   // sized for a 2-core / 4 GiB container
   size_t write_buffer_bytes = 64ull << 20;
   bool sync = false;  // fsync the WAL on every batch (the WAL itself is always on)
+  rocksdb::Env* env = nullptr;  // tests: an Env that fails on demand; null: the default
 };
 
 struct StoredEntity {
-  engine::EntityKind kind;
-  std::string id;
-  std::string bytes;
+  std::string bytes;  // engine snapshot
+  int64_t due_ms = INT64_MAX;
+};
+
+// A routing event waiting for its delivery to be confirmed.
+struct OutboxRecord {
+  uint64_t seq = 0;  // per partition, increasing: publishing order
+  std::string id;    // routing_id: how a published copy is recognised on the topic
+  std::string key, value;
 };
 
 struct PartitionState {
-  std::vector<StoredEntity> accounts, leads;
   std::map<std::string, int64_t> offsets;  // topic -> next offset to read
   int64_t stream_time_ms = 0;
   std::string model_version;  // empty: nothing stored yet
+  std::vector<OutboxRecord> outbox;                  // in seq order
+  std::map<int32_t, int64_t> output_offsets;         // output partition -> offset
 };
 
 struct PartitionCommit {
@@ -51,6 +68,18 @@ struct PartitionCommit {
   std::map<std::string, int64_t> offsets;
   int64_t stream_time_ms = 0;
   std::string model_version;
+  std::vector<OutboxRecord> outbox;  // added
+};
+
+struct DeliveryCommit {
+  int32_t partition = 0;
+  std::vector<uint64_t> delivered;             // outbox seqs to remove
+  std::map<int32_t, int64_t> output_offsets;   // raised to these
+};
+
+struct DueEntity {
+  engine::EntityKind kind;
+  std::string id;
 };
 
 class StateStore {
@@ -58,9 +87,20 @@ class StateStore {
   static Result<std::unique_ptr<StateStore>> Open(const StoreOptions& options);
   ~StateStore();
 
+  // Everything of a partition but its entities, which are read on demand.
   Result<PartitionState> Load(int32_t partition) const;
+  Result<std::optional<StoredEntity>> Get(int32_t partition, engine::EntityKind kind, std::string_view id) const;
+  // Entities whose decay check is due at or before `until_ms`, earliest first.
+  Status DueBy(int32_t partition, int64_t until_ms, std::vector<DueEntity>* out) const;
+  // Every stored entity of a partition, in key order (dumps and tests).
+  Status ForEachEntity(int32_t partition,
+                       const std::function<void(engine::EntityKind, std::string_view id, const StoredEntity&)>& fn) const;
+
   // One atomic write for the whole processing batch.
   Status Commit(const std::vector<PartitionCommit>& commits);
+  // One atomic write: outbox records delivered, and where their partitions are now.
+  Status CommitDelivered(const std::vector<DeliveryCommit>& commits);
+  Status SetOutputOffsets(int32_t partition, const std::map<int32_t, int64_t>& offsets);
   Status DropPartition(int32_t partition);
   uint64_t ApproximateBytes() const;
   // Block cache hits / (hits + misses) since open; 0 before any read.
@@ -68,6 +108,7 @@ class StateStore {
 
  private:
   StateStore() = default;
+  Status Write(rocksdb::WriteBatch& batch, const std::string& what);
   std::unique_ptr<rocksdb::DB> db_;
   std::shared_ptr<rocksdb::Statistics> stats_;
   StoreOptions options_;

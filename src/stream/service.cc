@@ -3,9 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <type_traits>
+#include <unordered_set>
+#include <variant>
 
 #include "stream/sink.h"
 #include "stream/source.h"
+#include "stream/topic_tail.h"
 
 namespace leadscore::stream {
 
@@ -14,6 +18,19 @@ struct Service::Partition {
       : engine(model, options), decoder(*model, engine.lead_ids(), engine.account_ids()) {}
   engine::Engine engine;
   codec::Decoder decoder;
+  // Routing events committed and not yet known delivered, in seq order; the first
+  // `produced` of them are with the producer.
+  std::vector<store::OutboxRecord> outbox;
+  size_t produced = 0;
+  uint64_t next_seq = 0;
+  // Read back from the store: some may be on the output topic already.
+  bool reconcile = false;
+  std::map<int32_t, int64_t> output_offsets;
+};
+
+struct Service::Decoded {
+  int32_t partition;
+  engine::Input input;
 };
 
 Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Model> model, ServiceOptions options,
@@ -59,8 +76,9 @@ Service::~Service() {
   if (source_) source_->Close();
 }
 
-// A partition joins: its engine is rebuilt from the store, and the consumer resumes
-// from the offsets stored with that state.
+// A partition joins: its engine resumes at the stream time stored with its state (the
+// entities load on demand), the consumer resumes from the offsets stored with it, and
+// an outbox left by an earlier run is checked against the output topic before more.
 std::optional<std::map<std::string, int64_t>> Service::Assign(int32_t p) {
   std::lock_guard lock(mu_);
   auto part = std::make_unique<Partition>(model_, options_.engine);
@@ -79,24 +97,107 @@ std::optional<std::map<std::string, int64_t>> Service::Assign(int32_t p) {
                                      ": run with that model, or start from an empty state_dir");
     return std::map<std::string, int64_t>{};
   }
-  for (const auto* list : {&state->accounts, &state->leads}) {  // accounts before their leads
-    for (const auto& e : *list) {
-      Status st = part->engine.Restore(e.kind, e.id, e.bytes);
-      if (!st.ok()) {
-        fatal_ = st;
-        return std::map<std::string, int64_t>{};
-      }
-    }
+  part->engine.ResumeAt(state->stream_time_ms);
+  part->outbox = std::move(state->outbox);
+  part->next_seq = part->outbox.empty() ? 0 : part->outbox.back().seq + 1;
+  part->reconcile = !part->outbox.empty();
+  part->output_offsets = std::move(state->output_offsets);
+  if (part->output_offsets.empty()) {
+    // Everything this partition publishes from now on lands at or past today's ends.
+    auto ends = sink_->HighWatermarks(options_.output_topic, 10000);
+    if (ends.ok() && store_->SetOutputOffsets(p, *ends).ok()) part->output_offsets = std::move(*ends);
+    else spdlog::warn("partition {}: output ends unknown ({}): a later check reads the output topic from its start", p,
+                      ends.ok() ? "store" : ends.status().message());
   }
-  part->engine.Restored(state->stream_time_ms);
-  spdlog::info("partition {} restored: {} accounts, {} leads, resuming at stored offsets", p, state->accounts.size(),
-               state->leads.size());
+  for (const auto& in : options_.inputs) {
+    auto it = state->offsets.find(in.name);
+    positions_[{in.name, p}] = it == state->offsets.end() ? -1 : it->second;
+  }
+  spdlog::info("partition {} resumed at stored offsets: stream time {}, {} routing events in the outbox", p,
+               state->stream_time_ms, part->outbox.size());
   partitions_[p] = std::move(part);
   return std::move(state->offsets);
 }
 
-Status Service::CommitState(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets) {
-  if (!store_) return Status::Ok();
+// ---- the hot set: entities load from the store before anything touches them ----------
+
+Status Service::Load(int32_t p, Partition& part, engine::EntityKind kind, const std::string& id) const {
+  engine::IdTable& ids = kind == engine::EntityKind::kLead ? part.engine.lead_ids() : part.engine.account_ids();
+  const engine::EntityId known = ids.Find(id);
+  if (known != engine::kNoEntity && part.engine.Known(kind, known)) return Status::Ok();
+  auto stored = store_->Get(p, kind, id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return Status::Ok();  // new: the engine creates it
+  if (kind == engine::EntityKind::kLead) {
+    auto account = part.engine.StoredLeadAccount((*stored)->bytes);
+    if (!account.ok()) return account.status();
+    LEADSCORE_RETURN_IF_ERROR(Load(p, part, engine::EntityKind::kAccount, *account));
+  }
+  return part.engine.Restore(kind, id, (*stored)->bytes, (*stored)->due_ms);
+}
+
+Status Service::LoadFor(int32_t p, Partition& part, const engine::Input& input) const {
+  using engine::EntityKind;
+  auto lead = [&](engine::EntityId id) {
+    return id == engine::kNoEntity ? Status::Ok()
+                                   : Load(p, part, EntityKind::kLead, std::string(part.engine.lead_ids().Name(id)));
+  };
+  auto account = [&](engine::EntityId id) {
+    return id == engine::kNoEntity ? Status::Ok()
+                                   : Load(p, part, EntityKind::kAccount, std::string(part.engine.account_ids().Name(id)));
+  };
+  // An account profile re-scores every lead of the account; forgetting one erases them.
+  auto account_and_leads = [&](engine::EntityId id) {
+    LEADSCORE_RETURN_IF_ERROR(account(id));
+    for (engine::EntityId l : part.engine.LeadsOf(id)) LEADSCORE_RETURN_IF_ERROR(lead(l));
+    return Status::Ok();
+  };
+  return std::visit(
+      [&](const auto& in) -> Status {
+        using T = std::decay_t<decltype(in)>;
+        if constexpr (std::is_same_v<T, engine::AccountProfileInput>) {
+          return account_and_leads(in.account);
+        } else if constexpr (std::is_same_v<T, engine::ForgetInput>) {
+          return in.lead != engine::kNoEntity ? lead(in.lead) : account_and_leads(in.account);
+        } else {
+          LEADSCORE_RETURN_IF_ERROR(account(in.account));
+          return lead(in.lead);
+        }
+      },
+      input);
+}
+
+Status Service::LoadDue(int32_t p, Partition& part, int64_t until_ms) const {
+  std::vector<store::DueEntity> due;
+  LEADSCORE_RETURN_IF_ERROR(store_->DueBy(p, until_ms, &due));
+  for (const auto& d : due) LEADSCORE_RETURN_IF_ERROR(Load(p, part, d.kind, d.id));
+  return Status::Ok();
+}
+
+// Applies one input and sorts it into processed or skipped (by the engine's reason).
+void Service::Apply(Partition& part, const engine::Input& input, std::vector<engine::RoutingEvent>* events) {
+  const engine::EngineStats before = part.engine.stats();
+  part.engine.Apply(input, events);
+  const engine::EngineStats& after = part.engine.stats();
+  const std::pair<const char*, uint64_t> skips[] = {
+      {"unknown_signal", after.skipped_unknown_signal - before.skipped_unknown_signal},
+      {"duplicate", after.skipped_duplicate - before.skipped_duplicate},
+      {"too_late", after.skipped_too_late - before.skipped_too_late},
+      {"stale_profile", after.profiles_stale - before.profiles_stale},
+  };
+  for (const auto& [reason, n] : skips) {
+    if (n == 0) continue;
+    ++skipped_by_reason_[reason];
+    ++counters_.skipped;
+    return;
+  }
+  ++counters_.processed;
+}
+
+// One write: every partition's changed entities, offsets, stream time and the routing
+// events of the batch, which join the partition's outbox.
+Status Service::CommitState(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
+                            std::map<int32_t, std::vector<engine::RoutingEvent>>& events) {
   std::vector<store::PartitionCommit> commits;
   for (auto& [p, part] : partitions_) {
     store::PartitionCommit c;
@@ -105,12 +206,95 @@ Status Service::CommitState(const std::map<std::pair<std::string, int32_t>, int6
     for (const auto& [tp, offset] : next_offsets) {
       if (tp.second == p) c.offsets[tp.first] = offset;
     }
-    if (c.changes.empty() && c.offsets.empty()) continue;
+    for (const auto& ev : events[p]) {
+      store::OutboxRecord r;
+      r.seq = part->next_seq++;
+      r.id = ev.routing_id;
+      r.key = ev.account_id;
+      r.value = options_.output_format == codec::Format::kJson ? codec::ToJson(ev) : codec::ToBinary(ev);
+      c.outbox.push_back(r);
+      part->outbox.push_back(std::move(r));
+    }
     c.stream_time_ms = part->engine.stream_time();
     c.model_version = model_->version;
     commits.push_back(std::move(c));
   }
-  return store_->Commit(commits);
+  return store_ ? store_->Commit(commits) : Status::Ok();
+}
+
+// Drops from the outbox what an earlier run published but did not live to record: the
+// output topic is read from the partition's recorded output offsets to its end.
+Status Service::Reconcile(int32_t p, Partition& part) {
+  auto consumer_props = options_.kafka;
+  for (const auto& [k, v] : options_.kafka_consumer) consumer_props[k] = v;
+  auto records = ReadToEnd(options_.brokers, consumer_props, options_.output_topic, part.output_offsets, 30000);
+  if (!records.ok()) return records.status();
+  std::unordered_set<std::string> published;
+  for (const auto& r : *records) {
+    auto ev = options_.output_format == codec::Format::kJson ? codec::RoutingEventFromJson(r.value)
+                                                              : codec::RoutingEventFromBinary(r.value);
+    if (ev.ok()) published.insert(ev->routing_id);
+  }
+  store::DeliveryCommit done{p, {}, {}};
+  std::vector<store::OutboxRecord> rest;
+  for (auto& r : part.outbox) {
+    if (published.count(r.id)) done.delivered.push_back(r.seq);
+    else rest.push_back(std::move(r));
+  }
+  LEADSCORE_RETURN_IF_ERROR(store_->CommitDelivered({done}));
+  spdlog::info("partition {}: outbox checked against {} ({} records read): {} already published, {} to publish", p,
+               options_.output_topic, records->size(), done.delivered.size(), rest.size());
+  part.outbox = std::move(rest);
+  part.produced = 0;
+  part.reconcile = false;
+  return Status::Ok();
+}
+
+// Waits for every queued delivery; a broker that is away is waited for (the producer
+// retries without end), unless the service is asked to stop.
+Status Service::FlushSink() {
+  bool warned = false;
+  for (;;) {
+    Status s = sink_->Flush(1000);
+    if (s.ok() || !sink_->InFlight()) return s;
+    if (stop_ && stop_->load()) return Status::Unavailable("stopping with deliveries outstanding");
+    if (!warned) spdlog::warn("waiting for the broker to take {}: {}", options_.output_topic, s.message());
+    warned = true;
+  }
+}
+
+// Publishes every partition's outbox, waits for the deliveries and records them.
+Status Service::Publish() {
+  std::vector<int32_t> publishing;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [p, part] : partitions_) {
+      if (part->reconcile) continue;  // its outbox waits until checked against the topic
+      for (; part->produced < part->outbox.size(); ++part->produced) {
+        const auto& r = part->outbox[part->produced];
+        LEADSCORE_RETURN_IF_ERROR(sink_->Produce(options_.output_topic, r.key, r.value));
+      }
+      if (part->produced > 0) publishing.push_back(p);
+    }
+  }
+  if (publishing.empty()) return Status::Ok();
+  LEADSCORE_RETURN_IF_ERROR(FlushSink());
+  std::map<int32_t, int64_t> reached;
+  for (const auto& [tp, next] : sink_->TakeDelivered()) {
+    if (tp.first == options_.output_topic) reached[tp.second] = next;
+  }
+  std::lock_guard lock(mu_);
+  std::vector<store::DeliveryCommit> commits;
+  for (auto& [p, part] : partitions_) {
+    // Every partition's next record lands past what was delivered just now.
+    store::DeliveryCommit c{p, {}, reached};
+    for (size_t i = 0; i < part->produced; ++i) c.delivered.push_back(part->outbox[i].seq);
+    part->outbox.erase(part->outbox.begin(), part->outbox.begin() + static_cast<std::ptrdiff_t>(part->produced));
+    part->produced = 0;
+    for (const auto& [q, next] : reached) part->output_offsets[q] = next;
+    commits.push_back(std::move(c));
+  }
+  return store_ ? store_->CommitDelivered(commits) : Status::Ok();
 }
 
 Status Service::DeadLetter(const SourceRecord& r, const Status& why) {
@@ -131,29 +315,38 @@ std::map<std::string, uint64_t> Service::DeadLettersByReason() const {
 }
 
 Status Service::RunOnce() {
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [p, part] : partitions_) {
+      if (!part->reconcile) continue;
+      Status s = Reconcile(p, *part);
+      if (!s.ok()) spdlog::warn("partition {}: outbox check waits for the broker: {}", p, s.message());
+    }
+  }
+  LEADSCORE_RETURN_IF_ERROR(Publish());  // what an earlier batch or run left
+
   std::vector<SourceRecord> records;
   Status polled = source_->Poll(&records);
   if (!fatal_.ok()) return fatal_;
   if (!polled.ok()) spdlog::warn("consume: {}", polled.message());
 
-  // The wall clock moves stream time on before the batch is applied: intent decays
-  // while nothing arrives, and profile updates take effect now.
   const auto started = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   const int64_t now = clock_();
-  std::vector<engine::RoutingEvent> events;
-  for (auto& [p, part] : partitions_) part->engine.Advance(now, &events);
+  // Decode first: the entities the batch needs are then loaded before anything runs.
+  std::vector<Decoded> inputs;
+  inputs.reserve(records.size());
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
+  bool dead_letters = false;
   for (const SourceRecord& r : records) {
     ++counters_.consumed;
     ++consumed_by_topic_[r.topic];
     next_offsets[{r.topic, r.partition}] = r.offset + 1;
     positions_[{r.topic, r.partition}] = r.offset + 1;
     if (!partitions_.count(r.partition)) {  // a record of a partition the rebalance has not told us about yet
-      spdlog::warn("record of unannounced partition {}: restoring its state now", r.partition);
+      spdlog::warn("record of unannounced partition {}: resuming its state now", r.partition);
       Assign(r.partition);
       if (!fatal_.ok()) return fatal_;
-      partitions_.at(r.partition)->engine.Advance(now, &events);
     }
     Partition* part = partitions_.at(r.partition).get();
     part->decoder.options().max_event_time_ms = now + options_.max_future_skew_ms;
@@ -162,34 +355,60 @@ Status Service::RunOnce() {
                                  "Kafka key missing: records are keyed by account_id"));
     if (!input.ok()) {
       LEADSCORE_RETURN_IF_ERROR(DeadLetter(r, input.status()));
+      dead_letters = true;
       continue;
     }
-    part->engine.Apply(*input, &events);
-    ++counters_.processed;
+    inputs.push_back({r.partition, std::move(*input)});
   }
-
-  for (const auto& ev : events) {
-    const std::string value =
-        options_.output_format == codec::Format::kJson ? codec::ToJson(ev) : codec::ToBinary(ev);
-    LEADSCORE_RETURN_IF_ERROR(sink_->Produce(options_.output_topic, ev.account_id, value));
-    ++counters_.routed;
-    ++routed_by_[{ev.entity == engine::EntityKind::kLead ? "lead" : "account",
-                  ev.direction == engine::Direction::kUp ? "up" : "down", ev.to_tier}];
+  if (store_) {
+    // Events may move stream time past the clock (up to the allowed skew): what is due
+    // by then must be loaded too.
+    std::map<int32_t, int64_t> horizon;
+    for (const auto& [p, part] : partitions_) horizon[p] = std::max(now, part->engine.stream_time());
+    for (const Decoded& d : inputs) {
+      if (const auto* e = std::get_if<engine::EventInput>(&d.input)) {
+        horizon[d.partition] = std::max(horizon[d.partition], e->occurred_at_ms);
+      }
+      LEADSCORE_RETURN_IF_ERROR(LoadFor(d.partition, *partitions_.at(d.partition), d.input));
+    }
+    for (auto& [p, part] : partitions_) LEADSCORE_RETURN_IF_ERROR(LoadDue(p, *part, horizon[p]));
   }
-  lock.unlock();
-  if (records.empty() && events.empty()) {
+  // The wall clock moves stream time on before the batch is applied: intent decays
+  // while nothing arrives, and profile updates take effect now.
+  std::map<int32_t, std::vector<engine::RoutingEvent>> events;
+  for (auto& [p, part] : partitions_) part->engine.Advance(now, &events[p]);
+  for (const Decoded& d : inputs) Apply(*partitions_.at(d.partition), d.input, &events[d.partition]);
+  size_t routed = 0;
+  for (const auto& [p, evs] : events) {
+    for (const auto& ev : evs) {
+      ++routed;
+      ++routed_by_[{ev.entity == engine::EntityKind::kLead ? "lead" : "account",
+                    ev.direction == engine::Direction::kUp ? "up" : "down", ev.to_tier}];
+    }
+  }
+  counters_.routed += routed;
+  const auto processed = std::chrono::steady_clock::now();
+  if (records.empty() && routed == 0) {
+    lock.unlock();
     sink_->Poll();
     return Status::Ok();
   }
-  const auto processed = std::chrono::steady_clock::now();
-  // Outputs first, then state with offsets in one write: a crash in between re-reads
-  // the batch and re-emits its routing events with the same routing_ids.
-  LEADSCORE_RETURN_IF_ERROR(sink_->Flush(options_.flush_timeout_ms));
-  {
-    std::lock_guard relock(mu_);
-    LEADSCORE_RETURN_IF_ERROR(CommitState(next_offsets));
+  if (dead_letters) {
+    // Dead letters are delivered before the offsets that pass them are committed.
+    lock.unlock();
+    LEADSCORE_RETURN_IF_ERROR(FlushSink());
+    lock.lock();
   }
+  LEADSCORE_RETURN_IF_ERROR(CommitState(next_offsets, events));
+  lock.unlock();
   const auto committed_at = std::chrono::steady_clock::now();
+  LEADSCORE_RETURN_IF_ERROR(Publish());
+  if (store_) {
+    lock.lock();
+    const size_t per_partition = options_.cache_entities / std::max<size_t>(1, partitions_.size());
+    for (auto& [p, part] : partitions_) part->engine.Evict(per_partition);
+    lock.unlock();
+  }
   batch_seconds_.Observe(std::chrono::duration<double>(processed - started).count());
   commit_seconds_.Observe(std::chrono::duration<double>(committed_at - processed).count());
   batch_records_.Observe(static_cast<double>(records.size()));
@@ -200,13 +419,35 @@ Status Service::RunOnce() {
   return Status::Ok();
 }
 
-Status Service::Run(const std::atomic<bool>& stop) {
+bool Service::CaughtUp() {
+  std::lock_guard lock(mu_);
+  if (partitions_.empty() || sink_->InFlight()) return false;
+  for (const auto& [p, part] : partitions_) {
+    if (part->reconcile || !part->outbox.empty()) return false;
+    for (const auto& in : options_.inputs) {
+      auto marks = source_->QueryWatermarks(in.name, p, 5000);
+      if (!marks.ok()) return false;
+      auto it = positions_.find({in.name, p});
+      const int64_t at = it == positions_.end() || it->second < 0 ? marks->first : it->second;
+      if (at < marks->second) return false;
+    }
+  }
+  return true;
+}
+
+Status Service::Run(const std::atomic<bool>& stop, bool until_caught_up) {
+  stop_ = &stop;
   while (!stop.load()) {
+    const uint64_t consumed = counters_.consumed.load();
     Status s = RunOnce();
     if (!s.ok()) {
       failed_ = true;
-      spdlog::error("batch failed: {}", s.message());
+      spdlog::error("processing stopped: {}", s.message());
       return s;
+    }
+    if (until_caught_up && counters_.consumed.load() == consumed && CaughtUp()) {
+      spdlog::info("caught up: every input read to its end, every routing event delivered");
+      break;
     }
   }
   spdlog::info("stopping: batch finished and committed");
@@ -214,18 +455,26 @@ Status Service::Run(const std::atomic<bool>& stop) {
   return Status::Ok();
 }
 
+// A view of an entity not in the hot set loads it first (a cache fill: the view is
+// what the state holds either way). Its partition is found by asking each one's store.
 std::optional<engine::EntityView> Service::ViewLead(const std::string& id) const {
   std::lock_guard lock(mu_);
-  for (const auto& [p, part] : partitions_) {
-    if (auto v = part->engine.ViewLead(id)) return v;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& [p, part] : partitions_) {
+      if (pass == 1 && (!store_ || !Load(p, *part, engine::EntityKind::kLead, id).ok())) continue;
+      if (auto v = part->engine.ViewLead(id)) return v;
+    }
   }
   return std::nullopt;
 }
 
 std::optional<engine::EntityView> Service::ViewAccount(const std::string& id) const {
   std::lock_guard lock(mu_);
-  for (const auto& [p, part] : partitions_) {
-    if (auto v = part->engine.ViewAccount(id)) return v;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& [p, part] : partitions_) {
+      if (pass == 1 && (!store_ || !Load(p, *part, engine::EntityKind::kAccount, id).ok())) continue;
+      if (auto v = part->engine.ViewAccount(id)) return v;
+    }
   }
   return std::nullopt;
 }
@@ -248,18 +497,19 @@ std::string Service::MetricsText() const {
   e.Counter("leadscore_records_consumed_total", "Records read from the input topics.", v);
   e.Counter("leadscore_records_processed_total", "Records decoded and applied to the state.",
             {{{}, static_cast<double>(counters_.processed.load())}});
-  engine::EngineStats sum;
+  uint64_t decay_checks = 0;
+  size_t loaded_leads = 0, loaded_accounts = 0;
   for (const auto& [p, part] : partitions_) {
-    const auto& s = part->engine.stats();
-    sum.skipped_unknown_signal += s.skipped_unknown_signal;
-    sum.skipped_duplicate += s.skipped_duplicate;
-    sum.skipped_too_late += s.skipped_too_late;
-    sum.decay_checks += s.decay_checks;
+    decay_checks += part->engine.stats().decay_checks;
+    loaded_leads += part->engine.loaded_leads();
+    loaded_accounts += part->engine.loaded_accounts();
   }
-  e.Counter("leadscore_records_skipped_total", "Valid records not scored, by reason (since the partition was assigned).",
-            {{{{"reason", "unknown_signal"}}, static_cast<double>(sum.skipped_unknown_signal)},
-             {{{"reason", "duplicate"}}, static_cast<double>(sum.skipped_duplicate)},
-             {{{"reason", "too_late"}}, static_cast<double>(sum.skipped_too_late)}});
+  v.clear();
+  for (const char* reason : {"unknown_signal", "duplicate", "too_late", "stale_profile"}) {
+    auto it = skipped_by_reason_.find(reason);
+    v.push_back({{{"reason", reason}}, static_cast<double>(it == skipped_by_reason_.end() ? 0 : it->second)});
+  }
+  e.Counter("leadscore_records_skipped_total", "Valid records not scored, by reason.", v);
   v.clear();
   for (const auto& [reason, n] : dlq_by_reason_) v.push_back({{{"reason", reason}}, static_cast<double>(n)});
   e.Counter("leadscore_dead_letters_total", "Records sent to the dead-letter topic, by reason.", v);
@@ -270,7 +520,14 @@ std::string Service::MetricsText() const {
   }
   e.Counter("leadscore_routing_events_total", "Routing events published, by entity, direction and tier.", v);
   e.Counter("leadscore_decay_checks_total", "Decay timer firings (since the partition was assigned).",
-            {{{}, static_cast<double>(sum.decay_checks)}});
+            {{{}, static_cast<double>(decay_checks)}});
+  e.Gauge("leadscore_loaded_entities", "Entities held in memory (the hot set in front of RocksDB).",
+          {{{{"entity", "lead"}}, static_cast<double>(loaded_leads)},
+           {{{"entity", "account"}}, static_cast<double>(loaded_accounts)}});
+  size_t outbox = 0;
+  for (const auto& [p, part] : partitions_) outbox += part->outbox.size();
+  e.Gauge("leadscore_outbox_records", "Routing events committed and not yet confirmed delivered.",
+          {{{}, static_cast<double>(outbox)}});
   e.HistogramOf("leadscore_batch_seconds", "Time to decode and score one batch.", batch_seconds_.Read());
   e.HistogramOf("leadscore_commit_seconds", "Time to deliver a batch's outputs and commit its state.",
                 commit_seconds_.Read());
@@ -297,7 +554,7 @@ std::string Service::MetricsText() const {
     e.Gauge("leadscore_state_cache_hit_ratio", "RocksDB block cache hit ratio since start.",
             {{{}, store_->CacheHitRatio()}});
   }
-  e.Gauge("leadscore_ready", "1 when partitions are assigned and their state restored.",
+  e.Gauge("leadscore_ready", "1 when partitions are assigned and their state resumed.",
           {{{}, ReadyLocked() ? 1.0 : 0.0}});
   return e.Text();
 }

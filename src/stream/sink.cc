@@ -2,13 +2,16 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "stream/kafka_handle.h"
 
 namespace leadscore::stream {
 namespace {
 
 void DeliveryCallback(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  static_cast<KafkaSink*>(opaque)->OnDelivery(m->err);
+  static_cast<KafkaSink*>(opaque)->OnDelivery(m->err, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
 }
 
 }  // namespace
@@ -17,6 +20,9 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const SinkOptions& options) {
   std::map<std::string, std::string> props = {
       {"bootstrap.servers", options.brokers},
       {"enable.idempotence", "true"},  // no duplicates or reordering from retries
+      // Retry for as long as it takes: a broker away for a while delays the outbox, it
+      // does not fail it (a retry after a timeout could duplicate a record).
+      {"message.timeout.ms", "0"},
       {"linger.ms", "5"},
       {"compression.type", "lz4"},
       {"log_level", "4"},
@@ -40,11 +46,39 @@ KafkaSink::~KafkaSink() {
   }
 }
 
-void KafkaSink::OnDelivery(int err) {
+void KafkaSink::OnDelivery(int err, const char* topic, int32_t partition, int64_t offset) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++failed_;
     last_error_ = rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err));
+    return;
   }
+  if (offset < 0) return;
+  int64_t& next = delivered_[{topic, partition}];
+  next = std::max(next, offset + 1);
+}
+
+std::map<std::pair<std::string, int32_t>, int64_t> KafkaSink::TakeDelivered() { return std::exchange(delivered_, {}); }
+
+bool KafkaSink::InFlight() const { return rd_kafka_outq_len(rk_) > 0; }
+
+Result<std::map<int32_t, int64_t>> KafkaSink::HighWatermarks(const std::string& topic, int timeout_ms) const {
+  const rd_kafka_metadata_t* md = nullptr;
+  LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_metadata(rk_, 1, nullptr, &md, timeout_ms), "metadata"));
+  std::vector<int32_t> partitions;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic != md->topics[i].topic || md->topics[i].err) continue;
+    for (int p = 0; p < md->topics[i].partition_cnt; ++p) partitions.push_back(md->topics[i].partitions[p].id);
+  }
+  rd_kafka_metadata_destroy(md);
+  if (partitions.empty()) return Status::Unavailable("topic " + topic + " has no partitions (yet)");
+  std::map<int32_t, int64_t> out;
+  for (int32_t p : partitions) {
+    int64_t low = 0, high = 0;
+    LEADSCORE_RETURN_IF_ERROR(KafkaError(
+        rd_kafka_query_watermark_offsets(rk_, topic.c_str(), p, &low, &high, timeout_ms), "watermarks of " + topic));
+    out[p] = high;
+  }
+  return out;
 }
 
 Status KafkaSink::Produce(const std::string& topic, const std::string& key, const std::string& value,

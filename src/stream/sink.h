@@ -30,16 +30,23 @@ class KafkaSink {
                  const std::vector<std::pair<std::string, std::string>>& headers = {});
   // Waits for all outstanding deliveries; an error if any failed since the last Flush.
   Status Flush(int timeout_ms);
+  bool InFlight() const;  // deliveries still outstanding
+  // Per topic and partition: one past the highest offset delivered since the last call.
+  std::map<std::pair<std::string, int32_t>, int64_t> TakeDelivered();
+  // Partition -> high watermark of `topic`, as the broker says now.
+  Result<std::map<int32_t, int64_t>> HighWatermarks(const std::string& topic, int timeout_ms) const;
   // Serves delivery reports, waiting at most timeout_ms for one.
   void Poll(int timeout_ms = 0) const;
 
-  void OnDelivery(int err);  // from librdkafka's delivery report callback
+  // From librdkafka's delivery report callback.
+  void OnDelivery(int err, const char* topic, int32_t partition, int64_t offset);
 
  private:
   KafkaSink() = default;
   rd_kafka_s* rk_ = nullptr;
   int failed_ = 0;
   std::string last_error_;
+  std::map<std::pair<std::string, int32_t>, int64_t> delivered_;
 };
 
 }  // namespace leadscore::stream

@@ -114,6 +114,14 @@ int64_t KafkaSource::HighWatermark(const std::string& topic, int32_t partition) 
   return high;
 }
 
+Result<std::pair<int64_t, int64_t>> KafkaSource::QueryWatermarks(const std::string& topic, int32_t partition,
+                                                                 int timeout_ms) const {
+  int64_t low = -1, high = -1;
+  LEADSCORE_RETURN_IF_ERROR(KafkaError(
+      rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &low, &high, timeout_ms), "watermarks"));
+  return std::pair<int64_t, int64_t>(low, high);
+}
+
 Status KafkaSource::Commit(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets) {
   if (next_offsets.empty()) return Status::Ok();
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));

@@ -54,6 +54,9 @@ class KafkaSource {
   void Close();
   // The last high watermark librdkafka saw for the partition (no network); -1 unknown.
   int64_t HighWatermark(const std::string& topic, int32_t partition) const;
+  // Low and high watermarks, asked of the broker.
+  Result<std::pair<int64_t, int64_t>> QueryWatermarks(const std::string& topic, int32_t partition,
+                                                      int timeout_ms) const;
 
   // Called from librdkafka's rebalance callback (on the polling thread).
   void OnRebalance(int err, void* partitions);

@@ -2,9 +2,33 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "stream/kafka_handle.h"
 
 namespace leadscore::stream {
+namespace {
+
+TailRecord ToRecord(const rd_kafka_message_t* m) {
+  TailRecord r;
+  if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+  r.partition = m->partition;
+  r.offset = m->offset;
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* val;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      r.headers[name] = std::string(static_cast<const char*>(val), size);
+    }
+  }
+  return r;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<TopicTail>> TopicTail::Open(const std::string& brokers, const std::string& topic) {
   auto conf = MakeConf({{"bootstrap.servers", brokers}, {"group.id", "leadscore-tail"},
@@ -43,22 +67,66 @@ std::vector<TailRecord> TopicTail::Poll(int timeout_ms) {
     MessagePtr m(rd_kafka_consumer_poll(rk_, wait));
     if (!m) break;
     if (m->err) continue;
-    TailRecord r;
-    if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
-    if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
-    r.partition = m->partition;
-    r.offset = m->offset;
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(m.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name;
-      const void* val;
-      size_t size;
-      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-        r.headers[name] = std::string(static_cast<const char*>(val), size);
-      }
-    }
-    out.push_back(std::move(r));
+    out.push_back(ToRecord(m.get()));
   }
+  return out;
+}
+
+Result<std::vector<TailRecord>> ReadToEnd(const std::string& brokers, const std::map<std::string, std::string>& kafka,
+                                          const std::string& topic, const std::map<int32_t, int64_t>& from,
+                                          int timeout_ms) {
+  std::map<std::string, std::string> props = kafka;
+  props["bootstrap.servers"] = brokers;
+  props["group.id"] = "leadscore-reconcile";  // never joins: partitions are assigned by hand
+  props["enable.auto.commit"] = "false";
+  props["auto.offset.reset"] = "earliest";  // a start the retention removed: from what is left
+  props["fetch.wait.max.ms"] = "10";
+  props["enable.partition.eof"] = "true";
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  if (!rk) return Status::Unavailable(std::string("reader: ") + err);
+  const rd_kafka_metadata_t* md = nullptr;
+  LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_metadata(rk.get(), 1, nullptr, &md, timeout_ms), "metadata"));
+  std::vector<int32_t> partitions;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic != md->topics[i].topic || md->topics[i].err) continue;
+    for (int p = 0; p < md->topics[i].partition_cnt; ++p) partitions.push_back(md->topics[i].partitions[p].id);
+  }
+  rd_kafka_metadata_destroy(md);
+  PartitionListPtr assign(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()) + 1));
+  std::map<int32_t, int64_t> end;
+  for (int32_t p : partitions) {
+    int64_t low = 0, high = 0;
+    LEADSCORE_RETURN_IF_ERROR(KafkaError(
+        rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, timeout_ms), "watermarks"));
+    auto it = from.find(p);
+    const int64_t start = std::max(low, it == from.end() ? low : it->second);
+    if (start >= high) continue;
+    end[p] = high;
+    rd_kafka_topic_partition_list_add(assign.get(), topic.c_str(), p)->offset = start;
+  }
+  std::vector<TailRecord> out;
+  if (end.empty()) return out;
+  LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_assign(rk.get(), assign.get()), "assign"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!end.empty()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status::Unavailable("reading " + topic + " to its end timed out");
+    }
+    MessagePtr m(rd_kafka_consumer_poll(rk.get(), 100));
+    if (!m) continue;
+    if (m->err) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) end.erase(m->partition);
+      continue;
+    }
+    auto it = end.find(m->partition);
+    if (it == end.end()) continue;
+    if (m->offset + 1 >= it->second) end.erase(it);
+    out.push_back(ToRecord(m.get()));
+  }
+  rd_kafka_consumer_close(rk.get());
   return out;
 }
 

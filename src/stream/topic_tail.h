@@ -22,6 +22,12 @@ struct TailRecord {
   std::map<std::string, std::string> headers;
 };
 
+// Reads `topic` from the given offsets (a partition not named: from its start) up to the
+// high watermarks at the time of the call: what is on the topic now, nothing later.
+Result<std::vector<TailRecord>> ReadToEnd(const std::string& brokers, const std::map<std::string, std::string>& kafka,
+                                          const std::string& topic, const std::map<int32_t, int64_t>& from,
+                                          int timeout_ms);
+
 class TopicTail {
  public:
   static Result<std::unique_ptr<TopicTail>> Open(const std::string& brokers, const std::string& topic);

@@ -28,7 +28,7 @@ void RestoreInto(Harness& h, const Store& store, int64_t stream_time) {
       ASSERT_TRUE(st.ok()) << key.second << ": " << st.message();
     }
   }
-  h.engine().Restored(stream_time);
+  h.engine().ResumeAt(stream_time);
 }
 
 void Feed(Harness& h, int from, int to) {

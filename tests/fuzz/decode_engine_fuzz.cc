@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& c : changes) {
       if (c.kind == leadscore::engine::EntityKind::kLead && !c.bytes.empty()) (void)other.Restore(c.kind, c.id, c.bytes);
     }
-    other.Restored(world.engine->stream_time());
+    other.ResumeAt(world.engine->stream_time());
   }
   return 0;
 }
