@@ -18,6 +18,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(const EmbeddedBrok
   broker->cluster_ = rd_kafka_mock_cluster_new(host, options.brokers);
   if (!broker->cluster_) return Status::Unavailable("embedded broker: the mock cluster did not start");
   broker->bootstrap_ = rd_kafka_mock_cluster_bootstraps(broker->cluster_);
+  broker->brokers_ = options.brokers;
   for (const auto& topic : options.topics) {
     LEADSCORE_RETURN_IF_ERROR(broker->CreateTopic(topic, options.partitions));
   }
@@ -27,6 +28,15 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(const EmbeddedBrok
 EmbeddedBroker::~EmbeddedBroker() {
   if (cluster_) rd_kafka_mock_cluster_destroy(cluster_);
   if (host_) rd_kafka_destroy(host_);
+}
+
+Status EmbeddedBroker::SetAvailable(bool up) {
+  for (int id = 1; id <= brokers_; ++id) {
+    LEADSCORE_RETURN_IF_ERROR(KafkaError(up ? rd_kafka_mock_broker_set_up(cluster_, id)
+                                            : rd_kafka_mock_broker_set_down(cluster_, id),
+                                         up ? "broker up" : "broker down"));
+  }
+  return Status::Ok();
 }
 
 Status EmbeddedBroker::CreateTopic(const std::string& name, int partitions) {

@@ -34,12 +34,16 @@ class EmbeddedBroker {
   // "127.0.0.1:PORT[,...]"
   const std::string& bootstrap() const { return bootstrap_; }
   Status CreateTopic(const std::string& name, int partitions);
+  // Takes every broker of the cluster down (connections refused and closed) or back up:
+  // an outage, for tests.
+  Status SetAvailable(bool up);
 
  private:
   EmbeddedBroker() = default;
   rd_kafka_s* host_ = nullptr;  // the client handle the cluster lives in
   rd_kafka_mock_cluster_s* cluster_ = nullptr;
   std::string bootstrap_;
+  int brokers_ = 0;
 };
 
 }  // namespace leadscore::stream

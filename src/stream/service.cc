@@ -314,7 +314,20 @@ std::map<std::string, uint64_t> Service::DeadLettersByReason() const {
   return dlq_by_reason_;
 }
 
+// A failed batch stops consumption for good: what it did not commit is read again by
+// the next run, and nothing after it is read by this one.
 Status Service::RunOnce() {
+  if (failed_) return first_error_;
+  Status s = Batch();
+  if (!s.ok()) {
+    first_error_ = s;
+    failed_ = true;
+    spdlog::error("processing stopped, consuming no more: {}", s.message());
+  }
+  return s;
+}
+
+Status Service::Batch() {
   {
     std::lock_guard lock(mu_);
     for (auto& [p, part] : partitions_) {
@@ -440,11 +453,7 @@ Status Service::Run(const std::atomic<bool>& stop, bool until_caught_up) {
   while (!stop.load()) {
     const uint64_t consumed = counters_.consumed.load();
     Status s = RunOnce();
-    if (!s.ok()) {
-      failed_ = true;
-      spdlog::error("processing stopped: {}", s.message());
-      return s;
-    }
+    if (!s.ok()) return s;
     if (until_caught_up && counters_.consumed.load() == consumed && CaughtUp()) {
       spdlog::info("caught up: every input read to its end, every routing event delivered");
       break;

@@ -79,7 +79,9 @@ class Service {
                                                 Clock clock);
   ~Service();
 
-  // One batch: poll, decode, load, score, commit with the outbox, publish.
+  // One batch: poll, decode, load, score, commit with the outbox, publish. After an
+  // error (state that cannot be written, a delivery refused for good) it consumes no
+  // more and returns that error: not ready, not healthy, nothing lost.
   Status RunOnce();
   // Batches until `stop` is set; then finishes the batch, commits and closes. With
   // `until_caught_up`, also returns once every input partition is read to its end and
@@ -103,6 +105,7 @@ class Service {
   struct Partition;
   Service() = default;
   struct Decoded;
+  Status Batch();
   std::optional<std::map<std::string, int64_t>> Assign(int32_t partition);
   Status Load(int32_t p, Partition& part, engine::EntityKind kind, const std::string& id) const;
   Status LoadFor(int32_t p, Partition& part, const engine::Input& input) const;
@@ -138,6 +141,7 @@ class Service {
   server::Histogram batch_seconds_, commit_seconds_;
   server::Histogram batch_records_{{1, 10, 100, 1000, 10000, 100000}};
   std::atomic<bool> failed_{false};
+  Status first_error_;  // what failed_ the processing loop
 };
 
 }  // namespace leadscore::stream

@@ -89,6 +89,43 @@ TEST(SnapshotTest, ARestoredEngineContinuesExactlyLikeTheOriginal) {
   EXPECT_EQ(original.engine().stats().skipped_duplicate, restored.engine().stats().skipped_duplicate);
 }
 
+TEST(SnapshotTest, EvictionDropsOnlyCleanAccountsWithTheirLeadsAndReleasesTheirIds) {
+  Harness h;
+  h.Advance(kT0);
+  Feed(h, 0, 30);  // leads l0..l6 end in a0 {l3 l6}, a1 {l0 l4}, a2 {l1 l2 l5}
+  Store store;
+  Drain(h, &store);
+  h.Take();
+  h.Event("l3", "a0", "view", kT0 + 29 * kHour, "late");  // a0 (l3, l6) changes after the drain; no time passes
+  const size_t leads = h.engine().loaded_leads(), accounts = h.engine().loaded_accounts();
+  ASSERT_EQ(leads, 7u);
+  ASSERT_EQ(accounts, 3u);
+  h.engine().Evict(0);
+  EXPECT_EQ(h.engine().loaded_accounts(), 1u) << "a0 has unsaved changes: it stays, with its leads";
+  EXPECT_EQ(h.engine().loaded_leads(), 2u);
+  EXPECT_FALSE(h.engine().ViewLead("l1").has_value());
+  EXPECT_TRUE(h.engine().ViewLead("l6").has_value());
+  EXPECT_EQ(h.engine().lead_ids().live(), 2u) << "ids of evicted leads are released";
+  EXPECT_EQ(h.engine().account_ids().live(), 1u);
+
+  // Loaded back (account first), an evicted entity is what it was.
+  Harness reference;
+  RestoreInto(reference, store, h.engine().stream_time());
+  for (const char* id : {"a1", "a2"}) {
+    auto stored = store.at({engine::EntityKind::kAccount, id});
+    ASSERT_TRUE(h.engine().Restore(engine::EntityKind::kAccount, id, stored).ok());
+  }
+  for (const char* id : {"l0", "l1", "l2", "l4", "l5"}) {
+    ASSERT_TRUE(h.engine().Restore(engine::EntityKind::kLead, id, store.at({engine::EntityKind::kLead, id})).ok());
+    auto a = h.LeadView(id), b = reference.LeadView(id);
+    EXPECT_EQ(a.score, b.score) << id;
+    EXPECT_EQ(a.tier, b.tier) << id;
+    EXPECT_EQ(a.next_check_ms, b.next_check_ms) << id;
+  }
+  EXPECT_FALSE(h.engine().Restore(engine::EntityKind::kLead, "l1", store.at({engine::EntityKind::kLead, "l1"})).ok())
+      << "loading what is loaded would lose its changes: refused";
+}
+
 TEST(SnapshotTest, CorruptBytesAreRefusedNotTrusted) {
   Harness h;
   h.Event("l1", "a1", "demo", kT0);

@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <thread>
 #include <fstream>
 #include <filesystem>
 
@@ -16,6 +17,8 @@
 #include "server/http_server.h"
 #include "stream/embedded_broker.h"
 #include "stream/kafka_test_util.h"
+#include "store/full_disk_env.h"
+#include "store/state_store.h"
 
 namespace leadscore::testing {
 namespace {
@@ -31,7 +34,8 @@ std::string EventJson(const std::string& id, const std::string& lead, const std:
 
 class ServiceTest : public ::testing::Test {
  protected:
-  std::unique_ptr<stream::Service> StartService(const std::string& state_dir = "") {
+  std::unique_ptr<stream::Service> StartService(const std::string& state_dir = "",
+                                                const std::function<void(stream::ServiceOptions&)>& tweak = {}) {
     stream::ServiceOptions o;
     o.brokers = broker_->bootstrap();
     o.group_id = "service-test";
@@ -41,7 +45,11 @@ class ServiceTest : public ::testing::Test {
     // The embedded broker's coordinator waits out a departed member's session before
     // it rebalances: keep that short so a restart is quick.
     o.kafka_consumer = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}, {"fetch.wait.max.ms", "10"}};
-    auto s = stream::Service::Start(MustLoad(kTestModel), o, [] { return kT0; });
+    if (tweak) tweak(o);
+    auto s = stream::Service::Start(MustLoad(kTestModel), o, [this] {
+      if (take_broker_down_.exchange(false)) EXPECT_TRUE(broker_->SetAvailable(false).ok());
+      return now_.load();
+    });
     EXPECT_TRUE(s.ok()) << s.status().message();
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -73,9 +81,31 @@ class ServiceTest : public ::testing::Test {
     ASSERT_EQ(service_->counters().consumed, consumed);
   }
 
+  // Runs batches until the service has read every input to its end and delivered
+  // every routing event, or a minute passed.
+  void RunUntilCaughtUp() {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!service_->CaughtUp() && std::chrono::steady_clock::now() < until) ASSERT_TRUE(service_->RunOnce().ok());
+    ASSERT_TRUE(service_->CaughtUp());
+  }
+
+  static std::vector<std::string> Story(const std::vector<Record>& records) {
+    std::vector<std::string> story;
+    for (const auto& r : records) {
+      auto ev = codec::RoutingEventFromBinary(r.value);
+      EXPECT_TRUE(ev.ok());
+      if (ev.ok()) story.push_back((ev->lead_id.empty() ? ev->account_id : ev->lead_id) + " " + ev->from_tier + ">" + ev->to_tier);
+    }
+    return story;
+  }
+
   std::unique_ptr<stream::EmbeddedBroker> broker_;
   std::unique_ptr<stream::Service> service_;
   std::string state_dir_;
+  std::atomic<int64_t> now_{kT0};
+  // The service reads its clock once per batch, after polling: set, the next batch
+  // takes the broker down right there.
+  std::atomic<bool> take_broker_down_{false};
 };
 
 TEST_F(ServiceTest, EventsInRoutingEventsOutWithJsonAndProtobufInputs) {
@@ -225,6 +255,224 @@ TEST_F(ServiceTest, HttpServesViewsReadinessAndValidMetrics) {
   const std::string path = ::testing::TempDir() + "/leadscore-service-metrics.txt";
   std::ofstream(path) << metrics->body;
   EXPECT_EQ(std::system(("promtool check metrics < " + path + " >/dev/null 2>&1").c_str()), 0) << metrics->body;
+}
+
+
+// Looks up one sample of the exposition ("name{labels}" as printed).
+double Sample(const std::string& metrics, const std::string& series) {
+  const auto at = metrics.find("\n" + series + " ");
+  EXPECT_NE(at, std::string::npos) << series << " in\n" << metrics;
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
+}
+
+TEST_F(ServiceTest, EvictedEntitiesComeBackFromRocksDbAndTheTimerIndexDemotesThem) {
+  service_.reset();
+  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) { o.cache_entities = 2; });
+  ASSERT_TRUE(service_);
+  TestProducer producer(broker_->bootstrap());
+  const std::vector<std::string> leads = {"l1", "l2", "l3", "l4"};
+  for (size_t i = 0; i < leads.size(); ++i) {
+    const std::string a = "a" + std::to_string(i + 1);
+    v1::Input account;
+    account.mutable_account()->set_account_id(a);
+    account.mutable_account()->set_industry("software");
+    account.mutable_account()->set_updated_at_ms(1);
+    producer.Send("profiles", a, account.SerializeAsString());
+  }
+  producer.Flush();
+  RunUntilCaughtUp();
+  // fit 50: one demo makes a lead warm, a second one hot.
+  for (int round = 1; round <= 2; ++round) {
+    for (size_t i = 0; i < leads.size(); ++i) {
+      const std::string a = "a" + std::to_string(i + 1);
+      producer.Send("engagement-events", a, EventJson("e" + std::to_string(round) + leads[i], leads[i], a, "demo", kT0));
+    }
+    producer.Flush();
+    RunUntilCaughtUp();
+    EXPECT_LE(Sample(service_->MetricsText(), R"(leadscore_loaded_entities{entity="lead"})"), 2)
+        << "the hot set stays within cache_entities";
+  }
+  // A month later nothing is in memory; the timer index alone brings the leads back to
+  // be demoted (intent 80 halves every 10 days: below hot after about 4 days).
+  now_ = kT0 + 30 * kDay;
+  ASSERT_TRUE(service_->RunOnce().ok());
+  RunUntilCaughtUp();
+
+  auto out = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  std::map<std::string, std::vector<std::string>> by_lead;
+  for (const auto& line : Story(*out)) by_lead[line.substr(0, 2)].push_back(line.substr(3));
+  for (const auto& l : leads) {
+    EXPECT_THAT(by_lead[l], ElementsAre("cold>warm", "warm>hot", "hot>warm")) << l;
+  }
+  auto view = service_->ViewLead("l3");  // not in memory: the view loads it
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->tier, "warm");
+  EXPECT_EQ(view->recent_changes.size(), 3u);
+}
+
+TEST_F(ServiceTest, AnOutboxLeftBehindIsPublishedOnceAfterARestart) {
+  service_.reset();
+  // The state a crash leaves between publishing r1 and recording that it was delivered.
+  std::vector<std::string> values;
+  {
+    auto store = store::StateStore::Open({.dir = state_dir_});
+    ASSERT_TRUE(store.ok());
+    auto ends = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
+    ASSERT_TRUE(ends.ok());
+    ASSERT_TRUE((*store)->SetOutputOffsets(0, {{0, 0}, {1, 0}}).ok());
+    store::PartitionCommit c{.partition = 0};
+    for (int i = 1; i <= 3; ++i) {
+      engine::RoutingEvent ev;
+      ev.routing_id = "r" + std::to_string(i);
+      ev.lead_id = "l" + std::to_string(i);
+      ev.account_id = "a1";
+      ev.from_tier = "cold";
+      ev.to_tier = "warm";
+      values.push_back(codec::ToBinary(ev));
+      c.outbox.push_back({static_cast<uint64_t>(i), ev.routing_id, "a1", values.back()});
+    }
+    ASSERT_TRUE((*store)->Commit({c}).ok());
+  }
+  TestProducer producer(broker_->bootstrap());
+  producer.Send("routing-events", "a1", values[0]);  // r1 made it to the topic before the crash
+  producer.Flush();
+
+  service_ = StartService(state_dir_);
+  ASSERT_TRUE(service_);
+  RunUntilCaughtUp();
+  auto out = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  std::vector<std::string> ids;
+  for (const auto& r : *out) ids.push_back(codec::RoutingEventFromBinary(r.value)->routing_id);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_THAT(ids, ElementsAre("r1", "r2", "r3")) << "r1 is not published again; r2 and r3 are, once";
+  EXPECT_EQ(Sample(service_->MetricsText(), "leadscore_outbox_records"), 0);
+}
+
+TEST_F(ServiceTest, HostileRecordsAreAllAccountedForAndBlockNothing) {
+  TestProducer producer(broker_->bootstrap());
+  v1::Input good;
+  good.mutable_event()->set_event_id("g1");
+  good.mutable_event()->set_lead_id("l1");
+  good.mutable_event()->set_account_id("a1");
+  good.mutable_event()->set_type("demo");
+  good.mutable_event()->set_occurred_at_ms(kT0);
+  const std::string bytes = good.SerializeAsString();
+  producer.Send("profiles", "a1", "\x08\x96\x01 not protobuf \xff");                        // unparseable
+  producer.Send("profiles", "a1", bytes.substr(0, bytes.size() - 3));                        // truncated
+  producer.Send("engagement-events", "a1", R"({"weather":"sunny"})");                        // JSON, not an Input
+  producer.Send("engagement-events", "a1", R"({"event":{"event_id":"x","account_id":"a1"}})");  // missing fields
+  producer.Send("engagement-events", "a2", EventJson("x1", "l1", "a1", "demo", kT0));          // mis-keyed
+  producer.Send("engagement-events", "a1", EventJson("x2", "l1", "a1", "demo", kT0 + 400 * kDay));  // future
+  producer.Send("engagement-events", "a1", EventJson("x3", "l1", "a1", "demo", 5));                // before 2000
+  std::string many = R"({"event":{"event_id":"x4","lead_id":"l1","account_id":"a1","type":"view","occurred_at_ms":")" +
+                     std::to_string(kT0) + R"(","attributes":{)";
+  for (int i = 0; i < 10000; ++i) many += (i ? "," : "") + ("\"k" + std::to_string(i) + "\":\"v\"");
+  producer.Send("engagement-events", "a1", many + "}}}");  // 10 000 attributes
+  producer.Send("engagement-events", "a1",
+                R"({"event":{"event_id":"x5","lead_id":"l1","account_id":"a1","type":"view","occurred_at_ms":")" +
+                    std::to_string(kT0) + R"(","attributes":{"big":")" + std::string(900 * 1024, 'x') + "\"}}}");
+  producer.Send("engagement-events", "a\x01\x7f", EventJson("x6", "l\\u0001\\u007f", "a\\u0001\\u007f", "view", kT0));
+  for (int i = 0; i < 200; ++i) producer.Send("engagement-events", "a1", EventJson("dup", "l2", "a1", "view", kT0));
+  producer.Send("engagement-events", "a1", EventJson("x7", "l1", "a1", "teleport", kT0));  // unknown signal
+  producer.Send("profiles", "a1", bytes);                                                   // good, after it all
+  producer.Send("engagement-events", "a1", EventJson("g2", "l1", "a1", "demo", kT0));
+  producer.Flush();
+  const uint64_t sent = 9 + 1 + 200 + 1 + 2;
+  RunUntilConsumed(sent);
+  RunUntilCaughtUp();
+
+  const auto& c = service_->counters();
+  EXPECT_EQ(c.processed + c.skipped + c.dead_letters, c.consumed) << "every record is accounted for";
+  EXPECT_EQ(c.dead_letters, 9u);
+  EXPECT_EQ(c.skipped, 199u + 1u) << "199 duplicates, 1 unknown signal";
+  EXPECT_EQ(c.processed, 1u + 1u + 2u) << "the odd-id event, the first 'dup', the two good ones";
+  auto reasons = service_->DeadLettersByReason();
+  EXPECT_EQ(reasons["unparseable"], 3u);
+  EXPECT_EQ(reasons["missing_field"], 1u);
+  EXPECT_EQ(reasons["key_mismatch"], 1u);
+  EXPECT_EQ(reasons["bad_time"], 2u);
+  EXPECT_EQ(reasons["too_large"], 2u);
+  const std::string metrics = service_->MetricsText();
+  EXPECT_EQ(Sample(metrics, R"(leadscore_records_skipped_total{reason="duplicate"})"), 199);
+  EXPECT_EQ(Sample(metrics, "leadscore_records_processed_total"), 4);
+  auto lead = service_->ViewLead("l1");
+  ASSERT_TRUE(lead.has_value());
+  EXPECT_EQ(lead->tier, "warm") << "the good records behind the bad ones were scored";
+}
+
+TEST_F(ServiceTest, AFailedStateWriteStopsConsumingAndLosesNothing) {
+  service_.reset();
+  FullDiskEnv disk;
+  service_ = StartService(state_dir_, [&](stream::ServiceOptions& o) { o.store.env = &disk; });
+  ASSERT_TRUE(service_);
+  TestProducer producer(broker_->bootstrap());
+  v1::Input account;
+  account.mutable_account()->set_account_id("a1");
+  account.mutable_account()->set_industry("software");
+  account.mutable_account()->set_updated_at_ms(1);
+  producer.Send("profiles", "a1", account.SerializeAsString());
+  producer.Flush();
+  RunUntilCaughtUp();
+  ASSERT_TRUE(service_->Ready());
+
+  disk.full = true;
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
+  producer.Flush();
+  Status failed;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (failed.ok() && std::chrono::steady_clock::now() < until) failed = service_->RunOnce();
+  ASSERT_FALSE(failed.ok()) << "the batch could not be committed";
+  EXPECT_FALSE(service_->Ready());
+  EXPECT_FALSE(service_->Healthy());
+  EXPECT_FALSE(service_->RunOnce().ok()) << "and nothing more is consumed";
+  EXPECT_EQ(Sample(service_->MetricsText(), "leadscore_ready"), 0);
+  service_.reset();
+
+  disk.full = false;  // space again: a new run reads the batch again and routes it once
+  service_ = StartService(state_dir_);
+  ASSERT_TRUE(service_);
+  RunUntilCaughtUp();
+  auto out = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
+  ASSERT_TRUE(out.ok());
+  EXPECT_THAT(Story(*out), ElementsAre("l1 cold>warm"));
+}
+
+TEST_F(ServiceTest, ABrokerOutageWhilePublishingIsWaitedOutWithoutLossOrDuplicates) {
+  TestProducer producer(broker_->bootstrap());
+  v1::Input account;
+  account.mutable_account()->set_account_id("a1");
+  account.mutable_account()->set_industry("software");
+  account.mutable_account()->set_updated_at_ms(1);
+  producer.Send("profiles", "a1", account.SerializeAsString());
+  producer.Flush();
+  RunUntilCaughtUp();
+
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
+  producer.Flush();
+  // The broker goes away after the batch polled e1: its routing event is committed in
+  // the outbox and cannot be delivered. The outbox can only read 1 in that window; then
+  // the broker comes back, and the waiting publish completes.
+  std::thread outage_ends([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (Sample(service_->MetricsText(), "leadscore_outbox_records") != 1 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::yield();
+    }
+    EXPECT_EQ(Sample(service_->MetricsText(), "leadscore_outbox_records"), 1) << "e1's routing event waited";
+    EXPECT_TRUE(broker_->SetAvailable(true).ok());
+  });
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (service_->counters().consumed < 2 && std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(broker_->SetAvailable(true).ok());  // a batch that polled nothing: try again
+    take_broker_down_ = true;
+    ASSERT_TRUE(service_->RunOnce().ok());
+  }
+  outage_ends.join();
+  RunUntilCaughtUp();
+  auto out = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
+  ASSERT_TRUE(out.ok());
+  EXPECT_THAT(Story(*out), ElementsAre("l1 cold>warm"));
 }
 
 }  // namespace
