@@ -98,10 +98,17 @@ int main(int argc, char** argv) {
   auto* run_brokers_opt = run->add_option("--brokers", run_brokers, "host:port,... (overrides the config)");
   run->add_flag("--embedded-broker", run_flags.embedded_broker,
                 "start a Kafka-protocol broker in the process and print its bootstrap address");
+  run->add_flag("--until-caught-up", run_flags.until_caught_up,
+                "exit once every input is read to its end and every routing event delivered");
+  int64_t fixed_clock = 0;
+  auto* fixed_clock_opt = run->add_option("--fixed-clock", fixed_clock,
+                                          "Unix ms to use as the clock instead of the wall clock (reproducible runs)");
 
   int broker_partitions = 4;
   auto* broker = app.add_subcommand("broker", "Only the embedded broker, as its own process");
   broker->add_option("--partitions", broker_partitions, "partitions per topic")->check(CLI::Range(1, 256));
+  std::vector<std::string> broker_topics;
+  broker->add_option("--topic", broker_topics, "another topic to create (repeatable)");
 
   leadscore::cli::DemoFlags demo_flags;
   auto* demo = app.add_subcommand("demo", "Embedded broker + service + a generated market, as readable lines");
@@ -126,9 +133,10 @@ int main(int argc, char** argv) {
   if (*run) {
     if (*run_model_opt) run_flags.model_path = run_model;
     if (*run_brokers_opt) run_flags.brokers = run_brokers;
+    if (*fixed_clock_opt) run_flags.fixed_clock = fixed_clock;
     return leadscore::cli::RunService(run_flags);
   }
-  if (*broker) return leadscore::cli::RunBroker(broker_partitions);
+  if (*broker) return leadscore::cli::RunBroker(broker_partitions, broker_topics);
 
   if (*validate) return Validate(model_path);
   if (*replay) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -54,7 +56,9 @@ int RunService(const RunFlags& flags) {
     return 2;
   }
   InstallStopHandlers();
-  auto service = stream::Service::Start(loaded.model, c.service, WallClockMs);
+  stream::Service::Clock clock = WallClockMs;
+  if (flags.fixed_clock) clock = [at = *flags.fixed_clock] { return at; };
+  auto service = stream::Service::Start(loaded.model, c.service, clock);
   if (!service.ok()) {
     std::cerr << service.status().message() << "\n";
     return 1;
@@ -67,16 +71,24 @@ int RunService(const RunFlags& flags) {
   spdlog::info("leadscore running: brokers={} group={} model={} http=port {} state={}", c.service.brokers,
                c.service.group_id, loaded.model->version, (*http)->port(),
                c.service.store.dir.empty() ? "memory" : c.service.store.dir);
-  Status st = (*service)->Run(g_stop_requested);
+  Status st = (*service)->Run(g_stop_requested, flags.until_caught_up);
   const auto& n = (*service)->counters();
-  spdlog::info("stopped: consumed={} processed={} dead_letters={} routed={}", n.consumed.load(), n.processed.load(),
-               n.dead_letters.load(), n.routed.load());
+  spdlog::info("stopped: consumed={} processed={} skipped={} dead_letters={} routed={}", n.consumed.load(),
+               n.processed.load(), n.skipped.load(), n.dead_letters.load(), n.routed.load());
+  if (!st.ok() && !flags.until_caught_up) {
+    // Stay up, not ready and not healthy, so probes and dashboards show it and the
+    // orchestrator restarts it; the log above says why. Nothing is lost: what was not
+    // committed is read again by the next run.
+    spdlog::error("not consuming: /healthz and /readyz answer 503 until the process is stopped");
+    while (!g_stop_requested.load()) pause();
+  }
   return st.ok() ? 0 : 1;
 }
 
-int RunBroker(int partitions) {
-  auto b = stream::EmbeddedBroker::Start(
-      {.brokers = 1, .partitions = partitions, .topics = TopicsOf(stream::ServiceOptions{})});
+int RunBroker(int partitions, const std::vector<std::string>& extra_topics) {
+  std::vector<std::string> topics = TopicsOf(stream::ServiceOptions{});
+  topics.insert(topics.end(), extra_topics.begin(), extra_topics.end());
+  auto b = stream::EmbeddedBroker::Start({.brokers = 1, .partitions = partitions, .topics = topics});
   if (!b.ok()) {
     std::cerr << b.status().message() << "\n";
     return 1;

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace leadscore::cli {
 
@@ -11,9 +13,12 @@ struct RunFlags {
   std::optional<std::string> model_path;
   std::optional<std::string> brokers;
   bool embedded_broker = false;
+  bool until_caught_up = false;        // exit 0 once the inputs are read to their end
+  std::optional<int64_t> fixed_clock;  // Unix ms instead of the wall clock: reproducible runs
 };
 
 int RunService(const RunFlags& flags);
-int RunBroker(int partitions);
+// The embedded broker alone, with the default topics and `extra_topics`.
+int RunBroker(int partitions, const std::vector<std::string>& extra_topics);
 
 }  // namespace leadscore::cli

@@ -28,7 +28,7 @@ class Loader {
     if (!root.IsMap()) return Status::InvalidArgument("line 1: the config must be a mapping");
     Keys(root, "config", {"brokers", "group_id", "model", "state_dir", "http", "inputs", "output", "dlq_topic",
                           "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "kafka_consumer", "kafka_producer", "state",
-                          "log_level"});
+                          "limits", "log_level"});
     if (root["brokers"]) c.service.brokers = Text(root["brokers"]);
     if (root["group_id"]) c.service.group_id = Text(root["group_id"]);
     if (root["model"]) c.model_path = Text(root["model"]);
@@ -69,10 +69,18 @@ class Loader {
       if (batch["max_wait_ms"]) c.service.max_wait_ms = static_cast<int>(Int(batch["max_wait_ms"], 0, 60000));
     }
     if (const YAML::Node st = root["state"]) {
-      Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync"});
+      Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync", "cache_entities"});
+      if (st["cache_entities"]) c.service.cache_entities = static_cast<size_t>(Int(st["cache_entities"], 1, 1LL << 32));
       if (st["block_cache_mb"]) c.service.store.block_cache_bytes = static_cast<size_t>(Int(st["block_cache_mb"], 1, 1 << 20)) << 20;
       if (st["write_buffer_mb"]) c.service.store.write_buffer_bytes = static_cast<size_t>(Int(st["write_buffer_mb"], 1, 1 << 16)) << 20;
       if (st["sync"]) c.service.store.sync = Text(st["sync"]) == "true";
+    }
+    if (const YAML::Node lim = root["limits"]) {
+      Keys(lim, "limits", {"max_id_bytes", "max_attributes", "max_attribute_bytes"});
+      codec::DecoderOptions& d = c.service.decoder;
+      if (lim["max_id_bytes"]) d.max_id_bytes = static_cast<size_t>(Int(lim["max_id_bytes"], 1, 1 << 20));
+      if (lim["max_attributes"]) d.max_attributes = static_cast<size_t>(Int(lim["max_attributes"], 0, 1 << 20));
+      if (lim["max_attribute_bytes"]) d.max_attribute_bytes = static_cast<size_t>(Int(lim["max_attribute_bytes"], 1, 1 << 30));
     }
     if (root["max_future_skew"]) c.service.max_future_skew_ms = DurationMs(root["max_future_skew"]);
     if (root["dedupe_window"]) c.service.engine.dedupe_window_ms = DurationMs(root["dedupe_window"]);

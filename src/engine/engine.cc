@@ -170,7 +170,12 @@ class Engine::Impl {
     w.Put<uint8_t>(e.has_profile);
     w.Put<int64_t>(e.profile_at_ms);
     w.Put<uint32_t>(static_cast<uint32_t>(e.fields.size()));
-    for (const auto& f : e.fields) w.Put(f);
+    for (const auto& f : e.fields) {  // field by field: the struct's padding is not state
+      w.Put<uint8_t>(f.present);
+      w.Put<uint8_t>(f.has_number);
+      w.Put<int32_t>(f.symbol);
+      w.Put<double>(f.number);
+    }
     w.Put<int16_t>(e.tier);
     w.Put<uint32_t>(e.changes);
     w.Put<uint32_t>(static_cast<uint32_t>(e.recent.size()));
@@ -198,10 +203,15 @@ class Engine::Impl {
     e.active = r.Get<uint64_t>();
     e.has_profile = r.Get<uint8_t>() != 0;
     e.profile_at_ms = r.Get<int64_t>();
-    const uint32_t n_fields = r.GetCount(sizeof(model::FieldValue));
+    const uint32_t n_fields = r.GetCount(14);
     if (n_fields != 0 && n_fields != slots) return Status::Corruption("written by a model with other fields");
     e.fields.resize(n_fields);
-    for (auto& f : e.fields) f = r.Get<model::FieldValue>();
+    for (auto& f : e.fields) {
+      f.present = r.Get<uint8_t>() != 0;
+      f.has_number = r.Get<uint8_t>() != 0;
+      f.symbol = r.Get<int32_t>();
+      f.number = r.Get<double>();
+    }
     e.tier = r.Get<int16_t>();
     e.changes = r.Get<uint32_t>();
     const uint32_t n_recent = r.GetCount(16);
@@ -344,10 +354,11 @@ class Engine::Impl {
     for (const auto& [touched, aid] : by_age) {
       if (loaded_leads_ + loaded_accounts_ <= target) break;
       AccountState& a = accounts_[aid];
-      const bool busy = std::any_of(a.leads.begin(), a.leads.end(), [&](EntityId l) { return leads_[l].dirty; });
+      // An account's lead list names leads never loaded too (ids only, maybe past leads_).
+      const bool busy = std::any_of(a.leads.begin(), a.leads.end(), [&](EntityId l) { return Known(EntityKind::kLead, l) && leads_[l].dirty; });
       if (busy) continue;
       for (EntityId lid : a.leads) {
-        if (leads_[lid].exists) Unload(leads_[lid], loaded_leads_);
+        if (LeadAt(lid)) Unload(leads_[lid], loaded_leads_);
       }
       Unload(a, loaded_accounts_);
     }
@@ -924,6 +935,7 @@ class Engine::Impl {
     if (born) a.tier = BirthTier(a, m_.account);  // born with its first profile
     // Lead fit reads account fields too: every lead of the account may move.
     for (EntityId lid : a.leads) {
+      if (!LeadAt(lid)) continue;  // not loaded: a caller that keeps a hot set loads them first
       LeadState& l = leads_[lid];
       DecayLead(l, st);
       RecomputeLeadFit(l);
@@ -964,6 +976,7 @@ class Engine::Impl {
     if (!AccountAt(f.account)) return;
     AccountState& a = accounts_[f.account];
     for (EntityId lid : a.leads) {
+      if (!LeadAt(lid)) continue;  // not loaded: a caller that keeps a hot set loads them first
       MarkLead(lid);
       Erase(leads_[lid], loaded_leads_);
     }

@@ -10,7 +10,7 @@
 
 namespace leadscore::engine {
 
-constexpr uint8_t kSnapshotVersion = 1;
+constexpr uint8_t kSnapshotVersion = 2;  // 2: fields written member by member
 
 class SnapshotWriter {
  public:

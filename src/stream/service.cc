@@ -14,8 +14,8 @@
 namespace leadscore::stream {
 
 struct Service::Partition {
-  Partition(std::shared_ptr<const model::Model> model, const engine::EngineOptions& options)
-      : engine(model, options), decoder(*model, engine.lead_ids(), engine.account_ids()) {}
+  Partition(std::shared_ptr<const model::Model> model, const ServiceOptions& options)
+      : engine(model, options.engine), decoder(*model, engine.lead_ids(), engine.account_ids(), options.decoder) {}
   engine::Engine engine;
   codec::Decoder decoder;
   // Routing events committed and not yet known delivered, in seq order; the first
@@ -81,7 +81,7 @@ Service::~Service() {
 // an outbox left by an earlier run is checked against the output topic before more.
 std::optional<std::map<std::string, int64_t>> Service::Assign(int32_t p) {
   std::lock_guard lock(mu_);
-  auto part = std::make_unique<Partition>(model_, options_.engine);
+  auto part = std::make_unique<Partition>(model_, options_);
   if (!store_) {
     partitions_[p] = std::move(part);
     return std::nullopt;

@@ -53,6 +53,7 @@ struct ServiceOptions {
   size_t max_batch = 10000;                  // records per processing batch
   int max_wait_ms = 50;                      // wait for the first record of a batch
   int64_t max_future_skew_ms = 3600 * 1000;  // events further ahead of the clock go to the DLQ
+  codec::DecoderOptions decoder;             // size limits of ids and attributes
   int flush_timeout_ms = 30000;
   engine::EngineOptions engine;
   // RocksDB state; empty dir: state in memory only, resuming from the group's offsets,

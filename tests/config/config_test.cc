@@ -21,6 +21,21 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
   EXPECT_EQ(c->service.store.block_cache_bytes, 256u << 20);
   EXPECT_EQ(c->service.store.write_buffer_bytes, 64u << 20);
   EXPECT_FALSE(c->service.store.sync);
+  EXPECT_EQ(c->service.cache_entities, 1000000u);
+  EXPECT_EQ(c->service.decoder.max_attributes, 1000u);
+  EXPECT_EQ(c->service.decoder.max_attribute_bytes, 65536u);
+  EXPECT_EQ(c->service.decoder.max_id_bytes, 256u);
+}
+
+TEST(ConfigTest, LimitsAndTheHotSetAreConfigurable) {
+  auto c = LoadConfigFromString("limits: { max_attributes: 10, max_attribute_bytes: 100 }\nstate: { cache_entities: 5 }\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->service.decoder.max_attributes, 10u);
+  EXPECT_EQ(c->service.decoder.max_attribute_bytes, 100u);
+  EXPECT_EQ(c->service.cache_entities, 5u);
+  auto bad = LoadConfigFromString("limits:\n  max_atributes: 10\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 2"));
 }
 
 TEST(ConfigTest, AnEmptyFileIsAllDefaults) {

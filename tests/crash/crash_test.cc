@@ -1,0 +1,351 @@
+// The crash test: kill -9 at any instant loses no event and publishes no routing event
+// twice, and the state after any sequence of crashes equals an uninterrupted run's.
+//
+// A driver, run by ctest (label "crash"): the embedded broker runs as its own process
+// (`leadscore broker`); a generated market is fed in chunks; for every round a
+// `leadscore run` child gets the next chunk and is killed with SIGKILL at a seeded random
+// moment, either any time from its start (startup, outbox check, group join) or shortly
+// after it began consuming. Then one child runs to the end, and a clean run (other group,
+// state and output topic, a larger hot set) processes the same input uninterrupted.
+// Both use the same fixed clock (the market's start, so stream time is the events' own)
+// and one input topic (profiles and events together: the order of records across
+// topics is not part of the input, within a partition it is), so both must agree
+// exactly: routing_ids on the output topics (none twice, none missing, none extra) and
+// every stored entity and input offset, byte for byte.
+//
+//   crash_test --leadscore PATH --model PATH [--kills N] [--seed S] [--accounts N]
+//   LEADSCORE_CRASH_KILLS=200 overrides --kills.
+#include <fcntl.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "codec/codec.h"
+#include "sim/market.h"
+#include "store/state_store.h"
+#include "stream/sink.h"
+#include "stream/topic_tail.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kPartitions = 4;
+constexpr int64_t kDay = 24 * 3600 * 1000LL;
+constexpr int64_t kOrigin = 1767225600000;  // 2026-01-01T00:00:00Z: the market's first day
+
+struct Args {
+  std::string leadscore, model, workdir;
+  int kills = 20;
+  uint64_t seed = 7;
+  int accounts = 1500;
+};
+
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log, int* stdout_fd = nullptr) {
+  int fds[2] = {-1, -1};
+  if (stdout_fd && pipe(fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(out, STDERR_FILENO);
+    dup2(stdout_fd ? fds[1] : out, STDOUT_FILENO);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  if (stdout_fd) {
+    close(fds[1]);
+    *stdout_fd = fds[0];
+  }
+  return pid;
+}
+
+// Exit code, or 128 + signal; -1 if it did not end by the deadline (then it is killed).
+int WaitFor(pid_t pid, std::chrono::seconds limit) {
+  const auto until = Clock::now() + limit;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (Clock::now() > until) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a child's life, not a test's synchronisation
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string ReadLine(int fd) {
+  std::string line;
+  char c;
+  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
+  return line;
+}
+
+// The child's HTTP port, from its log ("http=port N"), once it is there.
+int PortFromLog(const std::string& log, size_t from) {
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("http=port ", from);
+  return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + 10);
+}
+
+double Consumed(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(0, 200000);
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) return 0;
+  double sum = 0;
+  for (size_t at = 0; (at = res->body.find("\nleadscore_records_consumed_total{", at)) != std::string::npos; ++at) {
+    sum += std::atof(res->body.c_str() + res->body.find("} ", at) + 2);
+  }
+  return sum;
+}
+
+std::string WriteConfig(const Args& a, const std::string& name, const std::string& bootstrap, size_t cache) {
+  const std::string path = a.workdir + "/" + name + ".yaml";
+  std::ofstream(path) << "brokers: " << bootstrap << "\n"
+                      << "group_id: " << name << "\n"
+                      << "model: " << a.model << "\n"
+                      << "state_dir: " << a.workdir << "/state-" << name << "\n"
+                      << "state: { sync: true, cache_entities: " << cache << " }\n"
+                      << "http: { address: 127.0.0.1:0 }\n"
+                      << "output: { topic: routing-" << name << ", format: protobuf }\n"
+                      << "batch: { max_records: 300, max_wait_ms: 20 }\n"
+                      << "inputs: [ { topic: engagement-events, format: protobuf } ]\n"
+                      << "max_future_skew: 60d\n"
+                      << "log_level: info\n"
+                      << "kafka_consumer: { session.timeout.ms: 6000, heartbeat.interval.ms: 500, "
+                         "fetch.wait.max.ms: 10, group.instance.id: " << name << " }\n";
+  return path;
+}
+
+struct Tally {
+  int passed = 0, failed = 0;
+  void Check(bool ok, const std::string& what) {
+    ok ? ++passed : ++failed;
+    std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
+    std::fflush(stdout);
+  }
+};
+
+std::multiset<std::string> RoutingIds(const std::string& bootstrap, const std::string& topic) {
+  std::multiset<std::string> ids;
+  auto records = leadscore::stream::ReadToEnd(bootstrap, {}, topic, {}, 120000);
+  if (!records.ok()) {
+    std::printf("reading %s: %s\n", topic.c_str(), records.status().message().c_str());
+    return ids;
+  }
+  for (const auto& r : *records) {
+    auto ev = leadscore::codec::RoutingEventFromBinary(r.value);
+    ids.insert(ev.ok() ? ev->routing_id : "<undecodable>");
+  }
+  return ids;
+}
+
+using StateDump = std::map<std::string, std::string>;  // "p/kind/id" -> due + bytes, and offsets
+
+StateDump Dump(const std::string& dir) {
+  StateDump out;
+  auto store = leadscore::store::StateStore::Open({.dir = dir});
+  if (!store.ok()) {
+    std::printf("open %s: %s\n", dir.c_str(), store.status().message().c_str());
+    return out;
+  }
+  for (int p = 0; p < kPartitions; ++p) {
+    (void)(*store)->ForEachEntity(p, [&](leadscore::engine::EntityKind kind, std::string_view id,
+                                         const leadscore::store::StoredEntity& e) {
+      out[std::to_string(p) + (kind == leadscore::engine::EntityKind::kLead ? "/L/" : "/A/") + std::string(id)] =
+          std::to_string(e.due_ms) + ":" + e.bytes;
+    });
+    auto meta = (*store)->Load(p);
+    if (!meta.ok()) continue;
+    for (const auto& [topic, offset] : meta->offsets) out[std::to_string(p) + "/O/" + topic] = std::to_string(offset);
+    out[std::to_string(p) + "/outbox"] = std::to_string(meta->outbox.size());
+  }
+  return out;
+}
+
+int Main(const Args& a) {
+  std::filesystem::remove_all(a.workdir);
+  std::filesystem::create_directories(a.workdir);
+  const std::string log = a.workdir + "/children.log";
+  Tally tally;
+
+  int broker_out = -1;
+  const pid_t broker = Spawn({a.leadscore, "broker", "--partitions", std::to_string(kPartitions), "--topic",
+                              "routing-crash", "--topic", "routing-clean"},
+                             a.workdir + "/broker.log", &broker_out);
+  const std::string line = ReadLine(broker_out);
+  if (line.rfind("bootstrap: ", 0) != 0) {
+    std::printf("the broker did not start: '%s'\n", line.c_str());
+    kill(broker, SIGKILL);
+    return 1;
+  }
+  const std::string bootstrap = line.substr(11);
+  std::printf("broker (pid %d) at %s; %d kills, seed %llu\n", broker, bootstrap.c_str(), a.kills,
+              static_cast<unsigned long long>(a.seed));
+
+  // The input: profiles, then four weeks of a market, in as many chunks as rounds.
+  leadscore::sim::Market market({.accounts = a.accounts, .seed = a.seed, .buying_share = 0.25, .noise_events_per_day = 1});
+  // Buyers ramp up over three weeks from a start in the second week: at the end most
+  // of them are at their peak, so tiers move.
+  market.PlaceBuyers(kOrigin + 7 * kDay, 7 * kDay);
+  std::vector<leadscore::sim::MarketRecord> input = market.Profiles(kOrigin);
+  for (auto& r : market.Events(kOrigin, kOrigin + 28 * kDay)) input.push_back(std::move(r));
+  // Both runs: a clock fixed at the market's start, so stream time is the events' own
+  // and moves with them (decay demotions happen on the way), the same in both.
+  const int64_t clock = kOrigin;
+  auto sink = leadscore::stream::KafkaSink::Open({bootstrap, {}});
+  if (!sink.ok()) return 1;
+  const size_t chunk = input.size() / static_cast<size_t>(a.kills + 1) + 1;
+  size_t fed = 0;
+  auto feed = [&](size_t n) {
+    for (; n > 0 && fed < input.size(); --n, ++fed) {
+      const auto& r = input[fed];
+      if (!(*sink)->Produce("engagement-events", r.key, r.value).ok()) std::abort();
+    }
+    if (!(*sink)->Flush(60000).ok()) std::abort();
+  };
+
+  const std::string crash_cfg = WriteConfig(a, "crash", bootstrap, 2000);  // small hot set: eviction and reloads too
+  const std::string clean_cfg = WriteConfig(a, "clean", bootstrap, 1000000);
+  const std::vector<std::string> run_crash = {a.leadscore, "run", "--config", crash_cfg, "--until-caught-up",
+                                              "--fixed-clock", std::to_string(clock)};
+  std::mt19937_64 rng(a.seed);
+  int mid_processing = 0;
+  const auto started = Clock::now();
+  for (int round = 1; round <= a.kills; ++round) {
+    feed(chunk);
+    const size_t log_at = std::filesystem::exists(log) ? std::filesystem::file_size(log) : 0;
+    const pid_t child = Spawn(run_crash, log);
+    // Half the kills at any moment of a run's life, half soon after it began consuming.
+    const bool aim_at_processing = round % 2 == 0;
+    int delay_ms = static_cast<int>(rng() % (aim_at_processing ? 150 : 8000));
+    if (aim_at_processing) {
+      const auto until = Clock::now() + std::chrono::seconds(30);
+      int port = 0;
+      while (Clock::now() < until && waitpid(child, nullptr, WNOHANG) == 0) {
+        if (!port) port = PortFromLog(log, log_at);
+        if (port && Consumed(port) > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    int status = 0;
+    const bool ended_itself = waitpid(child, &status, WNOHANG) == child;
+    if (!ended_itself) {
+      kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+      mid_processing += aim_at_processing;
+    }
+    const bool ok = ended_itself ? WIFEXITED(status) && WEXITSTATUS(status) == 0 : WIFSIGNALED(status);
+    tally.Check(ok, "round " + std::to_string(round) + ": " +
+                        (ended_itself ? "run ended by itself with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) : "SIGKILL after " + std::to_string(delay_ms) +
+                                                                                  " ms" + (aim_at_processing ? " of consuming" : " from start")));
+  }
+  feed(input.size());
+  std::printf("%zu input records fed; %d rounds in %.0f s\n", input.size(), a.kills,
+              std::chrono::duration<double>(Clock::now() - started).count());
+
+  tally.Check(WaitFor(Spawn(run_crash, log), std::chrono::seconds(600)) == 0, "the crashed service finishes the input");
+  tally.Check(WaitFor(Spawn({a.leadscore, "run", "--config", clean_cfg, "--until-caught-up", "--fixed-clock",
+                             std::to_string(clock)},
+                            log),
+                      std::chrono::seconds(600)) == 0,
+              "an uninterrupted run finishes the same input");
+
+  const auto clean = RoutingIds(bootstrap, "routing-clean"), crashed = RoutingIds(bootstrap, "routing-crash");
+  const std::set<std::string> clean_set(clean.begin(), clean.end()), crashed_set(crashed.begin(), crashed.end());
+  size_t missing = 0, extra = 0;
+  for (const auto& id : clean_set) missing += !crashed_set.count(id);
+  for (const auto& id : crashed_set) extra += !clean_set.count(id);
+  tally.Check(!clean.empty(), "the input routes something: " + std::to_string(clean.size()) + " routing events");
+  tally.Check(clean.size() == clean_set.size(), "no routing_id twice in the clean run");
+  tally.Check(crashed.size() == crashed_set.size(),
+              "no routing_id twice after the crashes (" + std::to_string(crashed.size() - crashed_set.size()) + " duplicates)");
+  tally.Check(missing == 0, "no routing event missing after the crashes (" + std::to_string(missing) + " missing)");
+  tally.Check(extra == 0, "no routing event the clean run does not have (" + std::to_string(extra) + " extra)");
+
+  const StateDump a_state = Dump(a.workdir + "/state-clean"), b_state = Dump(a.workdir + "/state-crash");
+  size_t differ = 0;
+  for (const auto& [k, v] : a_state) {
+    auto it = b_state.find(k);
+    if (it == b_state.end() || it->second != v) {
+      if (++differ <= 5) {
+        const std::string& other = it == b_state.end() ? std::string("<none>") : it->second;
+        const auto colon_a = v.find(':'), colon_b = other.find(':');
+        std::printf("  state differs at %s: due %s vs %s, snapshot %s\n", k.c_str(), v.substr(0, colon_a).c_str(),
+                    other.substr(0, colon_b).c_str(),
+                    colon_b != std::string::npos && v.substr(colon_a) == other.substr(colon_b) ? "equal" : "differs");
+        size_t i = 0;
+        while (i < v.size() && i < other.size() && v[i] == other[i]) ++i;
+        std::printf("    sizes %zu vs %zu, first difference at byte %zu\n", v.size(), other.size(), i);
+        if (differ == 1 && colon_b != std::string::npos) {
+          for (int sig = 0; sig < 12; ++sig) {
+            double x, y;
+            int64_t cx, cy;
+            std::memcpy(&x, v.data() + colon_a + 1 + 13 + 20 * sig, 8);
+            std::memcpy(&y, other.data() + colon_b + 1 + 13 + 20 * sig, 8);
+            std::memcpy(&cx, v.data() + colon_a + 1 + 1, 8);
+            std::memcpy(&cy, other.data() + colon_b + 1 + 1, 8);
+            std::printf("    clock %lld vs %lld signal %d: %.17g vs %.17g\n", (long long)cx, (long long)cy, sig, x, y);
+          }
+        }
+      }
+    }
+  }
+  for (const auto& [k, v] : b_state) differ += !a_state.count(k);
+  tally.Check(!a_state.empty() && differ == 0, "final state equals the uninterrupted run's (" +
+                                                   std::to_string(a_state.size()) + " keys, " + std::to_string(differ) +
+                                                   " differ)");
+  std::printf("%d kills landed while consuming\n", mid_processing);
+
+  kill(broker, SIGTERM);
+  WaitFor(broker, std::chrono::seconds(30));
+  std::printf("crash: %d passed, %d failed\n", tally.passed, tally.failed);
+  if (tally.failed == 0) std::filesystem::remove_all(a.workdir);
+  return tally.failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  a.workdir = std::filesystem::temp_directory_path().string() + "/leadscore-crash-" + std::to_string(getpid());
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--leadscore") a.leadscore = v;
+    else if (k == "--model") a.model = v;
+    else if (k == "--kills") a.kills = std::atoi(v.c_str());
+    else if (k == "--seed") a.seed = std::strtoull(v.c_str(), nullptr, 10);
+    else if (k == "--accounts") a.accounts = std::atoi(v.c_str());
+    else if (k == "--workdir") a.workdir = v;
+    else {
+      std::fprintf(stderr, "usage: crash_test --leadscore PATH --model PATH [--kills N] [--seed S] [--accounts N]\n");
+      return 2;
+    }
+  }
+  if (const char* env = std::getenv("LEADSCORE_CRASH_KILLS")) a.kills = std::atoi(env);
+  if (a.leadscore.empty() || a.model.empty() || a.kills < 1) {
+    std::fprintf(stderr, "usage: crash_test --leadscore PATH --model PATH [--kills N] [--seed S] [--accounts N]\n");
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  return Main(a);
+}
