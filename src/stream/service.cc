@@ -3,10 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <type_traits>
 #include <unordered_set>
-#include <variant>
 
+#include "store/hot_set.h"
 #include "stream/sink.h"
 #include "stream/source.h"
 #include "stream/topic_tail.h"
@@ -117,61 +116,6 @@ std::optional<std::map<std::string, int64_t>> Service::Assign(int32_t p) {
                state->stream_time_ms, part->outbox.size());
   partitions_[p] = std::move(part);
   return std::move(state->offsets);
-}
-
-// ---- the hot set: entities load from the store before anything touches them ----------
-
-Status Service::Load(int32_t p, Partition& part, engine::EntityKind kind, const std::string& id) const {
-  engine::IdTable& ids = kind == engine::EntityKind::kLead ? part.engine.lead_ids() : part.engine.account_ids();
-  const engine::EntityId known = ids.Find(id);
-  if (known != engine::kNoEntity && part.engine.Known(kind, known)) return Status::Ok();
-  auto stored = store_->Get(p, kind, id);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return Status::Ok();  // new: the engine creates it
-  if (kind == engine::EntityKind::kLead) {
-    auto account = part.engine.StoredLeadAccount((*stored)->bytes);
-    if (!account.ok()) return account.status();
-    LEADSCORE_RETURN_IF_ERROR(Load(p, part, engine::EntityKind::kAccount, *account));
-  }
-  return part.engine.Restore(kind, id, (*stored)->bytes, (*stored)->due_ms);
-}
-
-Status Service::LoadFor(int32_t p, Partition& part, const engine::Input& input) const {
-  using engine::EntityKind;
-  auto lead = [&](engine::EntityId id) {
-    return id == engine::kNoEntity ? Status::Ok()
-                                   : Load(p, part, EntityKind::kLead, std::string(part.engine.lead_ids().Name(id)));
-  };
-  auto account = [&](engine::EntityId id) {
-    return id == engine::kNoEntity ? Status::Ok()
-                                   : Load(p, part, EntityKind::kAccount, std::string(part.engine.account_ids().Name(id)));
-  };
-  // An account profile re-scores every lead of the account; forgetting one erases them.
-  auto account_and_leads = [&](engine::EntityId id) {
-    LEADSCORE_RETURN_IF_ERROR(account(id));
-    for (engine::EntityId l : part.engine.LeadsOf(id)) LEADSCORE_RETURN_IF_ERROR(lead(l));
-    return Status::Ok();
-  };
-  return std::visit(
-      [&](const auto& in) -> Status {
-        using T = std::decay_t<decltype(in)>;
-        if constexpr (std::is_same_v<T, engine::AccountProfileInput>) {
-          return account_and_leads(in.account);
-        } else if constexpr (std::is_same_v<T, engine::ForgetInput>) {
-          return in.lead != engine::kNoEntity ? lead(in.lead) : account_and_leads(in.account);
-        } else {
-          LEADSCORE_RETURN_IF_ERROR(account(in.account));
-          return lead(in.lead);
-        }
-      },
-      input);
-}
-
-Status Service::LoadDue(int32_t p, Partition& part, int64_t until_ms) const {
-  std::vector<store::DueEntity> due;
-  LEADSCORE_RETURN_IF_ERROR(store_->DueBy(p, until_ms, &due));
-  for (const auto& d : due) LEADSCORE_RETURN_IF_ERROR(Load(p, part, d.kind, d.id));
-  return Status::Ok();
 }
 
 // Applies one input and sorts it into processed or skipped (by the engine's reason).
@@ -382,9 +326,9 @@ Status Service::Batch() {
       if (const auto* e = std::get_if<engine::EventInput>(&d.input)) {
         horizon[d.partition] = std::max(horizon[d.partition], e->occurred_at_ms);
       }
-      LEADSCORE_RETURN_IF_ERROR(LoadFor(d.partition, *partitions_.at(d.partition), d.input));
+      LEADSCORE_RETURN_IF_ERROR(store::LoadFor(*store_, d.partition, partitions_.at(d.partition)->engine, d.input));
     }
-    for (auto& [p, part] : partitions_) LEADSCORE_RETURN_IF_ERROR(LoadDue(p, *part, horizon[p]));
+    for (auto& [p, part] : partitions_) LEADSCORE_RETURN_IF_ERROR(store::LoadDue(*store_, p, part->engine, horizon[p]));
   }
   // The wall clock moves stream time on before the batch is applied: intent decays
   // while nothing arrives, and profile updates take effect now.
@@ -470,7 +414,7 @@ std::optional<engine::EntityView> Service::ViewLead(const std::string& id) const
   std::lock_guard lock(mu_);
   for (int pass = 0; pass < 2; ++pass) {
     for (const auto& [p, part] : partitions_) {
-      if (pass == 1 && (!store_ || !Load(p, *part, engine::EntityKind::kLead, id).ok())) continue;
+      if (pass == 1 && (!store_ || !store::LoadEntity(*store_, p, part->engine, engine::EntityKind::kLead, id).ok())) continue;
       if (auto v = part->engine.ViewLead(id)) return v;
     }
   }
@@ -481,7 +425,7 @@ std::optional<engine::EntityView> Service::ViewAccount(const std::string& id) co
   std::lock_guard lock(mu_);
   for (int pass = 0; pass < 2; ++pass) {
     for (const auto& [p, part] : partitions_) {
-      if (pass == 1 && (!store_ || !Load(p, *part, engine::EntityKind::kAccount, id).ok())) continue;
+      if (pass == 1 && (!store_ || !store::LoadEntity(*store_, p, part->engine, engine::EntityKind::kAccount, id).ok())) continue;
       if (auto v = part->engine.ViewAccount(id)) return v;
     }
   }

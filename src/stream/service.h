@@ -108,9 +108,6 @@ class Service {
   struct Decoded;
   Status Batch();
   std::optional<std::map<std::string, int64_t>> Assign(int32_t partition);
-  Status Load(int32_t p, Partition& part, engine::EntityKind kind, const std::string& id) const;
-  Status LoadFor(int32_t p, Partition& part, const engine::Input& input) const;
-  Status LoadDue(int32_t p, Partition& part, int64_t until_ms) const;
   void Apply(Partition& part, const engine::Input& input, std::vector<engine::RoutingEvent>* events);
   Status CommitState(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
                      std::map<int32_t, std::vector<engine::RoutingEvent>>& events);
