@@ -1,0 +1,611 @@
+// Every figure of the README's performance table, from one run on one machine, next to
+// the limits of that machine measured in the same run:
+//   engine            events/s on one core, decoded events in (no I/O)
+//   engine + state    bytes in -> decode -> load from RocksDB -> score -> one WriteBatch
+//                     per batch (WAL on, offsets in it); RSS and DB size at the end
+//   RocksDB           batched writes of the same value sizes (the state's limit)
+//   naive baseline    the same scoring done per event: JSON in, Get + Put with fsync, no cache
+//   bare consume      librdkafka reading the same topic from the same broker, nothing else
+//   end to end        the service on that topic: consumed, scored, committed, published
+//   latency           at half the end-to-end rate: event produce time -> routing event read
+//   recovery          restart to ready on the engine + state's RocksDB
+// The broker runs as its own process (`leadscore broker`). Prints a Markdown table.
+//
+//   pipeline_bench --leadscore build/src/leadscore [--quick] [--workdir DIR]
+#include <google/protobuf/util/json_util.h>
+#include <spdlog/spdlog.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "codec/codec.h"
+#include "store/hot_set.h"
+#include "store/state_store.h"
+#include "stream/kafka_handle.h"
+#include "stream/service.h"
+#include "stream/sink.h"
+#include "workload.h"
+
+namespace leadscore::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kPartitions = 8;
+
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+long ProcStatusKb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field) + 1);
+  }
+  return 0;
+}
+
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) n += e.file_size();
+  }
+  return n;
+}
+
+std::string Rate(double per_s) {
+  char b[64];
+  if (per_s >= 1e6) std::snprintf(b, sizeof b, "%.2f M/s", per_s / 1e6);
+  else if (per_s >= 1e3) std::snprintf(b, sizeof b, "%.1f k/s", per_s / 1e3);
+  else std::snprintf(b, sizeof b, "%.0f /s", per_s);
+  return b;
+}
+
+struct Row {
+  std::string what, figure, target, note;
+};
+
+struct Options {
+  bool quick = false;
+  std::string leadscore, workdir;
+};
+
+struct Sizes {
+  Population engine_pop, state_pop;
+  size_t engine_events, state_events, naive_events, kafka_events;
+  double latency_seconds;
+};
+
+Sizes SizesFor(bool quick) {
+  if (quick) return {{100000, 10000}, {100000, 10000}, 300000, 200000, 2000, 100000, 5};
+  return {{1000000, 100000}, {10000000, 1000000}, 3000000, 3000000, 20000, 300000, 20};
+}
+
+// ---- engine ----------------------------------------------------------------------------
+double EngineRate(const Sizes& z, std::string* note) {
+  std::mt19937_64 rng(7);
+  engine::Engine eng(ExampleModel());
+  codec::Decoder dec(*ExampleModel(), eng.lead_ids(), eng.account_ids());
+  std::vector<engine::RoutingEvent> out;
+  for (uint32_t a = 0; a < z.engine_pop.accounts; ++a) eng.Apply(*dec.Decode(AccountProfileRecord(a, rng).SerializeAsString(), codec::Format::kProtobuf), &out);
+  for (uint32_t l = 0; l < z.engine_pop.leads; ++l) eng.Apply(*dec.Decode(LeadProfileRecord(z.engine_pop, l, rng).SerializeAsString(), codec::Format::kProtobuf), &out);
+  std::vector<engine::Input> inputs;
+  inputs.reserve(z.engine_events);
+  for (const auto& e : MakeEventSpecs(z.engine_pop, z.engine_events, 60 * kDay, rng)) {
+    inputs.push_back(*dec.Decode(EventRecord(e).SerializeAsString(), codec::Format::kProtobuf));
+  }
+  out.clear();
+  const auto t = Clock::now();
+  for (const auto& in : inputs) {
+    eng.Apply(in, &out);
+    if (out.size() > 4096) out.clear();
+  }
+  const double rate = static_cast<double>(inputs.size()) / Since(t);
+  char b[160];
+  std::snprintf(b, sizeof b, "%u leads / %u accounts, %zu events, %.1f routing events per 1k", z.engine_pop.leads,
+                z.engine_pop.accounts, inputs.size(), 1e3 * eng.stats().routing_events / eng.stats().events_scored);
+  *note = b;
+  return rate;
+}
+
+// ---- engine + RocksDB state -----------------------------------------------------------
+struct StateRun {
+  double rate = 0, build_seconds = 0, value_bytes = 0, puts_per_event = 0;
+  long rss_kb = 0, hwm_kb = 0;
+  uint64_t db_bytes = 0;
+};
+
+class StatePipeline {
+ public:
+  StatePipeline(store::StateStore& store, size_t cache_entities) : store_(store), cache_(cache_entities) {
+    for (int p = 0; p < kPartitions; ++p) {
+      parts_.push_back(std::make_unique<Part>());
+    }
+  }
+  // One batch of serialized inputs keyed by account number: what the service does per batch.
+  void Batch(const std::vector<std::pair<uint32_t, std::string>>& records) {
+    std::vector<engine::RoutingEvent> out;
+    std::vector<std::pair<int, engine::Input>> inputs;
+    inputs.reserve(records.size());
+    std::vector<int64_t> horizon(kPartitions, 0);
+    for (const auto& [account, bytes] : records) {
+      const int p = static_cast<int>(account % kPartitions);
+      auto in = parts_[p]->decoder.Decode(bytes, codec::Format::kProtobuf);
+      if (!in.ok()) std::abort();
+      if (!store::LoadFor(store_, p, parts_[p]->engine, *in).ok()) std::abort();
+      if (const auto* e = std::get_if<engine::EventInput>(&*in)) horizon[p] = std::max(horizon[p], e->occurred_at_ms);
+      inputs.emplace_back(p, std::move(*in));
+    }
+    for (int p = 0; p < kPartitions; ++p) {  // what decay makes due by then (the timer index)
+      const int64_t until = std::max(horizon[p], parts_[p]->engine.stream_time());
+      if (!store::LoadDue(store_, p, parts_[p]->engine, until).ok()) std::abort();
+    }
+    for (auto& [p, in] : inputs) parts_[p]->engine.Apply(in, &out);
+    std::vector<store::PartitionCommit> commits;
+    for (int p = 0; p < kPartitions; ++p) {
+      store::PartitionCommit c{.partition = p, .offsets = {{"engagement-events", ++offset_}},
+                               .stream_time_ms = parts_[p]->engine.stream_time(),
+                               .model_version = ExampleModel()->version};
+      parts_[p]->engine.TakeChanges(&c.changes);
+      for (const auto& ch : c.changes) value_bytes_ += static_cast<double>(ch.bytes.size());
+      puts_ += c.changes.size();
+      commits.push_back(std::move(c));
+    }
+    if (!store_.Commit(commits).ok()) std::abort();
+    for (auto& part : parts_) part->engine.Evict(cache_ / kPartitions);
+  }
+  double value_bytes() const { return puts_ ? value_bytes_ / static_cast<double>(puts_) : 0; }
+  uint64_t puts() const { return puts_; }
+
+ private:
+  struct Part {
+    engine::Engine engine{ExampleModel()};
+    codec::Decoder decoder{*ExampleModel(), engine.lead_ids(), engine.account_ids()};
+  };
+  store::StateStore& store_;
+  size_t cache_;
+  std::vector<std::unique_ptr<Part>> parts_;
+  int64_t offset_ = 0;
+  double value_bytes_ = 0;
+  uint64_t puts_ = 0;
+};
+
+StateRun EngineWithState(const Sizes& z, const std::string& dir) {
+  StateRun r;
+  std::filesystem::remove_all(dir);
+  auto store = store::StateStore::Open({.dir = dir});
+  if (!store.ok()) std::abort();
+  StatePipeline pipe(**store, 1000000);  // the default hot set
+  std::mt19937_64 rng(11);
+  const Population& pop = z.state_pop;
+  constexpr size_t kBatch = 10000;
+  std::vector<std::pair<uint32_t, std::string>> batch;
+  auto flush = [&] {
+    pipe.Batch(batch);
+    batch.clear();
+  };
+  const auto build = Clock::now();
+  for (uint32_t a = 0; a < pop.accounts; ++a) {
+    batch.emplace_back(a, AccountProfileRecord(a, rng).SerializeAsString());
+    if (batch.size() == kBatch) flush();
+  }
+  for (uint32_t l = 0; l < pop.leads; ++l) {
+    batch.emplace_back(pop.account_of(l), LeadProfileRecord(pop, l, rng).SerializeAsString());
+    if (batch.size() == kBatch) flush();
+  }
+  if (!batch.empty()) flush();
+  r.build_seconds = Since(build);
+  std::vector<std::pair<uint32_t, std::string>> events;
+  events.reserve(z.state_events);
+  for (const auto& e : MakeEventSpecs(pop, z.state_events, 60 * kDay, rng)) events.emplace_back(e.account, EventRecord(e).SerializeAsString());
+  const uint64_t puts_before = pipe.puts();
+  const auto t = Clock::now();
+  for (size_t i = 0; i < events.size(); i += kBatch) {
+    batch.assign(events.begin() + static_cast<std::ptrdiff_t>(i),
+                 events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + kBatch)));
+    flush();
+  }
+  r.rate = static_cast<double>(events.size()) / Since(t);
+  r.puts_per_event = static_cast<double>(pipe.puts() - puts_before) / static_cast<double>(events.size());
+  r.value_bytes = pipe.value_bytes();
+  r.rss_kb = ProcStatusKb("VmRSS:");
+  r.hwm_kb = ProcStatusKb("VmHWM:");
+  store->reset();
+  r.db_bytes = DirBytes(dir);
+  return r;
+}
+
+// RocksDB alone: batches of 10 000 puts of the state's value size, WAL on.
+double RocksDbPutRate(const std::string& dir, size_t value_bytes, size_t puts) {
+  std::filesystem::remove_all(dir);
+  auto store = store::StateStore::Open({.dir = dir});
+  if (!store.ok()) std::abort();
+  std::mt19937_64 rng(3);
+  const std::string value(value_bytes, 'v');
+  const auto t = Clock::now();
+  for (size_t done = 0; done < puts; done += 10000) {
+    store::PartitionCommit c{.partition = 0};
+    for (size_t i = 0; i < 10000; ++i) {
+      c.changes.push_back({engine::EntityKind::kLead, "lead-" + std::to_string(rng() % (puts * 2)), value, INT64_MAX, INT64_MAX});
+    }
+    if (!(*store)->Commit({c}).ok()) std::abort();
+  }
+  return static_cast<double>(puts) / Since(t);
+}
+
+// The first attempt: every event on its own — JSON in, Get lead and account, score,
+// Put both back with fsync, JSON out. No cache, no batching.
+double NaiveRate(const Sizes& z, const std::string& dir) {
+  std::filesystem::remove_all(dir);
+  auto store = store::StateStore::Open({.dir = dir, .sync = true});
+  if (!store.ok()) std::abort();
+  engine::Engine eng(ExampleModel());
+  codec::Decoder dec(*ExampleModel(), eng.lead_ids(), eng.account_ids());
+  std::mt19937_64 rng(5);
+  std::vector<std::string> json;
+  for (const auto& e : MakeEventSpecs(z.state_pop, z.naive_events, 60 * kDay, rng)) {
+    std::string s;
+    (void)google::protobuf::util::MessageToJsonString(EventRecord(e), &s);
+    json.push_back(std::move(s));
+  }
+  std::vector<engine::RoutingEvent> out;
+  int64_t offset = 0;
+  const auto t = Clock::now();
+  for (const auto& j : json) {
+    auto in = dec.Decode(j, codec::Format::kJson);
+    if (!in.ok() || !store::LoadFor(**store, 0, eng, *in).ok()) std::abort();
+    eng.Apply(*in, &out);
+    for (const auto& ev : out) (void)codec::ToJson(ev);
+    out.clear();
+    store::PartitionCommit c{.partition = 0, .offsets = {{"engagement-events", ++offset}}};
+    eng.TakeChanges(&c.changes);
+    if (!(*store)->Commit({c}).ok()) std::abort();
+    eng.Evict(0);
+  }
+  return static_cast<double>(json.size()) / Since(t);
+}
+
+// ---- Kafka -----------------------------------------------------------------------------
+struct Broker {
+  pid_t pid = -1;
+  std::string bootstrap;
+  ~Broker() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+bool StartBroker(const Options& o, Broker* b) {
+  int fds[2];
+  if (pipe(fds) != 0) return false;
+  b->pid = fork();
+  if (b->pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    execl(o.leadscore.c_str(), o.leadscore.c_str(), "broker", "--partitions", std::to_string(kPartitions).c_str(),
+          "--topic", "lat-events", "--topic", "lat-routing", "--topic", "recovery-events", nullptr);
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string line;
+  char c;
+  while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+  if (line.rfind("bootstrap: ", 0) != 0) return false;
+  b->bootstrap = line.substr(11);
+  return true;
+}
+
+// Account profiles, lead profiles, then events: what the end-to-end run consumes.
+size_t ProduceWorkload(const std::string& bootstrap, const Sizes& z) {
+  auto sink = stream::KafkaSink::Open({bootstrap, {{"linger.ms", "20"}, {"batch.num.messages", "10000"}}});
+  if (!sink.ok()) std::abort();
+  std::mt19937_64 rng(13);
+  const Population pop{z.kafka_events / 4, z.kafka_events / 40};
+  size_t n = 0;
+  auto send = [&](uint32_t account, const v1::Input& in) {
+    if (!(*sink)->Produce("engagement-events", AccountId(account), in.SerializeAsString()).ok()) std::abort();
+    ++n;
+  };
+  for (uint32_t a = 0; a < pop.accounts; ++a) send(a, AccountProfileRecord(a, rng));
+  for (uint32_t l = 0; l < pop.leads; ++l) send(pop.account_of(l), LeadProfileRecord(pop, l, rng));
+  for (const auto& e : MakeEventSpecs(pop, z.kafka_events, 30 * kDay, rng)) send(e.account, EventRecord(e));
+  if (!(*sink)->Flush(120000).ok()) std::abort();
+  return n;
+}
+
+// librdkafka alone: every partition from the start to `n` records, as the service's
+// consumer is configured, nothing done with them.
+double BareConsumeRate(const std::string& bootstrap, size_t n) {
+  auto conf = stream::MakeConf({{"bootstrap.servers", bootstrap}, {"group.id", "bare"}, {"enable.auto.commit", "false"},
+                                {"fetch.wait.max.ms", "10"}, {"log_level", "3"}});
+  char err[512];
+  stream::KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  stream::PartitionListPtr parts(rd_kafka_topic_partition_list_new(kPartitions));
+  for (int p = 0; p < kPartitions; ++p) {
+    rd_kafka_topic_partition_list_add(parts.get(), "engagement-events", p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(rk.get(), parts.get());
+  rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(rk.get());
+  std::vector<rd_kafka_message_t*> batch(10000);
+  size_t got = 0;
+  Clock::time_point first;
+  while (got < n) {
+    const ssize_t k = rd_kafka_consume_batch_queue(q, 100, batch.data(), batch.size());
+    for (ssize_t i = 0; i < k; ++i) {
+      if (!batch[i]->err) {
+        if (got++ == 0) first = Clock::now();
+      }
+      rd_kafka_message_destroy(batch[i]);
+    }
+  }
+  const double rate = static_cast<double>(n - 1) / Since(first);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_consumer_close(rk.get());
+  return rate;
+}
+
+stream::ServiceOptions ServiceOn(const std::string& bootstrap, const std::string& state_dir, const std::string& in,
+                                 const std::string& out) {
+  stream::ServiceOptions o;
+  o.brokers = bootstrap;
+  o.group_id = "bench-" + in;
+  o.inputs = {{in, codec::Format::kProtobuf}};
+  o.output_topic = out;
+  o.store.dir = state_dir;
+  o.kafka_consumer = {{"fetch.wait.max.ms", "10"}};
+  o.max_future_skew_ms = 400LL * kDay;  // the workload's times are its own
+  return o;
+}
+
+double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t n, std::string* note) {
+  std::filesystem::remove_all(dir);
+  auto svc = stream::Service::Start(ExampleModel(), ServiceOn(bootstrap, dir, "engagement-events", "routing-events"),
+                                    [] { return kStart; });
+  if (!svc.ok()) std::abort();
+  stream::Service& s = **svc;
+  Clock::time_point first;
+  uint64_t at_first = 0;
+  while (s.counters().consumed < n) {
+    if (!s.RunOnce().ok()) std::abort();
+    if (at_first == 0 && s.counters().consumed > 0) {
+      first = Clock::now();
+      at_first = s.counters().consumed;
+    }
+  }
+  while (!s.CaughtUp()) {
+    if (!s.RunOnce().ok()) std::abort();
+  }
+  const double rate = static_cast<double>(n - at_first) / Since(first);
+  char b[160];
+  std::snprintf(b, sizeof b, "%zu records (profiles + events), %llu routing events, %llu batches", n,
+                static_cast<unsigned long long>(s.counters().routed.load()),
+                static_cast<unsigned long long>(s.counters().batches.load()));
+  *note = b;
+  return rate;
+}
+
+struct Latency {
+  double p50 = 0, p99 = 0, p999 = 0, rate = 0;
+  size_t samples = 0;
+};
+
+// At `rate` records/s for `seconds`: every 10th record is a webinar of a new lead of a
+// target account (low -> medium: a routing event), the rest clicks on other leads. The
+// events carry their produce time; the routing event's occurred_at is that time.
+Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, double rate, double seconds) {
+  std::filesystem::remove_all(dir);
+  auto svc = stream::Service::Start(ExampleModel(), ServiceOn(bootstrap, dir, "lat-events", "lat-routing"), WallMs);
+  if (!svc.ok()) std::abort();
+  std::atomic<bool> stop{false};
+  std::thread loop([&] { (void)(*svc)->Run(stop); });
+  auto sink = stream::KafkaSink::Open({bootstrap, {{"linger.ms", "0"}}});
+  if (!sink.ok()) std::abort();
+  // A target account per partition key, profiled before the clock starts.
+  std::mt19937_64 rng(17);
+  const int kAccounts = 64;
+  for (int a = 0; a < kAccounts; ++a) {
+    v1::Input in;
+    auto* p = in.mutable_account();
+    p->set_account_id("lat-" + std::to_string(a));
+    p->set_industry("software");
+    p->set_employee_count(1000);
+    p->set_country("US");
+    p->set_updated_at_ms(1);
+    (void)(*sink)->Produce("lat-events", p->account_id(), in.SerializeAsString());
+  }
+  (void)(*sink)->Flush(30000);
+  while (!(*svc)->Ready()) std::this_thread::yield();
+
+  auto conf = stream::MakeConf({{"bootstrap.servers", bootstrap}, {"group.id", "lat-reader"}, {"fetch.wait.max.ms", "1"},
+                                {"log_level", "3"}});
+  char err[512];
+  stream::KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  stream::PartitionListPtr parts(rd_kafka_topic_partition_list_new(kPartitions));
+  for (int p = 0; p < kPartitions; ++p) rd_kafka_topic_partition_list_add(parts.get(), "lat-routing", p)->offset = RD_KAFKA_OFFSET_END;
+  rd_kafka_assign(rk.get(), parts.get());
+
+  std::atomic<bool> producing{true};
+  std::thread producer([&] {
+    const auto t0 = Clock::now();
+    uint64_t sent = 0, lead = 0;
+    while (Since(t0) < seconds) {
+      const auto due = static_cast<uint64_t>(Since(t0) * rate);
+      if (sent >= due) {
+        (*sink)->Poll(0);
+        std::this_thread::yield();
+        continue;
+      }
+      const int a = static_cast<int>(rng() % kAccounts);
+      v1::Input in;
+      auto* ev = in.mutable_event();
+      ev->set_event_id("lat-" + std::to_string(sent));
+      ev->set_account_id("lat-" + std::to_string(a));
+      const bool routes = sent % 10 == 0;
+      ev->set_lead_id(routes ? "new-" + std::to_string(lead++) : "noise-" + std::to_string(a));
+      ev->set_type(routes ? "product_trial_started" : "email_click");
+      ev->set_occurred_at_ms(WallMs());
+      if (routes) {  // a senior lead: fit 70, so one trial (25 points) makes it medium
+        v1::Input profile;
+        auto* p = profile.mutable_lead();
+        p->set_lead_id(ev->lead_id());
+        p->set_account_id(ev->account_id());
+        p->set_seniority("vp");
+        p->set_updated_at_ms(1);
+        (void)(*sink)->Produce("lat-events", ev->account_id(), profile.SerializeAsString());
+      }
+      (void)(*sink)->Produce("lat-events", ev->account_id(), in.SerializeAsString());
+      ++sent;
+    }
+    (void)(*sink)->Flush(30000);
+    producing = false;
+  });
+  std::vector<double> ms;
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds + 10);
+  while ((producing || Clock::now() < until) && Clock::now() < until) {
+    stream::MessagePtr m(rd_kafka_consumer_poll(rk.get(), 100));
+    if (!m || m->err) {
+      if (!producing) break;
+      continue;
+    }
+    auto ev = codec::RoutingEventFromBinary(std::string_view(static_cast<const char*>(m->payload), m->len));
+    if (ev.ok() && ev->direction == engine::Direction::kUp && ev->lead_id.rfind("new-", 0) == 0) {
+      ms.push_back(static_cast<double>(WallMs() - ev->occurred_at_ms));
+    }
+  }
+  producer.join();
+  stop = true;
+  loop.join();
+  rd_kafka_consumer_close(rk.get());
+  Latency l;
+  l.rate = rate;
+  l.samples = ms.size();
+  if (ms.empty()) return l;
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))]; };
+  l.p50 = at(0.5);
+  l.p99 = at(0.99);
+  l.p999 = at(0.999);
+  return l;
+}
+
+// Restart to ready on the engine + state's RocksDB: open, resume every partition, join.
+std::pair<double, double> Recovery(const std::string& bootstrap, const std::string& dir) {
+  const auto t = Clock::now();
+  {
+    auto store = store::StateStore::Open({.dir = dir});
+    if (!store.ok()) std::abort();
+    for (int p = 0; p < kPartitions; ++p) {
+      if (!(*store)->Load(p).ok()) std::abort();
+    }
+  }
+  const double open_s = Since(t);
+  const auto t2 = Clock::now();
+  auto svc = stream::Service::Start(ExampleModel(), ServiceOn(bootstrap, dir, "recovery-events", "lat-routing"),
+                                    [] { return kStart; });
+  if (!svc.ok()) std::abort();
+  while (!(*svc)->Ready()) {
+    if (!(*svc)->RunOnce().ok()) std::abort();
+  }
+  return {open_s, Since(t2)};
+}
+
+int Main(const Options& o) {
+  const Sizes z = SizesFor(o.quick);
+  std::filesystem::create_directories(o.workdir);
+  std::vector<Row> rows;
+  char b[256];
+  std::fprintf(stderr, "engine...\n");
+  std::string note;
+  const double engine = EngineRate(z, &note);
+  rows.push_back({"engine step, 1 core", Rate(engine) + " events", ">= 5 M/s", note});
+
+  std::fprintf(stderr, "engine + RocksDB state...\n");
+  const StateRun st = EngineWithState(z, o.workdir + "/state");
+  std::snprintf(b, sizeof b,
+                "%u leads / %u accounts (built in %.0f s), %zu events, batches of 10k, WAL on; %.2f puts/event of %.0f B; "
+                "RSS %.0f MiB (peak %.0f), DB %.0f MiB",
+                z.state_pop.leads, z.state_pop.accounts, st.build_seconds, z.state_events, st.puts_per_event,
+                st.value_bytes, st.rss_kb / 1024.0, st.hwm_kb / 1024.0, static_cast<double>(st.db_bytes) / (1 << 20));
+  rows.push_back({"engine + RocksDB state (decode, load, score, commit)", Rate(st.rate) + " events", ">= 1 M/s", b});
+  const double puts = RocksDbPutRate(o.workdir + "/puts", static_cast<size_t>(st.value_bytes), o.quick ? 300000 : 2000000);
+  std::snprintf(b, sizeof b, "limit: batches of 10k puts of %.0f B, WAL on; = %s events at %.2f puts/event",
+                st.value_bytes, Rate(puts / std::max(0.01, st.puts_per_event)).c_str(), st.puts_per_event);
+  rows.push_back({"RocksDB batched writes", Rate(puts) + " puts", "", b});
+  std::fprintf(stderr, "naive baseline...\n");
+  const double naive = NaiveRate(z, o.workdir + "/naive");
+  std::snprintf(b, sizeof b, "%zu events: JSON in/out, Get + Put with fsync per event, no cache; engine + state is %.0fx",
+                z.naive_events, st.rate / naive);
+  rows.push_back({"naive baseline", Rate(naive) + " events", "", b});
+
+  std::fprintf(stderr, "broker...\n");
+  Broker broker;
+  if (!StartBroker(o, &broker)) return 1;
+  const size_t records = ProduceWorkload(broker.bootstrap, z);
+  std::fprintf(stderr, "bare consume...\n");
+  const double bare = BareConsumeRate(broker.bootstrap, records);
+  rows.push_back({"bare librdkafka consume (limit)", Rate(bare) + " records", "",
+                  std::to_string(records) + " records, " + std::to_string(kPartitions) +
+                      " partitions, embedded broker in its own process"});
+  std::fprintf(stderr, "end to end...\n");
+  const double e2e = EndToEndRate(broker.bootstrap, o.workdir + "/e2e", records, &note);
+  std::snprintf(b, sizeof b, "%s; %.0f%% of bare consume", note.c_str(), 100 * e2e / bare);
+  rows.push_back({"end to end (consume, score, commit, publish)", Rate(e2e) + " records", ">= 80% of bare", b});
+  std::fprintf(stderr, "latency...\n");
+  const Latency lat = MeasureLatency(broker.bootstrap, o.workdir + "/lat", e2e / 2, z.latency_seconds);
+  std::snprintf(b, sizeof b, "p50 %.0f ms, p99 %.0f ms, p999 %.0f ms", lat.p50, lat.p99, lat.p999);
+  std::string lat_note = "at " + Rate(lat.rate) + " (half the end-to-end rate), " + std::to_string(lat.samples) +
+                         " routing events; event produce time -> routing event read";
+  rows.push_back({"latency", b, "p99 < 10 ms", lat_note});
+  std::fprintf(stderr, "recovery...\n");
+  const auto [open_s, ready_s] = Recovery(broker.bootstrap, o.workdir + "/state");
+  std::snprintf(b, sizeof b, "%.2f s to ready", ready_s);
+  char n2[200];
+  std::snprintf(n2, sizeof n2, "%u leads in state; RocksDB open + %d partitions resumed in %.3f s, the rest is the group join",
+                z.state_pop.leads, kPartitions, open_s);
+  rows.push_back({"recovery (restart to ready)", b, "< 5 s", n2});
+
+  std::printf("| measure | figure | target | notes |\n|---|---|---|---|\n");
+  for (const auto& r : rows) std::printf("| %s | %s | %s | %s |\n", r.what.c_str(), r.figure.c_str(), r.target.c_str(), r.note.c_str());
+  std::printf("\n%s; `%s`\n", o.quick ? "quick run" : "full run", "scripts/bench.sh");
+  std::filesystem::remove_all(o.workdir);
+  return 0;
+}
+
+}  // namespace
+}  // namespace leadscore::bench
+
+int main(int argc, char** argv) {
+  leadscore::bench::Options o;
+  o.workdir = std::filesystem::temp_directory_path().string() + "/leadscore-bench-" + std::to_string(getpid());
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") o.quick = true;
+    else if (a == "--leadscore" && i + 1 < argc) o.leadscore = argv[++i];
+    else if (a == "--workdir" && i + 1 < argc) o.workdir = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR]\n");
+      return 2;
+    }
+  }
+  if (o.leadscore.empty()) {
+    std::fprintf(stderr, "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR]\n");
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  spdlog::set_level(spdlog::level::warn);
+  return leadscore::bench::Main(o);
+}
