@@ -122,7 +122,11 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StoreOptions& options
   return store;
 }
 
-StateStore::~StateStore() = default;
+StateStore::~StateStore() {
+  // A clean stop leaves no WAL to replay: the next start is quicker. (After a crash the
+  // WAL is replayed, as it must be.)
+  if (db_) (void)db_->Flush(rocksdb::FlushOptions());
+}
 
 Result<PartitionState> StateStore::Load(int32_t partition) const {
   PartitionState state;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <iterator>
 #include <unordered_set>
 
 #include "store/hot_set.h"
@@ -48,6 +49,10 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   so.on_assign = [self](int32_t p) { return self->Assign(p); };
   so.on_revoke = [self](int32_t p) {
     std::lock_guard lock(self->mu_);
+    // Its records on their way are waited for: whoever resumes the partition checks
+    // its outbox against the topic, and must find them there.
+    Status s = self->Publish(true);
+    if (!s.ok()) spdlog::warn("partition {} revoked with deliveries unconfirmed: {}", p, s.message());
     self->partitions_.erase(p);
   };
   so.brokers = s->options_.brokers;
@@ -156,14 +161,19 @@ Status Service::CommitState(const std::map<std::pair<std::string, int32_t>, int6
       r.id = ev.routing_id;
       r.key = ev.account_id;
       r.value = options_.output_format == codec::Format::kJson ? codec::ToJson(ev) : codec::ToBinary(ev);
-      c.outbox.push_back(r);
-      part->outbox.push_back(std::move(r));
+      c.outbox.push_back(std::move(r));
     }
     c.stream_time_ms = part->engine.stream_time();
     c.model_version = model_->version;
     commits.push_back(std::move(c));
   }
-  return store_ ? store_->Commit(commits) : Status::Ok();
+  if (store_) LEADSCORE_RETURN_IF_ERROR(store_->Commit(commits));
+  // Only what is committed may be published.
+  for (auto& c : commits) {
+    auto& outbox = partitions_.at(c.partition)->outbox;
+    std::move(c.outbox.begin(), c.outbox.end(), std::back_inserter(outbox));
+  }
+  return Status::Ok();
 }
 
 // Drops from the outbox what an earlier run published but did not live to record: the
@@ -207,34 +217,56 @@ Status Service::FlushSink() {
   }
 }
 
-// Publishes every partition's outbox, waits for the deliveries and records them.
-Status Service::Publish() {
-  std::vector<int32_t> publishing;
+namespace {
+// A delivery report's tag: which partition's outbox record it was.
+uint64_t OutboxTag(int32_t partition, uint64_t seq) {
+  return (static_cast<uint64_t>(partition) + 1) << 40 | (seq & ((uint64_t{1} << 40) - 1));
+}
+constexpr size_t kMaxUnconfirmed = 100000;  // past this, a batch waits for deliveries first
+}  // namespace
+
+// Hands every partition's new outbox records to the producer (in order, tagged) and
+// records what was delivered since: those leave the outbox, with the output offsets
+// their deliveries reached. With `wait`, waits for every delivery first; without, the
+// next batch runs while these are on their way (the outbox keeps them until then).
+Status Service::Publish(bool wait) {
+  if (failed_) return first_error_;  // what a failed batch left in memory is not committed
+  size_t unconfirmed = 0;
   {
     std::lock_guard lock(mu_);
     for (auto& [p, part] : partitions_) {
       if (part->reconcile) continue;  // its outbox waits until checked against the topic
       for (; part->produced < part->outbox.size(); ++part->produced) {
         const auto& r = part->outbox[part->produced];
-        LEADSCORE_RETURN_IF_ERROR(sink_->Produce(options_.output_topic, r.key, r.value));
+        LEADSCORE_RETURN_IF_ERROR(sink_->Produce(options_.output_topic, r.key, r.value, {}, OutboxTag(p, r.seq)));
       }
-      if (part->produced > 0) publishing.push_back(p);
+      unconfirmed += part->produced;
     }
   }
-  if (publishing.empty()) return Status::Ok();
-  LEADSCORE_RETURN_IF_ERROR(FlushSink());
+  if (unconfirmed == 0) return Status::Ok();
+  if (wait || unconfirmed > kMaxUnconfirmed) LEADSCORE_RETURN_IF_ERROR(FlushSink());
+  else sink_->Poll(0);
   std::map<int32_t, int64_t> reached;
   for (const auto& [tp, next] : sink_->TakeDelivered()) {
     if (tp.first == options_.output_topic) reached[tp.second] = next;
   }
+  std::map<int32_t, std::unordered_set<uint64_t>> delivered;
+  for (uint64_t tag : sink_->TakeDeliveredTags()) {
+    delivered[static_cast<int32_t>((tag >> 40) - 1)].insert(tag & ((uint64_t{1} << 40) - 1));
+  }
+  if (delivered.empty() && reached.empty()) return Status::Ok();
   std::lock_guard lock(mu_);
   std::vector<store::DeliveryCommit> commits;
   for (auto& [p, part] : partitions_) {
     // Every partition's next record lands past what was delivered just now.
     store::DeliveryCommit c{p, {}, reached};
-    for (size_t i = 0; i < part->produced; ++i) c.delivered.push_back(part->outbox[i].seq);
-    part->outbox.erase(part->outbox.begin(), part->outbox.begin() + static_cast<std::ptrdiff_t>(part->produced));
-    part->produced = 0;
+    const auto& done = delivered[p];
+    std::erase_if(part->outbox, [&](const store::OutboxRecord& r) {
+      if (!done.count(r.seq & ((uint64_t{1} << 40) - 1))) return false;
+      c.delivered.push_back(r.seq);
+      return true;
+    });
+    part->produced -= c.delivered.size();  // only produced records are delivered
     for (const auto& [q, next] : reached) part->output_offsets[q] = next;
     commits.push_back(std::move(c));
   }
@@ -280,7 +312,7 @@ Status Service::Batch() {
       if (!s.ok()) spdlog::warn("partition {}: outbox check waits for the broker: {}", p, s.message());
     }
   }
-  LEADSCORE_RETURN_IF_ERROR(Publish());  // what an earlier batch or run left
+  LEADSCORE_RETURN_IF_ERROR(Publish(false));  // what an earlier batch or run left
 
   std::vector<SourceRecord> records;
   Status polled = source_->Poll(&records);
@@ -359,7 +391,7 @@ Status Service::Batch() {
   LEADSCORE_RETURN_IF_ERROR(CommitState(next_offsets, events));
   lock.unlock();
   const auto committed_at = std::chrono::steady_clock::now();
-  LEADSCORE_RETURN_IF_ERROR(Publish());
+  LEADSCORE_RETURN_IF_ERROR(Publish(false));
   if (store_) {
     lock.lock();
     const size_t per_partition = options_.cache_entities / std::max<size_t>(1, partitions_.size());
@@ -403,6 +435,8 @@ Status Service::Run(const std::atomic<bool>& stop, bool until_caught_up) {
       break;
     }
   }
+  Status published = Publish(true);
+  if (!published.ok()) spdlog::warn("stopping with routing events in the outbox (published on restart): {}", published.message());
   spdlog::info("stopping: batch finished and committed");
   source_->Close();
   return Status::Ok();

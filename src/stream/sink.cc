@@ -11,7 +11,8 @@ namespace leadscore::stream {
 namespace {
 
 void DeliveryCallback(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  static_cast<KafkaSink*>(opaque)->OnDelivery(m->err, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+  static_cast<KafkaSink*>(opaque)->OnDelivery(m->err, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                                              reinterpret_cast<uint64_t>(m->_private));
 }
 
 }  // namespace
@@ -23,7 +24,7 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const SinkOptions& options) {
       // Retry for as long as it takes: a broker away for a while delays the outbox, it
       // does not fail it (a retry after a timeout could duplicate a record).
       {"message.timeout.ms", "0"},
-      {"linger.ms", "5"},
+      {"linger.ms", "1"},  // routing events are few; latency matters more than batching them
       {"compression.type", "lz4"},
       {"log_level", "4"},
   };
@@ -46,18 +47,21 @@ KafkaSink::~KafkaSink() {
   }
 }
 
-void KafkaSink::OnDelivery(int err, const char* topic, int32_t partition, int64_t offset) {
+void KafkaSink::OnDelivery(int err, const char* topic, int32_t partition, int64_t offset, uint64_t tag) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++failed_;
     last_error_ = rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err));
     return;
   }
+  if (tag != 0) delivered_tags_.push_back(tag);
   if (offset < 0) return;
   int64_t& next = delivered_[{topic, partition}];
   next = std::max(next, offset + 1);
 }
 
 std::map<std::pair<std::string, int32_t>, int64_t> KafkaSink::TakeDelivered() { return std::exchange(delivered_, {}); }
+
+std::vector<uint64_t> KafkaSink::TakeDeliveredTags() { return std::exchange(delivered_tags_, {}); }
 
 bool KafkaSink::InFlight() const { return rd_kafka_outq_len(rk_) > 0; }
 
@@ -82,14 +86,14 @@ Result<std::map<int32_t, int64_t>> KafkaSink::HighWatermarks(const std::string& 
 }
 
 Status KafkaSink::Produce(const std::string& topic, const std::string& key, const std::string& value,
-                          const std::vector<std::pair<std::string, std::string>>& headers) {
+                          const std::vector<std::pair<std::string, std::string>>& headers, uint64_t tag) {
   rd_kafka_headers_t* hdrs = rd_kafka_headers_new(headers.size());
   for (const auto& [k, v] : headers) rd_kafka_header_add(hdrs, k.data(), k.size(), v.data(), v.size());
   for (;;) {
     rd_kafka_resp_err_t e = rd_kafka_producev(
         rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(tag)), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // the headers now belong to the message
     if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_headers_destroy(hdrs);

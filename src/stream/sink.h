@@ -4,6 +4,7 @@
 // thread (from Flush/Poll). Not thread-safe: one processing thread.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,20 +27,22 @@ class KafkaSink {
   static Result<std::unique_ptr<KafkaSink>> Open(const SinkOptions& options);
   ~KafkaSink();
 
+  // `tag` (not 0) comes back from TakeDeliveredTags() once the record is delivered.
   Status Produce(const std::string& topic, const std::string& key, const std::string& value,
-                 const std::vector<std::pair<std::string, std::string>>& headers = {});
+                 const std::vector<std::pair<std::string, std::string>>& headers = {}, uint64_t tag = 0);
   // Waits for all outstanding deliveries; an error if any failed since the last Flush.
   Status Flush(int timeout_ms);
   bool InFlight() const;  // deliveries still outstanding
   // Per topic and partition: one past the highest offset delivered since the last call.
   std::map<std::pair<std::string, int32_t>, int64_t> TakeDelivered();
+  std::vector<uint64_t> TakeDeliveredTags();
   // Partition -> high watermark of `topic`, as the broker says now.
   Result<std::map<int32_t, int64_t>> HighWatermarks(const std::string& topic, int timeout_ms) const;
   // Serves delivery reports, waiting at most timeout_ms for one.
   void Poll(int timeout_ms = 0) const;
 
   // From librdkafka's delivery report callback.
-  void OnDelivery(int err, const char* topic, int32_t partition, int64_t offset);
+  void OnDelivery(int err, const char* topic, int32_t partition, int64_t offset, uint64_t tag);
 
  private:
   KafkaSink() = default;
@@ -47,6 +50,7 @@ class KafkaSink {
   int failed_ = 0;
   std::string last_error_;
   std::map<std::pair<std::string, int32_t>, int64_t> delivered_;
+  std::vector<uint64_t> delivered_tags_;
 };
 
 }  // namespace leadscore::stream

@@ -83,8 +83,16 @@ void KafkaSource::OnRebalance(int err, void* p) {
 Status KafkaSource::Poll(std::vector<SourceRecord>* out) {
   batch_.resize(options_.max_batch);
   std::vector<rd_kafka_message_t*>& msgs = batch_;
-  ssize_t n = rd_kafka_consume_batch_queue(static_cast<rd_kafka_queue_t*>(queue_), options_.max_wait_ms, msgs.data(),
-                                           msgs.size());
+  // Wait for the first record only: a batch call with a timeout would wait for the whole
+  // batch to fill, which is latency at low load. The rest is what is there already.
+  auto* queue = static_cast<rd_kafka_queue_t*>(queue_);
+  ssize_t n = 0;
+  if (rd_kafka_message_t* first = rd_kafka_consume_queue(queue, options_.max_wait_ms)) {
+    msgs[0] = first;
+    n = 1;
+    const ssize_t more = rd_kafka_consume_batch_queue(queue, 0, msgs.data() + 1, msgs.size() - 1);
+    if (more > 0) n += more;
+  }
   Status status;
   for (ssize_t i = 0; i < n; ++i) {
     MessagePtr m(msgs[i]);
@@ -128,7 +136,7 @@ Status KafkaSource::Commit(const std::map<std::pair<std::string, int32_t>, int64
   for (const auto& [tp, offset] : next_offsets) {
     rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = offset;
   }
-  return KafkaError(rd_kafka_commit(rk_, list.get(), 0), "commit offsets");
+  return KafkaError(rd_kafka_commit(rk_, list.get(), 1), "commit offsets");  // async: for tools only
 }
 
 }  // namespace leadscore::stream

@@ -49,7 +49,8 @@ class KafkaSource {
 
   // Up to max_batch records, waiting at most max_wait_ms for the first.
   Status Poll(std::vector<SourceRecord>* out);
-  // Commits the offsets after the records processed so far, synchronously.
+  // Commits the offsets after the records processed so far, asynchronously: they are
+  // for lag dashboards and tools; the service resumes from the offsets in its state.
   Status Commit(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets);
   void Close();
   // The last high watermark librdkafka saw for the partition (no network); -1 unknown.
