@@ -83,6 +83,8 @@ struct Options {
   std::string leadscore, workdir;
   std::string only;  // "state": the engine + state rows alone (for a profiler)
   double latency_share = 0.5;  // of the end-to-end rate
+  uint32_t state_leads = 0;    // overrides the engine + state population (accounts: a tenth)
+  size_t cache_entities = 500000;  // the service default
 };
 
 struct Sizes {
@@ -185,12 +187,12 @@ class StatePipeline {
   uint64_t puts_ = 0;
 };
 
-StateRun EngineWithState(const Sizes& z, const std::string& dir) {
+StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_entities) {
   StateRun r;
   std::filesystem::remove_all(dir);
   auto store = store::StateStore::Open({.dir = dir});
   if (!store.ok()) std::abort();
-  StatePipeline pipe(**store, 1000000);  // the default hot set
+  StatePipeline pipe(**store, cache_entities);
   std::mt19937_64 rng(11);
   const Population& pop = z.state_pop;
   constexpr size_t kBatch = 10000;
@@ -526,7 +528,8 @@ std::pair<double, double> Recovery(const std::string& bootstrap, const std::stri
 }
 
 int Main(const Options& o) {
-  const Sizes z = SizesFor(o.quick);
+  Sizes z = SizesFor(o.quick);
+  if (o.state_leads) z.state_pop = {o.state_leads, o.state_leads / 10};
   std::filesystem::create_directories(o.workdir);
   std::vector<Row> rows;
   char b[256];
@@ -538,7 +541,7 @@ int Main(const Options& o) {
   }
 
   std::fprintf(stderr, "engine + RocksDB state...\n");
-  const StateRun st = EngineWithState(z, o.workdir + "/state");
+  const StateRun st = EngineWithState(z, o.workdir + "/state", o.cache_entities);
   std::snprintf(b, sizeof b,
                 "%u leads / %u accounts (built in %.0f s), %zu events, batches of 10k, WAL on; %.2f puts/event of %.0f B; "
                 "RSS %.0f MiB (peak %.0f), DB %.0f MiB",
@@ -606,6 +609,8 @@ int main(int argc, char** argv) {
     else if (a == "--workdir" && i + 1 < argc) o.workdir = argv[++i];
     else if (a == "--only" && i + 1 < argc) o.only = argv[++i];
     else if (a == "--latency-share" && i + 1 < argc) o.latency_share = std::atof(argv[++i]);
+    else if (a == "--state-leads" && i + 1 < argc) o.state_leads = static_cast<uint32_t>(std::atol(argv[++i]));
+    else if (a == "--cache" && i + 1 < argc) o.cache_entities = static_cast<size_t>(std::atol(argv[++i]));
     else {
       std::fprintf(stderr, "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR]\n");
       return 2;

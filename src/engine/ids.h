@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,7 +17,7 @@ constexpr EntityId kNoEntity = UINT32_MAX;
 class IdTable {
  public:
   EntityId Intern(std::string_view id) {
-    auto it = by_name_.find(std::string(id));
+    auto it = by_name_.find(id);
     if (it != by_name_.end()) return it->second;
     EntityId n;
     if (!free_.empty()) {
@@ -38,7 +39,7 @@ class IdTable {
     free_.push_back(id);
   }
   EntityId Find(std::string_view id) const {
-    auto it = by_name_.find(std::string(id));
+    auto it = by_name_.find(id);
     return it == by_name_.end() ? kNoEntity : it->second;
   }
   const std::string& Name(EntityId id) const { return names_[id]; }
@@ -46,7 +47,12 @@ class IdTable {
   size_t live() const { return by_name_.size(); }
 
  private:
-  std::unordered_map<std::string, EntityId> by_name_;
+  // Transparent: looking up a string_view builds no string.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, EntityId, Hash, std::equal_to<>> by_name_;
   std::vector<std::string> names_;
   std::vector<EntityId> free_;
 };

@@ -59,7 +59,7 @@ struct ServiceOptions {
   // RocksDB state; empty dir: state in memory only, resuming from the group's offsets,
   // routing events at least once.
   store::StoreOptions store;
-  size_t cache_entities = 1'000'000;  // leads + accounts held in memory, all partitions
+  size_t cache_entities = 500'000;  // leads + accounts held in memory, all partitions (~3 KiB each)
 };
 
 // Counters, readable from any thread (metrics).

@@ -21,7 +21,7 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
   EXPECT_EQ(c->service.store.block_cache_bytes, 256u << 20);
   EXPECT_EQ(c->service.store.write_buffer_bytes, 64u << 20);
   EXPECT_FALSE(c->service.store.sync);
-  EXPECT_EQ(c->service.cache_entities, 1000000u);
+  EXPECT_EQ(c->service.cache_entities, 500000u);
   EXPECT_EQ(c->service.decoder.max_attributes, 1000u);
   EXPECT_EQ(c->service.decoder.max_attribute_bytes, 65536u);
   EXPECT_EQ(c->service.decoder.max_id_bytes, 256u);
