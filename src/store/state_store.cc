@@ -103,6 +103,14 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StoreOptions& options
   o.IncreaseParallelism(2);
   o.write_buffer_size = options.write_buffer_bytes;
   o.compression = rocksdb::kLZ4Compression;
+  // Entities read back soon after they were written sit in the memtable or the first
+  // levels: a memtable bloom filter skips the skiplist on a miss, and the young levels
+  // stay uncompressed (no decompression on those reads); older levels are LZ4.
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.05;
+  o.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression, rocksdb::kLZ4Compression,
+                             rocksdb::kLZ4Compression, rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                             rocksdb::kLZ4Compression};
   if (options.env) o.env = options.env;
   auto stats = rocksdb::CreateDBStatistics();
   stats->set_stats_level(rocksdb::StatsLevel::kExceptTimers);  // tickers only: cheap
