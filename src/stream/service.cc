@@ -258,7 +258,10 @@ Status Service::Publish(bool wait) {
   std::lock_guard lock(mu_);
   std::vector<store::DeliveryCommit> commits;
   for (auto& [p, part] : partitions_) {
-    // Every partition's next record lands past what was delivered just now.
+    // A partition whose outbox is not checked yet keeps its offsets: its check must read
+    // from where its earlier run's records may be.
+    if (part->reconcile) continue;
+    // Every other partition's next record lands past what was delivered just now.
     store::DeliveryCommit c{p, {}, reached};
     const auto& done = delivered[p];
     std::erase_if(part->outbox, [&](const store::OutboxRecord& r) {
