@@ -395,8 +395,6 @@ class Engine::Impl {
     }
   }
 
- public:
-
  private:
   // ---- entity lookup and lifecycle ---------------------------------------------------
   const LeadState* LeadAt(EntityId id) const {
@@ -412,12 +410,8 @@ class Engine::Impl {
     if (id >= accounts_.size()) accounts_.resize(std::max<size_t>(id + 1, accounts_.size() * 3 / 2));
     AccountState& a = accounts_[id];
     if (a.exists) return a;
-    const bool dirty = a.dirty;  // possibly forgotten in this batch, still listed dirty
-    const int64_t persisted_due = a.persisted_due;
-    a = AccountState();
+    Reset(a);  // possibly forgotten in this batch: still listed dirty
     a.exists = true;
-    a.dirty = dirty;
-    a.persisted_due = persisted_due;
     ++loaded_accounts_;
     a.clock = stream_time_;
     a.signals.resize(n_signals_);
@@ -436,12 +430,8 @@ class Engine::Impl {
       if (l.account != account) MoveLead(id, account, out);
       return leads_[id];
     }
-    const bool dirty = l.dirty;  // possibly forgotten in this batch, still listed dirty
-    const int64_t persisted_due = l.persisted_due;
-    l = LeadState();
+    Reset(l);  // possibly forgotten in this batch: still listed dirty
     l.exists = true;
-    l.dirty = dirty;
-    l.persisted_due = persisted_due;
     ++loaded_leads_;
     l.clock = stream_time_;
     l.signals.resize(n_signals_);
@@ -987,11 +977,19 @@ class Engine::Impl {
   template <typename State>
   void Erase(State& e, size_t& count) {
     if (e.due != kNever) --live_timers_;
-    const int64_t persisted_due = e.persisted_due;
-    e = State();  // exists = false; the stale timer entry is skipped when popped
-    e.dirty = true;  // listed by the caller's Mark: TakeChanges reports the erase
-    e.persisted_due = persisted_due;
+    Reset(e);  // the caller marked it: TakeChanges reports the erase; a stale timer entry is skipped
     --count;
+  }
+
+  // An empty entity (exists = false) that keeps what the store knows of it: whether it
+  // is listed for TakeChanges and the timer index key it was last written with.
+  template <typename State>
+  static void Reset(State& e) {
+    const bool dirty = e.dirty;
+    const int64_t persisted_due = e.persisted_due;
+    e = State();
+    e.dirty = dirty;
+    e.persisted_due = persisted_due;
   }
 
   void FillView(const EntityCommon& e, const Measures& ms, const model::EntityPolicy& p, EntityView* v) const {

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -50,6 +51,20 @@ inline Result<ConfPtr> MakeConf(const std::map<std::string, std::string>& proper
 inline Status KafkaError(rd_kafka_resp_err_t err, const std::string& what) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
   return Status::Unavailable(what + ": " + rd_kafka_err2str(err));
+}
+
+// The partition ids of `topic` as the cluster's metadata says now; empty when the
+// topic does not exist (yet).
+inline Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
+  const rd_kafka_metadata_t* md = nullptr;
+  LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_metadata(rk, 1, nullptr, &md, timeout_ms), "metadata"));
+  std::vector<int32_t> partitions;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic != md->topics[i].topic || md->topics[i].err) continue;
+    for (int p = 0; p < md->topics[i].partition_cnt; ++p) partitions.push_back(md->topics[i].partitions[p].id);
+  }
+  rd_kafka_metadata_destroy(md);
+  return partitions;
 }
 
 }  // namespace leadscore::stream

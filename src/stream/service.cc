@@ -57,8 +57,7 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   };
   so.brokers = s->options_.brokers;
   so.group_id = s->options_.group_id;
-  so.kafka = s->options_.kafka;
-  for (const auto& [k, v] : s->options_.kafka_consumer) so.kafka[k] = v;
+  so.kafka = s->ConsumerProperties();
   so.max_batch = s->options_.max_batch;
   so.max_wait_ms = s->options_.max_wait_ms;
   for (const auto& in : s->options_.inputs) {
@@ -74,6 +73,13 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   if (!sink.ok()) return sink.status();
   s->sink_ = std::move(*sink);
   return s;
+}
+
+// `kafka` with `kafka_consumer` on top: the group member and the outbox check read alike.
+std::map<std::string, std::string> Service::ConsumerProperties() const {
+  auto props = options_.kafka;
+  for (const auto& [k, v] : options_.kafka_consumer) props[k] = v;
+  return props;
 }
 
 Service::~Service() {
@@ -179,9 +185,7 @@ Status Service::CommitState(const std::map<std::pair<std::string, int32_t>, int6
 // Drops from the outbox what an earlier run published but did not live to record: the
 // output topic is read from the partition's recorded output offsets to its end.
 Status Service::Reconcile(int32_t p, Partition& part) {
-  auto consumer_props = options_.kafka;
-  for (const auto& [k, v] : options_.kafka_consumer) consumer_props[k] = v;
-  auto records = ReadToEnd(options_.brokers, consumer_props, options_.output_topic, part.output_offsets, 30000);
+  auto records = ReadToEnd(options_.brokers, ConsumerProperties(), options_.output_topic, part.output_offsets, 30000);
   if (!records.ok()) return records.status();
   std::unordered_set<std::string> published;
   for (const auto& r : *records) {
@@ -218,10 +222,12 @@ Status Service::FlushSink() {
 }
 
 namespace {
-// A delivery report's tag: which partition's outbox record it was.
+// A delivery report's tag: which partition's outbox record it was (0 means no tag).
+constexpr uint64_t kSeqMask = (uint64_t{1} << 40) - 1;
 uint64_t OutboxTag(int32_t partition, uint64_t seq) {
-  return (static_cast<uint64_t>(partition) + 1) << 40 | (seq & ((uint64_t{1} << 40) - 1));
+  return (static_cast<uint64_t>(partition) + 1) << 40 | (seq & kSeqMask);
 }
+int32_t PartitionOfTag(uint64_t tag) { return static_cast<int32_t>((tag >> 40) - 1); }
 constexpr size_t kMaxUnconfirmed = 100000;  // past this, a batch waits for deliveries first
 }  // namespace
 
@@ -252,7 +258,7 @@ Status Service::Publish(bool wait) {
   }
   std::map<int32_t, std::unordered_set<uint64_t>> delivered;
   for (uint64_t tag : sink_->TakeDeliveredTags()) {
-    delivered[static_cast<int32_t>((tag >> 40) - 1)].insert(tag & ((uint64_t{1} << 40) - 1));
+    delivered[PartitionOfTag(tag)].insert(tag & kSeqMask);
   }
   if (delivered.empty() && reached.empty()) return Status::Ok();
   std::lock_guard lock(mu_);
@@ -265,7 +271,7 @@ Status Service::Publish(bool wait) {
     store::DeliveryCommit c{p, {}, reached};
     const auto& done = delivered[p];
     std::erase_if(part->outbox, [&](const store::OutboxRecord& r) {
-      if (!done.count(r.seq & ((uint64_t{1} << 40) - 1))) return false;
+      if (!done.count(r.seq & kSeqMask)) return false;
       c.delivered.push_back(r.seq);
       return true;
     });

@@ -112,6 +112,7 @@ class Service {
   Status CommitState(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
                      std::map<int32_t, std::vector<engine::RoutingEvent>>& events);
   Status Reconcile(int32_t p, Partition& part);
+  std::map<std::string, std::string> ConsumerProperties() const;
   Status Publish(bool wait);
   Status FlushSink();
   bool ReadyLocked() const;  // mu_ held

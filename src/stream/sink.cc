@@ -66,17 +66,11 @@ std::vector<uint64_t> KafkaSink::TakeDeliveredTags() { return std::exchange(deli
 bool KafkaSink::InFlight() const { return rd_kafka_outq_len(rk_) > 0; }
 
 Result<std::map<int32_t, int64_t>> KafkaSink::HighWatermarks(const std::string& topic, int timeout_ms) const {
-  const rd_kafka_metadata_t* md = nullptr;
-  LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_metadata(rk_, 1, nullptr, &md, timeout_ms), "metadata"));
-  std::vector<int32_t> partitions;
-  for (int i = 0; i < md->topic_cnt; ++i) {
-    if (topic != md->topics[i].topic || md->topics[i].err) continue;
-    for (int p = 0; p < md->topics[i].partition_cnt; ++p) partitions.push_back(md->topics[i].partitions[p].id);
-  }
-  rd_kafka_metadata_destroy(md);
-  if (partitions.empty()) return Status::Unavailable("topic " + topic + " has no partitions (yet)");
+  auto partitions = TopicPartitions(rk_, topic, timeout_ms);
+  if (!partitions.ok()) return partitions.status();
+  if (partitions->empty()) return Status::Unavailable("topic " + topic + " has no partitions (yet)");
   std::map<int32_t, int64_t> out;
-  for (int32_t p : partitions) {
+  for (int32_t p : *partitions) {
     int64_t low = 0, high = 0;
     LEADSCORE_RETURN_IF_ERROR(KafkaError(
         rd_kafka_query_watermark_offsets(rk_, topic.c_str(), p, &low, &high, timeout_ms), "watermarks of " + topic));

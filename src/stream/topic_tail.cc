@@ -38,18 +38,13 @@ Result<std::unique_ptr<TopicTail>> TopicTail::Open(const std::string& brokers, c
   std::unique_ptr<TopicTail> t(new TopicTail());
   t->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err);
   if (!t->rk_) return Status::Unavailable(std::string("tail: ") + err);
-  const rd_kafka_metadata_t* md = nullptr;
-  LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_metadata(t->rk_, 1, nullptr, &md, 10000), "tail metadata"));
-  PartitionListPtr parts(rd_kafka_topic_partition_list_new(8));
-  for (int i = 0; i < md->topic_cnt; ++i) {
-    if (topic != md->topics[i].topic) continue;
-    for (int p = 0; p < md->topics[i].partition_cnt; ++p) {
-      rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), md->topics[i].partitions[p].id)->offset =
-          RD_KAFKA_OFFSET_BEGINNING;
-    }
+  auto partitions = TopicPartitions(t->rk_, topic, 10000);
+  if (!partitions.ok()) return partitions.status();
+  if (partitions->empty()) return Status::NotFound("topic " + topic + " does not exist");
+  PartitionListPtr parts(rd_kafka_topic_partition_list_new(static_cast<int>(partitions->size())));
+  for (int32_t p : *partitions) {
+    rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
   }
-  rd_kafka_metadata_destroy(md);
-  if (parts->cnt == 0) return Status::NotFound("topic " + topic + " does not exist");
   LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_assign(t->rk_, parts.get()), "tail assign"));
   return t;
 }
@@ -87,17 +82,11 @@ Result<std::vector<TailRecord>> ReadToEnd(const std::string& brokers, const std:
   char err[512];
   KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
   if (!rk) return Status::Unavailable(std::string("reader: ") + err);
-  const rd_kafka_metadata_t* md = nullptr;
-  LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_metadata(rk.get(), 1, nullptr, &md, timeout_ms), "metadata"));
-  std::vector<int32_t> partitions;
-  for (int i = 0; i < md->topic_cnt; ++i) {
-    if (topic != md->topics[i].topic || md->topics[i].err) continue;
-    for (int p = 0; p < md->topics[i].partition_cnt; ++p) partitions.push_back(md->topics[i].partitions[p].id);
-  }
-  rd_kafka_metadata_destroy(md);
-  PartitionListPtr assign(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()) + 1));
+  auto partitions = TopicPartitions(rk.get(), topic, timeout_ms);
+  if (!partitions.ok()) return partitions.status();
+  PartitionListPtr assign(rd_kafka_topic_partition_list_new(static_cast<int>(partitions->size()) + 1));
   std::map<int32_t, int64_t> end;
-  for (int32_t p : partitions) {
+  for (int32_t p : *partitions) {
     int64_t low = 0, high = 0;
     LEADSCORE_RETURN_IF_ERROR(KafkaError(
         rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, timeout_ms), "watermarks"));

@@ -24,7 +24,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -298,17 +297,6 @@ int Main(const Args& a) {
         size_t i = 0;
         while (i < v.size() && i < other.size() && v[i] == other[i]) ++i;
         std::printf("    sizes %zu vs %zu, first difference at byte %zu\n", v.size(), other.size(), i);
-        if (differ == 1 && colon_b != std::string::npos) {
-          for (int sig = 0; sig < 12; ++sig) {
-            double x, y;
-            int64_t cx, cy;
-            std::memcpy(&x, v.data() + colon_a + 1 + 13 + 20 * sig, 8);
-            std::memcpy(&y, other.data() + colon_b + 1 + 13 + 20 * sig, 8);
-            std::memcpy(&cx, v.data() + colon_a + 1 + 1, 8);
-            std::memcpy(&cy, other.data() + colon_b + 1 + 1, 8);
-            std::printf("    clock %lld vs %lld signal %d: %.17g vs %.17g\n", (long long)cx, (long long)cy, sig, x, y);
-          }
-        }
       }
     }
   }
