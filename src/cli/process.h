@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "stream/service.h"
+#include "stream/options.h"
 
 namespace leadscore::cli {
 

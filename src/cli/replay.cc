@@ -6,8 +6,10 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "codec/codec.h"
+#include "stream/partition_task.h"
 
 namespace leadscore::cli {
 
@@ -73,37 +75,56 @@ std::string OneLine(const engine::RoutingEvent& ev) {
 
 ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in, std::ostream& out,
                      std::ostream& errors, const ReplayOptions& options) {
-  engine::Engine eng(model, options.engine);
-  codec::Decoder decoder(*model, eng.lead_ids(), eng.account_ids());
+  // The service's own partition task, without a store, a clock or Kafka keys.
+  stream::TaskOptions task_options;
+  task_options.engine = options.engine;
+  task_options.require_key = false;
+  stream::PartitionTask task(0, model, task_options, nullptr);
   ReplaySummary summary;
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> routed;  // entity, direction, tier
-  std::vector<engine::RoutingEvent> events;
-  auto flush = [&] {
+  auto flush = [&](const std::vector<engine::RoutingEvent>& events) {
     for (const auto& ev : events) {
       out << (options.text ? ReadableLine(ev) : codec::ToJson(ev)) << '\n';
       ++routed[{ev.entity == engine::EntityKind::kLead ? "lead" : "account",
                 ev.direction == engine::Direction::kUp ? "up" : "down", ev.to_tier}];
     }
     summary.routed += events.size();
-    events.clear();
+  };
+  // Lines go to the task in chunks; a refusal names its line.
+  constexpr size_t kChunk = 4096;
+  std::vector<std::string> lines;
+  std::vector<uint64_t> line_numbers;
+  stream::BatchOutcome outcome;
+  auto run = [&] {
+    std::vector<stream::InputRecord> records;
+    records.reserve(lines.size());
+    for (const auto& l : lines) records.push_back({"replay", codec::Format::kJson, -1, std::nullopt, l});
+    outcome.Clear();
+    Status s = task.Process(records, std::nullopt, &outcome);  // no store: cannot fail
+    if (!s.ok()) errors << "replay: " << s.message() << '\n';
+    for (const auto& r : outcome.refused) {
+      ++summary.bad_lines;
+      errors << "line " << line_numbers[r.record] << ": " << r.error << '\n';
+    }
+    flush(outcome.events);
+    lines.clear();
+    line_numbers.clear();
   };
   std::string line;
   while (std::getline(in, line)) {
     ++summary.lines;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto input = decoder.Decode(line, codec::Format::kJson);
-    if (!input.ok()) {
-      ++summary.bad_lines;
-      errors << "line " << summary.lines << ": " << input.status().message() << '\n';
-      continue;
-    }
-    eng.Apply(*input, &events);
-    flush();
+    lines.push_back(std::move(line));
+    line_numbers.push_back(summary.lines);
+    if (lines.size() == kChunk) run();
   }
+  if (!lines.empty()) run();
   if (options.until_ms) {
-    eng.Advance(*options.until_ms, &events);
-    flush();
+    std::vector<engine::RoutingEvent> events;
+    task.AdvanceTo(*options.until_ms, &events);
+    flush(events);
   }
+  engine::Engine& eng = task.engine();
   summary.stats = eng.stats();
   const auto& s = summary.stats;
   errors << "replay: " << summary.lines << " lines, " << summary.bad_lines << " bad, " << s.events_scored

@@ -11,6 +11,12 @@
 namespace leadscore::codec {
 namespace {
 
+// A decoding refusal: readable text for the dead letter, the reason as a value.
+Status Refuse(Refusal reason, std::string message) {
+  return Status::InvalidArgument(std::move(message)).WithReason(reason);
+}
+
+
 namespace v1 = ::leadscore::v1;
 using model::FieldValue;
 
@@ -50,16 +56,16 @@ class Checker {
   Checker(const DecoderOptions& o, std::optional<std::string_view> key) : o_(o), key_(key) {}
 
   Status Id(const std::string& value, const char* what) const {
-    if (value.empty()) return Status::InvalidArgument(std::string("missing required field ") + what);
+    if (value.empty()) return Refuse(Refusal::kMissingField, std::string("missing required field ") + what);
     if (value.size() > o_.max_id_bytes) {
-      return Status::InvalidArgument(std::string(what) + " is longer than " + std::to_string(o_.max_id_bytes) +
+      return Refuse(Refusal::kTooLarge, std::string(what) + " is longer than " + std::to_string(o_.max_id_bytes) +
                                      " bytes");
     }
     return Status::Ok();
   }
   Status Key(const std::string& account_id) const {
     if (key_ && *key_ != account_id) {
-      return Status::InvalidArgument("Kafka key '" + Printable(*key_) + "' differs from account_id '" +
+      return Refuse(Refusal::kKeyMismatch, "Kafka key '" + Printable(*key_) + "' differs from account_id '" +
                                      Printable(account_id) + "'");
     }
     return Status::Ok();
@@ -67,12 +73,12 @@ class Checker {
   template <typename Map>
   Status Attributes(const Map& attrs, const char* what) const {
     if (attrs.size() > o_.max_attributes) {
-      return Status::InvalidArgument(std::string(what) + " has " + std::to_string(attrs.size()) +
+      return Refuse(Refusal::kTooLarge, std::string(what) + " has " + std::to_string(attrs.size()) +
                                      " entries (limit " + std::to_string(o_.max_attributes) + ")");
     }
     for (const auto& [k, v] : attrs) {
       if (k.size() + v.size() > o_.max_attribute_bytes) {
-        return Status::InvalidArgument(std::string(what) + " entry '" + Printable(k.substr(0, 64)) + "' is " +
+        return Refuse(Refusal::kTooLarge, std::string(what) + " entry '" + Printable(k.substr(0, 64)) + "' is " +
                                        std::to_string(k.size() + v.size()) + " bytes (limit " +
                                        std::to_string(o_.max_attribute_bytes) + ")");
       }
@@ -103,9 +109,9 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
     google::protobuf::util::JsonParseOptions opts;
     opts.ignore_unknown_fields = false;
     auto st = google::protobuf::util::JsonStringToMessage(std::string(bytes), &in, opts);
-    if (!st.ok()) return Status::InvalidArgument("not a leadscore.v1.Input in JSON: " + std::string(st.message()));
+    if (!st.ok()) return Refuse(Refusal::kUnparseable, "not a leadscore.v1.Input in JSON: " + std::string(st.message()));
   } else if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Status::InvalidArgument("not a leadscore.v1.Input in protobuf binary (" + std::to_string(bytes.size()) +
+    return Refuse(Refusal::kUnparseable, "not a leadscore.v1.Input in protobuf binary (" + std::to_string(bytes.size()) +
                                    " bytes)");
   }
   const Checker check(options_, key);
@@ -116,17 +122,17 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       LEADSCORE_RETURN_IF_ERROR(check.Id(e.lead_id(), "event.lead_id"));
       LEADSCORE_RETURN_IF_ERROR(check.Id(e.account_id(), "event.account_id"));
       LEADSCORE_RETURN_IF_ERROR(check.Id(e.type(), "event.type"));
-      if (e.occurred_at_ms() == 0) return Status::InvalidArgument("missing required field event.occurred_at_ms");
+      if (e.occurred_at_ms() == 0) return Refuse(Refusal::kMissingField, "missing required field event.occurred_at_ms");
       if (e.occurred_at_ms() < options_.min_event_time_ms) {
-        return Status::InvalidArgument("event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
+        return Refuse(Refusal::kBadTime, "event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
                                        " is before 2000-01-01");
       }
       if (e.occurred_at_ms() > options_.latest_event_time_ms) {
-        return Status::InvalidArgument("event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
+        return Refuse(Refusal::kBadTime, "event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
                                        " is after 2100-01-01");
       }
       if (options_.max_event_time_ms && e.occurred_at_ms() > *options_.max_event_time_ms) {
-        return Status::InvalidArgument("event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
+        return Refuse(Refusal::kBadTime, "event.occurred_at_ms " + std::to_string(e.occurred_at_ms()) +
                                        " is more than max_future_skew ahead of the clock");
       }
       LEADSCORE_RETURN_IF_ERROR(check.Key(e.account_id()));
@@ -186,7 +192,7 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       const v1::SalesOutcome& o = in.outcome();
       LEADSCORE_RETURN_IF_ERROR(check.Id(o.account_id(), "outcome.account_id"));
       LEADSCORE_RETURN_IF_ERROR(check.Key(o.account_id()));
-      if (o.kind() == v1::SalesOutcome::KIND_UNSPECIFIED) return Status::InvalidArgument("missing required field outcome.kind");
+      if (o.kind() == v1::SalesOutcome::KIND_UNSPECIFIED) return Refuse(Refusal::kMissingField, "missing required field outcome.kind");
       engine::OutcomeInput out;
       out.routing_id = o.routing_id();
       out.lead = o.lead_id().empty() ? engine::kNoEntity : leads_.Find(o.lead_id());
@@ -212,18 +218,18 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
     case v1::Input::BODY_NOT_SET:
       break;
   }
-  return Status::InvalidArgument("empty Input: none of event, lead, account, outcome, forget is set");
+  return Refuse(Refusal::kEmpty, "empty Input: none of event, lead, account, outcome, forget is set");
 }
 
-std::string ReasonCode(const Status& refusal) {
-  const std::string& m = refusal.message();
-  auto has = [&](const char* text) { return m.find(text) != std::string::npos; };
-  if (has("not a leadscore.v1.Input")) return "unparseable";
-  if (has("missing required field")) return "missing_field";
-  if (has("Kafka key")) return "key_mismatch";
-  if (has("before 2000") || has("after 2100") || has("max_future_skew")) return "bad_time";
-  if (has("limit") || has("longer than")) return "too_large";
-  if (has("empty Input")) return "empty";
+std::string_view RefusalName(Refusal r) {
+  switch (r) {
+    case Refusal::kUnparseable: return "unparseable";
+    case Refusal::kMissingField: return "missing_field";
+    case Refusal::kKeyMismatch: return "key_mismatch";
+    case Refusal::kBadTime: return "bad_time";
+    case Refusal::kTooLarge: return "too_large";
+    case Refusal::kEmpty: return "empty";
+  }
   return "invalid";
 }
 

@@ -12,23 +12,10 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "codec/options.h"
 #include "engine/engine.h"
 
 namespace leadscore::codec {
-
-enum class Format { kProtobuf, kJson };
-
-struct DecoderOptions {
-  // Events before this are refused (DLQ): clocks that were never set.
-  int64_t min_event_time_ms = 946684800000;  // 2000-01-01T00:00:00Z
-  // Events after this are refused; the service sets it to wall clock + max_future_skew.
-  std::optional<int64_t> max_event_time_ms;
-  // Always refused after this, clock or not: keeps time arithmetic far from overflow.
-  int64_t latest_event_time_ms = 4102444800000;  // 2100-01-01T00:00:00Z
-  size_t max_id_bytes = 256;
-  size_t max_attributes = 1000;
-  size_t max_attribute_bytes = 64 * 1024;
-};
 
 class Decoder {
  public:
@@ -36,7 +23,8 @@ class Decoder {
           DecoderOptions options = {});
 
   // `key` is the Kafka key, when there is one: it must equal the account_id.
-  // An error's message is the readable reason that goes with a dead letter.
+  // An error's message is the readable reason that goes with a dead letter; its
+  // reason<Refusal>() says why as a value.
   Result<engine::Input> Decode(std::string_view bytes, Format format,
                                std::optional<std::string_view> key = std::nullopt);
 
@@ -49,9 +37,13 @@ class Decoder {
   DecoderOptions options_;
 };
 
-// A short, stable code for a refusal, for metrics ("unparseable", "missing_field",
-// "key_mismatch", "bad_time", "too_large", "empty").
-std::string ReasonCode(const Status& refusal);
+// Why a record was refused, carried as the refusal Status's reason (status.reason<Refusal>()).
+enum class Refusal : uint8_t { kUnparseable = 1, kMissingField, kKeyMismatch, kBadTime, kTooLarge, kEmpty };
+inline constexpr Refusal kAllRefusals[] = {Refusal::kUnparseable, Refusal::kMissingField, Refusal::kKeyMismatch,
+                                           Refusal::kBadTime,     Refusal::kTooLarge,     Refusal::kEmpty};
+// A short, stable name for metrics and headers: "unparseable", "missing_field",
+// "key_mismatch" (also a missing Kafka key), "bad_time", "too_large", "empty".
+std::string_view RefusalName(Refusal reason);
 
 // RoutingEvent on the wire: the protobuf JSON mapping with the proto field names and
 // every field printed (zeros included), or binary protobuf.

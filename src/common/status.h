@@ -20,6 +20,18 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
 
+  // A reason of the module that made the error (one of its enums), carried with it so
+  // callers branch on a value and never parse the message. 0 when none was given.
+  template <typename Enum>
+  Status WithReason(Enum reason) && {
+    reason_ = static_cast<int>(reason);
+    return std::move(*this);
+  }
+  template <typename Enum>
+  Enum reason() const {
+    return static_cast<Enum>(reason_);
+  }
+
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
@@ -28,6 +40,7 @@ class [[nodiscard]] Status {
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
   Code code_ = Code::kOk;
+  int reason_ = 0;
   std::string message_;
 };
 

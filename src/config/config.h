@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "stream/service.h"
+#include "stream/options.h"
 
 namespace leadscore::config {
 

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "stream/service.h"
 
 namespace leadscore::server {
 namespace {
@@ -96,7 +95,7 @@ std::string ToJson(const engine::EntityView& v, bool lead, const std::string& mo
 
 }  // namespace
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address, const stream::Service* service) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address, const Backend* service) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos) return Status::InvalidArgument("http address '" + address + "' is not host:port");
   const std::string host = address.substr(0, colon);

@@ -1,6 +1,6 @@
 // HTTP on one port: GET /v1/leads/{id}, /v1/accounts/{id} (JSON views), /metrics
 // (Prometheus text), /healthz, /readyz. Serves from its own threads; everything it
-// reads comes from the Service's thread-safe readers.
+// reads comes from its Backend, which never makes it wait for a batch.
 #pragma once
 
 #include <memory>
@@ -8,13 +8,10 @@
 #include <thread>
 
 #include "common/status.h"
+#include "server/backend.h"
 
 namespace httplib {
 class Server;
-}
-
-namespace leadscore::stream {
-class Service;
 }
 
 namespace leadscore::server {
@@ -22,7 +19,7 @@ namespace leadscore::server {
 class HttpServer {
  public:
   // address "host:port"; port 0 picks a free one (see port()).
-  static Result<std::unique_ptr<HttpServer>> Start(const std::string& address, const stream::Service* service);
+  static Result<std::unique_ptr<HttpServer>> Start(const std::string& address, const Backend* backend);
   ~HttpServer();  // stops and joins
   int port() const { return port_; }
 

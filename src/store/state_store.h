@@ -24,6 +24,7 @@
 
 #include "common/status.h"
 #include "engine/engine.h"
+#include "store/options.h"
 
 namespace rocksdb {
 class DB;
@@ -33,14 +34,6 @@ class WriteBatch;
 }  // namespace rocksdb
 
 namespace leadscore::store {
-
-struct StoreOptions {
-  std::string dir;                           // created if missing
-  size_t block_cache_bytes = 256ull << 20;   // sized for a 2-core / 4 GiB container
-  size_t write_buffer_bytes = 64ull << 20;
-  bool sync = false;  // fsync the WAL on every batch (the WAL itself is always on)
-  rocksdb::Env* env = nullptr;  // tests: an Env that fails on demand; null: the default
-};
 
 struct StoredEntity {
   std::string bytes;  // engine snapshot

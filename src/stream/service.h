@@ -1,88 +1,53 @@
-// The streaming service's processing loop: Kafka records in, decoded and scored by one
-// engine per input partition, routing events and dead letters out.
+// The streaming service: the loop that joins Kafka to the partition tasks. Each turn
+// polls a batch of records, hands each partition's records to its task on a pool of
+// worker threads (decode, load, score), sends the refused ones to the DLQ, has every
+// task commit its part (state + offsets + outbox in one RocksDB write per partition),
+// then publishes the committed routing events. Assignment, tasks, publishing and
+// metrics are units of their own (assignment.h, partition_task.h, publisher.h,
+// service_metrics.h); the service keeps only the loop and one health state.
 //
-// Exactly-once routing (with a state dir): a batch's state changes, input offsets and
-// routing events (the outbox) are one RocksDB write; the outbox is then published with
-// the idempotent producer and removed once delivered, with the output offsets the
-// deliveries reached. An outbox found on restart is first checked against the output
-// topic from those offsets to its end, and only what is not there is published.
-//
-// The engines hold a hot set of entities: the rest stays in RocksDB and is loaded when an
-// input or a due decay check (the store's timer index) needs it; the least recently
-// touched are evicted past `cache_entities`.
-//
+// Exactly-once routing (with a state dir): see publisher.h and the README.
 // Inputs must be co-partitioned (same partition count, keyed by account_id with the
-// default partitioner): partition N of every input topic is one unit of state.
-// Not thread-safe except where noted: RunOnce/Run belong to one processing thread.
+// default partitioner): partition N of every input topic is one task.
+//
+// RunOnce/Run belong to one thread; the Backend readers may be called from any thread
+// and never wait for a batch.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
-#include <tuple>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "codec/codec.h"
 #include "common/status.h"
-#include "engine/engine.h"
-#include "server/metrics.h"
+#include "model/model.h"
+#include "server/backend.h"
 #include "store/state_store.h"
+#include "stream/assignment.h"
+#include "stream/options.h"
+#include "stream/service_metrics.h"
 
 namespace leadscore::stream {
 
-struct InputTopic {
-  std::string name;
-  codec::Format format = codec::Format::kProtobuf;
-};
-
-struct ServiceOptions {
-  std::string brokers;
-  std::string group_id = "leadscore";
-  std::vector<InputTopic> inputs = {{"engagement-events"}, {"profiles"}, {"sales-outcomes"}};
-  std::string output_topic = "routing-events";
-  codec::Format output_format = codec::Format::kProtobuf;
-  std::string dlq_topic = "leadscore-dlq";
-  std::map<std::string, std::string> kafka;           // librdkafka properties for both clients
-  std::map<std::string, std::string> kafka_consumer;  // ... for the consumer only
-  std::map<std::string, std::string> kafka_producer;  // ... for the producer only
-  size_t max_batch = 10000;                  // records per processing batch
-  int max_wait_ms = 50;                      // wait for the first record of a batch
-  int64_t max_future_skew_ms = 3600 * 1000;  // events further ahead of the clock go to the DLQ
-  codec::DecoderOptions decoder;             // size limits of ids and attributes
-  int flush_timeout_ms = 30000;
-  engine::EngineOptions engine;
-  // RocksDB state; empty dir: state in memory only, resuming from the group's offsets,
-  // routing events at least once.
-  store::StoreOptions store;
-  size_t cache_entities = 500'000;  // leads + accounts held in memory, all partitions (~3 KiB each)
-};
-
-// Counters, readable from any thread (metrics).
-// consumed = processed + skipped + dead_letters, once a batch is done.
-struct ServiceCounters {
-  std::atomic<uint64_t> consumed{0}, processed{0}, skipped{0}, dead_letters{0}, routed{0}, batches{0};
-};
-
 class KafkaSource;
-class KafkaSink;
-struct SourceRecord;
+class Publisher;
+class WorkerPool;
 
-class Service {
+class Service : public server::Backend {
  public:
   using Clock = std::function<int64_t()>;  // Unix ms; the service's only clock
 
   static Result<std::unique_ptr<Service>> Start(std::shared_ptr<const model::Model> model, ServiceOptions options,
                                                 Clock clock);
-  ~Service();
+  ~Service() override;
 
-  // One batch: poll, decode, load, score, commit with the outbox, publish. After an
-  // error (state that cannot be written, a delivery refused for good) it consumes no
-  // more and returns that error: not ready, not healthy, nothing lost.
+  // One batch: poll, score, commit with the outbox, publish. After an error (state
+  // that cannot be read or written, a delivery refused for good) it consumes no more
+  // and returns that error: not ready, not healthy, nothing lost.
   Status RunOnce();
   // Batches until `stop` is set; then finishes the batch, commits and closes. With
   // `until_caught_up`, also returns once every input partition is read to its end and
@@ -91,56 +56,44 @@ class Service {
   // Every assigned input partition read to the end and the outbox delivered.
   bool CaughtUp();
 
-  const ServiceCounters& counters() const { return counters_; }
-  std::map<std::string, uint64_t> DeadLettersByReason() const;
+  const ServiceCounters& counters() const { return metrics_.counters(); }
+  std::map<std::string, uint64_t> DeadLettersByReason() const { return metrics_.DeadLettersByReason(); }
 
-  // Thread-safe readers, for the HTTP server.
-  std::optional<engine::EntityView> ViewLead(const std::string& id) const;
-  std::optional<engine::EntityView> ViewAccount(const std::string& id) const;
-  std::string MetricsText() const;  // Prometheus text exposition
-  bool Ready() const;               // partitions assigned, their state resumed, no fatal error
-  bool Healthy() const;             // the processing loop has not failed
-  const std::string& model_version() const { return model_->version; }
+  // server::Backend
+  std::optional<engine::EntityView> ViewLead(const std::string& id) const override;
+  std::optional<engine::EntityView> ViewAccount(const std::string& id) const override;
+  std::string MetricsText() const override;
+  bool Ready() const override;
+  bool Healthy() const override;
+  std::string model_version() const override { return model_->version; }
+
+  // Tests: called on a worker thread in the middle of every task's batch (scored, not
+  // committed), so a test can hold a batch there without timing.
+  void set_mid_batch_hook(std::function<void()> hook) { assignment_->set_mid_batch_hook(std::move(hook)); }
 
  private:
-  struct Partition;
   Service() = default;
-  struct Decoded;
   Status Batch();
-  std::optional<std::map<std::string, int64_t>> Assign(int32_t partition);
-  void Apply(Partition& part, const engine::Input& input, std::vector<engine::RoutingEvent>* events);
-  Status CommitState(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
-                     std::map<int32_t, std::vector<engine::RoutingEvent>>& events);
-  Status Reconcile(int32_t p, Partition& part);
-  std::map<std::string, std::string> ConsumerProperties() const;
-  Status Publish(bool wait);
-  Status FlushSink();
-  bool ReadyLocked() const;  // mu_ held
-  Status DeadLetter(const SourceRecord& r, const Status& why);
+  std::optional<std::map<std::string, int64_t>> OnAssign(int32_t partition);
+  void OnRevoke(int32_t partition);
+  std::vector<PartitionTask*> TaskPointers(const std::vector<std::shared_ptr<PartitionTask>>& tasks) const;
+  void Fail(const Status& why);  // the first failure wins
+  Status failure() const;
 
   std::shared_ptr<const model::Model> model_;
   ServiceOptions options_;
   Clock clock_;
-  std::unique_ptr<KafkaSource> source_;
-  std::unique_ptr<KafkaSink> sink_;
   std::unique_ptr<store::StateStore> store_;
-  Status fatal_;  // set where an error cannot be returned (the rebalance callback)
-  std::map<int32_t, std::unique_ptr<Partition>> partitions_;
+  std::unique_ptr<Assignment> assignment_;
+  std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<KafkaSource> source_;
+  std::unique_ptr<WorkerPool> pool_;
   std::map<std::string, codec::Format> format_of_;
-  ServiceCounters counters_;
-  // Guards partitions_ and the maps below against the HTTP threads. Recursive: the
-  // rebalance callback (inside Poll) and the batch both reach Assign.
-  mutable std::recursive_mutex mu_;
-  const std::atomic<bool>* stop_ = nullptr;  // set by Run: a publish waiting for the broker gives up
-  std::map<std::string, uint64_t> dlq_by_reason_;
-  std::map<std::string, uint64_t> skipped_by_reason_;
-  std::map<std::string, uint64_t> consumed_by_topic_;
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> routed_by_;  // entity, direction, tier
-  std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // next offset per input partition; -1: its start
-  server::Histogram batch_seconds_, commit_seconds_;
-  server::Histogram batch_records_{{1, 10, 100, 1000, 10000, 100000}};
+  ServiceMetrics metrics_;
+  // The one health state: ok until processing fails for good.
+  mutable std::mutex health_mu_;
+  Status failure_;
   std::atomic<bool> failed_{false};
-  Status first_error_;  // what failed_ the processing loop
 };
 
 }  // namespace leadscore::stream

@@ -114,12 +114,12 @@ Status KafkaSource::Poll(std::vector<SourceRecord>* out) {
   return status;
 }
 
-int64_t KafkaSource::HighWatermark(const std::string& topic, int32_t partition) const {
+std::pair<int64_t, int64_t> KafkaSource::CachedWatermarks(const std::string& topic, int32_t partition) const {
   int64_t low = -1, high = -1;
   if (rd_kafka_get_watermark_offsets(rk_, topic.c_str(), partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return -1;
+    return {-1, -1};
   }
-  return high;
+  return {low, high};
 }
 
 Result<std::pair<int64_t, int64_t>> KafkaSource::QueryWatermarks(const std::string& topic, int32_t partition,

@@ -53,8 +53,9 @@ class KafkaSource {
   // for lag dashboards and tools; the service resumes from the offsets in its state.
   Status Commit(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets);
   void Close();
-  // The last high watermark librdkafka saw for the partition (no network); -1 unknown.
-  int64_t HighWatermark(const std::string& topic, int32_t partition) const;
+  // The last low and high watermarks librdkafka saw for the partition (no network); -1
+  // unknown (the low one is known only where statistics are on). Any thread.
+  std::pair<int64_t, int64_t> CachedWatermarks(const std::string& topic, int32_t partition) const;
   // Low and high watermarks, asked of the broker.
   Result<std::pair<int64_t, int64_t>> QueryWatermarks(const std::string& topic, int32_t partition,
                                                       int timeout_ms) const;

@@ -1,5 +1,6 @@
-// Drives an Engine through the real decoder with JSON inputs, and collects what it
-// emits. Time is always given explicitly: nothing here sleeps or reads a clock.
+// Drives the service's partition task (no store, no Kafka) with JSON inputs, and
+// collects what it emits. Time is always given explicitly: nothing here sleeps or
+// reads a clock.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include "codec/codec.h"
 #include "engine/engine.h"
 #include "model/model.h"
+#include "stream/partition_task.h"
 
 namespace leadscore::testing {
 
@@ -61,14 +63,14 @@ account:
 class Harness {
  public:
   explicit Harness(const std::string& yaml = kTestModel, engine::EngineOptions options = {})
-      : model_(MustLoad(yaml)),
-        engine_(model_, options),
-        decoder_(*model_, engine_.lead_ids(), engine_.account_ids()) {}
+      : model_(MustLoad(yaml)), task_(0, model_, TaskOptionsOf(options), nullptr) {}
 
   void Json(const std::string& json) {
-    auto in = decoder_.Decode(json, codec::Format::kJson);
-    ASSERT_TRUE(in.ok()) << in.status().message() << " in " << json;
-    engine_.Apply(*in, &events_);
+    const stream::InputRecord record{"test", codec::Format::kJson, -1, std::nullopt, json};
+    stream::BatchOutcome outcome;
+    ASSERT_TRUE(task_.Process({&record, 1}, std::nullopt, &outcome).ok());
+    ASSERT_TRUE(outcome.refused.empty()) << outcome.refused[0].error << " in " << json;
+    events_.insert(events_.end(), outcome.events.begin(), outcome.events.end());
   }
 
   void Event(const std::string& lead, const std::string& account, const std::string& type, int64_t at,
@@ -86,15 +88,15 @@ class Harness {
     Json(R"({"account":{"account_id":")" + account + R"(","updated_at_ms":")" + std::to_string(updated) + "\"" +
          (fields.empty() ? "" : "," + fields) + "}}");
   }
-  void Advance(int64_t now) { engine_.Advance(now, &events_); }
+  void Advance(int64_t now) { task_.AdvanceTo(now, &events_); }
 
   engine::EntityView LeadView(const std::string& id) {
-    auto v = engine_.ViewLead(id);
+    auto v = task_.ViewLead(id);
     EXPECT_TRUE(v.has_value()) << "no lead " << id;
     return v.value_or(engine::EntityView{});
   }
   engine::EntityView AccountView(const std::string& id) {
-    auto v = engine_.ViewAccount(id);
+    auto v = task_.ViewAccount(id);
     EXPECT_TRUE(v.has_value()) << "no account " << id;
     return v.value_or(engine::EntityView{});
   }
@@ -106,13 +108,18 @@ class Harness {
     return out;
   }
   const std::vector<engine::RoutingEvent>& events() const { return events_; }
-  engine::Engine& engine() { return engine_; }
+  engine::Engine& engine() { return task_.engine(); }
   const model::Model& model() const { return *model_; }
 
  private:
+  static stream::TaskOptions TaskOptionsOf(const engine::EngineOptions& engine) {
+    stream::TaskOptions o;
+    o.engine = engine;
+    o.require_key = false;
+    return o;
+  }
   std::shared_ptr<const model::Model> model_;
-  engine::Engine engine_;
-  codec::Decoder decoder_;
+  stream::PartitionTask task_;
   std::vector<engine::RoutingEvent> events_;
   int next_id_ = 0;
 };

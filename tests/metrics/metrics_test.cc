@@ -1,5 +1,5 @@
 // The exposition is valid for Prometheus: checked with `promtool check metrics`.
-#include "server/metrics.h"
+#include "metrics/metrics.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <fstream>
 
-namespace leadscore::server {
+namespace leadscore::metrics {
 namespace {
 
 // Runs promtool on `text`; returns its exit status and output.
@@ -59,4 +59,4 @@ TEST(MetricsTest, HistogramBucketsAreCumulative) {
 }
 
 }  // namespace
-}  // namespace leadscore::server
+}  // namespace leadscore::metrics

@@ -1,9 +1,9 @@
-#include "server/metrics.h"
+#include "metrics/metrics.h"
 
 #include <cmath>
 #include <cstdio>
 
-namespace leadscore::server {
+namespace leadscore::metrics {
 namespace {
 
 std::string Escape(const std::string& v) {
@@ -93,4 +93,4 @@ void Exposition::HistogramOf(const std::string& name, const std::string& help, c
   out_ += name + "_count " + std::to_string(h.count) + "\n";
 }
 
-}  // namespace leadscore::server
+}  // namespace leadscore::metrics

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace leadscore::server {
+namespace leadscore::metrics {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
@@ -48,4 +48,4 @@ class Exposition {
   std::string out_;
 };
 
-}  // namespace leadscore::server
+}  // namespace leadscore::metrics

@@ -1,0 +1,22 @@
+// The store's options on their own, so configuration can name them without linking
+// RocksDB.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
+namespace leadscore::store {
+
+struct StoreOptions {
+  std::string dir;                           // created if missing
+  size_t block_cache_bytes = 256ull << 20;   // sized for a 2-core / 4 GiB container
+  size_t write_buffer_bytes = 64ull << 20;
+  bool sync = false;  // fsync the WAL on every batch (the WAL itself is always on)
+  rocksdb::Env* env = nullptr;  // tests: an Env that fails on demand; null: the default
+};
+
+}  // namespace leadscore::store

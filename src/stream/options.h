@@ -1,0 +1,59 @@
+// The streaming service's options on their own: configuration fills them without
+// linking the service, Kafka or RocksDB.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "codec/options.h"
+#include "engine/engine.h"
+#include "store/options.h"
+
+namespace leadscore::stream {
+
+struct InputTopic {
+  std::string name;
+  codec::Format format = codec::Format::kProtobuf;
+};
+
+// What one partition task needs to know, beside its model and store.
+struct TaskOptions {
+  codec::DecoderOptions decoder;  // size limits of ids and attributes
+  engine::EngineOptions engine;
+  // Events further ahead of the batch's clock than this are refused (DLQ).
+  int64_t max_future_skew_ms = 3600 * 1000;
+  // Records are keyed by account_id: a record without a key is refused. Off for replay
+  // (JSON lines have no key).
+  bool require_key = true;
+  codec::Format output_format = codec::Format::kProtobuf;  // of the outbox's records
+  size_t cache_entities = 500'000;  // leads + accounts this task keeps in memory
+};
+
+struct ServiceOptions {
+  std::string brokers;
+  std::string group_id = "leadscore";
+  std::vector<InputTopic> inputs = {{"engagement-events"}, {"profiles"}, {"sales-outcomes"}};
+  std::string output_topic = "routing-events";
+  codec::Format output_format = codec::Format::kProtobuf;
+  std::string dlq_topic = "leadscore-dlq";
+  std::map<std::string, std::string> kafka;           // librdkafka properties for both clients
+  std::map<std::string, std::string> kafka_consumer;  // ... for the consumer only
+  std::map<std::string, std::string> kafka_producer;  // ... for the producer only
+  size_t max_batch = 10000;                  // records per processing batch
+  int max_wait_ms = 50;                      // wait for the first record of a batch
+  int64_t max_future_skew_ms = 3600 * 1000;  // events further ahead of the clock go to the DLQ
+  codec::DecoderOptions decoder;             // size limits of ids and attributes
+  int flush_timeout_ms = 30000;
+  engine::EngineOptions engine;
+  // RocksDB state; empty dir: state in memory only, resuming from the group's offsets,
+  // routing events at least once.
+  store::StoreOptions store;
+  size_t cache_entities = 500'000;  // leads + accounts held in memory, all partitions (~3 KiB each)
+  // Worker threads processing partition tasks; 0: one per core.
+  size_t threads = 0;
+};
+
+}  // namespace leadscore::stream

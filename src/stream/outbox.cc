@@ -1,0 +1,76 @@
+#include "stream/outbox.h"
+
+#include <iterator>
+
+#include "codec/codec.h"
+
+namespace leadscore::stream {
+
+void Outbox::Resume(std::vector<store::OutboxRecord> records, std::map<int32_t, int64_t> output_offsets) {
+  records_ = std::move(records);
+  produced_ = 0;
+  next_seq_ = records_.empty() ? 0 : records_.back().seq + 1;
+  needs_check_ = !records_.empty();
+  output_offsets_ = std::move(output_offsets);
+  Counted();
+}
+
+std::vector<store::OutboxRecord> Outbox::Stage(const std::vector<engine::RoutingEvent>& events, codec::Format format) {
+  std::vector<store::OutboxRecord> staged;
+  staged.reserve(events.size());
+  for (const auto& ev : events) {
+    store::OutboxRecord r;
+    r.seq = next_seq_++;
+    r.id = ev.routing_id;
+    r.key = ev.account_id;
+    r.value = format == codec::Format::kJson ? codec::ToJson(ev) : codec::ToBinary(ev);
+    staged.push_back(std::move(r));
+  }
+  return staged;
+}
+
+void Outbox::Committed(std::vector<store::OutboxRecord> records) {
+  std::move(records.begin(), records.end(), std::back_inserter(records_));
+  Counted();
+}
+
+store::DeliveryCommit Outbox::Check(const std::unordered_set<std::string>& published_ids) {
+  store::DeliveryCommit done{partition_, {}, {}};
+  std::vector<store::OutboxRecord> rest;
+  for (auto& r : records_) {
+    if (published_ids.count(r.id)) done.delivered.push_back(r.seq);
+    else rest.push_back(std::move(r));
+  }
+  records_ = std::move(rest);
+  produced_ = 0;
+  needs_check_ = false;
+  Counted();
+  return done;
+}
+
+std::span<const store::OutboxRecord> Outbox::Unproduced() const {
+  if (needs_check_) return {};  // nothing before the check
+  return std::span<const store::OutboxRecord>(records_).subspan(produced_);
+}
+
+store::DeliveryCommit Outbox::Delivered(const std::unordered_set<uint64_t>& seqs,
+                                        const std::map<int32_t, int64_t>& reached) {
+  store::DeliveryCommit c{partition_, {}, reached};
+  // A partition whose outbox is not checked yet keeps its offsets: its check must read
+  // from where its earlier run's records may be.
+  if (needs_check_) {
+    c.output_offsets.clear();
+    return c;
+  }
+  std::erase_if(records_, [&](const store::OutboxRecord& r) {
+    if (!seqs.count(r.seq)) return false;
+    c.delivered.push_back(r.seq);
+    return true;
+  });
+  produced_ -= c.delivered.size();  // only produced records are delivered
+  for (const auto& [q, next] : reached) output_offsets_[q] = next;
+  Counted();
+  return c;
+}
+
+}  // namespace leadscore::stream

@@ -1,0 +1,167 @@
+#include "stream/partition_task.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <variant>
+
+#include "store/hot_set.h"
+
+namespace leadscore::stream {
+
+std::string_view SkipName(Skip skip) {
+  switch (skip) {
+    case Skip::kUnknownSignal: return "unknown_signal";
+    case Skip::kDuplicate: return "duplicate";
+    case Skip::kTooLate: return "too_late";
+    case Skip::kStaleProfile: return "stale_profile";
+  }
+  return "unknown";
+}
+
+namespace {
+// TODO(engine outcome): replaced by Engine::Apply's returned outcome.
+std::optional<Skip> SkipOf(const engine::EngineStats& before, const engine::EngineStats& after) {
+  if (after.skipped_unknown_signal != before.skipped_unknown_signal) return Skip::kUnknownSignal;
+  if (after.skipped_duplicate != before.skipped_duplicate) return Skip::kDuplicate;
+  if (after.skipped_too_late != before.skipped_too_late) return Skip::kTooLate;
+  if (after.profiles_stale != before.profiles_stale) return Skip::kStaleProfile;
+  return std::nullopt;
+}
+}  // namespace
+
+PartitionTask::PartitionTask(int32_t partition, std::shared_ptr<const model::Model> model, TaskOptions options,
+                             store::StateStore* store)
+    : partition_(partition),
+      model_(std::move(model)),
+      options_(std::move(options)),
+      store_(store),
+      engine_(model_, options_.engine),
+      decoder_(*model_, engine_.lead_ids(), engine_.account_ids(), options_.decoder),
+      outbox_(partition),
+      cache_entities_(options_.cache_entities) {}
+
+Result<std::map<std::string, int64_t>> PartitionTask::Resume() {
+  std::lock_guard lock(mu_);
+  if (!store_) return std::map<std::string, int64_t>{};
+  auto state = store_->Load(partition_);
+  if (!state.ok()) return state.status();
+  if (!state->model_version.empty() && state->model_version != model_->version) {
+    return Status::InvalidArgument("partition " + std::to_string(partition_) + " state was built by model " +
+                                   state->model_version + ", this model is " + model_->version +
+                                   ": run with that model, or start from an empty state_dir");
+  }
+  engine_.ResumeAt(state->stream_time_ms);
+  committed_stream_time_ = state->stream_time_ms;
+  outbox_.Resume(std::move(state->outbox), std::move(state->output_offsets));
+  PublishGauges();
+  return std::move(state->offsets);
+}
+
+void PartitionTask::Count(std::optional<Skip> skip, BatchOutcome* out) {
+  if (skip) ++out->skipped[static_cast<size_t>(*skip)];
+  else ++out->processed;
+}
+
+Status PartitionTask::Process(std::span<const InputRecord> records, std::optional<int64_t> now, BatchOutcome* out) {
+  std::lock_guard lock(mu_);
+  if (now) decoder_.options().max_event_time_ms = *now + options_.max_future_skew_ms;
+  // Decode first: the entities the batch needs are then loaded before anything runs.
+  std::vector<engine::Input> inputs;
+  inputs.reserve(records.size());
+  int64_t horizon = std::max(now.value_or(INT64_MIN), engine_.stream_time());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const InputRecord& r = records[i];
+    if (options_.require_key && !r.key) {
+      out->refused.push_back({i, codec::Refusal::kKeyMismatch, "Kafka key missing: records are keyed by account_id"});
+      continue;
+    }
+    auto input = decoder_.Decode(r.value, r.format, r.key);
+    if (!input.ok()) {
+      out->refused.push_back({i, input.status().reason<codec::Refusal>(), input.status().message()});
+      continue;
+    }
+    // Events may move stream time past the clock (up to the allowed skew): what is due
+    // by then must be loaded too.
+    if (const auto* e = std::get_if<engine::EventInput>(&*input)) horizon = std::max(horizon, e->occurred_at_ms);
+    inputs.push_back(std::move(*input));
+  }
+  if (store_) {
+    for (const engine::Input& in : inputs) LEADSCORE_RETURN_IF_ERROR(store::LoadFor(*store_, partition_, engine_, in));
+    LEADSCORE_RETURN_IF_ERROR(store::LoadDue(*store_, partition_, engine_, horizon));
+  }
+  // The clock moves stream time on before the batch is applied: intent decays while
+  // nothing arrives, and profile updates take effect now.
+  if (now) engine_.Advance(*now, &out->events);
+  for (const engine::Input& in : inputs) {
+    const engine::EngineStats before = engine_.stats();
+    engine_.Apply(in, &out->events);
+    Count(SkipOf(before, engine_.stats()), out);
+  }
+  PublishGauges();
+  if (mid_batch_hook_) mid_batch_hook_();
+  return Status::Ok();
+}
+
+void PartitionTask::AdvanceTo(int64_t now, std::vector<engine::RoutingEvent>* out) {
+  std::lock_guard lock(mu_);
+  engine_.Advance(now, out);
+  PublishGauges();
+}
+
+Status PartitionTask::Commit(const std::map<std::string, int64_t>& next_offsets,
+                             const std::vector<engine::RoutingEvent>& events) {
+  std::lock_guard lock(mu_);
+  // Prepare: everything the batch changed, as one partition commit.
+  store::PartitionCommit c;
+  c.partition = partition_;
+  engine_.TakeChanges(&c.changes);
+  if (c.changes.empty() && events.empty() && next_offsets.empty()) return Status::Ok();
+  c.offsets = next_offsets;
+  c.outbox = outbox_.Stage(events, options_.output_format);
+  c.stream_time_ms = engine_.stream_time();
+  c.model_version = model_->version;
+  // Commit: one write. Only what is committed may be published.
+  if (store_) LEADSCORE_RETURN_IF_ERROR(store_->Commit({c}));
+  // Post-commit.
+  committed_stream_time_ = c.stream_time_ms;
+  outbox_.Committed(std::move(c.outbox));
+  if (store_) engine_.Evict(cache_entities_.load(std::memory_order_relaxed));
+  PublishGauges();
+  return Status::Ok();
+}
+
+void PartitionTask::PublishGauges() {
+  stream_time_.store(engine_.stream_time(), std::memory_order_relaxed);
+  loaded_leads_.store(engine_.loaded_leads(), std::memory_order_relaxed);
+  loaded_accounts_.store(engine_.loaded_accounts(), std::memory_order_relaxed);
+  decay_checks_.store(engine_.stats().decay_checks, std::memory_order_relaxed);
+}
+
+std::optional<engine::EntityView> PartitionTask::ViewLead(const std::string& id) const {
+  return View(engine::EntityKind::kLead, id);
+}
+
+std::optional<engine::EntityView> PartitionTask::ViewAccount(const std::string& id) const {
+  return View(engine::EntityKind::kAccount, id);
+}
+
+// With a store the view is of the committed state, loaded into an engine of its own:
+// what a batch in progress holds is not durable yet, and the view never waits for it.
+std::optional<engine::EntityView> PartitionTask::View(engine::EntityKind kind, const std::string& id) const {
+  const bool lead = kind == engine::EntityKind::kLead;
+  if (!store_) {
+    std::lock_guard lock(mu_);
+    return lead ? engine_.ViewLead(id) : engine_.ViewAccount(id);
+  }
+  engine::Engine aside(model_, options_.engine);
+  aside.ResumeAt(committed_stream_time_.load());
+  Status loaded = store::LoadEntity(*store_, partition_, aside, kind, id);
+  if (!loaded.ok()) {
+    spdlog::warn("partition {}: view of an entity failed to load: {}", partition_, loaded.message());
+    return std::nullopt;
+  }
+  return lead ? aside.ViewLead(id) : aside.ViewAccount(id);
+}
+
+}  // namespace leadscore::stream
