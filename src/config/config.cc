@@ -28,12 +28,13 @@ class Loader {
     if (!root.IsMap()) return Status::InvalidArgument("line 1: the config must be a mapping");
     Keys(root, "config", {"brokers", "group_id", "model", "state_dir", "http", "inputs", "output", "dlq_topic",
                           "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "kafka_consumer", "kafka_producer", "state",
-                          "limits", "log_level"});
+                          "limits", "log_level", "threads"});
     if (root["brokers"]) c.service.brokers = Text(root["brokers"]);
     if (root["group_id"]) c.service.group_id = Text(root["group_id"]);
     if (root["model"]) c.model_path = Text(root["model"]);
     if (root["state_dir"]) c.state_dir = Text(root["state_dir"]);
     if (root["dlq_topic"]) c.service.dlq_topic = Text(root["dlq_topic"]);
+    if (root["threads"]) c.service.threads = static_cast<size_t>(Int(root["threads"], 0, 256));
     if (root["log_level"]) {
       c.log_level = Text(root["log_level"]);
       static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};

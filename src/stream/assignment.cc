@@ -49,7 +49,7 @@ bool Assignment::empty() const {
   return tasks_.empty();
 }
 
-void Assignment::set_mid_batch_hook(std::function<void()> hook) {
+void Assignment::set_mid_batch_hook(MidBatchHook hook) {
   std::lock_guard lock(mu_);
   mid_batch_hook_ = hook;
   for (auto& [p, t] : tasks_) t->set_mid_batch_hook(hook);

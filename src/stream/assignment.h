@@ -35,7 +35,7 @@ class Assignment {
   bool empty() const;
 
   // Tests: set on every task, present and future.
-  void set_mid_batch_hook(std::function<void()> hook);
+  void set_mid_batch_hook(MidBatchHook hook);
 
  private:
   void ShareCache();  // mu_ held: the hot set is split evenly over the tasks
@@ -46,7 +46,7 @@ class Assignment {
   size_t cache_entities_;
   mutable std::mutex mu_;
   std::map<int32_t, std::shared_ptr<PartitionTask>> tasks_;
-  std::function<void()> mid_batch_hook_;
+  MidBatchHook mid_batch_hook_;
 };
 
 }  // namespace leadscore::stream

@@ -99,7 +99,7 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
     Count(SkipOf(before, engine_.stats()), out);
   }
   PublishGauges();
-  if (mid_batch_hook_) mid_batch_hook_();
+  if (mid_batch_hook_) mid_batch_hook_(partition_, records.size());
   return Status::Ok();
 }
 

@@ -68,6 +68,9 @@ struct BatchOutcome {
   void Clear() { *this = BatchOutcome{}; }
 };
 
+// Tests: called mid-batch (scored, not committed) on the batch's thread.
+using MidBatchHook = std::function<void(int32_t partition, size_t records)>;
+
 class PartitionTask {
  public:
   // `store` may be null (state in memory only); it outlives the task.
@@ -112,8 +115,7 @@ class PartitionTask {
   // Between batches only (replay, tests): the engine itself.
   engine::Engine& engine() { return engine_; }
 
-  // Tests: called mid-batch (scored, not committed) on the batch's thread.
-  void set_mid_batch_hook(std::function<void()> hook) { mid_batch_hook_ = std::move(hook); }
+  void set_mid_batch_hook(MidBatchHook hook) { mid_batch_hook_ = std::move(hook); }
 
  private:
   std::optional<engine::EntityView> View(engine::EntityKind kind, const std::string& id) const;
@@ -134,7 +136,7 @@ class PartitionTask {
   std::atomic<int64_t> committed_stream_time_{0};
   std::atomic<size_t> loaded_leads_{0}, loaded_accounts_{0};
   std::atomic<uint64_t> decay_checks_{0};
-  std::function<void()> mid_batch_hook_;
+  MidBatchHook mid_batch_hook_;
 };
 
 }  // namespace leadscore::stream

@@ -69,7 +69,7 @@ class Service : public server::Backend {
 
   // Tests: called on a worker thread in the middle of every task's batch (scored, not
   // committed), so a test can hold a batch there without timing.
-  void set_mid_batch_hook(std::function<void()> hook) { assignment_->set_mid_batch_hook(std::move(hook)); }
+  void set_mid_batch_hook(MidBatchHook hook) { assignment_->set_mid_batch_hook(std::move(hook)); }
 
  private:
   Service() = default;

@@ -25,6 +25,12 @@ class CodecTest : public ::testing::Test {
     return r.ok() ? "" : r.status().message();
   }
 
+  codec::Refusal ReasonOf(std::string_view bytes, codec::Format f, std::optional<std::string_view> key = std::nullopt) {
+    auto r = decoder_.Decode(bytes, f, key);
+    EXPECT_FALSE(r.ok()) << "accepted";
+    return r.status().reason<codec::Refusal>();
+  }
+
   static std::string Event(const std::string& fields) { return R"({"event":{)" + fields + "}}"; }
   static constexpr const char* kGood =
       R"("event_id":"e1","lead_id":"l1","account_id":"a1","type":"view","occurred_at_ms":"1790000000000")";
@@ -116,6 +122,27 @@ TEST_F(CodecTest, RefusesEventTimesBefore2000AndTooFarAhead) {
               HasSubstr("after 2100"));
   decoder_.options().max_event_time_ms = 1790000000000 - 1;
   EXPECT_THAT(Refused(Event(kGood), codec::Format::kJson), HasSubstr("max_future_skew"));
+}
+
+// The dead-letter metric and header take the reason from the value, never from the text.
+TEST_F(CodecTest, EveryRefusalCarriesItsReasonAsAValue) {
+  using codec::Refusal;
+  EXPECT_EQ(ReasonOf("\xff\xff garbage", codec::Format::kProtobuf), Refusal::kUnparseable);
+  EXPECT_EQ(ReasonOf("not json", codec::Format::kJson), Refusal::kUnparseable);
+  EXPECT_EQ(ReasonOf("{}", codec::Format::kJson), Refusal::kEmpty);
+  EXPECT_EQ(ReasonOf(R"({"lead":{"lead_id":"l"}})", codec::Format::kJson), Refusal::kMissingField);
+  EXPECT_EQ(ReasonOf(Event(kGood), codec::Format::kJson, "a2"), Refusal::kKeyMismatch);
+  EXPECT_EQ(ReasonOf(Event(R"("event_id":"e","lead_id":"l","account_id":"a","type":"view","occurred_at_ms":"5")"),
+                     codec::Format::kJson),
+            Refusal::kBadTime);
+  EXPECT_EQ(ReasonOf(Event(R"("event_id":")" + std::string(300, 'e') +
+                           R"(","lead_id":"l","account_id":"a","type":"view","occurred_at_ms":"1790000000000")"),
+                     codec::Format::kJson),
+            Refusal::kTooLarge);
+  decoder_.options().max_event_time_ms = 1790000000000 - 1;
+  EXPECT_EQ(ReasonOf(Event(kGood), codec::Format::kJson), Refusal::kBadTime);
+  for (Refusal r : codec::kAllRefusals) EXPECT_FALSE(codec::RefusalName(r).empty());
+  EXPECT_EQ(codec::RefusalName(Refusal::kKeyMismatch), "key_mismatch");
 }
 
 TEST_F(CodecTest, RefusesHugeAttributeMaps) {

@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <future>
 #include <thread>
 #include <fstream>
 #include <filesystem>
@@ -473,6 +474,91 @@ TEST_F(ServiceTest, ABrokerOutageWhilePublishingIsWaitedOutWithoutLossOrDuplicat
   auto out = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
   ASSERT_TRUE(out.ok());
   EXPECT_THAT(Story(*out), ElementsAre("l1 cold>warm"));
+}
+
+// Views and /metrics never wait for a batch: a batch is held mid-way (scored, not
+// committed) by a test hook, and the view answers meanwhile with the committed state.
+TEST_F(ServiceTest, AViewIsAnsweredWhileABatchIsHeldMidWay) {
+  TestProducer producer(broker_->bootstrap());
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "view", kT0));
+  producer.Flush();
+  RunUntilConsumed(1);
+  ASSERT_EQ(service_->ViewLead("l1")->intent, 10);
+
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> held{false};
+  service_->set_mid_batch_hook([&](int32_t, size_t records) {
+    if (records == 0 || held.exchange(true)) return;
+    entered.set_value();
+    released.wait();
+  });
+  producer.Send("engagement-events", "a1", EventJson("e2", "l1", "a1", "view", kT0));
+  producer.Flush();
+  std::thread loop([&] { RunUntilConsumed(2); });
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  // The batch with e2 is scored and not committed: the view shows what is committed.
+  auto during = service_->ViewLead("l1");
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ(during->intent, 10) << "the committed state, without e2";
+  EXPECT_THAT(service_->MetricsText(), HasSubstr("leadscore_ready 1"));
+  EXPECT_TRUE(service_->Ready());
+  release.set_value();
+  loop.join();
+  EXPECT_EQ(service_->ViewLead("l1")->intent, 20) << "e2 committed";
+}
+
+// A partition nothing was read from has no lag (it reported 1 for ever before).
+TEST_F(ServiceTest, ConsumerLagIsZeroOnPartitionsNeverRead) {
+  TestProducer producer(broker_->bootstrap());
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "view", kT0));
+  producer.Flush();
+  RunUntilConsumed(1);
+  RunUntilCaughtUp();
+  const std::string text = service_->MetricsText();
+  size_t series = 0;
+  for (size_t at = text.find("\nleadscore_consumer_lag{"); at != std::string::npos;
+       at = text.find("\nleadscore_consumer_lag{", at + 1)) {
+    const std::string line = text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+    EXPECT_THAT(line, ::testing::EndsWith(" 0")) << line;
+    ++series;
+  }
+  EXPECT_GE(series, 2u) << text;
+}
+
+// Both cores: with two worker threads, partitions are scored in parallel and the
+// result is what one thread gives.
+TEST_F(ServiceTest, TwoWorkerThreadsGiveWhatOneGives) {
+  auto run = [&](size_t threads, const std::string& group) {
+    auto s = StartService(state_dir_ + "-" + group, [&](stream::ServiceOptions& o) {
+      o.threads = threads;
+      o.group_id = group;
+      o.output_topic = "routing-events-" + group;
+    });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (s->counters().consumed < 40 && std::chrono::steady_clock::now() < until) EXPECT_TRUE(s->RunOnce().ok());
+    EXPECT_EQ(s->counters().consumed, 40u);
+    std::vector<std::string> views;
+    for (int a = 0; a < 4; ++a) {
+      for (int l = 0; l < 2; ++l) {
+        auto v = s->ViewLead("l" + std::to_string(a) + "-" + std::to_string(l));
+        views.push_back(v ? v->tier + " " + std::to_string(v->intent) : "missing");
+      }
+    }
+    std::filesystem::remove_all(state_dir_ + "-" + group);
+    return views;
+  };
+  TestProducer producer(broker_->bootstrap());
+  for (int i = 0; i < 40; ++i) {
+    const std::string account = "a" + std::to_string(i % 4);
+    const std::string lead = "l" + std::to_string(i % 4) + "-" + std::to_string(i / 4 % 2);
+    producer.Send("engagement-events", account, EventJson("e" + std::to_string(i), lead, account, i % 3 ? "view" : "demo", kT0 + i));
+  }
+  producer.Flush();
+  auto one = run(1, "one-thread");
+  auto two = run(2, "two-threads");
+  EXPECT_EQ(one, two);
+  EXPECT_THAT(one, ::testing::Not(::testing::Contains("missing")));
 }
 
 }  // namespace

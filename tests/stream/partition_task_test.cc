@@ -1,0 +1,105 @@
+// The partition task over a real RocksDB store: a batch is scored, refused records are
+// reported with their reason, the commit makes state, offsets and outbox durable
+// together, a new task resumes from them, and views show the committed state.
+#include "stream/partition_task.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "engine/harness.h"
+
+namespace leadscore::testing {
+namespace {
+
+std::string EventJson(const std::string& id, const std::string& lead, const std::string& account,
+                      const std::string& type, int64_t at) {
+  return R"({"event":{"event_id":")" + id + R"(","lead_id":")" + lead + R"(","account_id":")" + account +
+         R"(","type":")" + type + R"(","occurred_at_ms":")" + std::to_string(at) + "\"}}";
+}
+
+class PartitionTaskTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/leadscore-task-test-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    auto s = store::StateStore::Open({.dir = dir_});
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(*s);
+    model_ = MustLoad(kTestModel);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<stream::PartitionTask> NewTask() {
+    return std::make_unique<stream::PartitionTask>(3, model_, stream::TaskOptions{}, store_.get());
+  }
+  static stream::InputRecord Record(const std::string& value, int64_t offset, std::optional<std::string_view> key) {
+    return {"events", codec::Format::kJson, offset, key, value};
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::StateStore> store_;
+  std::shared_ptr<const model::Model> model_;
+};
+
+TEST_F(PartitionTaskTest, ABatchCommitsStateOffsetsAndOutboxTogetherAndANewTaskResumesFromThem) {
+  auto task = NewTask();
+  ASSERT_TRUE(task->Resume().ok());
+  const std::string account = R"({"account":{"account_id":"a1","updated_at_ms":"1","industry":"software"}})";
+  const std::string lead = R"({"lead":{"lead_id":"l1","account_id":"a1","updated_at_ms":"1","seniority":"vp"}})";
+  const std::string e1 = EventJson("e1", "l1", "a1", "demo", kT0);
+  const std::string e1_again = e1;
+  const std::string bad = "not json";
+  const std::string unkeyed = EventJson("e2", "l1", "a1", "view", kT0);
+  const std::string unknown = EventJson("e3", "l1", "a1", "no_such_signal", kT0);
+  std::vector<stream::InputRecord> batch = {Record(account, 8, "a1"), Record(lead, 9, "a1"), Record(e1, 10, "a1"), Record(bad, 11, "a1"), Record(e1_again, 12, "a1"),
+                                            Record(unkeyed, 13, std::nullopt), Record(unknown, 14, "a1")};
+  stream::BatchOutcome out;
+  ASSERT_TRUE(task->Process(batch, kT0, &out).ok());
+  EXPECT_EQ(out.processed, 3u);
+  EXPECT_EQ(out.skipped[static_cast<size_t>(stream::Skip::kDuplicate)], 1u);
+  EXPECT_EQ(out.skipped[static_cast<size_t>(stream::Skip::kUnknownSignal)], 1u);
+  ASSERT_EQ(out.refused.size(), 2u);
+  EXPECT_EQ(out.refused[0].record, 3u);
+  EXPECT_EQ(out.refused[0].reason, codec::Refusal::kUnparseable);
+  EXPECT_EQ(out.refused[1].record, 5u);
+  EXPECT_EQ(out.refused[1].reason, codec::Refusal::kKeyMismatch);
+  ASSERT_FALSE(out.events.empty());
+  ASSERT_EQ(out.events.back().to_tier, "hot");
+
+  EXPECT_FALSE(task->ViewLead("l1").has_value()) << "scored, not committed: a view shows the committed state";
+  ASSERT_TRUE(task->Commit({{"events", 15}}, out.events).ok());
+  EXPECT_EQ(task->outbox().size(), out.events.size());
+  EXPECT_EQ(task->ViewLead("l1")->tier, "hot");
+
+  auto resumed = NewTask();
+  auto offsets = resumed->Resume();
+  ASSERT_TRUE(offsets.ok());
+  EXPECT_EQ(offsets->at("events"), 15);
+  EXPECT_EQ(resumed->stream_time(), kT0);
+  EXPECT_EQ(resumed->outbox().size(), out.events.size());
+  EXPECT_TRUE(resumed->outbox().needs_check()) << "an earlier run may have published them";
+  EXPECT_EQ(resumed->ViewLead("l1")->tier, "hot");
+}
+
+TEST_F(PartitionTaskTest, StateOfAnotherModelIsRefusedOnResume) {
+  auto task = NewTask();
+  ASSERT_TRUE(task->Resume().ok());
+  stream::BatchOutcome out;
+  const std::string e1 = EventJson("e1", "l1", "a1", "demo", kT0);
+  ASSERT_TRUE(task->Process(std::vector<stream::InputRecord>{Record(e1, 0, "a1")}, kT0, &out).ok());
+  ASSERT_TRUE(task->Commit({{"events", 1}}, out.events).ok());
+  std::string other(kTestModel);
+  other.replace(other.find("version: test"), 13, "version: other");
+  stream::PartitionTask next(3, MustLoad(other), {}, store_.get());
+  auto resumed = next.Resume();
+  ASSERT_FALSE(resumed.ok());
+  EXPECT_THAT(resumed.status().message(), ::testing::HasSubstr("state was built by model test"));
+}
+
+}  // namespace
+}  // namespace leadscore::testing

@@ -1,0 +1,54 @@
+// The service's metrics on their own: lag of partitions never read, series that go
+// with a revoked partition, every reason present from the start.
+#include "stream/service_metrics.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace leadscore::stream {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(ServiceMetricsTest, LagCountsFromTheLowWatermarkWhenNothingWasRead) {
+  EXPECT_EQ(ServiceMetrics::Lag(-1, -1, 0), 0) << "an empty partition, never read";
+  EXPECT_EQ(ServiceMetrics::Lag(-1, 5, 5), 0) << "retention dropped everything";
+  EXPECT_EQ(ServiceMetrics::Lag(-1, -1, 7), 7) << "seven records, none read";
+  EXPECT_EQ(ServiceMetrics::Lag(3, 0, 7), 4);
+  EXPECT_EQ(ServiceMetrics::Lag(7, 0, 7), 0);
+  EXPECT_EQ(ServiceMetrics::Lag(9, 0, 7), 0) << "a watermark seen before the last fetch";
+}
+
+TEST(ServiceMetricsTest, ARevokedPartitionsSeriesGoWithIt) {
+  ServiceMetrics m;
+  m.Resumed("events", 0, 10);
+  m.Resumed("events", 1, -1);
+  ServiceMetrics::Sources s;
+  s.watermarks = [](const std::string&, int32_t p) { return std::pair<int64_t, int64_t>{0, p == 0 ? 12 : 0}; };
+  std::string text = m.Text(s);
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_consumer_lag{topic="events",partition="0"} 2)"));
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_consumer_lag{topic="events",partition="1"} 0)"));
+  m.Revoked(0);
+  text = m.Text(s);
+  EXPECT_THAT(text, Not(HasSubstr(R"(partition="0")")));
+  EXPECT_EQ(m.Position("events", 0), -1);
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_consumer_lag{topic="events",partition="1"} 0)"));
+}
+
+TEST(ServiceMetricsTest, EveryReasonHasASeriesFromTheStart) {
+  ServiceMetrics m;
+  const std::string text = m.Text({});
+  for (codec::Refusal r : codec::kAllRefusals) {
+    EXPECT_THAT(text, HasSubstr("leadscore_dead_letters_total{reason=\"" + std::string(codec::RefusalName(r)) + "\"} 0"));
+  }
+  for (Skip k : kAllSkips) {
+    EXPECT_THAT(text, HasSubstr("leadscore_records_skipped_total{reason=\"" + std::string(SkipName(k)) + "\"} 0"));
+  }
+  m.DeadLetter(codec::Refusal::kBadTime);
+  EXPECT_THAT(m.Text({}), HasSubstr(R"(leadscore_dead_letters_total{reason="bad_time"} 1)"));
+  EXPECT_EQ(m.DeadLettersByReason().at("bad_time"), 1u);
+}
+
+}  // namespace
+}  // namespace leadscore::stream
