@@ -261,20 +261,16 @@ Status StateStore::SetOutputOffsets(int32_t partition, const std::map<int32_t, i
   return CommitDelivered({DeliveryCommit{partition, {}, offsets}});
 }
 
-Status StateStore::DropPartition(int32_t partition) {
-  std::string begin, end;
-  PutU32(begin, static_cast<uint32_t>(partition));
-  PutU32(end, static_cast<uint32_t>(partition) + 1);
-  return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(), begin, end),
-                   "drop partition " + std::to_string(partition));
-}
-
 uint64_t StateStore::ApproximateBytes() const {
   uint64_t bytes = 0;
   db_->GetIntProperty("rocksdb.total-sst-files-size", &bytes);
   uint64_t mem = 0;
   db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
   return bytes + mem;
+}
+
+StateStore::WriteCounts StateStore::Written() const {
+  return {stats_->getTickerCount(rocksdb::NUMBER_KEYS_WRITTEN), stats_->getTickerCount(rocksdb::BYTES_WRITTEN)};
 }
 
 double StateStore::CacheHitRatio() const {

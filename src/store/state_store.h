@@ -94,8 +94,13 @@ class StateStore {
   // One atomic write: outbox records delivered, and where their partitions are now.
   Status CommitDelivered(const std::vector<DeliveryCommit>& commits);
   Status SetOutputOffsets(int32_t partition, const std::map<int32_t, int64_t>& offsets);
-  Status DropPartition(int32_t partition);
   uint64_t ApproximateBytes() const;
+  // Keys and bytes written since open (every key of every WriteBatch, index and offsets
+  // included): what the state path costs RocksDB.
+  struct WriteCounts {
+    uint64_t keys = 0, bytes = 0;
+  };
+  WriteCounts Written() const;
   // Block cache hits / (hits + misses) since open; 0 before any read.
   double CacheHitRatio() const;
 

@@ -6,6 +6,7 @@
 
 #include "stream/publisher.h"
 #include "stream/source.h"
+#include "stream/task_batch.h"
 #include "stream/worker_pool.h"
 
 namespace leadscore::stream {
@@ -127,17 +128,6 @@ Status Service::RunOnce() {
   return s;
 }
 
-namespace {
-// One task's share of a batch.
-struct TaskWork {
-  std::shared_ptr<PartitionTask> task;
-  std::vector<InputRecord> records;
-  std::vector<const SourceRecord*> sources;  // beside records: what a dead letter sends
-  std::map<std::string, int64_t> next_offsets;
-  BatchOutcome outcome;
-  Status status;
-};
-}  // namespace
 
 Status Service::Batch() {
   auto tasks = assignment_->Tasks();
@@ -156,10 +146,12 @@ Status Service::Batch() {
   const auto started = std::chrono::steady_clock::now();
   const int64_t now = clock_();
   std::vector<TaskWork> work;
+  std::vector<std::vector<const SourceRecord*>> sources;  // beside each task's records: what a dead letter sends
   std::map<int32_t, size_t> slot;
   for (auto& t : assignment_->Tasks()) {
     slot[t->partition()] = work.size();
     work.push_back({.task = t});
+    sources.emplace_back();
   }
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
   std::map<std::string, uint64_t> per_topic;
@@ -172,23 +164,24 @@ Status Service::Batch() {
       if (failed_) return failure();
       slot[r.partition] = work.size();
       work.push_back({.task = assignment_->Find(r.partition)});
+      sources.emplace_back();
     }
-    TaskWork& w = work[slot[r.partition]];
+    const size_t i = slot[r.partition];
+    TaskWork& w = work[i];
     w.records.push_back({r.topic, format_of_[r.topic], r.offset,
                          r.has_key ? std::optional<std::string_view>(r.key) : std::nullopt, r.value});
-    w.sources.push_back(&r);
+    sources[i].push_back(&r);
     w.next_offsets[r.topic] = r.offset + 1;
   }
   metrics_.Consumed(next_offsets, per_topic, records.size());
 
   // Every task scores its records on the pool; every task, so the clock moves them all.
-  pool_->Run(work.size(), [&](size_t i) { work[i].status = work[i].task->Process(work[i].records, now, &work[i].outcome); });
+  LEADSCORE_RETURN_IF_ERROR(ProcessAll(*pool_, work, now));
   size_t routed = 0, refused = 0;
-  for (auto& w : work) {
-    LEADSCORE_RETURN_IF_ERROR(w.status);
-    routed += w.outcome.events.size();
-    for (const Refused& why : w.outcome.refused) {
-      LEADSCORE_RETURN_IF_ERROR(publisher_->DeadLetter(*w.sources[why.record], why));
+  for (size_t i = 0; i < work.size(); ++i) {
+    routed += work[i].outcome.events.size();
+    for (const Refused& why : work[i].outcome.refused) {
+      LEADSCORE_RETURN_IF_ERROR(publisher_->DeadLetter(*sources[i][why.record], why));
       metrics_.DeadLetter(why.reason);
       ++refused;
     }
@@ -204,8 +197,7 @@ Status Service::Batch() {
     LEADSCORE_RETURN_IF_ERROR(publisher_->Flush());
   }
   // Every task commits its own part: state + offsets + outbox in one write each.
-  pool_->Run(work.size(), [&](size_t i) { work[i].status = work[i].task->Commit(work[i].next_offsets, work[i].outcome.events); });
-  for (auto& w : work) LEADSCORE_RETURN_IF_ERROR(w.status);
+  LEADSCORE_RETURN_IF_ERROR(CommitAll(*pool_, work));
   for (auto& w : work) metrics_.Outcome(w.outcome);
   const auto committed_at = std::chrono::steady_clock::now();
   LEADSCORE_RETURN_IF_ERROR(publisher_->Publish(TaskPointers(assignment_->Tasks()), false));
