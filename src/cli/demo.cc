@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -64,11 +65,11 @@ int RunDemo(const DemoFlags& flags) {
     std::cerr << "demo: could not start its parts\n";
     return 1;
   }
-  sim::Market market({.accounts = flags.accounts, .seed = flags.seed});
+  sim::Market market({.accounts = static_cast<uint32_t>(std::max(1, flags.accounts)), .seed = flags.seed});
   market.PlaceBuyers(start + 3 * kDay, (flags.weeks * 7 - 24) * kDay);
   std::printf("leadscore demo: embedded Kafka broker at %s (kcat -b %s -L), HTTP at http://127.0.0.1:%d\n",
               bootstrap.c_str(), bootstrap.c_str(), (*http)->port());
-  std::printf("market: %d accounts, %d leads, %d of them buying; %d simulated weeks; model %s\n\n", flags.accounts,
+  std::printf("market: %u accounts, %u leads, %u of them buying; %d simulated weeks; model %s\n\n", market.accounts(),
               market.leads(), market.buying_accounts(), flags.weeks, loaded.model->version.c_str());
   std::fflush(stdout);
 
@@ -129,7 +130,8 @@ int RunGenerate(const GenerateFlags& flags) {
     return 1;
   }
   InstallStopHandlers();
-  sim::Market market({.accounts = flags.accounts, .seed = flags.seed, .noise_events_per_day = 24});
+  sim::Market market(
+      {.accounts = static_cast<uint32_t>(std::max(1, flags.accounts)), .seed = flags.seed, .noise_events_per_day = 24});
   const int64_t begin = WallClockMs();
   market.PlaceBuyers(begin, 7 * kDay);
   for (const auto& r : market.Profiles(begin)) {
