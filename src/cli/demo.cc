@@ -130,29 +130,24 @@ int RunGenerate(const GenerateFlags& flags) {
     return 1;
   }
   InstallStopHandlers();
-  sim::Market market(
-      {.accounts = static_cast<uint32_t>(std::max(1, flags.accounts)), .seed = flags.seed, .noise_events_per_day = 24});
-  const int64_t begin = WallClockMs();
-  market.PlaceBuyers(begin, 7 * kDay);
-  for (const auto& r : market.Profiles(begin)) {
+  sim::Market market({.accounts = static_cast<uint32_t>(std::max(1, flags.accounts)), .seed = flags.seed});
+  for (const auto& r : market.Profiles(WallClockMs())) {
     if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
   }
-  // Real time: events are stamped with the wall clock and paced to `rate` per second.
+  // Real time: the market's steady traffic (the benchmarks' mix, a quarter on the buying
+  // accounts), paced to `rate` per second and stamped with the wall clock, some late.
   int64_t sent = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  int64_t window_start = begin;
   while (!g_stop_requested && (flags.count == 0 || sent < flags.count)) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const int64_t due = static_cast<int64_t>(elapsed * flags.rate) + 1;
+    int64_t due = static_cast<int64_t>(elapsed * flags.rate) + 1;
+    if (flags.count) due = std::min(due, flags.count);
     if (sent >= due) {
       (*sink)->Poll(1);  // ahead of the pace: serve delivery reports, blocking up to 1 ms
       continue;
     }
-    const int64_t now = WallClockMs();
-    auto events = market.Events(window_start, std::max(now, window_start + 1));
-    window_start = std::max(now, window_start + 1);
-    for (const auto& r : events) {
-      if (flags.count && sent >= flags.count) break;
+    for (const auto& e : market.Traffic(static_cast<size_t>(due - sent), WallClockMs(), 0)) {
+      const sim::MarketRecord r = market.Record(e);
       if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
       ++sent;
     }
