@@ -321,7 +321,7 @@ Result<engine::RoutingEvent> RoutingEventFromBinary(std::string_view bytes) {
 
 namespace {
 
-std::string Serialize(const v1::Input& in, Format format) {
+std::string Serialize(const v1::Input& in, bool has_map_entries, Format format) {
   std::string out;
   if (format == Format::kJson) {
     google::protobuf::util::JsonPrintOptions opts;
@@ -329,7 +329,9 @@ std::string Serialize(const v1::Input& in, Format format) {
     (void)google::protobuf::util::MessageToJsonString(in, &out, opts);
     return out;
   }
-  // Deterministic: map entries in key order, so equal records give equal bytes.
+  // Deterministic: map entries in key order, so equal records give equal bytes. Without
+  // map entries the plain (faster) serialization is already so.
+  if (!has_map_entries) return in.SerializeAsString();
   google::protobuf::io::StringOutputStream stream(&out);
   google::protobuf::io::CodedOutputStream coded(&stream);
   coded.SetSerializationDeterministic(true);
@@ -354,7 +356,7 @@ std::string EncodeInput(const WireEvent& e, Format format) {
   p->set_type(e.type);
   p->set_occurred_at_ms(e.occurred_at_ms);
   CopyAttributes(e.attributes, p->mutable_attributes());
-  return Serialize(in, format);
+  return Serialize(in, !e.attributes.empty(), format);
 }
 
 std::string EncodeInput(const WireLeadProfile& l, Format format) {
@@ -369,7 +371,7 @@ std::string EncodeInput(const WireLeadProfile& l, Format format) {
   p->set_email_domain(l.email_domain);
   p->set_updated_at_ms(l.updated_at_ms);
   CopyAttributes(l.attributes, p->mutable_attributes());
-  return Serialize(in, format);
+  return Serialize(in, !l.attributes.empty(), format);
 }
 
 std::string EncodeInput(const WireAccountProfile& a, Format format) {
@@ -384,7 +386,7 @@ std::string EncodeInput(const WireAccountProfile& a, Format format) {
   p->set_market(a.market);
   p->set_updated_at_ms(a.updated_at_ms);
   CopyAttributes(a.attributes, p->mutable_attributes());
-  return Serialize(in, format);
+  return Serialize(in, !a.attributes.empty(), format);
 }
 
 }  // namespace leadscore::codec
