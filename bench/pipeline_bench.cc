@@ -127,13 +127,12 @@ double EngineRate(const Sizes& z, std::string* note) {
   engine::Engine eng(ExampleModel());
   codec::Decoder dec(*ExampleModel(), eng.lead_ids(), eng.account_ids());
   std::vector<engine::RoutingEvent> out;
-  for (uint32_t a = 0; a < market.accounts(); ++a) eng.Apply(*dec.Decode(Binary(market.AccountProfile(a, 1)), codec::Format::kProtobuf), &out);
-  for (uint32_t l = 0; l < market.leads(); ++l) eng.Apply(*dec.Decode(Binary(market.LeadProfile(l, 1)), codec::Format::kProtobuf), &out);
+  auto decode = [&](const auto& wire) { return *dec.Decode(Binary(wire), codec::Format::kProtobuf); };
+  for (uint32_t a = 0; a < market.accounts(); ++a) eng.Apply(decode(market.AccountProfile(a, 1)), &out);
+  for (uint32_t l = 0; l < market.leads(); ++l) eng.Apply(decode(market.LeadProfile(l, 1)), &out);
   std::vector<engine::Input> inputs;
   inputs.reserve(z.engine_events);
-  for (const auto& e : market.Traffic(z.engine_events, kStart, 60 * kDay)) {
-    inputs.push_back(*dec.Decode(Binary(market.Event(e)), codec::Format::kProtobuf));
-  }
+  for (const auto& e : market.Traffic(z.engine_events, kStart, 60 * kDay)) inputs.push_back(decode(market.Event(e)));
   out.clear();
   const auto t = Clock::now();
   for (const auto& in : inputs) {
@@ -236,7 +235,9 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
   r.build_seconds = Since(build);
   std::vector<std::pair<uint32_t, std::string>> events;
   events.reserve(z.state_events);
-  for (const auto& e : market.Traffic(z.state_events, kStart, 60 * kDay)) events.emplace_back(e.account, Binary(market.Event(e)));
+  for (const auto& e : market.Traffic(z.state_events, kStart, 60 * kDay)) {
+    events.emplace_back(e.account, Binary(market.Event(e)));
+  }
   const uint64_t puts_before = pipe.puts();
   const auto t = Clock::now();
   for (size_t i = 0; i < events.size(); i += kBatch) {

@@ -33,8 +33,8 @@ constexpr uint64_t kAccountStream = 0xacc0, kLeadStream = 0x1ead;
 
 const char* const kIndustries[] = {"software", "fintech", "retail", "manufacturing", "health", "logistics"};
 const char* const kCountries[] = {"NL", "DE", "GB", "US", "US", "US", "DE", "GB", "FR", "BR"};
-const char* const kNames[] = {"Acme",   "Globex",    "Initech", "Umbrella",  "Hooli",  "Vandelay", "Stark",   "Wayne",
-                              "Tyrell", "Cyberdyne", "Soylent", "Wonka",     "Gringotts", "Oscorp", "Aperture"};
+const char* const kNames[] = {"Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne",
+                              "Tyrell", "Cyberdyne", "Soylent", "Wonka", "Gringotts", "Oscorp", "Aperture"};
 // A committee fills these places first (j < 5), then draws any of them.
 const char* const kRoles[] = {"economic_buyer", "champion", "technical_evaluator", "procurement", "end_user",
                               "end_user"};
@@ -171,7 +171,9 @@ MarketRecord Market::Record(const EventSpec& e) const {
 }
 
 void Market::PlaceBuyers(int64_t origin_ms, int64_t horizon_ms) {
-  for (auto& start : ramp_start_ms_) start = origin_ms + static_cast<int64_t>(rng_() % std::max<int64_t>(1, horizon_ms));
+  for (auto& start : ramp_start_ms_) {
+    start = origin_ms + static_cast<int64_t>(rng_() % std::max<int64_t>(1, horizon_ms));
+  }
 }
 
 std::vector<EventSpec> Market::Activity(int64_t from_ms, int64_t to_ms) {
@@ -221,9 +223,11 @@ std::vector<EventSpec> Market::Traffic(size_t n, int64_t from_ms, int64_t span_m
     EventSpec e;
     e.account = !buyers_.empty() && rng_() % 4 == 0 ? buyers_[rng_() % buyers_.size()]
                                                      : static_cast<uint32_t>(rng_() % accounts());
-    e.lead = first_lead_[e.account] + static_cast<uint32_t>(rng_() % (first_lead_[e.account + 1] - first_lead_[e.account]));
+    const uint32_t committee = first_lead_[e.account + 1] - first_lead_[e.account];
+    e.lead = first_lead_[e.account] + static_cast<uint32_t>(rng_() % committee);
     e.type = kMix[rng_() % 20];
-    e.at_ms = from_ms + static_cast<int64_t>(static_cast<double>(i) * step) - static_cast<int64_t>(rng_() % (6 * kHour));
+    const auto late = static_cast<int64_t>(rng_() % (6 * kHour));
+    e.at_ms = from_ms + static_cast<int64_t>(static_cast<double>(i) * step) - late;
     e.id = next_event_++;
     out.push_back(e);
   }
