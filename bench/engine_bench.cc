@@ -6,38 +6,49 @@
 //   build/bench/engine_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
-#include <random>
+#include <fstream>
+#include <sstream>
 
 #include "codec/codec.h"
-#include "workload.h"
+#include "model/model.h"
+#include "sim/market.h"
 
 namespace leadscore::bench {
 namespace {
 
-const Population kPopulation{1000000, 100000};
+constexpr int64_t kDay = 86400000;
+constexpr int64_t kStart = 1790000000000;
+const std::string kModelPath = std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml";
+
+std::shared_ptr<const model::Model> ExampleModel() {
+  static auto m = model::LoadModelFromFile(kModelPath).model;
+  return m;
+}
 
 // Profiles of every account and lead and the events, decoded up front: the benchmark
 // times the engine step alone.
-std::vector<engine::Input> Prepare(engine::Engine& eng, size_t events, std::mt19937_64& rng) {
+std::vector<engine::Input> Prepare(engine::Engine& eng, size_t events, uint64_t seed) {
+  sim::Market market({.accounts = 100000, .leads = 1000000, .seed = seed});
   codec::Decoder dec(eng.model(), eng.lead_ids(), eng.account_ids());
   std::vector<engine::RoutingEvent> sink;
-  auto decode = [&](const v1::Input& in) { return *dec.Decode(in.SerializeAsString(), codec::Format::kProtobuf); };
-  for (uint32_t a = 0; a < kPopulation.accounts; ++a) eng.Apply(decode(AccountProfileRecord(a, rng)), &sink);
-  for (uint32_t l = 0; l < kPopulation.leads; ++l) eng.Apply(decode(LeadProfileRecord(kPopulation, l, rng)), &sink);
+  auto decode = [&](const auto& wire) {
+    return *dec.Decode(codec::EncodeInput(wire, codec::Format::kProtobuf), codec::Format::kProtobuf);
+  };
+  for (uint32_t a = 0; a < market.accounts(); ++a) eng.Apply(decode(market.AccountProfile(a, 1)), &sink);
+  for (uint32_t l = 0; l < market.leads(); ++l) eng.Apply(decode(market.LeadProfile(l, 1)), &sink);
   std::vector<engine::Input> out;
   out.reserve(events);
-  for (const auto& e : MakeEventSpecs(kPopulation, events, 60 * kDay, rng)) out.push_back(decode(EventRecord(e)));
+  for (const auto& e : market.Traffic(events, kStart, 60 * kDay)) out.push_back(decode(market.Event(e)));
   return out;
 }
 
 // Scores `per_iteration` fresh events per iteration (never the same event twice, so
 // dedupe does not short-cut the work).
 void BM_EngineStep(benchmark::State& state) {
-  std::mt19937_64 rng(7);
   engine::Engine eng(ExampleModel());
   const size_t per_iteration = static_cast<size_t>(state.range(0));
   const size_t iterations = 3;
-  auto events = Prepare(eng, per_iteration * iterations, rng);
+  auto events = Prepare(eng, per_iteration * iterations, 7);
   std::vector<engine::RoutingEvent> out;
   out.reserve(1 << 16);
   size_t next = 0;
@@ -57,7 +68,10 @@ void BM_EngineStep(benchmark::State& state) {
 BENCHMARK(BM_EngineStep)->Arg(1 << 21)->Iterations(3)->Unit(benchmark::kMillisecond);
 
 void BM_ModelLoad(benchmark::State& state) {
-  const std::string text = ExampleModelText();
+  std::ifstream in(kModelPath);
+  std::stringstream s;
+  s << in.rdbuf();
+  const std::string text = s.str();
   for (auto _ : state) {
     auto r = model::LoadModelFromString(text);
     benchmark::DoNotOptimize(r.model);

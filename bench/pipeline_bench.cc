@@ -12,7 +12,6 @@
 // The broker runs as its own process (`leadscore broker`). Prints a Markdown table.
 //
 //   pipeline_bench --leadscore build/src/leadscore [--quick] [--workdir DIR]
-#include <google/protobuf/util/json_util.h>
 #include <spdlog/spdlog.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
@@ -26,6 +25,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <random>
 #include <thread>
 
 #include "codec/codec.h"
@@ -33,14 +34,36 @@
 #include "store/state_store.h"
 #include "stream/kafka_handle.h"
 #include "stream/service.h"
+#include "sim/market.h"
 #include "stream/sink.h"
-#include "workload.h"
 
 namespace leadscore::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kPartitions = 8;
+
+constexpr int64_t kDay = 86400000;
+constexpr int64_t kStart = 1790000000000;
+
+std::shared_ptr<const model::Model> ExampleModel() {
+  static auto m = model::LoadModelFromFile(std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml").model;
+  return m;
+}
+
+// The synthetic market's traffic shapes: `leads` over `accounts`, profiles by index.
+struct Population {
+  uint32_t leads = 1000000, accounts = 100000;
+};
+
+sim::Market MarketOf(const Population& pop, uint64_t seed) {
+  return sim::Market({.accounts = pop.accounts, .leads = pop.leads, .seed = seed});
+}
+
+template <typename Wire>
+std::string Binary(const Wire& record) {
+  return codec::EncodeInput(record, codec::Format::kProtobuf);
+}
 
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -100,17 +123,16 @@ Sizes SizesFor(bool quick) {
 
 // ---- engine ----------------------------------------------------------------------------
 double EngineRate(const Sizes& z, std::string* note) {
-  std::mt19937_64 rng(7);
+  sim::Market market = MarketOf(z.engine_pop, 7);
   engine::Engine eng(ExampleModel());
   codec::Decoder dec(*ExampleModel(), eng.lead_ids(), eng.account_ids());
   std::vector<engine::RoutingEvent> out;
-  for (uint32_t a = 0; a < z.engine_pop.accounts; ++a) eng.Apply(*dec.Decode(AccountProfileRecord(a, rng).SerializeAsString(), codec::Format::kProtobuf), &out);
-  for (uint32_t l = 0; l < z.engine_pop.leads; ++l) eng.Apply(*dec.Decode(LeadProfileRecord(z.engine_pop, l, rng).SerializeAsString(), codec::Format::kProtobuf), &out);
+  auto decode = [&](const auto& wire) { return *dec.Decode(Binary(wire), codec::Format::kProtobuf); };
+  for (uint32_t a = 0; a < market.accounts(); ++a) eng.Apply(decode(market.AccountProfile(a, 1)), &out);
+  for (uint32_t l = 0; l < market.leads(); ++l) eng.Apply(decode(market.LeadProfile(l, 1)), &out);
   std::vector<engine::Input> inputs;
   inputs.reserve(z.engine_events);
-  for (const auto& e : MakeEventSpecs(z.engine_pop, z.engine_events, 60 * kDay, rng)) {
-    inputs.push_back(*dec.Decode(EventRecord(e).SerializeAsString(), codec::Format::kProtobuf));
-  }
+  for (const auto& e : market.Traffic(z.engine_events, kStart, 60 * kDay)) inputs.push_back(decode(market.Event(e)));
   out.clear();
   const auto t = Clock::now();
   for (const auto& in : inputs) {
@@ -193,8 +215,7 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
   auto store = store::StateStore::Open({.dir = dir});
   if (!store.ok()) std::abort();
   StatePipeline pipe(**store, cache_entities);
-  std::mt19937_64 rng(11);
-  const Population& pop = z.state_pop;
+  sim::Market market = MarketOf(z.state_pop, 11);
   constexpr size_t kBatch = 10000;
   std::vector<std::pair<uint32_t, std::string>> batch;
   auto flush = [&] {
@@ -202,19 +223,21 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
     batch.clear();
   };
   const auto build = Clock::now();
-  for (uint32_t a = 0; a < pop.accounts; ++a) {
-    batch.emplace_back(a, AccountProfileRecord(a, rng).SerializeAsString());
+  for (uint32_t a = 0; a < market.accounts(); ++a) {
+    batch.emplace_back(a, Binary(market.AccountProfile(a, 1)));
     if (batch.size() == kBatch) flush();
   }
-  for (uint32_t l = 0; l < pop.leads; ++l) {
-    batch.emplace_back(pop.account_of(l), LeadProfileRecord(pop, l, rng).SerializeAsString());
+  for (uint32_t l = 0; l < market.leads(); ++l) {
+    batch.emplace_back(market.AccountOf(l), Binary(market.LeadProfile(l, 1)));
     if (batch.size() == kBatch) flush();
   }
   if (!batch.empty()) flush();
   r.build_seconds = Since(build);
   std::vector<std::pair<uint32_t, std::string>> events;
   events.reserve(z.state_events);
-  for (const auto& e : MakeEventSpecs(pop, z.state_events, 60 * kDay, rng)) events.emplace_back(e.account, EventRecord(e).SerializeAsString());
+  for (const auto& e : market.Traffic(z.state_events, kStart, 60 * kDay)) {
+    events.emplace_back(e.account, Binary(market.Event(e)));
+  }
   const uint64_t puts_before = pipe.puts();
   const auto t = Clock::now();
   for (size_t i = 0; i < events.size(); i += kBatch) {
@@ -258,12 +281,10 @@ double NaiveRate(const Sizes& z, const std::string& dir) {
   if (!store.ok()) std::abort();
   engine::Engine eng(ExampleModel());
   codec::Decoder dec(*ExampleModel(), eng.lead_ids(), eng.account_ids());
-  std::mt19937_64 rng(5);
+  sim::Market market = MarketOf(z.state_pop, 5);
   std::vector<std::string> json;
-  for (const auto& e : MakeEventSpecs(z.state_pop, z.naive_events, 60 * kDay, rng)) {
-    std::string s;
-    (void)google::protobuf::util::MessageToJsonString(EventRecord(e), &s);
-    json.push_back(std::move(s));
+  for (const auto& e : market.Traffic(z.naive_events, kStart, 60 * kDay)) {
+    json.push_back(codec::EncodeInput(market.Event(e), codec::Format::kJson));
   }
   std::vector<engine::RoutingEvent> out;
   int64_t offset = 0;
@@ -317,16 +338,25 @@ bool StartBroker(const Options& o, Broker* b) {
 size_t ProduceWorkload(const std::string& bootstrap, const Sizes& z) {
   auto sink = stream::KafkaSink::Open({bootstrap, {{"linger.ms", "20"}, {"batch.num.messages", "10000"}}});
   if (!sink.ok()) std::abort();
-  std::mt19937_64 rng(13);
-  const Population pop{z.kafka_events / 4, z.kafka_events / 40};
+  sim::Market market = MarketOf(
+      {static_cast<uint32_t>(z.kafka_events / 4), static_cast<uint32_t>(z.kafka_events / 40)}, 13);
   size_t n = 0;
-  auto send = [&](uint32_t account, const v1::Input& in) {
-    if (!(*sink)->Produce("engagement-events", AccountId(account), in.SerializeAsString()).ok()) std::abort();
+  auto send = [&](const std::string& account_id, const std::string& value) {
+    if (!(*sink)->Produce("engagement-events", account_id, value).ok()) std::abort();
     ++n;
   };
-  for (uint32_t a = 0; a < pop.accounts; ++a) send(a, AccountProfileRecord(a, rng));
-  for (uint32_t l = 0; l < pop.leads; ++l) send(pop.account_of(l), LeadProfileRecord(pop, l, rng));
-  for (const auto& e : MakeEventSpecs(pop, z.kafka_events, 30 * kDay, rng)) send(e.account, EventRecord(e));
+  for (uint32_t a = 0; a < market.accounts(); ++a) {
+    const auto p = market.AccountProfile(a, 1);
+    send(p.account_id, Binary(p));
+  }
+  for (uint32_t l = 0; l < market.leads(); ++l) {
+    const auto p = market.LeadProfile(l, 1);
+    send(p.account_id, Binary(p));
+  }
+  for (const auto& e : market.Traffic(z.kafka_events, kStart, 30 * kDay)) {
+    const auto r = market.Record(e);
+    send(r.key, r.value);
+  }
   if (!(*sink)->Flush(120000).ok()) std::abort();
   return n;
 }
@@ -422,14 +452,9 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
   std::mt19937_64 rng(17);
   const int kAccounts = 64;
   for (int a = 0; a < kAccounts; ++a) {
-    v1::Input in;
-    auto* p = in.mutable_account();
-    p->set_account_id("lat-" + std::to_string(a));
-    p->set_industry("software");
-    p->set_employee_count(1000);
-    p->set_country("US");
-    p->set_updated_at_ms(1);
-    (void)(*sink)->Produce("lat-events", p->account_id(), in.SerializeAsString());
+    const codec::WireAccountProfile p{.account_id = "lat-" + std::to_string(a), .industry = "software",
+                                      .employee_count = 1000, .country = "US", .updated_at_ms = 1};
+    (void)(*sink)->Produce("lat-events", p.account_id, Binary(p));
   }
   (void)(*sink)->Flush(30000);
   while (!(*svc)->Ready()) std::this_thread::yield();
@@ -454,24 +479,19 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
         continue;
       }
       const int a = static_cast<int>(rng() % kAccounts);
-      v1::Input in;
-      auto* ev = in.mutable_event();
-      ev->set_event_id("lat-" + std::to_string(sent));
-      ev->set_account_id("lat-" + std::to_string(a));
+      codec::WireEvent ev;
+      ev.event_id = "lat-" + std::to_string(sent);
+      ev.account_id = "lat-" + std::to_string(a);
       const bool routes = sent % 10 == 0;
-      ev->set_lead_id(routes ? "new-" + std::to_string(lead++) : "noise-" + std::to_string(a));
-      ev->set_type(routes ? "product_trial_started" : "email_click");
-      ev->set_occurred_at_ms(WallMs());
+      ev.lead_id = routes ? "new-" + std::to_string(lead++) : "noise-" + std::to_string(a);
+      ev.type = routes ? "product_trial_started" : "email_click";
+      ev.occurred_at_ms = WallMs();
       if (routes) {  // a senior lead: fit 70, so one trial (25 points) makes it medium
-        v1::Input profile;
-        auto* p = profile.mutable_lead();
-        p->set_lead_id(ev->lead_id());
-        p->set_account_id(ev->account_id());
-        p->set_seniority("vp");
-        p->set_updated_at_ms(1);
-        (void)(*sink)->Produce("lat-events", ev->account_id(), profile.SerializeAsString());
+        const codec::WireLeadProfile p{.lead_id = ev.lead_id, .account_id = ev.account_id, .seniority = "vp",
+                                       .updated_at_ms = 1};
+        (void)(*sink)->Produce("lat-events", ev.account_id, Binary(p));
       }
-      (void)(*sink)->Produce("lat-events", ev->account_id(), in.SerializeAsString());
+      (void)(*sink)->Produce("lat-events", ev.account_id, Binary(ev));
       ++sent;
     }
     (void)(*sink)->Flush(30000);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -64,11 +65,11 @@ int RunDemo(const DemoFlags& flags) {
     std::cerr << "demo: could not start its parts\n";
     return 1;
   }
-  sim::Market market({.accounts = flags.accounts, .seed = flags.seed});
+  sim::Market market({.accounts = static_cast<uint32_t>(std::max(1, flags.accounts)), .seed = flags.seed});
   market.PlaceBuyers(start + 3 * kDay, (flags.weeks * 7 - 24) * kDay);
   std::printf("leadscore demo: embedded Kafka broker at %s (kcat -b %s -L), HTTP at http://127.0.0.1:%d\n",
               bootstrap.c_str(), bootstrap.c_str(), (*http)->port());
-  std::printf("market: %d accounts, %d leads, %d of them buying; %d simulated weeks; model %s\n\n", flags.accounts,
+  std::printf("market: %u accounts, %u leads, %u of them buying; %d simulated weeks; model %s\n\n", market.accounts(),
               market.leads(), market.buying_accounts(), flags.weeks, loaded.model->version.c_str());
   std::fflush(stdout);
 
@@ -129,28 +130,24 @@ int RunGenerate(const GenerateFlags& flags) {
     return 1;
   }
   InstallStopHandlers();
-  sim::Market market({.accounts = flags.accounts, .seed = flags.seed, .noise_events_per_day = 24});
-  const int64_t begin = WallClockMs();
-  market.PlaceBuyers(begin, 7 * kDay);
-  for (const auto& r : market.Profiles(begin)) {
+  sim::Market market({.accounts = static_cast<uint32_t>(std::max(1, flags.accounts)), .seed = flags.seed});
+  for (const auto& r : market.Profiles(WallClockMs())) {
     if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
   }
-  // Real time: events are stamped with the wall clock and paced to `rate` per second.
+  // Real time: the market's steady traffic (the benchmarks' mix, a quarter on the buying
+  // accounts), paced to `rate` per second and stamped with the wall clock, some late.
   int64_t sent = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  int64_t window_start = begin;
   while (!g_stop_requested && (flags.count == 0 || sent < flags.count)) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const int64_t due = static_cast<int64_t>(elapsed * flags.rate) + 1;
+    int64_t due = static_cast<int64_t>(elapsed * flags.rate) + 1;
+    if (flags.count) due = std::min(due, flags.count);
     if (sent >= due) {
       (*sink)->Poll(1);  // ahead of the pace: serve delivery reports, blocking up to 1 ms
       continue;
     }
-    const int64_t now = WallClockMs();
-    auto events = market.Events(window_start, std::max(now, window_start + 1));
-    window_start = std::max(now, window_start + 1);
-    for (const auto& r : events) {
-      if (flags.count && sent >= flags.count) break;
+    for (const auto& e : market.Traffic(static_cast<size_t>(due - sent), WallClockMs(), 0)) {
+      const sim::MarketRecord r = market.Record(e);
       if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
       ++sent;
     }

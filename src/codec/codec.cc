@@ -1,5 +1,7 @@
 #include "codec/codec.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <charconv>
@@ -321,6 +323,76 @@ Result<engine::RoutingEvent> RoutingEventFromBinary(std::string_view bytes) {
     return Status::InvalidArgument("not a RoutingEvent in protobuf binary");
   }
   return FromProto(p);
+}
+
+namespace {
+
+std::string Serialize(const v1::Input& in, bool has_map_entries, Format format) {
+  std::string out;
+  if (format == Format::kJson) {
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(in, &out, opts);
+    return out;
+  }
+  // Deterministic: map entries in key order, so equal records give equal bytes. Without
+  // map entries the plain (faster) serialization is already so.
+  if (!has_map_entries) return in.SerializeAsString();
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  in.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+template <typename ProtoMap>
+void CopyAttributes(const std::map<std::string, std::string>& from, ProtoMap* to) {
+  for (const auto& [k, v] : from) (*to)[k] = v;
+}
+
+}  // namespace
+
+std::string EncodeInput(const WireEvent& e, Format format) {
+  v1::Input in;
+  auto* p = in.mutable_event();
+  p->set_event_id(e.event_id);
+  p->set_lead_id(e.lead_id);
+  p->set_account_id(e.account_id);
+  p->set_type(e.type);
+  p->set_occurred_at_ms(e.occurred_at_ms);
+  CopyAttributes(e.attributes, p->mutable_attributes());
+  return Serialize(in, !e.attributes.empty(), format);
+}
+
+std::string EncodeInput(const WireLeadProfile& l, Format format) {
+  v1::Input in;
+  auto* p = in.mutable_lead();
+  p->set_lead_id(l.lead_id);
+  p->set_account_id(l.account_id);
+  p->set_role(l.role);
+  p->set_seniority(l.seniority);
+  p->set_title(l.title);
+  p->set_country(l.country);
+  p->set_email_domain(l.email_domain);
+  p->set_updated_at_ms(l.updated_at_ms);
+  CopyAttributes(l.attributes, p->mutable_attributes());
+  return Serialize(in, !l.attributes.empty(), format);
+}
+
+std::string EncodeInput(const WireAccountProfile& a, Format format) {
+  v1::Input in;
+  auto* p = in.mutable_account();
+  p->set_account_id(a.account_id);
+  p->set_name(a.name);
+  p->set_industry(a.industry);
+  p->set_employee_count(a.employee_count);
+  p->set_annual_revenue(a.annual_revenue);
+  p->set_country(a.country);
+  p->set_market(a.market);
+  p->set_updated_at_ms(a.updated_at_ms);
+  CopyAttributes(a.attributes, p->mutable_attributes());
+  return Serialize(in, !a.attributes.empty(), format);
 }
 
 }  // namespace leadscore::codec

@@ -1,7 +1,8 @@
 // The edge between wire records (leadscore.v1 protobuf, binary or JSON) and the
 // engine's plain structs: decoding validates every required field, checks the Kafka
 // key, interns ids and resolves field values to the model's slots once, so the
-// engine never sees protobuf or looks a field up by name.
+// engine never sees protobuf or looks a field up by name. The other way, plain wire
+// structs (wire.h, part of this face) are encoded into Input records.
 //
 // A Decoder is bound to one model and one engine's id tables; not thread-safe.
 #pragma once
@@ -11,8 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "common/status.h"
 #include "codec/options.h"
+#include "codec/wire.h"
+#include "common/status.h"
 #include "engine/engine.h"
 
 namespace leadscore::codec {

@@ -3,136 +3,234 @@
 #include <algorithm>
 #include <cmath>
 
-#include "leadscore/v1/leadscore.pb.h"
+#include "common/hash.h"
 
 namespace leadscore::sim {
 namespace {
 
 constexpr int64_t kHour = 3600 * 1000, kDay = 24 * kHour;
 
-template <typename T, size_t N>
-const T& Pick(std::mt19937_64& rng, const T (&options)[N]) {
-  return options[rng() % N];
+// A short random sequence fixed by (seed, stream, index): an entity's traits without
+// keeping them, the same whichever entity is asked for first.
+class Draws {
+ public:
+  Draws(uint64_t seed, uint64_t stream, uint64_t index) : state_(Mix64(Mix64(seed ^ stream) ^ index)) {}
+  uint64_t Next() {
+    state_ += 0x9e3779b97f4a7c15ULL;  // splitmix64
+    return Mix64(state_);
+  }
+  double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+  template <typename T, size_t N>
+  const T& Pick(const T (&options)[N]) {
+    return options[Next() % N];
+  }
+
+ private:
+  uint64_t state_;
+};
+
+constexpr uint64_t kAccountStream = 0xacc0, kLeadStream = 0x1ead;
+
+const char* const kIndustries[] = {"software", "fintech", "retail", "manufacturing", "health", "logistics"};
+const char* const kCountries[] = {"NL", "DE", "GB", "US", "US", "US", "DE", "GB", "FR", "BR"};
+const char* const kNames[] = {"Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne",
+                              "Tyrell", "Cyberdyne", "Soylent", "Wonka", "Gringotts", "Oscorp", "Aperture"};
+// A committee fills these places first (j < 5), then draws any of them.
+const char* const kRoles[] = {"economic_buyer", "champion", "technical_evaluator", "procurement", "end_user",
+                              "end_user"};
+const char* const kSeniority[] = {"c_level", "vp", "director", "manager", "staff", "staff"};
+const char* const kTitles[] = {"CFO", "VP Engineering", "Director IT", "Buyer", "Analyst", "Engineer"};
+
+// Events(): the background of every account, and a buying committee's.
+const char* const kNoise[] = {"email_click", "email_click", "email_click", "whitepaper_download",
+                              "pricing_page_view", "unsubscribe"};
+const char* const kBuying[] = {"pricing_page_view", "pricing_page_view", "webinar_attended",
+                               "product_trial_started", "whitepaper_download", "email_click"};
+// Traffic(): what real traffic looks like, in twentieths.
+const char* const kMix[20] = {"email_click", "email_click", "email_click", "email_click", "email_click",
+                              "email_click", "email_click", "email_click", "pricing_page_view",
+                              "pricing_page_view", "pricing_page_view", "pricing_page_view", "pricing_page_view",
+                              "whitepaper_download", "whitepaper_download", "whitepaper_download",
+                              "webinar_attended", "webinar_attended", "product_trial_started", "unsubscribe"};
+
+std::string AccountId(uint32_t a) { return "acct-" + std::to_string(a); }
+
+std::string MarketOf(const std::string& country) {
+  return country == "DE" ? "DACH" : country == "NL" ? "Benelux" : country == "GB" ? "UKI" : "NA";
 }
 
 }  // namespace
 
+// An account's draws, in a fixed order so that a seed keeps its market.
+struct Market::Traits {
+  const char* name;
+  const char* industry;
+  const char* country;
+  int64_t employees;
+  bool buying;
+  uint32_t extra_leads_weight;  // 1..6: the committee's size beyond its first lead
+};
+
+Market::Traits Market::TraitsOf(uint32_t account) const {
+  Draws d(options_.seed, kAccountStream, account);
+  Traits t;
+  t.name = d.Pick(kNames);
+  t.industry = d.Pick(kIndustries);
+  t.country = d.Pick(kCountries);
+  t.employees = static_cast<int64_t>(20 + std::exp(2 + 7.5 * d.Unit()));
+  t.buying = d.Unit() < options_.buying_share;
+  t.extra_leads_weight = 1 + static_cast<uint32_t>(d.Next() % 6);
+  return t;
+}
+
 Market::Market(const MarketOptions& options) : options_(options), rng_(options.seed) {
-  static const char* kIndustries[] = {"software", "fintech", "retail", "manufacturing", "health", "logistics"};
-  static const char* kCountries[] = {"NL", "DE", "GB", "US", "US", "US", "DE", "GB", "FR", "BR"};
-  static const char* kNames[] = {"Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne",
-                                 "Tyrell", "Cyberdyne", "Soylent", "Wonka", "Gringotts", "Oscorp", "Aperture"};
-  static const char* kRoles[] = {"economic_buyer", "champion", "technical_evaluator", "procurement", "end_user",
-                                 "end_user"};
-  static const char* kSeniority[] = {"c_level", "vp", "director", "manager", "staff", "staff"};
-  static const char* kTitles[] = {"CFO", "VP Engineering", "Director IT", "Buyer", "Analyst", "Engineer"};
-  for (int i = 0; i < options.accounts; ++i) {
-    Account a;
-    a.id = "acct-" + std::to_string(i);
-    a.name = std::string(Pick(rng_, kNames)) + " " + std::to_string(i);
-    a.industry = Pick(rng_, kIndustries);
-    a.country = Pick(rng_, kCountries);
-    a.market = a.country == "DE" ? "DACH" : a.country == "NL" ? "Benelux" : a.country == "GB" ? "UKI" : "NA";
-    a.employees = static_cast<int64_t>(20 + std::exp(std::uniform_real_distribution<double>(2, 9.5)(rng_)));
-    a.buying = std::uniform_real_distribution<double>(0, 1)(rng_) < options.buying_share;
-    const int n = 2 + static_cast<int>(rng_() % 6);
-    for (int j = 0; j < n; ++j) {
-      Lead l;
-      l.id = a.id + "-lead-" + std::to_string(j);
-      const size_t r = j < 5 ? static_cast<size_t>(j) : rng_() % 6;  // committees are mostly complete
-      l.role = kRoles[r];
-      l.seniority = kSeniority[r];
-      l.title = kTitles[r];
-      l.domain = rng_() % 8 == 0 ? "gmail.com" : "corp.example";
-      a.leads.push_back(l);
-    }
-    accounts_.push_back(std::move(a));
+  const uint32_t m = std::max<uint32_t>(1, options.accounts);
+  std::vector<uint64_t> weight_before(m + 1, 0);
+  for (uint32_t a = 0; a < m; ++a) {
+    const Traits t = TraitsOf(a);
+    weight_before[a + 1] = weight_before[a] + t.extra_leads_weight;
+    if (t.buying) buyers_.push_back(a);
   }
-}
-
-void Market::PlaceBuyers(int64_t origin_ms, int64_t horizon_ms) {
-  for (auto& a : accounts_) {
-    if (a.buying) a.ramp_start_ms = origin_ms + static_cast<int64_t>(rng_() % std::max<int64_t>(1, horizon_ms));
+  // Every account has one lead; the rest are shared out by weight, so that the total
+  // is exactly what was asked and committee sizes still vary.
+  const uint64_t total_weight = weight_before[m];
+  const uint64_t leads = options.leads == 0 ? m + total_weight : std::max<uint64_t>(options.leads, m);
+  const uint64_t extra = leads - m;
+  first_lead_.resize(m + 1);
+  for (uint32_t a = 0; a <= m; ++a) {
+    const auto share = static_cast<unsigned __int128>(extra) * weight_before[a] / total_weight;
+    first_lead_[a] = a + static_cast<uint32_t>(share);
   }
+  ramp_start_ms_.assign(buyers_.size(), 0);
 }
 
-int Market::buying_accounts() const {
-  return static_cast<int>(std::count_if(accounts_.begin(), accounts_.end(), [](const Account& a) { return a.buying; }));
+bool Market::IsBuying(uint32_t account) const {
+  return std::binary_search(buyers_.begin(), buyers_.end(), account);
 }
 
-int Market::leads() const {
-  int n = 0;
-  for (const auto& a : accounts_) n += static_cast<int>(a.leads.size());
-  return n;
+uint32_t Market::AccountOf(uint32_t lead) const {
+  // first_lead_ strictly increases (every account has a lead): the last one <= lead.
+  return static_cast<uint32_t>(std::upper_bound(first_lead_.begin(), first_lead_.end(), lead) - first_lead_.begin() -
+                               1);
+}
+
+codec::WireAccountProfile Market::AccountProfile(uint32_t account, int64_t at_ms) const {
+  const Traits t = TraitsOf(account);
+  codec::WireAccountProfile p;
+  p.account_id = AccountId(account);
+  p.name = std::string(t.name) + " " + std::to_string(account);
+  p.industry = t.industry;
+  p.employee_count = t.employees;
+  p.country = t.country;
+  p.market = MarketOf(p.country);
+  p.updated_at_ms = at_ms;
+  return p;
+}
+
+codec::WireLeadProfile Market::LeadProfile(uint32_t lead, int64_t at_ms) const {
+  const uint32_t account = AccountOf(lead);
+  const uint32_t place = lead - first_lead_[account];
+  Draws d(options_.seed, kLeadStream, lead);
+  const size_t r = place < 5 ? place : d.Next() % 6;  // committees are mostly complete
+  codec::WireLeadProfile p;
+  p.account_id = AccountId(account);
+  p.lead_id = p.account_id + "-lead-" + std::to_string(place);
+  p.role = kRoles[r];
+  p.seniority = kSeniority[r];
+  p.title = kTitles[r];
+  p.country = TraitsOf(account).country;
+  p.email_domain = d.Next() % 8 == 0 ? "gmail.com" : "corp.example";
+  p.updated_at_ms = at_ms;
+  return p;
+}
+
+codec::WireEvent Market::Event(const EventSpec& e) const {
+  codec::WireEvent w;
+  w.event_id = "ev-" + std::to_string(options_.seed) + "-" + std::to_string(e.id);
+  w.account_id = AccountId(e.account);
+  w.lead_id = w.account_id + "-lead-" + std::to_string(e.lead - first_lead_[e.account]);
+  w.type = e.type;
+  w.occurred_at_ms = e.at_ms;
+  return w;
 }
 
 std::vector<MarketRecord> Market::Profiles(int64_t at_ms) const {
   std::vector<MarketRecord> out;
-  for (const auto& a : accounts_) {
-    v1::Input in;
-    auto* p = in.mutable_account();
-    p->set_account_id(a.id);
-    p->set_name(a.name);
-    p->set_industry(a.industry);
-    p->set_employee_count(a.employees);
-    p->set_country(a.country);
-    p->set_market(a.market);
-    p->set_updated_at_ms(at_ms);
-    out.push_back({"profiles", a.id, in.SerializeAsString(), at_ms});
-    for (const auto& l : a.leads) {
-      v1::Input li;
-      auto* lp = li.mutable_lead();
-      lp->set_lead_id(l.id);
-      lp->set_account_id(a.id);
-      lp->set_role(l.role);
-      lp->set_seniority(l.seniority);
-      lp->set_title(l.title);
-      lp->set_country(a.country);
-      lp->set_email_domain(l.domain);
-      lp->set_updated_at_ms(at_ms);
-      out.push_back({"profiles", a.id, li.SerializeAsString(), at_ms});
+  out.reserve(accounts() + leads());
+  for (uint32_t a = 0; a < accounts(); ++a) {
+    out.push_back({"profiles", AccountId(a), codec::EncodeInput(AccountProfile(a, at_ms), options_.format), at_ms});
+    for (uint32_t l = first_lead_[a]; l < first_lead_[a + 1]; ++l) {
+      out.push_back({"profiles", out.back().key, codec::EncodeInput(LeadProfile(l, at_ms), options_.format), at_ms});
     }
   }
   return out;
 }
 
-std::string Market::EventRecord(const Account& a, const Lead& l, const std::string& type, int64_t at) {
-  v1::Input in;
-  auto* e = in.mutable_event();
-  e->set_event_id("ev-" + std::to_string(options_.seed) + "-" + std::to_string(next_event_++));
-  e->set_lead_id(l.id);
-  e->set_account_id(a.id);
-  e->set_type(type);
-  e->set_occurred_at_ms(at);
-  return in.SerializeAsString();
+MarketRecord Market::Record(const EventSpec& e) const {
+  return {"engagement-events", AccountId(e.account), codec::EncodeInput(Event(e), options_.format), e.at_ms};
 }
 
-std::vector<MarketRecord> Market::Events(int64_t from_ms, int64_t to_ms) {
-  static const char* kNoise[] = {"email_click", "email_click", "email_click", "whitepaper_download",
-                                 "pricing_page_view", "unsubscribe"};
-  static const char* kBuying[] = {"pricing_page_view", "pricing_page_view", "webinar_attended",
-                                  "product_trial_started", "whitepaper_download", "email_click"};
-  std::vector<MarketRecord> out;
+void Market::PlaceBuyers(int64_t origin_ms, int64_t horizon_ms) {
+  for (auto& start : ramp_start_ms_) {
+    start = origin_ms + static_cast<int64_t>(rng_() % std::max<int64_t>(1, horizon_ms));
+  }
+}
+
+std::vector<EventSpec> Market::Activity(int64_t from_ms, int64_t to_ms) {
+  std::vector<EventSpec> out;
   std::uniform_real_distribution<double> u(0, 1);
   const double span_days = static_cast<double>(to_ms - from_ms) / kDay;
-  for (const auto& a : accounts_) {
+  size_t buyer = 0;
+  for (uint32_t a = 0; a < accounts(); ++a) {
+    const bool buying = buyer < buyers_.size() && buyers_[buyer] == a;
+    const int64_t ramp_start = buying ? ramp_start_ms_[buyer++] : 0;
     // Background: a Poisson trickle of clicks and the odd unsubscribe.
     double expected = options_.noise_events_per_day * span_days;
     // Buyers: intensity rises over three weeks from the ramp start, then stops.
-    if (a.buying && from_ms >= a.ramp_start_ms && from_ms < a.ramp_start_ms + 21 * kDay) {
-      const double progress = static_cast<double>(from_ms - a.ramp_start_ms) / (21.0 * kDay);
+    if (buying && from_ms >= ramp_start && from_ms < ramp_start + 21 * kDay) {
+      const double progress = static_cast<double>(from_ms - ramp_start) / (21.0 * kDay);
       expected += span_days * (0.5 + 6.0 * progress);
     }
-    int n = std::poisson_distribution<int>(expected)(rng_);
+    if (!(expected > 0)) continue;
+    const int n = std::poisson_distribution<int>(expected)(rng_);
+    const uint32_t committee = first_lead_[a + 1] - first_lead_[a];
     for (int k = 0; k < n; ++k) {
-      const Lead& l = a.leads[rng_() % a.leads.size()];
-      const bool ramping = a.buying && from_ms >= a.ramp_start_ms;
-      const std::string type = ramping ? Pick(rng_, kBuying) : (u(rng_) < 0.02 ? "unsubscribe" : Pick(rng_, kNoise));
-      const int64_t at = from_ms + static_cast<int64_t>(u(rng_) * static_cast<double>(to_ms - from_ms));
-      out.push_back({"engagement-events", a.id, EventRecord(a, l, type, at), at});
+      EventSpec e;
+      e.account = a;
+      e.lead = first_lead_[a] + static_cast<uint32_t>(rng_() % committee);
+      const bool ramping = buying && from_ms >= ramp_start;
+      e.type = ramping ? kBuying[rng_() % 6] : (u(rng_) < 0.02 ? "unsubscribe" : kNoise[rng_() % 6]);
+      e.at_ms = from_ms + static_cast<int64_t>(u(rng_) * static_cast<double>(to_ms - from_ms));
+      e.id = next_event_++;
+      out.push_back(e);
     }
   }
-  std::sort(out.begin(), out.end(), [](const MarketRecord& x, const MarketRecord& y) { return x.at_ms < y.at_ms; });
+  std::stable_sort(out.begin(), out.end(), [](const EventSpec& x, const EventSpec& y) { return x.at_ms < y.at_ms; });
+  return out;
+}
+
+std::vector<MarketRecord> Market::Events(int64_t from_ms, int64_t to_ms) {
+  std::vector<MarketRecord> out;
+  for (const EventSpec& e : Activity(from_ms, to_ms)) out.push_back(Record(e));
+  return out;
+}
+
+std::vector<EventSpec> Market::Traffic(size_t n, int64_t from_ms, int64_t span_ms) {
+  std::vector<EventSpec> out;
+  out.reserve(n);
+  const double step = static_cast<double>(span_ms) / static_cast<double>(std::max<size_t>(1, n));
+  for (size_t i = 0; i < n; ++i) {
+    EventSpec e;
+    e.account = !buyers_.empty() && rng_() % 4 == 0 ? buyers_[rng_() % buyers_.size()]
+                                                     : static_cast<uint32_t>(rng_() % accounts());
+    const uint32_t committee = first_lead_[e.account + 1] - first_lead_[e.account];
+    e.lead = first_lead_[e.account] + static_cast<uint32_t>(rng_() % committee);
+    e.type = kMix[rng_() % 20];
+    const auto late = static_cast<int64_t>(rng_() % (6 * kHour));
+    e.at_ms = from_ms + static_cast<int64_t>(static_cast<double>(i) * step) - late;
+    e.id = next_event_++;
+    out.push_back(e);
+  }
   return out;
 }
 

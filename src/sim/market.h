@@ -1,8 +1,19 @@
-// A synthetic B2B market for the demo and for load generation: accounts with
-// firmographics, leads with committee roles, mostly background noise, a few buying
-// accounts whose committee ramps up over weeks, some accounts outside the target
-// countries. Deterministic for a seed. Records are leadscore.v1.Input, keyed by
-// account_id, in time order. Not thread-safe.
+// The synthetic B2B market: the one generator behind `demo`, `generate`, the crash test
+// and the benchmarks. A population of accounts with firmographics and leads in buying
+// committees (an economic buyer, a champion, ... then anyone), a few buying accounts,
+// some outside the target countries; and two ways to draw its engagement:
+//   Events(from, to)   the market in simulated time: a background trickle of clicks on
+//                      every account, buying accounts whose committee ramps up over
+//                      three weeks; time-ordered records (demo, generate, crash test).
+//   Traffic(n, ...)    `n` events at a steady pace, the realistic mix of the benchmarks
+//                      (mostly clicks and page views, a quarter of them on the buying
+//                      accounts, some up to 6 h late); compact specs, encoded on demand.
+//
+// The population is not stored: every profile is computed from (seed, index), so ten
+// million leads cost four bytes per account, and profiles can be made in any order or
+// in parallel. Records are leadscore.v1.Input produced through the codec's wire structs,
+// keyed by account_id. Everything is deterministic for a seed (and, for Events and
+// Traffic, the sequence of calls). Const members are thread-safe; the rest is not.
 #pragma once
 
 #include <cstdint>
@@ -10,51 +21,78 @@
 #include <string>
 #include <vector>
 
+#include "codec/codec.h"
+
 namespace leadscore::sim {
 
 struct MarketOptions {
-  int accounts = 2000;
+  uint32_t accounts = 2000;
+  // Leads over all accounts, at least one each; committee sizes vary with the account.
+  // 0: committees of 2 to 7 leads (4.5 on average).
+  uint32_t leads = 0;
   uint64_t seed = 42;
-  double buying_share = 0.01;         // accounts that ramp up to a purchase
-  double noise_events_per_day = 0.2;  // per account, background
+  double buying_share = 0.01;         // accounts that ramp up to a purchase (Traffic's hot accounts)
+  double noise_events_per_day = 0.2;  // per account, background, in Events()
+  codec::Format format = codec::Format::kProtobuf;  // of MarketRecord::value
 };
 
 struct MarketRecord {
   std::string topic;  // engagement-events | profiles
   std::string key;    // account_id
-  std::string value;  // leadscore.v1.Input, binary protobuf
+  std::string value;  // leadscore.v1.Input in the market's format
   int64_t at_ms = 0;
+};
+
+// One engagement event, compact (32 bytes): which lead of which account, which signal
+// (a static string), when, and its sequence number (the event_id is made from it).
+struct EventSpec {
+  uint32_t lead = 0, account = 0;
+  const char* type = "";
+  int64_t at_ms = 0;
+  uint64_t id = 0;
 };
 
 class Market {
  public:
   explicit Market(const MarketOptions& options);
 
-  // Profiles of every account and lead, stamped `at_ms`.
-  std::vector<MarketRecord> Profiles(int64_t at_ms) const;
-  // Engagement events in [from_ms, to_ms), time-ordered. Buying accounts ramp up over
-  // the three weeks after their start, which is spread over `horizon` from `origin`.
-  std::vector<MarketRecord> Events(int64_t from_ms, int64_t to_ms);
-  void PlaceBuyers(int64_t origin_ms, int64_t horizon_ms);
+  uint32_t accounts() const { return static_cast<uint32_t>(first_lead_.size() - 1); }
+  uint32_t leads() const { return first_lead_.back(); }
+  uint32_t buying_accounts() const { return static_cast<uint32_t>(buyers_.size()); }
+  bool IsBuying(uint32_t account) const;
+  // Account `a`'s leads are the indices [FirstLead(a), FirstLead(a + 1)).
+  uint32_t FirstLead(uint32_t account) const { return first_lead_[account]; }
+  uint32_t AccountOf(uint32_t lead) const;
 
-  int buying_accounts() const;
-  int leads() const;
+  // Profiles by index, stamped `at_ms`: "acct-<a>" and "acct-<a>-lead-<j>", where j is
+  // the lead's place in its account's committee.
+  codec::WireAccountProfile AccountProfile(uint32_t account, int64_t at_ms) const;
+  codec::WireLeadProfile LeadProfile(uint32_t lead, int64_t at_ms) const;
+  codec::WireEvent Event(const EventSpec& e) const;
+
+  // Every account's profile followed by its leads', as records.
+  std::vector<MarketRecord> Profiles(int64_t at_ms) const;
+  MarketRecord Record(const EventSpec& e) const;
+
+  // The market in simulated time. Buying accounts start their ramp at a moment spread
+  // over `horizon` from `origin`; until placed, they start at time 0.
+  void PlaceBuyers(int64_t origin_ms, int64_t horizon_ms);
+  // Events in [from_ms, to_ms), time-ordered.
+  std::vector<EventSpec> Activity(int64_t from_ms, int64_t to_ms);
+  std::vector<MarketRecord> Events(int64_t from_ms, int64_t to_ms);
+
+  // `n` events evenly spread over [from_ms, from_ms + span_ms), each up to 6 h earlier
+  // than its place (late arrivals), in sequence order; not sorted by time.
+  std::vector<EventSpec> Traffic(size_t n, int64_t from_ms, int64_t span_ms);
 
  private:
-  struct Lead {
-    std::string id, role, seniority, title, domain;
-  };
-  struct Account {
-    std::string id, name, industry, country, market;
-    int64_t employees = 0;
-    std::vector<Lead> leads;
-    bool buying = false;
-    int64_t ramp_start_ms = 0;
-  };
-  std::string EventRecord(const Account& a, const Lead& l, const std::string& type, int64_t at);
+  struct Traits;
+  Traits TraitsOf(uint32_t account) const;
 
   MarketOptions options_;
-  std::vector<Account> accounts_;
+  std::vector<uint32_t> first_lead_;     // accounts + 1 entries
+  std::vector<uint32_t> buyers_;         // ascending account indices
+  std::vector<int64_t> ramp_start_ms_;   // per buyer
   std::mt19937_64 rng_;
   uint64_t next_event_ = 0;
 };

@@ -220,6 +220,57 @@ TEST_F(CodecTest, RandomAndMutatedBytesNeverCrash) {
   EXPECT_GT(refused, 0u);
 }
 
+// The wire structs' encoders: the bytes are the leadscore.v1.Input of those fields, and
+// both formats decode to the same engine input.
+TEST_F(CodecTest, EncodedWireRecordsAreTheInputOfTheirFieldsInBothFormats) {
+  const codec::WireEvent ev{.event_id = "e1", .lead_id = "l1", .account_id = "a1", .type = "view",
+                            .occurred_at_ms = 1790000000000, .attributes = {{"region", "emea"}, {"z", "1"}}};
+  v1::Input in;
+  ASSERT_TRUE(in.ParseFromString(codec::EncodeInput(ev, codec::Format::kProtobuf)));
+  EXPECT_EQ(in.event().lead_id(), "l1");
+  EXPECT_EQ(in.event().occurred_at_ms(), 1790000000000);
+  EXPECT_EQ(in.event().attributes().at("region"), "emea");
+  EXPECT_EQ(codec::EncodeInput(ev, codec::Format::kProtobuf), codec::EncodeInput(ev, codec::Format::kProtobuf));
+  const std::string json = codec::EncodeInput(ev, codec::Format::kJson);
+  EXPECT_THAT(json, HasSubstr(R"("event_id":"e1")")) << "proto field names";
+  auto b = decoder_.Decode(codec::EncodeInput(ev, codec::Format::kProtobuf), codec::Format::kProtobuf, "a1");
+  auto j = decoder_.Decode(json, codec::Format::kJson, "a1");
+  ASSERT_TRUE(b.ok() && j.ok()) << json;
+  const auto& be = std::get<engine::EventInput>(*b);
+  const auto& je = std::get<engine::EventInput>(*j);
+  EXPECT_EQ(be.event_key, je.event_key);
+  EXPECT_EQ(be.lead, je.lead);
+  EXPECT_EQ(be.occurred_at_ms, je.occurred_at_ms);
+  ASSERT_EQ(be.attributes.size(), 1u);
+  EXPECT_TRUE(be.attributes[0].present && je.attributes[0].present);
+
+  const codec::WireLeadProfile lead{.lead_id = "l1", .account_id = "a1", .role = "user", .seniority = "vp",
+                                    .title = "CTO", .country = "NL", .email_domain = "corp.example",
+                                    .updated_at_ms = 5};
+  ASSERT_TRUE(in.ParseFromString(codec::EncodeInput(lead, codec::Format::kProtobuf)));
+  EXPECT_EQ(in.lead().seniority(), "vp");
+  EXPECT_EQ(in.lead().email_domain(), "corp.example");
+  EXPECT_EQ(in.lead().updated_at_ms(), 5);
+  for (auto f : {codec::Format::kProtobuf, codec::Format::kJson}) {
+    auto r = decoder_.Decode(codec::EncodeInput(lead, f), f, "a1");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(leads_.Name(std::get<engine::LeadProfileInput>(*r).lead), "l1");
+  }
+
+  const codec::WireAccountProfile account{.account_id = "a1", .name = "Acme", .industry = "software",
+                                          .employee_count = 250, .annual_revenue = 1.5e7, .country = "NL",
+                                          .market = "Benelux", .updated_at_ms = 5};
+  ASSERT_TRUE(in.ParseFromString(codec::EncodeInput(account, codec::Format::kProtobuf)));
+  EXPECT_EQ(in.account().employee_count(), 250);
+  EXPECT_EQ(in.account().annual_revenue(), 1.5e7);
+  EXPECT_EQ(in.account().market(), "Benelux");
+  for (auto f : {codec::Format::kProtobuf, codec::Format::kJson}) {
+    auto r = decoder_.Decode(codec::EncodeInput(account, f), f, "a1");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(std::get<engine::AccountProfileInput>(*r).fields[model::kAccountEmployeeCount].number, 250);
+  }
+}
+
 TEST(RoutingEventCodecTest, JsonUsesProtoNamesAndPrintsZeros) {
   engine::RoutingEvent ev;
   ev.routing_id = "r1";

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -201,7 +202,8 @@ int Main(const Args& a) {
               static_cast<unsigned long long>(a.seed));
 
   // The input: profiles, then four weeks of a market, in as many chunks as rounds.
-  leadscore::sim::Market market({.accounts = a.accounts, .seed = a.seed, .buying_share = 0.25, .noise_events_per_day = 1});
+  leadscore::sim::Market market({.accounts = static_cast<uint32_t>(std::max(1, a.accounts)), .seed = a.seed, .buying_share = 0.25,
+                                 .noise_events_per_day = 1});
   // Buyers ramp up over three weeks from a start in the second week: at the end most
   // of them are at their peak, so tiers move.
   market.PlaceBuyers(kOrigin + 7 * kDay, 7 * kDay);

@@ -1,0 +1,193 @@
+// The synthetic market: the same seed gives the same records, the population has the
+// sizes asked for, every record decodes with the codec, and the two ways of drawing
+// events have their shapes (buyers ramp up; traffic leans on the buying accounts).
+#include "sim/market.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "engine/harness.h"
+
+namespace leadscore::testing {
+namespace {
+
+using sim::EventSpec;
+using sim::Market;
+using sim::MarketRecord;
+
+std::vector<std::string> Values(const std::vector<MarketRecord>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records) out.push_back(r.value);
+  return out;
+}
+
+std::vector<std::string> Values(const Market& m, const std::vector<EventSpec>& specs) {
+  std::vector<std::string> out;
+  for (const auto& e : specs) out.push_back(m.Record(e).value);
+  return out;
+}
+
+TEST(MarketTest, SameSeedGivesTheSameRecordsAnotherSeedOthers) {
+  auto play = [](uint64_t seed) {
+    Market m({.accounts = 300, .seed = seed, .buying_share = 0.1});
+    m.PlaceBuyers(kT0, 7 * kDay);
+    std::vector<std::string> out = Values(m.Profiles(kT0));
+    for (int64_t t = kT0; t < kT0 + 28 * kDay; t += 6 * kHour) {
+      for (auto& v : Values(m.Events(t, t + 6 * kHour))) out.push_back(std::move(v));
+    }
+    for (auto& v : Values(m, m.Traffic(5000, kT0, 30 * kDay))) out.push_back(std::move(v));
+    return out;
+  };
+  const auto a = play(42);
+  EXPECT_GT(a.size(), 5000u + 300u);
+  EXPECT_EQ(a, play(42));
+  EXPECT_NE(a, play(43));
+}
+
+TEST(MarketTest, ProfilesAreTheSameWhicheverIsAskedForFirst) {
+  Market fresh({.accounts = 200, .seed = 7});
+  Market used({.accounts = 200, .seed = 7});
+  used.PlaceBuyers(kT0, kDay);
+  (void)used.Events(kT0, kT0 + 7 * kDay);
+  (void)used.Traffic(1000, kT0, kDay);
+  const auto records = used.Profiles(kT0);
+  const uint32_t lead = fresh.leads() - 1, account = fresh.AccountOf(lead);
+  const std::string lead_bytes = codec::EncodeInput(fresh.LeadProfile(lead, kT0), codec::Format::kProtobuf);
+  const std::string account_bytes = codec::EncodeInput(fresh.AccountProfile(account, kT0), codec::Format::kProtobuf);
+  EXPECT_EQ(records.back().value, lead_bytes);
+  EXPECT_EQ(records[records.size() - 1 - (lead - fresh.FirstLead(account)) - 1].value, account_bytes);
+}
+
+TEST(MarketTest, PopulationHasTheSizesAskedForAndEveryAccountACommittee) {
+  Market m({.accounts = 1000, .leads = 10000});
+  EXPECT_EQ(m.accounts(), 1000u);
+  EXPECT_EQ(m.leads(), 10000u);
+  EXPECT_EQ(m.Profiles(kT0).size(), 11000u);
+  uint32_t smallest = UINT32_MAX, largest = 0;
+  for (uint32_t a = 0; a < m.accounts(); ++a) {
+    const uint32_t n = m.FirstLead(a + 1) - m.FirstLead(a);
+    smallest = std::min(smallest, n);
+    largest = std::max(largest, n);
+    EXPECT_EQ(m.AccountOf(m.FirstLead(a)), a);
+    EXPECT_EQ(m.AccountOf(m.FirstLead(a + 1) - 1), a);
+  }
+  EXPECT_GE(smallest, 1u);
+  EXPECT_LT(smallest, largest) << "committee sizes vary";
+
+  // Without a lead count: the demo's committees of 2 to 7.
+  Market demo({.accounts = 2000});
+  smallest = UINT32_MAX, largest = 0;
+  for (uint32_t a = 0; a < demo.accounts(); ++a) {
+    smallest = std::min(smallest, demo.FirstLead(a + 1) - demo.FirstLead(a));
+    largest = std::max(largest, demo.FirstLead(a + 1) - demo.FirstLead(a));
+  }
+  EXPECT_EQ(smallest, 2u);
+  EXPECT_EQ(largest, 7u);
+  EXPECT_NEAR(demo.leads(), 2000 * 4.5, 300);
+  EXPECT_NEAR(demo.buying_accounts(), 20, 12);
+}
+
+TEST(MarketTest, TenMillionLeadsAreMadeByIndexWithoutBeingKept) {
+  Market m({.accounts = 1000000, .leads = 10000000});
+  EXPECT_EQ(m.leads(), 10000000u);
+  const auto last = m.LeadProfile(m.leads() - 1, kT0);
+  EXPECT_EQ(last.account_id, "acct-999999");
+  EXPECT_EQ(m.AccountOf(m.leads() - 1), 999999u);
+  EXPECT_EQ(m.AccountProfile(999999, kT0).account_id, "acct-999999");
+  EXPECT_NEAR(m.buying_accounts(), 10000, 500);
+}
+
+class MarketDecodeTest : public ::testing::TestWithParam<codec::Format> {
+ protected:
+  MarketDecodeTest()
+      : model_(model::LoadModelFromFile(std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml").model),
+        decoder_(*model_, leads_, accounts_) {}
+
+  // Decodes with the record's key; returns the input or fails the test.
+  engine::Input Decode(const MarketRecord& r) {
+    auto in = decoder_.Decode(r.value, GetParam(), r.key);
+    EXPECT_TRUE(in.ok()) << in.status().message() << " in " << r.value;
+    return in.ok() ? *in : engine::Input{};
+  }
+
+  std::shared_ptr<const model::Model> model_;
+  engine::IdTable leads_, accounts_;
+  codec::Decoder decoder_;
+};
+
+TEST_P(MarketDecodeTest, EveryRecordDecodesWithTheCodecUnderItsKey) {
+  Market m({.accounts = 200, .seed = 3, .buying_share = 0.2, .format = GetParam()});
+  m.PlaceBuyers(kT0, 7 * kDay);
+  size_t leads = 0, accounts = 0;
+  for (const auto& r : m.Profiles(kT0)) {
+    EXPECT_EQ(r.topic, "profiles");
+    const auto in = Decode(r);
+    leads += std::holds_alternative<engine::LeadProfileInput>(in);
+    accounts += std::holds_alternative<engine::AccountProfileInput>(in);
+  }
+  EXPECT_EQ(leads, m.leads());
+  EXPECT_EQ(accounts, m.accounts());
+  std::vector<MarketRecord> events = m.Events(kT0, kT0 + 14 * kDay);
+  for (const auto& e : m.Traffic(2000, kT0, 14 * kDay)) events.push_back(m.Record(e));
+  std::set<uint64_t> keys;
+  for (const auto& r : events) {
+    EXPECT_EQ(r.topic, "engagement-events");
+    const auto in = Decode(r);
+    ASSERT_TRUE(std::holds_alternative<engine::EventInput>(in));
+    const auto& e = std::get<engine::EventInput>(in);
+    EXPECT_NE(e.signal, engine::kUnknownSignal) << "every type is a signal of the example model";
+    EXPECT_EQ(e.occurred_at_ms, r.at_ms);
+    keys.insert(e.event_key);
+  }
+  EXPECT_EQ(keys.size(), events.size()) << "event ids are unique";
+  EXPECT_EQ(leads_.size(), m.leads()) << "events name only known leads";
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, MarketDecodeTest, ::testing::Values(codec::Format::kProtobuf, codec::Format::kJson),
+                         [](const auto& info) { return info.param == codec::Format::kJson ? "Json" : "Protobuf"; });
+
+TEST(MarketTest, BuyingCommitteesRampUpOverThreeWeeksThenStop) {
+  Market m({.accounts = 500, .buying_share = 1, .noise_events_per_day = 0});
+  m.PlaceBuyers(kT0, 1);  // every ramp starts at kT0
+  const size_t first_day = m.Activity(kT0, kT0 + kDay).size();
+  const size_t third_week = m.Activity(kT0 + 19 * kDay, kT0 + 20 * kDay).size();
+  EXPECT_GT(first_day, 0u);
+  EXPECT_GT(third_week, 4 * first_day);
+  EXPECT_TRUE(m.Activity(kT0 + 22 * kDay, kT0 + 23 * kDay).empty()) << "no background asked for";
+  const auto window = m.Activity(kT0 + 10 * kDay, kT0 + 11 * kDay);
+  EXPECT_TRUE(std::is_sorted(window.begin(), window.end(),
+                             [](const EventSpec& x, const EventSpec& y) { return x.at_ms < y.at_ms; }));
+  for (const auto& e : window) {
+    EXPECT_GE(e.at_ms, kT0 + 10 * kDay);
+    EXPECT_LT(e.at_ms, kT0 + 11 * kDay);
+  }
+}
+
+TEST(MarketTest, TrafficLeansAQuarterOnTheBuyingAccountsAndArrivesUpTo6HoursLate) {
+  Market m({.accounts = 10000, .leads = 100000});
+  const auto traffic = m.Traffic(200000, kT0, 60 * kDay);
+  ASSERT_EQ(traffic.size(), 200000u);
+  size_t on_buyers = 0, late = 0;
+  std::map<std::string, size_t> types;
+  for (size_t i = 0; i < traffic.size(); ++i) {
+    const EventSpec& e = traffic[i];
+    ASSERT_EQ(m.AccountOf(e.lead), e.account);
+    EXPECT_EQ(e.id, i);
+    on_buyers += m.IsBuying(e.account);
+    late += i > 0 && e.at_ms < traffic[i - 1].at_ms;
+    ++types[e.type];
+    EXPECT_GT(e.at_ms, kT0 - 6 * kHour);
+    EXPECT_LT(e.at_ms, kT0 + 60 * kDay);
+  }
+  const double buyers_share = static_cast<double>(m.buying_accounts()) / m.accounts();
+  EXPECT_NEAR(static_cast<double>(on_buyers) / traffic.size(), 0.25 + 0.75 * buyers_share, 0.01);
+  EXPECT_GT(late, traffic.size() / 4);
+  EXPECT_NEAR(static_cast<double>(types["email_click"]) / traffic.size(), 0.4, 0.01);
+  EXPECT_EQ(types.size(), 6u);
+}
+
+}  // namespace
+}  // namespace leadscore::testing
