@@ -63,5 +63,28 @@ TEST(ConfigTest, RefusesUnknownKeysAndBadValuesWithTheirLines) {
   EXPECT_THAT(c.status().message(), HasSubstr("line 5: format must be protobuf or json, not 'avro'"));
 }
 
+TEST(ConfigTest, BooleansAreYamlCoreBooleans) {
+  for (const char* yes : {"true", "True", "TRUE"}) {
+    auto c = LoadConfigFromString(std::string("state: { sync: ") + yes + " }\n");
+    ASSERT_TRUE(c.ok()) << yes << ": " << c.status().message();
+    EXPECT_TRUE(c->service.store.sync) << yes;
+  }
+  for (const char* no : {"false", "False", "FALSE"}) {
+    auto c = LoadConfigFromString(std::string("state: { sync: ") + no + " }\n");
+    ASSERT_TRUE(c.ok()) << no << ": " << c.status().message();
+    EXPECT_FALSE(c->service.store.sync) << no;
+  }
+}
+
+TEST(ConfigTest, RefusesAMisspeltOrNonCoreBooleanWithItsLine) {
+  // "treu" used to be taken as false; YAML 1.1's yes/on and a quoted "true" are not
+  // YAML 1.2 booleans either.
+  for (const char* bad : {"treu", "yes", "on", "1", "\"true\"", "[true]"}) {
+    auto c = LoadConfigFromString(std::string("group_id: x\nstate:\n  sync: ") + bad + "\n");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_THAT(c.status().message(), HasSubstr("line 3: expected true or false")) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace leadscore::config
