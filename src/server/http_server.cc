@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 
 namespace leadscore::server {
@@ -131,7 +132,14 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address
   });
   s->port_ = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
   if (s->port_ <= 0) return Status::Unavailable("cannot listen on " + address);
-  s->thread_ = std::thread([&srv] { srv.listen_after_bind(); });
+  s->thread_ = std::thread([&srv, &returned = s->listen_returned_] {
+    srv.listen_after_bind();
+    returned = true;
+  });
+  // cpp-httplib's stop() does nothing until its accept loop has begun, so a server
+  // destroyed right after Start would wait forever: return once it is accepting (or
+  // its loop already ended). This is the other thread's first few instructions.
+  while (!srv.is_running() && !s->listen_returned_) std::this_thread::yield();
   return s;
 }
 

@@ -3,6 +3,7 @@
 // reads comes from its Backend, which never makes it wait for a batch.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,6 +28,7 @@ class HttpServer {
   HttpServer() = default;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
   int port_ = 0;
 };
 
