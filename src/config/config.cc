@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/time_units.h"
+#include "server/http_server.h"
 
 namespace leadscore::config {
 namespace {
@@ -42,7 +43,11 @@ class Loader {
     }
     if (const YAML::Node http = root["http"]) {
       Keys(http, "http", {"address"});
-      if (http["address"]) c.http_address = Text(http["address"]);
+      if (http["address"]) {
+        c.http_address = Text(http["address"]);
+        auto parsed = server::ParseHttpAddress(c.http_address);
+        if (!parsed.ok()) Error(http["address"], parsed.status().message());
+      }
     }
     if (const YAML::Node inputs = root["inputs"]) {
       if (!inputs.IsSequence() || inputs.size() == 0) {

@@ -86,5 +86,16 @@ TEST(ConfigTest, RefusesAMisspeltOrNonCoreBooleanWithItsLine) {
   }
 }
 
+TEST(ConfigTest, RefusesABadHttpAddressWithItsLine) {
+  for (const char* bad : {":abc", "127.0.0.1:99999", "::1:8080", "localhost"}) {
+    auto c = LoadConfigFromString(std::string("group_id: x\nhttp:\n  address: \"") + bad + "\"\n");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_THAT(c.status().message(), HasSubstr(std::string("line 3: http address '") + bad + "'")) << bad;
+  }
+  auto v6 = LoadConfigFromString("http: { address: \"[::1]:8080\" }\n");
+  ASSERT_TRUE(v6.ok()) << v6.status().message();
+  EXPECT_EQ(v6->http_address, "[::1]:8080");
+}
+
 }  // namespace
 }  // namespace leadscore::config
