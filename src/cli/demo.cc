@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -9,6 +10,7 @@
 #include <iostream>
 #include <map>
 
+#include "cli/load_generator.h"
 #include "cli/process.h"
 #include "cli/replay.h"
 #include "codec/codec.h"
@@ -135,28 +137,23 @@ int RunGenerate(const GenerateFlags& flags) {
   for (const auto& r : market.Profiles(begin)) {
     if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
   }
-  // Real time: events are stamped with the wall clock and paced to `rate` per second.
-  int64_t sent = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  int64_t window_start = begin;
-  while (!g_stop_requested && (flags.count == 0 || sent < flags.count)) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const int64_t due = static_cast<int64_t>(elapsed * flags.rate) + 1;
-    if (sent >= due) {
-      (*sink)->Poll(1);  // ahead of the pace: serve delivery reports, blocking up to 1 ms
-      continue;
-    }
-    const int64_t now = WallClockMs();
-    auto events = market.Events(window_start, std::max(now, window_start + 1));
-    window_start = std::max(now, window_start + 1);
+  // Real time: paced to `rate` per second against a schedule, stamped with the wall
+  // clock. (Stamping the next window of simulated time instead ran ahead of the wall
+  // clock by a millisecond per loop, and the market's own pace, not `rate`, set the
+  // volume.)
+  LoadGenerator load(&market, flags.rate, flags.count, LoadClocks::System());
+  while (!g_stop_requested && !load.done()) {
+    const auto events = load.Next();
     for (const auto& r : events) {
-      if (flags.count && sent >= flags.count) break;
       if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
-      ++sent;
     }
+    // Serves delivery reports; ahead of the schedule, waits for the next event's turn
+    // (bounded, so a stop request is seen).
+    const int64_t wait_us = events.empty() ? load.WaitUs() : 0;
+    (*sink)->Poll(static_cast<int>(std::min<int64_t>(100, (wait_us + 999) / 1000)));
   }
   const Status flushed = (*sink)->Flush(30000);
-  std::fprintf(stderr, "generate: %lld events sent\n", static_cast<long long>(sent));
+  std::fprintf(stderr, "generate: %lld events sent\n", static_cast<long long>(load.sent()));
   return flushed.ok() ? 0 : 1;
 }
 

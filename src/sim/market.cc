@@ -107,32 +107,67 @@ std::string Market::EventRecord(const Account& a, const Lead& l, const std::stri
   return in.SerializeAsString();
 }
 
-std::vector<MarketRecord> Market::Events(int64_t from_ms, int64_t to_ms) {
+double Market::RampPerDay(const Account& a, int64_t at_ms) {
+  if (!a.buying || at_ms < a.ramp_start_ms || at_ms >= a.ramp_start_ms + 21 * kDay) return 0;
+  const double progress = static_cast<double>(at_ms - a.ramp_start_ms) / (21.0 * kDay);
+  return 0.5 + 6.0 * progress;
+}
+
+// Background: clicks and the odd unsubscribe. From its ramp's start, a buying account
+// does what buyers do.
+std::string Market::EventType(const Account& a, int64_t at_ms) {
   static const char* kNoise[] = {"email_click", "email_click", "email_click", "whitepaper_download",
                                  "pricing_page_view", "unsubscribe"};
   static const char* kBuying[] = {"pricing_page_view", "pricing_page_view", "webinar_attended",
                                   "product_trial_started", "whitepaper_download", "email_click"};
+  const bool ramping = a.buying && at_ms >= a.ramp_start_ms;
+  if (ramping) return Pick(rng_, kBuying);
+  return std::uniform_real_distribution<double>(0, 1)(rng_) < 0.02 ? "unsubscribe" : Pick(rng_, kNoise);
+}
+
+std::vector<MarketRecord> Market::Events(int64_t from_ms, int64_t to_ms) {
   std::vector<MarketRecord> out;
   std::uniform_real_distribution<double> u(0, 1);
   const double span_days = static_cast<double>(to_ms - from_ms) / kDay;
   for (const auto& a : accounts_) {
-    // Background: a Poisson trickle of clicks and the odd unsubscribe.
+    // Background: a Poisson trickle. Buyers: intensity rises over three weeks from the
+    // ramp start, then stops.
     double expected = options_.noise_events_per_day * span_days;
-    // Buyers: intensity rises over three weeks from the ramp start, then stops.
-    if (a.buying && from_ms >= a.ramp_start_ms && from_ms < a.ramp_start_ms + 21 * kDay) {
-      const double progress = static_cast<double>(from_ms - a.ramp_start_ms) / (21.0 * kDay);
-      expected += span_days * (0.5 + 6.0 * progress);
-    }
+    expected += span_days * RampPerDay(a, from_ms);
     int n = std::poisson_distribution<int>(expected)(rng_);
     for (int k = 0; k < n; ++k) {
       const Lead& l = a.leads[rng_() % a.leads.size()];
-      const bool ramping = a.buying && from_ms >= a.ramp_start_ms;
-      const std::string type = ramping ? Pick(rng_, kBuying) : (u(rng_) < 0.02 ? "unsubscribe" : Pick(rng_, kNoise));
+      const std::string type = EventType(a, from_ms);
       const int64_t at = from_ms + static_cast<int64_t>(u(rng_) * static_cast<double>(to_ms - from_ms));
       out.push_back({"engagement-events", a.id, EventRecord(a, l, type, at), at});
     }
   }
   std::sort(out.begin(), out.end(), [](const MarketRecord& x, const MarketRecord& y) { return x.at_ms < y.at_ms; });
+  return out;
+}
+
+std::vector<MarketRecord> Market::EventsAt(int64_t at_ms, int64_t n) {
+  std::vector<MarketRecord> out;
+  if (accounts_.empty() || n <= 0) return out;
+  // Activity changes over days; an hour is fine enough and keeps a burst cheap.
+  if (at_ms / kHour != by_activity_hour_) {
+    std::vector<double> weights;
+    double total = 0;
+    for (const auto& a : accounts_) {
+      weights.push_back(options_.noise_events_per_day + RampPerDay(a, at_ms));
+      total += weights.back();
+    }
+    if (total <= 0) weights.assign(accounts_.size(), 1.0);  // a silent market: anyone
+    by_activity_ = std::discrete_distribution<size_t>(weights.begin(), weights.end());
+    by_activity_hour_ = at_ms / kHour;
+  }
+  out.reserve(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) {
+    const Account& a = accounts_[by_activity_(rng_)];
+    const Lead& l = a.leads[rng_() % a.leads.size()];
+    const std::string type = EventType(a, at_ms);
+    out.push_back({"engagement-events", a.id, EventRecord(a, l, type, at_ms), at_ms});
+  }
   return out;
 }
 
