@@ -161,5 +161,47 @@ TEST(GenerateProcessTest, HoldsItsCountAndNoEventIsAheadOfTheClock) {
   EXPECT_EQ(behind, 0) << "events stamped before generate started";
 }
 
+TEST(RunProcessTest, SighupIsLoggedAndTheServiceKeepsRunning) {
+  const std::string dir = ::testing::TempDir() + "/leadscore-sighup-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string config = dir + "/leadscore.yaml";
+  std::ofstream(config) << "state_dir: " << dir << "/state\n"
+                        << "http: { address: \"127.0.0.1:0\" }\n"
+                        << "kafka_consumer: { session.timeout.ms: 6000, heartbeat.interval.ms: 500 }\n"
+                        << "log_level: info\n";
+  Child run({kBinary, "run", "--config", config, "--model", kSourceDir + "/examples/model.yaml", "--embedded-broker"});
+  ASSERT_TRUE(run.started());
+  const auto port_text = run.WaitFor("http=port ", seconds(60), /*on_stderr=*/true);
+  ASSERT_TRUE(port_text) << run.Stderr();
+  httplib::Client client("127.0.0.1", std::atoi(port_text->c_str()));
+  client.set_connection_timeout(seconds(5));
+  client.set_read_timeout(seconds(5));
+
+  // Ready: partitions assigned and state restored. Between tries, wait for the child to
+  // say something new (at most a fifth of a second).
+  const auto until = std::chrono::steady_clock::now() + seconds(60);
+  bool ready = false;
+  while (!ready && std::chrono::steady_clock::now() < until) {
+    auto res = client.Get("/readyz");
+    ready = res && res->status == 200;
+    if (!ready) run.WaitForMore(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(ready) << run.Stderr();
+
+  run.Signal(SIGHUP);
+  EXPECT_TRUE(run.WaitFor("SIGHUP ignored: model reload is not supported yet", seconds(30), true)) << run.Stderr();
+  ASSERT_TRUE(run.Running()) << "SIGHUP ended the process: " << run.Stderr();
+  auto health = client.Get("/healthz");
+  ASSERT_TRUE(health) << httplib::to_string(health.error());
+  EXPECT_EQ(health->status, 200);
+
+  run.Signal(SIGTERM);
+  const auto code = run.WaitExit(seconds(60));
+  ASSERT_TRUE(code) << "did not stop on SIGTERM: " << run.Stderr();
+  EXPECT_EQ(*code, 0) << run.Stderr();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace leadscore
