@@ -22,7 +22,7 @@ int RunService(const RunFlags& flags) {
   auto cfg = config::LoadConfigFromFile(flags.config_path);
   if (!cfg.ok()) {
     std::cerr << cfg.status().message() << "\n";
-    return 2;
+    return 1;  // an invalid config, not a usage error (SPEC section 4)
   }
   config::Config c = std::move(*cfg);
   spdlog::set_level(spdlog::level::from_str(c.log_level));
