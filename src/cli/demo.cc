@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 
+#include "cli/load_generator.h"
 #include "cli/process.h"
 #include "cli/replay.h"
 #include "codec/codec.h"
@@ -134,26 +135,23 @@ int RunGenerate(const GenerateFlags& flags) {
   for (const auto& r : market.Profiles(WallClockMs())) {
     if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
   }
-  // Real time: the market's steady traffic (the benchmarks' mix, a quarter on the buying
-  // accounts), paced to `rate` per second and stamped with the wall clock, some late.
-  int64_t sent = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  while (!g_stop_requested && (flags.count == 0 || sent < flags.count)) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    int64_t due = static_cast<int64_t>(elapsed * flags.rate) + 1;
-    if (flags.count) due = std::min(due, flags.count);
-    if (sent >= due) {
-      (*sink)->Poll(1);  // ahead of the pace: serve delivery reports, blocking up to 1 ms
-      continue;
-    }
-    for (const auto& e : market.Traffic(static_cast<size_t>(due - sent), WallClockMs(), 0)) {
-      const sim::MarketRecord r = market.Record(e);
+  // Real time: paced to `rate` per second against a schedule, stamped with the wall
+  // clock. (Stamping the next window of simulated time instead ran ahead of the wall
+  // clock by a millisecond per loop, and the market's own pace, not `rate`, set the
+  // volume.)
+  LoadGenerator load(&market, flags.rate, flags.count, LoadClocks::System());
+  while (!g_stop_requested && !load.done()) {
+    const auto events = load.Next();
+    for (const auto& r : events) {
       if (!(*sink)->Produce(r.topic, r.key, r.value).ok()) return 1;
-      ++sent;
     }
+    // Serves delivery reports; ahead of the schedule, waits for the next event's turn
+    // (bounded, so a stop request is seen).
+    const int64_t wait_us = events.empty() ? load.WaitUs() : 0;
+    (*sink)->Poll(static_cast<int>(std::min<int64_t>(100, (wait_us + 999) / 1000)));
   }
   const Status flushed = (*sink)->Flush(30000);
-  std::fprintf(stderr, "generate: %lld events sent\n", static_cast<long long>(sent));
+  std::fprintf(stderr, "generate: %lld events sent\n", static_cast<long long>(load.sent()));
   return flushed.ok() ? 0 : 1;
 }
 

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 #include "cli/demo.h"
 #include "cli/replay.h"
@@ -120,12 +121,23 @@ int main(int argc, char** argv) {
   leadscore::cli::GenerateFlags gen_flags;
   auto* generate = app.add_subcommand("generate", "A synthetic market into Kafka, in real time");
   generate->add_option("--brokers", gen_flags.brokers, "host:port,...")->required();
-  generate->add_option("--rate", gen_flags.rate, "events per second")->check(CLI::PositiveNumber)->capture_default_str();
-  generate->add_option("--accounts", gen_flags.accounts, "accounts in the market")->capture_default_str();
+  generate->add_option("--rate", gen_flags.rate, "events per second")
+      ->check(CLI::Range(0.001, 1e7))
+      ->capture_default_str();
+  generate->add_option("--accounts", gen_flags.accounts, "accounts in the market")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
   generate->add_option("--seed", gen_flags.seed, "market seed")->capture_default_str();
-  generate->add_option("--count", gen_flags.count, "stop after this many events (0: until interrupted)");
+  generate->add_option("--count", gen_flags.count, "stop after this many events (0: until interrupted)")
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Prints the help (--help) or the error and "Run with --help". Usage errors exit 2
+    // (SPEC section 4), whichever code CLI11 would give them.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   if (*demo) return leadscore::cli::RunDemo(demo_flags);
   if (*generate) return leadscore::cli::RunGenerate(gen_flags);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/hangup.h"
 #include "cli/process.h"
 #include "config/config.h"
 #include "model/model.h"
@@ -21,7 +22,7 @@ int RunService(const RunFlags& flags) {
   auto cfg = config::LoadConfigFromFile(flags.config_path);
   if (!cfg.ok()) {
     std::cerr << cfg.status().message() << "\n";
-    return 2;
+    return 1;  // an invalid config, not a usage error (SPEC section 4)
   }
   config::Config c = std::move(*cfg);
   spdlog::set_level(spdlog::level::from_str(c.log_level));
@@ -37,6 +38,13 @@ int RunService(const RunFlags& flags) {
     return 1;
   }
   for (const auto& w : loaded.warnings) spdlog::warn("model: line {}: {}", w.line, w.message);
+  // SIGHUP will re-read the model (SPEC section 3); until then it must not end the
+  // process, whose default action for it is to die.
+  auto hangup = HangupWatcher::Install([] { spdlog::warn("SIGHUP ignored: model reload is not supported yet"); });
+  if (!hangup.ok()) {
+    std::cerr << hangup.status().message() << "\n";
+    return 1;
+  }
 
   std::unique_ptr<stream::EmbeddedBroker> broker;
   if (flags.embedded_broker) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/time_units.h"
+#include "server/http_server.h"
 
 namespace leadscore::config {
 namespace {
@@ -42,7 +43,11 @@ class Loader {
     }
     if (const YAML::Node http = root["http"]) {
       Keys(http, "http", {"address"});
-      if (http["address"]) c.http_address = Text(http["address"]);
+      if (http["address"]) {
+        c.http_address = Text(http["address"]);
+        auto parsed = server::ParseHttpAddress(c.http_address);
+        if (!parsed.ok()) Error(http["address"], parsed.status().message());
+      }
     }
     if (const YAML::Node inputs = root["inputs"]) {
       if (!inputs.IsSequence() || inputs.size() == 0) {
@@ -74,7 +79,7 @@ class Loader {
       if (st["cache_entities"]) c.service.cache_entities = static_cast<size_t>(Int(st["cache_entities"], 1, 1LL << 32));
       if (st["block_cache_mb"]) c.service.store.block_cache_bytes = static_cast<size_t>(Int(st["block_cache_mb"], 1, 1 << 20)) << 20;
       if (st["write_buffer_mb"]) c.service.store.write_buffer_bytes = static_cast<size_t>(Int(st["write_buffer_mb"], 1, 1 << 16)) << 20;
-      if (st["sync"]) c.service.store.sync = Text(st["sync"]) == "true";
+      if (st["sync"]) c.service.store.sync = Bool(st["sync"]);
     }
     if (const YAML::Node lim = root["limits"]) {
       Keys(lim, "limits", {"max_id_bytes", "max_attributes", "max_attribute_bytes"});
@@ -126,6 +131,18 @@ class Loader {
     if (f == "json") return codec::Format::kJson;
     if (f != "protobuf") Error(n, "format must be protobuf or json, not '" + f + "'");
     return codec::Format::kProtobuf;
+  }
+  // YAML 1.2 core booleans only: yaml-cpp would also take YAML 1.1's yes/no/on/off/y/n,
+  // and a misspelling ("treu") must not quietly become false.
+  bool Bool(const YAML::Node& n) {
+    static const std::set<std::string> kTrue = {"true", "True", "TRUE"}, kFalse = {"false", "False", "FALSE"};
+    // A quoted "true" is text, not a boolean (the tag of a plain scalar is "?").
+    if (n.IsScalar() && n.Tag() == "?") {
+      if (kTrue.count(n.Scalar())) return true;
+      if (kFalse.count(n.Scalar())) return false;
+    }
+    Error(n, "expected true or false, not '" + (n.IsScalar() ? n.Scalar() : std::string("a collection")) + "'");
+    return false;
   }
   long long Int(const YAML::Node& n, long long lo, long long hi) {
     try {

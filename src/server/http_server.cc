@@ -1,9 +1,14 @@
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <thread>
 
 
 namespace leadscore::server {
@@ -93,16 +98,51 @@ std::string ToJson(const engine::EntityView& v, bool lead, const std::string& mo
   return o;
 }
 
+// cpp-httplib's default sets SO_REUSEPORT, which lets a second process bind the same
+// port and take a share of its connections. SO_REUSEADDR alone still allows a restart
+// while old connections linger in TIME_WAIT, and refuses a port someone listens on.
+void ExclusiveSocketOptions(socket_t sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
 }  // namespace
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address, const Backend* service) {
+Result<HttpAddress> ParseHttpAddress(const std::string& address) {
+  auto bad = [&address](const std::string& why) {
+    return Status::InvalidArgument("http address '" + address + "': " + why);
+  };
   const auto colon = address.rfind(':');
-  if (colon == std::string::npos) return Status::InvalidArgument("http address '" + address + "' is not host:port");
-  const std::string host = address.substr(0, colon);
-  const int port = std::atoi(address.c_str() + colon + 1);
+  if (colon == std::string::npos) return bad("expected host:port, such as 127.0.0.1:8080 or [::1]:8080");
+  HttpAddress a;
+  const std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535) {
+    return bad("the port must be a number from 0 to 65535 (0: any free port), not '" + port + "'");
+  }
+  a.port = std::stoi(port);
+  a.host = address.substr(0, colon);
+  if (a.host.size() >= 2 && a.host.front() == '[' && a.host.back() == ']') {
+    a.host = a.host.substr(1, a.host.size() - 2);
+    in6_addr v6;
+    if (inet_pton(AF_INET6, a.host.c_str(), &v6) != 1) return bad("'" + a.host + "' in brackets is not an IPv6 address");
+  } else if (a.host.find_first_of(":[]") != std::string::npos) {
+    return bad("an IPv6 address goes in brackets, such as [::1]:8080");
+  }
+  if (a.host.empty()) return bad("no host: give one, such as 127.0.0.1, or 0.0.0.0 / [::] for every interface");
+  if (a.host.find_first_of(" \t/") != std::string::npos) return bad("'" + a.host + "' is not a host name or address");
+  return a;
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address, const Backend* service) {
+  auto parsed = ParseHttpAddress(address);
+  if (!parsed.ok()) return parsed.status();
+  const std::string& host = parsed->host;
+  const int port = parsed->port;
   std::unique_ptr<HttpServer> s(new HttpServer());
   s->server_ = std::make_unique<httplib::Server>();
   httplib::Server& srv = *s->server_;
+  srv.set_socket_options(ExclusiveSocketOptions);
   auto view = [service](bool lead) {
     return [service, lead](const httplib::Request& req, httplib::Response& res) {
       const std::string id = req.matches[1];
@@ -129,9 +169,24 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address
     res.status = ready ? 200 : 503;
     res.set_content(ready ? "ready\n" : "not ready: no partitions assigned or state not restored\n", "text/plain");
   });
+  errno = 0;
   s->port_ = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
-  if (s->port_ <= 0) return Status::Unavailable("cannot listen on " + address);
-  s->thread_ = std::thread([&srv] { srv.listen_after_bind(); });
+  if (s->port_ <= 0) {
+    // cpp-httplib says only that it failed; errno is still bind()'s (or the lookup's).
+    const int err = errno;
+    std::string why = err == EADDRINUSE ? "address already in use (another process listens on it)"
+                      : err != 0        ? std::strerror(err)
+                                        : "the host cannot be resolved or bound";
+    return Status::Unavailable("cannot listen on " + address + ": " + why);
+  }
+  s->thread_ = std::thread([&srv, &returned = s->listen_returned_] {
+    srv.listen_after_bind();
+    returned = true;
+  });
+  // cpp-httplib's stop() does nothing until its accept loop has begun, so a server
+  // destroyed right after Start would wait forever: return once it is accepting (or
+  // its loop already ended). This is the other thread's first few instructions.
+  while (!srv.is_running() && !s->listen_returned_) std::this_thread::yield();
   return s;
 }
 

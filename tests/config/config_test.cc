@@ -63,5 +63,39 @@ TEST(ConfigTest, RefusesUnknownKeysAndBadValuesWithTheirLines) {
   EXPECT_THAT(c.status().message(), HasSubstr("line 5: format must be protobuf or json, not 'avro'"));
 }
 
+TEST(ConfigTest, BooleansAreYamlCoreBooleans) {
+  for (const char* yes : {"true", "True", "TRUE"}) {
+    auto c = LoadConfigFromString(std::string("state: { sync: ") + yes + " }\n");
+    ASSERT_TRUE(c.ok()) << yes << ": " << c.status().message();
+    EXPECT_TRUE(c->service.store.sync) << yes;
+  }
+  for (const char* no : {"false", "False", "FALSE"}) {
+    auto c = LoadConfigFromString(std::string("state: { sync: ") + no + " }\n");
+    ASSERT_TRUE(c.ok()) << no << ": " << c.status().message();
+    EXPECT_FALSE(c->service.store.sync) << no;
+  }
+}
+
+TEST(ConfigTest, RefusesAMisspeltOrNonCoreBooleanWithItsLine) {
+  // "treu" used to be taken as false; YAML 1.1's yes/on and a quoted "true" are not
+  // YAML 1.2 booleans either.
+  for (const char* bad : {"treu", "yes", "on", "1", "\"true\"", "[true]"}) {
+    auto c = LoadConfigFromString(std::string("group_id: x\nstate:\n  sync: ") + bad + "\n");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_THAT(c.status().message(), HasSubstr("line 3: expected true or false")) << bad;
+  }
+}
+
+TEST(ConfigTest, RefusesABadHttpAddressWithItsLine) {
+  for (const char* bad : {":abc", "127.0.0.1:99999", "::1:8080", "localhost"}) {
+    auto c = LoadConfigFromString(std::string("group_id: x\nhttp:\n  address: \"") + bad + "\"\n");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_THAT(c.status().message(), HasSubstr(std::string("line 3: http address '") + bad + "'")) << bad;
+  }
+  auto v6 = LoadConfigFromString("http: { address: \"[::1]:8080\" }\n");
+  ASSERT_TRUE(v6.ok()) << v6.status().message();
+  EXPECT_EQ(v6->http_address, "[::1]:8080");
+}
+
 }  // namespace
 }  // namespace leadscore::config
