@@ -3,29 +3,19 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <queue>
 
 #include "common/hash.h"
 #include "engine/decay.h"
 #include "engine/explain.h"
+#include "engine/entity_table.h"
 #include "engine/snapshot_codec.h"
 #include "engine/state.h"
 #include "engine/tiers.h"
+#include "engine/timer_queue.h"
 
 namespace leadscore::engine {
 
 namespace {
-
-struct Timer {
-  int64_t due;
-  EntityId id;
-  EntityKind kind;
-  bool operator>(const Timer& o) const {
-    if (due != o.due) return due > o.due;
-    if (kind != o.kind) return kind > o.kind;
-    return id > o.id;
-  }
-};
 
 int64_t AddDt(int64_t clock, double dt) {
   if (!(dt < 1e15)) return kNever;  // also NaN
@@ -50,22 +40,17 @@ class Engine::Impl {
   }
 
   void Advance(int64_t now, std::vector<RoutingEvent>* out) {
-    while (!timers_.empty() && timers_.top().due <= now) {
-      const Timer t = timers_.top();
-      timers_.pop();
-      // Skip entries left behind by a reschedule or a Forget (lazy deletion).
-      EntityCommon* e = t.kind == EntityKind::kLead ? static_cast<EntityCommon*>(MutableLead(t.id))
-                                                    : static_cast<EntityCommon*>(MutableAccount(t.id));
-      if (!e || e->due != t.due) continue;
-      e->due = kNever;
-      --live_timers_;
+    Timer t;
+    while (timers_.PopDue(now, &t)) {
       ++stats_.decay_checks;
       if (t.kind == EntityKind::kLead) {
-        DecayLead(leads_[t.id], t.due);
-        EvaluateLead(t.id, leads_[t.id], out);
+        LeadState& l = *table_.FindLead(t.id);
+        DecayLead(l, t.due);
+        EvaluateLead(t.id, l, out);
       } else {
-        DecayAccount(accounts_[t.id], t.due);
-        EvaluateAccount(t.id, accounts_[t.id], out);
+        AccountState& a = *table_.FindAccount(t.id);
+        DecayAccount(a, t.due);
+        EvaluateAccount(t.id, a, out);
       }
     }
     stream_time_ = std::max(stream_time_, now);
@@ -74,20 +59,20 @@ class Engine::Impl {
   int64_t stream_time() const { return stream_time_; }
   const EngineStats& stats() const { return stats_; }
   const model::Model& model() const { return m_; }
-  IdTable& lead_ids() { return lead_ids_; }
-  IdTable& account_ids() { return account_ids_; }
+  IdTable& lead_ids() { return table_.lead_ids(); }
+  IdTable& account_ids() { return table_.account_ids(); }
 
   std::optional<EntityView> ViewLead(std::string_view id) const {
-    EntityId lid = lead_ids_.Find(id);
-    const LeadState* l = LeadAt(lid);
+    EntityId lid = table_.lead_ids().Find(id);
+    const LeadState* l = table_.FindLead(lid);
     if (!l) return std::nullopt;
     LeadState copy = *l;
     const int64_t at = std::max(stream_time_, copy.clock);
     DecayLead(copy, at);
-    const AccountState* a = AccountAt(copy.account);
+    const AccountState* a = table_.FindAccount(copy.account);
     EntityView v;
-    v.id = lead_ids_.Name(lid);
-    v.account_id = account_ids_.Name(copy.account);
+    v.id = table_.lead_ids().Name(lid);
+    v.account_id = table_.account_ids().Name(copy.account);
     Measures ms = LeadMeasures(copy);
     FillView(copy, ms, m_.lead, &v);
     v.factors = LeadFactors(m_, copy, a, SIZE_MAX);
@@ -96,14 +81,14 @@ class Engine::Impl {
   }
 
   std::optional<EntityView> ViewAccount(std::string_view id) const {
-    EntityId aid = account_ids_.Find(id);
-    const AccountState* a = AccountAt(aid);
+    EntityId aid = table_.account_ids().Find(id);
+    const AccountState* a = table_.FindAccount(aid);
     if (!a) return std::nullopt;
     AccountState copy = *a;
     const int64_t at = std::max(stream_time_, copy.clock);
     DecayAccount(copy, at);
     EntityView v;
-    v.id = account_ids_.Name(aid);
+    v.id = table_.account_ids().Name(aid);
     v.account_id = v.id;
     Measures ms = AccountMeasures(copy);
     FillView(copy, ms, m_.account, &v);
@@ -118,70 +103,30 @@ class Engine::Impl {
     return v;
   }
 
- private:
-  // ---- persistence ---------------------------------------------------------------------
-  void MarkLead(EntityId id) {
-    LeadState& l = leads_[id];
-    if (l.dirty) return;
-    l.dirty = true;
-    dirty_leads_.push_back(id);
-  }
-  void MarkAccount(EntityId id) {
-    AccountState& a = accounts_[id];
-    if (a.dirty) return;
-    a.dirty = true;
-    dirty_accounts_.push_back(id);
-  }
-
  public:
-  void TakeChanges(std::vector<Engine::Change>* out) {
-    ++epoch_;
-    auto take = [&](EntityKind kind, const std::string& id, EntityCommon& e, std::string bytes) {
-      e.dirty = false;
-      const int64_t due = e.exists ? e.due : kNever;
-      out->push_back({kind, id, std::move(bytes), due, e.persisted_due});
-      e.persisted_due = due;
-    };
-    for (EntityId id : dirty_accounts_) {
-      AccountState& a = accounts_[id];
-      if (a.exists) a.touched = epoch_;
-      take(EntityKind::kAccount, account_ids_.Name(id), a, a.exists ? codec_.EncodeAccount(a, lead_ids_) : std::string());
-    }
-    for (EntityId id : dirty_leads_) {
-      LeadState& l = leads_[id];
-      if (l.exists) accounts_[l.account].touched = epoch_;
-      take(EntityKind::kLead, lead_ids_.Name(id), l, l.exists ? codec_.EncodeLead(l, account_ids_) : std::string());
-    }
-    dirty_accounts_.clear();
-    dirty_leads_.clear();
-  }
+  void TakeChanges(std::vector<Engine::Change>* out) { table_.TakeChanges(codec_, out); }
 
- public:
   Status Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due) {
     if (kind == EntityKind::kAccount) {
-      const EntityId aid = account_ids_.Intern(id);
-      if (aid >= accounts_.size()) accounts_.resize(aid + 1);
-      if (Known(kind, aid)) return Status::InvalidArgument("account '" + std::string(id) + "' is already loaded");
+      const EntityId aid = table_.account_ids().Intern(id);
+      if (table_.Known(kind, aid)) return Status::InvalidArgument("account '" + std::string(id) + "' is already loaded");
       AccountState a;
-      LEADSCORE_RETURN_IF_ERROR(codec_.DecodeAccount(id, bytes, lead_ids_, &a));
+      LEADSCORE_RETURN_IF_ERROR(codec_.DecodeAccount(id, bytes, table_.lead_ids(), &a));
       a.exists = true;
-      a.touched = epoch_;
       RecomputeAccountFit(a);
       const int64_t due = AccountNextDue(a, AccountMeasures(a));
       a.persisted_due = stored_due;
-      accounts_[aid] = std::move(a);
-      ++loaded_accounts_;
-      Schedule(accounts_[aid], aid, EntityKind::kAccount, due);
+      table_.InsertAccount(aid, std::move(a));
+      timers_.Schedule(EntityKind::kAccount, aid, due);
       return Status::Ok();
     }
-    const EntityId lid = lead_ids_.Intern(id);
-    if (lid >= leads_.size()) leads_.resize(lid + 1);
-    if (Known(kind, lid)) return Status::InvalidArgument("lead '" + std::string(id) + "' is already loaded");
+    const EntityId lid = table_.lead_ids().Intern(id);
+    if (table_.Known(kind, lid)) return Status::InvalidArgument("lead '" + std::string(id) + "' is already loaded");
     LeadState l;
     std::string account;
     LEADSCORE_RETURN_IF_ERROR(codec_.DecodeLead(id, bytes, &l, &account));
-    l.account = account_ids_.Intern(account);
-    if (l.account >= accounts_.size() || !accounts_[l.account].exists) {
+    l.account = table_.account_ids().Intern(account);
+    if (!table_.FindAccount(l.account)) {
       return Status::Corruption("lead '" + std::string(id) + "' names account '" + account + "' that is not stored");
     }
     l.exists = true;
@@ -189,130 +134,55 @@ class Engine::Impl {
     RecomputeLeadFit(l);
     const int64_t due = LeadNextDue(l, LeadMeasures(l));
     l.persisted_due = stored_due;
-    accounts_[l.account].touched = epoch_;
-    leads_[lid] = std::move(l);
-    ++loaded_leads_;
-    Schedule(leads_[lid], lid, EntityKind::kLead, due);
+    table_.InsertLead(lid, std::move(l));
+    timers_.Schedule(EntityKind::kLead, lid, due);
     return Status::Ok();
   }
 
   void ResumeAt(int64_t stream_time) { stream_time_ = std::max(stream_time_, stream_time); }
 
   // ---- residency ------------------------------------------------------------------------
-  bool Known(EntityKind kind, EntityId id) const {
-    if (kind == EntityKind::kLead) return id < leads_.size() && (leads_[id].exists || leads_[id].dirty);
-    return id < accounts_.size() && (accounts_[id].exists || accounts_[id].dirty);
-  }
+  bool Known(EntityKind kind, EntityId id) const { return table_.Known(kind, id); }
 
   Result<std::string> StoredLeadAccount(std::string_view bytes) const {
     return codec_.LeadAccount(bytes);
   }
 
-  std::vector<EntityId> LeadsOf(EntityId account) const {
-    const AccountState* a = AccountAt(account);
-    return a ? a->leads : std::vector<EntityId>();
-  }
-  size_t loaded_leads() const { return loaded_leads_; }
-  size_t loaded_accounts() const { return loaded_accounts_; }
-
+  std::vector<EntityId> LeadsOf(EntityId account) const { return table_.LeadsOf(account); }
+  size_t loaded_leads() const { return table_.loaded_leads(); }
+  size_t loaded_accounts() const { return table_.loaded_accounts(); }
   void Evict(size_t max_entities) {
-    if (loaded_leads_ + loaded_accounts_ <= max_entities) return;
-    const size_t target = max_entities - max_entities / 10;  // some room: evict in rounds, not per batch
-    std::vector<std::pair<uint64_t, EntityId>> by_age;
-    for (EntityId id = 0; id < accounts_.size(); ++id) {
-      if (accounts_[id].exists && !accounts_[id].dirty) by_age.emplace_back(accounts_[id].touched, id);
-    }
-    std::sort(by_age.begin(), by_age.end());
-    for (const auto& [touched, aid] : by_age) {
-      if (loaded_leads_ + loaded_accounts_ <= target) break;
-      AccountState& a = accounts_[aid];
-      // An account's lead list names leads never loaded too (ids only, maybe past leads_).
-      const bool busy = std::any_of(a.leads.begin(), a.leads.end(), [&](EntityId l) { return Known(EntityKind::kLead, l) && leads_[l].dirty; });
-      if (busy) continue;
-      for (EntityId lid : a.leads) {
-        if (LeadAt(lid)) Unload(leads_[lid], loaded_leads_);
-      }
-      Unload(a, loaded_accounts_);
-    }
-    ReleaseUnreferencedIds();
-  }
-
- private:
-  template <typename State>
-  void Unload(State& e, size_t& count) {
-    if (e.due != kNever) --live_timers_;
-    e = State();  // exists = false; a timer entry left in the heap is skipped when popped
-    --count;
-  }
-
-  // Ids nothing loaded refers to go back to their tables, so memory follows the loaded
-  // set rather than every id ever seen. A loaded account refers to all its leads.
-  void ReleaseUnreferencedIds() {
-    std::vector<char> lead_used(lead_ids_.size(), 0), account_used(account_ids_.size(), 0);
-    for (EntityId id = 0; id < accounts_.size(); ++id) {
-      const AccountState& a = accounts_[id];
-      if (!a.exists && !a.dirty) continue;
-      account_used[id] = 1;
-      for (EntityId l : a.leads) lead_used[l] = 1;
-      for (const auto& c : a.contacts) lead_used[c.first] = 1;
-    }
-    for (EntityId id = 0; id < leads_.size(); ++id) {
-      if (leads_[id].exists || leads_[id].dirty) lead_used[id] = 1;
-    }
-    for (EntityId id = 0; id < lead_used.size(); ++id) {
-      if (!lead_used[id] && !lead_ids_.Name(id).empty()) lead_ids_.Release(id);
-    }
-    for (EntityId id = 0; id < account_used.size(); ++id) {
-      if (!account_used[id] && !account_ids_.Name(id).empty()) account_ids_.Release(id);
-    }
+    table_.Evict(max_entities, [&](const EntityCommon& e) { timers_.Drop(e); });
   }
 
  private:
   // ---- entity lookup and lifecycle ---------------------------------------------------
-  const LeadState* LeadAt(EntityId id) const {
-    return id < leads_.size() && leads_[id].exists ? &leads_[id] : nullptr;
-  }
-  const AccountState* AccountAt(EntityId id) const {
-    return id < accounts_.size() && accounts_[id].exists ? &accounts_[id] : nullptr;
-  }
-  LeadState* MutableLead(EntityId id) { return const_cast<LeadState*>(LeadAt(id)); }
-  AccountState* MutableAccount(EntityId id) { return const_cast<AccountState*>(AccountAt(id)); }
-
   AccountState& GetOrCreateAccount(EntityId id) {
-    if (id >= accounts_.size()) accounts_.resize(std::max<size_t>(id + 1, accounts_.size() * 3 / 2));
-    AccountState& a = accounts_[id];
-    if (a.exists) return a;
-    Reset(a);  // possibly forgotten in this batch: still listed dirty
-    a.exists = true;
-    ++loaded_accounts_;
+    if (AccountState* known = table_.FindAccount(id)) return *known;
+    AccountState& a = table_.AddAccount(id);
     a.clock = stream_time_;
     a.signals.resize(n_signals_);
     a.role_values.assign(m_.committee.roles.size() * n_signals_, 0.0);
     RecomputeAccountFit(a);
     a.tier = BirthTier(a, m_.account);  // silently
-    MarkAccount(id);
     return a;
   }
 
   // The lead, created in `account` if new, or moved to it if it was elsewhere.
   LeadState& GetOrCreateLead(EntityId id, EntityId account, std::vector<RoutingEvent>* out) {
-    if (id >= leads_.size()) leads_.resize(std::max<size_t>(id + 1, leads_.size() * 3 / 2));
-    LeadState& l = leads_[id];
-    if (l.exists) {
-      if (l.account != account) MoveLead(id, account, out);
-      return leads_[id];
+    if (LeadState* known = table_.FindLead(id)) {
+      if (known->account != account) MoveLead(id, account, out);
+      return *known;
     }
-    Reset(l);  // possibly forgotten in this batch: still listed dirty
-    l.exists = true;
-    ++loaded_leads_;
+    LeadState& l = table_.AddLead(id);
     l.clock = stream_time_;
     l.signals.resize(n_signals_);
     l.account = account;
-    accounts_[account].leads.push_back(id);
+    AccountState& a = *table_.FindAccount(account);
+    a.leads.push_back(id);
     RecomputeLeadFit(l);
     l.tier = BirthTier(l, m_.lead);  // silently
-    MarkLead(id);
-    MarkAccount(account);
+    table_.MarkAccount(account);
     return l;
   }
 
@@ -352,13 +222,14 @@ class Engine::Impl {
   }
 
   void MoveLead(EntityId lid, EntityId to, std::vector<RoutingEvent>* out) {
-    LeadState& l = leads_[lid];
+    LeadState& l = *table_.FindLead(lid);
     const EntityId from = l.account;
-    MarkLead(lid);
-    MarkAccount(from);
-    MarkAccount(to);
-    Detach(lid, l, accounts_[from]);
-    EvaluateAccount(from, accounts_[from], out);
+    table_.MarkLead(lid);
+    table_.MarkAccount(from);
+    table_.MarkAccount(to);
+    AccountState& old = *table_.FindAccount(from);
+    Detach(lid, l, old);
+    EvaluateAccount(from, old, out);
     AccountState& a = GetOrCreateAccount(to);
     l.account = to;
     Attach(lid, l, a);
@@ -408,7 +279,7 @@ class Engine::Impl {
       }
     }
   }
-  void RecomputeLeadFit(LeadState& l) const { ApplyFitRules(LeadContext(l, AccountAt(l.account)), false, l); }
+  void RecomputeLeadFit(LeadState& l) const { ApplyFitRules(LeadContext(l, table_.FindAccount(l.account)), false, l); }
   void RecomputeAccountFit(AccountState& a) const { ApplyFitRules(AccountContext(a), true, a); }
 
   // ---- measures -----------------------------------------------------------------------
@@ -538,45 +409,19 @@ class Engine::Impl {
     return due;
   }
 
-  void Schedule(EntityCommon& e, EntityId id, EntityKind kind, int64_t due) {
-    if (due == e.due) return;
-    if (e.due != kNever) --live_timers_;
-    e.due = due;
-    if (due != e.persisted_due) {  // the store's timer index must follow
-      if (kind == EntityKind::kLead) MarkLead(id);
-      else MarkAccount(id);
-    }
-    if (due == kNever) return;
-    ++live_timers_;
-    timers_.push({due, id, kind});
-    if (timers_.size() > 2 * live_timers_ + 4096) CompactTimers();
-  }
-
-  void CompactTimers() {
-    std::vector<Timer> live;
-    live.reserve(live_timers_);
-    for (EntityId i = 0; i < leads_.size(); ++i) {
-      if (leads_[i].exists && leads_[i].due != kNever) live.push_back({leads_[i].due, i, EntityKind::kLead});
-    }
-    for (EntityId i = 0; i < accounts_.size(); ++i) {
-      if (accounts_[i].exists && accounts_[i].due != kNever) live.push_back({accounts_[i].due, i, EntityKind::kAccount});
-    }
-    timers_ = decltype(timers_)(std::greater<Timer>(), std::move(live));
-  }
-
   // ---- evaluation ---------------------------------------------------------------------
   void EvaluateLead(EntityId id, LeadState& l, std::vector<RoutingEvent>* out) {
     const Measures ms = LeadMeasures(l);
     const int16_t to = DecideTier(m_.lead, l.tier, ms);
     if (to != l.tier) {
-      MarkLead(id);
+      table_.MarkLead(id);
       RoutingEvent ev = MakeEvent(EntityKind::kLead, l, m_.lead, to, ms);
-      ev.lead_id = lead_ids_.Name(id);
-      ev.account_id = account_ids_.Name(l.account);
-      ev.factors = LeadFactors(m_, l, AccountAt(l.account), kTopFactors);
+      ev.lead_id = table_.lead_ids().Name(id);
+      ev.account_id = table_.account_ids().Name(l.account);
+      ev.factors = LeadFactors(m_, l, table_.FindAccount(l.account), kTopFactors);
       Record(l, to, ev, out);
     }
-    Schedule(l, id, EntityKind::kLead, LeadNextDue(l, ms));
+    timers_.Schedule(EntityKind::kLead, id, LeadNextDue(l, ms));
   }
 
   void EvaluateAccount(EntityId id, AccountState& a, std::vector<RoutingEvent>* out) {
@@ -584,9 +429,9 @@ class Engine::Impl {
     const Measures ms = AccountMeasures(a);
     const int16_t to = DecideTier(m_.account, a.tier, ms);
     if (to != a.tier) {
-      MarkAccount(id);
+      table_.MarkAccount(id);
       RoutingEvent ev = MakeEvent(EntityKind::kAccount, a, m_.account, to, ms);
-      ev.account_id = account_ids_.Name(id);
+      ev.account_id = table_.account_ids().Name(id);
       ev.factors = AccountFactors(m_, a, kTopFactors);
       for (size_t r = 0; r < m_.committee.roles.size(); ++r) {
         if (ms.role_mask >> r & 1) ev.committee_roles.push_back(m_.committee.roles[r]);
@@ -594,7 +439,7 @@ class Engine::Impl {
       ev.engaged_contacts = ms.engaged_contacts;
       Record(a, to, ev, out);
     }
-    Schedule(a, id, EntityKind::kAccount, AccountNextDue(a, ms));
+    timers_.Schedule(EntityKind::kAccount, id, AccountNextDue(a, ms));
   }
 
   RoutingEvent MakeEvent(EntityKind kind, const EntityCommon& e, const model::EntityPolicy& p, int16_t to,
@@ -658,7 +503,7 @@ class Engine::Impl {
       ++stats_.skipped_too_late;
       return;
     }
-    if (const LeadState* known = LeadAt(e.lead)) {
+    if (const LeadState* known = table_.FindLead(e.lead)) {
       if (e.occurred_at_ms <= known->dedupe_floor_ms) {
         ++stats_.skipped_too_late;
         return;
@@ -673,9 +518,9 @@ class Engine::Impl {
     AccountState& a0 = GetOrCreateAccount(e.account);
     (void)a0;
     LeadState& l = GetOrCreateLead(e.lead, e.account, out);
-    AccountState& a = accounts_[e.account];  // may have moved in memory
-    MarkLead(e.lead);
-    MarkAccount(e.account);
+    AccountState& a = *table_.FindAccount(e.account);  // may have moved in memory
+    table_.MarkLead(e.lead);
+    table_.MarkAccount(e.account);
     Remember(l, e.event_key, e.occurred_at_ms, st);
     DecayLead(l, st);
     DecayAccount(a, st);
@@ -744,17 +589,17 @@ class Engine::Impl {
   }
 
   void ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out) {
-    if (const LeadState* known = LeadAt(p.lead); known && p.updated_at_ms < known->profile_at_ms) {
+    if (const LeadState* known = table_.FindLead(p.lead); known && p.updated_at_ms < known->profile_at_ms) {
       ++stats_.profiles_stale;
       return;
     }
     ++stats_.profiles_applied;
     GetOrCreateAccount(p.account);
-    const bool born = !LeadAt(p.lead);
+    const bool born = !table_.FindLead(p.lead);
     LeadState& l = GetOrCreateLead(p.lead, p.account, out);
-    AccountState& a = accounts_[p.account];
-    MarkLead(p.lead);
-    MarkAccount(p.account);
+    AccountState& a = *table_.FindAccount(p.account);
+    table_.MarkLead(p.lead);
+    table_.MarkAccount(p.account);
     const int64_t st = stream_time_;
     DecayLead(l, st);
     DecayAccount(a, st);
@@ -779,14 +624,14 @@ class Engine::Impl {
   }
 
   void ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out) {
-    if (const AccountState* known = AccountAt(p.account); known && p.updated_at_ms < known->profile_at_ms) {
+    if (const AccountState* known = table_.FindAccount(p.account); known && p.updated_at_ms < known->profile_at_ms) {
       ++stats_.profiles_stale;
       return;
     }
     ++stats_.profiles_applied;
-    const bool born = !AccountAt(p.account);
+    const bool born = !table_.FindAccount(p.account);
     AccountState& a = GetOrCreateAccount(p.account);
-    MarkAccount(p.account);
+    table_.MarkAccount(p.account);
     const int64_t st = stream_time_;
     DecayAccount(a, st);
     a.fields = p.fields;
@@ -797,24 +642,24 @@ class Engine::Impl {
     if (born) a.tier = BirthTier(a, m_.account);  // born with its first profile
     // Lead fit reads account fields too: every lead of the account may move.
     for (EntityId lid : a.leads) {
-      if (!LeadAt(lid)) continue;  // not loaded: a caller that keeps a hot set loads them first
-      LeadState& l = leads_[lid];
-      DecayLead(l, st);
-      RecomputeLeadFit(l);
-      EvaluateLead(lid, l, out);
+      LeadState* l = table_.FindLead(lid);
+      if (!l) continue;  // not loaded: a caller that keeps a hot set loads them first
+      DecayLead(*l, st);
+      RecomputeLeadFit(*l);
+      EvaluateLead(lid, *l, out);
     }
-    EvaluateAccount(p.account, accounts_[p.account], out);
+    EvaluateAccount(p.account, a, out);
   }
 
   void ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
     ++stats_.outcomes;
     EntityCommon* e = nullptr;
-    if (o.lead != kNoEntity && LeadAt(o.lead)) {
-      e = &leads_[o.lead];
-      MarkLead(o.lead);
-    } else if (o.account != kNoEntity && AccountAt(o.account)) {
-      e = &accounts_[o.account];
-      MarkAccount(o.account);
+    if (LeadState* l = table_.FindLead(o.lead)) {
+      e = l;
+      table_.MarkLead(o.lead);
+    } else if (AccountState* a = table_.FindAccount(o.account)) {
+      e = a;
+      table_.MarkAccount(o.account);
     }
     if (!e) return;
     e->last_outcome = o.kind;
@@ -825,43 +670,30 @@ class Engine::Impl {
   void ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out) {
     ++stats_.forgets;
     if (f.lead != kNoEntity) {
-      if (!LeadAt(f.lead)) return;
-      LeadState& l = leads_[f.lead];
-      const EntityId aid = l.account;
-      Detach(f.lead, l, accounts_[aid]);
-      MarkAccount(aid);
-      MarkLead(f.lead);
-      Erase(l, loaded_leads_);
-      EvaluateAccount(aid, accounts_[aid], out);
+      LeadState* l = table_.FindLead(f.lead);
+      if (!l) return;
+      const EntityId aid = l->account;
+      AccountState& a = *table_.FindAccount(aid);
+      Detach(f.lead, *l, a);
+      table_.MarkAccount(aid);
+      table_.MarkLead(f.lead);
+      timers_.Drop(*l);  // its heap entry goes stale
+      table_.EraseLead(f.lead);
+      EvaluateAccount(aid, a, out);
       return;
     }
-    if (!AccountAt(f.account)) return;
-    AccountState& a = accounts_[f.account];
-    for (EntityId lid : a.leads) {
-      if (!LeadAt(lid)) continue;  // not loaded: a caller that keeps a hot set loads them first
-      MarkLead(lid);
-      Erase(leads_[lid], loaded_leads_);
+    AccountState* a = table_.FindAccount(f.account);
+    if (!a) return;
+    for (EntityId lid : a->leads) {
+      const LeadState* l = table_.FindLead(lid);
+      if (!l) continue;  // not loaded: a caller that keeps a hot set loads them first
+      table_.MarkLead(lid);
+      timers_.Drop(*l);
+      table_.EraseLead(lid);
     }
-    MarkAccount(f.account);
-    Erase(a, loaded_accounts_);
-  }
-
-  template <typename State>
-  void Erase(State& e, size_t& count) {
-    if (e.due != kNever) --live_timers_;
-    Reset(e);  // the caller marked it: TakeChanges reports the erase; a stale timer entry is skipped
-    --count;
-  }
-
-  // An empty entity (exists = false) that keeps what the store knows of it: whether it
-  // is listed for TakeChanges and the timer index key it was last written with.
-  template <typename State>
-  static void Reset(State& e) {
-    const bool dirty = e.dirty;
-    const int64_t persisted_due = e.persisted_due;
-    e = State();
-    e.dirty = dirty;
-    e.persisted_due = persisted_due;
+    table_.MarkAccount(f.account);
+    timers_.Drop(*a);
+    table_.EraseAccount(f.account);
   }
 
   void FillView(const EntityCommon& e, const Measures& ms, const model::EntityPolicy& p, EntityView* v) const {
@@ -886,15 +718,8 @@ class Engine::Impl {
   SnapshotCodec codec_{m_};
 
   int64_t stream_time_ = 0;
-  IdTable lead_ids_, account_ids_;
-  std::vector<LeadState> leads_;
-  std::vector<AccountState> accounts_;
-  // Lazy deletion: an entry whose due no longer matches its entity's is skipped.
-  mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
-  std::vector<EntityId> dirty_leads_, dirty_accounts_;
-  size_t live_timers_ = 0;
-  size_t loaded_leads_ = 0, loaded_accounts_ = 0;
-  uint64_t epoch_ = 0;  // TakeChanges calls: the age of an entity for eviction
+  EntityTable table_;
+  TimerQueue timers_{table_};
   EngineStats stats_;
 };
 
