@@ -76,7 +76,20 @@ Engine::Engine(std::shared_ptr<const model::Model> model, EngineOptions options)
     : impl_(std::make_unique<Impl>(std::move(model), options)) {}
 Engine::~Engine() = default;
 
-void Engine::Apply(const Input& input, std::vector<RoutingEvent>* out) { impl_->transitions_.Apply(input, out); }
+std::string_view OutcomeName(ApplyOutcome outcome) {
+  switch (outcome) {
+    case ApplyOutcome::kApplied: return "applied";
+    case ApplyOutcome::kUnknownSignal: return "unknown_signal";
+    case ApplyOutcome::kDuplicate: return "duplicate";
+    case ApplyOutcome::kTooLate: return "too_late";
+    case ApplyOutcome::kStaleProfile: return "stale_profile";
+  }
+  return "unknown";  // not an ApplyOutcome value
+}
+
+ApplyOutcome Engine::Apply(const Input& input, std::vector<RoutingEvent>* out) {
+  return impl_->transitions_.Apply(input, out);
+}
 void Engine::Advance(int64_t now_ms, std::vector<RoutingEvent>* out) { impl_->transitions_.Advance(now_ms, out); }
 int64_t Engine::stream_time() const { return impl_->transitions_.stream_time(); }
 const EngineStats& Engine::stats() const { return impl_->stats_; }

@@ -5,9 +5,9 @@
 
 namespace leadscore::engine {
 
-void Transitions::Apply(const Input& input, std::vector<RoutingEvent>* out) {
+ApplyOutcome Transitions::Apply(const Input& input, std::vector<RoutingEvent>* out) {
   ++stats_.inputs;
-  std::visit([&](const auto& in) { ApplyOne(in, out); }, input);
+  return std::visit([&](const auto& in) { return ApplyOne(in, out); }, input);
 }
 
 void Transitions::Advance(int64_t now, std::vector<RoutingEvent>* out) {
@@ -27,26 +27,26 @@ void Transitions::Advance(int64_t now, std::vector<RoutingEvent>* out) {
   stream_time_ = std::max(stream_time_, now);
 }
 
-void Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out) {
+ApplyOutcome Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out) {
   if (e.signal == kUnknownSignal || e.signal >= n_signals_) {
     ++stats_.skipped_unknown_signal;
-    return;
+    return ApplyOutcome::kUnknownSignal;
   }
   if (e.occurred_at_ms > stream_time_) Advance(e.occurred_at_ms, out);
   const int64_t st = stream_time_;
   if (e.occurred_at_ms <= st - options_.dedupe_window_ms) {
     ++stats_.skipped_too_late;
-    return;
+    return ApplyOutcome::kTooLate;
   }
   if (const LeadState* known = table_.FindLead(e.lead)) {
     if (e.occurred_at_ms <= known->dedupe_floor_ms) {
       ++stats_.skipped_too_late;
-      return;
+      return ApplyOutcome::kTooLate;
     }
     for (const auto& [key, at] : known->seen) {
       if (key == e.event_key) {
         ++stats_.skipped_duplicate;
-        return;
+        return ApplyOutcome::kDuplicate;
       }
     }
   }
@@ -83,6 +83,7 @@ void Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out) 
   ++stats_.events_scored;
   evaluator_.EvaluateLead(e.lead, l, out);
   evaluator_.EvaluateAccount(e.account, a, out);
+  return ApplyOutcome::kApplied;
 }
 
 void Transitions::Remember(LeadState& l, uint64_t key, int64_t at, int64_t st) {
@@ -117,10 +118,10 @@ void Transitions::TouchContact(AccountState& a, EntityId lead, int64_t last) {
   a.contacts.emplace_back(lead, last);
 }
 
-void Transitions::ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out) {
+ApplyOutcome Transitions::ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out) {
   if (const LeadState* known = table_.FindLead(p.lead); known && p.updated_at_ms < known->profile_at_ms) {
     ++stats_.profiles_stale;
-    return;
+    return ApplyOutcome::kStaleProfile;
   }
   ++stats_.profiles_applied;
   GetOrCreateAccount(p.account);
@@ -150,12 +151,13 @@ void Transitions::ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>*
   if (born) l.tier = Scorer::BirthTier(l, m_.lead);  // born with its first profile
   evaluator_.EvaluateLead(p.lead, l, out);
   if (role_changed) evaluator_.EvaluateAccount(p.account, a, out);
+  return ApplyOutcome::kApplied;
 }
 
-void Transitions::ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out) {
+ApplyOutcome Transitions::ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out) {
   if (const AccountState* known = table_.FindAccount(p.account); known && p.updated_at_ms < known->profile_at_ms) {
     ++stats_.profiles_stale;
-    return;
+    return ApplyOutcome::kStaleProfile;
   }
   ++stats_.profiles_applied;
   const bool born = !table_.FindAccount(p.account);
@@ -178,9 +180,10 @@ void Transitions::ApplyOne(const AccountProfileInput& p, std::vector<RoutingEven
     evaluator_.EvaluateLead(lid, *l, out);
   }
   evaluator_.EvaluateAccount(p.account, a, out);
+  return ApplyOutcome::kApplied;
 }
 
-void Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
+ApplyOutcome Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
   ++stats_.outcomes;
   EntityCommon* e = nullptr;
   if (LeadState* l = table_.FindLead(o.lead)) {
@@ -190,17 +193,18 @@ void Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
     e = a;
     table_.MarkAccount(o.account);
   }
-  if (!e) return;
+  if (!e) return ApplyOutcome::kApplied;  // for an entity not held: nothing to record
   e->last_outcome = o.kind;
   e->last_outcome_at_ms = o.occurred_at_ms;
   ++e->outcomes;
+  return ApplyOutcome::kApplied;
 }
 
-void Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out) {
+ApplyOutcome Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out) {
   ++stats_.forgets;
   if (f.lead != kNoEntity) {
     LeadState* l = table_.FindLead(f.lead);
-    if (!l) return;
+    if (!l) return ApplyOutcome::kApplied;  // nothing held: nothing to forget
     const EntityId aid = l->account;
     AccountState& a = *table_.FindAccount(aid);
     Detach(f.lead, *l, a);
@@ -209,10 +213,10 @@ void Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out)
     timers_.Drop(*l);  // its heap entry goes stale
     table_.EraseLead(f.lead);
     evaluator_.EvaluateAccount(aid, a, out);
-    return;
+    return ApplyOutcome::kApplied;
   }
   AccountState* a = table_.FindAccount(f.account);
-  if (!a) return;
+  if (!a) return ApplyOutcome::kApplied;
   for (EntityId lid : a->leads) {
     const LeadState* l = table_.FindLead(lid);
     if (!l) continue;  // not loaded: a caller that keeps a hot set loads them first
@@ -223,6 +227,7 @@ void Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out)
   table_.MarkAccount(f.account);
   timers_.Drop(*a);
   table_.EraseAccount(f.account);
+  return ApplyOutcome::kApplied;
 }
 
 AccountState& Transitions::GetOrCreateAccount(EntityId id) {

@@ -30,18 +30,18 @@ class Transitions {
         options_(options),
         stats_(stats) {}
 
-  void Apply(const Input& input, std::vector<RoutingEvent>* out);
+  ApplyOutcome Apply(const Input& input, std::vector<RoutingEvent>* out);
   // Fires every decay check due up to `now`, in time order, then moves stream time on.
   void Advance(int64_t now, std::vector<RoutingEvent>* out);
   void ResumeAt(int64_t stream_time) { stream_time_ = std::max(stream_time_, stream_time); }
   int64_t stream_time() const { return stream_time_; }
 
  private:
-  void ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out);
-  void ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out);
-  void ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out);
-  void ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>* out);
-  void ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out);
+  ApplyOutcome ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out);
+  ApplyOutcome ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out);
+  ApplyOutcome ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out);
+  ApplyOutcome ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>* out);
+  ApplyOutcome ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out);
 
   void Remember(LeadState& l, uint64_t key, int64_t at, int64_t st);
   void TouchContact(AccountState& a, EntityId lead, int64_t last);
