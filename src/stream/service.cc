@@ -131,18 +131,9 @@ std::optional<std::map<std::string, int64_t>> Service::Assign(int32_t p) {
 
 // Applies one input and sorts it into processed or skipped (by the engine's reason).
 void Service::Apply(Partition& part, const engine::Input& input, std::vector<engine::RoutingEvent>* events) {
-  const engine::EngineStats before = part.engine.stats();
-  part.engine.Apply(input, events);
-  const engine::EngineStats& after = part.engine.stats();
-  const std::pair<const char*, uint64_t> skips[] = {
-      {"unknown_signal", after.skipped_unknown_signal - before.skipped_unknown_signal},
-      {"duplicate", after.skipped_duplicate - before.skipped_duplicate},
-      {"too_late", after.skipped_too_late - before.skipped_too_late},
-      {"stale_profile", after.profiles_stale - before.profiles_stale},
-  };
-  for (const auto& [reason, n] : skips) {
-    if (n == 0) continue;
-    ++skipped_by_reason_[reason];
+  const engine::ApplyOutcome outcome = part.engine.Apply(input, events);
+  if (outcome != engine::ApplyOutcome::kApplied) {
+    ++skipped_by_reason_[std::string(engine::OutcomeName(outcome))];
     ++counters_.skipped;
     return;
   }
