@@ -199,10 +199,11 @@ class Engine {
   std::vector<EntityId> LeadsOf(EntityId account) const;
   size_t loaded_leads() const;
   size_t loaded_accounts() const;
-  // Drops unchanged accounts, each with its loaded leads, least recently touched first,
-  // until at most `max_leads` leads stay loaded; their ids are released. Call only
-  // after TakeChanges and after their state is durable.
-  void Evict(size_t max_leads);
+  // When more than `max_entities` leads and accounts together are loaded, drops
+  // unchanged accounts, each with its loaded leads, least recently touched first, until
+  // a tenth below it; their ids are released. Call only after TakeChanges and after
+  // their state is durable.
+  void Evict(size_t max_entities);
 
   std::optional<EntityView> ViewLead(std::string_view lead_id) const;
   std::optional<EntityView> ViewAccount(std::string_view account_id) const;

@@ -394,8 +394,8 @@ Status Service::Batch() {
   LEADSCORE_RETURN_IF_ERROR(Publish(false));
   if (store_) {
     lock.lock();
-    const size_t per_partition = options_.cache_entities / std::max<size_t>(1, partitions_.size());
-    for (auto& [p, part] : partitions_) part->engine.Evict(per_partition);
+    const size_t entities_per_partition = options_.cache_entities / std::max<size_t>(1, partitions_.size());
+    for (auto& [p, part] : partitions_) part->engine.Evict(entities_per_partition);
     lock.unlock();
   }
   batch_seconds_.Observe(std::chrono::duration<double>(processed - started).count());
