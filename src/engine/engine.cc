@@ -29,7 +29,9 @@ class Engine::Impl {
     const model::Model& m = *model_;
     if (kind == EntityKind::kAccount) {
       const EntityId aid = table_.account_ids().Intern(id);
-      if (table_.Known(kind, aid)) return Status::InvalidArgument("account '" + std::string(id) + "' is already loaded");
+      if (table_.Known(kind, aid)) {
+        return Status::InvalidArgument("account '" + std::string(id) + "' is already loaded");
+      }
       AccountState a;
       LEADSCORE_RETURN_IF_ERROR(codec_.DecodeAccount(id, bytes, table_.lead_ids(), &a));
       a.exists = true;

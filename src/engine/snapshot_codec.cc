@@ -112,7 +112,9 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
   AccountState& a = *out;
   LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.account_slots(), a));
   const uint32_t n_roles = r.GetCount(8);
-  if (n_roles != m_.committee.roles.size() * m_.signals.size()) return Status::Corruption("written by another committee");
+  if (n_roles != m_.committee.roles.size() * m_.signals.size()) {
+    return Status::Corruption("written by another committee");
+  }
   a.role_values.resize(n_roles);
   for (double& v : a.role_values) v = r.Get<double>();
   const uint32_t n_contacts = r.GetCount(12);

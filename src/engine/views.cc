@@ -19,7 +19,9 @@ void FillView(const model::Model& m, const EntityCommon& e, const Measures& ms, 
   v->tier = TierName(p, e.tier);
   v->disqualified = e.disqualified;
   for (const auto& s : e.signals) v->signal_points.push_back(s.value);
-  for (const auto& c : e.recent) v->recent_changes.push_back({TierName(p, c.from), TierName(p, c.to), c.at_ms, c.routing_id});
+  for (const auto& c : e.recent) {
+    v->recent_changes.push_back({TierName(p, c.from), TierName(p, c.to), c.at_ms, c.routing_id});
+  }
   v->next_check_ms = e.due;
 }
 

@@ -68,10 +68,8 @@ class Harness {
   void Json(const std::string& json) {
     auto in = decoder_.Decode(json, codec::Format::kJson);
     ASSERT_TRUE(in.ok()) << in.status().message() << " in " << json;
-    last_outcome_ = engine_.Apply(*in, &events_);
+    engine_.Apply(*in, &events_);
   }
-  // What the engine did with the last input.
-  engine::ApplyOutcome last_outcome() const { return last_outcome_; }
 
   void Event(const std::string& lead, const std::string& account, const std::string& type, int64_t at,
              const std::string& id = "", const std::string& attributes = "{}") {
@@ -117,7 +115,6 @@ class Harness {
   codec::Decoder decoder_;
   std::vector<engine::RoutingEvent> events_;
   int next_id_ = 0;
-  engine::ApplyOutcome last_outcome_ = engine::ApplyOutcome::kApplied;
 };
 
 }  // namespace leadscore::testing
