@@ -1,1052 +1,126 @@
+// The face of the engine: wires its units together and forwards to them.
+//   EntityTable   records, residency, changes for the store, eviction  (entity_table.h)
+//   SnapshotCodec an entity's bytes                                    (snapshot_codec.h)
+//   TimerQueue    pending decay checks                                 (timer_queue.h)
+//   Scorer        the arithmetic on one entity                         (scorer.h)
+//   Evaluator     tier decisions, routing events, the next check       (evaluator.h)
+//   Transitions   what inputs and stream time do to entities           (transitions.h)
 #include "engine/engine.h"
 
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <queue>
+#include <utility>
 
-#include "common/hash.h"
-#include "engine/decay.h"
-#include "engine/explain.h"
-#include "engine/snapshot.h"
-#include "engine/state.h"
-#include "engine/tiers.h"
+#include "engine/entity_table.h"
+#include "engine/evaluator.h"
+#include "engine/scorer.h"
+#include "engine/snapshot_codec.h"
+#include "engine/timer_queue.h"
+#include "engine/transitions.h"
+#include "engine/views.h"
 
 namespace leadscore::engine {
-
-namespace {
-
-struct Timer {
-  int64_t due;
-  EntityId id;
-  EntityKind kind;
-  bool operator>(const Timer& o) const {
-    if (due != o.due) return due > o.due;
-    if (kind != o.kind) return kind > o.kind;
-    return id > o.id;
-  }
-};
-
-int64_t AddDt(int64_t clock, double dt) {
-  if (!(dt < 1e15)) return kNever;  // also NaN
-  int64_t t = clock + static_cast<int64_t>(std::floor(dt));
-  return std::max(t, clock + 1);
-}
-
-}  // namespace
 
 class Engine::Impl {
  public:
   Impl(std::shared_ptr<const model::Model> model, EngineOptions options)
-      : model_(std::move(model)), m_(*model_), options_(options), n_signals_(m_.signals.size()) {
-    half_life_.reserve(n_signals_);
-    for (const auto& s : m_.signals) half_life_.push_back(static_cast<double>(s.half_life.ms));
-  }
+      : model_(std::move(model)), options_(options) {}
 
-  // ---------------------------------------------------------------------------------
-  void Apply(const Input& input, std::vector<RoutingEvent>* out) {
-    ++stats_.inputs;
-    std::visit([&](const auto& in) { ApplyOne(in, out); }, input);
-  }
-
-  void Advance(int64_t now, std::vector<RoutingEvent>* out) {
-    while (!timers_.empty() && timers_.top().due <= now) {
-      const Timer t = timers_.top();
-      timers_.pop();
-      // Skip entries left behind by a reschedule or a Forget (lazy deletion).
-      EntityCommon* e = t.kind == EntityKind::kLead ? static_cast<EntityCommon*>(MutableLead(t.id))
-                                                    : static_cast<EntityCommon*>(MutableAccount(t.id));
-      if (!e || e->due != t.due) continue;
-      e->due = kNever;
-      --live_timers_;
-      ++stats_.decay_checks;
-      if (t.kind == EntityKind::kLead) {
-        DecayLead(leads_[t.id], t.due);
-        EvaluateLead(t.id, leads_[t.id], out);
-      } else {
-        DecayAccount(accounts_[t.id], t.due);
-        EvaluateAccount(t.id, accounts_[t.id], out);
-      }
-    }
-    stream_time_ = std::max(stream_time_, now);
-  }
-
-  int64_t stream_time() const { return stream_time_; }
-  const EngineStats& stats() const { return stats_; }
-  const model::Model& model() const { return m_; }
-  IdTable& lead_ids() { return lead_ids_; }
-  IdTable& account_ids() { return account_ids_; }
-
-  std::optional<EntityView> ViewLead(std::string_view id) const {
-    EntityId lid = lead_ids_.Find(id);
-    const LeadState* l = LeadAt(lid);
-    if (!l) return std::nullopt;
-    LeadState copy = *l;
-    const int64_t at = std::max(stream_time_, copy.clock);
-    DecayLead(copy, at);
-    const AccountState* a = AccountAt(copy.account);
-    EntityView v;
-    v.id = lead_ids_.Name(lid);
-    v.account_id = account_ids_.Name(copy.account);
-    Measures ms = LeadMeasures(copy);
-    FillView(copy, ms, m_.lead, &v);
-    v.factors = LeadFactors(m_, copy, a, SIZE_MAX);
-    v.as_of_ms = at;
-    return v;
-  }
-
-  std::optional<EntityView> ViewAccount(std::string_view id) const {
-    EntityId aid = account_ids_.Find(id);
-    const AccountState* a = AccountAt(aid);
-    if (!a) return std::nullopt;
-    AccountState copy = *a;
-    const int64_t at = std::max(stream_time_, copy.clock);
-    DecayAccount(copy, at);
-    EntityView v;
-    v.id = account_ids_.Name(aid);
-    v.account_id = v.id;
-    Measures ms = AccountMeasures(copy);
-    FillView(copy, ms, m_.account, &v);
-    v.factors = AccountFactors(m_, copy, SIZE_MAX);
-    for (size_t r = 0; r < m_.committee.roles.size(); ++r) {
-      if (ms.role_mask >> r & 1) v.committee_roles.push_back(m_.committee.roles[r]);
-    }
-    v.engaged_contacts = ms.engaged_contacts;
-    v.coverage = ms.coverage;
-    v.lead_count = static_cast<int32_t>(copy.leads.size());
-    v.as_of_ms = at;
-    return v;
-  }
-
- private:
-  // ---- persistence ---------------------------------------------------------------------
-  void MarkLead(EntityId id) {
-    LeadState& l = leads_[id];
-    if (l.dirty) return;
-    l.dirty = true;
-    dirty_leads_.push_back(id);
-  }
-  void MarkAccount(EntityId id) {
-    AccountState& a = accounts_[id];
-    if (a.dirty) return;
-    a.dirty = true;
-    dirty_accounts_.push_back(id);
-  }
-
- public:
-  void TakeChanges(std::vector<Engine::Change>* out) {
-    ++epoch_;
-    auto take = [&](EntityKind kind, const std::string& id, EntityCommon& e, std::string bytes) {
-      e.dirty = false;
-      const int64_t due = e.exists ? e.due : kNever;
-      out->push_back({kind, id, std::move(bytes), due, e.persisted_due});
-      e.persisted_due = due;
-    };
-    for (EntityId id : dirty_accounts_) {
-      AccountState& a = accounts_[id];
-      if (a.exists) a.touched = epoch_;
-      take(EntityKind::kAccount, account_ids_.Name(id), a, a.exists ? SerializeAccount(a) : std::string());
-    }
-    for (EntityId id : dirty_leads_) {
-      LeadState& l = leads_[id];
-      if (l.exists) accounts_[l.account].touched = epoch_;
-      take(EntityKind::kLead, lead_ids_.Name(id), l, l.exists ? SerializeLead(l) : std::string());
-    }
-    dirty_accounts_.clear();
-    dirty_leads_.clear();
-  }
-
- private:
-  void WriteCommon(const EntityCommon& e, SnapshotWriter& w) const {
-    w.Put<uint8_t>(kSnapshotVersion);
-    w.Put<int64_t>(e.clock);
-    w.Put<uint32_t>(static_cast<uint32_t>(e.signals.size()));
-    for (const auto& s : e.signals) {
-      w.Put(s.value);
-      w.Put(s.count);
-      w.Put(s.last_at_ms);
-    }
-    w.Put<uint64_t>(e.active);
-    w.Put<uint8_t>(e.has_profile);
-    w.Put<int64_t>(e.profile_at_ms);
-    w.Put<uint32_t>(static_cast<uint32_t>(e.fields.size()));
-    for (const auto& f : e.fields) {  // field by field: the struct's padding is not state
-      w.Put<uint8_t>(f.present);
-      w.Put<uint8_t>(f.has_number);
-      w.Put<int32_t>(f.symbol);
-      w.Put<double>(f.number);
-    }
-    w.Put<int16_t>(e.tier);
-    w.Put<uint32_t>(e.changes);
-    w.Put<uint32_t>(static_cast<uint32_t>(e.recent.size()));
-    for (const auto& c : e.recent) {
-      w.Put(c.from);
-      w.Put(c.to);
-      w.Put(c.at_ms);
-      w.PutString(c.routing_id);
-    }
-    w.Put<int8_t>(static_cast<int8_t>(e.last_outcome));
-    w.Put<int64_t>(e.last_outcome_at_ms);
-    w.Put<uint32_t>(e.outcomes);
-  }
-
-  Status ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& e) const {
-    if (r.Get<uint8_t>() != kSnapshotVersion) return Status::Corruption("unknown snapshot version");
-    e.clock = r.Get<int64_t>();
-    if (r.GetCount(20) != n_signals_) return Status::Corruption("written by a model with other signals");
-    e.signals.resize(n_signals_);
-    for (auto& s : e.signals) {
-      s.value = r.Get<double>();
-      s.count = r.Get<int32_t>();
-      s.last_at_ms = r.Get<int64_t>();
-    }
-    e.active = r.Get<uint64_t>();
-    e.has_profile = r.Get<uint8_t>() != 0;
-    e.profile_at_ms = r.Get<int64_t>();
-    const uint32_t n_fields = r.GetCount(14);
-    if (n_fields != 0 && n_fields != slots) return Status::Corruption("written by a model with other fields");
-    e.fields.resize(n_fields);
-    for (auto& f : e.fields) {
-      f.present = r.Get<uint8_t>() != 0;
-      f.has_number = r.Get<uint8_t>() != 0;
-      f.symbol = r.Get<int32_t>();
-      f.number = r.Get<double>();
-    }
-    e.tier = r.Get<int16_t>();
-    e.changes = r.Get<uint32_t>();
-    const uint32_t n_recent = r.GetCount(16);
-    for (uint32_t i = 0; i < n_recent && r.good(); ++i) {
-      TierChange c;
-      c.from = r.Get<int16_t>();
-      c.to = r.Get<int16_t>();
-      c.at_ms = r.Get<int64_t>();
-      c.routing_id = r.GetString();
-      e.recent.push_back(std::move(c));
-    }
-    e.last_outcome = static_cast<OutcomeKind>(r.Get<int8_t>());
-    e.last_outcome_at_ms = r.Get<int64_t>();
-    e.outcomes = r.Get<uint32_t>();
-    return r.good() ? Status::Ok() : Status::Corruption("truncated entity state");
-  }
-
-  std::string SerializeLead(const LeadState& l) const {
-    SnapshotWriter w;
-    WriteCommon(l, w);
-    w.PutString(account_ids_.Name(l.account));
-    w.Put<int64_t>(l.last_event_at_ms);
-    w.Put<int64_t>(l.dedupe_floor_ms);
-    w.Put<uint32_t>(static_cast<uint32_t>(l.seen.size()));
-    for (const auto& [key, at] : l.seen) {
-      w.Put(key);
-      w.Put(at);
-    }
-    return w.Take();
-  }
-
-  std::string SerializeAccount(const AccountState& a) const {
-    SnapshotWriter w;
-    WriteCommon(a, w);
-    w.Put<uint32_t>(static_cast<uint32_t>(a.role_values.size()));
-    for (double v : a.role_values) w.Put(v);
-    w.Put<uint32_t>(static_cast<uint32_t>(a.contacts.size()));
-    for (const auto& [lead, last] : a.contacts) {
-      w.PutString(lead_ids_.Name(lead));
-      w.Put(last);
-    }
-    w.Put<uint32_t>(static_cast<uint32_t>(a.leads.size()));
-    for (EntityId lead : a.leads) w.PutString(lead_ids_.Name(lead));
-    return w.Take();
-  }
-
- public:
+  // Loads one stored entity and derives what is not stored (fit, role, next check).
   Status Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due) {
-    SnapshotReader r(bytes);
+    const model::Model& m = *model_;
     if (kind == EntityKind::kAccount) {
-      const EntityId aid = account_ids_.Intern(id);
-      if (aid >= accounts_.size()) accounts_.resize(aid + 1);
-      if (Known(kind, aid)) return Status::InvalidArgument("account '" + std::string(id) + "' is already loaded");
-      AccountState a;
-      LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.account_slots(), a));
-      const uint32_t n_roles = r.GetCount(8);
-      if (n_roles != m_.committee.roles.size() * n_signals_) return Status::Corruption("written by another committee");
-      a.role_values.resize(n_roles);
-      for (double& v : a.role_values) v = r.Get<double>();
-      const uint32_t n_contacts = r.GetCount(12);
-      for (uint32_t i = 0; i < n_contacts && r.good(); ++i) {
-        const EntityId lead = lead_ids_.Intern(r.GetString());
-        a.contacts.emplace_back(lead, r.Get<int64_t>());
+      const EntityId aid = table_.account_ids().Intern(id);
+      if (table_.Known(kind, aid)) {
+        return Status::InvalidArgument("account '" + std::string(id) + "' is already loaded");
       }
-      const uint32_t n_leads = r.GetCount(4);
-      for (uint32_t i = 0; i < n_leads && r.good(); ++i) a.leads.push_back(lead_ids_.Intern(r.GetString()));
-      if (!r.ok()) return Status::Corruption("bad account state for '" + std::string(id) + "'");
+      AccountState a;
+      LEADSCORE_RETURN_IF_ERROR(codec_.DecodeAccount(id, bytes, table_.lead_ids(), &a));
       a.exists = true;
-      a.touched = epoch_;
-      RecomputeAccountFit(a);
-      const int64_t due = AccountNextDue(a, AccountMeasures(a));
+      scorer_.RecomputeAccountFit(a);
+      const int64_t due = scorer_.AccountNextDue(a, scorer_.AccountMeasures(a));
       a.persisted_due = stored_due;
-      accounts_[aid] = std::move(a);
-      ++loaded_accounts_;
-      Schedule(accounts_[aid], aid, EntityKind::kAccount, due);
+      table_.InsertAccount(aid, std::move(a));
+      timers_.Schedule(EntityKind::kAccount, aid, due);
       return Status::Ok();
     }
-    const EntityId lid = lead_ids_.Intern(id);
-    if (lid >= leads_.size()) leads_.resize(lid + 1);
-    if (Known(kind, lid)) return Status::InvalidArgument("lead '" + std::string(id) + "' is already loaded");
+    const EntityId lid = table_.lead_ids().Intern(id);
+    if (table_.Known(kind, lid)) return Status::InvalidArgument("lead '" + std::string(id) + "' is already loaded");
     LeadState l;
-    LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l));
-    const std::string account = r.GetString();
-    l.last_event_at_ms = r.Get<int64_t>();
-    l.dedupe_floor_ms = r.Get<int64_t>();
-    const uint32_t n_seen = r.GetCount(16);
-    for (uint32_t i = 0; i < n_seen && r.good(); ++i) {
-      const uint64_t key = r.Get<uint64_t>();
-      l.seen.emplace_back(key, r.Get<int64_t>());
-    }
-    if (!r.ok()) return Status::Corruption("bad lead state for '" + std::string(id) + "'");
-    l.account = account_ids_.Intern(account);
-    if (l.account >= accounts_.size() || !accounts_[l.account].exists) {
+    std::string account;
+    LEADSCORE_RETURN_IF_ERROR(codec_.DecodeLead(id, bytes, &l, &account));
+    l.account = table_.account_ids().Intern(account);
+    const AccountState* a = table_.FindAccount(l.account);
+    if (!a) {
       return Status::Corruption("lead '" + std::string(id) + "' names account '" + account + "' that is not stored");
     }
     l.exists = true;
-    l.role = l.has_profile ? m_.committee.RoleOf(l.fields[model::kLeadRole]) : -1;
-    RecomputeLeadFit(l);
-    const int64_t due = LeadNextDue(l, LeadMeasures(l));
+    l.role = l.has_profile ? m.committee.RoleOf(l.fields[model::kLeadRole]) : -1;
+    scorer_.RecomputeLeadFit(l, a);
+    const int64_t due = scorer_.LeadNextDue(l, scorer_.LeadMeasures(l));
     l.persisted_due = stored_due;
-    accounts_[l.account].touched = epoch_;
-    leads_[lid] = std::move(l);
-    ++loaded_leads_;
-    Schedule(leads_[lid], lid, EntityKind::kLead, due);
+    table_.InsertLead(lid, std::move(l));
+    timers_.Schedule(EntityKind::kLead, lid, due);
     return Status::Ok();
   }
 
-  void ResumeAt(int64_t stream_time) { stream_time_ = std::max(stream_time_, stream_time); }
-
-  // ---- residency ------------------------------------------------------------------------
-  bool Known(EntityKind kind, EntityId id) const {
-    if (kind == EntityKind::kLead) return id < leads_.size() && (leads_[id].exists || leads_[id].dirty);
-    return id < accounts_.size() && (accounts_[id].exists || accounts_[id].dirty);
-  }
-
-  Result<std::string> StoredLeadAccount(std::string_view bytes) const {
-    SnapshotReader r(bytes);
-    LeadState l;
-    LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l));
-    std::string account = r.GetString();
-    if (!r.good() || account.empty()) return Status::Corruption("lead state without an account");
-    return account;
-  }
-
-  std::vector<EntityId> LeadsOf(EntityId account) const {
-    const AccountState* a = AccountAt(account);
-    return a ? a->leads : std::vector<EntityId>();
-  }
-  size_t loaded_leads() const { return loaded_leads_; }
-  size_t loaded_accounts() const { return loaded_accounts_; }
-
-  void Evict(size_t max_entities) {
-    if (loaded_leads_ + loaded_accounts_ <= max_entities) return;
-    const size_t target = max_entities - max_entities / 10;  // some room: evict in rounds, not per batch
-    std::vector<std::pair<uint64_t, EntityId>> by_age;
-    for (EntityId id = 0; id < accounts_.size(); ++id) {
-      if (accounts_[id].exists && !accounts_[id].dirty) by_age.emplace_back(accounts_[id].touched, id);
-    }
-    std::sort(by_age.begin(), by_age.end());
-    for (const auto& [touched, aid] : by_age) {
-      if (loaded_leads_ + loaded_accounts_ <= target) break;
-      AccountState& a = accounts_[aid];
-      // An account's lead list names leads never loaded too (ids only, maybe past leads_).
-      const bool busy = std::any_of(a.leads.begin(), a.leads.end(), [&](EntityId l) { return Known(EntityKind::kLead, l) && leads_[l].dirty; });
-      if (busy) continue;
-      for (EntityId lid : a.leads) {
-        if (LeadAt(lid)) Unload(leads_[lid], loaded_leads_);
-      }
-      Unload(a, loaded_accounts_);
-    }
-    ReleaseUnreferencedIds();
-  }
-
- private:
-  template <typename State>
-  void Unload(State& e, size_t& count) {
-    if (e.due != kNever) --live_timers_;
-    e = State();  // exists = false; a timer entry left in the heap is skipped when popped
-    --count;
-  }
-
-  // Ids nothing loaded refers to go back to their tables, so memory follows the loaded
-  // set rather than every id ever seen. A loaded account refers to all its leads.
-  void ReleaseUnreferencedIds() {
-    std::vector<char> lead_used(lead_ids_.size(), 0), account_used(account_ids_.size(), 0);
-    for (EntityId id = 0; id < accounts_.size(); ++id) {
-      const AccountState& a = accounts_[id];
-      if (!a.exists && !a.dirty) continue;
-      account_used[id] = 1;
-      for (EntityId l : a.leads) lead_used[l] = 1;
-      for (const auto& c : a.contacts) lead_used[c.first] = 1;
-    }
-    for (EntityId id = 0; id < leads_.size(); ++id) {
-      if (leads_[id].exists || leads_[id].dirty) lead_used[id] = 1;
-    }
-    for (EntityId id = 0; id < lead_used.size(); ++id) {
-      if (!lead_used[id] && !lead_ids_.Name(id).empty()) lead_ids_.Release(id);
-    }
-    for (EntityId id = 0; id < account_used.size(); ++id) {
-      if (!account_used[id] && !account_ids_.Name(id).empty()) account_ids_.Release(id);
-    }
-  }
-
- private:
-  // ---- entity lookup and lifecycle ---------------------------------------------------
-  const LeadState* LeadAt(EntityId id) const {
-    return id < leads_.size() && leads_[id].exists ? &leads_[id] : nullptr;
-  }
-  const AccountState* AccountAt(EntityId id) const {
-    return id < accounts_.size() && accounts_[id].exists ? &accounts_[id] : nullptr;
-  }
-  LeadState* MutableLead(EntityId id) { return const_cast<LeadState*>(LeadAt(id)); }
-  AccountState* MutableAccount(EntityId id) { return const_cast<AccountState*>(AccountAt(id)); }
-
-  AccountState& GetOrCreateAccount(EntityId id) {
-    if (id >= accounts_.size()) accounts_.resize(std::max<size_t>(id + 1, accounts_.size() * 3 / 2));
-    AccountState& a = accounts_[id];
-    if (a.exists) return a;
-    Reset(a);  // possibly forgotten in this batch: still listed dirty
-    a.exists = true;
-    ++loaded_accounts_;
-    a.clock = stream_time_;
-    a.signals.resize(n_signals_);
-    a.role_values.assign(m_.committee.roles.size() * n_signals_, 0.0);
-    RecomputeAccountFit(a);
-    a.tier = BirthTier(a, m_.account);  // silently
-    MarkAccount(id);
-    return a;
-  }
-
-  // The lead, created in `account` if new, or moved to it if it was elsewhere.
-  LeadState& GetOrCreateLead(EntityId id, EntityId account, std::vector<RoutingEvent>* out) {
-    if (id >= leads_.size()) leads_.resize(std::max<size_t>(id + 1, leads_.size() * 3 / 2));
-    LeadState& l = leads_[id];
-    if (l.exists) {
-      if (l.account != account) MoveLead(id, account, out);
-      return leads_[id];
-    }
-    Reset(l);  // possibly forgotten in this batch: still listed dirty
-    l.exists = true;
-    ++loaded_leads_;
-    l.clock = stream_time_;
-    l.signals.resize(n_signals_);
-    l.account = account;
-    accounts_[account].leads.push_back(id);
-    RecomputeLeadFit(l);
-    l.tier = BirthTier(l, m_.lead);  // silently
-    MarkLead(id);
-    MarkAccount(account);
-    return l;
-  }
-
-  static int16_t LowestTier(const model::EntityPolicy& p) { return static_cast<int16_t>(p.tiers.size() - 1); }
-  // An entity is born in the lowest tier, or in `disqualified` if it is from the start.
-  static int16_t BirthTier(const EntityCommon& e, const model::EntityPolicy& p) {
-    return e.disqualified ? kDisqualifiedTier : LowestTier(p);
-  }
-
-  // Takes the lead's contribution out of its account (signal sums, role sums, contact).
-  void Detach(EntityId lid, LeadState& l, AccountState& a) {
-    DecayLead(l, stream_time_);
-    DecayAccount(a, stream_time_);
-    for (size_t s = 0; s < n_signals_; ++s) {
-      if (!(l.active >> s & 1)) continue;
-      a.signals[s].value -= l.signals[s].value;
-      a.signals[s].count -= l.signals[s].count;
-      if (l.role >= 0) a.role_values[l.role * n_signals_ + s] -= l.signals[s].value;
-    }
-    std::erase_if(a.contacts, [&](const auto& c) { return c.first == lid; });
-    std::erase(a.leads, lid);
-  }
-
-  void Attach(EntityId lid, LeadState& l, AccountState& a) {
-    DecayLead(l, stream_time_);
-    DecayAccount(a, stream_time_);
-    for (size_t s = 0; s < n_signals_; ++s) {
-      if (!(l.active >> s & 1)) continue;
-      a.signals[s].value += l.signals[s].value;
-      a.signals[s].count += l.signals[s].count;
-      a.signals[s].last_at_ms = std::max(a.signals[s].last_at_ms, l.signals[s].last_at_ms);
-      if (l.role >= 0) a.role_values[l.role * n_signals_ + s] += l.signals[s].value;
-    }
-    a.active |= l.active;
-    if (l.last_event_at_ms != kLongAgo) TouchContact(a, lid, l.last_event_at_ms);
-    a.leads.push_back(lid);
-  }
-
-  void MoveLead(EntityId lid, EntityId to, std::vector<RoutingEvent>* out) {
-    LeadState& l = leads_[lid];
-    const EntityId from = l.account;
-    MarkLead(lid);
-    MarkAccount(from);
-    MarkAccount(to);
-    Detach(lid, l, accounts_[from]);
-    EvaluateAccount(from, accounts_[from], out);
-    AccountState& a = GetOrCreateAccount(to);
-    l.account = to;
-    Attach(lid, l, a);
-    RecomputeLeadFit(l);
-  }
-
-  // ---- decay -------------------------------------------------------------------------
-  void DecayLead(LeadState& l, int64_t t) const {
-    if (t <= l.clock) return;
-    const int64_t dt = t - l.clock;
-    for (uint64_t bits = l.active; bits; bits &= bits - 1) {
-      const int s = __builtin_ctzll(bits);
-      l.signals[s].value *= DecayFactor(dt, half_life_[s]);
-    }
-    l.clock = t;
-  }
-
-  void DecayAccount(AccountState& a, int64_t t) const {
-    if (t <= a.clock) return;
-    const int64_t dt = t - a.clock;
-    const size_t roles = m_.committee.roles.size();
-    for (uint64_t bits = a.active; bits; bits &= bits - 1) {
-      const int s = __builtin_ctzll(bits);
-      const double f = DecayFactor(dt, half_life_[s]);
-      a.signals[s].value *= f;
-      for (size_t r = 0; r < roles; ++r) a.role_values[r * n_signals_ + s] *= f;
-    }
-    a.clock = t;
-  }
-
-  // ---- fit ----------------------------------------------------------------------------
-  // Fit and disqualification from the rules; an account counts only the rules that
-  // name account.* fields alone.
-  void ApplyFitRules(const model::FieldContext& ctx, bool account_only, EntityCommon& e) const {
-    double fit = 0;
-    for (const auto& r : m_.fit_rules) {
-      if ((!account_only || r.account_only) && r.when.Matches(ctx)) fit += r.points;
-    }
-    e.fit = Clamp100(fit);
-    e.disqualified = false;
-    e.disqualify_rule = -1;
-    for (size_t i = 0; i < m_.disqualify.size(); ++i) {
-      if ((!account_only || m_.disqualify[i].account_only) && m_.disqualify[i].when.Matches(ctx)) {
-        e.disqualified = true;
-        e.disqualify_rule = static_cast<int>(i);
-        break;
-      }
-    }
-  }
-  void RecomputeLeadFit(LeadState& l) const { ApplyFitRules(LeadContext(l, AccountAt(l.account)), false, l); }
-  void RecomputeAccountFit(AccountState& a) const { ApplyFitRules(AccountContext(a), true, a); }
-
-  // ---- measures -----------------------------------------------------------------------
-  Measures LeadMeasures(const LeadState& l) const {
-    Measures ms;
-    ms.fit = l.fit;
-    double sum = 0;
-    for (uint64_t bits = l.active; bits; bits &= bits - 1) {
-      const int s = __builtin_ctzll(bits);
-      sum += std::min(m_.signals[s].cap, l.signals[s].value);
-    }
-    ms.intent = Clamp100(sum);
-    ms.score = m_.lead.fit_weight * ms.fit + m_.lead.intent_weight * ms.intent;
-    ms.disqualified = l.disqualified;
-    ms.disqualify_rule = l.disqualify_rule;
-    return ms;
-  }
-
-  double RoleValue(const AccountState& a, size_t r) const {
-    double w = 0;
-    for (uint64_t bits = a.active; bits; bits &= bits - 1) w += a.role_values[r * n_signals_ + __builtin_ctzll(bits)];
-    return w;
-  }
-
-  Measures AccountMeasures(const AccountState& a) const {
-    Measures ms;
-    ms.fit = a.fit;
-    double sum = 0;
-    for (uint64_t bits = a.active; bits; bits &= bits - 1) {
-      const int s = __builtin_ctzll(bits);
-      sum += std::min(m_.signals[s].account_cap, a.signals[s].value);
-    }
-    ms.intent = Clamp100(sum);
-    const model::Committee& c = m_.committee;
-    double covered = 0;
-    for (size_t r = 0; r < c.roles.size(); ++r) {
-      if (RoleValue(a, r) >= c.role_min_intent) {
-        covered += c.weights[r];
-        ms.role_mask |= uint64_t{1} << r;
-        ++ms.engaged_roles;
-      }
-    }
-    ms.coverage = c.total_weight > 0 ? 100.0 * covered / c.total_weight : 0;
-    const int64_t window_start = a.clock - c.contact_window_ms;  // engaged: last in (start, clock]
-    for (const auto& [lead, last] : a.contacts) {
-      if (last > window_start && last <= a.clock) ++ms.engaged_contacts;
-    }
-    ms.score = m_.account.fit_weight * ms.fit + m_.account.intent_weight * ms.intent +
-               m_.account.committee_weight * ms.coverage;
-    ms.disqualified = a.disqualified;
-    ms.disqualify_rule = a.disqualify_rule;
-    return ms;
-  }
-
-  // ---- next decay check -------------------------------------------------------------
-  // A lower bound on when decay alone can change the tier: thresholds on score become
-  // thresholds on intent (fit and, between committee changes, coverage are constant).
-  int64_t NextDue(const EntityCommon& e, const model::EntityPolicy& p, const DecayEnvelope& env, double constant,
-                  const Measures& ms) const {
-    if (e.tier == kDisqualifiedTier) return kNever;
-    const double b = p.intent_weight;
-    double dt = kInf;
-    const auto lowest = LowestTier(p);
-    if (e.tier != lowest) {
-      const model::Tier& t = p.tiers[e.tier];
-      double theta = -kInf;
-      if (t.min_score && b > 0) theta = std::max(theta, (*t.min_score - p.hysteresis - constant) / b);
-      if (t.min_intent) theta = std::max(theta, *t.min_intent - p.hysteresis);
-      if (theta > -kInf) dt = std::min(dt, EarliestClampedBelow(env, theta));
-    }
-    if (env.neg < 0) {
-      for (int16_t j = 0; j < e.tier; ++j) {
-        const model::Tier& t = p.tiers[j];
-        if (t.min_fit && ms.fit < *t.min_fit) continue;
-        if (t.min_engaged_contacts && ms.engaged_contacts < *t.min_engaged_contacts) continue;
-        if (t.min_roles && ms.engaged_roles < *t.min_roles) continue;
-        double theta = -kInf;
-        if (t.min_score) {
-          if (b > 0) theta = std::max(theta, (*t.min_score - constant) / b);
-          else if (constant < *t.min_score) continue;
-        }
-        if (t.min_intent) theta = std::max(theta, *t.min_intent);
-        dt = std::min(dt, EarliestClampedAtLeast(env, theta));
-      }
-    }
-    return AddDt(e.clock, dt);
-  }
-
-  int64_t LeadNextDue(const LeadState& l, const Measures& ms) const {
-    if (l.tier == kDisqualifiedTier) return kNever;
-    DecayEnvelope env;
-    for (uint64_t bits = l.active; bits; bits &= bits - 1) {
-      const int s = __builtin_ctzll(bits);
-      env.Add(std::min(m_.signals[s].cap, l.signals[s].value), half_life_[s]);
-    }
-    if (l.tier == LowestTier(m_.lead) && env.neg >= 0) return kNever;  // nothing can move by decay
-    return NextDue(l, m_.lead, env, m_.lead.fit_weight * ms.fit, ms);
-  }
-
-  int64_t AccountNextDue(const AccountState& a, const Measures& ms) const {
-    if (a.tier == kDisqualifiedTier) return kNever;
-    DecayEnvelope env;
-    bool any_negative = false;
-    for (uint64_t bits = a.active; bits; bits &= bits - 1) {
-      const int s = __builtin_ctzll(bits);
-      env.Add(std::min(m_.signals[s].account_cap, a.signals[s].value), half_life_[s]);
-      any_negative |= m_.signals[s].points < 0;
-    }
-    if (a.tier == LowestTier(m_.account) && !any_negative) return kNever;
-    const model::EntityPolicy& p = m_.account;
-    int64_t due = NextDue(a, p, env, p.fit_weight * ms.fit + p.committee_weight * ms.coverage, ms);
-    // Committee changes: a contact leaving the window, a role crossing role_min_intent.
-    const model::Committee& c = m_.committee;
-    for (const auto& [lead, last] : a.contacts) {
-      if (last > a.clock - c.contact_window_ms) due = std::min(due, std::max(last + c.contact_window_ms, a.clock + 1));
-    }
-    for (size_t r = 0; r < c.roles.size(); ++r) {
-      DecayEnvelope role_env;
-      for (uint64_t bits = a.active; bits; bits &= bits - 1) {
-        const int s = __builtin_ctzll(bits);
-        role_env.Add(a.role_values[r * n_signals_ + s], half_life_[s]);
-      }
-      const bool engaged = (ms.role_mask >> r) & 1;
-      double dt = engaged ? EarliestBelow(role_env, c.role_min_intent) : EarliestAtLeast(role_env, c.role_min_intent);
-      due = std::min(due, AddDt(a.clock, dt));
-    }
-    return due;
-  }
-
-  void Schedule(EntityCommon& e, EntityId id, EntityKind kind, int64_t due) {
-    if (due == e.due) return;
-    if (e.due != kNever) --live_timers_;
-    e.due = due;
-    if (due != e.persisted_due) {  // the store's timer index must follow
-      if (kind == EntityKind::kLead) MarkLead(id);
-      else MarkAccount(id);
-    }
-    if (due == kNever) return;
-    ++live_timers_;
-    timers_.push({due, id, kind});
-    if (timers_.size() > 2 * live_timers_ + 4096) CompactTimers();
-  }
-
-  void CompactTimers() {
-    std::vector<Timer> live;
-    live.reserve(live_timers_);
-    for (EntityId i = 0; i < leads_.size(); ++i) {
-      if (leads_[i].exists && leads_[i].due != kNever) live.push_back({leads_[i].due, i, EntityKind::kLead});
-    }
-    for (EntityId i = 0; i < accounts_.size(); ++i) {
-      if (accounts_[i].exists && accounts_[i].due != kNever) live.push_back({accounts_[i].due, i, EntityKind::kAccount});
-    }
-    timers_ = decltype(timers_)(std::greater<Timer>(), std::move(live));
-  }
-
-  // ---- evaluation ---------------------------------------------------------------------
-  void EvaluateLead(EntityId id, LeadState& l, std::vector<RoutingEvent>* out) {
-    const Measures ms = LeadMeasures(l);
-    const int16_t to = DecideTier(m_.lead, l.tier, ms);
-    if (to != l.tier) {
-      MarkLead(id);
-      RoutingEvent ev = MakeEvent(EntityKind::kLead, l, m_.lead, to, ms);
-      ev.lead_id = lead_ids_.Name(id);
-      ev.account_id = account_ids_.Name(l.account);
-      ev.factors = LeadFactors(m_, l, AccountAt(l.account), kTopFactors);
-      Record(l, to, ev, out);
-    }
-    Schedule(l, id, EntityKind::kLead, LeadNextDue(l, ms));
-  }
-
-  void EvaluateAccount(EntityId id, AccountState& a, std::vector<RoutingEvent>* out) {
-    PruneContacts(a);
-    const Measures ms = AccountMeasures(a);
-    const int16_t to = DecideTier(m_.account, a.tier, ms);
-    if (to != a.tier) {
-      MarkAccount(id);
-      RoutingEvent ev = MakeEvent(EntityKind::kAccount, a, m_.account, to, ms);
-      ev.account_id = account_ids_.Name(id);
-      ev.factors = AccountFactors(m_, a, kTopFactors);
-      for (size_t r = 0; r < m_.committee.roles.size(); ++r) {
-        if (ms.role_mask >> r & 1) ev.committee_roles.push_back(m_.committee.roles[r]);
-      }
-      ev.engaged_contacts = ms.engaged_contacts;
-      Record(a, to, ev, out);
-    }
-    Schedule(a, id, EntityKind::kAccount, AccountNextDue(a, ms));
-  }
-
-  RoutingEvent MakeEvent(EntityKind kind, const EntityCommon& e, const model::EntityPolicy& p, int16_t to,
-                         const Measures& ms) const {
-    RoutingEvent ev;
-    ev.entity = kind;
-    ev.from_tier = TierName(p, e.tier);
-    ev.to_tier = TierName(p, to);
-    ev.direction = RanksAbove(to, e.tier) ? Direction::kUp : Direction::kDown;
-    ev.fit = ms.fit;
-    ev.intent = ms.intent;
-    ev.score = ms.score;
-    ev.grade = m_.GradeOf(ms.fit);
-    ev.model_version = m_.version;
-    ev.occurred_at_ms = e.clock;
-    if (to != kDisqualifiedTier) {
-      const model::Tier& t = p.tiers[to];
-      if (t.sla) ev.sla_due_at_ms = DueAt(e.clock, *t.sla);
-      ev.action = t.action;
-      ev.feedback = t.feedback;
-    }
-    ev.reason = TierReason(m_, p, e.tier, to, ms);
-    return ev;
-  }
-
-  // Gives the event its id, applies the change to the entity and emits it.
-  void Record(EntityCommon& e, int16_t to, RoutingEvent& ev, std::vector<RoutingEvent>* out) {
-    const std::string& entity_id = ev.entity == EntityKind::kLead ? ev.lead_id : ev.account_id;
-    auto digest = [&](uint64_t seed) {
-      return Hasher(seed)
-          .Bytes(m_.version)
-          .Int(static_cast<uint64_t>(ev.entity))
-          .Bytes(entity_id)
-          .Int(e.changes)
-          .Bytes(ev.from_tier)
-          .Bytes(ev.to_tier)
-          .Int(static_cast<uint64_t>(ev.occurred_at_ms))
-          .Digest();
-    };
-    char id[33];
-    std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(digest(1)),
-                  static_cast<unsigned long long>(digest(2)));
-    ev.routing_id = id;
-    e.recent.push_back({e.tier, to, ev.occurred_at_ms, ev.routing_id});
-    if (e.recent.size() > options_.recent_changes) e.recent.erase(e.recent.begin());
-    e.tier = to;
-    ++e.changes;
-    ++stats_.routing_events;
-    out->push_back(std::move(ev));
-  }
-
-  // ---- inputs -------------------------------------------------------------------------
-  void ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out) {
-    if (e.signal == kUnknownSignal || e.signal >= n_signals_) {
-      ++stats_.skipped_unknown_signal;
-      return;
-    }
-    if (e.occurred_at_ms > stream_time_) Advance(e.occurred_at_ms, out);
-    const int64_t st = stream_time_;
-    if (e.occurred_at_ms <= st - options_.dedupe_window_ms) {
-      ++stats_.skipped_too_late;
-      return;
-    }
-    if (const LeadState* known = LeadAt(e.lead)) {
-      if (e.occurred_at_ms <= known->dedupe_floor_ms) {
-        ++stats_.skipped_too_late;
-        return;
-      }
-      for (const auto& [key, at] : known->seen) {
-        if (key == e.event_key) {
-          ++stats_.skipped_duplicate;
-          return;
-        }
-      }
-    }
-    AccountState& a0 = GetOrCreateAccount(e.account);
-    (void)a0;
-    LeadState& l = GetOrCreateLead(e.lead, e.account, out);
-    AccountState& a = accounts_[e.account];  // may have moved in memory
-    MarkLead(e.lead);
-    MarkAccount(e.account);
-    Remember(l, e.event_key, e.occurred_at_ms, st);
-    DecayLead(l, st);
-    DecayAccount(a, st);
-
-    const model::Signal& sig = m_.signals[e.signal];
-    double m = 1;
-    if (!sig.multipliers.empty()) {
-      const model::FieldContext ctx =
-          LeadContext(l, &a, e.attributes.size() == m_.layout.event_slots() ? e.attributes.data() : nullptr);
-      for (uint16_t mi : sig.multipliers) {
-        if (m_.multipliers[mi].when.Matches(ctx)) m *= m_.multipliers[mi].factor;
-      }
-    }
-    const double w = sig.points * m * DecayFactor(st - e.occurred_at_ms, half_life_[e.signal]);
-    const uint64_t bit = uint64_t{1} << e.signal;
-    for (EntityCommon* ent : {static_cast<EntityCommon*>(&l), static_cast<EntityCommon*>(&a)}) {
-      SignalSum& sum = ent->signals[e.signal];
-      sum.value += w;
-      ++sum.count;
-      sum.last_at_ms = std::max(sum.last_at_ms, e.occurred_at_ms);
-      ent->active |= bit;
-    }
-    if (l.role >= 0) a.role_values[l.role * n_signals_ + e.signal] += w;
-    l.last_event_at_ms = std::max(l.last_event_at_ms, e.occurred_at_ms);
-    TouchContact(a, e.lead, l.last_event_at_ms);
-    ++stats_.events_scored;
-    EvaluateLead(e.lead, l, out);
-    EvaluateAccount(e.account, a, out);
-  }
-
-  void Remember(LeadState& l, uint64_t key, int64_t at, int64_t st) {
-    const int64_t horizon = st - options_.dedupe_window_ms;
-    if (l.seen.size() >= 8 && l.seen.front().second <= horizon) {
-      std::erase_if(l.seen, [&](const auto& s) { return s.second <= horizon; });
-    }
-    if (l.seen.size() >= options_.dedupe_max_ids_per_lead) {
-      // Forget the oldest; the lead's horizon moves up to it.
-      auto oldest = std::min_element(l.seen.begin(), l.seen.end(),
-                                     [](const auto& x, const auto& y) { return x.second < y.second; });
-      l.dedupe_floor_ms = std::max(l.dedupe_floor_ms, oldest->second);
-      l.seen.erase(oldest);
-    }
-    l.seen.emplace_back(key, at);
-  }
-
-  void TouchContact(AccountState& a, EntityId lead, int64_t last) {
-    for (auto& c : a.contacts) {
-      if (c.first == lead) {
-        c.second = std::max(c.second, last);
-        return;
-      }
-    }
-    if (a.contacts.size() >= options_.max_contacts_per_account) {
-      auto oldest = std::min_element(a.contacts.begin(), a.contacts.end(),
-                                     [](const auto& x, const auto& y) { return x.second < y.second; });
-      if (oldest->second >= last) return;
-      *oldest = {lead, last};
-      return;
-    }
-    a.contacts.emplace_back(lead, last);
-  }
-
-  void PruneContacts(AccountState& a) {
-    const int64_t start = a.clock - m_.committee.contact_window_ms;
-    if (!a.contacts.empty()) std::erase_if(a.contacts, [&](const auto& c) { return c.second <= start; });
-  }
-
-  void ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out) {
-    if (const LeadState* known = LeadAt(p.lead); known && p.updated_at_ms < known->profile_at_ms) {
-      ++stats_.profiles_stale;
-      return;
-    }
-    ++stats_.profiles_applied;
-    GetOrCreateAccount(p.account);
-    const bool born = !LeadAt(p.lead);
-    LeadState& l = GetOrCreateLead(p.lead, p.account, out);
-    AccountState& a = accounts_[p.account];
-    MarkLead(p.lead);
-    MarkAccount(p.account);
-    const int64_t st = stream_time_;
-    DecayLead(l, st);
-    DecayAccount(a, st);
-    l.fields = p.fields;
-    l.fields.resize(m_.layout.lead_slots());
-    l.has_profile = true;
-    l.profile_at_ms = p.updated_at_ms;
-    const int role = m_.committee.RoleOf(l.fields[model::kLeadRole]);
-    const bool role_changed = role != l.role;
-    if (role_changed) {
-      for (size_t s = 0; s < n_signals_; ++s) {
-        if (!(l.active >> s & 1)) continue;
-        if (l.role >= 0) a.role_values[l.role * n_signals_ + s] -= l.signals[s].value;
-        if (role >= 0) a.role_values[role * n_signals_ + s] += l.signals[s].value;
-      }
-      l.role = role;
-    }
-    RecomputeLeadFit(l);
-    if (born) l.tier = BirthTier(l, m_.lead);  // born with its first profile
-    EvaluateLead(p.lead, l, out);
-    if (role_changed) EvaluateAccount(p.account, a, out);
-  }
-
-  void ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out) {
-    if (const AccountState* known = AccountAt(p.account); known && p.updated_at_ms < known->profile_at_ms) {
-      ++stats_.profiles_stale;
-      return;
-    }
-    ++stats_.profiles_applied;
-    const bool born = !AccountAt(p.account);
-    AccountState& a = GetOrCreateAccount(p.account);
-    MarkAccount(p.account);
-    const int64_t st = stream_time_;
-    DecayAccount(a, st);
-    a.fields = p.fields;
-    a.fields.resize(m_.layout.account_slots());
-    a.has_profile = true;
-    a.profile_at_ms = p.updated_at_ms;
-    RecomputeAccountFit(a);
-    if (born) a.tier = BirthTier(a, m_.account);  // born with its first profile
-    // Lead fit reads account fields too: every lead of the account may move.
-    for (EntityId lid : a.leads) {
-      if (!LeadAt(lid)) continue;  // not loaded: a caller that keeps a hot set loads them first
-      LeadState& l = leads_[lid];
-      DecayLead(l, st);
-      RecomputeLeadFit(l);
-      EvaluateLead(lid, l, out);
-    }
-    EvaluateAccount(p.account, accounts_[p.account], out);
-  }
-
-  void ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
-    ++stats_.outcomes;
-    EntityCommon* e = nullptr;
-    if (o.lead != kNoEntity && LeadAt(o.lead)) {
-      e = &leads_[o.lead];
-      MarkLead(o.lead);
-    } else if (o.account != kNoEntity && AccountAt(o.account)) {
-      e = &accounts_[o.account];
-      MarkAccount(o.account);
-    }
-    if (!e) return;
-    e->last_outcome = o.kind;
-    e->last_outcome_at_ms = o.occurred_at_ms;
-    ++e->outcomes;
-  }
-
-  void ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out) {
-    ++stats_.forgets;
-    if (f.lead != kNoEntity) {
-      if (!LeadAt(f.lead)) return;
-      LeadState& l = leads_[f.lead];
-      const EntityId aid = l.account;
-      Detach(f.lead, l, accounts_[aid]);
-      MarkAccount(aid);
-      MarkLead(f.lead);
-      Erase(l, loaded_leads_);
-      EvaluateAccount(aid, accounts_[aid], out);
-      return;
-    }
-    if (!AccountAt(f.account)) return;
-    AccountState& a = accounts_[f.account];
-    for (EntityId lid : a.leads) {
-      if (!LeadAt(lid)) continue;  // not loaded: a caller that keeps a hot set loads them first
-      MarkLead(lid);
-      Erase(leads_[lid], loaded_leads_);
-    }
-    MarkAccount(f.account);
-    Erase(a, loaded_accounts_);
-  }
-
-  template <typename State>
-  void Erase(State& e, size_t& count) {
-    if (e.due != kNever) --live_timers_;
-    Reset(e);  // the caller marked it: TakeChanges reports the erase; a stale timer entry is skipped
-    --count;
-  }
-
-  // An empty entity (exists = false) that keeps what the store knows of it: whether it
-  // is listed for TakeChanges and the timer index key it was last written with.
-  template <typename State>
-  static void Reset(State& e) {
-    const bool dirty = e.dirty;
-    const int64_t persisted_due = e.persisted_due;
-    e = State();
-    e.dirty = dirty;
-    e.persisted_due = persisted_due;
-  }
-
-  void FillView(const EntityCommon& e, const Measures& ms, const model::EntityPolicy& p, EntityView* v) const {
-    v->fit = ms.fit;
-    v->intent = ms.intent;
-    v->score = ms.score;
-    v->grade = m_.GradeOf(ms.fit);
-    v->tier = TierName(p, e.tier);
-    v->disqualified = e.disqualified;
-    for (const auto& s : e.signals) v->signal_points.push_back(s.value);
-    for (const auto& c : e.recent) v->recent_changes.push_back({TierName(p, c.from), TierName(p, c.to), c.at_ms, c.routing_id});
-    v->next_check_ms = e.due;
-  }
-
-  static constexpr size_t kTopFactors = 5;
-
+  // Declared in the order they are built: each unit is handed the ones above it.
   std::shared_ptr<const model::Model> model_;
-  const model::Model& m_;
-  EngineOptions options_;
-  const size_t n_signals_;
-  std::vector<double> half_life_;  // ms, per signal
-
-  int64_t stream_time_ = 0;
-  IdTable lead_ids_, account_ids_;
-  std::vector<LeadState> leads_;
-  std::vector<AccountState> accounts_;
-  // Lazy deletion: an entry whose due no longer matches its entity's is skipped.
-  mutable std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
-  std::vector<EntityId> dirty_leads_, dirty_accounts_;
-  size_t live_timers_ = 0;
-  size_t loaded_leads_ = 0, loaded_accounts_ = 0;
-  uint64_t epoch_ = 0;  // TakeChanges calls: the age of an entity for eviction
+  const EngineOptions options_;
   EngineStats stats_;
+  EntityTable table_;
+  TimerQueue timers_{table_};
+  const SnapshotCodec codec_{*model_};
+  const Scorer scorer_{*model_};
+  Evaluator evaluator_{scorer_, table_, timers_, options_, stats_};
+  Transitions transitions_{scorer_, table_, timers_, evaluator_, options_, stats_};
 };
 
 Engine::Engine(std::shared_ptr<const model::Model> model, EngineOptions options)
     : impl_(std::make_unique<Impl>(std::move(model), options)) {}
 Engine::~Engine() = default;
-void Engine::Apply(const Input& input, std::vector<RoutingEvent>* out) { impl_->Apply(input, out); }
-void Engine::Advance(int64_t now_ms, std::vector<RoutingEvent>* out) { impl_->Advance(now_ms, out); }
-int64_t Engine::stream_time() const { return impl_->stream_time(); }
-const EngineStats& Engine::stats() const { return impl_->stats(); }
-const model::Model& Engine::model() const { return impl_->model(); }
-IdTable& Engine::lead_ids() { return impl_->lead_ids(); }
-IdTable& Engine::account_ids() { return impl_->account_ids(); }
-void Engine::TakeChanges(std::vector<Change>* out) { impl_->TakeChanges(out); }
+
+std::string_view OutcomeName(ApplyOutcome outcome) {
+  switch (outcome) {
+    case ApplyOutcome::kApplied: return "applied";
+    case ApplyOutcome::kUnknownSignal: return "unknown_signal";
+    case ApplyOutcome::kDuplicate: return "duplicate";
+    case ApplyOutcome::kTooLate: return "too_late";
+    case ApplyOutcome::kStaleProfile: return "stale_profile";
+  }
+  return "unknown";  // not an ApplyOutcome value
+}
+
+ApplyOutcome Engine::Apply(const Input& input, std::vector<RoutingEvent>* out) {
+  return impl_->transitions_.Apply(input, out);
+}
+void Engine::Advance(int64_t now_ms, std::vector<RoutingEvent>* out) { impl_->transitions_.Advance(now_ms, out); }
+int64_t Engine::stream_time() const { return impl_->transitions_.stream_time(); }
+const EngineStats& Engine::stats() const { return impl_->stats_; }
+const model::Model& Engine::model() const { return *impl_->model_; }
+IdTable& Engine::lead_ids() { return impl_->table_.lead_ids(); }
+IdTable& Engine::account_ids() { return impl_->table_.account_ids(); }
+
+void Engine::TakeChanges(std::vector<Change>* out) { impl_->table_.TakeChanges(impl_->codec_, out); }
 Status Engine::Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due_ms) {
   return impl_->Restore(kind, id, bytes, stored_due_ms);
 }
-void Engine::ResumeAt(int64_t stream_time_ms) { impl_->ResumeAt(stream_time_ms); }
-bool Engine::Known(EntityKind kind, EntityId id) const { return impl_->Known(kind, id); }
-Result<std::string> Engine::StoredLeadAccount(std::string_view bytes) const { return impl_->StoredLeadAccount(bytes); }
-std::vector<EntityId> Engine::LeadsOf(EntityId account) const { return impl_->LeadsOf(account); }
-size_t Engine::loaded_leads() const { return impl_->loaded_leads(); }
-size_t Engine::loaded_accounts() const { return impl_->loaded_accounts(); }
-void Engine::Evict(size_t max_entities) { impl_->Evict(max_entities); }
-std::optional<EntityView> Engine::ViewLead(std::string_view id) const { return impl_->ViewLead(id); }
-std::optional<EntityView> Engine::ViewAccount(std::string_view id) const { return impl_->ViewAccount(id); }
+void Engine::ResumeAt(int64_t stream_time_ms) { impl_->transitions_.ResumeAt(stream_time_ms); }
+
+bool Engine::Known(EntityKind kind, EntityId id) const { return impl_->table_.Known(kind, id); }
+Result<std::string> Engine::StoredLeadAccount(std::string_view bytes) const {
+  return impl_->codec_.LeadAccount(bytes);
+}
+std::vector<EntityId> Engine::LeadsOf(EntityId account) const { return impl_->table_.LeadsOf(account); }
+size_t Engine::loaded_leads() const { return impl_->table_.loaded_leads(); }
+size_t Engine::loaded_accounts() const { return impl_->table_.loaded_accounts(); }
+void Engine::Evict(size_t max_entities) {
+  impl_->table_.Evict(max_entities, [this](const EntityCommon& e) { impl_->timers_.Drop(e); });
+}
+
+std::optional<EntityView> Engine::ViewLead(std::string_view id) const {
+  return engine::ViewLead(impl_->table_, impl_->scorer_, impl_->transitions_.stream_time(), id);
+}
+std::optional<EntityView> Engine::ViewAccount(std::string_view id) const {
+  return engine::ViewAccount(impl_->table_, impl_->scorer_, impl_->transitions_.stream_time(), id);
+}
 
 }  // namespace leadscore::engine

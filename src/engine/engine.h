@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -56,6 +57,18 @@ struct ForgetInput {
 using Input = std::variant<EventInput, LeadProfileInput, AccountProfileInput, OutcomeInput, ForgetInput>;
 
 // ---- outputs -----------------------------------------------------------------------
+// What Apply did with an input. A skip is not an error (the input was valid); callers
+// count skips by this value, and OutcomeName gives the metric label.
+enum class ApplyOutcome : uint8_t {
+  kApplied,        // taken into the state (an outcome or Forget for an entity not held changes nothing)
+  kUnknownSignal,  // an event whose type is not a signal of the model
+  kDuplicate,      // an event id the lead has already had
+  kTooLate,        // an event too old to be told from a duplicate (see dedupe_window_ms)
+  kStaleProfile,   // a profile older than the one held
+};
+// "applied", "unknown_signal", "duplicate", "too_late", "stale_profile".
+std::string_view OutcomeName(ApplyOutcome outcome);
+
 enum class EntityKind : int8_t { kLead, kAccount };
 enum class Direction : int8_t { kUp, kDown };
 
@@ -142,8 +155,9 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Applies one input at stream time (an event first moves stream time on to its own
-  // time if later, firing the decay crossings due until then). Appends routing events.
-  void Apply(const Input& input, std::vector<RoutingEvent>* out);
+  // time if later, firing the decay crossings due until then). Appends routing events
+  // and says whether the input was applied or skipped, and why.
+  ApplyOutcome Apply(const Input& input, std::vector<RoutingEvent>* out);
 
   // Moves stream time on to now (never back) and emits, in time order, every tier
   // change that decay causes up to now, each at the first millisecond it holds.
@@ -185,10 +199,11 @@ class Engine {
   std::vector<EntityId> LeadsOf(EntityId account) const;
   size_t loaded_leads() const;
   size_t loaded_accounts() const;
-  // Drops unchanged accounts, each with its loaded leads, least recently touched first,
-  // until at most `max_leads` leads stay loaded; their ids are released. Call only
-  // after TakeChanges and after their state is durable.
-  void Evict(size_t max_leads);
+  // When more than `max_entities` leads and accounts together are loaded, drops
+  // unchanged accounts, each with its loaded leads, least recently touched first, until
+  // a tenth below it; their ids are released. Call only after TakeChanges and after
+  // their state is durable.
+  void Evict(size_t max_entities);
 
   std::optional<EntityView> ViewLead(std::string_view lead_id) const;
   std::optional<EntityView> ViewAccount(std::string_view account_id) const;

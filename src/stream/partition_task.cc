@@ -9,27 +9,6 @@
 
 namespace leadscore::stream {
 
-std::string_view SkipName(Skip skip) {
-  switch (skip) {
-    case Skip::kUnknownSignal: return "unknown_signal";
-    case Skip::kDuplicate: return "duplicate";
-    case Skip::kTooLate: return "too_late";
-    case Skip::kStaleProfile: return "stale_profile";
-  }
-  return "unknown";
-}
-
-namespace {
-// TODO(engine outcome): replaced by Engine::Apply's returned outcome.
-std::optional<Skip> SkipOf(const engine::EngineStats& before, const engine::EngineStats& after) {
-  if (after.skipped_unknown_signal != before.skipped_unknown_signal) return Skip::kUnknownSignal;
-  if (after.skipped_duplicate != before.skipped_duplicate) return Skip::kDuplicate;
-  if (after.skipped_too_late != before.skipped_too_late) return Skip::kTooLate;
-  if (after.profiles_stale != before.profiles_stale) return Skip::kStaleProfile;
-  return std::nullopt;
-}
-}  // namespace
-
 PartitionTask::PartitionTask(int32_t partition, std::shared_ptr<const model::Model> model, TaskOptions options,
                              store::StateStore* store)
     : partition_(partition),
@@ -56,11 +35,6 @@ Result<std::map<std::string, int64_t>> PartitionTask::Resume() {
   outbox_.Resume(std::move(state->outbox), std::move(state->output_offsets));
   PublishGauges();
   return std::move(state->offsets);
-}
-
-void PartitionTask::Count(std::optional<Skip> skip, BatchOutcome* out) {
-  if (skip) ++out->skipped[static_cast<size_t>(*skip)];
-  else ++out->processed;
 }
 
 Status PartitionTask::Process(std::span<const InputRecord> records, std::optional<int64_t> now, BatchOutcome* out) {
@@ -93,11 +67,7 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   // The clock moves stream time on before the batch is applied: intent decays while
   // nothing arrives, and profile updates take effect now.
   if (now) engine_.Advance(*now, &out->events);
-  for (const engine::Input& in : inputs) {
-    const engine::EngineStats before = engine_.stats();
-    engine_.Apply(in, &out->events);
-    Count(SkipOf(before, engine_.stats()), out);
-  }
+  for (const engine::Input& in : inputs) ++out->applied_as[static_cast<size_t>(engine_.Apply(in, &out->events))];
   PublishGauges();
   if (mid_batch_hook_) mid_batch_hook_(partition_, records.size());
   return Status::Ok();

@@ -54,17 +54,16 @@ struct Refused {
   std::string error;
 };
 
-// Why a valid record was not scored, as counted per batch.
-enum class Skip : uint8_t { kUnknownSignal, kDuplicate, kTooLate, kStaleProfile };
-inline constexpr Skip kAllSkips[] = {Skip::kUnknownSignal, Skip::kDuplicate, Skip::kTooLate, Skip::kStaleProfile};
-std::string_view SkipName(Skip skip);
+// Why a valid record was not scored: every engine outcome but kApplied.
+inline constexpr engine::ApplyOutcome kSkips[] = {engine::ApplyOutcome::kUnknownSignal, engine::ApplyOutcome::kDuplicate,
+                                                  engine::ApplyOutcome::kTooLate, engine::ApplyOutcome::kStaleProfile};
 
 // What one batch of a task did.
 struct BatchOutcome {
   std::vector<engine::RoutingEvent> events;  // in the order they happened
   std::vector<Refused> refused;              // dead letters, in record order
-  uint64_t processed = 0;
-  std::array<uint64_t, std::size(kAllSkips)> skipped{};
+  std::array<uint64_t, std::size(kSkips) + 1> applied_as{};  // records by what the engine did (ApplyOutcome)
+  uint64_t count(engine::ApplyOutcome o) const { return applied_as[static_cast<size_t>(o)]; }
   void Clear() { *this = BatchOutcome{}; }
 };
 
@@ -119,7 +118,6 @@ class PartitionTask {
 
  private:
   std::optional<engine::EntityView> View(engine::EntityKind kind, const std::string& id) const;
-  void Count(std::optional<Skip> skip, BatchOutcome* out);
   void PublishGauges();
 
   const int32_t partition_;

@@ -7,7 +7,7 @@ namespace leadscore::stream {
 ServiceMetrics::ServiceMetrics() {
   // Every reason has a series from the start: rate() and alerts see the first one.
   for (codec::Refusal r : codec::kAllRefusals) dead_letters_[r] = 0;
-  for (Skip s : kAllSkips) skipped_[s] = 0;
+  for (engine::ApplyOutcome s : kSkips) skipped_[s] = 0;
 }
 
 void ServiceMetrics::Consumed(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
@@ -36,9 +36,9 @@ void ServiceMetrics::DeadLetter(codec::Refusal reason) {
 
 void ServiceMetrics::Outcome(const BatchOutcome& outcome) {
   std::lock_guard lock(mu_);
-  counters_.processed += outcome.processed;
-  for (Skip s : kAllSkips) {
-    const uint64_t n = outcome.skipped[static_cast<size_t>(s)];
+  counters_.processed += outcome.count(engine::ApplyOutcome::kApplied);
+  for (engine::ApplyOutcome s : kSkips) {
+    const uint64_t n = outcome.count(s);
     skipped_[s] += n;
     counters_.skipped += n;
   }
@@ -89,7 +89,7 @@ std::string ServiceMetrics::Text(const Sources& s) const {
     e.Counter("leadscore_records_processed_total", "Records decoded and applied to the state.",
               {{{}, static_cast<double>(counters_.processed.load())}});
     v.clear();
-    for (const auto& [skip, n] : skipped_) v.push_back({{{"reason", std::string(SkipName(skip))}}, static_cast<double>(n)});
+    for (const auto& [skip, n] : skipped_) v.push_back({{{"reason", std::string(engine::OutcomeName(skip))}}, static_cast<double>(n)});
     e.Counter("leadscore_records_skipped_total", "Valid records not scored, by reason.", v);
     v.clear();
     for (const auto& [r, n] : dead_letters_) {

@@ -68,7 +68,7 @@ class ServiceMetrics {
   ServiceCounters counters_;
   std::map<std::string, uint64_t> consumed_by_topic_;
   std::map<codec::Refusal, uint64_t> dead_letters_;
-  std::map<Skip, uint64_t> skipped_;
+  std::map<engine::ApplyOutcome, uint64_t> skipped_;
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> routed_;  // entity, direction, tier
   std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // next offset per input partition; -1: its start
   metrics::Histogram batch_seconds_, commit_seconds_;

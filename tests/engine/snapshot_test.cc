@@ -126,6 +126,31 @@ TEST(SnapshotTest, EvictionDropsOnlyCleanAccountsWithTheirLeadsAndReleasesTheirI
       << "loading what is loaded would lose its changes: refused";
 }
 
+TEST(SnapshotTest, EvictionCountsAccountsAsWellAsLeads) {
+  Harness h;
+  h.Advance(kT0);
+  for (int a = 0; a < 3; ++a) {  // a0 {l00 l01}, a1 {l10 l11}, a2 {l20 l21}, each saved in its own round
+    for (int l = 0; l < 2; ++l) h.Lead("l" + std::to_string(a) + std::to_string(l), "a" + std::to_string(a), "");
+    std::vector<engine::Engine::Change> changes;
+    h.engine().TakeChanges(&changes);
+  }
+  auto loaded = [&] { return h.engine().loaded_leads() + h.engine().loaded_accounts(); };
+  ASSERT_EQ(h.engine().loaded_leads(), 6u);
+  ASSERT_EQ(loaded(), 9u);
+
+  h.engine().Evict(9);
+  EXPECT_EQ(loaded(), 9u) << "at the limit: nothing goes";
+  h.engine().Evict(7);  // 6 leads alone would fit in 7: the 3 accounts count too
+  EXPECT_EQ(loaded(), 6u) << "the least recently touched account goes, with its leads";
+  EXPECT_FALSE(h.engine().ViewAccount("a0").has_value());
+  EXPECT_FALSE(h.engine().ViewLead("l01").has_value());
+  EXPECT_TRUE(h.engine().ViewAccount("a1").has_value());
+  h.engine().Evict(4);
+  EXPECT_EQ(h.engine().loaded_accounts(), 1u);
+  EXPECT_EQ(h.engine().loaded_leads(), 2u);
+  EXPECT_TRUE(h.engine().ViewLead("l21").has_value()) << "the most recently touched stays";
+}
+
 TEST(SnapshotTest, CorruptBytesAreRefusedNotTrusted) {
   Harness h;
   h.Event("l1", "a1", "demo", kT0);

@@ -60,9 +60,9 @@ TEST_F(PartitionTaskTest, ABatchCommitsStateOffsetsAndOutboxTogetherAndANewTaskR
                                             Record(unkeyed, 13, std::nullopt), Record(unknown, 14, "a1")};
   stream::BatchOutcome out;
   ASSERT_TRUE(task->Process(batch, kT0, &out).ok());
-  EXPECT_EQ(out.processed, 3u);
-  EXPECT_EQ(out.skipped[static_cast<size_t>(stream::Skip::kDuplicate)], 1u);
-  EXPECT_EQ(out.skipped[static_cast<size_t>(stream::Skip::kUnknownSignal)], 1u);
+  EXPECT_EQ(out.count(engine::ApplyOutcome::kApplied), 3u);
+  EXPECT_EQ(out.count(engine::ApplyOutcome::kDuplicate), 1u);
+  EXPECT_EQ(out.count(engine::ApplyOutcome::kUnknownSignal), 1u);
   ASSERT_EQ(out.refused.size(), 2u);
   EXPECT_EQ(out.refused[0].record, 3u);
   EXPECT_EQ(out.refused[0].reason, codec::Refusal::kUnparseable);

@@ -42,8 +42,8 @@ TEST(ServiceMetricsTest, EveryReasonHasASeriesFromTheStart) {
   for (codec::Refusal r : codec::kAllRefusals) {
     EXPECT_THAT(text, HasSubstr("leadscore_dead_letters_total{reason=\"" + std::string(codec::RefusalName(r)) + "\"} 0"));
   }
-  for (Skip k : kAllSkips) {
-    EXPECT_THAT(text, HasSubstr("leadscore_records_skipped_total{reason=\"" + std::string(SkipName(k)) + "\"} 0"));
+  for (engine::ApplyOutcome k : kSkips) {
+    EXPECT_THAT(text, HasSubstr("leadscore_records_skipped_total{reason=\"" + std::string(engine::OutcomeName(k)) + "\"} 0"));
   }
   m.DeadLetter(codec::Refusal::kBadTime);
   EXPECT_THAT(m.Text({}), HasSubstr(R"(leadscore_dead_letters_total{reason="bad_time"} 1)"));

@@ -397,6 +397,7 @@ TEST_F(ServiceTest, HostileRecordsAreAllAccountedForAndBlockNothing) {
   EXPECT_EQ(reasons["too_large"], 2u);
   const std::string metrics = service_->MetricsText();
   EXPECT_EQ(Sample(metrics, R"(leadscore_records_skipped_total{reason="duplicate"})"), 199);
+  EXPECT_EQ(Sample(metrics, R"(leadscore_records_skipped_total{reason="unknown_signal"})"), 1);
   EXPECT_EQ(Sample(metrics, "leadscore_records_processed_total"), 4);
   auto lead = service_->ViewLead("l1");
   ASSERT_TRUE(lead.has_value());

@@ -1,0 +1,157 @@
+#include "engine/entity_table.h"
+
+#include <algorithm>
+#include <string>
+
+namespace leadscore::engine {
+namespace {
+
+// Empties an entity but keeps what the store knows of it: whether it is listed for
+// TakeChanges and the timer index key it was last written with.
+template <typename State>
+void Reset(State& e) {
+  const bool dirty = e.dirty;
+  const int64_t persisted_due = e.persisted_due;
+  e = State();
+  e.dirty = dirty;
+  e.persisted_due = persisted_due;
+}
+
+// A hole again; a timer entry left in the heap for it is skipped when popped.
+template <typename State>
+void Unload(State& e, size_t& count, const std::function<void(const EntityCommon&)>& on_drop) {
+  on_drop(e);
+  e = State();
+  --count;
+}
+
+}  // namespace
+
+LeadState& EntityTable::AddLead(EntityId id) {
+  if (id >= leads_.size()) leads_.resize(std::max<size_t>(id + 1, leads_.size() * 3 / 2));
+  LeadState& l = leads_[id];
+  Reset(l);  // possibly forgotten in this batch: still listed dirty
+  l.exists = true;
+  ++loaded_leads_;
+  MarkLead(id);
+  return l;
+}
+
+AccountState& EntityTable::AddAccount(EntityId id) {
+  if (id >= accounts_.size()) accounts_.resize(std::max<size_t>(id + 1, accounts_.size() * 3 / 2));
+  AccountState& a = accounts_[id];
+  Reset(a);  // possibly forgotten in this batch: still listed dirty
+  a.exists = true;
+  ++loaded_accounts_;
+  MarkAccount(id);
+  return a;
+}
+
+LeadState& EntityTable::InsertLead(EntityId id, LeadState lead) {
+  if (id >= leads_.size()) leads_.resize(id + 1);
+  accounts_[lead.account].touched = epoch_;
+  leads_[id] = std::move(lead);
+  ++loaded_leads_;
+  return leads_[id];
+}
+
+AccountState& EntityTable::InsertAccount(EntityId id, AccountState account) {
+  if (id >= accounts_.size()) accounts_.resize(id + 1);
+  account.touched = epoch_;
+  accounts_[id] = std::move(account);
+  ++loaded_accounts_;
+  return accounts_[id];
+}
+
+void EntityTable::EraseLead(EntityId id) {
+  Reset(leads_[id]);
+  --loaded_leads_;
+}
+
+void EntityTable::EraseAccount(EntityId id) {
+  Reset(accounts_[id]);
+  --loaded_accounts_;
+}
+
+void EntityTable::MarkLead(EntityId id) {
+  LeadState& l = leads_[id];
+  if (l.dirty) return;
+  l.dirty = true;
+  dirty_leads_.push_back(id);
+}
+
+void EntityTable::MarkAccount(EntityId id) {
+  AccountState& a = accounts_[id];
+  if (a.dirty) return;
+  a.dirty = true;
+  dirty_accounts_.push_back(id);
+}
+
+void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Change>* out) {
+  ++epoch_;
+  auto take = [&](EntityKind kind, const std::string& id, EntityCommon& e, std::string bytes) {
+    e.dirty = false;
+    const int64_t due = e.exists ? e.due : kNever;
+    out->push_back({kind, id, std::move(bytes), due, e.persisted_due});
+    e.persisted_due = due;
+  };
+  for (EntityId id : dirty_accounts_) {
+    AccountState& a = accounts_[id];
+    if (a.exists) a.touched = epoch_;
+    take(EntityKind::kAccount, account_ids_.Name(id), a, a.exists ? codec.EncodeAccount(a, lead_ids_) : std::string());
+  }
+  for (EntityId id : dirty_leads_) {
+    LeadState& l = leads_[id];
+    if (l.exists) accounts_[l.account].touched = epoch_;
+    take(EntityKind::kLead, lead_ids_.Name(id), l, l.exists ? codec.EncodeLead(l, account_ids_) : std::string());
+  }
+  dirty_accounts_.clear();
+  dirty_leads_.clear();
+}
+
+void EntityTable::Evict(size_t max_entities, const std::function<void(const EntityCommon&)>& on_drop) {
+  if (loaded_leads_ + loaded_accounts_ <= max_entities) return;
+  const size_t target = max_entities - max_entities / 10;  // some room: evict in rounds, not per batch
+  std::vector<std::pair<uint64_t, EntityId>> by_age;
+  for (EntityId id = 0; id < accounts_.size(); ++id) {
+    if (accounts_[id].exists && !accounts_[id].dirty) by_age.emplace_back(accounts_[id].touched, id);
+  }
+  std::sort(by_age.begin(), by_age.end());
+  for (const auto& [touched, aid] : by_age) {
+    if (loaded_leads_ + loaded_accounts_ <= target) break;
+    AccountState& a = accounts_[aid];
+    // An account's lead list names leads never loaded too (ids only, maybe past leads_).
+    const bool busy = std::any_of(a.leads.begin(), a.leads.end(),
+                                  [&](EntityId l) { return Known(EntityKind::kLead, l) && leads_[l].dirty; });
+    if (busy) continue;
+    for (EntityId lid : a.leads) {
+      if (FindLead(lid)) Unload(leads_[lid], loaded_leads_, on_drop);
+    }
+    Unload(a, loaded_accounts_, on_drop);
+  }
+  ReleaseUnreferencedIds();
+}
+
+// Ids nothing loaded refers to go back to their tables, so memory follows the loaded
+// set rather than every id ever seen. A loaded account refers to all its leads.
+void EntityTable::ReleaseUnreferencedIds() {
+  std::vector<char> lead_used(lead_ids_.size(), 0), account_used(account_ids_.size(), 0);
+  for (EntityId id = 0; id < accounts_.size(); ++id) {
+    const AccountState& a = accounts_[id];
+    if (!a.exists && !a.dirty) continue;
+    account_used[id] = 1;
+    for (EntityId l : a.leads) lead_used[l] = 1;
+    for (const auto& c : a.contacts) lead_used[c.first] = 1;
+  }
+  for (EntityId id = 0; id < leads_.size(); ++id) {
+    if (leads_[id].exists || leads_[id].dirty) lead_used[id] = 1;
+  }
+  for (EntityId id = 0; id < lead_used.size(); ++id) {
+    if (!lead_used[id] && !lead_ids_.Name(id).empty()) lead_ids_.Release(id);
+  }
+  for (EntityId id = 0; id < account_used.size(); ++id) {
+    if (!account_used[id] && !account_ids_.Name(id).empty()) account_ids_.Release(id);
+  }
+}
+
+}  // namespace leadscore::engine

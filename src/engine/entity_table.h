@@ -1,0 +1,100 @@
+// The lead and account records an engine holds, by interned id, and what the store
+// needs to know about them: which changed since the last TakeChanges, and which may be
+// dropped from memory (least recently touched first) once their state is durable.
+// Internal to src/engine/; one per Engine, not thread-safe.
+//
+// A record with exists = false is a hole: never loaded, evicted, or forgotten. A
+// forgotten record stays listed as changed until TakeChanges reports the erase, so it
+// still counts as Known: the store's copy is stale and must not be loaded over it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/ids.h"
+#include "engine/snapshot_codec.h"
+#include "engine/state.h"
+
+namespace leadscore::engine {
+
+class EntityTable {
+ public:
+  IdTable& lead_ids() { return lead_ids_; }
+  IdTable& account_ids() { return account_ids_; }
+  const IdTable& lead_ids() const { return lead_ids_; }
+  const IdTable& account_ids() const { return account_ids_; }
+
+  // Loaded entities; nullptr for a hole or an id past the table.
+  const LeadState* FindLead(EntityId id) const {
+    return id < leads_.size() && leads_[id].exists ? &leads_[id] : nullptr;
+  }
+  const AccountState* FindAccount(EntityId id) const {
+    return id < accounts_.size() && accounts_[id].exists ? &accounts_[id] : nullptr;
+  }
+  LeadState* FindLead(EntityId id) { return const_cast<LeadState*>(std::as_const(*this).FindLead(id)); }
+  AccountState* FindAccount(EntityId id) { return const_cast<AccountState*>(std::as_const(*this).FindAccount(id)); }
+  EntityCommon* Find(EntityKind kind, EntityId id) {
+    if (kind == EntityKind::kLead) return FindLead(id);
+    return FindAccount(id);
+  }
+
+  // Loaded, or changed since TakeChanges (a forgotten entity whose erase is not yet taken).
+  bool Known(EntityKind kind, EntityId id) const {
+    if (kind == EntityKind::kLead) return id < leads_.size() && (leads_[id].exists || leads_[id].dirty);
+    return id < accounts_.size() && (accounts_[id].exists || accounts_[id].dirty);
+  }
+  std::vector<EntityId> LeadsOf(EntityId account) const {
+    const AccountState* a = FindAccount(account);
+    return a ? a->leads : std::vector<EntityId>();
+  }
+  size_t loaded_leads() const { return loaded_leads_; }
+  size_t loaded_accounts() const { return loaded_accounts_; }
+
+  // A new, empty entity at `id`, listed as changed; the caller gives it its first state.
+  LeadState& AddLead(EntityId id);
+  AccountState& AddAccount(EntityId id);
+  // An entity read from the store: unchanged, and touched now (with a lead, its account)
+  // for eviction. A lead's account must be loaded.
+  LeadState& InsertLead(EntityId id, LeadState lead);
+  AccountState& InsertAccount(EntityId id, AccountState account);
+  // Empties a forgotten entity; TakeChanges reports the erase (the caller marked it).
+  void EraseLead(EntityId id);
+  void EraseAccount(EntityId id);
+
+  // Lists the entity for the next TakeChanges.
+  void MarkLead(EntityId id);
+  void MarkAccount(EntityId id);
+  void Mark(EntityKind kind, EntityId id) { kind == EntityKind::kLead ? MarkLead(id) : MarkAccount(id); }
+
+  // Every entity changed since the last call, accounts first, in the order they first
+  // changed: its bytes (empty when erased) and its next decay check beside the one
+  // handed over before. Starts a new eviction epoch.
+  void TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Change>* out);
+
+  // Drops unchanged accounts with their loaded leads, least recently touched first,
+  // until at most `max_entities` leads and accounts stay loaded (a tenth below it, so
+  // that eviction runs in rounds rather than every batch). Accounts with a changed
+  // lead stay. `on_drop` sees each entity before it goes. Then releases every id that
+  // nothing loaded refers to.
+  void Evict(size_t max_entities, const std::function<void(const EntityCommon&)>& on_drop);
+
+  // For a full scan (the timer queue's compaction).
+  const std::vector<LeadState>& leads() const { return leads_; }
+  const std::vector<AccountState>& accounts() const { return accounts_; }
+
+ private:
+  void ReleaseUnreferencedIds();
+
+  IdTable lead_ids_, account_ids_;
+  std::vector<LeadState> leads_;
+  std::vector<AccountState> accounts_;
+  std::vector<EntityId> dirty_leads_, dirty_accounts_;
+  size_t loaded_leads_ = 0, loaded_accounts_ = 0;
+  uint64_t epoch_ = 0;  // TakeChanges calls: the age of an entity for eviction
+};
+
+}  // namespace leadscore::engine

@@ -1,0 +1,96 @@
+#include "engine/evaluator.h"
+
+#include <cstdio>
+#include <string>
+
+#include "common/hash.h"
+#include "engine/explain.h"
+#include "engine/tiers.h"
+
+namespace leadscore::engine {
+
+void Evaluator::EvaluateLead(EntityId id, LeadState& l, std::vector<RoutingEvent>* out) {
+  const Measures ms = scorer_.LeadMeasures(l);
+  const int16_t to = DecideTier(m_.lead, l.tier, ms);
+  if (to != l.tier) {
+    table_.MarkLead(id);
+    RoutingEvent ev = MakeEvent(EntityKind::kLead, l, m_.lead, to, ms);
+    ev.lead_id = table_.lead_ids().Name(id);
+    ev.account_id = table_.account_ids().Name(l.account);
+    ev.factors = LeadFactors(m_, l, table_.FindAccount(l.account), kTopFactors);
+    Record(l, to, ev, out);
+  }
+  timers_.Schedule(EntityKind::kLead, id, scorer_.LeadNextDue(l, ms));
+}
+
+void Evaluator::EvaluateAccount(EntityId id, AccountState& a, std::vector<RoutingEvent>* out) {
+  scorer_.PruneContacts(a);
+  const Measures ms = scorer_.AccountMeasures(a);
+  const int16_t to = DecideTier(m_.account, a.tier, ms);
+  if (to != a.tier) {
+    table_.MarkAccount(id);
+    RoutingEvent ev = MakeEvent(EntityKind::kAccount, a, m_.account, to, ms);
+    ev.account_id = table_.account_ids().Name(id);
+    ev.factors = AccountFactors(m_, a, kTopFactors);
+    for (size_t r = 0; r < m_.committee.roles.size(); ++r) {
+      if (ms.role_mask >> r & 1) ev.committee_roles.push_back(m_.committee.roles[r]);
+    }
+    ev.engaged_contacts = ms.engaged_contacts;
+    Record(a, to, ev, out);
+  }
+  timers_.Schedule(EntityKind::kAccount, id, scorer_.AccountNextDue(a, ms));
+}
+
+RoutingEvent Evaluator::MakeEvent(EntityKind kind, const EntityCommon& e, const model::EntityPolicy& p,
+                                  int16_t to, const Measures& ms) const {
+  RoutingEvent ev;
+  ev.entity = kind;
+  ev.from_tier = TierName(p, e.tier);
+  ev.to_tier = TierName(p, to);
+  ev.direction = RanksAbove(to, e.tier) ? Direction::kUp : Direction::kDown;
+  ev.fit = ms.fit;
+  ev.intent = ms.intent;
+  ev.score = ms.score;
+  ev.grade = m_.GradeOf(ms.fit);
+  ev.model_version = m_.version;
+  ev.occurred_at_ms = e.clock;
+  if (to != kDisqualifiedTier) {
+    const model::Tier& t = p.tiers[to];
+    if (t.sla) ev.sla_due_at_ms = DueAt(e.clock, *t.sla);
+    ev.action = t.action;
+    ev.feedback = t.feedback;
+  }
+  ev.reason = TierReason(m_, p, e.tier, to, ms);
+  return ev;
+}
+
+// Gives the event its id, applies the change to the entity and emits it. The id is a
+// digest of what makes this change unique (model, entity, its count of changes, the
+// tiers, the time), so the same inputs give the same ids in a replay, or in a run
+// resumed after a crash, and consumers can drop what they have already seen.
+void Evaluator::Record(EntityCommon& e, int16_t to, RoutingEvent& ev, std::vector<RoutingEvent>* out) {
+  const std::string& entity_id = ev.entity == EntityKind::kLead ? ev.lead_id : ev.account_id;
+  auto digest = [&](uint64_t seed) {
+    return Hasher(seed)
+        .Bytes(m_.version)
+        .Int(static_cast<uint64_t>(ev.entity))
+        .Bytes(entity_id)
+        .Int(e.changes)
+        .Bytes(ev.from_tier)
+        .Bytes(ev.to_tier)
+        .Int(static_cast<uint64_t>(ev.occurred_at_ms))
+        .Digest();
+  };
+  char id[33];
+  std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(digest(1)),
+                static_cast<unsigned long long>(digest(2)));
+  ev.routing_id = id;
+  e.recent.push_back({e.tier, to, ev.occurred_at_ms, ev.routing_id});
+  if (e.recent.size() > options_.recent_changes) e.recent.erase(e.recent.begin());
+  e.tier = to;
+  ++e.changes;
+  ++stats_.routing_events;
+  out->push_back(std::move(ev));
+}
+
+}  // namespace leadscore::engine

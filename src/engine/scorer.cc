@@ -1,0 +1,203 @@
+#include "engine/scorer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/decay.h"
+
+namespace leadscore::engine {
+namespace {
+
+// A check at least a millisecond after the clock, so that checks always move time on.
+int64_t AddDt(int64_t clock, double dt) {
+  if (!(dt < 1e15)) return kNever;  // also NaN
+  int64_t t = clock + static_cast<int64_t>(std::floor(dt));
+  return std::max(t, clock + 1);
+}
+
+}  // namespace
+
+Scorer::Scorer(const model::Model& model) : m_(model), n_signals_(m_.signals.size()) {
+  half_life_.reserve(n_signals_);
+  for (const auto& s : m_.signals) half_life_.push_back(static_cast<double>(s.half_life.ms));
+}
+
+void Scorer::DecayLead(LeadState& l, int64_t t) const {
+  if (t <= l.clock) return;
+  const int64_t dt = t - l.clock;
+  for (uint64_t bits = l.active; bits; bits &= bits - 1) {
+    const int s = __builtin_ctzll(bits);
+    l.signals[s].value *= DecayFactor(dt, half_life_[s]);
+  }
+  l.clock = t;
+}
+
+void Scorer::DecayAccount(AccountState& a, int64_t t) const {
+  if (t <= a.clock) return;
+  const int64_t dt = t - a.clock;
+  const size_t roles = m_.committee.roles.size();
+  for (uint64_t bits = a.active; bits; bits &= bits - 1) {
+    const int s = __builtin_ctzll(bits);
+    const double f = DecayFactor(dt, half_life_[s]);
+    a.signals[s].value *= f;
+    for (size_t r = 0; r < roles; ++r) a.role_values[r * n_signals_ + s] *= f;
+  }
+  a.clock = t;
+}
+
+// Fit and disqualification from the rules; an account counts only the rules that
+// name account.* fields alone.
+void Scorer::ApplyFitRules(const model::FieldContext& ctx, bool account_only, EntityCommon& e) const {
+  double fit = 0;
+  for (const auto& r : m_.fit_rules) {
+    if ((!account_only || r.account_only) && r.when.Matches(ctx)) fit += r.points;
+  }
+  e.fit = Clamp100(fit);
+  e.disqualified = false;
+  e.disqualify_rule = -1;
+  for (size_t i = 0; i < m_.disqualify.size(); ++i) {
+    if ((!account_only || m_.disqualify[i].account_only) && m_.disqualify[i].when.Matches(ctx)) {
+      e.disqualified = true;
+      e.disqualify_rule = static_cast<int>(i);
+      break;
+    }
+  }
+}
+
+void Scorer::RecomputeLeadFit(LeadState& l, const AccountState* account) const {
+  ApplyFitRules(LeadContext(l, account), false, l);
+}
+
+void Scorer::RecomputeAccountFit(AccountState& a) const { ApplyFitRules(AccountContext(a), true, a); }
+
+void Scorer::PruneContacts(AccountState& a) const {
+  const int64_t start = a.clock - m_.committee.contact_window_ms;
+  if (!a.contacts.empty()) std::erase_if(a.contacts, [&](const auto& c) { return c.second <= start; });
+}
+
+Measures Scorer::LeadMeasures(const LeadState& l) const {
+  Measures ms;
+  ms.fit = l.fit;
+  double sum = 0;
+  for (uint64_t bits = l.active; bits; bits &= bits - 1) {
+    const int s = __builtin_ctzll(bits);
+    sum += std::min(m_.signals[s].cap, l.signals[s].value);
+  }
+  ms.intent = Clamp100(sum);
+  ms.score = m_.lead.fit_weight * ms.fit + m_.lead.intent_weight * ms.intent;
+  ms.disqualified = l.disqualified;
+  ms.disqualify_rule = l.disqualify_rule;
+  return ms;
+}
+
+double Scorer::RoleValue(const AccountState& a, size_t r) const {
+  double w = 0;
+  for (uint64_t bits = a.active; bits; bits &= bits - 1) w += a.role_values[r * n_signals_ + __builtin_ctzll(bits)];
+  return w;
+}
+
+Measures Scorer::AccountMeasures(const AccountState& a) const {
+  Measures ms;
+  ms.fit = a.fit;
+  double sum = 0;
+  for (uint64_t bits = a.active; bits; bits &= bits - 1) {
+    const int s = __builtin_ctzll(bits);
+    sum += std::min(m_.signals[s].account_cap, a.signals[s].value);
+  }
+  ms.intent = Clamp100(sum);
+  const model::Committee& c = m_.committee;
+  double covered = 0;
+  for (size_t r = 0; r < c.roles.size(); ++r) {
+    if (RoleValue(a, r) >= c.role_min_intent) {
+      covered += c.weights[r];
+      ms.role_mask |= uint64_t{1} << r;
+      ++ms.engaged_roles;
+    }
+  }
+  ms.coverage = c.total_weight > 0 ? 100.0 * covered / c.total_weight : 0;
+  const int64_t window_start = a.clock - c.contact_window_ms;  // engaged: last in (start, clock]
+  for (const auto& [lead, last] : a.contacts) {
+    if (last > window_start && last <= a.clock) ++ms.engaged_contacts;
+  }
+  ms.score = m_.account.fit_weight * ms.fit + m_.account.intent_weight * ms.intent +
+             m_.account.committee_weight * ms.coverage;
+  ms.disqualified = a.disqualified;
+  ms.disqualify_rule = a.disqualify_rule;
+  return ms;
+}
+
+// A lower bound on when decay alone can change the tier: thresholds on score become
+// thresholds on intent (fit and, between committee changes, coverage are constant).
+int64_t Scorer::NextDue(const EntityCommon& e, const model::EntityPolicy& p, const DecayEnvelope& env,
+                        double constant, const Measures& ms) const {
+  if (e.tier == kDisqualifiedTier) return kNever;
+  const double b = p.intent_weight;
+  double dt = kInf;
+  const auto lowest = LowestTier(p);
+  if (e.tier != lowest) {
+    const model::Tier& t = p.tiers[e.tier];
+    double theta = -kInf;
+    if (t.min_score && b > 0) theta = std::max(theta, (*t.min_score - p.hysteresis - constant) / b);
+    if (t.min_intent) theta = std::max(theta, *t.min_intent - p.hysteresis);
+    if (theta > -kInf) dt = std::min(dt, EarliestClampedBelow(env, theta));
+  }
+  if (env.neg < 0) {
+    for (int16_t j = 0; j < e.tier; ++j) {
+      const model::Tier& t = p.tiers[j];
+      if (t.min_fit && ms.fit < *t.min_fit) continue;
+      if (t.min_engaged_contacts && ms.engaged_contacts < *t.min_engaged_contacts) continue;
+      if (t.min_roles && ms.engaged_roles < *t.min_roles) continue;
+      double theta = -kInf;
+      if (t.min_score) {
+        if (b > 0) theta = std::max(theta, (*t.min_score - constant) / b);
+        else if (constant < *t.min_score) continue;
+      }
+      if (t.min_intent) theta = std::max(theta, *t.min_intent);
+      dt = std::min(dt, EarliestClampedAtLeast(env, theta));
+    }
+  }
+  return AddDt(e.clock, dt);
+}
+
+int64_t Scorer::LeadNextDue(const LeadState& l, const Measures& ms) const {
+  if (l.tier == kDisqualifiedTier) return kNever;
+  DecayEnvelope env;
+  for (uint64_t bits = l.active; bits; bits &= bits - 1) {
+    const int s = __builtin_ctzll(bits);
+    env.Add(std::min(m_.signals[s].cap, l.signals[s].value), half_life_[s]);
+  }
+  if (l.tier == LowestTier(m_.lead) && env.neg >= 0) return kNever;  // nothing can move by decay
+  return NextDue(l, m_.lead, env, m_.lead.fit_weight * ms.fit, ms);
+}
+
+int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const {
+  if (a.tier == kDisqualifiedTier) return kNever;
+  DecayEnvelope env;
+  bool any_negative = false;
+  for (uint64_t bits = a.active; bits; bits &= bits - 1) {
+    const int s = __builtin_ctzll(bits);
+    env.Add(std::min(m_.signals[s].account_cap, a.signals[s].value), half_life_[s]);
+    any_negative |= m_.signals[s].points < 0;
+  }
+  if (a.tier == LowestTier(m_.account) && !any_negative) return kNever;
+  const model::EntityPolicy& p = m_.account;
+  int64_t due = NextDue(a, p, env, p.fit_weight * ms.fit + p.committee_weight * ms.coverage, ms);
+  // Committee changes: a contact leaving the window, a role crossing role_min_intent.
+  const model::Committee& c = m_.committee;
+  for (const auto& [lead, last] : a.contacts) {
+    if (last > a.clock - c.contact_window_ms) due = std::min(due, std::max(last + c.contact_window_ms, a.clock + 1));
+  }
+  for (size_t r = 0; r < c.roles.size(); ++r) {
+    DecayEnvelope role_env;
+    for (uint64_t bits = a.active; bits; bits &= bits - 1) {
+      const int s = __builtin_ctzll(bits);
+      role_env.Add(a.role_values[r * n_signals_ + s], half_life_[s]);
+    }
+    const bool engaged = (ms.role_mask >> r) & 1;
+    double dt = engaged ? EarliestBelow(role_env, c.role_min_intent) : EarliestAtLeast(role_env, c.role_min_intent);
+    due = std::min(due, AddDt(a.clock, dt));
+  }
+  return due;
+}
+
+}  // namespace leadscore::engine

@@ -1,0 +1,64 @@
+// The model's arithmetic on one entity (SPEC.md section 3): decay to a time, fit and
+// disqualification from the rules, the measures the tiers are checked against, and
+// the earliest time decay alone could change the tier. Internal to src/engine/.
+//
+// A Scorer changes only the entity it is given, never the table, the timers or the
+// stats, so a view can score a copy. Const after construction: safe to share.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "engine/decay.h"
+#include "engine/state.h"
+#include "engine/tiers.h"
+
+namespace leadscore::engine {
+
+class Scorer {
+ public:
+  explicit Scorer(const model::Model& model);
+
+  const model::Model& model() const { return m_; }
+  size_t signals() const { return n_signals_; }
+  double half_life_ms(size_t signal) const { return half_life_[signal]; }
+
+  // Moves the entity clock on to `t` (never back), decaying every sum.
+  void DecayLead(LeadState& l, int64_t t) const;
+  void DecayAccount(AccountState& a, int64_t t) const;
+
+  // Fit and disqualification from the profiles. A lead's rules read its account's
+  // profile too (`account` may be null: not known).
+  void RecomputeLeadFit(LeadState& l, const AccountState* account) const;
+  void RecomputeAccountFit(AccountState& a) const;
+
+  // Contacts whose last event left the committee window no longer count.
+  void PruneContacts(AccountState& a) const;
+
+  Measures LeadMeasures(const LeadState& l) const;
+  Measures AccountMeasures(const AccountState& a) const;
+
+  // When decay alone may next change the tier, from the measures at the entity clock;
+  // kNever when it cannot. A lower bound: the entity is checked then and asked again.
+  int64_t LeadNextDue(const LeadState& l, const Measures& ms) const;
+  int64_t AccountNextDue(const AccountState& a, const Measures& ms) const;
+
+  static int16_t LowestTier(const model::EntityPolicy& p) { return static_cast<int16_t>(p.tiers.size() - 1); }
+  // An entity is born in the lowest tier, or in `disqualified` if it is from the start.
+  static int16_t BirthTier(const EntityCommon& e, const model::EntityPolicy& p) {
+    return e.disqualified ? kDisqualifiedTier : LowestTier(p);
+  }
+
+ private:
+  void ApplyFitRules(const model::FieldContext& ctx, bool account_only, EntityCommon& e) const;
+  double RoleValue(const AccountState& a, size_t r) const;
+  int64_t NextDue(const EntityCommon& e, const model::EntityPolicy& p, const DecayEnvelope& env, double constant,
+                  const Measures& ms) const;
+
+  const model::Model& m_;
+  const size_t n_signals_;
+  std::vector<double> half_life_;  // ms, per signal
+};
+
+}  // namespace leadscore::engine

@@ -1,0 +1,306 @@
+#include "engine/transitions.h"
+
+#include <algorithm>
+#include <variant>
+
+namespace leadscore::engine {
+
+ApplyOutcome Transitions::Apply(const Input& input, std::vector<RoutingEvent>* out) {
+  ++stats_.inputs;
+  return std::visit([&](const auto& in) { return ApplyOne(in, out); }, input);
+}
+
+void Transitions::Advance(int64_t now, std::vector<RoutingEvent>* out) {
+  Timer t;
+  while (timers_.PopDue(now, &t)) {
+    ++stats_.decay_checks;
+    if (t.kind == EntityKind::kLead) {
+      LeadState& l = *table_.FindLead(t.id);
+      scorer_.DecayLead(l, t.due);
+      evaluator_.EvaluateLead(t.id, l, out);
+    } else {
+      AccountState& a = *table_.FindAccount(t.id);
+      scorer_.DecayAccount(a, t.due);
+      evaluator_.EvaluateAccount(t.id, a, out);
+    }
+  }
+  stream_time_ = std::max(stream_time_, now);
+}
+
+ApplyOutcome Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out) {
+  if (e.signal == kUnknownSignal || e.signal >= n_signals_) {
+    ++stats_.skipped_unknown_signal;
+    return ApplyOutcome::kUnknownSignal;
+  }
+  if (e.occurred_at_ms > stream_time_) Advance(e.occurred_at_ms, out);
+  const int64_t st = stream_time_;
+  if (e.occurred_at_ms <= st - options_.dedupe_window_ms) {
+    ++stats_.skipped_too_late;
+    return ApplyOutcome::kTooLate;
+  }
+  if (const LeadState* known = table_.FindLead(e.lead)) {
+    if (e.occurred_at_ms <= known->dedupe_floor_ms) {
+      ++stats_.skipped_too_late;
+      return ApplyOutcome::kTooLate;
+    }
+    for (const auto& [key, at] : known->seen) {
+      if (key == e.event_key) {
+        ++stats_.skipped_duplicate;
+        return ApplyOutcome::kDuplicate;
+      }
+    }
+  }
+  GetOrCreateAccount(e.account);  // first: a new lead joins it
+  LeadState& l = GetOrCreateLead(e.lead, e.account, out);
+  AccountState& a = *table_.FindAccount(e.account);  // may have moved in memory
+  table_.MarkLead(e.lead);
+  table_.MarkAccount(e.account);
+  Remember(l, e.event_key, e.occurred_at_ms, st);
+  scorer_.DecayLead(l, st);
+  scorer_.DecayAccount(a, st);
+
+  const model::Signal& sig = m_.signals[e.signal];
+  double m = 1;
+  if (!sig.multipliers.empty()) {
+    const model::FieldContext ctx =
+        LeadContext(l, &a, e.attributes.size() == m_.layout.event_slots() ? e.attributes.data() : nullptr);
+    for (uint16_t mi : sig.multipliers) {
+      if (m_.multipliers[mi].when.Matches(ctx)) m *= m_.multipliers[mi].factor;
+    }
+  }
+  const double w = sig.points * m * DecayFactor(st - e.occurred_at_ms, scorer_.half_life_ms(e.signal));
+  const uint64_t bit = uint64_t{1} << e.signal;
+  for (EntityCommon* ent : {static_cast<EntityCommon*>(&l), static_cast<EntityCommon*>(&a)}) {
+    SignalSum& sum = ent->signals[e.signal];
+    sum.value += w;
+    ++sum.count;
+    sum.last_at_ms = std::max(sum.last_at_ms, e.occurred_at_ms);
+    ent->active |= bit;
+  }
+  if (l.role >= 0) a.role_values[l.role * n_signals_ + e.signal] += w;
+  l.last_event_at_ms = std::max(l.last_event_at_ms, e.occurred_at_ms);
+  TouchContact(a, e.lead, l.last_event_at_ms);
+  ++stats_.events_scored;
+  evaluator_.EvaluateLead(e.lead, l, out);
+  evaluator_.EvaluateAccount(e.account, a, out);
+  return ApplyOutcome::kApplied;
+}
+
+void Transitions::Remember(LeadState& l, uint64_t key, int64_t at, int64_t st) {
+  const int64_t horizon = st - options_.dedupe_window_ms;
+  if (l.seen.size() >= 8 && l.seen.front().second <= horizon) {
+    std::erase_if(l.seen, [&](const auto& s) { return s.second <= horizon; });
+  }
+  if (l.seen.size() >= options_.dedupe_max_ids_per_lead) {
+    // Forget the oldest; the lead's horizon moves up to it.
+    auto oldest = std::min_element(l.seen.begin(), l.seen.end(),
+                                   [](const auto& x, const auto& y) { return x.second < y.second; });
+    l.dedupe_floor_ms = std::max(l.dedupe_floor_ms, oldest->second);
+    l.seen.erase(oldest);
+  }
+  l.seen.emplace_back(key, at);
+}
+
+void Transitions::TouchContact(AccountState& a, EntityId lead, int64_t last) {
+  for (auto& c : a.contacts) {
+    if (c.first == lead) {
+      c.second = std::max(c.second, last);
+      return;
+    }
+  }
+  if (a.contacts.size() >= options_.max_contacts_per_account) {
+    auto oldest = std::min_element(a.contacts.begin(), a.contacts.end(),
+                                   [](const auto& x, const auto& y) { return x.second < y.second; });
+    if (oldest->second >= last) return;
+    *oldest = {lead, last};
+    return;
+  }
+  a.contacts.emplace_back(lead, last);
+}
+
+ApplyOutcome Transitions::ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out) {
+  if (const LeadState* known = table_.FindLead(p.lead); known && p.updated_at_ms < known->profile_at_ms) {
+    ++stats_.profiles_stale;
+    return ApplyOutcome::kStaleProfile;
+  }
+  ++stats_.profiles_applied;
+  GetOrCreateAccount(p.account);
+  const bool born = !table_.FindLead(p.lead);
+  LeadState& l = GetOrCreateLead(p.lead, p.account, out);
+  AccountState& a = *table_.FindAccount(p.account);
+  table_.MarkLead(p.lead);
+  table_.MarkAccount(p.account);
+  const int64_t st = stream_time_;
+  scorer_.DecayLead(l, st);
+  scorer_.DecayAccount(a, st);
+  l.fields = p.fields;
+  l.fields.resize(m_.layout.lead_slots());
+  l.has_profile = true;
+  l.profile_at_ms = p.updated_at_ms;
+  const int role = m_.committee.RoleOf(l.fields[model::kLeadRole]);
+  const bool role_changed = role != l.role;
+  if (role_changed) {
+    for (size_t s = 0; s < n_signals_; ++s) {
+      if (!(l.active >> s & 1)) continue;
+      if (l.role >= 0) a.role_values[l.role * n_signals_ + s] -= l.signals[s].value;
+      if (role >= 0) a.role_values[role * n_signals_ + s] += l.signals[s].value;
+    }
+    l.role = role;
+  }
+  scorer_.RecomputeLeadFit(l, &a);
+  if (born) l.tier = Scorer::BirthTier(l, m_.lead);  // born with its first profile
+  evaluator_.EvaluateLead(p.lead, l, out);
+  if (role_changed) evaluator_.EvaluateAccount(p.account, a, out);
+  return ApplyOutcome::kApplied;
+}
+
+ApplyOutcome Transitions::ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out) {
+  if (const AccountState* known = table_.FindAccount(p.account); known && p.updated_at_ms < known->profile_at_ms) {
+    ++stats_.profiles_stale;
+    return ApplyOutcome::kStaleProfile;
+  }
+  ++stats_.profiles_applied;
+  const bool born = !table_.FindAccount(p.account);
+  AccountState& a = GetOrCreateAccount(p.account);
+  table_.MarkAccount(p.account);
+  const int64_t st = stream_time_;
+  scorer_.DecayAccount(a, st);
+  a.fields = p.fields;
+  a.fields.resize(m_.layout.account_slots());
+  a.has_profile = true;
+  a.profile_at_ms = p.updated_at_ms;
+  scorer_.RecomputeAccountFit(a);
+  if (born) a.tier = Scorer::BirthTier(a, m_.account);  // born with its first profile
+  // Lead fit reads account fields too: every lead of the account may move.
+  for (EntityId lid : a.leads) {
+    LeadState* l = table_.FindLead(lid);
+    if (!l) continue;  // not loaded: a caller that keeps a hot set loads them first
+    scorer_.DecayLead(*l, st);
+    scorer_.RecomputeLeadFit(*l, &a);
+    evaluator_.EvaluateLead(lid, *l, out);
+  }
+  evaluator_.EvaluateAccount(p.account, a, out);
+  return ApplyOutcome::kApplied;
+}
+
+ApplyOutcome Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
+  ++stats_.outcomes;
+  EntityCommon* e = nullptr;
+  if (LeadState* l = table_.FindLead(o.lead)) {
+    e = l;
+    table_.MarkLead(o.lead);
+  } else if (AccountState* a = table_.FindAccount(o.account)) {
+    e = a;
+    table_.MarkAccount(o.account);
+  }
+  if (!e) return ApplyOutcome::kApplied;  // for an entity not held: nothing to record
+  e->last_outcome = o.kind;
+  e->last_outcome_at_ms = o.occurred_at_ms;
+  ++e->outcomes;
+  return ApplyOutcome::kApplied;
+}
+
+ApplyOutcome Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out) {
+  ++stats_.forgets;
+  if (f.lead != kNoEntity) {
+    LeadState* l = table_.FindLead(f.lead);
+    if (!l) return ApplyOutcome::kApplied;  // nothing held: nothing to forget
+    const EntityId aid = l->account;
+    AccountState& a = *table_.FindAccount(aid);
+    Detach(f.lead, *l, a);
+    table_.MarkAccount(aid);
+    table_.MarkLead(f.lead);
+    timers_.Drop(*l);  // its heap entry goes stale
+    table_.EraseLead(f.lead);
+    evaluator_.EvaluateAccount(aid, a, out);
+    return ApplyOutcome::kApplied;
+  }
+  AccountState* a = table_.FindAccount(f.account);
+  if (!a) return ApplyOutcome::kApplied;
+  for (EntityId lid : a->leads) {
+    const LeadState* l = table_.FindLead(lid);
+    if (!l) continue;  // not loaded: a caller that keeps a hot set loads them first
+    table_.MarkLead(lid);
+    timers_.Drop(*l);
+    table_.EraseLead(lid);
+  }
+  table_.MarkAccount(f.account);
+  timers_.Drop(*a);
+  table_.EraseAccount(f.account);
+  return ApplyOutcome::kApplied;
+}
+
+AccountState& Transitions::GetOrCreateAccount(EntityId id) {
+  if (AccountState* known = table_.FindAccount(id)) return *known;
+  AccountState& a = table_.AddAccount(id);
+  a.clock = stream_time_;
+  a.signals.resize(n_signals_);
+  a.role_values.assign(m_.committee.roles.size() * n_signals_, 0.0);
+  scorer_.RecomputeAccountFit(a);
+  a.tier = Scorer::BirthTier(a, m_.account);  // silently
+  return a;
+}
+
+// The lead, created in `account` if new, or moved to it if it was elsewhere.
+LeadState& Transitions::GetOrCreateLead(EntityId id, EntityId account, std::vector<RoutingEvent>* out) {
+  if (LeadState* known = table_.FindLead(id)) {
+    if (known->account != account) MoveLead(id, account, out);
+    return *known;
+  }
+  LeadState& l = table_.AddLead(id);
+  l.clock = stream_time_;
+  l.signals.resize(n_signals_);
+  l.account = account;
+  AccountState& a = *table_.FindAccount(account);
+  a.leads.push_back(id);
+  scorer_.RecomputeLeadFit(l, &a);
+  l.tier = Scorer::BirthTier(l, m_.lead);  // silently
+  table_.MarkAccount(account);
+  return l;
+}
+
+// Takes the lead's contribution out of its account (signal sums, role sums, contact).
+void Transitions::Detach(EntityId lid, LeadState& l, AccountState& a) {
+  scorer_.DecayLead(l, stream_time_);
+  scorer_.DecayAccount(a, stream_time_);
+  for (size_t s = 0; s < n_signals_; ++s) {
+    if (!(l.active >> s & 1)) continue;
+    a.signals[s].value -= l.signals[s].value;
+    a.signals[s].count -= l.signals[s].count;
+    if (l.role >= 0) a.role_values[l.role * n_signals_ + s] -= l.signals[s].value;
+  }
+  std::erase_if(a.contacts, [&](const auto& c) { return c.first == lid; });
+  std::erase(a.leads, lid);
+}
+
+void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {
+  scorer_.DecayLead(l, stream_time_);
+  scorer_.DecayAccount(a, stream_time_);
+  for (size_t s = 0; s < n_signals_; ++s) {
+    if (!(l.active >> s & 1)) continue;
+    a.signals[s].value += l.signals[s].value;
+    a.signals[s].count += l.signals[s].count;
+    a.signals[s].last_at_ms = std::max(a.signals[s].last_at_ms, l.signals[s].last_at_ms);
+    if (l.role >= 0) a.role_values[l.role * n_signals_ + s] += l.signals[s].value;
+  }
+  a.active |= l.active;
+  if (l.last_event_at_ms != kLongAgo) TouchContact(a, lid, l.last_event_at_ms);
+  a.leads.push_back(lid);
+}
+
+void Transitions::MoveLead(EntityId lid, EntityId to, std::vector<RoutingEvent>* out) {
+  LeadState& l = *table_.FindLead(lid);
+  const EntityId from = l.account;
+  table_.MarkLead(lid);
+  table_.MarkAccount(from);
+  table_.MarkAccount(to);
+  AccountState& old = *table_.FindAccount(from);
+  Detach(lid, l, old);
+  evaluator_.EvaluateAccount(from, old, out);
+  AccountState& a = GetOrCreateAccount(to);
+  l.account = to;
+  Attach(lid, l, a);
+  scorer_.RecomputeLeadFit(l, &a);
+}
+
+}  // namespace leadscore::engine
