@@ -13,8 +13,8 @@
 //
 //   pipeline_bench --leadscore build/src/leadscore [--quick] [--workdir DIR]
 #include <spdlog/spdlog.h>
-#include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,12 +30,15 @@
 #include <thread>
 
 #include "codec/codec.h"
-#include "store/hot_set.h"
-#include "store/state_store.h"
-#include "stream/kafka_handle.h"
-#include "stream/service.h"
 #include "sim/market.h"
+#include "store/state_store.h"
+#include "stream/partition_task.h"
+#include "stream/service.h"
 #include "stream/sink.h"
+#include "stream/source.h"
+#include "stream/task_batch.h"
+#include "stream/topic_tail.h"
+#include "stream/worker_pool.h"
 
 namespace leadscore::bench {
 namespace {
@@ -108,6 +111,7 @@ struct Options {
   double latency_share = 0.5;  // of the end-to-end rate
   uint32_t state_leads = 0;    // overrides the engine + state population (accounts: a tenth)
   size_t cache_entities = 500000;  // the service default
+  size_t threads = 0;              // workers of the state path and the service; 0: one per core
 };
 
 struct Sizes {
@@ -149,105 +153,110 @@ double EngineRate(const Sizes& z, std::string* note) {
 
 // ---- engine + RocksDB state -----------------------------------------------------------
 struct StateRun {
-  double rate = 0, build_seconds = 0, value_bytes = 0, puts_per_event = 0;
+  double rate = 0, build_seconds = 0, value_bytes = 0, puts_per_event = 0, cpu_share = 0;
   long rss_kb = 0, hwm_kb = 0;
   uint64_t db_bytes = 0;
+  size_t threads = 1;
 };
 
-class StatePipeline {
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// The service's own state path without Kafka: one partition task per partition, records
+// to the partition the default producer gives their key, both phases of a batch on a
+// worker pool (stream::ProcessAll / CommitAll), the clock at the batch's latest event.
+class StatePath {
  public:
-  StatePipeline(store::StateStore& store, size_t cache_entities) : store_(store), cache_(cache_entities) {
+  StatePath(store::StateStore* store, size_t cache_entities, size_t threads, stream::TaskOptions options = {})
+      : pool_(threads) {
     for (int p = 0; p < kPartitions; ++p) {
-      parts_.push_back(std::make_unique<Part>());
+      auto task = std::make_shared<stream::PartitionTask>(p, ExampleModel(), options, store);
+      if (!task->Resume().ok()) std::abort();
+      task->set_cache_entities(cache_entities / kPartitions);
+      tasks_.push_back(std::move(task));
     }
   }
-  // One batch of serialized inputs keyed by account number: what the service does per batch.
-  void Batch(const std::vector<std::pair<uint32_t, std::string>>& records) {
-    std::vector<engine::RoutingEvent> out;
-    std::vector<std::pair<int, engine::Input>> inputs;
-    inputs.reserve(records.size());
-    std::vector<int64_t> horizon(kPartitions, 0);
-    for (const auto& [account, bytes] : records) {
-      const int p = static_cast<int>(account % kPartitions);
-      auto in = parts_[p]->decoder.Decode(bytes, codec::Format::kProtobuf);
-      if (!in.ok()) std::abort();
-      if (!store::LoadFor(store_, p, parts_[p]->engine, *in).ok()) std::abort();
-      if (const auto* e = std::get_if<engine::EventInput>(&*in)) horizon[p] = std::max(horizon[p], e->occurred_at_ms);
-      inputs.emplace_back(p, std::move(*in));
+  // One batch of (key, serialized Input) records.
+  void Batch(const std::vector<std::pair<std::string, std::string>>& records, codec::Format format) {
+    std::vector<stream::TaskWork> work(kPartitions);
+    for (int p = 0; p < kPartitions; ++p) work[p].task = tasks_[p];
+    for (const auto& [key, value] : records) {
+      stream::TaskWork& w = work[stream::DefaultPartition(key, kPartitions)];
+      w.records.push_back({"events", format, ++offset_, key, value});
+      w.next_offsets["events"] = offset_ + 1;
     }
-    for (int p = 0; p < kPartitions; ++p) {  // what decay makes due by then (the timer index)
-      const int64_t until = std::max(horizon[p], parts_[p]->engine.stream_time());
-      if (!store::LoadDue(store_, p, parts_[p]->engine, until).ok()) std::abort();
+    if (!stream::ProcessAll(pool_, work, clock_).ok() || !stream::CommitAll(pool_, work).ok()) std::abort();
+    for (const auto& w : work) {
+      if (!w.outcome.refused.empty()) std::abort();
     }
-    for (auto& [p, in] : inputs) parts_[p]->engine.Apply(in, &out);
-    std::vector<store::PartitionCommit> commits;
-    for (int p = 0; p < kPartitions; ++p) {
-      store::PartitionCommit c{.partition = p, .offsets = {{"engagement-events", ++offset_}},
-                               .stream_time_ms = parts_[p]->engine.stream_time(),
-                               .model_version = ExampleModel()->version};
-      parts_[p]->engine.TakeChanges(&c.changes);
-      for (const auto& ch : c.changes) value_bytes_ += static_cast<double>(ch.bytes.size());
-      puts_ += c.changes.size();
-      commits.push_back(std::move(c));
-    }
-    if (!store_.Commit(commits).ok()) std::abort();
-    for (auto& part : parts_) part->engine.Evict(cache_ / kPartitions);
   }
-  double value_bytes() const { return puts_ ? value_bytes_ / static_cast<double>(puts_) : 0; }
-  uint64_t puts() const { return puts_; }
+  size_t threads() const { return pool_.threads(); }
+  // The clock follows the workload (its events carry their own times).
+  void set_clock(int64_t at) { clock_ = at; }
 
  private:
-  struct Part {
-    engine::Engine engine{ExampleModel()};
-    codec::Decoder decoder{*ExampleModel(), engine.lead_ids(), engine.account_ids()};
-  };
-  store::StateStore& store_;
-  size_t cache_;
-  std::vector<std::unique_ptr<Part>> parts_;
+  stream::WorkerPool pool_;
+  std::vector<std::shared_ptr<stream::PartitionTask>> tasks_;
   int64_t offset_ = 0;
-  double value_bytes_ = 0;
-  uint64_t puts_ = 0;
+  int64_t clock_ = kStart;
 };
 
-StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_entities) {
+StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_entities, size_t threads) {
   StateRun r;
   std::filesystem::remove_all(dir);
   auto store = store::StateStore::Open({.dir = dir});
   if (!store.ok()) std::abort();
-  StatePipeline pipe(**store, cache_entities);
+  StatePath path(store->get(), cache_entities, threads);
+  r.threads = path.threads();
   sim::Market market = MarketOf(z.state_pop, 11);
   constexpr size_t kBatch = 10000;
-  std::vector<std::pair<uint32_t, std::string>> batch;
+  std::vector<std::pair<std::string, std::string>> batch;
   auto flush = [&] {
-    pipe.Batch(batch);
+    path.Batch(batch, codec::Format::kProtobuf);
     batch.clear();
   };
   const auto build = Clock::now();
   for (uint32_t a = 0; a < market.accounts(); ++a) {
-    batch.emplace_back(a, Binary(market.AccountProfile(a, 1)));
+    auto p = market.AccountProfile(a, 1);
+    batch.emplace_back(p.account_id, Binary(p));
     if (batch.size() == kBatch) flush();
   }
   for (uint32_t l = 0; l < market.leads(); ++l) {
-    batch.emplace_back(market.AccountOf(l), Binary(market.LeadProfile(l, 1)));
+    auto p = market.LeadProfile(l, 1);
+    batch.emplace_back(p.account_id, Binary(p));
     if (batch.size() == kBatch) flush();
   }
   if (!batch.empty()) flush();
   r.build_seconds = Since(build);
-  std::vector<std::pair<uint32_t, std::string>> events;
+  std::vector<std::pair<std::string, std::string>> events;
+  std::vector<int64_t> times;
   events.reserve(z.state_events);
   for (const auto& e : market.Traffic(z.state_events, kStart, 60 * kDay)) {
-    events.emplace_back(e.account, Binary(market.Event(e)));
+    auto ev = market.Event(e);
+    times.push_back(ev.occurred_at_ms);
+    events.emplace_back(ev.account_id, Binary(ev));
   }
-  const uint64_t puts_before = pipe.puts();
+  const auto written_before = (*store)->Written();
+  const double cpu_before = CpuSeconds();
   const auto t = Clock::now();
   for (size_t i = 0; i < events.size(); i += kBatch) {
-    batch.assign(events.begin() + static_cast<std::ptrdiff_t>(i),
-                 events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + kBatch)));
+    const size_t end = std::min(events.size(), i + kBatch);
+    batch.assign(events.begin() + static_cast<std::ptrdiff_t>(i), events.begin() + static_cast<std::ptrdiff_t>(end));
+    path.set_clock(*std::max_element(times.begin() + static_cast<std::ptrdiff_t>(i),
+                                     times.begin() + static_cast<std::ptrdiff_t>(end)));
     flush();
   }
-  r.rate = static_cast<double>(events.size()) / Since(t);
-  r.puts_per_event = static_cast<double>(pipe.puts() - puts_before) / static_cast<double>(events.size());
-  r.value_bytes = pipe.value_bytes();
+  const double seconds = Since(t);
+  r.rate = static_cast<double>(events.size()) / seconds;
+  r.cpu_share = (CpuSeconds() - cpu_before) / seconds;
+  const auto written = (*store)->Written();
+  const double keys = static_cast<double>(written.keys - written_before.keys);
+  r.puts_per_event = keys / static_cast<double>(events.size());
+  r.value_bytes = keys > 0 ? static_cast<double>(written.bytes - written_before.bytes) / keys : 0;
   r.rss_kb = ProcStatusKb("VmRSS:");
   r.hwm_kb = ProcStatusKb("VmHWM:");
   store->reset();
@@ -273,32 +282,29 @@ double RocksDbPutRate(const std::string& dir, size_t value_bytes, size_t puts) {
   return static_cast<double>(puts) / Since(t);
 }
 
-// The first attempt: every event on its own — JSON in, Get lead and account, score,
-// Put both back with fsync, JSON out. No cache, no batching.
+// The first attempt: every event on its own through the same task — JSON in, Get lead
+// and account, score, Put both back with fsync, JSON out. No cache, no batching.
 double NaiveRate(const Sizes& z, const std::string& dir) {
   std::filesystem::remove_all(dir);
   auto store = store::StateStore::Open({.dir = dir, .sync = true});
   if (!store.ok()) std::abort();
-  engine::Engine eng(ExampleModel());
-  codec::Decoder dec(*ExampleModel(), eng.lead_ids(), eng.account_ids());
+  stream::TaskOptions options;
+  options.output_format = codec::Format::kJson;
+  StatePath path(store->get(), 0, 1, options);
   sim::Market market = MarketOf(z.state_pop, 5);
-  std::vector<std::string> json;
+  std::vector<std::pair<std::string, std::string>> json;
+  std::vector<int64_t> times;
   for (const auto& e : market.Traffic(z.naive_events, kStart, 60 * kDay)) {
-    json.push_back(codec::EncodeInput(market.Event(e), codec::Format::kJson));
+    auto ev = market.Event(e);
+    times.push_back(ev.occurred_at_ms);
+    json.emplace_back(ev.account_id, codec::EncodeInput(ev, codec::Format::kJson));
   }
-  std::vector<engine::RoutingEvent> out;
-  int64_t offset = 0;
+  std::vector<std::pair<std::string, std::string>> one(1);
   const auto t = Clock::now();
-  for (const auto& j : json) {
-    auto in = dec.Decode(j, codec::Format::kJson);
-    if (!in.ok() || !store::LoadFor(**store, 0, eng, *in).ok()) std::abort();
-    eng.Apply(*in, &out);
-    for (const auto& ev : out) (void)codec::ToJson(ev);
-    out.clear();
-    store::PartitionCommit c{.partition = 0, .offsets = {{"engagement-events", ++offset}}};
-    eng.TakeChanges(&c.changes);
-    if (!(*store)->Commit({c}).ok()) std::abort();
-    eng.Evict(0);
+  for (size_t i = 0; i < json.size(); ++i) {
+    one[0] = json[i];
+    path.set_clock(times[i]);
+    path.Batch(one, codec::Format::kJson);
   }
   return static_cast<double>(json.size()) / Since(t);
 }
@@ -361,34 +367,28 @@ size_t ProduceWorkload(const std::string& bootstrap, const Sizes& z) {
   return n;
 }
 
-// librdkafka alone: every partition from the start to `n` records, as the service's
-// consumer is configured, nothing done with them.
+// The service's consumer alone (stream::KafkaSource: a group member, batches as the
+// service polls them): every partition from the start to `n` records, nothing done.
 double BareConsumeRate(const std::string& bootstrap, size_t n) {
-  auto conf = stream::MakeConf({{"bootstrap.servers", bootstrap}, {"group.id", "bare"}, {"enable.auto.commit", "false"},
-                                {"fetch.wait.max.ms", "10"}, {"log_level", "3"}});
-  char err[512];
-  stream::KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  stream::PartitionListPtr parts(rd_kafka_topic_partition_list_new(kPartitions));
-  for (int p = 0; p < kPartitions; ++p) {
-    rd_kafka_topic_partition_list_add(parts.get(), "engagement-events", p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-  }
-  rd_kafka_assign(rk.get(), parts.get());
-  rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(rk.get());
-  std::vector<rd_kafka_message_t*> batch(10000);
+  stream::SourceOptions so;
+  so.brokers = bootstrap;
+  so.group_id = "bare";
+  so.topics = {"engagement-events"};
+  so.kafka = {{"fetch.wait.max.ms", "10"}, {"log_level", "3"}};
+  so.max_wait_ms = 100;
+  auto source = stream::KafkaSource::Open(so);
+  if (!source.ok()) std::abort();
+  std::vector<stream::SourceRecord> batch;
   size_t got = 0;
   Clock::time_point first;
   while (got < n) {
-    const ssize_t k = rd_kafka_consume_batch_queue(q, 100, batch.data(), batch.size());
-    for (ssize_t i = 0; i < k; ++i) {
-      if (!batch[i]->err) {
-        if (got++ == 0) first = Clock::now();
-      }
-      rd_kafka_message_destroy(batch[i]);
-    }
+    batch.clear();
+    (void)(*source)->Poll(&batch);
+    if (got == 0 && !batch.empty()) first = Clock::now();
+    got += batch.size();
   }
   const double rate = static_cast<double>(n - 1) / Since(first);
-  rd_kafka_queue_destroy(q);
-  rd_kafka_consumer_close(rk.get());
+  (*source)->Close();
   return rate;
 }
 
@@ -405,29 +405,35 @@ stream::ServiceOptions ServiceOn(const std::string& bootstrap, const std::string
   return o;
 }
 
-double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t n, std::string* note) {
+double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t n, size_t threads,
+                    std::string* note) {
   std::filesystem::remove_all(dir);
-  auto svc = stream::Service::Start(ExampleModel(), ServiceOn(bootstrap, dir, "engagement-events", "routing-events"),
-                                    [] { return kStart; });
+  stream::ServiceOptions options = ServiceOn(bootstrap, dir, "engagement-events", "routing-events");
+  options.threads = threads;
+  auto svc = stream::Service::Start(ExampleModel(), options, [] { return kStart; });
   if (!svc.ok()) std::abort();
   stream::Service& s = **svc;
   Clock::time_point first;
   uint64_t at_first = 0;
+  double cpu_at_first = 0;
   while (s.counters().consumed < n) {
     if (!s.RunOnce().ok()) std::abort();
     if (at_first == 0 && s.counters().consumed > 0) {
       first = Clock::now();
+      cpu_at_first = CpuSeconds();
       at_first = s.counters().consumed;
     }
   }
   while (!s.CaughtUp()) {
     if (!s.RunOnce().ok()) std::abort();
   }
-  const double rate = static_cast<double>(n - at_first) / Since(first);
-  char b[160];
-  std::snprintf(b, sizeof b, "%zu records (profiles + events), %llu routing events, %llu batches", n,
-                static_cast<unsigned long long>(s.counters().routed.load()),
-                static_cast<unsigned long long>(s.counters().batches.load()));
+  const double seconds = Since(first);
+  const double rate = static_cast<double>(n - at_first) / seconds;
+  char b[200];
+  std::snprintf(b, sizeof b, "%zu records (profiles + events), %llu routing events, %llu batches; threads: %zu, %.0f%% CPU",
+                n, static_cast<unsigned long long>(s.counters().routed.load()),
+                static_cast<unsigned long long>(s.counters().batches.load()),
+                threads ? threads : std::thread::hardware_concurrency(), 100 * (CpuSeconds() - cpu_at_first) / seconds);
   *note = b;
   return rate;
 }
@@ -459,13 +465,9 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
   (void)(*sink)->Flush(30000);
   while (!(*svc)->Ready()) std::this_thread::yield();
 
-  auto conf = stream::MakeConf({{"bootstrap.servers", bootstrap}, {"group.id", "lat-reader"}, {"fetch.wait.max.ms", "1"},
-                                {"log_level", "3"}});
-  char err[512];
-  stream::KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  stream::PartitionListPtr parts(rd_kafka_topic_partition_list_new(kPartitions));
-  for (int p = 0; p < kPartitions; ++p) rd_kafka_topic_partition_list_add(parts.get(), "lat-routing", p)->offset = RD_KAFKA_OFFSET_END;
-  rd_kafka_assign(rk.get(), parts.get());
+  // The routing events as a CRM queue reads them (the topic is this run's alone).
+  auto tail = stream::TopicTail::Open(bootstrap, "lat-routing");
+  if (!tail.ok()) std::abort();
 
   std::atomic<bool> producing{true};
   std::thread producer([&] {
@@ -500,20 +502,19 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
   std::vector<double> ms;
   const auto until = Clock::now() + std::chrono::duration<double>(seconds + 10);
   while ((producing || Clock::now() < until) && Clock::now() < until) {
-    stream::MessagePtr m(rd_kafka_consumer_poll(rk.get(), 100));
-    if (!m || m->err) {
-      if (!producing) break;
-      continue;
-    }
-    auto ev = codec::RoutingEventFromBinary(std::string_view(static_cast<const char*>(m->payload), m->len));
-    if (ev.ok() && ev->direction == engine::Direction::kUp && ev->lead_id.rfind("new-", 0) == 0) {
-      ms.push_back(static_cast<double>(WallMs() - ev->occurred_at_ms));
+    const auto records = (*tail)->Poll(100);
+    if (records.empty() && !producing) break;
+    const int64_t read_at = WallMs();
+    for (const auto& r : records) {
+      auto ev = codec::RoutingEventFromBinary(r.value);
+      if (ev.ok() && ev->direction == engine::Direction::kUp && ev->lead_id.rfind("new-", 0) == 0) {
+        ms.push_back(static_cast<double>(read_at - ev->occurred_at_ms));
+      }
     }
   }
   producer.join();
   stop = true;
   loop.join();
-  rd_kafka_consumer_close(rk.get());
   Latency l;
   l.rate = rate;
   l.samples = ms.size();
@@ -561,12 +562,18 @@ int Main(const Options& o) {
   }
 
   std::fprintf(stderr, "engine + RocksDB state...\n");
-  const StateRun st = EngineWithState(z, o.workdir + "/state", o.cache_entities);
+  // The service's path (partition tasks on a worker pool): one worker, then every core.
+  const StateRun one = EngineWithState(z, o.workdir + "/state", o.cache_entities, 1);
+  std::snprintf(b, sizeof b, "the same path on 1 worker thread: %.0f%% CPU", 100 * one.cpu_share);
+  rows.push_back({"engine + RocksDB state, 1 thread", Rate(one.rate) + " events", "", b});
+  const StateRun st = EngineWithState(z, o.workdir + "/state", o.cache_entities, o.threads);
   std::snprintf(b, sizeof b,
-                "%u leads / %u accounts (built in %.0f s), %zu events, batches of 10k, WAL on; %.2f puts/event of %.0f B; "
-                "RSS %.0f MiB (peak %.0f), DB %.0f MiB",
-                z.state_pop.leads, z.state_pop.accounts, st.build_seconds, z.state_events, st.puts_per_event,
-                st.value_bytes, st.rss_kb / 1024.0, st.hwm_kb / 1024.0, static_cast<double>(st.db_bytes) / (1 << 20));
+                "the service's path: %d partition tasks on %zu worker threads, %.0f%% CPU (%.2fx one thread); "
+                "%u leads / %u accounts (built in %.0f s), %zu events, batches of 10k, WAL on; %.2f keys written/event "
+                "of %.0f B; RSS %.0f MiB (peak %.0f), DB %.0f MiB",
+                kPartitions, st.threads, 100 * st.cpu_share, st.rate / one.rate, z.state_pop.leads,
+                z.state_pop.accounts, st.build_seconds, z.state_events, st.puts_per_event, st.value_bytes,
+                st.rss_kb / 1024.0, st.hwm_kb / 1024.0, static_cast<double>(st.db_bytes) / (1 << 20));
   rows.push_back({"engine + RocksDB state (decode, load, score, commit)", Rate(st.rate) + " events", ">= 1 M/s", b});
   const double puts = RocksDbPutRate(o.workdir + "/puts", static_cast<size_t>(st.value_bytes), o.quick ? 300000 : 2000000);
   std::snprintf(b, sizeof b, "limit: batches of 10k puts of %.0f B, WAL on; = %s events at %.2f puts/event",
@@ -592,7 +599,7 @@ int Main(const Options& o) {
                   std::to_string(records) + " records, " + std::to_string(kPartitions) +
                       " partitions, embedded broker in its own process"});
   std::fprintf(stderr, "end to end...\n");
-  const double e2e = EndToEndRate(broker.bootstrap, o.workdir + "/e2e", records, &note);
+  const double e2e = EndToEndRate(broker.bootstrap, o.workdir + "/e2e", records, o.threads, &note);
   std::snprintf(b, sizeof b, "%s; %.0f%% of bare consume", note.c_str(), 100 * e2e / bare);
   rows.push_back({"end to end (consume, score, commit, publish)", Rate(e2e) + " records", ">= 80% of bare", b});
   std::fprintf(stderr, "latency...\n");
@@ -631,6 +638,7 @@ int main(int argc, char** argv) {
     else if (a == "--latency-share" && i + 1 < argc) o.latency_share = std::atof(argv[++i]);
     else if (a == "--state-leads" && i + 1 < argc) o.state_leads = static_cast<uint32_t>(std::atol(argv[++i]));
     else if (a == "--cache" && i + 1 < argc) o.cache_entities = static_cast<size_t>(std::atol(argv[++i]));
+    else if (a == "--threads" && i + 1 < argc) o.threads = static_cast<size_t>(std::atol(argv[++i]));
     else {
       std::fprintf(stderr, "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR]\n");
       return 2;

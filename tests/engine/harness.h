@@ -25,6 +25,13 @@ inline std::shared_ptr<const model::Model> MustLoad(const std::string& yaml) {
   return r.model;
 }
 
+// One engagement event as the JSON of SPEC §2.
+inline std::string EventJson(const std::string& id, const std::string& lead, const std::string& account,
+                      const std::string& type, int64_t at) {
+  return R"({"event":{"event_id":")" + id + R"(","lead_id":")" + lead + R"(","account_id":")" + account +
+         R"(","type":")" + type + R"(","occurred_at_ms":")" + std::to_string(at) + "\"}}";
+}
+
 // A small model whose numbers are easy to compute by hand.
 inline const char* kTestModel = R"(
 version: test

@@ -13,12 +13,6 @@
 namespace leadscore::testing {
 namespace {
 
-std::string EventJson(const std::string& id, const std::string& lead, const std::string& account,
-                      const std::string& type, int64_t at) {
-  return R"({"event":{"event_id":")" + id + R"(","lead_id":")" + lead + R"(","account_id":")" + account +
-         R"(","type":")" + type + R"(","occurred_at_ms":")" + std::to_string(at) + "\"}}";
-}
-
 class PartitionTaskTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -27,12 +27,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string EventJson(const std::string& id, const std::string& lead, const std::string& account,
-                      const std::string& type, int64_t at) {
-  return R"({"event":{"event_id":")" + id + R"(","lead_id":")" + lead + R"(","account_id":")" + account +
-         R"(","type":")" + type + R"(","occurred_at_ms":")" + std::to_string(at) + "\"}}";
-}
-
 class ServiceTest : public ::testing::Test {
  protected:
   std::unique_ptr<stream::Service> StartService(const std::string& state_dir = "",
