@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "common/time_units.h"
-#include "server/http_server.h"
+#include "server/address.h"
 
 namespace leadscore::config {
 namespace {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "server/address.h"
 #include "server/backend.h"
 
 namespace httplib {
@@ -16,14 +17,6 @@ class Server;
 }
 
 namespace leadscore::server {
-
-// "host:port" or "[IPv6]:port", port 0..65535; 0 picks a free one. The host is not
-// resolved here: a name is looked up when the server binds.
-struct HttpAddress {
-  std::string host;  // without brackets
-  int port = 0;
-};
-Result<HttpAddress> ParseHttpAddress(const std::string& address);
 
 class HttpServer {
  public:
