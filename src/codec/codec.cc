@@ -106,6 +106,10 @@ Decoder::Decoder(const model::Model& model, engine::IdTable& leads, engine::IdTa
     : model_(model), leads_(leads), accounts_(accounts), options_(options) {}
 
 Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std::optional<std::string_view> key) {
+  if (bytes.size() > options_.max_record_bytes) {
+    return Refuse(Refusal::kTooLarge, "record of " + std::to_string(bytes.size()) + " bytes (limit " +
+                                          std::to_string(options_.max_record_bytes) + ")");
+  }
   v1::Input in;
   if (format == Format::kJson) {
     google::protobuf::util::JsonParseOptions opts;

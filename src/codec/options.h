@@ -17,6 +17,8 @@ struct DecoderOptions {
   std::optional<int64_t> max_event_time_ms;
   // Always refused after this, clock or not: keeps time arithmetic far from overflow.
   int64_t latest_event_time_ms = 4102444800000;  // 2100-01-01T00:00:00Z
+  // Larger records are refused before they are parsed (too_large).
+  size_t max_record_bytes = 1 << 20;
   size_t max_id_bytes = 256;
   size_t max_attributes = 1000;
   size_t max_attribute_bytes = 64 * 1024;

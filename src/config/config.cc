@@ -82,8 +82,12 @@ class Loader {
       if (st["sync"]) c.service.store.sync = Bool(st["sync"]);
     }
     if (const YAML::Node lim = root["limits"]) {
-      Keys(lim, "limits", {"max_id_bytes", "max_attributes", "max_attribute_bytes"});
+      Keys(lim, "limits", {"max_record_bytes", "max_dead_letter_bytes", "max_id_bytes", "max_attributes", "max_attribute_bytes"});
       codec::DecoderOptions& d = c.service.decoder;
+      if (lim["max_record_bytes"]) d.max_record_bytes = static_cast<size_t>(Int(lim["max_record_bytes"], 1, 1 << 30));
+      if (lim["max_dead_letter_bytes"]) {
+        c.service.max_dead_letter_bytes = static_cast<size_t>(Int(lim["max_dead_letter_bytes"], 0, 1 << 30));
+      }
       if (lim["max_id_bytes"]) d.max_id_bytes = static_cast<size_t>(Int(lim["max_id_bytes"], 1, 1 << 20));
       if (lim["max_attributes"]) d.max_attributes = static_cast<size_t>(Int(lim["max_attributes"], 0, 1 << 20));
       if (lim["max_attribute_bytes"]) d.max_attribute_bytes = static_cast<size_t>(Int(lim["max_attribute_bytes"], 1, 1 << 30));

@@ -45,7 +45,11 @@ struct ServiceOptions {
   size_t max_batch = 10000;                  // records per processing batch
   int max_wait_ms = 50;                      // wait for the first record of a batch
   int64_t max_future_skew_ms = 3600 * 1000;  // events further ahead of the clock go to the DLQ
-  codec::DecoderOptions decoder;             // size limits of ids and attributes
+  codec::DecoderOptions decoder;             // size limits of records, ids and attributes
+  // A dead letter whose key and value are larger goes to the DLQ without them (header
+  // `truncated`): the reason and source coordinates still arrive, and a record the DLQ
+  // cannot take never stalls its partition. Below the producer's message.max.bytes.
+  size_t max_dead_letter_bytes = 900'000;
   int flush_timeout_ms = 30000;
   engine::EngineOptions engine;
   // RocksDB state; empty dir: state in memory only, resuming from the group's offsets,

@@ -45,11 +45,16 @@ std::map<std::string, std::string> Publisher::ConsumerProperties() const {
 Status Publisher::DeadLetter(const SourceRecord& r, const Refused& why) {
   spdlog::debug("dead letter: topic={} partition={} offset={} reason={}", r.topic, r.partition, r.offset,
                 codec::RefusalName(why.reason));
-  return sink_->Produce(options_.dlq_topic, r.key, r.value,
-                        {{"error", why.error},
-                         {"source.topic", r.topic},
-                         {"source.partition", std::to_string(r.partition)},
-                         {"source.offset", std::to_string(r.offset)}});
+  std::vector<std::pair<std::string, std::string>> headers = {{"error", why.error},
+                                                              {"source.topic", r.topic},
+                                                              {"source.partition", std::to_string(r.partition)},
+                                                              {"source.offset", std::to_string(r.offset)}};
+  if (r.key.size() + r.value.size() <= options_.max_dead_letter_bytes) {
+    return sink_->Produce(options_.dlq_topic, r.key, r.value, headers);
+  }
+  // Too large for the DLQ: the coordinates find the original on its topic.
+  headers.push_back({"truncated", std::to_string(r.key.size() + r.value.size())});
+  return sink_->Produce(options_.dlq_topic, "", "", headers);
 }
 
 Status Publisher::Flush() {

@@ -28,8 +28,13 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
 }
 
 TEST(ConfigTest, LimitsAndTheHotSetAreConfigurable) {
-  auto c = LoadConfigFromString("limits: { max_attributes: 10, max_attribute_bytes: 100 }\nstate: { cache_entities: 5 }\n");
+  auto c = LoadConfigFromString(
+      "limits: { max_attributes: 10, max_attribute_bytes: 100, max_record_bytes: 4096, max_dead_letter_bytes: 1000 }\n"
+      "state: { cache_entities: 5 }\nthreads: 2\n");
   ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->service.decoder.max_record_bytes, 4096u);
+  EXPECT_EQ(c->service.max_dead_letter_bytes, 1000u);
+  EXPECT_EQ(c->service.threads, 2u);
   EXPECT_EQ(c->service.decoder.max_attributes, 10u);
   EXPECT_EQ(c->service.decoder.max_attribute_bytes, 100u);
   EXPECT_EQ(c->service.cache_entities, 5u);

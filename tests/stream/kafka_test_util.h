@@ -6,6 +6,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,10 @@ using Record = stream::TailRecord;
 
 class TestProducer {
  public:
-  explicit TestProducer(const std::string& bootstrap) {
-    auto conf = stream::MakeConf({{"bootstrap.servers", bootstrap}, {"linger.ms", "5"}});
+  explicit TestProducer(const std::string& bootstrap, std::map<std::string, std::string> extra = {}) {
+    extra["bootstrap.servers"] = bootstrap;
+    extra.emplace("linger.ms", "5");
+    auto conf = stream::MakeConf(extra);
     char err[512];
     rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), err, sizeof err));
     EXPECT_TRUE(rk_) << err;

@@ -556,5 +556,26 @@ TEST_F(ServiceTest, TwoWorkerThreadsGiveWhatOneGives) {
   EXPECT_THAT(one, ::testing::Not(::testing::Contains("missing")));
 }
 
+// A poison pill: a record larger than the DLQ takes. It is refused before decoding,
+// reaches the DLQ without its value (header truncated) with its reason and coordinates,
+// is counted, and the record behind it is processed.
+TEST_F(ServiceTest, ARecordTooLargeForTheDlqIsDeadLetteredTruncatedAndNothingStalls) {
+  TestProducer producer(broker_->bootstrap(), {{"message.max.bytes", "8000000"}});
+  const std::string pill = EventJson("big", "l1", "a1", "view", kT0).insert(2, std::string(3'000'000, ' '));
+  producer.Send("engagement-events", "a1", pill);
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
+  producer.Flush();
+  RunUntilConsumed(2);
+  EXPECT_EQ(service_->counters().processed, 1u) << "the record behind the pill";
+  EXPECT_EQ(service_->DeadLettersByReason().at("too_large"), 1u);
+  auto dlq = ReadTopic(broker_->bootstrap(), "leadscore-dlq", 1);
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_TRUE(dlq[0].value.empty());
+  EXPECT_EQ(dlq[0].headers["truncated"], std::to_string(pill.size() + 2));
+  EXPECT_EQ(dlq[0].headers["source.topic"], "engagement-events");
+  EXPECT_THAT(dlq[0].headers["error"], HasSubstr("bytes (limit 1048576)"));
+  EXPECT_EQ(service_->ViewLead("l1")->intent, 40);
+}
+
 }  // namespace
 }  // namespace leadscore::testing
