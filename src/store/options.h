@@ -16,6 +16,10 @@ struct StoreOptions {
   size_t block_cache_bytes = 256ull << 20;   // sized for a 2-core / 4 GiB container
   size_t write_buffer_bytes = 64ull << 20;
   bool sync = false;  // fsync the WAL on every batch (the WAL itself is always on)
+  // After a batch that erased an entity (Forget), its partition's state is rewritten so
+  // no byte of it stays on disk; at most once per this interval per partition, so a
+  // stream of erasures does not rewrite the state every batch.
+  int64_t erasure_scrub_interval_ms = 60'000;
   rocksdb::Env* env = nullptr;  // tests: an Env that fails on demand; null: the default
 };
 

@@ -238,6 +238,7 @@ Status StateStore::Commit(const std::vector<PartitionCommit>& commits) {
     }
     for (const auto& [topic, offset] : c.offsets) batch.Put(Key(c.partition, 'O', topic), I64(offset));
     for (const auto& r : c.outbox) batch.Put(OutboxKey(c.partition, r.seq), EncodeOutbox(r));
+    for (uint64_t seq : c.outbox_dropped) batch.Delete(OutboxKey(c.partition, seq));
     batch.Put(Key(c.partition, 'M', "stream_time"), I64(c.stream_time_ms));
     batch.Put(Key(c.partition, 'M', "model_version"), c.model_version);
   }
@@ -259,6 +260,19 @@ Status StateStore::CommitDelivered(const std::vector<DeliveryCommit>& commits) {
 
 Status StateStore::SetOutputOffsets(int32_t partition, const std::map<int32_t, int64_t>& offsets) {
   return CommitDelivered({DeliveryCommit{partition, {}, offsets}});
+}
+
+Status StateStore::Scrub(int32_t partition) {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  LEADSCORE_RETURN_IF_ERROR(FromRocks(db_->Flush(flush), "flush before erasure"));
+  std::string begin, end;
+  PutU32(begin, static_cast<uint32_t>(partition));
+  PutU32(end, static_cast<uint32_t>(partition) + 1);
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  const rocksdb::Slice b(begin), e(end);
+  return FromRocks(db_->CompactRange(compact, &b, &e), "compact erased state");
 }
 
 uint64_t StateStore::ApproximateBytes() const {

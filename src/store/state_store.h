@@ -62,6 +62,7 @@ struct PartitionCommit {
   int64_t stream_time_ms = 0;
   std::string model_version;
   std::vector<OutboxRecord> outbox;  // added
+  std::vector<uint64_t> outbox_dropped;  // removed unpublished (an erased entity's)
 };
 
 struct DeliveryCommit {
@@ -94,6 +95,13 @@ class StateStore {
   // One atomic write: outbox records delivered, and where their partitions are now.
   Status CommitDelivered(const std::vector<DeliveryCommit>& commits);
   Status SetOutputOffsets(int32_t partition, const std::map<int32_t, int64_t>& offsets);
+  // Erasure to the last byte: writes the memtable out (the WAL files holding earlier
+  // snapshots become obsolete and are deleted) and rewrites the partition's key range
+  // down to the last level, so deleted entities leave no old version and no delete
+  // marker in any SST file. Costs a rewrite of the partition's state: called after a
+  // batch that erased, at most once per `erasure_scrub_interval_ms`.
+  Status Scrub(int32_t partition);
+  int64_t erasure_scrub_interval_ms() const { return options_.erasure_scrub_interval_ms; }
   uint64_t ApproximateBytes() const;
   // Keys and bytes written since open (every key of every WriteBatch, index and offsets
   // included): what the state path costs RocksDB.

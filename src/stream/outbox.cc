@@ -34,6 +34,26 @@ void Outbox::Committed(std::vector<store::OutboxRecord> records) {
   Counted();
 }
 
+std::vector<uint64_t> Outbox::DropUnproduced(const std::set<std::string>& leads, const std::set<std::string>& accounts,
+                                             codec::Format format) {
+  std::vector<uint64_t> seqs;
+  for (size_t i = produced_; i < records_.size(); ++i) {
+    auto ev = format == codec::Format::kJson ? codec::RoutingEventFromJson(records_[i].value)
+                                             : codec::RoutingEventFromBinary(records_[i].value);
+    if (ev.ok() && (accounts.count(ev->account_id) || (!ev->lead_id.empty() && leads.count(ev->lead_id)))) {
+      seqs.push_back(records_[i].seq);
+    }
+  }
+  return seqs;
+}
+
+void Outbox::Dropped(const std::vector<uint64_t>& seqs) {
+  const std::set<uint64_t> gone(seqs.begin(), seqs.end());
+  // Only unproduced records are dropped: the produced prefix stays as it is.
+  std::erase_if(records_, [&](const store::OutboxRecord& r) { return gone.count(r.seq) > 0; });
+  Counted();
+}
+
 store::DeliveryCommit Outbox::Check(const std::unordered_set<std::string>& published_ids) {
   store::DeliveryCommit done{partition_, {}, {}};
   std::vector<store::OutboxRecord> rest;

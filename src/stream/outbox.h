@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_set>
@@ -39,6 +40,13 @@ class Outbox {
   std::vector<store::OutboxRecord> Stage(const std::vector<engine::RoutingEvent>& events, codec::Format format);
   // The staged records are durable: they may be published (post-commit).
   void Committed(std::vector<store::OutboxRecord> records);
+
+  // An erasure: the records not yet handed to the producer that name an erased lead or
+  // account are taken out (their seqs returned, to delete from the store in the same
+  // write). What the producer already has cannot be called back.
+  std::vector<uint64_t> DropUnproduced(const std::set<std::string>& leads, const std::set<std::string>& accounts,
+                                       codec::Format format);
+  void Dropped(const std::vector<uint64_t>& seqs);
 
   // Records left by an earlier run wait to be checked against the output topic.
   bool needs_check() const { return needs_check_; }

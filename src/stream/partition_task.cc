@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 #include <variant>
 
 #include "store/hot_set.h"
@@ -86,18 +87,51 @@ Status PartitionTask::Commit(const std::map<std::string, int64_t>& next_offsets,
   store::PartitionCommit c;
   c.partition = partition_;
   engine_.TakeChanges(&c.changes);
-  if (c.changes.empty() && events.empty() && next_offsets.empty()) return Status::Ok();
+  if (c.changes.empty() && events.empty() && next_offsets.empty()) return ScrubIfDue();
+  for (const auto& ch : c.changes) scrub_pending_ |= ch.bytes.empty();
   c.offsets = next_offsets;
-  c.outbox = outbox_.Stage(events, options_.output_format);
+  // An erased lead or account publishes nothing more: its routing events of this batch
+  // and those still waiting in the outbox go with it (a published one is out of reach).
+  std::set<std::string> erased_leads, erased_accounts;
+  for (const auto& ch : c.changes) {
+    if (!ch.bytes.empty()) continue;
+    (ch.kind == engine::EntityKind::kLead ? erased_leads : erased_accounts).insert(ch.id);
+  }
+  if (erased_leads.empty() && erased_accounts.empty()) {
+    c.outbox = outbox_.Stage(events, options_.output_format);
+  } else {
+    std::vector<engine::RoutingEvent> kept;
+    for (const auto& ev : events) {
+      if (!erased_accounts.count(ev.account_id) && (ev.lead_id.empty() || !erased_leads.count(ev.lead_id))) {
+        kept.push_back(ev);
+      }
+    }
+    c.outbox = outbox_.Stage(kept, options_.output_format);
+    c.outbox_dropped = outbox_.DropUnproduced(erased_leads, erased_accounts, options_.output_format);
+  }
   c.stream_time_ms = engine_.stream_time();
   c.model_version = model_->version;
   // Commit: one write. Only what is committed may be published.
   if (store_) LEADSCORE_RETURN_IF_ERROR(store_->Commit({c}));
   // Post-commit.
   committed_stream_time_ = c.stream_time_ms;
+  outbox_.Dropped(c.outbox_dropped);
   outbox_.Committed(std::move(c.outbox));
   if (store_) engine_.Evict(cache_entities_.load(std::memory_order_relaxed));
   PublishGauges();
+  return ScrubIfDue();
+}
+
+// Erasure to the last byte, rate-limited: a batch that erased rewrites the partition's
+// state on disk now, or once the interval since the last rewrite has passed.
+Status PartitionTask::ScrubIfDue() {
+  if (!store_ || !scrub_pending_) return Status::Ok();
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_scrub_ < std::chrono::milliseconds(store_->erasure_scrub_interval_ms())) return Status::Ok();
+  LEADSCORE_RETURN_IF_ERROR(store_->Scrub(partition_));
+  scrub_pending_ = false;
+  last_scrub_ = now;
+  spdlog::info("partition {}: erased entities scrubbed from disk", partition_);
   return Status::Ok();
 }
 

@@ -18,6 +18,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -119,6 +120,7 @@ class PartitionTask {
  private:
   std::optional<engine::EntityView> View(engine::EntityKind kind, const std::string& id) const;
   void PublishGauges();
+  Status ScrubIfDue();
 
   const int32_t partition_;
   std::shared_ptr<const model::Model> model_;
@@ -135,6 +137,9 @@ class PartitionTask {
   std::atomic<size_t> loaded_leads_{0}, loaded_accounts_{0};
   std::atomic<uint64_t> decay_checks_{0};
   MidBatchHook mid_batch_hook_;
+  // An erasure was committed and its partition not yet scrubbed (see StateStore::Scrub).
+  bool scrub_pending_ = false;
+  std::chrono::steady_clock::time_point last_scrub_{};
 };
 
 }  // namespace leadscore::stream

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "engine/harness.h"
 
@@ -93,6 +95,48 @@ TEST_F(PartitionTaskTest, StateOfAnotherModelIsRefusedOnResume) {
   auto resumed = next.Resume();
   ASSERT_FALSE(resumed.ok());
   EXPECT_THAT(resumed.status().message(), ::testing::HasSubstr("state was built by model test"));
+}
+
+// Erasure to the last byte: after the batch that applied a Forget, no file of the state
+// directory holds the erased lead's id (old snapshots in SST files, delete markers, the
+// WAL's earlier records: all rewritten or dropped).
+TEST_F(PartitionTaskTest, AForgottenLeadLeavesNoByteOnDisk) {
+  store_.reset();
+  std::filesystem::remove_all(dir_);
+  auto s = store::StateStore::Open({.dir = dir_, .erasure_scrub_interval_ms = 0});
+  ASSERT_TRUE(s.ok());
+  store_ = std::move(*s);
+  const std::string id = "erase-me-7f3a91";
+  auto task = NewTask();
+  ASSERT_TRUE(task->Resume().ok());
+  int64_t offset = 0;
+  auto run = [&](const std::string& json) {
+    stream::BatchOutcome out;
+    const std::vector<stream::InputRecord> batch = {Record(json, offset, "a1")};
+    ASSERT_TRUE(task->Process(batch, kT0, &out).ok());
+    ASSERT_TRUE(task->Commit({{"events", ++offset}}, out.events).ok());
+  };
+  run(R"({"lead":{"lead_id":")" + id + R"(","account_id":"a1","updated_at_ms":"1","seniority":"vp"}})");
+  run(EventJson("e1", id, "a1", "demo", kT0));
+  run(EventJson("e2", "someone-else", "a1", "view", kT0));
+  auto holds_id = [&] {
+    std::vector<std::string> files;
+    for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+      std::ifstream in(f.path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (bytes.find(id) != std::string::npos) files.push_back(f.path().filename().string());
+    }
+    return files;
+  };
+  ASSERT_FALSE(holds_id().empty()) << "the id is on disk before the erasure";
+  ASSERT_GE(task->outbox().size(), 1u) << "its routing event waits to be published";
+  run(R"({"forget":{"account_id":"a1","lead_id":")" + id + R"("}})");
+  EXPECT_FALSE(task->ViewLead(id).has_value());
+  EXPECT_THAT(holds_id(), ::testing::IsEmpty());
+  for (const auto& r : task->outbox().Unproduced()) {
+    EXPECT_EQ(r.value.find(id), std::string::npos) << "its unpublished routing event went with it";
+  }
+  EXPECT_TRUE(task->ViewLead("someone-else").has_value()) << "the rest of the partition is kept";
 }
 
 }  // namespace
