@@ -6,6 +6,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "common/hash.h"
 #include "leadscore/v1/leadscore.pb.h"
@@ -53,15 +57,81 @@ void FillAttributes(const model::Model& m, const std::vector<std::string>& names
   }
 }
 
+// Ids reach views, logs, headers and routing events: valid UTF-8 without control
+// characters (C0, DEL, C1), or the record is refused.
+bool PrintableUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    uint32_t cp;
+    size_t n;
+    if (c < 0x80) cp = c, n = 1;
+    else if ((c & 0xE0) == 0xC0) cp = c & 0x1F, n = 2;
+    else if ((c & 0xF0) == 0xE0) cp = c & 0x0F, n = 3;
+    else if ((c & 0xF8) == 0xF0) cp = c & 0x07, n = 4;
+    else return false;
+    if (i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;  // overlong, surrogate
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return false;
+    i += n;
+  }
+  return true;
+}
+
+// The first key that an object of `json` has twice; empty if none (or not JSON: the
+// protobuf parser says why). protobuf's parser would keep the last silently.
+std::string DuplicateKey(std::string_view json) {
+  struct Sax : nlohmann::json_sax<nlohmann::json> {
+    std::vector<std::set<std::string>> objects;
+    std::string duplicate;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override {
+      objects.emplace_back();
+      return true;
+    }
+    bool key(string_t& k) override {
+      if (!objects.back().insert(k).second) duplicate = k;
+      return duplicate.empty();
+    }
+    bool end_object() override {
+      objects.pop_back();
+      return true;
+    }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+  } sax;
+  nlohmann::json::sax_parse(json.begin(), json.end(), &sax);
+  return sax.duplicate;
+}
+
 class Checker {
  public:
   Checker(const DecoderOptions& o, std::optional<std::string_view> key) : o_(o), key_(key) {}
 
   Status Id(const std::string& value, const char* what) const {
     if (value.empty()) return Refuse(Refusal::kMissingField, std::string("missing required field ") + what);
+    return OptionalId(value, what);
+  }
+  Status OptionalId(const std::string& value, const char* what) const {
     if (value.size() > o_.max_id_bytes) {
       return Refuse(Refusal::kTooLarge, std::string(what) + " is longer than " + std::to_string(o_.max_id_bytes) +
                                      " bytes");
+    }
+    if (!PrintableUtf8(value)) {
+      return Refuse(Refusal::kBadId, std::string(what) + " '" + Printable(value) +
+                                         "' is not printable UTF-8 (control characters or invalid bytes)");
     }
     return Status::Ok();
   }
@@ -116,6 +186,10 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
     opts.ignore_unknown_fields = false;
     auto st = google::protobuf::util::JsonStringToMessage(std::string(bytes), &in, opts);
     if (!st.ok()) return Refuse(Refusal::kUnparseable, "not a leadscore.v1.Input in JSON: " + std::string(st.message()));
+    if (const std::string twice = DuplicateKey(bytes); !twice.empty()) {
+      return Refuse(Refusal::kUnparseable, "not a leadscore.v1.Input in JSON: key '" +
+                                               Checker::Printable(twice.substr(0, 64)) + "' given twice");
+    }
   } else if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Refuse(Refusal::kUnparseable, "not a leadscore.v1.Input in protobuf binary (" + std::to_string(bytes.size()) +
                                    " bytes)");
@@ -198,6 +272,8 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       const v1::SalesOutcome& o = in.outcome();
       LEADSCORE_RETURN_IF_ERROR(check.Id(o.account_id(), "outcome.account_id"));
       LEADSCORE_RETURN_IF_ERROR(check.Key(o.account_id()));
+      LEADSCORE_RETURN_IF_ERROR(check.OptionalId(o.lead_id(), "outcome.lead_id"));
+      LEADSCORE_RETURN_IF_ERROR(check.OptionalId(o.routing_id(), "outcome.routing_id"));
       if (o.kind() == v1::SalesOutcome::KIND_UNSPECIFIED) return Refuse(Refusal::kMissingField, "missing required field outcome.kind");
       engine::OutcomeInput out;
       out.routing_id = o.routing_id();
@@ -212,6 +288,7 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       const v1::Forget& f = in.forget();
       LEADSCORE_RETURN_IF_ERROR(check.Id(f.account_id(), "forget.account_id"));
       LEADSCORE_RETURN_IF_ERROR(check.Key(f.account_id()));
+      LEADSCORE_RETURN_IF_ERROR(check.OptionalId(f.lead_id(), "forget.lead_id"));
       // Unknown ids stay kNoEntity: forgetting what was never seen is a no-op.
       engine::ForgetInput out;
       if (!f.lead_id().empty()) {
@@ -235,6 +312,7 @@ std::string_view RefusalName(Refusal r) {
     case Refusal::kBadTime: return "bad_time";
     case Refusal::kTooLarge: return "too_large";
     case Refusal::kEmpty: return "empty";
+    case Refusal::kBadId: return "bad_id";
   }
   return "invalid";
 }

@@ -40,11 +40,13 @@ class Decoder {
 };
 
 // Why a record was refused, carried as the refusal Status's reason (status.reason<Refusal>()).
-enum class Refusal : uint8_t { kUnparseable = 1, kMissingField, kKeyMismatch, kBadTime, kTooLarge, kEmpty };
+enum class Refusal : uint8_t { kUnparseable = 1, kMissingField, kKeyMismatch, kBadTime, kTooLarge, kEmpty, kBadId };
 inline constexpr Refusal kAllRefusals[] = {Refusal::kUnparseable, Refusal::kMissingField, Refusal::kKeyMismatch,
-                                           Refusal::kBadTime,     Refusal::kTooLarge,     Refusal::kEmpty};
-// A short, stable name for metrics and headers: "unparseable", "missing_field",
-// "key_mismatch" (also a missing Kafka key), "bad_time", "too_large", "empty".
+                                           Refusal::kBadTime,     Refusal::kTooLarge,     Refusal::kEmpty,
+                                           Refusal::kBadId};
+// A short, stable name for metrics and headers: "unparseable" (also JSON with a key
+// twice), "missing_field", "key_mismatch" (also a missing Kafka key), "bad_time",
+// "too_large", "empty", "bad_id" (an id that is not printable UTF-8).
 std::string_view RefusalName(Refusal reason);
 
 // RoutingEvent on the wire: the protobuf JSON mapping with the proto field names and

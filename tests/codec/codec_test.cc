@@ -160,18 +160,46 @@ TEST_F(CodecTest, RefusesHugeAttributeMaps) {
   EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf), HasSubstr("bytes (limit"));
 }
 
-TEST_F(CodecTest, OddBytesInIdsAreKeptButPrintedSafely) {
-  std::string odd = std::string("a\x01\x7f", 3);
-  v1::Input in;
-  in.mutable_event()->set_event_id("e");
-  in.mutable_event()->set_lead_id(odd);
-  in.mutable_event()->set_account_id(odd);
-  in.mutable_event()->set_type("view");
-  in.mutable_event()->set_occurred_at_ms(1790000000000);
-  EXPECT_TRUE(decoder_.Decode(in.SerializeAsString(), codec::Format::kProtobuf, odd).ok());
-  EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf, "b"), HasSubstr("account_id 'a??'"));
-  in.mutable_event()->set_lead_id(std::string(300, 'x'));
-  EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf), HasSubstr("longer than 256 bytes"));
+TEST_F(CodecTest, IdsArePrintableUtf8OrTheRecordIsRefused) {
+  auto event_with_lead = [](const std::string& lead) {
+    v1::Input in;
+    in.mutable_event()->set_event_id("e");
+    in.mutable_event()->set_lead_id(lead);
+    in.mutable_event()->set_account_id("a");
+    in.mutable_event()->set_type("view");
+    in.mutable_event()->set_occurred_at_ms(1790000000000);
+    return in.SerializeAsString();
+  };
+  EXPECT_TRUE(decoder_.Decode(event_with_lead("ana.müller@例え.jp"), codec::Format::kProtobuf).ok());
+  // Control characters (C0, DEL, C1) in valid UTF-8: bad_id.
+  for (const std::string odd : {std::string("a\x01b"), std::string("a\x7f"), std::string("nul\0id", 6),
+                                std::string("\xc2\x85")}) {
+    EXPECT_EQ(ReasonOf(event_with_lead(odd), codec::Format::kProtobuf), codec::Refusal::kBadId) << odd;
+  }
+  // Not UTF-8 at all: protobuf's parser refuses the string field already.
+  for (const std::string odd : {std::string("\xff\xfe"), std::string("\xc0\xaf"), std::string("\xed\xa0\x80"),
+                                std::string("cut\xe2\x82")}) {
+    EXPECT_FALSE(decoder_.Decode(event_with_lead(odd), codec::Format::kProtobuf).ok()) << odd;
+  }
+  EXPECT_THAT(Refused(event_with_lead("a\x01\x7f"), codec::Format::kProtobuf),
+              HasSubstr("event.lead_id 'a??' is not printable UTF-8"));
+  EXPECT_EQ(ReasonOf(R"({"forget":{"account_id":"a","lead_id":"l\u0007"}})", codec::Format::kJson),
+            codec::Refusal::kBadId);
+  EXPECT_THAT(Refused(event_with_lead(std::string(300, 'x')), codec::Format::kProtobuf),
+              HasSubstr("longer than 256 bytes"));
+}
+
+TEST_F(CodecTest, JsonWithAKeyTwiceIsRefused) {
+  EXPECT_THAT(Refused(R"({"event":{"event_id":"e1","event_id":"e2","lead_id":"l","account_id":"a","type":"view","occurred_at_ms":"1790000000000"}})",
+                      codec::Format::kJson),
+              HasSubstr("key 'event_id' given twice"));
+  EXPECT_EQ(ReasonOf(R"({"account":{"account_id":"a","updated_at_ms":"1","attributes":{"x":"1","x":"2"}}})",
+                     codec::Format::kJson),
+            codec::Refusal::kUnparseable);
+  EXPECT_TRUE(decoder_.Decode(R"({"account":{"account_id":"a","updated_at_ms":"1","attributes":{"x":"1"}},"z":{}})",
+                              codec::Format::kJson).ok() == false) << "unknown fields stay refused";
+  EXPECT_TRUE(decoder_.Decode(R"({"account":{"account_id":"a","updated_at_ms":"1","attributes":{"x":{"y":1}}}})",
+                              codec::Format::kJson).ok() == false);
 }
 
 // Random and mutated records: every one is either decoded or refused with a reason,
