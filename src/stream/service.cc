@@ -58,6 +58,7 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   auto source = KafkaSource::Open(so);
   if (!source.ok()) return source.status();
   s->source_ = std::move(*source);
+  s->metrics_.SetSources(s->MetricSources());
   spdlog::info("service: {} worker thread(s)", s->pool_->threads());
   return s;
 }
@@ -260,17 +261,21 @@ bool Service::Ready() const { return !failed_ && !assignment_->empty(); }
 
 bool Service::Healthy() const { return !failed_; }
 
-std::string Service::MetricsText() const {
+// Read by scrapes on the HTTP threads: the assignment's snapshot of tasks, librdkafka's
+// cached watermarks, RocksDB's properties; none waits for a batch.
+ServiceMetrics::Sources Service::MetricSources() const {
   ServiceMetrics::Sources s;
-  s.tasks = assignment_->Tasks();
+  s.tasks = [this] { return assignment_->Tasks(); };
   s.watermarks = [this](const std::string& topic, int32_t p) { return source_->CachedWatermarks(topic, p); };
-  s.has_store = store_ != nullptr;
   if (store_) {
-    s.state_bytes = static_cast<double>(store_->ApproximateBytes());
-    s.cache_hit_ratio = store_->CacheHitRatio();
+    s.store = [this] {
+      return ServiceMetrics::StoreReading{static_cast<double>(store_->ApproximateBytes()), store_->CacheHitRatio()};
+    };
   }
-  s.ready = Ready();
-  return metrics_.Text(s);
+  s.ready = [this] { return Ready(); };
+  return s;
 }
+
+std::string Service::MetricsText() const { return metrics_.Text(); }
 
 }  // namespace leadscore::stream

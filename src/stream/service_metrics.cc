@@ -5,16 +5,29 @@
 namespace leadscore::stream {
 
 ServiceMetrics::ServiceMetrics() {
+  metrics::Registry& r = registry_;
+  consumed_ = r.AddCounterFamily("leadscore_records_consumed_total", "Records read from the input topics.");
+  processed_ = r.AddCounter("leadscore_records_processed_total", "Records decoded and applied to the state.");
   // Every reason has a series from the start: rate() and alerts see the first one.
-  for (codec::Refusal r : codec::kAllRefusals) dead_letters_[r] = 0;
-  for (Skip s : kAllSkips) skipped_[s] = 0;
+  auto skipped = r.AddCounterFamily("leadscore_records_skipped_total", "Valid records not scored, by reason.");
+  for (Skip s : kAllSkips) skipped_[s] = skipped.With({{"reason", std::string(SkipName(s))}});
+  auto dead = r.AddCounterFamily("leadscore_dead_letters_total", "Records sent to the dead-letter topic, by reason.");
+  for (codec::Refusal reason : codec::kAllRefusals) {
+    dead_letters_[reason] = dead.With({{"reason", std::string(codec::RefusalName(reason))}});
+  }
+  routed_ = r.AddCounterFamily("leadscore_routing_events_total", "Routing events published, by entity, direction and tier.");
+  batch_seconds_ = r.AddHistogram("leadscore_batch_seconds", "Time to decode and score one batch.", metrics::LatencyBounds());
+  commit_seconds_ = r.AddHistogram("leadscore_commit_seconds", "Time to deliver a batch's outputs and commit its state.",
+                                   metrics::LatencyBounds());
+  batch_records_ = r.AddHistogram("leadscore_batch_records", "Records per processing batch.", {1, 10, 100, 1000, 10000, 100000});
+  r.AddCollector([this](metrics::Collection& out) { Collect(out); });
 }
 
 void ServiceMetrics::Consumed(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
                               const std::map<std::string, uint64_t>& per_topic, uint64_t records) {
+  for (const auto& [topic, n] : per_topic) consumed_.With({{"topic", topic}}).Increment(static_cast<double>(n));
   std::lock_guard lock(mu_);
   for (const auto& [tp, next] : next_offsets) positions_[tp] = next;
-  for (const auto& [topic, n] : per_topic) consumed_by_topic_[topic] += n;
   counters_.consumed += records;
 }
 
@@ -29,22 +42,24 @@ void ServiceMetrics::Revoked(int32_t partition) {
 }
 
 void ServiceMetrics::DeadLetter(codec::Refusal reason) {
-  std::lock_guard lock(mu_);
-  ++dead_letters_[reason];
+  dead_letters_.at(reason).Increment();
   ++counters_.dead_letters;
 }
 
 void ServiceMetrics::Outcome(const BatchOutcome& outcome) {
-  std::lock_guard lock(mu_);
+  processed_.Increment(static_cast<double>(outcome.processed));
   counters_.processed += outcome.processed;
   for (Skip s : kAllSkips) {
     const uint64_t n = outcome.skipped[static_cast<size_t>(s)];
-    skipped_[s] += n;
+    skipped_.at(s).Increment(static_cast<double>(n));
     counters_.skipped += n;
   }
   for (const auto& ev : outcome.events) {
-    ++routed_[{ev.entity == engine::EntityKind::kLead ? "lead" : "account",
-               ev.direction == engine::Direction::kUp ? "up" : "down", ev.to_tier}];
+    routed_
+        .With({{"entity", ev.entity == engine::EntityKind::kLead ? "lead" : "account"},
+               {"direction", ev.direction == engine::Direction::kUp ? "up" : "down"},
+               {"tier", ev.to_tier}})
+        .Increment();
   }
   counters_.routed += outcome.events.size();
 }
@@ -57,10 +72,9 @@ void ServiceMetrics::Batch(double process_seconds, double commit_seconds, size_t
 }
 
 std::map<std::string, uint64_t> ServiceMetrics::DeadLettersByReason() const {
-  std::lock_guard lock(mu_);
   std::map<std::string, uint64_t> out;
-  for (const auto& [r, n] : dead_letters_) {
-    if (n) out[std::string(codec::RefusalName(r))] = n;
+  for (const auto& [r, c] : dead_letters_) {
+    if (c.value() > 0) out[std::string(codec::RefusalName(r))] = static_cast<uint64_t>(c.value());
   }
   return out;
 }
@@ -77,73 +91,54 @@ int64_t ServiceMetrics::Lag(int64_t next_offset, int64_t low, int64_t high) {
   return std::max<int64_t>(0, high - from);
 }
 
-std::string ServiceMetrics::Text(const Sources& s) const {
-  using metrics::Labels;
-  metrics::Exposition e;
-  std::vector<std::pair<Labels, double>> v;
+void ServiceMetrics::SetSources(Sources sources) {
+  std::lock_guard lock(mu_);
+  sources_ = std::move(sources);
+}
+
+std::string ServiceMetrics::Text() const { return registry_.Text(); }
+
+void ServiceMetrics::Collect(metrics::Collection& out) const {
+  Sources s;
   std::map<std::pair<std::string, int32_t>, int64_t> positions;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [topic, n] : consumed_by_topic_) v.push_back({{{"topic", topic}}, static_cast<double>(n)});
-    e.Counter("leadscore_records_consumed_total", "Records read from the input topics.", v);
-    e.Counter("leadscore_records_processed_total", "Records decoded and applied to the state.",
-              {{{}, static_cast<double>(counters_.processed.load())}});
-    v.clear();
-    for (const auto& [skip, n] : skipped_) v.push_back({{{"reason", std::string(SkipName(skip))}}, static_cast<double>(n)});
-    e.Counter("leadscore_records_skipped_total", "Valid records not scored, by reason.", v);
-    v.clear();
-    for (const auto& [r, n] : dead_letters_) {
-      v.push_back({{{"reason", std::string(codec::RefusalName(r))}}, static_cast<double>(n)});
-    }
-    e.Counter("leadscore_dead_letters_total", "Records sent to the dead-letter topic, by reason.", v);
-    v.clear();
-    for (const auto& [k, n] : routed_) {
-      v.push_back({{{"entity", std::get<0>(k)}, {"direction", std::get<1>(k)}, {"tier", std::get<2>(k)}},
-                   static_cast<double>(n)});
-    }
-    e.Counter("leadscore_routing_events_total", "Routing events published, by entity, direction and tier.", v);
+    s = sources_;
     positions = positions_;
   }
+  const auto tasks = s.tasks ? s.tasks() : std::vector<std::shared_ptr<PartitionTask>>{};
   uint64_t decay_checks = 0;
   size_t loaded_leads = 0, loaded_accounts = 0, outbox = 0;
-  for (const auto& t : s.tasks) {
+  metrics::Collection::Samples stream_time;
+  for (const auto& t : tasks) {
     decay_checks += t->decay_checks();
     loaded_leads += t->loaded_leads();
     loaded_accounts += t->loaded_accounts();
     outbox += t->outbox().size();
+    stream_time.push_back({{{"partition", std::to_string(t->partition())}}, static_cast<double>(t->stream_time()) / 1000.0});
   }
-  e.Counter("leadscore_decay_checks_total", "Decay timer firings (since the partition was assigned).",
-            {{{}, static_cast<double>(decay_checks)}});
-  e.Gauge("leadscore_loaded_entities", "Entities held in memory (the hot set in front of RocksDB).",
-          {{{{"entity", "lead"}}, static_cast<double>(loaded_leads)},
-           {{{"entity", "account"}}, static_cast<double>(loaded_accounts)}});
-  e.Gauge("leadscore_outbox_records", "Routing events committed and not yet confirmed delivered.",
-          {{{}, static_cast<double>(outbox)}});
-  e.HistogramOf("leadscore_batch_seconds", "Time to decode and score one batch.", batch_seconds_.Read());
-  e.HistogramOf("leadscore_commit_seconds", "Time to deliver a batch's outputs and commit its state.",
-                commit_seconds_.Read());
-  e.HistogramOf("leadscore_batch_records", "Records per processing batch.", batch_records_.Read());
-  v.clear();
+  out.Counter("leadscore_decay_checks_total", "Decay timer firings (since the partition was assigned).",
+              static_cast<double>(decay_checks));
+  out.Gauge("leadscore_loaded_entities", "Entities held in memory (the hot set in front of RocksDB).",
+            {{{{"entity", "lead"}}, static_cast<double>(loaded_leads)},
+             {{{"entity", "account"}}, static_cast<double>(loaded_accounts)}});
+  out.Gauge("leadscore_outbox_records", "Routing events committed and not yet confirmed delivered.",
+            static_cast<double>(outbox));
+  out.Gauge("leadscore_assigned_partitions", "Input partitions owned by this instance.", static_cast<double>(tasks.size()));
+  out.Gauge("leadscore_stream_time_seconds", "Stream time per partition (Unix seconds).", stream_time);
+  metrics::Collection::Samples lag;
   for (const auto& [tp, next] : positions) {
     const auto [low, high] = s.watermarks ? s.watermarks(tp.first, tp.second) : std::pair<int64_t, int64_t>{-1, -1};
     if (high < 0) continue;  // not fetched yet: unknown, not zero
-    v.push_back({{{"topic", tp.first}, {"partition", std::to_string(tp.second)}},
-                 static_cast<double>(Lag(next, low, high))});
+    lag.push_back({{{"topic", tp.first}, {"partition", std::to_string(tp.second)}}, static_cast<double>(Lag(next, low, high))});
   }
-  e.Gauge("leadscore_consumer_lag", "Records behind the partition's high watermark.", v);
-  e.Gauge("leadscore_assigned_partitions", "Input partitions owned by this instance.",
-          {{{}, static_cast<double>(s.tasks.size())}});
-  v.clear();
-  for (const auto& t : s.tasks) {
-    v.push_back({{{"partition", std::to_string(t->partition())}}, static_cast<double>(t->stream_time()) / 1000.0});
+  out.Gauge("leadscore_consumer_lag", "Records behind the partition's high watermark.", lag);
+  if (s.store) {
+    const StoreReading store = s.store();
+    out.Gauge("leadscore_state_bytes", "RocksDB size: SST files and memtables.", store.state_bytes);
+    out.Gauge("leadscore_state_cache_hit_ratio", "RocksDB block cache hit ratio since start.", store.cache_hit_ratio);
   }
-  e.Gauge("leadscore_stream_time_seconds", "Stream time per partition (Unix seconds).", v);
-  if (s.has_store) {
-    e.Gauge("leadscore_state_bytes", "RocksDB size: SST files and memtables.", {{{}, s.state_bytes}});
-    e.Gauge("leadscore_state_cache_hit_ratio", "RocksDB block cache hit ratio since start.", {{{}, s.cache_hit_ratio}});
-  }
-  e.Gauge("leadscore_ready", "1 when partitions are assigned and their state resumed.", {{{}, s.ready ? 1.0 : 0.0}});
-  return e.Text();
+  out.Gauge("leadscore_ready", "1 when partitions are assigned and their state resumed.", s.ready && s.ready() ? 1 : 0);
 }
 
 }  // namespace leadscore::stream

@@ -1,6 +1,7 @@
-// The service's metrics: what the loop counts after each batch, and the Prometheus text
-// made from it together with the tasks' gauges. Every method is thread-safe and holds
-// only this object's own lock, briefly: a scrape never waits for a batch.
+// The service's metrics: what the loop counts as it goes, in a metrics::Registry, and
+// what a scrape reads from elsewhere (the tasks' gauges, lag, the store) through
+// Sources. Every method is thread-safe and holds only this object's own lock, briefly:
+// a scrape never waits for a batch.
 #pragma once
 
 #include <atomic>
@@ -10,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -48,31 +48,38 @@ class ServiceMetrics {
   const ServiceCounters& counters() const { return counters_; }
   std::map<std::string, uint64_t> DeadLettersByReason() const;
 
-  // What the text needs that lives elsewhere, each read without waiting for a batch.
+  // What a scrape reads that lives elsewhere, each without waiting for a batch. Unset
+  // functions read as nothing (no tasks, no store, not ready).
+  struct StoreReading {
+    double state_bytes = 0, cache_hit_ratio = 0;
+  };
   struct Sources {
-    std::vector<std::shared_ptr<PartitionTask>> tasks;
+    std::function<std::vector<std::shared_ptr<PartitionTask>>()> tasks;
     // Cached low and high watermarks of an input partition (-1: unknown).
     std::function<std::pair<int64_t, int64_t>(const std::string& topic, int32_t partition)> watermarks;
-    bool has_store = false;
-    double state_bytes = 0, cache_hit_ratio = 0;
-    bool ready = false;
+    std::function<StoreReading()> store;  // unset: no store
+    std::function<bool()> ready;
   };
-  std::string Text(const Sources& s) const;
+  void SetSources(Sources sources);
+  std::string Text() const;
 
   // Records behind the high watermark; a partition never read (next offset -1) counts
   // from its low watermark (0 when unknown), so an empty one has no lag.
   static int64_t Lag(int64_t next_offset, int64_t low, int64_t high);
 
  private:
+  void Collect(metrics::Collection& out) const;  // what Sources say, on a scrape
+
+  metrics::Registry registry_;
   mutable std::mutex mu_;
   ServiceCounters counters_;
-  std::map<std::string, uint64_t> consumed_by_topic_;
-  std::map<codec::Refusal, uint64_t> dead_letters_;
-  std::map<Skip, uint64_t> skipped_;
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> routed_;  // entity, direction, tier
+  Sources sources_;
   std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // next offset per input partition; -1: its start
-  metrics::Histogram batch_seconds_, commit_seconds_;
-  metrics::Histogram batch_records_{{1, 10, 100, 1000, 10000, 100000}};
+  metrics::CounterFamily consumed_, routed_;
+  metrics::Counter processed_;
+  std::map<codec::Refusal, metrics::Counter> dead_letters_;
+  std::map<Skip, metrics::Counter> skipped_;
+  metrics::Histogram batch_seconds_, commit_seconds_, batch_records_;
 };
 
 }  // namespace leadscore::stream

@@ -251,7 +251,7 @@ TEST_F(ServiceTest, HttpServesViewsReadinessAndValidMetrics) {
   ASSERT_TRUE(metrics);
   EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_records_consumed_total{topic="engagement-events"} 3)"));
   EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_dead_letters_total{reason="unparseable"} 1)"));
-  EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_routing_events_total{entity="lead",direction="up",tier="hot"} 1)"));
+  EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_routing_events_total{direction="up",entity="lead",tier="hot"} 1)"));
   EXPECT_THAT(metrics->body, HasSubstr("leadscore_state_bytes"));
   const std::string path = ::testing::TempDir() + "/leadscore-service-metrics.txt";
   std::ofstream(path) << metrics->body;
