@@ -59,6 +59,8 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   if (!source.ok()) return source.status();
   s->source_ = std::move(*source);
   s->metrics_.SetSources(s->MetricSources());
+  s->metrics_.InputTopics(so.topics);
+  s->metrics_.ModelLoaded(*s->model_);
   spdlog::info("service: {} worker thread(s)", s->pool_->threads());
   return s;
 }

@@ -4,8 +4,21 @@
 
 namespace leadscore::stream {
 
-ServiceMetrics::ServiceMetrics() {
+#ifndef LEADSCORE_VERSION
+#define LEADSCORE_VERSION "unknown"
+#endif
+const char* const ServiceMetrics::kBuildVersion = LEADSCORE_VERSION;
+
+namespace {
+const char* EntityName(engine::EntityKind kind) { return kind == engine::EntityKind::kLead ? "lead" : "account"; }
+const char* DirectionName(engine::Direction d) { return d == engine::Direction::kUp ? "up" : "down"; }
+}  // namespace
+
+ServiceMetrics::ServiceMetrics(const std::string& version) {
   metrics::Registry& r = registry_;
+  metrics::AddProcessMetrics(r);
+  r.AddGaugeFamily("leadscore_build_info", "Always 1; the version of leadscore running.").With({{"version", version}}).Set(1);
+  model_info_ = r.AddGaugeFamily("leadscore_model_info", "Always 1; the version of the scoring model running.");
   consumed_ = r.AddCounterFamily("leadscore_records_consumed_total", "Records read from the input topics.");
   processed_ = r.AddCounter("leadscore_records_processed_total", "Records decoded and applied to the state.");
   // Every reason has a series from the start: rate() and alerts see the first one.
@@ -21,6 +34,29 @@ ServiceMetrics::ServiceMetrics() {
                                    metrics::LatencyBounds());
   batch_records_ = r.AddHistogram("leadscore_batch_records", "Records per processing batch.", {1, 10, 100, 1000, 10000, 100000});
   r.AddCollector([this](metrics::Collection& out) { Collect(out); });
+}
+
+void ServiceMetrics::InputTopics(const std::vector<std::string>& topics) {
+  for (const auto& t : topics) consumed_.With({{"topic", t}});
+}
+
+void ServiceMetrics::ModelLoaded(const model::Model& model) {
+  // Any tier may be entered from above or below (a disqualified entity comes back UP to
+  // the lowest one); "disqualified" itself is only ever entered going down.
+  for (engine::EntityKind kind : {engine::EntityKind::kLead, engine::EntityKind::kAccount}) {
+    const model::EntityPolicy& policy = kind == engine::EntityKind::kLead ? model.lead : model.account;
+    for (const model::Tier& tier : policy.tiers) {
+      for (engine::Direction d : {engine::Direction::kUp, engine::Direction::kDown}) {
+        routed_.With({{"entity", EntityName(kind)}, {"direction", DirectionName(d)}, {"tier", tier.name}});
+      }
+    }
+    routed_.With({{"entity", EntityName(kind)}, {"direction", "down"}, {"tier", "disqualified"}});
+  }
+  std::lock_guard lock(mu_);
+  if (model.version == model_version_) return;
+  model_info_.With({{"model_version", model.version}}).Set(1);
+  if (!model_version_.empty()) model_info_.Remove({{"model_version", model_version_}});
+  model_version_ = model.version;
 }
 
 void ServiceMetrics::Consumed(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
@@ -55,10 +91,7 @@ void ServiceMetrics::Outcome(const BatchOutcome& outcome) {
     counters_.skipped += n;
   }
   for (const auto& ev : outcome.events) {
-    routed_
-        .With({{"entity", ev.entity == engine::EntityKind::kLead ? "lead" : "account"},
-               {"direction", ev.direction == engine::Direction::kUp ? "up" : "down"},
-               {"tier", ev.to_tier}})
+    routed_.With({{"entity", EntityName(ev.entity)}, {"direction", DirectionName(ev.direction)}, {"tier", ev.to_tier}})
         .Increment();
   }
   counters_.routed += outcome.events.size();

@@ -17,6 +17,7 @@
 #include "codec/codec.h"
 #include "engine/engine.h"
 #include "metrics/metrics.h"
+#include "model/model.h"
 #include "stream/partition_task.h"
 
 namespace leadscore::stream {
@@ -29,7 +30,15 @@ struct ServiceCounters {
 
 class ServiceMetrics {
  public:
-  ServiceMetrics();
+  // `version`: leadscore's own, for leadscore_build_info.
+  explicit ServiceMetrics(const std::string& version = kBuildVersion);
+  static const char* const kBuildVersion;  // the CMake project version
+
+  // The series known before anything happens, so that each starts at 0: the input
+  // topics, and every tier of the model (routing events per entity and direction).
+  void InputTopics(const std::vector<std::string>& topics);
+  // The running model: leadscore_model_info names its version (the previous one goes).
+  void ModelLoaded(const model::Model& model);
 
   // A batch was read: records per topic, and the next offset of each input partition.
   void Consumed(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
@@ -75,6 +84,8 @@ class ServiceMetrics {
   ServiceCounters counters_;
   Sources sources_;
   std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // next offset per input partition; -1: its start
+  std::string model_version_;  // mu_
+  metrics::GaugeFamily model_info_;
   metrics::CounterFamily consumed_, routed_;
   metrics::Counter processed_;
   std::map<codec::Refusal, metrics::Counter> dead_letters_;

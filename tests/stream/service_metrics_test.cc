@@ -1,9 +1,11 @@
 // The service's metrics on their own: lag of partitions never read, series that go
-// with a revoked partition, every reason present from the start.
+// with a revoked partition, every reason, topic and tier present from the start.
 #include "stream/service_metrics.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "engine/harness.h"
 
 namespace leadscore::stream {
 namespace {
@@ -49,6 +51,51 @@ TEST(ServiceMetricsTest, EveryReasonHasASeriesFromTheStart) {
   m.DeadLetter(codec::Refusal::kBadTime);
   EXPECT_THAT(m.Text(), HasSubstr(R"(leadscore_dead_letters_total{reason="bad_time"} 1)"));
   EXPECT_EQ(m.DeadLettersByReason().at("bad_time"), 1u);
+}
+
+TEST(ServiceMetricsTest, EveryTopicAndTierOfTheModelHasASeriesFromTheStart) {
+  ServiceMetrics m;
+  m.InputTopics({"engagement-events", "profiles"});
+  m.ModelLoaded(*testing::MustLoad(testing::kTestModel));
+  const std::string text = m.Text();
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_records_consumed_total{topic="engagement-events"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_records_consumed_total{topic="profiles"} 0)"));
+  for (const char* tier : {"hot", "warm", "cold"}) {
+    for (const char* direction : {"up", "down"}) {
+      EXPECT_THAT(text, HasSubstr(std::string("leadscore_routing_events_total{direction=\"") + direction +
+                                  "\",entity=\"lead\",tier=\"" + tier + "\"} 0"));
+    }
+  }
+  for (const char* tier : {"A", "C"}) {
+    EXPECT_THAT(text, HasSubstr(std::string("leadscore_routing_events_total{direction=\"up\",entity=\"account\",tier=\"") +
+                                tier + "\"} 0"));
+  }
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_routing_events_total{direction="down",entity="lead",tier="disqualified"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_routing_events_total{direction="down",entity="account",tier="disqualified"} 0)"));
+}
+
+TEST(ServiceMetricsTest, BuildAndModelInfoNameWhatRuns) {
+  ServiceMetrics m("1.2.3");
+  auto first = testing::MustLoad(testing::kTestModel);
+  m.ModelLoaded(*first);
+  std::string text = m.Text();
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_build_info{version="1.2.3"} 1)"));
+  EXPECT_THAT(text, HasSubstr("leadscore_model_info{model_version=\"" + first->version + "\"} 1"));
+  std::string yaml = testing::kTestModel;
+  yaml.replace(yaml.find("version: test"), 13, "version: next");
+  auto next = testing::MustLoad(yaml);
+  ASSERT_NE(next->version, first->version);
+  m.ModelLoaded(*next);
+  text = m.Text();
+  EXPECT_THAT(text, HasSubstr("leadscore_model_info{model_version=\"" + next->version + "\"} 1"));
+  EXPECT_THAT(text, Not(HasSubstr(first->version))) << "one model runs at a time";
+  EXPECT_STRNE(ServiceMetrics::kBuildVersion, "unknown") << "CMake's project version reaches the build";
+}
+
+TEST(ServiceMetricsTest, ProcessMetricsAreExposed) {
+  const std::string text = ServiceMetrics().Text();
+  EXPECT_THAT(text, HasSubstr("\nprocess_resident_memory_bytes "));
+  EXPECT_THAT(text, HasSubstr("\nprocess_start_time_seconds "));
 }
 
 }  // namespace
