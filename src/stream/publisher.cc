@@ -126,4 +126,6 @@ void Publisher::Poll() { sink_->Poll(); }
 
 bool Publisher::InFlight() const { return sink_->InFlight(); }
 
+uint64_t Publisher::DeliveryErrors() const { return sink_->delivery_errors(); }
+
 }  // namespace leadscore::stream

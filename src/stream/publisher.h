@@ -49,6 +49,8 @@ class Publisher {
   // Serves delivery reports without waiting.
   void Poll();
   bool InFlight() const;
+  // Deliveries that failed since Open. Any thread.
+  uint64_t DeliveryErrors() const;
 
  private:
   Publisher() = default;

@@ -33,6 +33,18 @@ ServiceMetrics::ServiceMetrics(const std::string& version) {
   commit_seconds_ = r.AddHistogram("leadscore_commit_seconds", "Time to deliver a batch's outputs and commit its state.",
                                    metrics::LatencyBounds());
   batch_records_ = r.AddHistogram("leadscore_batch_records", "Records per processing batch.", {1, 10, 100, 1000, 10000, 100000});
+  auto rebalances = r.AddCounterFamily("leadscore_rebalances_total",
+                                       "Input partitions assigned to (assign) or revoked from (revoke) this instance.");
+  for (const char* kind : {"assign", "revoke"}) rebalances_[kind] = rebalances.With({{"kind", kind}});
+  restoring_ = r.AddGauge("leadscore_restoring_partitions",
+                          "Assigned partitions whose state is being resumed, not yet processing.");
+  resume_seconds_ = r.AddHistogram("leadscore_partition_resume_seconds",
+                                   "Time from a partition's assignment to processing it: its state resumed.",
+                                   {0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800});
+  last_commit_ = r.AddGauge("leadscore_last_commit_timestamp_seconds",
+                            "Wall time (Unix seconds) of the last batch whose state was committed; 0: none yet.");
+  commit_failures_ = r.AddCounter("leadscore_commit_failures_total",
+                                  "Batches whose state could not be committed (the service then stops consuming).");
   r.AddCollector([this](metrics::Collection& out) { Collect(out); });
 }
 
@@ -67,12 +79,27 @@ void ServiceMetrics::Consumed(const std::map<std::pair<std::string, int32_t>, in
   counters_.consumed += records;
 }
 
+void ServiceMetrics::ResumeStarted() {
+  rebalances_.at("assign").Increment();
+  restoring_.Increment();
+}
+
+void ServiceMetrics::ResumeFinished(double seconds) {
+  restoring_.Decrement();
+  resume_seconds_.Observe(seconds);
+}
+
+void ServiceMetrics::Committed(double unix_seconds) { last_commit_.Set(unix_seconds); }
+
+void ServiceMetrics::CommitFailed() { commit_failures_.Increment(); }
+
 void ServiceMetrics::Resumed(const std::string& topic, int32_t partition, int64_t next_offset) {
   std::lock_guard lock(mu_);
   positions_[{topic, partition}] = next_offset;
 }
 
 void ServiceMetrics::Revoked(int32_t partition) {
+  rebalances_.at("revoke").Increment();
   std::lock_guard lock(mu_);
   std::erase_if(positions_, [&](const auto& kv) { return kv.first.second == partition; });
 }
@@ -171,6 +198,8 @@ void ServiceMetrics::Collect(metrics::Collection& out) const {
     out.Gauge("leadscore_state_bytes", "RocksDB size: SST files and memtables.", store.state_bytes);
     out.Gauge("leadscore_state_cache_hit_ratio", "RocksDB block cache hit ratio since start.", store.cache_hit_ratio);
   }
+  out.Counter("leadscore_producer_errors_total", "Records the producer failed to deliver (routing events, dead letters).",
+              s.producer_errors ? static_cast<double>(s.producer_errors()) : 0);
   out.Gauge("leadscore_ready", "1 when partitions are assigned and their state resumed.", s.ready && s.ready() ? 1 : 0);
 }
 

@@ -43,10 +43,17 @@ class ServiceMetrics {
   // A batch was read: records per topic, and the next offset of each input partition.
   void Consumed(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
                 const std::map<std::string, uint64_t>& per_topic, uint64_t records);
+  // A partition was assigned: its state is being resumed (restoring) until
+  // ResumeFinished, which records how long that took, whether it worked or not.
+  void ResumeStarted();
+  void ResumeFinished(double seconds);
   // Where an assigned partition resumes (-1: at its start).
   void Resumed(const std::string& topic, int32_t partition, int64_t next_offset);
   // A partition left: its series go with it.
   void Revoked(int32_t partition);
+  // A batch's state was committed at `unix_seconds` (wall time), or could not be.
+  void Committed(double unix_seconds);
+  void CommitFailed();
   void DeadLetter(codec::Refusal reason);
   void Outcome(const BatchOutcome& outcome);  // processed, skipped, routing events
   void Batch(double process_seconds, double commit_seconds, size_t records);
@@ -67,6 +74,7 @@ class ServiceMetrics {
     // Cached low and high watermarks of an input partition (-1: unknown).
     std::function<std::pair<int64_t, int64_t>(const std::string& topic, int32_t partition)> watermarks;
     std::function<StoreReading()> store;  // unset: no store
+    std::function<uint64_t()> producer_errors;  // deliveries that failed, since start
     std::function<bool()> ready;
   };
   void SetSources(Sources sources);
@@ -90,7 +98,10 @@ class ServiceMetrics {
   metrics::Counter processed_;
   std::map<codec::Refusal, metrics::Counter> dead_letters_;
   std::map<Skip, metrics::Counter> skipped_;
-  metrics::Histogram batch_seconds_, commit_seconds_, batch_records_;
+  std::map<std::string, metrics::Counter> rebalances_;  // by kind: assign, revoke
+  metrics::Gauge restoring_, last_commit_;
+  metrics::Counter commit_failures_;
+  metrics::Histogram batch_seconds_, commit_seconds_, batch_records_, resume_seconds_;
 };
 
 }  // namespace leadscore::stream

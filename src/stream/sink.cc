@@ -50,6 +50,7 @@ KafkaSink::~KafkaSink() {
 void KafkaSink::OnDelivery(int err, const char* topic, int32_t partition, int64_t offset, uint64_t tag) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++failed_;
+    delivery_errors_.fetch_add(1, std::memory_order_relaxed);
     last_error_ = rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err));
     return;
   }

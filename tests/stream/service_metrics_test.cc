@@ -98,5 +98,38 @@ TEST(ServiceMetricsTest, ProcessMetricsAreExposed) {
   EXPECT_THAT(text, HasSubstr("\nprocess_start_time_seconds "));
 }
 
+TEST(ServiceMetricsTest, RebalancesResumesAndCommitsAreCounted) {
+  ServiceMetrics m;
+  std::string text = m.Text();
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_rebalances_total{kind="assign"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_rebalances_total{kind="revoke"} 0)"));
+  EXPECT_THAT(text, HasSubstr("leadscore_restoring_partitions 0\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_last_commit_timestamp_seconds 0\n")) << "no commit yet";
+  EXPECT_THAT(text, HasSubstr("leadscore_commit_failures_total 0\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_producer_errors_total 0\n"));
+
+  m.ResumeStarted();
+  m.ResumeStarted();
+  text = m.Text();
+  EXPECT_THAT(text, HasSubstr("leadscore_restoring_partitions 2\n")) << "seen by a scrape during the resume";
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_rebalances_total{kind="assign"} 2)"));
+  m.ResumeFinished(0.02);
+  m.ResumeFinished(3);
+  m.Revoked(1);
+  m.Committed(1790000000.5);
+  m.CommitFailed();
+  ServiceMetrics::Sources s;
+  s.producer_errors = [] { return uint64_t{3}; };
+  m.SetSources(s);
+  text = m.Text();
+  EXPECT_THAT(text, HasSubstr("leadscore_restoring_partitions 0\n"));
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_partition_resume_seconds_bucket{le="0.1"} 1)"));
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_partition_resume_seconds_bucket{le="5"} 2)"));
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_rebalances_total{kind="revoke"} 1)"));
+  EXPECT_THAT(text, HasSubstr("leadscore_last_commit_timestamp_seconds 1790000000.5\n")) << "not in 1e+09 notation";
+  EXPECT_THAT(text, HasSubstr("leadscore_commit_failures_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_producer_errors_total 3\n"));
+}
+
 }  // namespace
 }  // namespace leadscore::stream

@@ -429,6 +429,7 @@ TEST_F(ServiceTest, AFailedStateWriteStopsConsumingAndLosesNothing) {
   EXPECT_FALSE(service_->Healthy());
   EXPECT_FALSE(service_->RunOnce().ok()) << "and nothing more is consumed";
   EXPECT_EQ(Sample(service_->MetricsText(), "leadscore_ready"), 0);
+  EXPECT_EQ(Sample(service_->MetricsText(), "leadscore_commit_failures_total"), 1);
   service_.reset();
 
   disk.full = false;  // space again: a new run reads the batch again and routes it once
