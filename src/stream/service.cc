@@ -288,9 +288,7 @@ ServiceMetrics::Sources Service::MetricSources() const {
   s.tasks = [this] { return assignment_->Tasks(); };
   s.watermarks = [this](const std::string& topic, int32_t p) { return source_->CachedWatermarks(topic, p); };
   if (store_) {
-    s.store = [this] {
-      return ServiceMetrics::StoreReading{static_cast<double>(store_->ApproximateBytes()), store_->CacheHitRatio()};
-    };
+    s.store = [this] { return store_->ReadStats(); };
   }
   s.producer_errors = [this] { return publisher_->DeliveryErrors(); };
   s.ready = [this] { return Ready(); };

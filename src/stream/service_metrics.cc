@@ -194,9 +194,22 @@ void ServiceMetrics::Collect(metrics::Collection& out) const {
   }
   out.Gauge("leadscore_consumer_lag", "Records behind the partition's high watermark.", lag);
   if (s.store) {
-    const StoreReading store = s.store();
-    out.Gauge("leadscore_state_bytes", "RocksDB size: SST files and memtables.", store.state_bytes);
-    out.Gauge("leadscore_state_cache_hit_ratio", "RocksDB block cache hit ratio since start.", store.cache_hit_ratio);
+    const store::StateStore::Stats db = s.store();
+    out.Gauge("leadscore_state_bytes", "RocksDB size: SST files and memtables.", static_cast<double>(db.bytes));
+    out.Counter("leadscore_rocksdb_block_cache_hits_total", "RocksDB block cache hits.",
+                static_cast<double>(db.block_cache_hits));
+    out.Counter("leadscore_rocksdb_block_cache_misses_total", "RocksDB block cache misses (a read from a file).",
+                static_cast<double>(db.block_cache_misses));
+    out.Gauge("leadscore_rocksdb_block_cache_usage_bytes", "Memory held by the RocksDB block cache.",
+              static_cast<double>(db.block_cache_usage_bytes));
+    out.Gauge("leadscore_rocksdb_memtable_bytes", "Memory held by RocksDB memtables (active, unflushed and pinned).",
+              static_cast<double>(db.memtable_bytes));
+    out.Gauge("leadscore_rocksdb_pending_compaction_bytes",
+              "Bytes RocksDB estimates compaction must rewrite to bring every level within its target size.",
+              static_cast<double>(db.pending_compaction_bytes));
+    out.Counter("leadscore_rocksdb_stall_seconds_total",
+                "Time writes were delayed or stopped for RocksDB compaction to catch up.",
+                static_cast<double>(db.stall_micros) / 1e6);
   }
   out.Counter("leadscore_producer_errors_total", "Records the producer failed to deliver (routing events, dead letters).",
               s.producer_errors ? static_cast<double>(s.producer_errors()) : 0);

@@ -66,14 +66,11 @@ class ServiceMetrics {
 
   // What a scrape reads that lives elsewhere, each without waiting for a batch. Unset
   // functions read as nothing (no tasks, no store, not ready).
-  struct StoreReading {
-    double state_bytes = 0, cache_hit_ratio = 0;
-  };
   struct Sources {
     std::function<std::vector<std::shared_ptr<PartitionTask>>()> tasks;
     // Cached low and high watermarks of an input partition (-1: unknown).
     std::function<std::pair<int64_t, int64_t>(const std::string& topic, int32_t partition)> watermarks;
-    std::function<StoreReading()> store;  // unset: no store
+    std::function<store::StateStore::Stats()> store;  // unset: no store
     std::function<uint64_t()> producer_errors;  // deliveries that failed, since start
     std::function<bool()> ready;
   };

@@ -131,5 +131,26 @@ TEST(ServiceMetricsTest, RebalancesResumesAndCommitsAreCounted) {
   EXPECT_THAT(text, HasSubstr("leadscore_producer_errors_total 3\n"));
 }
 
+TEST(ServiceMetricsTest, RocksDbStatisticsAreCountersAndGauges) {
+  ServiceMetrics m;
+  EXPECT_THAT(m.Text(), Not(HasSubstr("leadscore_rocksdb_"))) << "no store, no RocksDB metrics";
+  ServiceMetrics::Sources s;
+  s.store = [] {
+    return store::StateStore::Stats{.bytes = 5000, .memtable_bytes = 2048, .block_cache_usage_bytes = 4096,
+                                    .pending_compaction_bytes = 123, .block_cache_hits = 90, .block_cache_misses = 10,
+                                    .stall_micros = 2500000};
+  };
+  m.SetSources(s);
+  const std::string text = m.Text();
+  EXPECT_THAT(text, HasSubstr("leadscore_state_bytes 5000\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE leadscore_rocksdb_block_cache_hits_total counter\nleadscore_rocksdb_block_cache_hits_total 90\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_block_cache_misses_total 10\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_block_cache_usage_bytes 4096\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_memtable_bytes 2048\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_pending_compaction_bytes 123\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_stall_seconds_total 2.5\n"));
+  EXPECT_THAT(text, Not(HasSubstr("ratio"))) << "hits and misses, not a ratio since start";
+}
+
 }  // namespace
 }  // namespace leadscore::stream
