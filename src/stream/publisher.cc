@@ -128,4 +128,6 @@ bool Publisher::InFlight() const { return sink_->InFlight(); }
 
 uint64_t Publisher::DeliveryErrors() const { return sink_->delivery_errors(); }
 
+KafkaStats Publisher::ProducerStatistics() const { return sink_->statistics(); }
+
 }  // namespace leadscore::stream

@@ -291,6 +291,9 @@ ServiceMetrics::Sources Service::MetricSources() const {
     s.store = [this] { return store_->ReadStats(); };
   }
   s.producer_errors = [this] { return publisher_->DeliveryErrors(); };
+  s.producer_stats = [this] { return publisher_->ProducerStatistics(); };
+  s.consumer_errors = [this] { return source_->errors(); };
+  s.consumer_stats = [this] { return source_->statistics(); };
   s.ready = [this] { return Ready(); };
   return s;
 }

@@ -213,7 +213,33 @@ void ServiceMetrics::Collect(metrics::Collection& out) const {
   }
   out.Counter("leadscore_producer_errors_total", "Records the producer failed to deliver (routing events, dead letters).",
               s.producer_errors ? static_cast<double>(s.producer_errors()) : 0);
+  CollectKafka(s, out);
   out.Gauge("leadscore_ready", "1 when partitions are assigned and their state resumed.", s.ready && s.ready() ? 1 : 0);
+}
+
+// librdkafka's statistics, 0 until they first arrive (statistics.interval.ms after start).
+void ServiceMetrics::CollectKafka(const Sources& s, metrics::Collection& out) {
+  const KafkaStats consumer = s.consumer_stats ? s.consumer_stats() : KafkaStats{};
+  const KafkaStats producer = s.producer_stats ? s.producer_stats() : KafkaStats{};
+  auto per_client = [&](auto field) -> metrics::Collection::Samples {
+    return {{{{"client", "consumer"}}, static_cast<double>(field(consumer))},
+            {{{"client", "producer"}}, static_cast<double>(field(producer))}};
+  };
+  out.Counter("leadscore_kafka_consumer_errors_total",
+              "Errors the Kafka consumer reported: failed fetches, brokers down, unknown topics.",
+              s.consumer_errors ? static_cast<double>(s.consumer_errors()) : 0);
+  out.Gauge("leadscore_kafka_producer_queue_messages",
+            "Records in the producer's queues: handed to it and not yet acknowledged by the broker.",
+            producer.queue_messages);
+  out.Counter("leadscore_kafka_producer_retries_total", "Produce requests the producer sent again.",
+              static_cast<double>(producer.retries));
+  out.Gauge("leadscore_kafka_broker_rtt_seconds",
+            "Mean broker round-trip time over the last statistics interval, averaged over brokers.",
+            per_client([](const KafkaStats& k) { return k.rtt_seconds.value_or(0); }));
+  out.Counter("leadscore_kafka_request_timeouts_total", "Requests to brokers that timed out.",
+              per_client([](const KafkaStats& k) { return k.request_timeouts; }));
+  out.Counter("leadscore_kafka_broker_disconnects_total", "Broker connections lost.",
+              per_client([](const KafkaStats& k) { return k.disconnects; }));
 }
 
 }  // namespace leadscore::stream

@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "metrics/metrics.h"
 #include "model/model.h"
+#include "stream/kafka_stats.h"
 #include "stream/partition_task.h"
 
 namespace leadscore::stream {
@@ -72,6 +73,8 @@ class ServiceMetrics {
     std::function<std::pair<int64_t, int64_t>(const std::string& topic, int32_t partition)> watermarks;
     std::function<store::StateStore::Stats()> store;  // unset: no store
     std::function<uint64_t()> producer_errors;  // deliveries that failed, since start
+    std::function<uint64_t()> consumer_errors;  // errors the consumer reported, since start
+    std::function<KafkaStats()> consumer_stats, producer_stats;  // librdkafka's statistics
     std::function<bool()> ready;
   };
   void SetSources(Sources sources);
@@ -83,6 +86,7 @@ class ServiceMetrics {
 
  private:
   void Collect(metrics::Collection& out) const;  // what Sources say, on a scrape
+  static void CollectKafka(const Sources& s, metrics::Collection& out);
 
   metrics::Registry registry_;
   mutable std::mutex mu_;
