@@ -194,6 +194,7 @@ Status Service::Batch() {
 
   // Every task scores its records on the pool; every task, so the clock moves them all.
   LEADSCORE_RETURN_IF_ERROR(ProcessAll(*pool_, work, now));
+  for (const auto& w : work) metrics_.DecayChecks(w.task->partition(), w.task->decay_checks());
   size_t routed = 0, refused = 0;
   for (size_t i = 0; i < work.size(); ++i) {
     routed += work[i].outcome.events.size();

@@ -28,6 +28,7 @@ ServiceMetrics::ServiceMetrics(const std::string& version) {
   for (codec::Refusal reason : codec::kAllRefusals) {
     dead_letters_[reason] = dead.With({{"reason", std::string(codec::RefusalName(reason))}});
   }
+  decay_checks_ = r.AddCounter("leadscore_decay_checks_total", "Decay timer firings: entities re-evaluated as time passed.");
   routed_ = r.AddCounterFamily("leadscore_routing_events_total", "Routing events published, by entity, direction and tier.");
   batch_seconds_ = r.AddHistogram("leadscore_batch_seconds", "Time to decode and score one batch.", metrics::LatencyBounds());
   commit_seconds_ = r.AddHistogram("leadscore_commit_seconds", "Time to deliver a batch's outputs and commit its state.",
@@ -102,6 +103,7 @@ void ServiceMetrics::Revoked(int32_t partition) {
   rebalances_.at("revoke").Increment();
   std::lock_guard lock(mu_);
   std::erase_if(positions_, [&](const auto& kv) { return kv.first.second == partition; });
+  decay_checks_seen_.erase(partition);
 }
 
 void ServiceMetrics::DeadLetter(codec::Refusal reason) {
@@ -122,6 +124,13 @@ void ServiceMetrics::Outcome(const BatchOutcome& outcome) {
         .Increment();
   }
   counters_.routed += outcome.events.size();
+}
+
+void ServiceMetrics::DecayChecks(int32_t partition, uint64_t since_assigned) {
+  std::lock_guard lock(mu_);
+  uint64_t& seen = decay_checks_seen_[partition];
+  if (since_assigned > seen) decay_checks_.Increment(static_cast<double>(since_assigned - seen));
+  seen = since_assigned;
 }
 
 void ServiceMetrics::Batch(double process_seconds, double commit_seconds, size_t records) {
@@ -167,18 +176,14 @@ void ServiceMetrics::Collect(metrics::Collection& out) const {
     positions = positions_;
   }
   const auto tasks = s.tasks ? s.tasks() : std::vector<std::shared_ptr<PartitionTask>>{};
-  uint64_t decay_checks = 0;
   size_t loaded_leads = 0, loaded_accounts = 0, outbox = 0;
   metrics::Collection::Samples stream_time;
   for (const auto& t : tasks) {
-    decay_checks += t->decay_checks();
     loaded_leads += t->loaded_leads();
     loaded_accounts += t->loaded_accounts();
     outbox += t->outbox().size();
     stream_time.push_back({{{"partition", std::to_string(t->partition())}}, static_cast<double>(t->stream_time()) / 1000.0});
   }
-  out.Counter("leadscore_decay_checks_total", "Decay timer firings (since the partition was assigned).",
-              static_cast<double>(decay_checks));
   out.Gauge("leadscore_loaded_entities", "Entities held in memory (the hot set in front of RocksDB).",
             {{{{"entity", "lead"}}, static_cast<double>(loaded_leads)},
              {{{"entity", "account"}}, static_cast<double>(loaded_accounts)}});

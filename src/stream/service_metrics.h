@@ -57,6 +57,9 @@ class ServiceMetrics {
   void CommitFailed();
   void DeadLetter(codec::Refusal reason);
   void Outcome(const BatchOutcome& outcome);  // processed, skipped, routing events
+  // A task's decay checks since it was assigned, after a batch: the counter takes the
+  // increase, so it never falls when a partition leaves.
+  void DecayChecks(int32_t partition, uint64_t since_assigned);
   void Batch(double process_seconds, double commit_seconds, size_t records);
 
   // The next offset of an input partition as last read or resumed; -1: its start or unknown.
@@ -93,6 +96,8 @@ class ServiceMetrics {
   ServiceCounters counters_;
   Sources sources_;
   std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // next offset per input partition; -1: its start
+  std::map<int32_t, uint64_t> decay_checks_seen_;                 // per partition, as last counted
+  metrics::Counter decay_checks_;
   std::string model_version_;  // mu_
   metrics::GaugeFamily model_info_;
   metrics::CounterFamily consumed_, routed_;

@@ -174,5 +174,17 @@ TEST(ServiceMetricsTest, KafkaStatisticsArePerClientAndZeroUntilTheyArrive) {
   EXPECT_THAT(text, HasSubstr("leadscore_kafka_consumer_errors_total 6\n"));
 }
 
+TEST(ServiceMetricsTest, DecayChecksNeverFallWhenAPartitionLeaves) {
+  ServiceMetrics m;
+  m.DecayChecks(0, 5);
+  m.DecayChecks(1, 2);
+  m.DecayChecks(0, 7);
+  EXPECT_THAT(m.Text(), HasSubstr("leadscore_decay_checks_total 9\n"));
+  m.Revoked(1);
+  EXPECT_THAT(m.Text(), HasSubstr("leadscore_decay_checks_total 9\n")) << "partition 1's checks stay counted";
+  m.DecayChecks(1, 1);  // assigned again: its task counts from 0
+  EXPECT_THAT(m.Text(), HasSubstr("leadscore_decay_checks_total 10\n"));
+}
+
 }  // namespace
 }  // namespace leadscore::stream
