@@ -12,7 +12,6 @@ Result<KafkaStats> ParseKafkaStats(std::string_view text) {
     return it != o.end() && it->is_number() ? it->get<double>() : 0;
   };
   KafkaStats s;
-  s.received = true;
   s.queue_messages = number(j, "msg_cnt");
   double rtt_sum = 0;
   int rtt_brokers = 0;

@@ -12,10 +12,10 @@
 namespace leadscore::stream {
 
 struct KafkaStats {
-  bool received = false;     // statistics have arrived at least once
   double queue_messages = 0;  // msg_cnt: messages queued in the client (producer: not yet acknowledged)
   // Mean of the brokers' rtt.avg, over the brokers with requests in the last interval;
-  // nullopt when none had any.
+  // nullopt when none had any. (A consumer's includes its fetches, which wait on the
+  // broker for up to fetch.wait.max.ms when there is nothing to read.)
   std::optional<double> rtt_seconds;
   // Sums over the client's broker connections, since the client started.
   uint64_t retries = 0;           // txretries: requests sent again

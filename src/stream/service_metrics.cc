@@ -238,9 +238,12 @@ void ServiceMetrics::CollectKafka(const Sources& s, metrics::Collection& out) {
             producer.queue_messages);
   out.Counter("leadscore_kafka_producer_retries_total", "Produce requests the producer sent again.",
               static_cast<double>(producer.retries));
+  // The producer's: the consumer's round trips include fetches that wait on the broker
+  // for up to fetch.wait.max.ms when there is nothing to read, which is no latency.
   out.Gauge("leadscore_kafka_broker_rtt_seconds",
-            "Mean broker round-trip time over the last statistics interval, averaged over brokers.",
-            per_client([](const KafkaStats& k) { return k.rtt_seconds.value_or(0); }));
+            "Round-trip time of the producer's requests (produce, metadata) over the last statistics interval, "
+            "averaged over brokers.",
+            producer.rtt_seconds.value_or(0));
   out.Counter("leadscore_kafka_request_timeouts_total", "Requests to brokers that timed out.",
               per_client([](const KafkaStats& k) { return k.request_timeouts; }));
   out.Counter("leadscore_kafka_broker_disconnects_total", "Broker connections lost.",
