@@ -1,7 +1,8 @@
 // The service's metrics: what the loop counts as it goes, in a metrics::Registry, and
-// what a scrape reads from elsewhere (the tasks' gauges, lag, the store) through
-// Sources. Every method is thread-safe and holds only this object's own lock, briefly:
-// a scrape never waits for a batch.
+// what a scrape reads from elsewhere (the tasks' gauges, lag, RocksDB, librdkafka's
+// statistics) through Sources. Every method is thread-safe and holds only its own locks
+// (this object's, the registry's families'), each for a moment: a scrape never waits
+// for a batch.
 #pragma once
 
 #include <atomic>
