@@ -22,7 +22,9 @@ using ::testing::Not;
 
 // Runs promtool on `text`; returns its exit status and output.
 std::pair<int, std::string> Promtool(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/leadscore-metrics.txt";
+  // One file per test: ctest runs the tests of this binary in parallel.
+  const std::string path = ::testing::TempDir() + "/leadscore-metrics-" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".txt";
   std::ofstream(path) << text;
   FILE* p = popen(("promtool check metrics < " + path + " 2>&1").c_str(), "r");
   std::string out;

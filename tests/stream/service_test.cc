@@ -255,7 +255,8 @@ TEST_F(ServiceTest, HttpServesViewsReadinessAndValidMetrics) {
   EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_dead_letters_total{reason="unparseable"} 1)"));
   EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_routing_events_total{direction="up",entity="lead",tier="hot"} 1)"));
   EXPECT_THAT(metrics->body, HasSubstr("leadscore_state_bytes"));
-  const std::string path = ::testing::TempDir() + "/leadscore-service-metrics.txt";
+  const std::string path = ::testing::TempDir() + "/leadscore-metrics-" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".txt";
   std::ofstream(path) << metrics->body;
   EXPECT_EQ(std::system(("promtool check metrics < " + path + " >/dev/null 2>&1").c_str()), 0) << metrics->body;
 }
@@ -292,7 +293,9 @@ const std::set<std::string> kPerPartition = {"leadscore_consumer_lag", "leadscor
 
 // promtool's verdict on an exposition: empty when it accepts it.
 std::string PromtoolProblems(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/leadscore-service-metrics.txt";
+  // One file per test: ctest runs the tests of this binary in parallel.
+  const std::string path = ::testing::TempDir() + "/leadscore-metrics-" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".txt";
   std::ofstream(path) << text;
   const std::string out = path + ".promtool";
   if (std::system(("promtool check metrics < " + path + " > " + out + " 2>&1").c_str()) == 0) return "";
