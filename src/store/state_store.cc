@@ -287,10 +287,16 @@ StateStore::WriteCounts StateStore::Written() const {
   return {stats_->getTickerCount(rocksdb::NUMBER_KEYS_WRITTEN), stats_->getTickerCount(rocksdb::BYTES_WRITTEN)};
 }
 
-double StateStore::CacheHitRatio() const {
-  const double hits = static_cast<double>(stats_->getTickerCount(rocksdb::BLOCK_CACHE_HIT));
-  const double misses = static_cast<double>(stats_->getTickerCount(rocksdb::BLOCK_CACHE_MISS));
-  return hits + misses > 0 ? hits / (hits + misses) : 0;
+StateStore::Stats StateStore::ReadStats() const {
+  Stats s;
+  s.bytes = ApproximateBytes();
+  db_->GetIntProperty("rocksdb.size-all-mem-tables", &s.memtable_bytes);
+  db_->GetIntProperty("rocksdb.block-cache-usage", &s.block_cache_usage_bytes);
+  db_->GetIntProperty("rocksdb.estimate-pending-compaction-bytes", &s.pending_compaction_bytes);
+  s.block_cache_hits = stats_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+  s.block_cache_misses = stats_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+  s.stall_micros = stats_->getTickerCount(rocksdb::STALL_MICROS);
+  return s;
 }
 
 }  // namespace leadscore::store

@@ -109,8 +109,17 @@ class StateStore {
     uint64_t keys = 0, bytes = 0;
   };
   WriteCounts Written() const;
-  // Block cache hits / (hits + misses) since open; 0 before any read.
-  double CacheHitRatio() const;
+  // What RocksDB says about itself, for monitoring: read now from DB properties and
+  // statistics tickers, without waiting for a write. Counts are since open.
+  struct Stats {
+    uint64_t bytes = 0;                     // ApproximateBytes()
+    uint64_t memtable_bytes = 0;            // rocksdb.size-all-mem-tables: active, unflushed and pinned
+    uint64_t block_cache_usage_bytes = 0;   // rocksdb.block-cache-usage
+    uint64_t pending_compaction_bytes = 0;  // rocksdb.estimate-pending-compaction-bytes
+    uint64_t block_cache_hits = 0, block_cache_misses = 0;
+    uint64_t stall_micros = 0;  // time writes were delayed or stopped for compaction to catch up
+  };
+  Stats ReadStats() const;
 
  private:
   StateStore() = default;

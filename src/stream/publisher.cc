@@ -131,4 +131,8 @@ void Publisher::Poll() { sink_->Poll(); }
 
 bool Publisher::InFlight() const { return sink_->InFlight(); }
 
+uint64_t Publisher::DeliveryErrors() const { return sink_->delivery_errors(); }
+
+KafkaStats Publisher::ProducerStatistics() const { return sink_->statistics(); }
+
 }  // namespace leadscore::stream

@@ -16,6 +16,7 @@
 
 #include "common/status.h"
 #include "store/state_store.h"
+#include "stream/kafka_stats.h"
 #include "stream/options.h"
 #include "stream/partition_task.h"
 
@@ -49,6 +50,9 @@ class Publisher {
   // Serves delivery reports without waiting.
   void Poll();
   bool InFlight() const;
+  // Deliveries that failed since Open, and the producer's statistics. Any thread.
+  uint64_t DeliveryErrors() const;
+  KafkaStats ProducerStatistics() const;
 
  private:
   Publisher() = default;

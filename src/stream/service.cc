@@ -15,6 +15,10 @@ namespace {
 double SecondsBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
+// For operators' `time() - ...` only: the service's own clock may be simulated (demo).
+double WallSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 }  // namespace
 
 Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Model> model, ServiceOptions options,
@@ -58,6 +62,9 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   auto source = KafkaSource::Open(so);
   if (!source.ok()) return source.status();
   s->source_ = std::move(*source);
+  s->metrics_.SetSources(s->MetricSources());
+  s->metrics_.InputTopics(so.topics);
+  s->metrics_.ModelLoaded(*s->model_);
   spdlog::info("service: {} worker thread(s)", s->pool_->threads());
   return s;
 }
@@ -89,7 +96,17 @@ std::vector<PartitionTask*> Service::TaskPointers(const std::vector<std::shared_
 // A partition joins (inside Poll, on the loop thread): its task resumes at the stream
 // time stored with its state (entities load on demand), the consumer resumes from the
 // offsets stored with it, and an outbox left by an earlier run waits for its check.
+// Resuming is synchronous today; the metrics count the partition as restoring meanwhile
+// (the place a changelog restore will take its time).
 std::optional<std::map<std::string, int64_t>> Service::OnAssign(int32_t p) {
+  const auto started = std::chrono::steady_clock::now();
+  metrics_.ResumeStarted();
+  auto resumed = Resume(p);
+  metrics_.ResumeFinished(SecondsBetween(started, std::chrono::steady_clock::now()));
+  return resumed;
+}
+
+std::optional<std::map<std::string, int64_t>> Service::Resume(int32_t p) {
   auto offsets = assignment_->Assign(p);
   if (!offsets.ok()) {
     Fail(offsets.status());
@@ -177,6 +194,7 @@ Status Service::Batch() {
 
   // Every task scores its records on the pool; every task, so the clock moves them all.
   LEADSCORE_RETURN_IF_ERROR(ProcessAll(*pool_, work, now));
+  for (const auto& w : work) metrics_.DecayChecks(w.task->partition(), w.task->decay_checks());
   size_t routed = 0, refused = 0;
   for (size_t i = 0; i < work.size(); ++i) {
     routed += work[i].outcome.events.size();
@@ -197,7 +215,11 @@ Status Service::Batch() {
     LEADSCORE_RETURN_IF_ERROR(publisher_->Flush());
   }
   // Every task commits its own part: state + offsets + outbox in one write each.
-  LEADSCORE_RETURN_IF_ERROR(CommitAll(*pool_, work));
+  if (Status c = CommitAll(*pool_, work); !c.ok()) {
+    metrics_.CommitFailed();
+    return c;
+  }
+  metrics_.Committed(WallSeconds());
   for (auto& w : work) metrics_.Outcome(w.outcome);
   const auto committed_at = std::chrono::steady_clock::now();
   LEADSCORE_RETURN_IF_ERROR(publisher_->Publish(TaskPointers(assignment_->Tasks()), false));
@@ -260,17 +282,23 @@ bool Service::Ready() const { return !failed_ && !assignment_->empty(); }
 
 bool Service::Healthy() const { return !failed_; }
 
-std::string Service::MetricsText() const {
+// Read by scrapes on the HTTP threads: the assignment's snapshot of tasks, librdkafka's
+// cached watermarks, RocksDB's properties; none waits for a batch.
+ServiceMetrics::Sources Service::MetricSources() const {
   ServiceMetrics::Sources s;
-  s.tasks = assignment_->Tasks();
+  s.tasks = [this] { return assignment_->Tasks(); };
   s.watermarks = [this](const std::string& topic, int32_t p) { return source_->CachedWatermarks(topic, p); };
-  s.has_store = store_ != nullptr;
   if (store_) {
-    s.state_bytes = static_cast<double>(store_->ApproximateBytes());
-    s.cache_hit_ratio = store_->CacheHitRatio();
+    s.store = [this] { return store_->ReadStats(); };
   }
-  s.ready = Ready();
-  return metrics_.Text(s);
+  s.producer_errors = [this] { return publisher_->DeliveryErrors(); };
+  s.producer_stats = [this] { return publisher_->ProducerStatistics(); };
+  s.consumer_errors = [this] { return source_->errors(); };
+  s.consumer_stats = [this] { return source_->statistics(); };
+  s.ready = [this] { return Ready(); };
+  return s;
 }
+
+std::string Service::MetricsText() const { return metrics_.Text(); }
 
 }  // namespace leadscore::stream

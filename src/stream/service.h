@@ -75,8 +75,10 @@ class Service : public server::Backend {
   Service() = default;
   Status Batch();
   std::optional<std::map<std::string, int64_t>> OnAssign(int32_t partition);
+  std::optional<std::map<std::string, int64_t>> Resume(int32_t partition);
   void OnRevoke(int32_t partition);
   std::vector<PartitionTask*> TaskPointers(const std::vector<std::shared_ptr<PartitionTask>>& tasks) const;
+  ServiceMetrics::Sources MetricSources() const;
   void Fail(const Status& why);  // the first failure wins
   Status failure() const;
 

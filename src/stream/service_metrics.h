@@ -1,6 +1,8 @@
-// The service's metrics: what the loop counts after each batch, and the Prometheus text
-// made from it together with the tasks' gauges. Every method is thread-safe and holds
-// only this object's own lock, briefly: a scrape never waits for a batch.
+// The service's metrics: what the loop counts as it goes, in a metrics::Registry, and
+// what a scrape reads from elsewhere (the tasks' gauges, lag, RocksDB, librdkafka's
+// statistics) through Sources. Every method is thread-safe and holds only its own locks
+// (this object's, the registry's families'), each for a moment: a scrape never waits
+// for a batch.
 #pragma once
 
 #include <atomic>
@@ -10,13 +12,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "codec/codec.h"
 #include "engine/engine.h"
 #include "metrics/metrics.h"
+#include "model/model.h"
+#include "stream/kafka_stats.h"
 #include "stream/partition_task.h"
 
 namespace leadscore::stream {
@@ -29,17 +32,35 @@ struct ServiceCounters {
 
 class ServiceMetrics {
  public:
-  ServiceMetrics();
+  // `version`: leadscore's own, for leadscore_build_info.
+  explicit ServiceMetrics(const std::string& version = kBuildVersion);
+  static const char* const kBuildVersion;  // the CMake project version
+
+  // The series known before anything happens, so that each starts at 0: the input
+  // topics, and every tier of the model (routing events per entity and direction).
+  void InputTopics(const std::vector<std::string>& topics);
+  // The running model: leadscore_model_info names its version (the previous one goes).
+  void ModelLoaded(const model::Model& model);
 
   // A batch was read: records per topic, and the next offset of each input partition.
   void Consumed(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
                 const std::map<std::string, uint64_t>& per_topic, uint64_t records);
+  // A partition was assigned: its state is being resumed (restoring) until
+  // ResumeFinished, which records how long that took, whether it worked or not.
+  void ResumeStarted();
+  void ResumeFinished(double seconds);
   // Where an assigned partition resumes (-1: at its start).
   void Resumed(const std::string& topic, int32_t partition, int64_t next_offset);
   // A partition left: its series go with it.
   void Revoked(int32_t partition);
+  // A batch's state was committed at `unix_seconds` (wall time), or could not be.
+  void Committed(double unix_seconds);
+  void CommitFailed();
   void DeadLetter(codec::Refusal reason);
   void Outcome(const BatchOutcome& outcome);  // processed, skipped, routing events
+  // A task's decay checks since it was assigned, after a batch: the counter takes the
+  // increase, so it never falls when a partition leaves.
+  void DecayChecks(int32_t partition, uint64_t since_assigned);
   void Batch(double process_seconds, double commit_seconds, size_t records);
 
   // The next offset of an input partition as last read or resumed; -1: its start or unknown.
@@ -48,31 +69,46 @@ class ServiceMetrics {
   const ServiceCounters& counters() const { return counters_; }
   std::map<std::string, uint64_t> DeadLettersByReason() const;
 
-  // What the text needs that lives elsewhere, each read without waiting for a batch.
+  // What a scrape reads that lives elsewhere, each without waiting for a batch. Unset
+  // functions read as nothing (no tasks, no store, not ready).
   struct Sources {
-    std::vector<std::shared_ptr<PartitionTask>> tasks;
+    std::function<std::vector<std::shared_ptr<PartitionTask>>()> tasks;
     // Cached low and high watermarks of an input partition (-1: unknown).
     std::function<std::pair<int64_t, int64_t>(const std::string& topic, int32_t partition)> watermarks;
-    bool has_store = false;
-    double state_bytes = 0, cache_hit_ratio = 0;
-    bool ready = false;
+    std::function<store::StateStore::Stats()> store;  // unset: no store
+    std::function<uint64_t()> producer_errors;  // deliveries that failed, since start
+    std::function<uint64_t()> consumer_errors;  // errors the consumer reported, since start
+    std::function<KafkaStats()> consumer_stats, producer_stats;  // librdkafka's statistics
+    std::function<bool()> ready;
   };
-  std::string Text(const Sources& s) const;
+  void SetSources(Sources sources);
+  std::string Text() const;
 
   // Records behind the high watermark; a partition never read (next offset -1) counts
   // from its low watermark (0 when unknown), so an empty one has no lag.
   static int64_t Lag(int64_t next_offset, int64_t low, int64_t high);
 
  private:
+  void Collect(metrics::Collection& out) const;  // what Sources say, on a scrape
+  static void CollectKafka(const Sources& s, metrics::Collection& out);
+
+  metrics::Registry registry_;
   mutable std::mutex mu_;
   ServiceCounters counters_;
-  std::map<std::string, uint64_t> consumed_by_topic_;
-  std::map<codec::Refusal, uint64_t> dead_letters_;
-  std::map<engine::ApplyOutcome, uint64_t> skipped_;
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> routed_;  // entity, direction, tier
+  Sources sources_;
   std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // next offset per input partition; -1: its start
-  metrics::Histogram batch_seconds_, commit_seconds_;
-  metrics::Histogram batch_records_{{1, 10, 100, 1000, 10000, 100000}};
+  std::map<int32_t, uint64_t> decay_checks_seen_;                 // per partition, as last counted
+  metrics::Counter decay_checks_;
+  std::string model_version_;  // mu_
+  metrics::GaugeFamily model_info_;
+  metrics::CounterFamily consumed_, routed_;
+  metrics::Counter processed_;
+  std::map<codec::Refusal, metrics::Counter> dead_letters_;
+  std::map<engine::ApplyOutcome, metrics::Counter> skipped_;
+  std::map<std::string, metrics::Counter> rebalances_;  // by kind: assign, revoke
+  metrics::Gauge restoring_, last_commit_;
+  metrics::Counter commit_failures_;
+  metrics::Histogram batch_seconds_, commit_seconds_, batch_records_, resume_seconds_;
 };
 
 }  // namespace leadscore::stream

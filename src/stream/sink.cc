@@ -15,6 +15,11 @@ void DeliveryCallback(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
                                               reinterpret_cast<uint64_t>(m->_private));
 }
 
+int StatisticsCallback(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  static_cast<KafkaSink*>(opaque)->OnStatistics({json, len});
+  return 0;  // librdkafka frees the JSON
+}
+
 }  // namespace
 
 Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const SinkOptions& options) {
@@ -27,12 +32,14 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const SinkOptions& options) {
       {"linger.ms", "1"},  // routing events are few; latency matters more than batching them
       {"compression.type", "lz4"},
       {"log_level", "4"},
+      {"statistics.interval.ms", "5000"},  // for the metrics; 0 turns them off
   };
   for (const auto& [k, v] : options.kafka) props[k] = v;
   auto conf = MakeConf(props);
   if (!conf.ok()) return conf.status();
   std::unique_ptr<KafkaSink> sink(new KafkaSink());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), DeliveryCallback);
+  rd_kafka_conf_set_stats_cb(conf->get(), StatisticsCallback);
   rd_kafka_conf_set_opaque(conf->get(), sink.get());
   char err[512];
   sink->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), err, sizeof err);
@@ -50,6 +57,7 @@ KafkaSink::~KafkaSink() {
 void KafkaSink::OnDelivery(int err, const char* topic, int32_t partition, int64_t offset, uint64_t tag) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++failed_;
+    delivery_errors_.fetch_add(1, std::memory_order_relaxed);
     last_error_ = rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err));
     return;
   }

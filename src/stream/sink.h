@@ -4,14 +4,17 @@
 // thread (from Flush/Poll). Not thread-safe: one processing thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
+#include "stream/kafka_stats.h"
 
 struct rd_kafka_s;
 
@@ -40,14 +43,22 @@ class KafkaSink {
   Result<std::map<int32_t, int64_t>> HighWatermarks(const std::string& topic, int timeout_ms) const;
   // Serves delivery reports, waiting at most timeout_ms for one.
   void Poll(int timeout_ms = 0) const;
+  // Deliveries that failed since Open (Flush reports them too). Any thread.
+  uint64_t delivery_errors() const { return delivery_errors_.load(std::memory_order_relaxed); }
 
   // From librdkafka's delivery report callback.
   void OnDelivery(int err, const char* topic, int32_t partition, int64_t offset, uint64_t tag);
+  // librdkafka's statistics (every `statistics.interval.ms`, 5000 unless set; served
+  // from Flush/Poll). Any thread.
+  void OnStatistics(std::string_view json) { stats_.Update(json); }
+  KafkaStats statistics() const { return stats_.Get(); }
 
  private:
   KafkaSink() = default;
   rd_kafka_s* rk_ = nullptr;
-  int failed_ = 0;
+  int failed_ = 0;  // since the last Flush
+  std::atomic<uint64_t> delivery_errors_{0};
+  KafkaStatsHolder stats_;
   std::string last_error_;
   std::map<std::pair<std::string, int32_t>, int64_t> delivered_;
   std::vector<uint64_t> delivered_tags_;

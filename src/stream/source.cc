@@ -13,6 +13,11 @@ void RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_part
   static_cast<KafkaSource*>(opaque)->OnRebalance(err, parts);
 }
 
+int StatisticsCallback(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  static_cast<KafkaSource*>(opaque)->OnStatistics({json, len});
+  return 0;  // librdkafka frees the JSON
+}
+
 }  // namespace
 
 Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& options) {
@@ -24,6 +29,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& opti
       {"auto.offset.reset", "earliest"},
       {"partition.assignment.strategy", "range"},  // keeps a partition number together across topics
       {"log_level", "4"},
+      {"statistics.interval.ms", "5000"},  // for the metrics; 0 turns them off
   };
   for (const auto& [k, v] : options.kafka) props[k] = v;
   auto conf = MakeConf(props);
@@ -31,6 +37,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& opti
   std::unique_ptr<KafkaSource> source(new KafkaSource());
   source->options_ = options;
   rd_kafka_conf_set_rebalance_cb(conf->get(), RebalanceCallback);
+  rd_kafka_conf_set_stats_cb(conf->get(), StatisticsCallback);
   rd_kafka_conf_set_opaque(conf->get(), source.get());
   char err[512];
   source->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err);
@@ -97,7 +104,9 @@ Status KafkaSource::Poll(std::vector<SourceRecord>* out) {
   for (ssize_t i = 0; i < n; ++i) {
     MessagePtr m(msgs[i]);
     if (m->err) {
-      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && status.ok()) status = KafkaError(m->err, "consume");
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      if (status.ok()) status = KafkaError(m->err, "consume");
       continue;
     }
     SourceRecord r;

@@ -5,15 +5,18 @@
 // Not thread-safe: one processing thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "stream/kafka_stats.h"
 
 struct rd_kafka_s;
 struct rd_kafka_message_s;
@@ -62,6 +65,12 @@ class KafkaSource {
 
   // Called from librdkafka's rebalance callback (on the polling thread).
   void OnRebalance(int err, void* partitions);
+  // librdkafka's statistics (every `statistics.interval.ms`, 5000 unless set; served on
+  // the polling thread), and the errors the consumer reported through Poll since Open:
+  // fetch errors, brokers down, unknown topics. Any thread.
+  void OnStatistics(std::string_view json) { stats_.Update(json); }
+  KafkaStats statistics() const { return stats_.Get(); }
+  uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
 
  private:
   KafkaSource() = default;
@@ -70,6 +79,8 @@ class KafkaSource {
   SourceOptions options_;
   std::vector<rd_kafka_message_s*> batch_;  // reused by every Poll
   bool closed_ = false;
+  KafkaStatsHolder stats_;
+  std::atomic<uint64_t> errors_{0};
 };
 
 }  // namespace leadscore::stream

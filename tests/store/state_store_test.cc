@@ -115,5 +115,25 @@ TEST_F(StateStoreTest, AFailedWriteIsAnErrorAndTheLastGoodCommitSurvives) {
   EXPECT_EQ(s->Load(0)->offsets.at("events"), 5) << "the failed batch left no trace; the good one is there";
 }
 
+TEST_F(StateStoreTest, StatsSayWhatRocksDbHoldsAndHowItsCacheDoes) {
+  PartitionCommit c{.partition = 0, .changes = {Change(EntityKind::kLead, "l1", std::string(1000, 'x'), INT64_MAX)}};
+  {
+    auto s = Open();
+    ASSERT_TRUE(s->Commit({c}).ok());
+    const StateStore::Stats fresh = s->ReadStats();
+    EXPECT_GT(fresh.memtable_bytes, 0u) << "the write sits in the memtable";
+    EXPECT_EQ(fresh.block_cache_hits + fresh.block_cache_misses, 0u) << "nothing read from a file yet";
+    EXPECT_EQ(fresh.stall_micros, 0u);
+  }  // closing flushes the memtable to a file
+  auto s = Open();
+  ASSERT_TRUE(s->Get(0, EntityKind::kLead, "l1")->has_value());
+  ASSERT_TRUE(s->Get(0, EntityKind::kLead, "l1")->has_value());
+  const StateStore::Stats read = s->ReadStats();
+  EXPECT_GE(read.block_cache_misses, 1u) << "the first read goes to the file";
+  EXPECT_GE(read.block_cache_hits, 1u) << "the second finds the block cached";
+  EXPECT_GT(read.block_cache_usage_bytes, 0u);
+  EXPECT_GE(read.bytes, 1000u);
+}
+
 }  // namespace
 }  // namespace leadscore::store

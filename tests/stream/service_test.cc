@@ -12,6 +12,8 @@
 #include <thread>
 #include <fstream>
 #include <filesystem>
+#include <set>
+#include <cmath>
 
 #include "engine/harness.h"
 #include "leadscore/v1/leadscore.pb.h"
@@ -245,9 +247,10 @@ TEST_F(ServiceTest, HttpServesViewsReadinessAndValidMetrics) {
   ASSERT_TRUE(metrics);
   EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_records_consumed_total{topic="engagement-events"} 3)"));
   EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_dead_letters_total{reason="unparseable"} 1)"));
-  EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_routing_events_total{entity="lead",direction="up",tier="hot"} 1)"));
+  EXPECT_THAT(metrics->body, HasSubstr(R"(leadscore_routing_events_total{direction="up",entity="lead",tier="hot"} 1)"));
   EXPECT_THAT(metrics->body, HasSubstr("leadscore_state_bytes"));
-  const std::string path = ::testing::TempDir() + "/leadscore-service-metrics.txt";
+  const std::string path = ::testing::TempDir() + "/leadscore-metrics-" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".txt";
   std::ofstream(path) << metrics->body;
   EXPECT_EQ(std::system(("promtool check metrics < " + path + " >/dev/null 2>&1").c_str()), 0) << metrics->body;
 }
@@ -258,6 +261,113 @@ double Sample(const std::string& metrics, const std::string& series) {
   const auto at = metrics.find("\n" + series + " ");
   EXPECT_NE(at, std::string::npos) << series << " in\n" << metrics;
   return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
+}
+
+// Every metric an operator's dashboard or alert may query: present from the first
+// scrape, before anything is assigned or read, so that absent() never fires on a healthy
+// service and rate() sees the first increase.
+const std::vector<std::string> kEveryMetric = {
+    "leadscore_records_consumed_total", "leadscore_records_processed_total", "leadscore_records_skipped_total",
+    "leadscore_dead_letters_total", "leadscore_routing_events_total", "leadscore_decay_checks_total",
+    "leadscore_loaded_entities", "leadscore_outbox_records", "leadscore_batch_seconds", "leadscore_commit_seconds",
+    "leadscore_batch_records", "leadscore_consumer_lag", "leadscore_assigned_partitions",
+    "leadscore_stream_time_seconds", "leadscore_state_bytes", "leadscore_ready",
+    "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds",
+    "process_max_fds", "process_start_time_seconds", "leadscore_build_info", "leadscore_model_info",
+    "leadscore_rebalances_total", "leadscore_producer_errors_total", "leadscore_last_commit_timestamp_seconds",
+    "leadscore_commit_failures_total", "leadscore_restoring_partitions", "leadscore_partition_resume_seconds",
+    "leadscore_rocksdb_block_cache_hits_total", "leadscore_rocksdb_block_cache_misses_total",
+    "leadscore_rocksdb_pending_compaction_bytes", "leadscore_rocksdb_stall_seconds_total",
+    "leadscore_rocksdb_memtable_bytes", "leadscore_rocksdb_block_cache_usage_bytes",
+    "leadscore_kafka_producer_queue_messages", "leadscore_kafka_producer_retries_total",
+    "leadscore_kafka_broker_rtt_seconds", "leadscore_kafka_request_timeouts_total",
+    "leadscore_kafka_broker_disconnects_total", "leadscore_kafka_consumer_errors_total"};
+// Labelled by what is known only once partitions are assigned and fetched.
+const std::set<std::string> kPerPartition = {"leadscore_consumer_lag", "leadscore_stream_time_seconds"};
+
+// promtool's verdict on an exposition: empty when it accepts it.
+std::string PromtoolProblems(const std::string& text) {
+  // One file per test: ctest runs the tests of this binary in parallel.
+  const std::string path = ::testing::TempDir() + "/leadscore-metrics-" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".txt";
+  std::ofstream(path) << text;
+  const std::string out = path + ".promtool";
+  if (std::system(("promtool check metrics < " + path + " > " + out + " 2>&1").c_str()) == 0) return "";
+  std::ifstream in(out);
+  return "promtool refused it: " + std::string(std::istreambuf_iterator<char>(in), {}) + "\n" + text;
+}
+
+void ExpectEveryMetric(const std::string& text, bool assigned) {
+  for (const auto& name : kEveryMetric) {
+    EXPECT_THAT(text, HasSubstr("\n# TYPE " + name + " ")) << name;
+    if (!assigned && kPerPartition.count(name)) continue;
+    EXPECT_TRUE(text.find("\n" + name + " ") != std::string::npos || text.find("\n" + name + "{") != std::string::npos ||
+                text.find("\n" + name + "_count ") != std::string::npos)
+        << name << " has no sample in\n" << text;
+  }
+  EXPECT_EQ(PromtoolProblems(text), "");
+}
+
+TEST_F(ServiceTest, EveryMetricIsExposedFromTheFirstScrapeAndPromtoolAcceptsIt) {
+  service_.reset();
+  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) { o.kafka["statistics.interval.ms"] = "100"; });
+  ASSERT_TRUE(service_);
+  auto http = server::HttpServer::Start("127.0.0.1:0", service_.get());
+  ASSERT_TRUE(http.ok()) << http.status().message();
+  httplib::Client client("127.0.0.1", (*http)->port());
+  auto scrape = [&] {
+    auto r = client.Get("/metrics");
+    EXPECT_TRUE(r && r->status == 200);
+    return r ? r->body : std::string();
+  };
+
+  // Before the first batch: nothing assigned, nothing read.
+  std::string text = scrape();
+  ExpectEveryMetric(text, false);
+  EXPECT_EQ(Sample(text, "leadscore_ready"), 0);
+  EXPECT_EQ(Sample(text, R"(leadscore_build_info{version=")" + std::string(stream::ServiceMetrics::kBuildVersion) + "\"}"), 1);
+  EXPECT_EQ(Sample(text, R"(leadscore_model_info{model_version=")" + service_->model_version() + "\"}"), 1);
+  EXPECT_EQ(Sample(text, R"(leadscore_routing_events_total{direction="up",entity="lead",tier="hot"})"), 0);
+  EXPECT_EQ(Sample(text, R"(leadscore_routing_events_total{direction="down",entity="account",tier="C"})"), 0);
+  EXPECT_EQ(Sample(text, R"(leadscore_records_consumed_total{topic="profiles"})"), 0);
+  EXPECT_EQ(Sample(text, "leadscore_last_commit_timestamp_seconds"), 0);
+
+  // Assigned and resumed, still nothing read; the first fetches tell the watermarks (lag)
+  // and the producer's statistics come in.
+  auto settled = [&] {
+    const std::string now = service_->MetricsText();
+    return service_->Ready() && now.find("\nleadscore_consumer_lag{") != std::string::npos &&
+           Sample(now, "leadscore_kafka_broker_rtt_seconds") > 0;
+  };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!settled() && std::chrono::steady_clock::now() < until) ASSERT_TRUE(service_->RunOnce().ok());
+  ASSERT_TRUE(service_->Ready());
+  text = scrape();
+  ExpectEveryMetric(text, true);
+  EXPECT_EQ(Sample(text, "leadscore_ready"), 1);
+  EXPECT_EQ(Sample(text, "leadscore_assigned_partitions"), 2);
+  EXPECT_EQ(Sample(text, R"(leadscore_rebalances_total{kind="assign"})"), 2);
+  EXPECT_EQ(Sample(text, "leadscore_partition_resume_seconds_count"), 2);
+  EXPECT_EQ(Sample(text, "leadscore_restoring_partitions"), 0);
+  EXPECT_GT(Sample(text, "leadscore_kafka_broker_rtt_seconds"), 0)
+      << "librdkafka's statistics reach the metrics";
+  EXPECT_EQ(Sample(text, "leadscore_records_processed_total"), 0);
+
+  // A record: committed, and the commit's wall time recorded.
+  const double before = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  TestProducer producer(broker_->bootstrap());
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
+  producer.Flush();
+  RunUntilConsumed(1);
+  const double after = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  text = scrape();
+  ExpectEveryMetric(text, true);
+  EXPECT_GE(Sample(text, "leadscore_last_commit_timestamp_seconds"), std::floor(before));
+  EXPECT_LE(Sample(text, "leadscore_last_commit_timestamp_seconds"), after);
+  EXPECT_EQ(Sample(text, "leadscore_batch_seconds_count"), 1);
+  EXPECT_EQ(Sample(text, "leadscore_records_processed_total"), 1);
+  EXPECT_EQ(Sample(text, "leadscore_commit_failures_total"), 0);
+  EXPECT_EQ(Sample(text, "leadscore_producer_errors_total"), 0);
 }
 
 TEST_F(ServiceTest, EvictedEntitiesComeBackFromRocksDbAndTheTimerIndexDemotesThem) {
@@ -428,6 +538,7 @@ TEST_F(ServiceTest, AFailedStateWriteStopsConsumingAndLosesNothing) {
   EXPECT_FALSE(service_->Healthy());
   EXPECT_FALSE(service_->RunOnce().ok()) << "and nothing more is consumed";
   EXPECT_EQ(Sample(service_->MetricsText(), "leadscore_ready"), 0);
+  EXPECT_EQ(Sample(service_->MetricsText(), "leadscore_commit_failures_total"), 1);
   service_.reset();
 
   disk.full = false;  // space again: a new run reads the batch again and routes it once
