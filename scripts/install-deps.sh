@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   prometheus kcat
+  yamllint shellcheck docker-compose python3 python3-yaml   # scripts/check-deploy.sh, tests/deploy/
 )
 
 missing=()

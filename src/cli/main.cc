@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
                 "start a Kafka-protocol broker in the process and print its bootstrap address");
   run->add_flag("--until-caught-up", run_flags.until_caught_up,
                 "exit once every input is read to its end and every routing event delivered");
+  run->add_flag("--stay-up-on-failure", run_flags.stay_up_on_failure,
+                "when processing stops for good, stay up answering 503 on /healthz and /readyz instead of exiting 1");
   int64_t fixed_clock = 0;
   auto* fixed_clock_opt = run->add_option("--fixed-clock", fixed_clock,
                                           "Unix ms to use as the clock instead of the wall clock (reproducible runs)");

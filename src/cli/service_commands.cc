@@ -83,12 +83,16 @@ int RunService(const RunFlags& flags) {
   const auto& n = (*service)->counters();
   spdlog::info("stopped: consumed={} processed={} skipped={} dead_letters={} routed={}", n.consumed.load(),
                n.processed.load(), n.skipped.load(), n.dead_letters.load(), n.routed.load());
-  if (!st.ok() && !flags.until_caught_up) {
-    // Stay up, not ready and not healthy, so probes and dashboards show it and the
-    // orchestrator restarts it; the log above says why. Nothing is lost: what was not
-    // committed is read again by the next run.
+  if (!st.ok() && flags.stay_up_on_failure && !flags.until_caught_up) {
+    // Asked to stay up, not ready and not healthy, so that its views and metrics can be
+    // read; a liveness probe restarts it.
     spdlog::error("not consuming: /healthz and /readyz answer 503 until the process is stopped");
     while (!g_stop_requested.load()) pause();
+  } else if (!st.ok()) {
+    // Exit, so that any supervisor (systemd Restart=on-failure, a container restart
+    // policy, Kubernetes) starts it again. Nothing is lost: what was not committed is
+    // read again by the next run.
+    spdlog::error("processing stopped for good: exiting with status 1");
   }
   return st.ok() ? 0 : 1;
 }

@@ -14,6 +14,9 @@ struct RunFlags {
   std::optional<std::string> brokers;
   bool embedded_broker = false;
   bool until_caught_up = false;        // exit 0 once the inputs are read to their end
+  // When processing stops for good (a batch that cannot be committed), stay up answering
+  // 503 on /healthz and /readyz instead of exiting 1.
+  bool stay_up_on_failure = false;
   std::optional<int64_t> fixed_clock;  // Unix ms instead of the wall clock: reproducible runs
 };
 

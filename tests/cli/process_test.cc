@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "leadscore/v1/leadscore.pb.h"
+#include "stream/sink.h"
 #include "stream/topic_tail.h"
 
 namespace leadscore {
@@ -201,6 +202,76 @@ TEST(RunProcessTest, SighupIsLoggedAndTheServiceKeepsRunning) {
   ASSERT_TRUE(code) << "did not stop on SIGTERM: " << run.Stderr();
   EXPECT_EQ(*code, 0) << run.Stderr();
   std::filesystem::remove_all(dir);
+}
+
+// `leadscore run` on the embedded broker, made to fail for good on its first record: the
+// producer refuses messages over 1000 bytes (message.max.bytes), and the record, 5000
+// bytes that do not parse, is a dead letter the DLQ cannot take, so its batch cannot be
+// committed.
+class RunFailureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/leadscore-fatal-" + std::to_string(getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    config_ = dir_ + "/leadscore.yaml";
+    std::ofstream(config_) << "state_dir: " << dir_ << "/state\n"
+                           << "http: { address: \"127.0.0.1:0\" }\n"
+                           << "kafka_consumer: { session.timeout.ms: 6000, heartbeat.interval.ms: 500 }\n"
+                           << "kafka_producer: { message.max.bytes: 1000 }\n";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::vector<std::string> RunArgs() const {
+    return {kBinary, "run", "--config", config_, "--model", kSourceDir + "/examples/model.yaml", "--embedded-broker"};
+  }
+  // Waits for the bootstrap line and sends the record that cannot be dead-lettered.
+  void SendPoison(Child& run) {
+    const auto bootstrap = run.WaitFor("bootstrap: ", seconds(60));
+    ASSERT_TRUE(bootstrap) << run.Stderr();
+    auto sink = stream::KafkaSink::Open({*bootstrap, {}});
+    ASSERT_TRUE(sink.ok()) << sink.status().message();
+    ASSERT_TRUE((*sink)->Produce("engagement-events", "a1", std::string(5000, '\xff')).ok());
+    ASSERT_TRUE((*sink)->Flush(30000).ok());
+  }
+
+  std::string dir_, config_;
+};
+
+TEST_F(RunFailureTest, AFatalFailureEndsTheProcessWithStatus1SoItsSupervisorRestartsIt) {
+  Child run(RunArgs());
+  ASSERT_TRUE(run.started());
+  SendPoison(run);
+  const auto code = run.WaitExit(seconds(90));
+  ASSERT_TRUE(code) << "still running after processing stopped: " << run.Stderr();
+  EXPECT_EQ(*code, 1) << run.Stderr();
+  EXPECT_THAT(run.Stderr(), HasSubstr("processing stopped, consuming no more"));
+  EXPECT_THAT(run.Stderr(), HasSubstr("exiting with status 1"));
+}
+
+TEST_F(RunFailureTest, StayUpOnFailureKeepsItUpAnswering503UntilStopped) {
+  auto args = RunArgs();
+  args.push_back("--stay-up-on-failure");
+  Child run(args);
+  ASSERT_TRUE(run.started());
+  SendPoison(run);
+  ASSERT_TRUE(run.WaitFor("not consuming: /healthz and /readyz answer 503", seconds(90), true)) << run.Stderr();
+  const auto port_text = run.WaitFor("http=port ", seconds(5), /*on_stderr=*/true);
+  ASSERT_TRUE(port_text) << run.Stderr();
+  httplib::Client client("127.0.0.1", std::atoi(port_text->c_str()));
+  client.set_connection_timeout(seconds(5));
+  client.set_read_timeout(seconds(5));
+  auto health = client.Get("/healthz");
+  ASSERT_TRUE(health) << httplib::to_string(health.error());
+  EXPECT_EQ(health->status, 503);
+  EXPECT_EQ(client.Get("/readyz")->status, 503);
+  ASSERT_TRUE(run.Running());
+
+  run.Signal(SIGTERM);
+  const auto code = run.WaitExit(seconds(60));
+  ASSERT_TRUE(code) << "did not stop on SIGTERM: " << run.Stderr();
+  EXPECT_EQ(*code, 1) << "it stopped after a failure";
 }
 
 }  // namespace
