@@ -1,6 +1,5 @@
 // leadscore: the command line (SPEC.md section 4).
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -10,6 +9,7 @@
 #include "cli/demo.h"
 #include "cli/replay.h"
 #include "cli/service_commands.h"
+#include "logging/logging.h"
 #include "model/model.h"
 
 namespace {
@@ -72,7 +72,8 @@ int Replay(const std::string& model_path, const std::string& input, const std::s
 
 int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries data (routing events, the bootstrap address).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("leadscore"));
+  // `run` switches to the config's log_format once it has read it.
+  leadscore::logging::Setup(leadscore::logging::Format::kText, spdlog::level::info);
   CLI::App app{"leadscore: B2B lead and account scoring on a Kafka stream"};
   app.require_subcommand(1);
 

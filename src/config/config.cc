@@ -29,7 +29,7 @@ class Loader {
     if (!root.IsMap()) return Status::InvalidArgument("line 1: the config must be a mapping");
     Keys(root, "config", {"brokers", "group_id", "model", "state_dir", "http", "inputs", "output", "dlq_topic",
                           "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "kafka_consumer", "kafka_producer", "state",
-                          "limits", "log_level", "threads"});
+                          "limits", "log_level", "log_format", "threads"});
     if (root["brokers"]) c.service.brokers = Text(root["brokers"]);
     if (root["group_id"]) c.service.group_id = Text(root["group_id"]);
     if (root["model"]) c.model_path = Text(root["model"]);
@@ -40,6 +40,11 @@ class Loader {
       c.log_level = Text(root["log_level"]);
       static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
       if (!kLevels.count(c.log_level)) Error(root["log_level"], "log_level must be one of trace, debug, info, warn, error, critical, off");
+    }
+    if (root["log_format"]) {
+      const std::string f = Text(root["log_format"]);
+      if (f == "json") c.log_format = logging::Format::kJson;
+      else if (f != "text") Error(root["log_format"], "log_format must be text or json, not '" + f + "'");
     }
     if (const YAML::Node http = root["http"]) {
       Keys(http, "http", {"address"});

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "logging/logging.h"
 #include "stream/options.h"
 
 namespace leadscore::config {
@@ -18,6 +19,7 @@ struct Config {
   std::string http_address = "127.0.0.1:8080";
   int embedded_partitions = 4;  // topic partitions when --embedded-broker creates them
   std::string log_level = "info";
+  logging::Format log_format = logging::Format::kText;
 };
 
 // Every problem, one per line, "line N: ..."; ok with the config otherwise.

@@ -25,6 +25,7 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
   EXPECT_EQ(c->service.decoder.max_attributes, 1000u);
   EXPECT_EQ(c->service.decoder.max_attribute_bytes, 65536u);
   EXPECT_EQ(c->service.decoder.max_id_bytes, 256u);
+  EXPECT_EQ(c->log_format, logging::Format::kText);
 }
 
 TEST(ConfigTest, LimitsAndTheHotSetAreConfigurable) {
@@ -89,6 +90,16 @@ TEST(ConfigTest, RefusesAMisspeltOrNonCoreBooleanWithItsLine) {
     ASSERT_FALSE(c.ok()) << bad;
     EXPECT_THAT(c.status().message(), HasSubstr("line 3: expected true or false")) << bad;
   }
+}
+
+TEST(ConfigTest, LogFormatIsTextOrJson) {
+  EXPECT_EQ(LoadConfigFromString("")->log_format, logging::Format::kText);
+  auto json = LoadConfigFromString("log_format: json\n");
+  ASSERT_TRUE(json.ok()) << json.status().message();
+  EXPECT_EQ(json->log_format, logging::Format::kJson);
+  auto bad = LoadConfigFromString("group_id: x\nlog_format: logfmt\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 2: log_format must be text or json, not 'logfmt'"));
 }
 
 TEST(ConfigTest, RefusesABadHttpAddressWithItsLine) {
