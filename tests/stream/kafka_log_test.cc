@@ -2,40 +2,20 @@
 // format, with the client and facility as fields.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <spdlog/sinks/base_sink.h>
 
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "logging/lines_sink.h"
 #include "logging/logging.h"
 #include "stream/kafka_handle.h"
 
 namespace leadscore::stream {
 namespace {
 
-// Keeps the formatted lines; written on librdkafka's threads, read on the test's.
-class LinesSink : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::vector<std::string> Lines() {
-    std::lock_guard lock(mutex_);
-    return lines_;
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t buf;
-    formatter_->format(msg, buf);
-    lines_.emplace_back(buf.data(), buf.size());
-  }
-  void flush_() override {}
-
- private:
-  std::vector<std::string> lines_;
-};
-
 TEST(KafkaLogTest, LibrdkafkaLinesGoThroughSpdlogAsJsonWithClientAndFacility) {
-  auto sink = std::make_shared<LinesSink>();
+  auto sink = std::make_shared<testing::LinesSink>();
   sink->set_formatter(logging::MakeFormatter(logging::Format::kJson));
   spdlog::drop("librdkafka");
   spdlog::register_logger(std::make_shared<spdlog::logger>("librdkafka", sink));
