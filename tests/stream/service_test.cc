@@ -12,6 +12,7 @@
 #include <thread>
 #include <fstream>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "engine/harness.h"
 #include "logging/lines_sink.h"
@@ -267,6 +268,12 @@ TEST_F(ServiceTest, HttpServesViewsReadinessAndValidMetrics) {
   EXPECT_THAT(lead->body, HasSubstr(R"("account_id":"a1")"));
   EXPECT_THAT(lead->body, HasSubstr(R"("factors":[{"name":"demo","points":80)"));
   EXPECT_THAT(lead->body, HasSubstr(R"("to_tier":"hot")"));
+  // Times are int64: strings, as in the routing events' JSON (protobuf JSON mapping).
+  const auto view = nlohmann::json::parse(lead->body);
+  EXPECT_EQ(view["factors"][0]["last_at_ms"], std::to_string(kT0));
+  EXPECT_EQ(view["recent_changes"].back()["at_ms"], std::to_string(kT0));
+  EXPECT_EQ(view["as_of_ms"], std::to_string(kT0));
+  EXPECT_EQ(view["factors"][0]["count"], 2);
   auto acct = client.Get("/v1/accounts/a1");
   ASSERT_TRUE(acct);
   EXPECT_EQ(acct->status, 200);
