@@ -10,7 +10,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  prometheus kcat
+  prometheus kcat curl
 )
 
 missing=()
