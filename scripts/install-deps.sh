@@ -11,7 +11,7 @@ PACKAGES=(
   prometheus-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  prometheus kcat
+  prometheus kcat curl
   yamllint shellcheck docker-compose python3 python3-yaml   # scripts/check-deploy.sh, tests/deploy/
 )
 

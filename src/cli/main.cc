@@ -1,6 +1,5 @@
 // leadscore: the command line (SPEC.md section 4).
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -10,6 +9,8 @@
 #include "cli/demo.h"
 #include "cli/replay.h"
 #include "cli/service_commands.h"
+#include "common/version.h"
+#include "logging/logging.h"
 #include "model/model.h"
 
 namespace {
@@ -70,11 +71,43 @@ int Replay(const std::string& model_path, const std::string& input, const std::s
 
 }  // namespace
 
+// "leadscore 0.1.0 (git 8a9d4c9)"
+std::string VersionText() {
+  std::string v = "leadscore " + std::string(leadscore::kVersion);
+  if (!leadscore::kGitDescribe.empty()) v += " (git " + std::string(leadscore::kGitDescribe) + ")";
+  return v;
+}
+
+// A usage error names what was not understood, even when CLI11 first finds something
+// else to complain about (a missing --config hides an unknown --confg), and exits 2.
+int UsageError(const CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+  const std::vector<std::string> unknown = app.remaining(true);
+  if (!unknown.empty() && !dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    if (app.get_subcommands().empty() && unknown.front().rfind('-', 0) != 0) {
+      std::string commands;
+      for (const CLI::App* sub : app.get_subcommands({})) commands += (commands.empty() ? "" : ", ") + sub->get_name();
+      std::cerr << "unknown command '" << unknown.front() << "' (commands: " << commands << ")\n"
+                << "Run with --help for more information.\n";
+      return 2;
+    }
+    // CLI11's own words for extras, which it would have said had nothing else been wrong.
+    std::cerr << (unknown.size() == 1 ? "The following argument was not expected:"
+                                      : "The following arguments were not expected:");
+    for (const std::string& u : unknown) std::cerr << " " << u;
+    std::cerr << "\n";
+  }
+  app.exit(e);  // CLI11's message and "Run with --help for more information."
+  return 2;
+}
+
 int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries data (routing events, the bootstrap address).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("leadscore"));
+  // `run` switches to the config's log_format once it has read it.
+  leadscore::logging::Setup(leadscore::logging::Format::kText, spdlog::level::info);
   CLI::App app{"leadscore: B2B lead and account scoring on a Kafka stream"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", VersionText());
 
   std::string model_path, input, output;
   int64_t until = 0;
@@ -136,9 +169,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Prints the help (--help) or the error and "Run with --help". Usage errors exit 2
-    // (SPEC section 4), whichever code CLI11 would give them.
-    return app.exit(e) == 0 ? 0 : 2;
+    // Usage errors exit 2 (SPEC section 4), whichever code CLI11 would give them.
+    return UsageError(app, e);
   }
 
   if (*demo) return leadscore::cli::RunDemo(demo_flags);

@@ -11,6 +11,7 @@
 #include "cli/hangup.h"
 #include "cli/process.h"
 #include "config/config.h"
+#include "logging/logging.h"
 #include "model/model.h"
 #include "server/http_server.h"
 #include "stream/embedded_broker.h"
@@ -25,7 +26,7 @@ int RunService(const RunFlags& flags) {
     return 1;  // an invalid config, not a usage error (SPEC section 4)
   }
   config::Config c = std::move(*cfg);
-  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  logging::Setup(c.log_format, spdlog::level::from_str(c.log_level));
   if (flags.model_path) c.model_path = *flags.model_path;
   if (flags.brokers) c.service.brokers = *flags.brokers;
   if (c.model_path.empty()) {

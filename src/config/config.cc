@@ -2,6 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -12,8 +17,16 @@
 namespace leadscore::config {
 namespace {
 
+// `path` as written when absolute or when there is no base, else under `base_dir`.
+std::string Resolve(const std::string& path, const std::string& base_dir) {
+  if (path.empty() || base_dir.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
 class Loader {
  public:
+  explicit Loader(std::string base_dir) : base_dir_(std::move(base_dir)) {}
+
   Result<Config> Load(std::string_view text) {
     YAML::Node root;
     try {
@@ -23,13 +36,15 @@ class Loader {
     }
     Config c;
     if (root.IsNull()) {  // an empty file: all defaults
+      c.state_dir = Resolve(c.state_dir, base_dir_);
       c.service.store.dir = c.state_dir;
       return c;
     }
     if (!root.IsMap()) return Status::InvalidArgument("line 1: the config must be a mapping");
+    Substitute(root);
     Keys(root, "config", {"brokers", "group_id", "model", "state_dir", "http", "inputs", "output", "dlq_topic",
                           "batch", "max_future_skew", "dedupe_window", "embedded_broker", "kafka", "kafka_consumer", "kafka_producer", "state",
-                          "limits", "log_level", "threads"});
+                          "limits", "log_level", "log_format", "threads"});
     if (root["brokers"]) c.service.brokers = Text(root["brokers"]);
     if (root["group_id"]) c.service.group_id = Text(root["group_id"]);
     if (root["model"]) c.model_path = Text(root["model"]);
@@ -40,6 +55,11 @@ class Loader {
       c.log_level = Text(root["log_level"]);
       static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
       if (!kLevels.count(c.log_level)) Error(root["log_level"], "log_level must be one of trace, debug, info, warn, error, critical, off");
+    }
+    if (root["log_format"]) {
+      const std::string f = Text(root["log_format"]);
+      if (f == "json") c.log_format = logging::Format::kJson;
+      else if (f != "text") Error(root["log_format"], "log_format must be text or json, not '" + f + "'");
     }
     if (const YAML::Node http = root["http"]) {
       Keys(http, "http", {"address"});
@@ -106,12 +126,78 @@ class Loader {
       if (!kafka.IsMap()) Error(kafka, std::string(key) + " must be a mapping of librdkafka properties");
       for (const auto& kv : kafka) (*target)[kv.first.Scalar()] = Text(kv.second);
     }
+    c.model_path = Resolve(c.model_path, base_dir_);
+    c.state_dir = Resolve(c.state_dir, base_dir_);
     c.service.store.dir = c.state_dir;
     if (!problems_.empty()) return Status::InvalidArgument(problems_);
     return c;
   }
 
  private:
+  // Replaces ${env:NAME} and ${file:/path} in every value (not in keys) in place.
+  void Substitute(YAML::Node node) {
+    if (node.IsMap()) {
+      for (auto kv : node) Substitute(kv.second);
+    } else if (node.IsSequence()) {
+      for (auto item : node) Substitute(item);
+    } else if (node.IsScalar() && node.Scalar().find("${") != std::string::npos) {
+      node = Expand(node, node.Scalar());
+      // What came in is a plain value, number or boolean included: quotes around a
+      // reference are YAML syntax (a flow mapping needs them around '{' and '}').
+      node.SetTag("?");
+    }
+  }
+  std::string Expand(const YAML::Node& n, const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size();) {
+      if (text.compare(i, 3, "$${") == 0) {
+        out += "${";
+        i += 3;
+        continue;
+      }
+      if (text.compare(i, 2, "${") != 0) {
+        out += text[i++];
+        continue;
+      }
+      const size_t end = text.find('}', i);
+      if (end == std::string::npos) {
+        Error(n, "'" + text.substr(i) + "' has no closing '}'");
+        return text;
+      }
+      const std::string ref = text.substr(i, end + 1 - i);  // ${kind:arg}
+      const std::string body = text.substr(i + 2, end - i - 2);
+      i = end + 1;
+      if (body.rfind("env:", 0) == 0) {
+        const std::string name = body.substr(4);
+        const bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                           name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
+                               std::string::npos;
+        const char* value = valid ? std::getenv(name.c_str()) : nullptr;
+        if (!valid) Error(n, ref + ": '" + name + "' is not an environment variable name");
+        else if (!value) Error(n, ref + ": the environment variable " + name + " is not set");
+        else out += value;
+      } else if (body.rfind("file:", 0) == 0) {
+        const std::string path = Resolve(body.substr(5), base_dir_);
+        errno = 0;
+        std::ifstream in(path, std::ios::binary);
+        std::stringstream content;
+        if (in) content << in.rdbuf();
+        if (path.empty() || !in || in.bad() || std::filesystem::is_directory(path)) {
+          const int err = errno;
+          Error(n, ref + ": cannot read '" + path + "'" + (err ? std::string(": ") + std::strerror(err) : ""));
+          continue;
+        }
+        std::string v = content.str();
+        // Secret files usually end with a newline that is not part of the secret.
+        if (!v.empty() && v.back() == '\n') v.pop_back();
+        if (!v.empty() && v.back() == '\r') v.pop_back();
+        out += v;
+      } else {
+        Error(n, ref + ": write ${env:NAME} or ${file:/path} (and $${ for a literal ${)");
+      }
+    }
+    return out;
+  }
   void Error(const YAML::Node& n, const std::string& message) {
     problems_ += "line " + std::to_string(n.Mark().line + 1) + ": " + message + "\n";
   }
@@ -166,14 +252,15 @@ class Loader {
     }
     return d->ms;
   }
+  std::string base_dir_;
   std::string problems_;
 };
 
 }  // namespace
 
-Result<Config> LoadConfigFromString(std::string_view yaml) {
+Result<Config> LoadConfigFromString(std::string_view yaml, const std::string& base_dir) {
   try {
-    return Loader().Load(yaml);
+    return Loader(base_dir).Load(yaml);
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("the config could not be read: ") + e.what());
   }
@@ -184,7 +271,7 @@ Result<Config> LoadConfigFromFile(const std::string& path) {
   if (!in) return Status::NotFound("cannot open config file '" + path + "'");
   std::stringstream buf;
   buf << in.rdbuf();
-  auto c = LoadConfigFromString(buf.str());
+  auto c = LoadConfigFromString(buf.str(), std::filesystem::path(path).parent_path().string());
   if (!c.ok()) return Status::InvalidArgument(path + ":\n" + c.status().message());
   return c;
 }

@@ -6,96 +6,56 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 
 namespace leadscore::server {
 namespace {
 
-void Str(std::string* out, std::string_view s) {
-  *out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          *out += buf;
-        } else {
-          *out += static_cast<char>(c);
-        }
-    }
-  }
-  *out += '"';
-}
+using Json = nlohmann::ordered_json;
 
-void Num(std::string* out, double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", std::isfinite(v) ? v : 0.0);
-  *out += buf;
+// The protobuf JSON mapping, as the routing events on the topic are written
+// (codec::ToJson): int64 as a string, doubles at full precision (shortest text that
+// reads back to the same double), a whole double without ".0" (protobuf prints 80, not
+// 80.0), and no number for what JSON cannot say (NaN, infinities: null).
+Json Int64(int64_t v) { return std::to_string(v); }
+Json Double(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0) return static_cast<int64_t>(v);  // 2^53: exact
+  return v;
 }
 
 std::string ToJson(const engine::EntityView& v, bool lead, const std::string& model_version) {
-  std::string o = "{";
-  Str(&o, lead ? "lead_id" : "account_id");
-  o += ':';
-  Str(&o, v.id);
-  if (lead) {
-    o += ",\"account_id\":";
-    Str(&o, v.account_id);
+  Json o;
+  o[lead ? "lead_id" : "account_id"] = v.id;
+  if (lead) o["account_id"] = v.account_id;
+  o["fit"] = Double(v.fit);
+  o["grade"] = v.grade;
+  o["intent"] = Double(v.intent);
+  o["score"] = Double(v.score);
+  o["tier"] = v.tier;
+  o["disqualified"] = v.disqualified;
+  Json factors = Json::array();
+  for (const auto& f : v.factors) {
+    factors.push_back({{"name", f.name}, {"points", Double(f.points)}, {"count", f.count}, {"last_at_ms", Int64(f.last_at_ms)}});
   }
-  o += ",\"fit\":";
-  Num(&o, v.fit);
-  o += ",\"grade\":";
-  Str(&o, v.grade);
-  o += ",\"intent\":";
-  Num(&o, v.intent);
-  o += ",\"score\":";
-  Num(&o, v.score);
-  o += ",\"tier\":";
-  Str(&o, v.tier);
-  o += ",\"disqualified\":";
-  o += v.disqualified ? "true" : "false";
-  o += ",\"factors\":[";
-  for (size_t i = 0; i < v.factors.size(); ++i) {
-    const auto& f = v.factors[i];
-    o += i ? ",{\"name\":" : "{\"name\":";
-    Str(&o, f.name);
-    o += ",\"points\":";
-    Num(&o, f.points);
-    o += ",\"count\":" + std::to_string(f.count) + ",\"last_at_ms\":" + std::to_string(f.last_at_ms) + "}";
-  }
-  o += "]";
+  o["factors"] = std::move(factors);
   if (!lead) {
-    o += ",\"committee\":{\"roles\":[";
-    for (size_t i = 0; i < v.committee_roles.size(); ++i) {
-      if (i) o += ',';
-      Str(&o, v.committee_roles[i]);
-    }
-    o += "],\"coverage\":";
-    Num(&o, v.coverage);
-    o += ",\"engaged_contacts\":" + std::to_string(v.engaged_contacts) + "},\"leads\":" + std::to_string(v.lead_count);
+    o["committee"] = {{"roles", v.committee_roles}, {"coverage", Double(v.coverage)}, {"engaged_contacts", v.engaged_contacts}};
+    o["leads"] = v.lead_count;
   }
-  o += ",\"recent_changes\":[";
-  for (size_t i = 0; i < v.recent_changes.size(); ++i) {
-    const auto& c = v.recent_changes[i];
-    o += i ? ",{\"from_tier\":" : "{\"from_tier\":";
-    Str(&o, c.from_tier);
-    o += ",\"to_tier\":";
-    Str(&o, c.to_tier);
-    o += ",\"at_ms\":" + std::to_string(c.at_ms) + ",\"routing_id\":";
-    Str(&o, c.routing_id);
-    o += "}";
+  Json changes = Json::array();
+  for (const auto& c : v.recent_changes) {
+    changes.push_back({{"from_tier", c.from_tier}, {"to_tier", c.to_tier}, {"at_ms", Int64(c.at_ms)}, {"routing_id", c.routing_id}});
   }
-  o += "],\"model_version\":";
-  Str(&o, model_version);
-  o += ",\"as_of_ms\":" + std::to_string(v.as_of_ms) + "}";
-  return o;
+  o["recent_changes"] = std::move(changes);
+  o["model_version"] = model_version;
+  o["as_of_ms"] = Int64(v.as_of_ms);
+  // Ids come from the records as they were sent: bytes that are not UTF-8 become U+FFFD
+  // rather than an exception.
+  return o.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 // cpp-httplib's default sets SO_REUSEPORT, which lets a second process bind the same
@@ -123,7 +83,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address
       auto v = lead ? service->ViewLead(id) : service->ViewAccount(id);
       if (!v) {
         res.status = 404;
-        res.set_content(std::string("{\"error\":\"no such ") + (lead ? "lead" : "account") + "\"}", "application/json");
+        res.set_content(Json{{"error", std::string("no such ") + (lead ? "lead" : "account")}}.dump(), "application/json");
         return;
       }
       res.set_content(ToJson(*v, lead, service->model_version()), "application/json");

@@ -35,10 +35,16 @@ using ConfPtr = std::unique_ptr<rd_kafka_conf_t, KafkaDeleter>;
 using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaDeleter>;
 using MessagePtr = std::unique_ptr<rd_kafka_message_t, KafkaDeleter>;
 
+// librdkafka's log callback: its lines go through spdlog's "librdkafka" logger (see
+// logging.h), so they share the service's format, with the facility and the client's
+// name as fields. Called on librdkafka's threads; it only logs.
+void LogKafkaLine(const rd_kafka_t* rk, int level, const char* facility, const char* line);
+
 // Builds a configuration from properties; the first property librdkafka refuses is
-// the error, with its name.
+// the error, with its name. The client logs through spdlog.
 inline Result<ConfPtr> MakeConf(const std::map<std::string, std::string>& properties) {
   ConfPtr conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), LogKafkaLine);
   char err[512];
   for (const auto& [k, v] : properties) {
     if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {

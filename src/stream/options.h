@@ -58,6 +58,9 @@ struct ServiceOptions {
   size_t cache_entities = 500'000;  // leads + accounts held in memory, all partitions (~3 KiB each)
   // Worker threads processing partition tasks; 0: one per core.
   size_t threads = 0;
+  // Warnings that can come once per record (dead letters, skipped records): at most one
+  // line per kind (its reason) per this interval, the next saying how many were left out.
+  int64_t log_every_ms = 10'000;
 };
 
 }  // namespace leadscore::stream

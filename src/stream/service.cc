@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
 
 #include "stream/publisher.h"
 #include "stream/source.h"
@@ -19,6 +20,19 @@ double SecondsBetween(std::chrono::steady_clock::time_point a, std::chrono::stea
 double WallSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+
+// The log throttle's clock: how often a line may come is about the reader of the log,
+// not about stream time (which --fixed-clock can hold still).
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// "; 12 more since the last such line" when some were left out.
+std::string LeftOut(uint64_t n, int64_t every_ms) {
+  if (n == 0) return {};
+  return fmt::format("; {} more since the last such line (one line per {} s per reason)", n, every_ms / 1000.0);
+}
 }  // namespace
 
 Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Model> model, ServiceOptions options,
@@ -28,6 +42,7 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   s->options_ = std::move(options);
   s->clock_ = std::move(clock);
   const ServiceOptions& o = s->options_;
+  s->log_throttle_ = logging::Throttle(o.log_every_ms);
   if (!o.store.dir.empty()) {
     auto store = store::StateStore::Open(o.store);
     if (!store.ok()) return store.status();
@@ -196,13 +211,19 @@ Status Service::Batch() {
   LEADSCORE_RETURN_IF_ERROR(ProcessAll(*pool_, work, now));
   for (const auto& w : work) metrics_.DecayChecks(w.task->partition(), w.task->decay_checks());
   size_t routed = 0, refused = 0;
+  std::map<engine::ApplyOutcome, uint64_t> skipped;
   for (size_t i = 0; i < work.size(); ++i) {
     routed += work[i].outcome.events.size();
+    for (engine::ApplyOutcome kind : kSkips) skipped[kind] += work[i].outcome.count(kind);
     for (const Refused& why : work[i].outcome.refused) {
       LEADSCORE_RETURN_IF_ERROR(publisher_->DeadLetter(*sources[i][why.record], why));
       metrics_.DeadLetter(why.reason);
+      LogDeadLetter(*sources[i][why.record], why);
       ++refused;
     }
+  }
+  for (const auto& [kind, n] : skipped) {
+    if (n) LogSkipped(kind, n);
   }
   const auto processed = std::chrono::steady_clock::now();
   if (records.empty() && routed == 0) {
@@ -211,7 +232,6 @@ Status Service::Batch() {
   }
   if (refused) {
     // Dead letters are delivered before the offsets that pass them are committed.
-    spdlog::warn("{} record(s) of this batch sent to {}", refused, options_.dlq_topic);
     LEADSCORE_RETURN_IF_ERROR(publisher_->Flush());
   }
   // Every task commits its own part: state + offsets + outbox in one write each.
@@ -228,6 +248,34 @@ Status Service::Batch() {
   Status committed = source_->Commit(next_offsets);
   if (!committed.ok()) spdlog::warn("group offsets: {}", committed.message());
   return Status::Ok();
+}
+
+void Service::LogDeadLetter(const SourceRecord& r, const Refused& why) {
+  const std::string reason(codec::RefusalName(why.reason));
+  const auto left_out = log_throttle_.Admit("dead_letter:" + reason, SteadyMs());
+  if (!left_out) return;
+  logging::ScopedFields fields({{"event", std::string("dead_letter")},
+                                {"reason", reason},
+                                {"topic", r.topic},
+                                {"partition", int64_t{r.partition}},
+                                {"offset", r.offset},
+                                {"dlq_topic", options_.dlq_topic},
+                                {"left_out", static_cast<int64_t>(*left_out)}});
+  spdlog::warn("dead letter ({}): {} partition {} offset {} sent to {}: {}{}", reason, r.topic, r.partition,
+               r.offset, options_.dlq_topic, why.error, LeftOut(*left_out, options_.log_every_ms));
+}
+
+void Service::LogSkipped(engine::ApplyOutcome kind, uint64_t records) {
+  // Skipping is ordinary (SPEC section 2: counted and skipped), so it is info, not a
+  // warning; the metric counts every one.
+  const std::string reason(engine::OutcomeName(kind));
+  const auto left_out = log_throttle_.Admit("skipped:" + reason, SteadyMs(), records);
+  if (!left_out) return;
+  logging::ScopedFields fields({{"event", std::string("skipped")},
+                                {"reason", reason},
+                                {"records", static_cast<int64_t>(records)},
+                                {"left_out", static_cast<int64_t>(*left_out)}});
+  spdlog::info("skipped {} record(s) of a batch ({}){}", records, reason, LeftOut(*left_out, options_.log_every_ms));
 }
 
 bool Service::CaughtUp() {

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "logging/logging.h"
 #include "model/model.h"
 #include "server/backend.h"
 #include "store/state_store.h"
@@ -34,6 +35,7 @@
 namespace leadscore::stream {
 
 class KafkaSource;
+struct SourceRecord;
 class Publisher;
 class WorkerPool;
 
@@ -81,6 +83,9 @@ class Service : public server::Backend {
   ServiceMetrics::Sources MetricSources() const;
   void Fail(const Status& why);  // the first failure wins
   Status failure() const;
+  // The per-record lines, through log_throttle_.
+  void LogDeadLetter(const SourceRecord& record, const Refused& why);
+  void LogSkipped(engine::ApplyOutcome kind, uint64_t records);
 
   std::shared_ptr<const model::Model> model_;
   ServiceOptions options_;
@@ -92,6 +97,7 @@ class Service : public server::Backend {
   std::unique_ptr<WorkerPool> pool_;
   std::map<std::string, codec::Format> format_of_;
   ServiceMetrics metrics_;
+  logging::Throttle log_throttle_{10'000};  // on the processing thread; interval from the options
   // The one health state: ok until processing fails for good.
   mutable std::mutex health_mu_;
   Status failure_;

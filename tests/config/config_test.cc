@@ -2,6 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace leadscore::config {
 namespace {
@@ -16,8 +20,9 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
   EXPECT_EQ(c->service.max_future_skew_ms, 3600 * 1000);
   EXPECT_EQ(c->service.engine.dedupe_window_ms, 90LL * 24 * 3600 * 1000);
   EXPECT_EQ(c->embedded_partitions, 4);
-  EXPECT_EQ(c->model_path, "examples/model.yaml");
-  EXPECT_EQ(c->service.store.dir, "leadscore-state");
+  // Relative paths are the config file's directory's.
+  EXPECT_EQ(c->model_path, std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml");
+  EXPECT_EQ(c->service.store.dir, std::string(LEADSCORE_SOURCE_DIR) + "/examples/leadscore-state");
   EXPECT_EQ(c->service.store.block_cache_bytes, 256u << 20);
   EXPECT_EQ(c->service.store.write_buffer_bytes, 64u << 20);
   EXPECT_FALSE(c->service.store.sync);
@@ -25,6 +30,7 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
   EXPECT_EQ(c->service.decoder.max_attributes, 1000u);
   EXPECT_EQ(c->service.decoder.max_attribute_bytes, 65536u);
   EXPECT_EQ(c->service.decoder.max_id_bytes, 256u);
+  EXPECT_EQ(c->log_format, logging::Format::kText);
 }
 
 TEST(ConfigTest, LimitsAndTheHotSetAreConfigurable) {
@@ -91,6 +97,16 @@ TEST(ConfigTest, RefusesAMisspeltOrNonCoreBooleanWithItsLine) {
   }
 }
 
+TEST(ConfigTest, LogFormatIsTextOrJson) {
+  EXPECT_EQ(LoadConfigFromString("")->log_format, logging::Format::kText);
+  auto json = LoadConfigFromString("log_format: json\n");
+  ASSERT_TRUE(json.ok()) << json.status().message();
+  EXPECT_EQ(json->log_format, logging::Format::kJson);
+  auto bad = LoadConfigFromString("group_id: x\nlog_format: logfmt\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 2: log_format must be text or json, not 'logfmt'"));
+}
+
 TEST(ConfigTest, RefusesABadHttpAddressWithItsLine) {
   for (const char* bad : {":abc", "127.0.0.1:99999", "::1:8080", "localhost"}) {
     auto c = LoadConfigFromString(std::string("group_id: x\nhttp:\n  address: \"") + bad + "\"\n");
@@ -100,6 +116,83 @@ TEST(ConfigTest, RefusesABadHttpAddressWithItsLine) {
   auto v6 = LoadConfigFromString("http: { address: \"[::1]:8080\" }\n");
   ASSERT_TRUE(v6.ok()) << v6.status().message();
   EXPECT_EQ(v6->http_address, "[::1]:8080");
+}
+
+// A directory of its own under the test temp dir, emptied first.
+std::string Scratch(const std::string& name) {
+  const auto dir = std::filesystem::path(::testing::TempDir() + "/leadscore-config-test-" + name).lexically_normal();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+TEST(ConfigTest, EnvAndFileReferencesKeepSecretsOutOfTheFile) {
+  const std::string dir = Scratch("secrets");
+  std::ofstream(dir + "/password") << "s3cr3t\n";  // as secret files usually end
+  ::setenv("LEADSCORE_TEST_SASL_USER", "leadscore", 1);
+  ::setenv("LEADSCORE_TEST_BATCH", "250", 1);
+  ::setenv("LEADSCORE_TEST_SYNC", "true", 1);
+  auto c = LoadConfigFromString("kafka:\n"
+                                "  sasl.username: ${env:LEADSCORE_TEST_SASL_USER}\n"
+                                "  sasl.password: \"${file:" + dir + "/password}\"\n"
+                                "  sasl.jaas: \"user=${env:LEADSCORE_TEST_SASL_USER} pass=${file:password} $${literal}\"\n"
+                                "batch: { max_records: \"${env:LEADSCORE_TEST_BATCH}\" }\n"  // a flow map needs quotes
+                                "state:\n"
+                                "  sync: ${env:LEADSCORE_TEST_SYNC}\n",
+                                dir);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->service.kafka.at("sasl.username"), "leadscore");
+  EXPECT_EQ(c->service.kafka.at("sasl.password"), "s3cr3t") << "the trailing newline is not part of it";
+  EXPECT_EQ(c->service.kafka.at("sasl.jaas"), "user=leadscore pass=s3cr3t ${literal}")
+      << "${file:} relative to the base directory; $${ is a literal ${";
+  EXPECT_EQ(c->service.max_batch, 250u) << "a substituted number is still a number";
+  EXPECT_TRUE(c->service.store.sync) << "and a boolean still a boolean";
+  auto quoted = LoadConfigFromString("state: { sync: \"${env:LEADSCORE_TEST_SYNC}\" }\n");
+  ASSERT_TRUE(quoted.ok()) << quoted.status().message();
+  EXPECT_TRUE(quoted->service.store.sync) << "quotes around a reference are syntax, not a string type";
+}
+
+TEST(ConfigTest, AnUnsetVariableOrAnUnreadableFileIsAProblemWithItsLine) {
+  ::unsetenv("LEADSCORE_TEST_UNSET");
+  auto c = LoadConfigFromString("group_id: x\n"
+                                "kafka:\n"
+                                "  sasl.password: ${env:LEADSCORE_TEST_UNSET}\n"
+                                "  ssl.key.password: ${file:/nonexistent/leadscore/secret}\n"
+                                "  sasl.username: ${vault:kv/leadscore}\n"
+                                "  client.id: ${env:LEADSCORE\n");
+  ASSERT_FALSE(c.ok());
+  const std::string& m = c.status().message();
+  EXPECT_THAT(m, HasSubstr("line 3: ${env:LEADSCORE_TEST_UNSET}: the environment variable LEADSCORE_TEST_UNSET is not set"));
+  EXPECT_THAT(m, HasSubstr("line 4: ${file:/nonexistent/leadscore/secret}: cannot read '/nonexistent/leadscore/secret': No such file or directory"));
+  EXPECT_THAT(m, HasSubstr("line 5: ${vault:kv/leadscore}: write ${env:NAME} or ${file:/path}"));
+  EXPECT_THAT(m, HasSubstr("line 6: '${env:LEADSCORE' has no closing '}'"));
+}
+
+TEST(ConfigTest, ModelAndStateDirAreRelativeToTheConfigFile) {
+  const std::string dir = Scratch("paths");
+  std::filesystem::create_directories(dir + "/etc");
+  std::ofstream(dir + "/etc/a.yaml") << "model: model.yaml\nstate_dir: ../var/state\n";
+  auto a = LoadConfigFromFile(dir + "/etc/a.yaml");
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->model_path, dir + "/etc/model.yaml");
+  EXPECT_EQ(a->service.store.dir, dir + "/var/state");
+
+  std::ofstream(dir + "/etc/b.yaml") << "model: /opt/model.yaml\nstate_dir: /var/lib/leadscore\n";
+  auto b = LoadConfigFromFile(dir + "/etc/b.yaml");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->model_path, "/opt/model.yaml") << "absolute paths stay";
+  EXPECT_EQ(b->service.store.dir, "/var/lib/leadscore");
+
+  std::ofstream(dir + "/etc/c.yaml") << "state_dir: \"\"\n";
+  auto c = LoadConfigFromFile(dir + "/etc/c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->service.store.dir, "") << "memory only stays memory only";
+  EXPECT_EQ(c->model_path, "");
+
+  std::ofstream(dir + "/etc/d.yaml") << "group_id: g\n";
+  auto d = LoadConfigFromFile(dir + "/etc/d.yaml");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->service.store.dir, dir + "/etc/leadscore-state") << "the default is next to the config too";
 }
 
 }  // namespace

@@ -333,6 +333,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The configs written below live in the workdir, and leadscore resolves relative paths
+  // in a config against the config's directory.
+  if (!a.model.empty()) a.model = std::filesystem::absolute(a.model).string();
+  a.workdir = std::filesystem::absolute(a.workdir).string();
   if (const char* env = std::getenv("LEADSCORE_CRASH_KILLS")) a.kills = std::atoi(env);
   if (a.leadscore.empty() || a.model.empty() || a.kills < 1) {
     std::fprintf(stderr, "usage: crash_test --leadscore PATH --model PATH [--kills N] [--seed S] [--accounts N]\n");

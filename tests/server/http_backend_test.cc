@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
+#include "codec/codec.h"
 #include "server/backend.h"
 #include "server/http_server.h"
 
@@ -16,6 +19,7 @@ using ::testing::HasSubstr;
 class StandInBackend : public Backend {
  public:
   std::optional<engine::EntityView> ViewLead(const std::string& id) const override {
+    if (id == "odd") return odd;
     if (id != "ana") return std::nullopt;
     engine::EntityView v;
     v.id = "ana";
@@ -24,12 +28,16 @@ class StandInBackend : public Backend {
     v.score = 71.5;
     return v;
   }
-  std::optional<engine::EntityView> ViewAccount(const std::string&) const override { return std::nullopt; }
+  std::optional<engine::EntityView> ViewAccount(const std::string& id) const override {
+    if (id != "acme") return std::nullopt;
+    return account;
+  }
   std::string MetricsText() const override { return "# TYPE up gauge\nup 1\n"; }
   bool Ready() const override { return ready; }
   bool Healthy() const override { return healthy; }
   std::string model_version() const override { return "spec-example@0123456789ab"; }
   bool ready = false, healthy = true;
+  std::optional<engine::EntityView> odd, account;
 };
 
 TEST(HttpBackendTest, ServesViewsProbesAndMetricsFromTheBackend) {
@@ -45,6 +53,7 @@ TEST(HttpBackendTest, ServesViewsProbesAndMetricsFromTheBackend) {
   EXPECT_THAT(lead->body, HasSubstr(R"("tier":"high")"));
   EXPECT_THAT(lead->body, HasSubstr(R"("model_version":"spec-example@0123456789ab")"));
   EXPECT_EQ(client.Get("/v1/leads/bob")->status, 404);
+  EXPECT_EQ(client.Get("/v1/leads/bob")->body, R"({"error":"no such lead"})");
   EXPECT_EQ(client.Get("/v1/accounts/acme")->status, 404);
 
   EXPECT_EQ(client.Get("/readyz")->status, 503);
@@ -54,6 +63,71 @@ TEST(HttpBackendTest, ServesViewsProbesAndMetricsFromTheBackend) {
   backend.healthy = false;
   EXPECT_EQ(client.Get("/healthz")->status, 503);
   EXPECT_EQ(client.Get("/metrics")->body, "# TYPE up gauge\nup 1\n");
+}
+
+TEST(HttpBackendTest, ViewsAreTheProtobufJsonMappingLikeTheTopicIntsAsStringsDoublesExact) {
+  StandInBackend backend;
+  engine::EntityView v;
+  v.id = "o\"dd\\ \n\x01 lead";  // what a record may carry: quotes, backslash, control bytes
+  v.account_id = "acme";
+  v.fit = 0.1 + 0.2;  // 0.30000000000000004: a %.10g writer said 0.3
+  v.intent = 80;
+  v.score = 1.0 / 3;
+  v.grade = "C";
+  v.tier = "medium";
+  v.factors = {{.name = "pricing_page_view", .points = 37.123456789012344, .count = 3, .last_at_ms = 1795428000123}};
+  v.recent_changes = {{.from_tier = "low", .to_tier = "medium", .at_ms = 1795428000123, .routing_id = "r1"}};
+  v.as_of_ms = 1795428000999;
+  backend.odd = v;
+  engine::EntityView a;
+  a.id = "acme";
+  a.committee_roles = {"champion", "economic_buyer"};
+  a.coverage = 5.0 / 9 * 100;
+  a.engaged_contacts = 2;
+  a.lead_count = 3;
+  backend.account = a;
+  auto http = HttpServer::Start("127.0.0.1:0", &backend);
+  ASSERT_TRUE(http.ok()) << http.status().message();
+  httplib::Client client("127.0.0.1", (*http)->port());
+
+  auto res = client.Get("/v1/leads/odd");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const auto j = nlohmann::json::parse(res->body);  // escaping is right, or this throws
+  EXPECT_EQ(j["lead_id"], v.id);
+  EXPECT_EQ(j["fit"].get<double>(), 0.1 + 0.2) << "doubles at full precision";
+  EXPECT_EQ(j["score"].get<double>(), 1.0 / 3);
+  EXPECT_EQ(j["factors"][0]["points"].get<double>(), 37.123456789012344);
+  EXPECT_EQ(j["factors"][0]["count"], 3) << "int32 is a number";
+  EXPECT_EQ(j["factors"][0]["last_at_ms"], "1795428000123") << "int64 is a string, as protobuf's JSON mapping";
+  EXPECT_EQ(j["recent_changes"][0]["at_ms"], "1795428000123");
+  EXPECT_EQ(j["as_of_ms"], "1795428000999");
+  EXPECT_THAT(res->body, HasSubstr(R"("intent":80,)")) << "a whole double prints as protobuf prints it";
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+
+  // The same numbers as the routing event on the topic: equal doubles once read (the
+  // text may differ in a last digit: protobuf writes 17 significant digits where 15 do
+  // not read back, this the shortest text that does).
+  engine::RoutingEvent ev;
+  ev.fit = v.fit;
+  ev.intent = v.intent;
+  ev.score = v.score;
+  ev.occurred_at_ms = v.as_of_ms;
+  const std::string topic = codec::ToJson(ev);
+  const auto tj = nlohmann::json::parse(topic);
+  for (const char* field : {"fit", "intent", "score"}) {
+    EXPECT_EQ(j[field].get<double>(), tj[field].get<double>()) << field << " in " << res->body << " and " << topic;
+  }
+  EXPECT_THAT(topic, HasSubstr(R"("occurred_at_ms":"1795428000999")"));
+
+  auto acct = client.Get("/v1/accounts/acme");
+  ASSERT_TRUE(acct);
+  const auto aj = nlohmann::json::parse(acct->body);
+  EXPECT_EQ(aj["committee"]["roles"], nlohmann::json({"champion", "economic_buyer"}));
+  EXPECT_EQ(aj["committee"]["coverage"].get<double>(), 5.0 / 9 * 100);
+  EXPECT_EQ(aj["committee"]["engaged_contacts"], 2);
+  EXPECT_EQ(aj["leads"], 3);
+  EXPECT_FALSE(aj.contains("lead_id"));
 }
 
 }  // namespace

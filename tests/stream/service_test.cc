@@ -14,8 +14,10 @@
 #include <filesystem>
 #include <set>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "engine/harness.h"
+#include "logging/lines_sink.h"
 #include "leadscore/v1/leadscore.pb.h"
 #include "server/http_server.h"
 #include "stream/embedded_broker.h"
@@ -173,6 +175,39 @@ TEST_F(ServiceTest, UnusableRecordsGoToTheDeadLetterTopicUnchangedWithHeaders) {
   EXPECT_TRUE(saw_garbage);
 }
 
+TEST_F(ServiceTest, DeadLettersAndSkipsLogOneLinePerReasonPerIntervalNotOnePerRecord) {
+  service_.reset();
+  // An hour: every record below falls in the first interval whatever the machine's pace.
+  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) { o.log_every_ms = 3600 * 1000; });
+  ASSERT_TRUE(service_);
+  auto sink = std::make_shared<LinesSink>();
+  sink->set_formatter(logging::MakeFormatter(logging::Format::kJson));
+  CaptureDefaultLogger capture(sink);
+  TestProducer producer(broker_->bootstrap());
+  for (int i = 0; i < 30; ++i) producer.Send("engagement-events", "a1", "garbage " + std::to_string(i));
+  for (int i = 0; i < 5; ++i) producer.Send("engagement-events", "a1", R"({"event":{"lead_id":"l1"}})");
+  for (int i = 0; i < 20; ++i) {
+    producer.Send("engagement-events", "a1", EventJson("u" + std::to_string(i), "l1", "a1", "not_a_signal", kT0));
+  }
+  producer.Flush();
+  RunUntilConsumed(55);
+  EXPECT_EQ(service_->counters().dead_letters, 35u);
+  EXPECT_EQ(service_->counters().skipped, 20u);
+
+  EXPECT_EQ(sink->Count(R"("event":"dead_letter","reason":"unparseable")"), 1u);
+  EXPECT_EQ(sink->Count(R"("event":"dead_letter","reason":"missing_field")"), 1u);
+  EXPECT_EQ(sink->Count(R"("event":"skipped","reason":"unknown_signal")"), 1u);
+  const auto lines = sink->Lines();
+  for (const auto& line : lines) {
+    if (line.find(R"("reason":"unparseable")") == std::string::npos) continue;
+    EXPECT_THAT(line, HasSubstr(R"("level":"warning")"));
+    EXPECT_THAT(line, HasSubstr(R"("topic":"engagement-events")"));
+    EXPECT_THAT(line, HasSubstr(R"("dlq_topic":"leadscore-dlq")"));
+    EXPECT_THAT(line, HasSubstr(R"("left_out":0)"));
+    EXPECT_THAT(line, HasSubstr("sent to leadscore-dlq: not a leadscore.v1.Input in JSON"));
+  }
+}
+
 TEST_F(ServiceTest, ARestartResumesFromTheStoredStateAndOffsetsWithoutDoubleCounting) {
   TestProducer producer(broker_->bootstrap());
   v1::Input account;
@@ -235,6 +270,12 @@ TEST_F(ServiceTest, HttpServesViewsReadinessAndValidMetrics) {
   EXPECT_THAT(lead->body, HasSubstr(R"("account_id":"a1")"));
   EXPECT_THAT(lead->body, HasSubstr(R"("factors":[{"name":"demo","points":80)"));
   EXPECT_THAT(lead->body, HasSubstr(R"("to_tier":"hot")"));
+  // Times are int64: strings, as in the routing events' JSON (protobuf JSON mapping).
+  const auto view = nlohmann::json::parse(lead->body);
+  EXPECT_EQ(view["factors"][0]["last_at_ms"], std::to_string(kT0));
+  EXPECT_EQ(view["recent_changes"].back()["at_ms"], std::to_string(kT0));
+  EXPECT_EQ(view["as_of_ms"], std::to_string(kT0));
+  EXPECT_EQ(view["factors"][0]["count"], 2);
   auto acct = client.Get("/v1/accounts/a1");
   ASSERT_TRUE(acct);
   EXPECT_EQ(acct->status, 200);
