@@ -2,12 +2,11 @@
 
 #include <algorithm>
 
+#include "common/version.h"
+
 namespace leadscore::stream {
 
-#ifndef LEADSCORE_VERSION
-#define LEADSCORE_VERSION "unknown"
-#endif
-const char* const ServiceMetrics::kBuildVersion = LEADSCORE_VERSION;
+const char* const ServiceMetrics::kBuildVersion = kVersion.data();  // one version: common/version.h
 
 namespace {
 const char* EntityName(engine::EntityKind kind) { return kind == engine::EntityKind::kLead ? "lead" : "account"; }
