@@ -79,6 +79,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address
   srv.set_socket_options(ExclusiveSocketOptions);
   auto view = [service](bool lead) {
     return [service, lead](const httplib::Request& req, httplib::Response& res) {
+      // Until partitions are assigned and resumed, "no such lead" would be a guess.
+      if (!service->Ready()) {
+        res.status = 503;
+        res.set_content(Json{{"error", "not ready: no partitions assigned or state not resumed"}}.dump(),
+                        "application/json");
+        return;
+      }
       const std::string id = req.matches[1];
       auto v = lead ? service->ViewLead(id) : service->ViewAccount(id);
       if (!v) {
@@ -89,8 +96,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address
       res.set_content(ToJson(*v, lead, service->model_version()), "application/json");
     };
   };
-  srv.Get(R"(/v1/leads/([^/]+))", view(true));
-  srv.Get(R"(/v1/accounts/([^/]+))", view(false));
+  // The path is percent-decoded before it is matched: an id with a '/' (sent as %2F)
+  // is everything after the prefix.
+  srv.Get(R"(/v1/leads/(.+))", view(true));
+  srv.Get(R"(/v1/accounts/(.+))", view(false));
   srv.Get("/metrics", [service](const httplib::Request&, httplib::Response& res) {
     res.set_content(service->MetricsText(), "text/plain; version=0.0.4");
   });

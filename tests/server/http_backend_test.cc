@@ -20,6 +20,7 @@ class StandInBackend : public Backend {
  public:
   std::optional<engine::EntityView> ViewLead(const std::string& id) const override {
     if (id == "odd") return odd;
+    if (id == "a/b c") return odd;
     if (id != "ana") return std::nullopt;
     engine::EntityView v;
     v.id = "ana";
@@ -36,7 +37,7 @@ class StandInBackend : public Backend {
   bool Ready() const override { return ready; }
   bool Healthy() const override { return healthy; }
   std::string model_version() const override { return "spec-example@0123456789ab"; }
-  bool ready = false, healthy = true;
+  bool ready = true, healthy = true;
   std::optional<engine::EntityView> odd, account;
 };
 
@@ -46,6 +47,10 @@ TEST(HttpBackendTest, ServesViewsProbesAndMetricsFromTheBackend) {
   ASSERT_TRUE(http.ok()) << http.status().message();
   httplib::Client client("127.0.0.1", (*http)->port());
 
+  backend.ready = false;
+  EXPECT_EQ(client.Get("/v1/leads/ana")->status, 503) << "not ready: a 404 would be a guess";
+  EXPECT_EQ(client.Get("/readyz")->status, 503);
+  backend.ready = true;
   auto lead = client.Get("/v1/leads/ana");
   ASSERT_TRUE(lead);
   EXPECT_EQ(lead->status, 200);
@@ -56,8 +61,6 @@ TEST(HttpBackendTest, ServesViewsProbesAndMetricsFromTheBackend) {
   EXPECT_EQ(client.Get("/v1/leads/bob")->body, R"({"error":"no such lead"})");
   EXPECT_EQ(client.Get("/v1/accounts/acme")->status, 404);
 
-  EXPECT_EQ(client.Get("/readyz")->status, 503);
-  backend.ready = true;
   EXPECT_EQ(client.Get("/readyz")->status, 200);
   EXPECT_EQ(client.Get("/healthz")->status, 200);
   backend.healthy = false;
@@ -93,6 +96,7 @@ TEST(HttpBackendTest, ViewsAreTheProtobufJsonMappingLikeTheTopicIntsAsStringsDou
   auto res = client.Get("/v1/leads/odd");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(client.Get("/v1/leads/a%2Fb%20c")->status, 200) << "a percent-encoded id with a '/'";
   const auto j = nlohmann::json::parse(res->body);  // escaping is right, or this throws
   EXPECT_EQ(j["lead_id"], v.id);
   EXPECT_EQ(j["fit"].get<double>(), 0.1 + 0.2) << "doubles at full precision";
