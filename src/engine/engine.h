@@ -109,7 +109,7 @@ struct EntityView {
   double fit = 0, intent = 0, score = 0, coverage = 0;
   std::string grade, tier;
   bool disqualified = false;
-  std::vector<Factor> factors;  // all non-zero contributors, largest |points| first
+  std::vector<Factor> factors;  // every contributor with |points| >= 0.01, largest first
   std::vector<std::string> committee_roles;
   int32_t engaged_contacts = 0;
   std::vector<double> signal_points;  // per model signal, decayed, uncapped
