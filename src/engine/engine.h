@@ -1,6 +1,6 @@
 // The scoring engine: pure and deterministic. It turns decoded inputs into state
 // changes and routing events. It does no I/O and reads no clock: stream time comes
-// from the events themselves, and Advance(now) moves it on for decay.
+// from the events and profiles themselves, and Advance(now) moves it on for decay.
 //
 // The arithmetic is SPEC.md section 3. Not thread-safe: one Engine per processing
 // thread (per partition group); the Model it holds is shared read-only.
@@ -154,8 +154,9 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Applies one input at stream time (an event first moves stream time on to its own
-  // time if later, firing the decay crossings due until then). Appends routing events
+  // Applies one input at stream time (an event, or a profile that is applied, first
+  // moves stream time on to its own time if later, firing the decay crossings due
+  // until then). Appends routing events
   // and says whether the input was applied or skipped, and why.
   ApplyOutcome Apply(const Input& input, std::vector<RoutingEvent>* out);
 

@@ -123,6 +123,9 @@ ApplyOutcome Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routin
     ++stats_.profiles_stale;
     return ApplyOutcome::kStaleProfile;
   }
+  // An applied profile moves stream time like an event (SPEC section 3): a stream that
+  // starts with profiles is evaluated at their time, not at 0.
+  if (p.updated_at_ms > stream_time_) Advance(p.updated_at_ms, out);
   ++stats_.profiles_applied;
   GetOrCreateAccount(p.account);
   const bool born = !table_.FindLead(p.lead);
@@ -159,6 +162,7 @@ ApplyOutcome Transitions::ApplyOne(const AccountProfileInput& p, std::vector<Rou
     ++stats_.profiles_stale;
     return ApplyOutcome::kStaleProfile;
   }
+  if (p.updated_at_ms > stream_time_) Advance(p.updated_at_ms, out);
   ++stats_.profiles_applied;
   const bool born = !table_.FindAccount(p.account);
   AccountState& a = GetOrCreateAccount(p.account);

@@ -55,9 +55,11 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
       out->refused.push_back({i, input.status().reason<codec::Refusal>(), input.status().message()});
       continue;
     }
-    // Events may move stream time past the clock (up to the allowed skew): what is due
-    // by then must be loaded too.
+    // Events and profiles may move stream time past the clock (up to the allowed skew):
+    // what is due by then must be loaded too.
     if (const auto* e = std::get_if<engine::EventInput>(&*input)) horizon = std::max(horizon, e->occurred_at_ms);
+    if (const auto* p = std::get_if<engine::LeadProfileInput>(&*input)) horizon = std::max(horizon, p->updated_at_ms);
+    if (const auto* p = std::get_if<engine::AccountProfileInput>(&*input)) horizon = std::max(horizon, p->updated_at_ms);
     inputs.push_back(std::move(*input));
   }
   if (store_) {

@@ -39,6 +39,53 @@ TEST(TiersTest, AProfileAloneCanMoveATier) {
   EXPECT_EQ(ev[0].model_version, h.model().version);
 }
 
+// SPEC section 3: an applied profile moves stream time as an event does, so a stream
+// that starts with profiles routes at their time (not at 0, with an SLA in 1970).
+TEST(TiersTest, AProfileFirstStreamRoutesAtTheProfilesTime) {
+  Harness h;
+  h.Account("a1", R"("industry":"software","country":"NL")", kT0);
+  h.Lead("l1", "a1", R"("seniority":"vp")", kT0 + kHour);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "warm");
+  EXPECT_EQ(ev[0].occurred_at_ms, kT0 + kHour);
+  EXPECT_EQ(ev[0].sla_due_at_ms, kT0 + kHour + 48 * kHour);
+  EXPECT_EQ(h.engine().stream_time(), kT0 + kHour);
+  h.Lead("l1", "a1", R"("seniority":"vp")", kT0);  // stale: not applied, moves nothing
+  EXPECT_EQ(h.engine().stream_time(), kT0 + kHour);
+}
+
+TEST(TiersTest, AProfileMovesStreamTimeAndTheDecayDueBeforeItComesFirst) {
+  Harness h;
+  h.Advance(kT0);
+  FitLead(h);
+  h.Event("l1", "a1", "demo", kT0);
+  h.Take();
+  h.Account("a2", R"("industry":"retail")", kT0 + 60 * kDay);  // another account's profile, 60 days on
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u) << "l1 demoted on the way, at its own millisecond";
+  EXPECT_EQ(ev[0].lead_id, "l1");
+  EXPECT_EQ(ev[0].to_tier, "warm");
+  EXPECT_LT(ev[0].occurred_at_ms, kT0 + 60 * kDay);
+  EXPECT_EQ(h.engine().stream_time(), kT0 + 60 * kDay);
+}
+
+// SPEC section 3: the SLA clock runs Monday to Friday (UTC); a weekend start counts from
+// Monday 00:00 (Saturday 10:00 + 1bd = Tuesday 00:00), so + 2bd is Wednesday 00:00.
+TEST(TiersTest, AWeekendCrossingStartsItsBusinessDaySlaOnMonday) {
+  const int64_t monday = kT0 - (14 * kHour + 13 * kMin + 20 * kSec);  // 2026-09-21T00:00Z
+  const int64_t saturday_1000 = monday + 5 * kDay + 10 * kHour;
+  Harness h;
+  h.Advance(saturday_1000 - kHour);
+  FitLead(h);
+  h.Take();
+  h.Event("l1", "a1", "demo", saturday_1000);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "hot");
+  EXPECT_EQ(ev[0].sla_due_at_ms, monday + 9 * kDay) << "Wednesday 00:00";
+}
+
 TEST(TiersTest, UpToTheHighestTierThatHoldsWithBusinessDaySla) {
   Harness h;
   h.Advance(kT0);
