@@ -130,7 +130,8 @@ ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in
   errors << "replay: " << summary.lines << " lines, " << summary.bad_lines << " bad, " << s.events_scored
          << " events scored, skipped " << s.skipped_unknown_signal << " unknown signal / " << s.skipped_duplicate
          << " duplicate / " << s.skipped_too_late << " too late, " << s.profiles_applied << " profiles, "
-         << s.outcomes << " outcomes, " << s.forgets << " forgets; stream time " << eng.stream_time() << "\n";
+         << s.outcomes << " outcomes, " << s.forgets << " forgets; " << s.decay_checks << " decay checks; stream time "
+         << eng.stream_time() << "\n";
   errors << "routed " << summary.routed << " (model " << model->version << ")";
   for (const auto& [k, n] : routed) {
     errors << (k == routed.begin()->first ? ": " : ", ") << std::get<0>(k) << " " << std::get<1>(k) << " to "

@@ -138,6 +138,51 @@ TEST(TiersTest, DecayDemotesAtTheExactMillisecond) {
   EXPECT_THAT(ev[0].reason, HasSubstr("score fell below 55"));
 }
 
+// A lead held exactly on its hysteresis boundary by a capped signal: two trials (50
+// points, capped at 25) keep intent at exactly 25 = 30 - 5 until the uncapped sum falls
+// below the cap, 30 days later. Decay cannot move it before then, so it is not checked
+// before then (it once was, every millisecond), and the demotion still comes at its
+// first millisecond.
+TEST(TiersTest, ACappedSignalOnTheHysteresisBoundaryIsCheckedWhenItCanFallNotEveryMillisecond) {
+  Harness h(R"(
+fit: { grades: { A: 80 } }
+intent:
+  signals:
+    trial: { points: 25, half_life: 30d, cap: 25 }
+    view:  { points: 10, half_life: 1h }
+lead:
+  score: { fit_weight: 0, intent_weight: 1 }
+  hysteresis: 5
+  tiers:
+    - { name: high, min_score: 30 }
+    - { name: low, min_score: 0 }
+account:
+  score: { fit_weight: 0.5, intent_weight: 0.5 }
+  committee: { roles: { buyer: 1 }, role_min_intent: 20 }
+  tiers:
+    - { name: C, min_score: 0 }
+)");
+  h.Event("l1", "a1", "trial", kT0);
+  h.Event("l1", "a1", "trial", kT0);
+  h.Event("l1", "a1", "view", kT0);
+  ASSERT_EQ(h.Take().back().to_tier, "high");
+  const uint64_t before = h.engine().stats().decay_checks;
+  h.Advance(kT0 + 29 * kDay);
+  EXPECT_TRUE(h.Take().empty());
+  EXPECT_LT(h.engine().stats().decay_checks - before, 100u) << "the view decays away; the capped trial does not move";
+  h.Advance(kT0 + 40 * kDay);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "low");
+  const double h_trial = 30.0 * kDay, h_view = 1.0 * kHour;
+  const int64_t expected = FirstMs(kT0, kT0 + 40 * kDay, [&](int64_t t) {
+    const double dt = static_cast<double>(t - kT0);
+    return std::min(25.0, 50 * std::exp2(-dt / h_trial)) + 10 * std::exp2(-dt / h_view) < 25;
+  });
+  EXPECT_EQ(ev[0].occurred_at_ms, expected);
+  EXPECT_LT(h.engine().stats().decay_checks - before, 200u);
+}
+
 TEST(TiersTest, HysteresisPreventsFlappingAroundAThreshold) {
   Harness h;
   h.Advance(kT0);
