@@ -160,6 +160,13 @@ int64_t Scorer::NextDue(const EntityCommon& e, const model::EntityPolicy& p, con
 }
 
 int64_t Scorer::LeadNextDue(const LeadState& l, const Measures& ms) const {
+  // The end of a held run is a check too (the earliest; runs may have merged).
+  int64_t release = kNever;
+  for (const HeldRun& run : l.held) release = std::min(release, run.release_at_ms);
+  return std::min(release, LeadDecayDue(l, ms));
+}
+
+int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
   if (l.tier == kDisqualifiedTier) return kNever;
   DecayEnvelope env;
   for (uint64_t bits = l.active; bits; bits &= bits - 1) {

@@ -23,6 +23,7 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   s->model_ = std::move(model);
   s->options_ = std::move(options);
   s->clock_ = std::move(clock);
+  s->metrics_.SetFilters(s->model_->filters);
   const ServiceOptions& o = s->options_;
   if (!o.store.dir.empty()) {
     auto store = store::StateStore::Open(o.store);
@@ -188,6 +189,9 @@ Status Service::Batch() {
   }
   const auto processed = std::chrono::steady_clock::now();
   if (records.empty() && routed == 0) {
+    // Nothing to commit now (what the clock changed is committed with the next batch,
+    // or done again after a restart); held runs it ended are counted now.
+    for (auto& w : work) metrics_.Outcome(w.outcome);
     publisher_->Poll();
     return Status::Ok();
   }

@@ -10,6 +10,12 @@ ServiceMetrics::ServiceMetrics() {
   for (engine::ApplyOutcome s : kSkips) skipped_[s] = 0;
 }
 
+void ServiceMetrics::SetFilters(const std::vector<model::Filter>& filters) {
+  std::lock_guard lock(mu_);
+  filtered_.clear();
+  for (const auto& f : filters) filtered_.emplace_back("filter:" + f.name, 0);
+}
+
 void ServiceMetrics::Consumed(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
                               const std::map<std::string, uint64_t>& per_topic, uint64_t records) {
   std::lock_guard lock(mu_);
@@ -36,11 +42,15 @@ void ServiceMetrics::DeadLetter(codec::Refusal reason) {
 
 void ServiceMetrics::Outcome(const BatchOutcome& outcome) {
   std::lock_guard lock(mu_);
-  counters_.processed += outcome.count(engine::ApplyOutcome::kApplied);
+  counters_.processed += outcome.count(engine::ApplyOutcome::kApplied) + outcome.released;
   for (engine::ApplyOutcome s : kSkips) {
     const uint64_t n = outcome.count(s);
     skipped_[s] += n;
     counters_.skipped += n;
+  }
+  for (size_t i = 0; i < outcome.filtered.size() && i < filtered_.size(); ++i) {
+    filtered_[i].second += outcome.filtered[i];
+    counters_.skipped += outcome.filtered[i];
   }
   for (const auto& ev : outcome.events) {
     ++routed_[{ev.entity == engine::EntityKind::kLead ? "lead" : "account",
@@ -61,6 +71,18 @@ std::map<std::string, uint64_t> ServiceMetrics::DeadLettersByReason() const {
   std::map<std::string, uint64_t> out;
   for (const auto& [r, n] : dead_letters_) {
     if (n) out[std::string(codec::RefusalName(r))] = n;
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> ServiceMetrics::SkippedByReason() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, uint64_t> out;
+  for (const auto& [skip, n] : skipped_) {
+    if (n) out[std::string(engine::OutcomeName(skip))] = n;
+  }
+  for (const auto& [label, n] : filtered_) {
+    if (n) out[label] += n;
   }
   return out;
 }
@@ -90,6 +112,7 @@ std::string ServiceMetrics::Text(const Sources& s) const {
               {{{}, static_cast<double>(counters_.processed.load())}});
     v.clear();
     for (const auto& [skip, n] : skipped_) v.push_back({{{"reason", std::string(engine::OutcomeName(skip))}}, static_cast<double>(n)});
+    for (const auto& [label, n] : filtered_) v.push_back({{{"reason", label}}, static_cast<double>(n)});
     e.Counter("leadscore_records_skipped_total", "Valid records not scored, by reason.", v);
     v.clear();
     for (const auto& [r, n] : dead_letters_) {

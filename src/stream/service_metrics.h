@@ -30,6 +30,9 @@ struct ServiceCounters {
 class ServiceMetrics {
  public:
   ServiceMetrics();
+  // The model's filters, by index: each is a skip reason "filter:NAME", with a series
+  // from the start.
+  void SetFilters(const std::vector<model::Filter>& filters);
 
   // A batch was read: records per topic, and the next offset of each input partition.
   void Consumed(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
@@ -39,7 +42,9 @@ class ServiceMetrics {
   // A partition left: its series go with it.
   void Revoked(int32_t partition);
   void DeadLetter(codec::Refusal reason);
-  void Outcome(const BatchOutcome& outcome);  // processed, skipped, routing events
+  // Processed (applied, and held events scored when their run ended), skipped (by
+  // reason, filters included), routing events.
+  void Outcome(const BatchOutcome& outcome);
   void Batch(double process_seconds, double commit_seconds, size_t records);
 
   // The next offset of an input partition as last read or resumed; -1: its start or unknown.
@@ -47,6 +52,8 @@ class ServiceMetrics {
 
   const ServiceCounters& counters() const { return counters_; }
   std::map<std::string, uint64_t> DeadLettersByReason() const;
+  // Skips by metric label ("duplicate", "filter:mail_scanner", ...), those not zero.
+  std::map<std::string, uint64_t> SkippedByReason() const;
 
   // What the text needs that lives elsewhere, each read without waiting for a batch.
   struct Sources {
@@ -69,6 +76,7 @@ class ServiceMetrics {
   std::map<std::string, uint64_t> consumed_by_topic_;
   std::map<codec::Refusal, uint64_t> dead_letters_;
   std::map<engine::ApplyOutcome, uint64_t> skipped_;
+  std::vector<std::pair<std::string, uint64_t>> filtered_;  // by filter index: "filter:NAME", count
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> routed_;  // entity, direction, tier
   std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // next offset per input partition; -1: its start
   metrics::Histogram batch_seconds_, commit_seconds_;

@@ -71,6 +71,7 @@ class Harness {
     ASSERT_TRUE(task_.Process({&record, 1}, std::nullopt, &outcome).ok());
     ASSERT_TRUE(outcome.refused.empty()) << outcome.refused[0].error << " in " << json;
     events_.insert(events_.end(), outcome.events.begin(), outcome.events.end());
+    totals_.AddCounts(outcome);
   }
 
   void Event(const std::string& lead, const std::string& account, const std::string& type, int64_t at,
@@ -88,7 +89,12 @@ class Harness {
     Json(R"({"account":{"account_id":")" + account + R"(","updated_at_ms":")" + std::to_string(updated) + "\"" +
          (fields.empty() ? "" : "," + fields) + "}}");
   }
-  void Advance(int64_t now) { task_.AdvanceTo(now, &events_); }
+  void Advance(int64_t now) {
+    stream::BatchOutcome outcome;
+    task_.AdvanceTo(now, &outcome);
+    events_.insert(events_.end(), outcome.events.begin(), outcome.events.end());
+    totals_.AddCounts(outcome);
+  }
 
   engine::EntityView LeadView(const std::string& id) {
     auto v = task_.ViewLead(id);
@@ -108,6 +114,8 @@ class Harness {
     return out;
   }
   const std::vector<engine::RoutingEvent>& events() const { return events_; }
+  // What every record came to so far (applied_as, filtered per filter, released).
+  const stream::BatchOutcome& totals() const { return totals_; }
   engine::Engine& engine() { return task_.engine(); }
   const model::Model& model() const { return *model_; }
 
@@ -121,6 +129,7 @@ class Harness {
   std::shared_ptr<const model::Model> model_;
   stream::PartitionTask task_;
   std::vector<engine::RoutingEvent> events_;
+  stream::BatchOutcome totals_;
   int next_id_ = 0;
 };
 
