@@ -16,17 +16,6 @@ namespace {
 
 using engine::ApplyOutcome;
 
-// kTestModel with the SPEC example's two filters.
-std::string FilterModel(const std::string& burst = "{ events: 4, within: 2s }") {
-  std::string m = kTestModel;
-  const std::string filters = "filters:\n"
-                              "  - { name: known_bots, when: { event.attributes.bot: { eq: \"true\" } } }\n"
-                              "  - { name: mail_scanner, burst: " + burst + " }\n";
-  m.insert(m.find("lead:\n"), filters);
-  return m;
-}
-constexpr size_t kKnownBots = 0, kMailScanner = 1;
-
 // Account a1 (software: leads have fit 50, score 25 + intent / 2, cold below 30) with
 // three leads, as a mail to three people of one account finds it.
 void ThreeLeads(Harness& h) {

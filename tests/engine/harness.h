@@ -60,6 +60,18 @@ account:
     - { name: C, min_score: 0 }
 )";
 
+// kTestModel with the SPEC example's two filters (a `when` on event.attributes.bot,
+// the burst filter `mail_scanner`, index 1).
+inline std::string FilterModel(const std::string& burst = "{ events: 4, within: 2s }") {
+  std::string m = kTestModel;
+  const std::string filters = "filters:\n"
+                              "  - { name: known_bots, when: { event.attributes.bot: { eq: \"true\" } } }\n"
+                              "  - { name: mail_scanner, burst: " + burst + " }\n";
+  m.insert(m.find("lead:\n"), filters);
+  return m;
+}
+constexpr size_t kKnownBots = 0, kMailScanner = 1;
+
 class Harness {
  public:
   explicit Harness(const std::string& yaml = kTestModel, engine::EngineOptions options = {})
