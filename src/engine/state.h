@@ -68,7 +68,7 @@ struct HeldRun {
   int64_t release_at_ms = 0;
   int64_t first_ms = 0, last_ms = 0;  // occurred_at of its earliest and latest events
   uint32_t count = 0;                 // events in the run
-  std::vector<HeldEvent> events;      // empty once count reaches the burst size: dropped whole
+  std::vector<HeldEvent> events{};    // empty once count reaches the burst size: dropped whole
 };
 
 struct LeadState : EntityCommon {

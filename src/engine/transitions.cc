@@ -61,25 +61,30 @@ ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>
       }
     }
   }
+  const LeadState* before = table_.FindLead(e.lead);
+  const bool same_lead = before && before->account == e.account;  // neither new nor moving
   GetOrCreateAccount(e.account);  // first: a new lead joins it
   LeadState& l = GetOrCreateLead(e.lead, e.account, out);
-  AccountState& a = *table_.FindAccount(e.account);  // may have moved in memory
-  table_.MarkLead(e.lead);
-  table_.MarkAccount(e.account);
   Remember(l, e.event_key, e.occurred_at_ms, st);
+  table_.MarkLead(e.lead);
+  if (burst_) {
+    const int64_t ends = Hold(l, e, st);
+    ++stats_.events_held;
+    if (same_lead) {
+      // Nothing it is scored on changed: its next check is only the end of the run, if
+      // sooner. Its account is untouched until then.
+      timers_.Schedule(EntityKind::kLead, e.lead, std::min(l.due, ends));
+      return {ApplyOutcome::kHeld};
+    }
+  }
+  AccountState& a = *table_.FindAccount(e.account);  // may have moved in memory
+  table_.MarkAccount(e.account);
   scorer_.DecayLead(l, st);
   scorer_.DecayAccount(a, st);
-  ApplyResult result;
-  if (burst_) {
-    Hold(l, e, st);
-    ++stats_.events_held;
-    result.outcome = ApplyOutcome::kHeld;
-  } else {
-    Score(e.lead, l, a, e.signal, e.occurred_at_ms, e.attributes, st);
-  }
+  if (!burst_) Score(e.lead, l, a, e.signal, e.occurred_at_ms, e.attributes, st);
   evaluator_.EvaluateLead(e.lead, l, out);
   evaluator_.EvaluateAccount(e.account, a, out);
-  return result;
+  return {burst_ ? ApplyOutcome::kHeld : ApplyOutcome::kApplied};
 }
 
 int Transitions::MatchingWhenFilter(const EventInput& e) const {
@@ -121,7 +126,7 @@ void Transitions::Score(EntityId lid, LeadState& l, AccountState& a, uint16_t si
   ++stats_.events_scored;
 }
 
-void Transitions::Hold(LeadState& l, const EventInput& e, int64_t st) {
+int64_t Transitions::Hold(LeadState& l, const EventInput& e, int64_t st) {
   const int64_t within = burst_->burst_within_ms, at = e.occurred_at_ms;
   const auto burst = static_cast<uint32_t>(burst_->burst_events);
   size_t into = l.held.size();
@@ -159,6 +164,7 @@ void Transitions::Hold(LeadState& l, const EventInput& e, int64_t st) {
   } else {
     run.events.push_back({at, e.signal, e.attributes});
   }
+  return run.release_at_ms;
 }
 
 bool Transitions::RunEnded(const LeadState& l, int64_t t) const {

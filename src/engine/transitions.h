@@ -54,8 +54,9 @@ class Transitions {
   void Score(EntityId lid, LeadState& l, AccountState& a, uint16_t signal, int64_t at,
              const std::vector<model::FieldValue>& attributes, int64_t st);
   // The burst filter: the event joins the lead's run it is less than `within` apart from
-  // (bridged runs merge), or opens a run that ends `within` after `st`.
-  void Hold(LeadState& l, const EventInput& e, int64_t st);
+  // (bridged runs merge), or opens a run that ends `within` after `st`. Returns when the
+  // run it is in ends.
+  int64_t Hold(LeadState& l, const EventInput& e, int64_t st);
   // At a lead's check at `t`: the runs ended by then are dropped or scored.
   bool RunEnded(const LeadState& l, int64_t t) const;
   void EndRuns(EntityId lid, LeadState& l, int64_t t, std::vector<RoutingEvent>* out);
