@@ -148,7 +148,8 @@ ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in
       errors << (i ? ", " : ": ") << m.filters[i].name << " " << summary.filtered[i];
     }
     if (m.burst_filter >= 0) {
-      errors << "; " << summary.held_at_end << " events still held at the end (--until ends their hold)";
+      errors << "; " << summary.held_at_end << (summary.held_at_end == 1 ? " event" : " events")
+             << " still held at the end (--until ends their hold)";
     }
     errors << "\n";
   }
