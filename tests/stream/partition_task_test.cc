@@ -182,8 +182,9 @@ class BurstOverStoreTest : public PartitionTaskTest {
 };
 
 // The same records in one batch, or split anywhere (the burst across batches, each
-// committed), give the same routing events and the same stored state byte for byte;
-// the burst is dropped, the person's demo routes 2 s after it.
+// committed), give the same routing events and the same stored state byte for byte,
+// and replay's way (no store, no clock) the same routing event: the burst is dropped,
+// the person's demo routes 2 s after it.
 TEST_F(BurstOverStoreTest, ABurstSplitAcrossBatchesIsDroppedWholeAndThePersonRoutes) {
   const auto input = ScannerInput();
   const int64_t clock = kT0;  // the service's clock, fixed (as the crash test's): events move stream time
@@ -211,6 +212,20 @@ TEST_F(BurstOverStoreTest, ABurstSplitAcrossBatchesIsDroppedWholeAndThePersonRou
   EXPECT_EQ(routed_, one_batch);
   EXPECT_EQ(totals_.released, 1u);
   EXPECT_EQ(Dump(*store_, 3), reference_state);
+
+  // And `replay`'s way: no store, no clock (only the records move stream time), then
+  // --until: the same routing event.
+  routed_.clear();
+  stream::TaskOptions replay_options;
+  replay_options.require_key = false;
+  stream::PartitionTask replay(0, model_, replay_options, nullptr);
+  std::vector<stream::InputRecord> records;
+  for (const auto& v : input) records.push_back({"replay", codec::Format::kJson, -1, std::nullopt, v});
+  stream::BatchOutcome out;
+  ASSERT_TRUE(replay.Process(records, std::nullopt, &out).ok());
+  replay.AdvanceTo(kT0 + 10 * kMin + 2 * kSec, &out);
+  ASSERT_EQ(out.events.size(), 1u);
+  EXPECT_EQ(out.events[0].routing_id + " l1 warm", one_batch[0]);
 }
 
 // A crash while events are held: the batch that was scored and not committed is read
