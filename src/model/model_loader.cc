@@ -586,7 +586,7 @@ class Loader {
     }
     CheckKeys(b, where + ".burst", {"events", "within"});
     if (Require(b, "events", where + ".burst")) {
-      auto n = NumberIn(b["events"], where + ".burst.events", 2, 1e6);
+      auto n = NumberIn(b["events"], where + ".burst.events", 2, 100000);
       if (n && *n != std::floor(*n)) Error(b["events"], where + ".burst.events must be a whole number");
       else if (n) filter->burst_events = static_cast<int32_t>(*n);
     }
