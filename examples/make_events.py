@@ -7,6 +7,11 @@
 - globex (retail, US): noise - a few email clicks, never routed.
 - initech (BR): not a target country - disqualified from the start, whatever it does.
 - umbrella (DACH): whitepapers at half weight; a gmail lead.
+- hooli (software, GB, an ideal customer): its mail-security scanner clicks every link
+  of a campaign mail to three people in 0.15 s (21 events). Unfiltered, that would route
+  all three to medium and the account to A (coordinated outreach within 24 h); the
+  `mail_scanner` filter drops the burst whole and nothing routes.
+- a crawler's pricing page view marked bot=true: dropped by `known_bots`.
 - one duplicate event, one event of a type the model does not score, one Forget.
 """
 import datetime as dt
@@ -51,6 +56,10 @@ lead("acme-cy", "acme", "technical_evaluator", "director", "Director IT", "acme.
 lead("acme-dee", "acme", "procurement", "manager", "Buyer", "acme.example", T0)
 lead("initech-ivo", "initech", "champion", "vp", "VP Ops", "initech.example", T0)
 lead("umbrella-uli", "umbrella", "end_user", "manager", "Analyst", "gmail.com", T0)
+account("hooli", "Hooli Ltd", "software", 1500, "GB", "UKI", T0)
+lead("hooli-hal", "hooli", "economic_buyer", "vp", "CFO", "hooli.example", T0)
+lead("hooli-ina", "hooli", "champion", "director", "Director IT", "hooli.example", T0)
+lead("hooli-jo", "hooli", "technical_evaluator", "manager", "Engineer", "hooli.example", T0)
 
 # Week 1: the champion reads pricing and whitepapers; noise elsewhere.
 event("acme-ana", "acme", "whitepaper_download", T0 + 1 * HOUR, campaign="q4-roi")
@@ -72,6 +81,17 @@ event("acme-ana", "acme", "pricing_page_view", T0 + 10 * DAY)
 event("acme-ana", "acme", "product_trial_started", T0 + 10 * DAY + 2 * HOUR)
 event("initech-ivo", "initech", "pricing_page_view", T0 + 10 * DAY)
 event("umbrella-uli", "umbrella", "whitepaper_download", T0 + 11 * DAY)
+# A campaign mail reaches three people at hooli; the mail gateway's scanner opens every
+# link in it before they do: 7 links x 3 people, a few milliseconds apart.
+links = [("email_click", "/webinar"), ("pricing_page_view", "/pricing"), ("email_click", "/blog"),
+         ("whitepaper_download", "/roi.pdf"), ("pricing_page_view", "/pricing/enterprise"),
+         ("email_click", "/unsubscribe-preferences"), ("email_click", "/contact")]
+scan_at = T0 + 12 * DAY + 14 * HOUR
+for i, (typ, url) in enumerate(links):
+    for j, person in enumerate(["hooli-hal", "hooli-ina", "hooli-jo"]):
+        event(person, "hooli", typ, scan_at + (i * 3 + j) * 7, url=url, campaign="q4-roi")
+# A crawler that says what it is.
+event("acme-dee", "acme", "pricing_page_view", T0 + 12 * DAY, url="/pricing", bot="true")
 
 # Week 3: decision time.
 event("acme-bob", "acme", "pricing_page_view", T0 + 15 * DAY)

@@ -30,7 +30,7 @@ int Validate(const std::string& path) {
   std::cout << path << ": ok, model_version " << m.version << ", " << m.signals.size() << " signals, "
             << m.fit_rules.size() << " fit rules, " << m.disqualify.size() << " disqualify rules, "
             << m.lead.tiers.size() << " lead tiers, " << m.account.tiers.size() << " account tiers, "
-            << m.committee.roles.size() << " committee roles\n";
+            << m.committee.roles.size() << " committee roles, " << m.filters.size() << " filters\n";
   return 0;
 }
 

@@ -94,7 +94,7 @@ ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in
   constexpr size_t kChunk = 4096;
   std::vector<std::string> lines;
   std::vector<uint64_t> line_numbers;
-  stream::BatchOutcome outcome;
+  stream::BatchOutcome outcome, totals;
   auto run = [&] {
     std::vector<stream::InputRecord> records;
     records.reserve(lines.size());
@@ -102,6 +102,7 @@ ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in
     outcome.Clear();
     Status s = task.Process(records, std::nullopt, &outcome);  // no store: cannot fail
     if (!s.ok()) errors << "replay: " << s.message() << '\n';
+    totals.AddCounts(outcome);
     for (const auto& r : outcome.refused) {
       ++summary.bad_lines;
       errors << "line " << line_numbers[r.record] << ": " << r.error << '\n';
@@ -120,17 +121,38 @@ ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in
   }
   if (!lines.empty()) run();
   if (options.until_ms) {
-    std::vector<engine::RoutingEvent> events;
-    task.AdvanceTo(*options.until_ms, &events);
-    flush(events);
+    outcome.Clear();
+    task.AdvanceTo(*options.until_ms, &outcome);
+    totals.AddCounts(outcome);
+    flush(outcome.events);
   }
   engine::Engine& eng = task.engine();
   summary.stats = eng.stats();
   const auto& s = summary.stats;
+  const stream::BatchOutcome& c = totals;
   errors << "replay: " << summary.lines << " lines, " << summary.bad_lines << " bad, " << s.events_scored
          << " events scored, skipped " << s.skipped_unknown_signal << " unknown signal / " << s.skipped_duplicate
          << " duplicate / " << s.skipped_too_late << " too late, " << s.profiles_applied << " profiles, "
-         << s.outcomes << " outcomes, " << s.forgets << " forgets; stream time " << eng.stream_time() << "\n";
+         << s.outcomes << " outcomes, " << s.forgets << " forgets; " << s.decay_checks << " decay checks; stream time "
+         << eng.stream_time() << "\n";
+  const model::Model& m = *model;
+  if (!m.filters.empty()) {
+    // Held events still held at the end: the hold is in stream time, which stops at the
+    // last record (or --until).
+    summary.filtered = c.filtered;
+    summary.filtered.resize(m.filters.size());
+    summary.held_at_end = c.count(engine::ApplyOutcome::kHeld) - c.released -
+                          (m.burst_filter >= 0 ? summary.filtered[static_cast<size_t>(m.burst_filter)] : 0);
+    errors << "filtered " << c.filtered_total();
+    for (size_t i = 0; i < m.filters.size(); ++i) {
+      errors << (i ? ", " : ": ") << m.filters[i].name << " " << summary.filtered[i];
+    }
+    if (m.burst_filter >= 0) {
+      errors << "; " << summary.held_at_end << (summary.held_at_end == 1 ? " event" : " events")
+             << " still held at the end (--until ends their hold)";
+    }
+    errors << "\n";
+  }
   errors << "routed " << summary.routed << " (model " << model->version << ")";
   for (const auto& [k, n] : routed) {
     errors << (k == routed.begin()->first ? ": " : ", ") << std::get<0>(k) << " " << std::get<1>(k) << " to "

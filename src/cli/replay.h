@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 
@@ -23,6 +24,8 @@ struct ReplaySummary {
   uint64_t lines = 0;
   uint64_t bad_lines = 0;
   engine::EngineStats stats;
+  std::vector<uint64_t> filtered;  // events dropped, by the model's filter index
+  uint64_t held_at_end = 0;        // events the burst filter still held when the replay ended
   uint64_t routed = 0;
 };
 

@@ -195,6 +195,18 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
                                    " bytes)");
   }
   const Checker check(options_, key);
+  // A profile moves stream time as an event does (SPEC section 3), so its time is held
+  // to the same bounds ahead. An old or unset one (0) is fine: it only loses to newer.
+  auto profile_time = [&](int64_t at, const char* what) -> Status {
+    if (at > options_.latest_event_time_ms) {
+      return Refuse(Refusal::kBadTime, std::string(what) + " " + std::to_string(at) + " is after 2100-01-01");
+    }
+    if (options_.max_event_time_ms && at > *options_.max_event_time_ms) {
+      return Refuse(Refusal::kBadTime, std::string(what) + " " + std::to_string(at) +
+                                     " is more than max_future_skew ahead of the clock");
+    }
+    return Status::Ok();
+  };
   switch (in.body_case()) {
     case v1::Input::kEvent: {
       const v1::EngagementEvent& e = in.event();
@@ -235,6 +247,7 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       LEADSCORE_RETURN_IF_ERROR(check.Id(p.lead_id(), "lead.lead_id"));
       LEADSCORE_RETURN_IF_ERROR(check.Id(p.account_id(), "lead.account_id"));
       LEADSCORE_RETURN_IF_ERROR(check.Key(p.account_id()));
+      LEADSCORE_RETURN_IF_ERROR(profile_time(p.updated_at_ms(), "lead.updated_at_ms"));
       LEADSCORE_RETURN_IF_ERROR(check.Attributes(p.attributes(), "lead.attributes"));
       engine::LeadProfileInput out;
       out.lead = leads_.Intern(p.lead_id());
@@ -253,6 +266,7 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       const v1::AccountProfile& p = in.account();
       LEADSCORE_RETURN_IF_ERROR(check.Id(p.account_id(), "account.account_id"));
       LEADSCORE_RETURN_IF_ERROR(check.Key(p.account_id()));
+      LEADSCORE_RETURN_IF_ERROR(profile_time(p.updated_at_ms(), "account.updated_at_ms"));
       LEADSCORE_RETURN_IF_ERROR(check.Attributes(p.attributes(), "account.attributes"));
       engine::AccountProfileInput out;
       out.account = accounts_.Intern(p.account_id());

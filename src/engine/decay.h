@@ -25,24 +25,38 @@ inline double Clamp100(double v) { return std::clamp(v, 0.0, 100.0); }
 
 // A sum of decaying terms, split by sign. The positive terms (each already capped)
 // can only fall and the negative ones only rise towards zero, so:
-//   lower(dt) = sum pos_i * 2^(-dt/h_i) + neg      (negatives held where they are)
-//   upper(dt) = pos + sum neg_i * 2^(-dt/h_i)      (positives held where they are)
-// bound the real sum from below and above. lower is convex and decreasing, upper is
-// concave and increasing; Newton's method started at dt = 0 on either never steps past
-// its root, so it gives a safe lower bound on the crossing time that is exact when no
-// cap binds, in a few steps.
+//   lower(dt) = sum pos_i * 2^(-(dt - s_i)+/h_i) + neg   (negatives held where they are)
+//   upper(dt) = pos + sum neg_i * 2^(-dt/h_i)            (positives held where they are)
+// bound the real sum from below and above. A capped term whose uncapped sum is above
+// its cap stays at the cap until that sum falls to it, s_i from now (0 for the others).
+// Between those moments lower is convex and decreasing, upper is concave and
+// increasing throughout; Newton's method started at the beginning of a stretch never
+// steps past its root, so it gives a safe lower bound on the crossing time that is
+// exact when no cap binds, in a few steps.
 struct DecayEnvelope {
   static constexpr int kMaxTerms = 64;
   double pos = 0, neg = 0;
   int n_pos = 0, n_neg = 0;
+  bool any_pinned = false;
   double pos_value[kMaxTerms], pos_rate[kMaxTerms];  // rate = ln2 / half-life
+  double pos_pinned[kMaxTerms];                      // s_i: ms the term stays at its value
   double neg_value[kMaxTerms], neg_rate[kMaxTerms];
 
-  void Add(double value, double half_life_ms) {
+  void Add(double value, double half_life_ms) { AddCapped(value, kInf, half_life_ms); }
+  // A term of `uncapped` points at most `cap`: while the uncapped sum is above the cap
+  // the term does not move, so decay cannot lower it before then.
+  void AddCapped(double uncapped, double cap, double half_life_ms) {
     const double rate = std::numbers::ln2 / half_life_ms;
+    const double value = std::min(cap, uncapped);
     if (value > 0 && n_pos < kMaxTerms) {
+      // Held at the cap for log2(uncapped / cap) half-lives; a millisecond less, so
+      // that rounding never puts it past the real moment.
+      double pinned = uncapped > cap ? std::max(0.0, std::log2(uncapped / cap) * half_life_ms - 1) : 0;
+      if (!(pinned < 1e15)) pinned = 1e15;
+      any_pinned |= pinned > 0;
       pos += value;
       pos_value[n_pos] = value;
+      pos_pinned[n_pos] = pinned;
       pos_rate[n_pos++] = rate;
     } else if (value < 0 && n_neg < kMaxTerms) {
       neg += value;
@@ -80,7 +94,29 @@ inline double NewtonFirstRoot(const double* value, const double* rate, int n, do
 inline double EarliestBelow(const DecayEnvelope& e, double theta) {
   if (e.value() < theta) return 0;
   if (e.pos <= 0 || theta - e.neg <= 0) return kInf;
-  return NewtonFirstRoot(e.pos_value, e.pos_rate, e.n_pos, e.neg - theta);
+  if (!e.any_pinned) return NewtonFirstRoot(e.pos_value, e.pos_rate, e.n_pos, e.neg - theta);
+  // Stretch by stretch between the moments capped terms start to fall: in each, the
+  // terms still at their cap are a constant and the others decay from where they are.
+  double from = 0;
+  while (from < kInf) {
+    double value[DecayEnvelope::kMaxTerms], rate[DecayEnvelope::kMaxTerms];
+    int n = 0;
+    double constant = e.neg - theta, until = kInf;
+    for (int i = 0; i < e.n_pos; ++i) {
+      if (e.pos_pinned[i] > from) {
+        constant += e.pos_value[i];
+        until = std::min(until, e.pos_pinned[i]);
+      } else {
+        value[n] = e.pos_value[i] * std::exp(-e.pos_rate[i] * (from - e.pos_pinned[i]));
+        rate[n++] = e.pos_rate[i];
+      }
+    }
+    // Nothing decays in this stretch: the sum stays where it is until `until`.
+    const double dt = n == 0 ? kInf : NewtonFirstRoot(value, rate, n, constant);
+    if (from + dt < until) return from + dt;
+    from = until;
+  }
+  return kInf;
 }
 
 // No sooner than the returned dt (ms) can the sum reach theta or more; kInf: never.

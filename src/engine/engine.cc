@@ -85,13 +85,16 @@ std::string_view OutcomeName(ApplyOutcome outcome) {
     case ApplyOutcome::kDuplicate: return "duplicate";
     case ApplyOutcome::kTooLate: return "too_late";
     case ApplyOutcome::kStaleProfile: return "stale_profile";
+    case ApplyOutcome::kFiltered: return "filtered";
+    case ApplyOutcome::kHeld: return "held";
   }
   return "unknown";  // not an ApplyOutcome value
 }
 
-ApplyOutcome Engine::Apply(const Input& input, std::vector<RoutingEvent>* out) {
+ApplyResult Engine::Apply(const Input& input, std::vector<RoutingEvent>* out) {
   return impl_->transitions_.Apply(input, out);
 }
+Settled Engine::TakeSettled() { return impl_->transitions_.TakeSettled(); }
 void Engine::Advance(int64_t now_ms, std::vector<RoutingEvent>* out) { impl_->transitions_.Advance(now_ms, out); }
 int64_t Engine::stream_time() const { return impl_->transitions_.stream_time(); }
 const EngineStats& Engine::stats() const { return impl_->stats_; }

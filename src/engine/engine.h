@@ -1,11 +1,12 @@
 // The scoring engine: pure and deterministic. It turns decoded inputs into state
 // changes and routing events. It does no I/O and reads no clock: stream time comes
-// from the events themselves, and Advance(now) moves it on for decay.
+// from the events and profiles themselves, and Advance(now) moves it on for decay.
 //
 // The arithmetic is SPEC.md section 3. Not thread-safe: one Engine per processing
 // thread (per partition group); the Model it holds is shared read-only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -65,9 +66,26 @@ enum class ApplyOutcome : uint8_t {
   kDuplicate,      // an event id the lead has already had
   kTooLate,        // an event too old to be told from a duplicate (see dedupe_window_ms)
   kStaleProfile,   // a profile older than the one held
+  kFiltered,       // an event a `when` filter drops (ApplyResult::filter says which)
+  kHeld,           // an event the burst filter holds: scored or dropped later (TakeSettled)
 };
-// "applied", "unknown_signal", "duplicate", "too_late", "stale_profile".
+inline constexpr size_t kApplyOutcomes = 7;
+// "applied", "unknown_signal", "duplicate", "too_late", "stale_profile", "filtered", "held".
 std::string_view OutcomeName(ApplyOutcome outcome);
+
+constexpr uint16_t kNoFilter = UINT16_MAX;
+struct ApplyResult {
+  ApplyOutcome outcome = ApplyOutcome::kApplied;
+  uint16_t filter = kNoFilter;  // kFiltered: the index of the filter in the model's `filters`
+  bool operator==(const ApplyResult&) const = default;
+};
+
+// Held events that left the burst filter's hold since the last TakeSettled: each was
+// ApplyOutcome::kHeld when applied, and is counted once more here.
+struct Settled {
+  uint64_t applied = 0;  // scored when their run ended short (or erased with their lead by a Forget)
+  uint64_t dropped = 0;  // dropped whole with a run of the burst filter's `events` or more
+};
 
 enum class EntityKind : int8_t { kLead, kAccount };
 enum class Direction : int8_t { kUp, kDown };
@@ -109,11 +127,12 @@ struct EntityView {
   double fit = 0, intent = 0, score = 0, coverage = 0;
   std::string grade, tier;
   bool disqualified = false;
-  std::vector<Factor> factors;  // all non-zero contributors, largest |points| first
+  std::vector<Factor> factors;  // every contributor with |points| >= 0.01, largest first
   std::vector<std::string> committee_roles;
   int32_t engaged_contacts = 0;
   std::vector<double> signal_points;  // per model signal, decayed, uncapped
   std::vector<TierChangeView> recent_changes;  // oldest first
+  int32_t held_events = 0;  // leads: events the burst filter holds, not scored yet
   int64_t as_of_ms = 0;
   int64_t next_check_ms = 0;  // when decay may next change the tier; INT64_MAX: never
   int32_t lead_count = 0;     // accounts: known leads
@@ -145,6 +164,9 @@ struct EngineStats {
   uint64_t forgets = 0;
   uint64_t routing_events = 0;
   uint64_t decay_checks = 0;  // timer firings
+  uint64_t events_filtered = 0;  // dropped by a `when` filter
+  uint64_t events_held = 0;      // held by the burst filter as they came
+  uint64_t held_dropped = 0;     // ... dropped with their run
 };
 
 class Engine {
@@ -154,14 +176,27 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Applies one input at stream time (an event first moves stream time on to its own
-  // time if later, firing the decay crossings due until then). Appends routing events
-  // and says whether the input was applied or skipped, and why.
-  ApplyOutcome Apply(const Input& input, std::vector<RoutingEvent>* out);
+  // Applies one input at stream time (an event, or a profile that is applied, first
+  // moves stream time on to its own time if later, firing the decay crossings due
+  // until then). Appends routing events and says whether the input was applied,
+  // skipped (and why), dropped by a filter or held by the burst filter.
+  //
+  // Filters (SPEC section 3): an event matching a `when` filter is dropped and moves
+  // nothing. With a burst filter every event that passes is held, with its lead, for
+  // `within` of stream time from its run's first arrival; events of a lead less than
+  // `within` apart (by occurred_at) join one run. When stream time reaches the run's
+  // end, a run of `events` or more is dropped whole and a shorter one is scored then
+  // (its events decayed from their own times). Held events are state: they are in the
+  // lead's snapshot, and a run's end is one of the lead's timer checks.
+  ApplyResult Apply(const Input& input, std::vector<RoutingEvent>* out);
 
   // Moves stream time on to now (never back) and emits, in time order, every tier
   // change that decay causes up to now, each at the first millisecond it holds.
   void Advance(int64_t now_ms, std::vector<RoutingEvent>* out);
+
+  // Held events decided since the last call (by Apply or Advance), for the caller's
+  // counts; resets them.
+  Settled TakeSettled();
 
   int64_t stream_time() const;
   const EngineStats& stats() const;

@@ -15,8 +15,12 @@ void AddSignals(const model::Model& m, const EntityCommon& e, bool account_caps,
   }
 }
 
+// SPEC section 2: contributors with |points| below a hundredth are not listed; a
+// signal decayed to almost nothing is no reason to give sales.
+constexpr double kFactorFloor = 0.01;
+
 std::vector<Factor> Top(std::vector<Factor> f, size_t limit) {
-  std::erase_if(f, [](const Factor& x) { return std::fabs(x.points) < 1e-9; });
+  std::erase_if(f, [](const Factor& x) { return std::fabs(x.points) < kFactorFloor; });
   std::sort(f.begin(), f.end(), [](const Factor& a, const Factor& b) {
     const double pa = std::fabs(a.points), pb = std::fabs(b.points);
     return pa != pb ? pa > pb : a.name < b.name;

@@ -1,5 +1,6 @@
 // Explanations: the factors behind a score, largest |points| first. Fit rules count
-// with their points, signals with their decayed points after the cap. Internal.
+// with their points, signals with their decayed points after the cap; below 0.01
+// points a contributor is not listed (SPEC section 2). Internal.
 #pragma once
 
 #include <cstddef>

@@ -160,11 +160,18 @@ int64_t Scorer::NextDue(const EntityCommon& e, const model::EntityPolicy& p, con
 }
 
 int64_t Scorer::LeadNextDue(const LeadState& l, const Measures& ms) const {
+  // The end of a held run is a check too (the earliest; runs may have merged).
+  int64_t release = kNever;
+  for (const HeldRun& run : l.held) release = std::min(release, run.release_at_ms);
+  return std::min(release, LeadDecayDue(l, ms));
+}
+
+int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
   if (l.tier == kDisqualifiedTier) return kNever;
   DecayEnvelope env;
   for (uint64_t bits = l.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
-    env.Add(std::min(m_.signals[s].cap, l.signals[s].value), half_life_[s]);
+    env.AddCapped(l.signals[s].value, m_.signals[s].cap, half_life_[s]);
   }
   if (l.tier == LowestTier(m_.lead) && env.neg >= 0) return kNever;  // nothing can move by decay
   return NextDue(l, m_.lead, env, m_.lead.fit_weight * ms.fit, ms);
@@ -176,7 +183,7 @@ int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const 
   bool any_negative = false;
   for (uint64_t bits = a.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
-    env.Add(std::min(m_.signals[s].account_cap, a.signals[s].value), half_life_[s]);
+    env.AddCapped(a.signals[s].value, m_.signals[s].account_cap, half_life_[s]);
     any_negative |= m_.signals[s].points < 0;
   }
   if (a.tier == LowestTier(m_.account) && !any_negative) return kNever;

@@ -41,6 +41,7 @@ class Scorer {
 
   // When decay alone may next change the tier, from the measures at the entity clock;
   // kNever when it cannot. A lower bound: the entity is checked then and asked again.
+  // A lead's next check is also no later than the end of its first held run.
   int64_t LeadNextDue(const LeadState& l, const Measures& ms) const;
   int64_t AccountNextDue(const AccountState& a, const Measures& ms) const;
 
@@ -51,6 +52,7 @@ class Scorer {
   }
 
  private:
+  int64_t LeadDecayDue(const LeadState& l, const Measures& ms) const;
   void ApplyFitRules(const model::FieldContext& ctx, bool account_only, EntityCommon& e) const;
   double RoleValue(const AccountState& a, size_t r) const;
   int64_t NextDue(const EntityCommon& e, const model::EntityPolicy& p, const DecayEnvelope& env, double constant,

@@ -10,7 +10,10 @@
 
 namespace leadscore::engine {
 
-constexpr uint8_t kSnapshotVersion = 2;  // 2: fields written member by member
+// 2: fields written member by member. 3: a lead's held runs (the burst filter) at its
+// end; version 2 is still read (no held runs).
+constexpr uint8_t kSnapshotVersion = 3;
+constexpr uint8_t kOldestSnapshotVersion = 2;
 
 class SnapshotWriter {
  public:

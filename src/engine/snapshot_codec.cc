@@ -3,6 +3,34 @@
 #include <utility>
 
 namespace leadscore::engine {
+namespace {
+
+// Field by field: the struct's padding is not state.
+void PutFields(const std::vector<model::FieldValue>& fields, SnapshotWriter& w) {
+  w.Put<uint32_t>(static_cast<uint32_t>(fields.size()));
+  for (const auto& f : fields) {
+    w.Put<uint8_t>(f.present);
+    w.Put<uint8_t>(f.has_number);
+    w.Put<int32_t>(f.symbol);
+    w.Put<double>(f.number);
+  }
+}
+
+// As many as the model has slots, or none (a profile not known yet).
+bool GetFields(SnapshotReader& r, size_t slots, std::vector<model::FieldValue>* out) {
+  const uint32_t n = r.GetCount(14);
+  if (n != 0 && n != slots) return false;
+  out->resize(n);
+  for (auto& f : *out) {
+    f.present = r.Get<uint8_t>() != 0;
+    f.has_number = r.Get<uint8_t>() != 0;
+    f.symbol = r.Get<int32_t>();
+    f.number = r.Get<double>();
+  }
+  return true;
+}
+
+}  // namespace
 
 void SnapshotCodec::WriteCommon(const EntityCommon& e, SnapshotWriter& w) const {
   w.Put<uint8_t>(kSnapshotVersion);
@@ -16,13 +44,7 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, SnapshotWriter& w) const 
   w.Put<uint64_t>(e.active);
   w.Put<uint8_t>(e.has_profile);
   w.Put<int64_t>(e.profile_at_ms);
-  w.Put<uint32_t>(static_cast<uint32_t>(e.fields.size()));
-  for (const auto& f : e.fields) {  // field by field: the struct's padding is not state
-    w.Put<uint8_t>(f.present);
-    w.Put<uint8_t>(f.has_number);
-    w.Put<int32_t>(f.symbol);
-    w.Put<double>(f.number);
-  }
+  PutFields(e.fields, w);
   w.Put<int16_t>(e.tier);
   w.Put<uint32_t>(e.changes);
   w.Put<uint32_t>(static_cast<uint32_t>(e.recent.size()));
@@ -37,9 +59,12 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, SnapshotWriter& w) const 
   w.Put<uint32_t>(e.outcomes);
 }
 
-Status SnapshotCodec::ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& e) const {
+Status SnapshotCodec::ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& e, uint8_t* version) const {
   const size_t n_signals = m_.signals.size();
-  if (r.Get<uint8_t>() != kSnapshotVersion) return Status::Corruption("unknown snapshot version");
+  *version = r.Get<uint8_t>();
+  if (*version < kOldestSnapshotVersion || *version > kSnapshotVersion) {
+    return Status::Corruption("unknown snapshot version " + std::to_string(*version));
+  }
   e.clock = r.Get<int64_t>();
   if (r.GetCount(20) != n_signals) return Status::Corruption("written by a model with other signals");
   e.signals.resize(n_signals);
@@ -51,15 +76,7 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& 
   e.active = r.Get<uint64_t>();
   e.has_profile = r.Get<uint8_t>() != 0;
   e.profile_at_ms = r.Get<int64_t>();
-  const uint32_t n_fields = r.GetCount(14);
-  if (n_fields != 0 && n_fields != slots) return Status::Corruption("written by a model with other fields");
-  e.fields.resize(n_fields);
-  for (auto& f : e.fields) {
-    f.present = r.Get<uint8_t>() != 0;
-    f.has_number = r.Get<uint8_t>() != 0;
-    f.symbol = r.Get<int32_t>();
-    f.number = r.Get<double>();
-  }
+  if (!GetFields(r, slots, &e.fields)) return Status::Corruption("written by a model with other fields");
   e.tier = r.Get<int16_t>();
   e.changes = r.Get<uint32_t>();
   const uint32_t n_recent = r.GetCount(16);
@@ -88,6 +105,19 @@ std::string SnapshotCodec::EncodeLead(const LeadState& l, const IdTable& account
     w.Put(key);
     w.Put(at);
   }
+  w.Put<uint32_t>(static_cast<uint32_t>(l.held.size()));
+  for (const HeldRun& run : l.held) {
+    w.Put<int64_t>(run.release_at_ms);
+    w.Put<int64_t>(run.first_ms);
+    w.Put<int64_t>(run.last_ms);
+    w.Put<uint32_t>(run.count);
+    w.Put<uint32_t>(static_cast<uint32_t>(run.events.size()));
+    for (const HeldEvent& ev : run.events) {
+      w.Put<int64_t>(ev.at_ms);
+      w.Put<uint16_t>(ev.signal);
+      PutFields(ev.attributes, w);
+    }
+  }
   return w.Take();
 }
 
@@ -110,7 +140,8 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
                                     AccountState* out) const {
   SnapshotReader r(bytes);
   AccountState& a = *out;
-  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.account_slots(), a));
+  uint8_t version = 0;
+  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.account_slots(), a, &version));
   const uint32_t n_roles = r.GetCount(8);
   if (n_roles != m_.committee.roles.size() * m_.signals.size()) {
     return Status::Corruption("written by another committee");
@@ -132,7 +163,8 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
                                  std::string* account) const {
   SnapshotReader r(bytes);
   LeadState& l = *out;
-  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l));
+  uint8_t version = 0;
+  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l, &version));
   *account = r.GetString();
   l.last_event_at_ms = r.Get<int64_t>();
   l.dedupe_floor_ms = r.Get<int64_t>();
@@ -141,6 +173,28 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
     const uint64_t key = r.Get<uint64_t>();
     l.seen.emplace_back(key, r.Get<int64_t>());
   }
+  if (version >= 3) {
+    const uint32_t n_runs = r.GetCount(32);
+    for (uint32_t i = 0; i < n_runs && r.good(); ++i) {
+      HeldRun run;
+      run.release_at_ms = r.Get<int64_t>();
+      run.first_ms = r.Get<int64_t>();
+      run.last_ms = r.Get<int64_t>();
+      run.count = r.Get<uint32_t>();
+      const uint32_t n_events = r.GetCount(14);
+      if (n_events > run.count) return Status::Corruption("bad held run for '" + std::string(id) + "'");
+      for (uint32_t k = 0; k < n_events && r.good(); ++k) {
+        HeldEvent ev;
+        ev.at_ms = r.Get<int64_t>();
+        ev.signal = r.Get<uint16_t>();
+        if (ev.signal >= m_.signals.size() || !GetFields(r, m_.layout.event_slots(), &ev.attributes)) {
+          return Status::Corruption("held event of '" + std::string(id) + "' written by another model");
+        }
+        run.events.push_back(std::move(ev));
+      }
+      l.held.push_back(std::move(run));
+    }
+  }
   if (!r.ok()) return Status::Corruption("bad lead state for '" + std::string(id) + "'");
   return Status::Ok();
 }
@@ -148,7 +202,8 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
 Result<std::string> SnapshotCodec::LeadAccount(std::string_view bytes) const {
   SnapshotReader r(bytes);
   LeadState l;
-  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l));
+  uint8_t version = 0;
+  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l, &version));
   std::string account = r.GetString();
   if (!r.good() || account.empty()) return Status::Corruption("lead state without an account");
   return account;

@@ -11,10 +11,13 @@
 //            recent   {i16 from, i16 to, i64 at_ms, str routing_id},
 //            i8 last_outcome, i64 last_outcome_at_ms, u32 outcomes
 //   lead:    common, str account_id, i64 last_event_at_ms, i64 dedupe_floor_ms,
-//            seen     {u64 event_key, i64 at_ms}
+//            seen     {u64 event_key, i64 at_ms},
+//            held     {i64 release_at_ms, i64 first_ms, i64 last_ms, u32 count,
+//                      events {i64 at_ms, u16 signal, attributes {field as above}}}  (version 3)
 //   account: common, role_values {f64}, contacts {str lead_id, i64 last_event_at_ms},
 //            leads    {str lead_id}
-// Ids are stored as strings (interned ids are per process). What follows from the model
+// Version 2 (before held runs) is read as a lead without held runs; accounts are the
+// same in both. Ids are stored as strings (interned ids are per process). What follows from the model
 // (fit, disqualification, a lead's role, the next decay check) is not stored: the
 // engine derives it on loading. Slot and tier indices are the model's, so the bytes are
 // read only with the model that wrote them (the store keeps its version beside them).
@@ -51,7 +54,8 @@ class SnapshotCodec {
 
  private:
   void WriteCommon(const EntityCommon& e, SnapshotWriter& w) const;
-  Status ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& e) const;
+  // Reads the common part; `version` is the layout version the bytes were written in.
+  Status ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& e, uint8_t* version) const;
 
   const model::Model& m_;
 };

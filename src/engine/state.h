@@ -54,12 +54,30 @@ struct EntityCommon {
   uint32_t outcomes = 0;
 };
 
+// An event the burst filter holds: what scoring it later needs (its id is remembered
+// for dedupe when it arrives).
+struct HeldEvent {
+  int64_t at_ms = 0;
+  uint16_t signal = 0;
+  std::vector<model::FieldValue> attributes;  // the model's event.attributes slots
+};
+
+// A run of a lead's held events: events less than `within` apart by occurred_at. It is
+// decided when stream time reaches `release_at_ms` (its first arrival + `within`).
+struct HeldRun {
+  int64_t release_at_ms = 0;
+  int64_t first_ms = 0, last_ms = 0;  // occurred_at of its earliest and latest events
+  uint32_t count = 0;                 // events in the run
+  std::vector<HeldEvent> events{};    // empty once count reaches the burst size: dropped whole
+};
+
 struct LeadState : EntityCommon {
   EntityId account = kNoEntity;
   int role = -1;  // committee role index, -1 when none
   int64_t last_event_at_ms = kLongAgo;
   std::vector<std::pair<uint64_t, int64_t>> seen;  // dedupe: (event key, event time)
   int64_t dedupe_floor_ms = kLongAgo;               // events at or before: too late
+  std::vector<HeldRun> held;                        // the burst filter's open runs, oldest first
 };
 
 struct AccountState : EntityCommon {

@@ -5,7 +5,7 @@
 
 namespace leadscore::engine {
 
-ApplyOutcome Transitions::Apply(const Input& input, std::vector<RoutingEvent>* out) {
+ApplyResult Transitions::Apply(const Input& input, std::vector<RoutingEvent>* out) {
   ++stats_.inputs;
   return std::visit([&](const auto& in) { return ApplyOne(in, out); }, input);
 }
@@ -16,8 +16,12 @@ void Transitions::Advance(int64_t now, std::vector<RoutingEvent>* out) {
     ++stats_.decay_checks;
     if (t.kind == EntityKind::kLead) {
       LeadState& l = *table_.FindLead(t.id);
-      scorer_.DecayLead(l, t.due);
-      evaluator_.EvaluateLead(t.id, l, out);
+      if (RunEnded(l, t.due)) {
+        EndRuns(t.id, l, t.due, out);
+      } else {
+        scorer_.DecayLead(l, t.due);
+        evaluator_.EvaluateLead(t.id, l, out);
+      }
     } else {
       AccountState& a = *table_.FindAccount(t.id);
       scorer_.DecayAccount(a, t.due);
@@ -27,63 +31,176 @@ void Transitions::Advance(int64_t now, std::vector<RoutingEvent>* out) {
   stream_time_ = std::max(stream_time_, now);
 }
 
-ApplyOutcome Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out) {
+ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out) {
   if (e.signal == kUnknownSignal || e.signal >= n_signals_) {
     ++stats_.skipped_unknown_signal;
-    return ApplyOutcome::kUnknownSignal;
+    return {ApplyOutcome::kUnknownSignal};
   }
+  // Dropped before anything: a filtered event is not scored, so it moves no time.
+  if (const int f = MatchingWhenFilter(e); f >= 0) {
+    ++stats_.events_filtered;
+    return {ApplyOutcome::kFiltered, static_cast<uint16_t>(f)};
+  }
+  // A held event moves stream time as it arrives: its hold is measured in it.
   if (e.occurred_at_ms > stream_time_) Advance(e.occurred_at_ms, out);
   const int64_t st = stream_time_;
   if (e.occurred_at_ms <= st - options_.dedupe_window_ms) {
     ++stats_.skipped_too_late;
-    return ApplyOutcome::kTooLate;
+    return {ApplyOutcome::kTooLate};
   }
   if (const LeadState* known = table_.FindLead(e.lead)) {
     if (e.occurred_at_ms <= known->dedupe_floor_ms) {
       ++stats_.skipped_too_late;
-      return ApplyOutcome::kTooLate;
+      return {ApplyOutcome::kTooLate};
     }
+    // Held events are remembered as they arrive: a redelivery cannot lengthen a run.
     for (const auto& [key, at] : known->seen) {
       if (key == e.event_key) {
         ++stats_.skipped_duplicate;
-        return ApplyOutcome::kDuplicate;
+        return {ApplyOutcome::kDuplicate};
       }
     }
   }
+  const LeadState* before = table_.FindLead(e.lead);
+  const bool same_lead = before && before->account == e.account;  // neither new nor moving
   GetOrCreateAccount(e.account);  // first: a new lead joins it
   LeadState& l = GetOrCreateLead(e.lead, e.account, out);
-  AccountState& a = *table_.FindAccount(e.account);  // may have moved in memory
-  table_.MarkLead(e.lead);
-  table_.MarkAccount(e.account);
   Remember(l, e.event_key, e.occurred_at_ms, st);
+  table_.MarkLead(e.lead);
+  if (burst_) {
+    const int64_t ends = Hold(l, e, st);
+    ++stats_.events_held;
+    if (same_lead) {
+      // Nothing it is scored on changed: its next check is only the end of the run, if
+      // sooner. Its account is untouched until then.
+      timers_.Schedule(EntityKind::kLead, e.lead, std::min(l.due, ends));
+      return {ApplyOutcome::kHeld};
+    }
+  }
+  AccountState& a = *table_.FindAccount(e.account);  // may have moved in memory
+  table_.MarkAccount(e.account);
   scorer_.DecayLead(l, st);
   scorer_.DecayAccount(a, st);
+  if (!burst_) Score(e.lead, l, a, e.signal, e.occurred_at_ms, e.attributes, st);
+  evaluator_.EvaluateLead(e.lead, l, out);
+  evaluator_.EvaluateAccount(e.account, a, out);
+  return {burst_ ? ApplyOutcome::kHeld : ApplyOutcome::kApplied};
+}
 
-  const model::Signal& sig = m_.signals[e.signal];
+int Transitions::MatchingWhenFilter(const EventInput& e) const {
+  if (m_.filters.empty()) return -1;
+  const LeadState* l = table_.FindLead(e.lead);
+  const AccountState* a = table_.FindAccount(e.account);
+  const model::FieldContext ctx{
+      l && l->has_profile ? l->fields.data() : nullptr, a && a->has_profile ? a->fields.data() : nullptr,
+      e.attributes.size() == m_.layout.event_slots() ? e.attributes.data() : nullptr};
+  for (size_t i = 0; i < m_.filters.size(); ++i) {
+    if (!m_.filters[i].burst && m_.filters[i].when.Matches(ctx)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void Transitions::Score(EntityId lid, LeadState& l, AccountState& a, uint16_t signal, int64_t at,
+                        const std::vector<model::FieldValue>& attributes, int64_t st) {
+  const model::Signal& sig = m_.signals[signal];
   double m = 1;
   if (!sig.multipliers.empty()) {
     const model::FieldContext ctx =
-        LeadContext(l, &a, e.attributes.size() == m_.layout.event_slots() ? e.attributes.data() : nullptr);
+        LeadContext(l, &a, attributes.size() == m_.layout.event_slots() ? attributes.data() : nullptr);
     for (uint16_t mi : sig.multipliers) {
       if (m_.multipliers[mi].when.Matches(ctx)) m *= m_.multipliers[mi].factor;
     }
   }
-  const double w = sig.points * m * DecayFactor(st - e.occurred_at_ms, scorer_.half_life_ms(e.signal));
-  const uint64_t bit = uint64_t{1} << e.signal;
+  const double w = sig.points * m * DecayFactor(st - at, scorer_.half_life_ms(signal));
+  const uint64_t bit = uint64_t{1} << signal;
   for (EntityCommon* ent : {static_cast<EntityCommon*>(&l), static_cast<EntityCommon*>(&a)}) {
-    SignalSum& sum = ent->signals[e.signal];
+    SignalSum& sum = ent->signals[signal];
     sum.value += w;
     ++sum.count;
-    sum.last_at_ms = std::max(sum.last_at_ms, e.occurred_at_ms);
+    sum.last_at_ms = std::max(sum.last_at_ms, at);
     ent->active |= bit;
   }
-  if (l.role >= 0) a.role_values[l.role * n_signals_ + e.signal] += w;
-  l.last_event_at_ms = std::max(l.last_event_at_ms, e.occurred_at_ms);
-  TouchContact(a, e.lead, l.last_event_at_ms);
+  if (l.role >= 0) a.role_values[l.role * n_signals_ + signal] += w;
+  l.last_event_at_ms = std::max(l.last_event_at_ms, at);
+  TouchContact(a, lid, l.last_event_at_ms);
   ++stats_.events_scored;
-  evaluator_.EvaluateLead(e.lead, l, out);
-  evaluator_.EvaluateAccount(e.account, a, out);
-  return ApplyOutcome::kApplied;
+}
+
+int64_t Transitions::Hold(LeadState& l, const EventInput& e, int64_t st) {
+  const int64_t within = burst_->burst_within_ms, at = e.occurred_at_ms;
+  const auto burst = static_cast<uint32_t>(burst_->burst_events);
+  size_t into = l.held.size();
+  for (size_t i = 0; i < l.held.size();) {
+    HeldRun& run = l.held[i];
+    if (!(at > run.first_ms - within && at < run.last_ms + within)) {
+      ++i;
+      continue;
+    }
+    if (into == l.held.size()) {
+      into = i++;
+      continue;
+    }
+    // The event bridges two runs: they are one run now, ending at the earlier end.
+    HeldRun& to = l.held[into];
+    to.release_at_ms = std::min(to.release_at_ms, run.release_at_ms);
+    to.first_ms = std::min(to.first_ms, run.first_ms);
+    to.last_ms = std::max(to.last_ms, run.last_ms);
+    to.count += run.count;
+    if (to.count >= burst) {
+      to.events.clear();
+    } else {
+      for (auto& ev : run.events) to.events.push_back(std::move(ev));
+    }
+    l.held.erase(l.held.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  if (into == l.held.size()) l.held.push_back({.release_at_ms = st + within, .first_ms = at, .last_ms = at});
+  HeldRun& run = l.held[into];
+  run.first_ms = std::min(run.first_ms, at);
+  run.last_ms = std::max(run.last_ms, at);
+  ++run.count;
+  // A run that long is dropped whole when it ends: its events need not be kept.
+  if (run.count >= burst) {
+    run.events.clear();
+  } else {
+    run.events.push_back({at, e.signal, e.attributes});
+  }
+  return run.release_at_ms;
+}
+
+bool Transitions::RunEnded(const LeadState& l, int64_t t) const {
+  return std::any_of(l.held.begin(), l.held.end(), [&](const HeldRun& r) { return r.release_at_ms <= t; });
+}
+
+void Transitions::EndRuns(EntityId lid, LeadState& l, int64_t t, std::vector<RoutingEvent>* out) {
+  const EntityId aid = l.account;
+  AccountState& a = *table_.FindAccount(aid);  // a loaded lead's account is loaded
+  const int64_t st = std::max({t, l.clock, a.clock});
+  scorer_.DecayLead(l, st);
+  scorer_.DecayAccount(a, st);
+  table_.MarkLead(lid);
+  table_.MarkAccount(aid);
+  const auto burst = static_cast<uint32_t>(burst_->burst_events);
+  std::vector<HeldRun> open;
+  for (HeldRun& run : l.held) {
+    if (run.release_at_ms > t) {
+      open.push_back(std::move(run));
+    } else if (run.count >= burst) {
+      settled_.dropped += run.count;
+      stats_.held_dropped += run.count;
+    } else {
+      for (const HeldEvent& ev : run.events) Score(lid, l, a, ev.signal, ev.at_ms, ev.attributes, st);
+      settled_.applied += run.count;
+    }
+  }
+  l.held = std::move(open);
+  evaluator_.EvaluateLead(lid, l, out);
+  evaluator_.EvaluateAccount(aid, a, out);
+}
+
+uint64_t Transitions::HeldCount(const LeadState& l) {
+  uint64_t n = 0;
+  for (const HeldRun& r : l.held) n += r.count;
+  return n;
 }
 
 void Transitions::Remember(LeadState& l, uint64_t key, int64_t at, int64_t st) {
@@ -118,11 +235,14 @@ void Transitions::TouchContact(AccountState& a, EntityId lead, int64_t last) {
   a.contacts.emplace_back(lead, last);
 }
 
-ApplyOutcome Transitions::ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out) {
+ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out) {
   if (const LeadState* known = table_.FindLead(p.lead); known && p.updated_at_ms < known->profile_at_ms) {
     ++stats_.profiles_stale;
-    return ApplyOutcome::kStaleProfile;
+    return {ApplyOutcome::kStaleProfile};
   }
+  // An applied profile moves stream time like an event (SPEC section 3): a stream that
+  // starts with profiles is evaluated at their time, not at 0.
+  if (p.updated_at_ms > stream_time_) Advance(p.updated_at_ms, out);
   ++stats_.profiles_applied;
   GetOrCreateAccount(p.account);
   const bool born = !table_.FindLead(p.lead);
@@ -151,14 +271,15 @@ ApplyOutcome Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routin
   if (born) l.tier = Scorer::BirthTier(l, m_.lead);  // born with its first profile
   evaluator_.EvaluateLead(p.lead, l, out);
   if (role_changed) evaluator_.EvaluateAccount(p.account, a, out);
-  return ApplyOutcome::kApplied;
+  return {ApplyOutcome::kApplied};
 }
 
-ApplyOutcome Transitions::ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out) {
+ApplyResult Transitions::ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out) {
   if (const AccountState* known = table_.FindAccount(p.account); known && p.updated_at_ms < known->profile_at_ms) {
     ++stats_.profiles_stale;
-    return ApplyOutcome::kStaleProfile;
+    return {ApplyOutcome::kStaleProfile};
   }
+  if (p.updated_at_ms > stream_time_) Advance(p.updated_at_ms, out);
   ++stats_.profiles_applied;
   const bool born = !table_.FindAccount(p.account);
   AccountState& a = GetOrCreateAccount(p.account);
@@ -180,10 +301,10 @@ ApplyOutcome Transitions::ApplyOne(const AccountProfileInput& p, std::vector<Rou
     evaluator_.EvaluateLead(lid, *l, out);
   }
   evaluator_.EvaluateAccount(p.account, a, out);
-  return ApplyOutcome::kApplied;
+  return {ApplyOutcome::kApplied};
 }
 
-ApplyOutcome Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
+ApplyResult Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
   ++stats_.outcomes;
   EntityCommon* e = nullptr;
   if (LeadState* l = table_.FindLead(o.lead)) {
@@ -193,33 +314,35 @@ ApplyOutcome Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEve
     e = a;
     table_.MarkAccount(o.account);
   }
-  if (!e) return ApplyOutcome::kApplied;  // for an entity not held: nothing to record
+  if (!e) return {ApplyOutcome::kApplied};  // for an entity not held: nothing to record
   e->last_outcome = o.kind;
   e->last_outcome_at_ms = o.occurred_at_ms;
   ++e->outcomes;
-  return ApplyOutcome::kApplied;
+  return {ApplyOutcome::kApplied};
 }
 
-ApplyOutcome Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out) {
+ApplyResult Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out) {
   ++stats_.forgets;
   if (f.lead != kNoEntity) {
     LeadState* l = table_.FindLead(f.lead);
-    if (!l) return ApplyOutcome::kApplied;  // nothing held: nothing to forget
+    if (!l) return {ApplyOutcome::kApplied};  // nothing held: nothing to forget
     const EntityId aid = l->account;
     AccountState& a = *table_.FindAccount(aid);
+    settled_.applied += HeldCount(*l);  // erased with their lead, as scored events are
     Detach(f.lead, *l, a);
     table_.MarkAccount(aid);
     table_.MarkLead(f.lead);
     timers_.Drop(*l);  // its heap entry goes stale
     table_.EraseLead(f.lead);
     evaluator_.EvaluateAccount(aid, a, out);
-    return ApplyOutcome::kApplied;
+    return {ApplyOutcome::kApplied};
   }
   AccountState* a = table_.FindAccount(f.account);
-  if (!a) return ApplyOutcome::kApplied;
+  if (!a) return {ApplyOutcome::kApplied};
   for (EntityId lid : a->leads) {
     const LeadState* l = table_.FindLead(lid);
     if (!l) continue;  // not loaded: a caller that keeps a hot set loads them first
+    settled_.applied += HeldCount(*l);
     table_.MarkLead(lid);
     timers_.Drop(*l);
     table_.EraseLead(lid);
@@ -227,7 +350,7 @@ ApplyOutcome Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEven
   table_.MarkAccount(f.account);
   timers_.Drop(*a);
   table_.EraseAccount(f.account);
-  return ApplyOutcome::kApplied;
+  return {ApplyOutcome::kApplied};
 }
 
 AccountState& Transitions::GetOrCreateAccount(EntityId id) {

@@ -1,12 +1,14 @@
 // What each input, and each decay check that stream time makes due, does to the
-// entities (SPEC.md section 3): dedupe and event points, profiles (with a lead's role
-// or account changing), outcomes, Forget. Each ends in an evaluation of the entities
-// it touched. Internal to src/engine/; one per Engine, not thread-safe.
+// entities (SPEC.md section 3): filters, dedupe and event points, the burst filter's
+// hold and the end of its runs, profiles (with a lead's role or account changing),
+// outcomes, Forget. Each ends in an evaluation of the entities it touched. Internal to
+// src/engine/; one per Engine, not thread-safe.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
@@ -28,20 +30,37 @@ class Transitions {
         timers_(timers),
         evaluator_(evaluator),
         options_(options),
-        stats_(stats) {}
+        stats_(stats),
+        burst_(m_.burst_filter >= 0 ? &m_.filters[m_.burst_filter] : nullptr) {}
 
-  ApplyOutcome Apply(const Input& input, std::vector<RoutingEvent>* out);
+  ApplyResult Apply(const Input& input, std::vector<RoutingEvent>* out);
   // Fires every decay check due up to `now`, in time order, then moves stream time on.
   void Advance(int64_t now, std::vector<RoutingEvent>* out);
   void ResumeAt(int64_t stream_time) { stream_time_ = std::max(stream_time_, stream_time); }
   int64_t stream_time() const { return stream_time_; }
+  Settled TakeSettled() { return std::exchange(settled_, Settled{}); }
 
  private:
-  ApplyOutcome ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out);
-  ApplyOutcome ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out);
-  ApplyOutcome ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out);
-  ApplyOutcome ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>* out);
-  ApplyOutcome ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out);
+  ApplyResult ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out);
+  ApplyResult ApplyOne(const LeadProfileInput& p, std::vector<RoutingEvent>* out);
+  ApplyResult ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out);
+  ApplyResult ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>* out);
+  ApplyResult ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out);
+
+  // The first `when` filter the event matches, from the profiles known now; -1: none.
+  int MatchingWhenFilter(const EventInput& e) const;
+  // An event's points into its lead and the lead's account, decayed from its own time
+  // to `st` (both entities are at `st`), with the multipliers that match now.
+  void Score(EntityId lid, LeadState& l, AccountState& a, uint16_t signal, int64_t at,
+             const std::vector<model::FieldValue>& attributes, int64_t st);
+  // The burst filter: the event joins the lead's run it is less than `within` apart from
+  // (bridged runs merge), or opens a run that ends `within` after `st`. Returns when the
+  // run it is in ends.
+  int64_t Hold(LeadState& l, const EventInput& e, int64_t st);
+  // At a lead's check at `t`: the runs ended by then are dropped or scored.
+  bool RunEnded(const LeadState& l, int64_t t) const;
+  void EndRuns(EntityId lid, LeadState& l, int64_t t, std::vector<RoutingEvent>* out);
+  static uint64_t HeldCount(const LeadState& l);
 
   void Remember(LeadState& l, uint64_t key, int64_t at, int64_t st);
   void TouchContact(AccountState& a, EntityId lead, int64_t last);
@@ -60,7 +79,9 @@ class Transitions {
   Evaluator& evaluator_;
   const EngineOptions& options_;
   EngineStats& stats_;
+  const model::Filter* const burst_;  // the model's burst filter, if any
   int64_t stream_time_ = 0;
+  Settled settled_;  // since the last TakeSettled
 };
 
 }  // namespace leadscore::engine

@@ -43,6 +43,7 @@ std::optional<EntityView> ViewLead(const EntityTable& table, const Scorer& score
   Measures ms = scorer.LeadMeasures(copy);
   FillView(m, copy, ms, m.lead, &v);
   v.factors = LeadFactors(m, copy, a, SIZE_MAX);
+  for (const HeldRun& run : copy.held) v.held_events += static_cast<int32_t>(run.count);
   v.as_of_ms = at;
   return v;
 }

@@ -5,6 +5,7 @@
 // (std::shared_ptr<const Model>); a new model file produces a new Model.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -84,6 +85,30 @@ struct Committee {
   }
 };
 
+// Traffic that is not a person's interest, dropped before scoring and counted per
+// filter (`skipped` reason "filter:NAME"). A `when` filter drops every event matching
+// its conditions (event.attributes.* included). A `burst` filter holds a lead's events
+// for `within` of stream time before scoring them: events of the lead less than
+// `within` apart form a run, and a run of `events` or more is dropped whole.
+struct Filter {
+  std::string name;
+  ConditionSet when;              // a `when` filter
+  bool burst = false;             // a `burst` filter: the two numbers below
+  int32_t burst_events = 0;       // a run this long or longer is dropped
+  int64_t burst_within_ms = 0;    // how far apart events of a run may be, and how long they are held
+};
+
+// SalesOutcome.Kind names by their number on the wire (leadscore.v1, SPEC section 2).
+inline constexpr std::array<std::string_view, 6> kOutcomeKindNames = {
+    "KIND_UNSPECIFIED", "ACCEPTED", "REJECTED", "OPPORTUNITY_CREATED", "CLOSED_WON", "CLOSED_LOST"};
+
+// The `feedback` section: what sales outcomes do to routing. Loaded and validated with
+// the model; acting on it belongs to the handling of outcomes.
+struct Feedback {
+  std::array<int64_t, kOutcomeKindNames.size()> suppress_ms{};  // by kind number; 0: no suppression
+  std::vector<std::pair<int, Signal>> signals;  // (kind number, scored like an event of this signal)
+};
+
 struct Model {
   std::string version;        // label + "+" + short content hash (or just the hash)
   std::string version_label;  // the optional `version:` of the file
@@ -100,6 +125,9 @@ struct Model {
   EntityPolicy lead;
   EntityPolicy account;
   Committee committee;
+  std::vector<Filter> filters;  // in model order: the first matching `when` filter counts the drop
+  int burst_filter = -1;        // index of the burst filter in `filters`, -1 when none (at most one)
+  Feedback feedback;
 
   const std::string& GradeOf(double fit) const;
   std::optional<uint16_t> SignalIndex(std::string_view name) const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -42,7 +43,7 @@ class Loader {
       return Finish();
     }
     model_ = std::make_shared<Model>();
-    CheckKeys(root, "model", {"version", "fit", "intent", "lead", "account"});
+    CheckKeys(root, "model", {"version", "fit", "intent", "filters", "lead", "account", "feedback"});
     if (root["version"]) model_->version_label = String(root["version"], "version");
     // Committee roles first: conditions on lead.role are checked against them.
     if (Require(root, "account", "model")) {
@@ -50,11 +51,13 @@ class Loader {
     }
     if (Require(root, "intent", "model")) LoadIntent(root["intent"]);
     if (Require(root, "fit", "model")) LoadFit(root["fit"]);
+    if (root["filters"]) LoadFilters(root["filters"]);
     if (Require(root, "lead", "model")) LoadPolicy(root["lead"], "lead", false, &model_->lead);
     if (Require(root, "account", "model")) {
       LoadPolicy(root["account"], "account", true, &model_->account);
       LoadAccountCaps(root["account"]);
     }
+    if (root["feedback"]) LoadFeedback(root["feedback"]);
     LoadFactorNamesUnique();
     if (problems_.empty()) {
       WarnUnreachable(root["lead"], "lead", false, model_->lead);
@@ -177,7 +180,7 @@ class Loader {
     }
     if (auto a = attribute_name("event.attributes.")) {
       if (!allow_event) {
-        Error(key, "'" + path + "': event fields can only be used in intent multipliers");
+        Error(key, "'" + path + "': event fields can only be used in intent multipliers and filters");
         return std::nullopt;
       }
       return FieldRef{Source::kEvent, slot_of(layout.event_attributes, *a), FieldRef::kAttribute};
@@ -367,6 +370,44 @@ class Loader {
     for (size_t i = 0; i < ids.size(); ++i) com.role_of_symbol[ids[i]] = static_cast<int8_t>(i);
   }
 
+  // {points, half_life, cap}: a signal of intent.signals, or an outcome kind of
+  // feedback.signals. A signal with a bad value is still returned, so that later
+  // references to it do not pile up follow-on problems; the model is refused anyway.
+  std::optional<Signal> LoadSignal(const YAML::Node& s, const std::string& name, const std::string& where) {
+    if (!s.IsMap()) {
+      Error(s, where + " must be a mapping {points, half_life, cap}");
+      return std::nullopt;
+    }
+    CheckKeys(s, where, {"points", "half_life", "cap"});
+    Signal sig;
+    sig.name = name;
+    bool ok = Require(s, "points", where) && Require(s, "half_life", where);
+    if (!ok) return std::nullopt;
+    auto points = Number(s["points"], where + ".points");
+    if (points && *points == 0) {
+      Error(s["points"], where + ".points must not be zero");
+      points.reset();
+    }
+    std::optional<Duration> hl;
+    if (s["half_life"].IsScalar() && s["half_life"].Scalar().rfind('-', 0) == 0) {
+      Error(s["half_life"], where + ".half_life must be positive, not '" + s["half_life"].Scalar() + "'");
+    } else {
+      hl = DurationOf(s["half_life"], where + ".half_life", false);
+    }
+    if (s["cap"]) {
+      auto cap = Number(s["cap"], where + ".cap");
+      if (cap && *cap < 0) {
+        Error(s["cap"], where + ".cap must not be below zero");
+      } else if (cap) {
+        sig.cap = *cap;
+        sig.account_cap = 2 * *cap;
+      }
+    }
+    sig.points = points.value_or(1);
+    sig.half_life = hl.value_or(Duration{kMsPerDay, 0});
+    return sig;
+  }
+
   void LoadIntent(const YAML::Node& intent) {
     CheckKeys(intent, "intent", {"signals", "multipliers"});
     if (!Require(intent, "signals", "intent")) return;
@@ -377,43 +418,10 @@ class Loader {
     }
     for (const auto& kv : signals) {
       const std::string name = kv.first.Scalar();
-      const std::string where = "intent.signals." + name;
-      const YAML::Node s = kv.second;
-      if (!s.IsMap()) {
-        Error(s, where + " must be a mapping {points, half_life, cap}");
-        continue;
-      }
-      CheckKeys(s, where, {"points", "half_life", "cap"});
-      Signal sig;
-      sig.name = name;
-      bool ok = Require(s, "points", where) && Require(s, "half_life", where);
-      if (!ok) continue;
-      auto points = Number(s["points"], where + ".points");
-      if (points && *points == 0) {
-        Error(s["points"], where + ".points must not be zero");
-        points.reset();
-      }
-      std::optional<Duration> hl;
-      if (s["half_life"].IsScalar() && s["half_life"].Scalar().rfind('-', 0) == 0) {
-        Error(s["half_life"], where + ".half_life must be positive, not '" + s["half_life"].Scalar() + "'");
-      } else {
-        hl = DurationOf(s["half_life"], where + ".half_life", false);
-      }
-      if (s["cap"]) {
-        auto cap = Number(s["cap"], where + ".cap");
-        if (cap && *cap < 0) {
-          Error(s["cap"], where + ".cap must not be below zero");
-        } else if (cap) {
-          sig.cap = *cap;
-          sig.account_cap = 2 * *cap;
-        }
-      }
-      // A signal with a bad value is still declared, so that later references to it
-      // do not pile up follow-on problems; the model is refused anyway.
-      sig.points = points.value_or(1);
-      sig.half_life = hl.value_or(Duration{kMsPerDay, 0});
+      auto sig = LoadSignal(kv.second, name, "intent.signals." + name);
+      if (!sig) continue;
       model_->signal_by_name.emplace(name, static_cast<uint16_t>(model_->signals.size()));
-      model_->signals.push_back(std::move(sig));
+      model_->signals.push_back(std::move(*sig));
     }
     if (model_->signals.size() > 64) Error(signals, "intent.signals: at most 64 signals");
     if (!intent["multipliers"]) return;
@@ -520,6 +528,113 @@ class Loader {
           if (*v >= last) Error(kv.second, "fit.grades must be listed from the highest minimum down");
           last = *v;
           model_->grades.push_back({kv.first.Scalar(), *v});
+        }
+      }
+    }
+  }
+
+  // filters: [{name, when} | {name, burst: {events, within}}], at most one burst.
+  void LoadFilters(const YAML::Node& filters) {
+    if (!filters.IsSequence()) {
+      Error(filters, "filters must be a list of {name, when} or {name, burst: {events, within}}");
+      return;
+    }
+    std::set<std::string> names;
+    for (size_t i = 0; i < filters.size(); ++i) {
+      const YAML::Node f = filters[i];
+      std::string where = "filters[" + std::to_string(i) + "]";
+      if (!f.IsMap()) {
+        Error(f, where + " must be a mapping {name, when} or {name, burst}");
+        continue;
+      }
+      CheckKeys(f, where, {"name", "when", "burst"});
+      Filter filter;
+      if (Require(f, "name", where)) filter.name = String(f["name"], where + ".name");
+      if (!filter.name.empty()) {
+        where = "filter '" + filter.name + "'";
+        // The name is a metric label value ("filter:NAME") and a word in summaries.
+        const bool plain = std::all_of(filter.name.begin(), filter.name.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+        });
+        if (!plain) Error(f["name"], where + ": a filter name is letters, digits, '_', '-' or '.'");
+        if (!names.insert(filter.name).second) Error(f["name"], where + " is defined twice");
+      }
+      if (f["when"] && f["burst"]) {
+        Error(f, where + " has both when and burst: make them two filters");
+      } else if (f["when"]) {
+        filter.when = LoadWhen(f["when"], where, /*allow_event=*/true);
+      } else if (f["burst"]) {
+        LoadBurst(f["burst"], where, &filter);
+        if (model_->burst_filter >= 0) {
+          Error(f["burst"], where + ": a model has at most one burst filter (every event waits for it; two would be two holds)");
+        } else {
+          model_->burst_filter = static_cast<int>(model_->filters.size());
+        }
+      } else {
+        Error(f, where + " needs when (drop matching events) or burst (drop runs of events)");
+      }
+      model_->filters.push_back(std::move(filter));
+    }
+    if (model_->filters.size() > 1000) Error(filters, "filters: at most 1000 filters");
+  }
+
+  void LoadBurst(const YAML::Node& b, const std::string& where, Filter* filter) {
+    filter->burst = true;
+    if (!b.IsMap()) {
+      Error(b, where + ".burst must be a mapping {events, within}");
+      return;
+    }
+    CheckKeys(b, where + ".burst", {"events", "within"});
+    if (Require(b, "events", where + ".burst")) {
+      auto n = NumberIn(b["events"], where + ".burst.events", 2, 100000);
+      if (n && *n != std::floor(*n)) Error(b["events"], where + ".burst.events must be a whole number");
+      else if (n) filter->burst_events = static_cast<int32_t>(*n);
+    }
+    if (Require(b, "within", where + ".burst")) {
+      if (auto d = DurationOf(b["within"], where + ".burst.within", false)) {
+        if (d->ms > kMsPerDay) {
+          Error(b["within"], where + ".burst.within holds every event that long before it counts: at most 1d");
+        } else {
+          filter->burst_within_ms = d->ms;
+        }
+      }
+    }
+  }
+
+  // feedback: { suppress: {KIND: duration}, signals: {KIND: {points, half_life, cap}} }
+  void LoadFeedback(const YAML::Node& fb) {
+    if (!fb.IsMap()) {
+      Error(fb, "feedback must be a mapping {suppress, signals}");
+      return;
+    }
+    CheckKeys(fb, "feedback", {"suppress", "signals"});
+    auto kind_of = [&](const YAML::Node& key, const std::string& where) -> int {
+      for (size_t k = 1; k < kOutcomeKindNames.size(); ++k) {
+        if (key.Scalar() == kOutcomeKindNames[k]) return static_cast<int>(k);
+      }
+      Error(key, where + ": '" + key.Scalar() +
+                     "' is not a sales outcome kind (ACCEPTED, REJECTED, OPPORTUNITY_CREATED, CLOSED_WON, CLOSED_LOST)");
+      return 0;
+    };
+    if (const YAML::Node suppress = fb["suppress"]) {
+      if (!suppress.IsMap()) {
+        Error(suppress, "feedback.suppress must be a mapping of outcome kind: duration");
+      } else {
+        for (const auto& kv : suppress) {
+          const int kind = kind_of(kv.first, "feedback.suppress");
+          auto d = DurationOf(kv.second, "feedback.suppress." + kv.first.Scalar(), false);
+          if (kind && d) model_->feedback.suppress_ms[kind] = d->ms;
+        }
+      }
+    }
+    if (const YAML::Node signals = fb["signals"]) {
+      if (!signals.IsMap()) {
+        Error(signals, "feedback.signals must be a mapping of outcome kind: {points, half_life, cap}");
+      } else {
+        for (const auto& kv : signals) {
+          const int kind = kind_of(kv.first, "feedback.signals");
+          auto sig = LoadSignal(kv.second, kv.first.Scalar(), "feedback.signals." + kv.first.Scalar());
+          if (kind && sig) model_->feedback.signals.emplace_back(kind, std::move(*sig));
         }
       }
     }
@@ -667,6 +782,9 @@ class Loader {
     // Factors name fit rules and signals side by side in explanations.
     std::set<std::string> seen;
     for (const auto& s : model_->signals) seen.insert(s.name);
+    for (const auto& [kind, s] : model_->feedback.signals) {
+      if (!seen.insert(s.name).second) Error(0, "feedback signal '" + s.name + "' shares its name with a signal");
+    }
     for (const auto& r : model_->fit_rules) {
       if (!r.name.empty() && !seen.insert(r.name).second) {
         Error(0, "fit rule '" + r.name + "' shares its name with another rule or a signal");

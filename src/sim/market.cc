@@ -29,7 +29,8 @@ class Draws {
   uint64_t state_;
 };
 
-constexpr uint64_t kAccountStream = 0xacc0, kLeadStream = 0x1ead;
+constexpr uint64_t kAccountStream = 0xacc0, kLeadStream = 0x1ead, kCampaignStream = 0xca3b;
+constexpr int64_t kWeek = 7 * kDay, kMinute = 60 * 1000;
 
 const char* const kIndustries[] = {"software", "fintech", "retail", "manufacturing", "health", "logistics"};
 const char* const kCountries[] = {"NL", "DE", "GB", "US", "US", "US", "DE", "GB", "FR", "BR"};
@@ -52,6 +53,10 @@ const char* const kMix[20] = {"email_click", "email_click", "email_click", "emai
                               "pricing_page_view", "pricing_page_view", "pricing_page_view", "pricing_page_view",
                               "whitepaper_download", "whitepaper_download", "whitepaper_download",
                               "webinar_attended", "webinar_attended", "product_trial_started", "unsubscribe"};
+// The campaign mail's links, as a scanner opens them: the types they are tracked as.
+const char* const kCampaignLinks[7] = {"email_click",         "pricing_page_view", "email_click", "whitepaper_download",
+                                       "pricing_page_view",   "email_click",       "email_click"};
+constexpr int64_t kScannerClickGapMs = 7;
 
 std::string AccountId(uint32_t a) { return "acct-" + std::to_string(a); }
 
@@ -69,6 +74,7 @@ struct Market::Traits {
   int64_t employees;
   bool buying;
   uint32_t extra_leads_weight;  // 1..6: the committee's size beyond its first lead
+  bool scanner;                 // its mail gateway opens every link of a mail (drawn last)
 };
 
 Market::Traits Market::TraitsOf(uint32_t account) const {
@@ -80,6 +86,7 @@ Market::Traits Market::TraitsOf(uint32_t account) const {
   t.employees = static_cast<int64_t>(20 + std::exp(2 + 7.5 * d.Unit()));
   t.buying = d.Unit() < options_.buying_share;
   t.extra_leads_weight = 1 + static_cast<uint32_t>(d.Next() % 6);
+  t.scanner = d.Unit() < options_.scanner_share;
   return t;
 }
 
@@ -90,6 +97,7 @@ Market::Market(const MarketOptions& options) : options_(options), rng_(options.s
     const Traits t = TraitsOf(a);
     weight_before[a + 1] = weight_before[a] + t.extra_leads_weight;
     if (t.buying) buyers_.push_back(a);
+    if (t.scanner) scanners_.push_back(a);
   }
   // Every account has one lead; the rest are shared out by weight, so that the total
   // is exactly what was asked and committee sizes still vary.
@@ -106,6 +114,10 @@ Market::Market(const MarketOptions& options) : options_(options), rng_(options.s
 
 bool Market::IsBuying(uint32_t account) const {
   return std::binary_search(buyers_.begin(), buyers_.end(), account);
+}
+
+bool Market::IsScanner(uint32_t account) const {
+  return std::binary_search(scanners_.begin(), scanners_.end(), account);
 }
 
 uint32_t Market::AccountOf(uint32_t lead) const {
@@ -205,8 +217,33 @@ std::vector<EventSpec> Market::Activity(int64_t from_ms, int64_t to_ms) {
       out.push_back(e);
     }
   }
+  for (uint32_t a : scanners_) ScannerBursts(a, from_ms, to_ms, &out);
   std::stable_sort(out.begin(), out.end(), [](const EventSpec& x, const EventSpec& y) { return x.at_ms < y.at_ms; });
   return out;
+}
+
+// The campaign mail reaches an account once a week, at a whole minute of its own
+// (fixed by seed and account, so the same whatever the steps asked for); its scanner
+// opens the 7 links for each of up to three leads, 7 ms apart. A burst starts at a
+// whole minute and lasts 147 ms, so it never straddles a step that starts on one.
+void Market::ScannerBursts(uint32_t account, int64_t from_ms, int64_t to_ms, std::vector<EventSpec>* out) {
+  Draws d(options_.seed, kCampaignStream, account);
+  const int64_t offset = static_cast<int64_t>(d.Next() % static_cast<uint64_t>(kWeek / kMinute)) * kMinute;
+  const uint32_t first = first_lead_[account], people = std::min<uint32_t>(3, first_lead_[account + 1] - first);
+  const auto floor_week = [](int64_t t) { return (t >= 0 ? t : t - kWeek + 1) / kWeek; };
+  for (int64_t w = floor_week(from_ms - offset); w <= floor_week(to_ms - offset); ++w) {
+    const int64_t sent = w * kWeek + offset;
+    for (int64_t k = 0; k < 7 * people; ++k) {
+      EventSpec e;
+      e.account = account;
+      e.lead = first + static_cast<uint32_t>(k % people);
+      e.type = kCampaignLinks[k / people];
+      e.at_ms = sent + k * kScannerClickGapMs;
+      if (e.at_ms < from_ms || e.at_ms >= to_ms) continue;
+      e.id = next_event_++;
+      out->push_back(e);
+    }
+  }
 }
 
 std::vector<MarketRecord> Market::Events(int64_t from_ms, int64_t to_ms) {

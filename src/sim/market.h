@@ -4,7 +4,10 @@
 // some outside the target countries; and two ways to draw its engagement:
 //   Events(from, to)   the market in simulated time: a background trickle of clicks on
 //                      every account, buying accounts whose committee ramps up over
-//                      three weeks; time-ordered records (demo, generate, crash test).
+//                      three weeks, and the weekly campaign mail opened link by link by
+//                      the mail-security scanner of a few accounts (a burst of clicks,
+//                      not a person's interest); time-ordered records (demo, generate,
+//                      crash test).
 //   Traffic(n, ...)    `n` events at a steady pace, the realistic mix of the benchmarks
 //                      (mostly clicks and page views, a quarter of them on the buying
 //                      accounts, some up to 6 h late); compact specs, encoded on demand.
@@ -33,6 +36,9 @@ struct MarketOptions {
   uint64_t seed = 42;
   double buying_share = 0.01;         // accounts that ramp up to a purchase (Traffic's hot accounts)
   double noise_events_per_day = 0.2;  // per account, background, in Events()
+  // Accounts whose mail gateway scans every link of the weekly campaign mail, in
+  // Events(): 7 links x up to 3 leads, 7 ms apart, once a week at a whole minute.
+  double scanner_share = 0.01;
   codec::Format format = codec::Format::kProtobuf;  // of MarketRecord::value
 };
 
@@ -60,6 +66,8 @@ class Market {
   uint32_t leads() const { return first_lead_.back(); }
   uint32_t buying_accounts() const { return static_cast<uint32_t>(buyers_.size()); }
   bool IsBuying(uint32_t account) const;
+  uint32_t scanner_accounts() const { return static_cast<uint32_t>(scanners_.size()); }
+  bool IsScanner(uint32_t account) const;
   // Account `a`'s leads are the indices [FirstLead(a), FirstLead(a + 1)).
   uint32_t FirstLead(uint32_t account) const { return first_lead_[account]; }
   uint32_t AccountOf(uint32_t lead) const;
@@ -88,10 +96,13 @@ class Market {
  private:
   struct Traits;
   Traits TraitsOf(uint32_t account) const;
+  // A scanner account's bursts in [from_ms, to_ms), appended to `out`.
+  void ScannerBursts(uint32_t account, int64_t from_ms, int64_t to_ms, std::vector<EventSpec>* out);
 
   MarketOptions options_;
   std::vector<uint32_t> first_lead_;     // accounts + 1 entries
   std::vector<uint32_t> buyers_;         // ascending account indices
+  std::vector<uint32_t> scanners_;       // ascending account indices
   std::vector<int64_t> ramp_start_ms_;   // per buyer
   std::mt19937_64 rng_;
   uint64_t next_event_ = 0;

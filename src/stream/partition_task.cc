@@ -56,9 +56,11 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
       out->refused.push_back({i, input.status().reason<codec::Refusal>(), input.status().message()});
       continue;
     }
-    // Events may move stream time past the clock (up to the allowed skew): what is due
-    // by then must be loaded too.
+    // Events and profiles may move stream time past the clock (up to the allowed skew):
+    // what is due by then must be loaded too.
     if (const auto* e = std::get_if<engine::EventInput>(&*input)) horizon = std::max(horizon, e->occurred_at_ms);
+    if (const auto* p = std::get_if<engine::LeadProfileInput>(&*input)) horizon = std::max(horizon, p->updated_at_ms);
+    if (const auto* p = std::get_if<engine::AccountProfileInput>(&*input)) horizon = std::max(horizon, p->updated_at_ms);
     inputs.push_back(std::move(*input));
   }
   if (store_) {
@@ -68,16 +70,43 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   // The clock moves stream time on before the batch is applied: intent decays while
   // nothing arrives, and profile updates take effect now.
   if (now) engine_.Advance(*now, &out->events);
-  for (const engine::Input& in : inputs) ++out->applied_as[static_cast<size_t>(engine_.Apply(in, &out->events))];
+  out->filtered.resize(model_->filters.size());
+  for (const engine::Input& in : inputs) {
+    const engine::ApplyResult r = engine_.Apply(in, &out->events);
+    ++out->applied_as[static_cast<size_t>(r.outcome)];
+    if (r.outcome == engine::ApplyOutcome::kFiltered) ++out->filtered[r.filter];
+  }
+  CountSettled(out);
   PublishGauges();
   if (mid_batch_hook_) mid_batch_hook_(partition_, records.size());
   return Status::Ok();
 }
 
-void PartitionTask::AdvanceTo(int64_t now, std::vector<engine::RoutingEvent>* out) {
+void PartitionTask::AdvanceTo(int64_t now, BatchOutcome* out) {
   std::lock_guard lock(mu_);
-  engine_.Advance(now, out);
+  engine_.Advance(now, &out->events);
+  CountSettled(out);
   PublishGauges();
+}
+
+void PartitionTask::CountSettled(BatchOutcome* out) {
+  const engine::Settled settled = engine_.TakeSettled();
+  out->released += settled.applied;
+  out->filtered.resize(model_->filters.size());
+  if (settled.dropped) out->filtered[static_cast<size_t>(model_->burst_filter)] += settled.dropped;
+}
+
+uint64_t BatchOutcome::filtered_total() const {
+  uint64_t n = 0;
+  for (uint64_t f : filtered) n += f;
+  return n;
+}
+
+void BatchOutcome::AddCounts(const BatchOutcome& other) {
+  for (size_t i = 0; i < applied_as.size(); ++i) applied_as[i] += other.applied_as[i];
+  if (filtered.size() < other.filtered.size()) filtered.resize(other.filtered.size());
+  for (size_t i = 0; i < other.filtered.size(); ++i) filtered[i] += other.filtered[i];
+  released += other.released;
 }
 
 Status PartitionTask::Commit(const std::map<std::string, int64_t>& next_offsets,

@@ -55,16 +55,26 @@ struct Refused {
   std::string error;
 };
 
-// Why a valid record was not scored: every engine outcome but kApplied.
+// Why a valid record was not scored, beside the filters (counted per filter, below):
+// the engine outcomes that are skips.
 inline constexpr engine::ApplyOutcome kSkips[] = {engine::ApplyOutcome::kUnknownSignal, engine::ApplyOutcome::kDuplicate,
                                                   engine::ApplyOutcome::kTooLate, engine::ApplyOutcome::kStaleProfile};
 
-// What one batch of a task did.
+// What one batch of a task did. Every record is counted once in `applied_as`; an event
+// the burst filter held (kHeld) is counted once more when its run ends, in the batch
+// that ends it: in `released` or in `filtered`.
 struct BatchOutcome {
   std::vector<engine::RoutingEvent> events;  // in the order they happened
   std::vector<Refused> refused;              // dead letters, in record order
-  std::array<uint64_t, std::size(kSkips) + 1> applied_as{};  // records by what the engine did (ApplyOutcome)
+  std::array<uint64_t, engine::kApplyOutcomes> applied_as{};  // records by what the engine did (ApplyOutcome)
+  // By the model's filter index: events dropped, by a `when` filter as they came, by
+  // the burst filter when their run ended. The metric label is "filter:" + its name.
+  std::vector<uint64_t> filtered;
+  uint64_t released = 0;  // held events whose run ended short: scored now (processed)
   uint64_t count(engine::ApplyOutcome o) const { return applied_as[static_cast<size_t>(o)]; }
+  uint64_t filtered_total() const;
+  // The other batch's counts added to this one's (replay's summary); not its events.
+  void AddCounts(const BatchOutcome& other);
   void Clear() { *this = BatchOutcome{}; }
 };
 
@@ -93,8 +103,9 @@ class PartitionTask {
   // and the hot set is trimmed to `cache_entities`. Nothing to write: no write.
   Status Commit(const std::map<std::string, int64_t>& next_offsets, const std::vector<engine::RoutingEvent>& events);
 
-  // Moves stream time to `now` without records (replay's --until).
-  void AdvanceTo(int64_t now, std::vector<engine::RoutingEvent>* out);
+  // Moves stream time to `now` without records (replay's --until): the routing events
+  // and the held runs that end on the way.
+  void AdvanceTo(int64_t now, BatchOutcome* out);
 
   // Views: with a store, the committed state (loaded aside, never waiting for a batch);
   // without, the engine's state under the task's lock.
@@ -121,6 +132,8 @@ class PartitionTask {
   std::optional<engine::EntityView> View(engine::EntityKind kind, const std::string& id) const;
   void PublishGauges();
   Status ScrubIfDue();
+  // The engine's held runs that ended since the last call, into `out`.
+  void CountSettled(BatchOutcome* out);
 
   const int32_t partition_;
   std::shared_ptr<const model::Model> model_;

@@ -227,6 +227,9 @@ Status Service::Batch() {
   }
   const auto processed = std::chrono::steady_clock::now();
   if (records.empty() && routed == 0) {
+    // Nothing to commit now (what the clock changed is committed with the next batch,
+    // or done again after a restart); held runs it ended are counted now.
+    for (auto& w : work) metrics_.Outcome(w.outcome);
     publisher_->Poll();
     return Status::Ok();
   }

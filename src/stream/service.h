@@ -60,6 +60,7 @@ class Service : public server::Backend {
 
   const ServiceCounters& counters() const { return metrics_.counters(); }
   std::map<std::string, uint64_t> DeadLettersByReason() const { return metrics_.DeadLettersByReason(); }
+  std::map<std::string, uint64_t> SkippedByReason() const { return metrics_.SkippedByReason(); }
 
   // server::Backend
   std::optional<engine::EntityView> ViewLead(const std::string& id) const override;

@@ -21,8 +21,10 @@ ServiceMetrics::ServiceMetrics(const std::string& version) {
   consumed_ = r.AddCounterFamily("leadscore_records_consumed_total", "Records read from the input topics.");
   processed_ = r.AddCounter("leadscore_records_processed_total", "Records decoded and applied to the state.");
   // Every reason has a series from the start: rate() and alerts see the first one.
-  auto skipped = r.AddCounterFamily("leadscore_records_skipped_total", "Valid records not scored, by reason.");
-  for (engine::ApplyOutcome s : kSkips) skipped_[s] = skipped.With({{"reason", std::string(engine::OutcomeName(s))}});
+  skipped_family_ = r.AddCounterFamily("leadscore_records_skipped_total", "Valid records not scored, by reason.");
+  for (engine::ApplyOutcome s : kSkips) {
+    skipped_[s] = skipped_family_.With({{"reason", std::string(engine::OutcomeName(s))}});
+  }
   auto dead = r.AddCounterFamily("leadscore_dead_letters_total", "Records sent to the dead-letter topic, by reason.");
   for (codec::Refusal reason : codec::kAllRefusals) {
     dead_letters_[reason] = dead.With({{"reason", std::string(codec::RefusalName(reason))}});
@@ -53,6 +55,12 @@ void ServiceMetrics::InputTopics(const std::vector<std::string>& topics) {
 }
 
 void ServiceMetrics::ModelLoaded(const model::Model& model) {
+  filtered_.clear();
+  filter_names_.clear();
+  for (const auto& f : model.filters) {
+    filtered_.push_back(skipped_family_.With({{"reason", "filter:" + f.name}}));
+    filter_names_.push_back(f.name);
+  }
   // Any tier may be entered from above or below (a disqualified entity comes back UP to
   // the lowest one); "disqualified" itself is only ever entered going down.
   for (engine::EntityKind kind : {engine::EntityKind::kLead, engine::EntityKind::kAccount}) {
@@ -111,9 +119,13 @@ void ServiceMetrics::DeadLetter(codec::Refusal reason) {
 }
 
 void ServiceMetrics::Outcome(const BatchOutcome& outcome) {
-  const uint64_t applied = outcome.count(engine::ApplyOutcome::kApplied);
+  const uint64_t applied = outcome.count(engine::ApplyOutcome::kApplied) + outcome.released;
   processed_.Increment(static_cast<double>(applied));
   counters_.processed += applied;
+  for (size_t i = 0; i < outcome.filtered.size() && i < filtered_.size(); ++i) {
+    filtered_[i].Increment(static_cast<double>(outcome.filtered[i]));
+    counters_.skipped += outcome.filtered[i];
+  }
   for (engine::ApplyOutcome s : kSkips) {
     const uint64_t n = outcome.count(s);
     skipped_.at(s).Increment(static_cast<double>(n));
@@ -144,6 +156,17 @@ std::map<std::string, uint64_t> ServiceMetrics::DeadLettersByReason() const {
   std::map<std::string, uint64_t> out;
   for (const auto& [r, c] : dead_letters_) {
     if (c.value() > 0) out[std::string(codec::RefusalName(r))] = static_cast<uint64_t>(c.value());
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> ServiceMetrics::SkippedByReason() const {
+  std::map<std::string, uint64_t> out;
+  for (const auto& [skip, c] : skipped_) {
+    if (c.value() > 0) out[std::string(engine::OutcomeName(skip))] = static_cast<uint64_t>(c.value());
+  }
+  for (size_t i = 0; i < filtered_.size(); ++i) {
+    if (filtered_[i].value() > 0) out["filter:" + filter_names_[i]] = static_cast<uint64_t>(filtered_[i].value());
   }
   return out;
 }

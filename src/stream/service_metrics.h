@@ -40,6 +40,7 @@ class ServiceMetrics {
   // topics, and every tier of the model (routing events per entity and direction).
   void InputTopics(const std::vector<std::string>& topics);
   // The running model: leadscore_model_info names its version (the previous one goes).
+  // Also its filters: each is a skip reason "filter:NAME", with a series from the start.
   void ModelLoaded(const model::Model& model);
 
   // A batch was read: records per topic, and the next offset of each input partition.
@@ -57,7 +58,9 @@ class ServiceMetrics {
   void Committed(double unix_seconds);
   void CommitFailed();
   void DeadLetter(codec::Refusal reason);
-  void Outcome(const BatchOutcome& outcome);  // processed, skipped, routing events
+  // Processed (applied, and held events scored when their run ended), skipped (by
+  // reason, filters included), routing events.
+  void Outcome(const BatchOutcome& outcome);
   // A task's decay checks since it was assigned, after a batch: the counter takes the
   // increase, so it never falls when a partition leaves.
   void DecayChecks(int32_t partition, uint64_t since_assigned);
@@ -68,6 +71,7 @@ class ServiceMetrics {
 
   const ServiceCounters& counters() const { return counters_; }
   std::map<std::string, uint64_t> DeadLettersByReason() const;
+  std::map<std::string, uint64_t> SkippedByReason() const;  // skip reasons and filter:NAME, where not 0
 
   // What a scrape reads that lives elsewhere, each without waiting for a batch. Unset
   // functions read as nothing (no tasks, no store, not ready).
@@ -104,7 +108,10 @@ class ServiceMetrics {
   metrics::CounterFamily consumed_, routed_;
   metrics::Counter processed_;
   std::map<codec::Refusal, metrics::Counter> dead_letters_;
+  metrics::CounterFamily skipped_family_;
   std::map<engine::ApplyOutcome, metrics::Counter> skipped_;
+  std::vector<metrics::Counter> filtered_;  // by the model's filter index: reason "filter:NAME"
+  std::vector<std::string> filter_names_;
   std::map<std::string, metrics::Counter> rebalances_;  // by kind: assign, revoke
   metrics::Gauge restoring_, last_commit_;
   metrics::Counter commit_failures_;

@@ -19,11 +19,11 @@ namespace leadscore::stream {
 
 // One task's share of a batch.
 struct TaskWork {
-  std::shared_ptr<PartitionTask> task;
-  std::vector<InputRecord> records;
-  std::map<std::string, int64_t> next_offsets;  // topic -> offset after its last record here
-  BatchOutcome outcome;
-  Status status;
+  std::shared_ptr<PartitionTask> task{};
+  std::vector<InputRecord> records{};
+  std::map<std::string, int64_t> next_offsets{};  // topic -> offset after its last record here
+  BatchOutcome outcome{};
+  Status status{};
 };
 
 // Phase one: every task's Process at clock `now`; the first error, if any.

@@ -52,12 +52,16 @@ TEST(ReplayTest, TheExampleStory) {
   std::vector<std::string> story;
   for (const auto& e : Parse(out.str())) story.push_back(Story(e));
   EXPECT_THAT(story, ::testing::ElementsAre(
-                         "acme-ana low>medium", "acme-bob low>medium", "acme C>B", "acme-cy low>medium",
+                         "acme-ana low>medium", "acme C>B", "acme-bob low>medium", "acme-cy low>medium", "acme B>A",
                          "acme-ana medium>high", "acme-ana high>very_high",
                          // then the account goes quiet and decay demotes, in time order
-                         "acme-ana very_high>high", "acme-ana high>medium", "acme-bob medium>low", "acme B>C",
-                         "acme-cy medium>low"));
-  EXPECT_THAT(err.str(), HasSubstr("routed 11"));
+                         "acme-ana very_high>high", "acme-ana high>medium", "acme A>B", "acme-bob medium>low",
+                         "acme B>C", "acme-cy medium>low"));
+  EXPECT_THAT(err.str(), HasSubstr("routed 13"));
+  // hooli's mail scanner (21 clicks in 0.15 s) and a crawler marked bot=true: dropped.
+  EXPECT_THAT(summary.filtered, ::testing::ElementsAre(1, 21));
+  EXPECT_EQ(summary.held_at_end, 0u);
+  EXPECT_THAT(err.str(), HasSubstr("filtered 22: known_bots 1, mail_scanner 21; 0 events still held at the end"));
 }
 
 TEST(ReplayTest, NoOneAtADisqualifiedOrNoiseAccountIsRouted) {
@@ -81,11 +85,30 @@ TEST(ReplayTest, BadLinesAreReportedWithTheirNumberAndSkipped) {
       R"({"event":{"event_id":"e2","lead_id":"l","account_id":"a","type":"pricing_page_view","occurred_at_ms":"1790000000001"}})"
       "\n");
   std::ostringstream out, err;
-  auto summary = Replay(ExampleModel(), in, out, err, {});
+  ReplayOptions options;
+  options.until_ms = 1790000000000 + 60000;  // past the burst filter's hold
+  auto summary = Replay(ExampleModel(), in, out, err, options);
   EXPECT_EQ(summary.bad_lines, 2u);
   EXPECT_EQ(summary.stats.events_scored, 2u) << "the run goes on after a bad line";
   EXPECT_THAT(err.str(), HasSubstr("line 2: not a leadscore.v1.Input in JSON"));
   EXPECT_THAT(err.str(), HasSubstr("line 4: missing required field event.event_id"));
+}
+
+// The hold is in stream time, which in a replay stops at the last record: events in
+// the last `within` are still held at the end, and --until ends their hold.
+TEST(ReplayTest, EventsHeldAtTheEndAreSaidAndUntilEndsTheirHold) {
+  const std::string input =
+      R"({"event":{"event_id":"e1","lead_id":"l","account_id":"a","type":"pricing_page_view","occurred_at_ms":"1790000000000"}})"
+      "\n";
+  for (bool until : {false, true}) {
+    std::istringstream in(input);
+    std::ostringstream out, err;
+    ReplayOptions options;
+    if (until) options.until_ms = 1790000000000 + 2000;
+    auto summary = Replay(ExampleModel(), in, out, err, options);
+    EXPECT_EQ(summary.held_at_end, until ? 0u : 1u);
+    EXPECT_EQ(summary.stats.events_scored, until ? 1u : 0u);
+  }
 }
 
 TEST(ReplayTest, SameInputSameOutput) {

@@ -124,6 +124,22 @@ TEST_F(CodecTest, RefusesEventTimesBefore2000AndTooFarAhead) {
   EXPECT_THAT(Refused(Event(kGood), codec::Format::kJson), HasSubstr("max_future_skew"));
 }
 
+// Profiles move stream time too (SPEC section 3), so they are held to the same bounds
+// ahead; an old or unset time only loses to a newer profile.
+TEST_F(CodecTest, RefusesProfileTimesTooFarAheadNotOldOnes) {
+  const std::string lead = R"({"lead":{"lead_id":"l1","account_id":"a1","updated_at_ms":"1790000000000"}})";
+  const std::string account = R"({"account":{"account_id":"a1","updated_at_ms":"1790000000000"}})";
+  EXPECT_TRUE(decoder_.Decode(R"({"lead":{"lead_id":"l1","account_id":"a1","updated_at_ms":"1"}})", codec::Format::kJson).ok());
+  EXPECT_TRUE(decoder_.Decode(R"({"account":{"account_id":"a1"}})", codec::Format::kJson).ok());
+  EXPECT_THAT(Refused(R"({"lead":{"lead_id":"l1","account_id":"a1","updated_at_ms":"9223372036854775807"}})",
+                      codec::Format::kJson),
+              HasSubstr("lead.updated_at_ms 9223372036854775807 is after 2100"));
+  EXPECT_TRUE(decoder_.Decode(lead, codec::Format::kJson).ok());
+  decoder_.options().max_event_time_ms = 1790000000000 - 1;
+  EXPECT_THAT(Refused(lead, codec::Format::kJson), HasSubstr("max_future_skew"));
+  EXPECT_EQ(ReasonOf(account, codec::Format::kJson), codec::Refusal::kBadTime);
+}
+
 // The dead-letter metric and header take the reason from the value, never from the text.
 TEST_F(CodecTest, EveryRefusalCarriesItsReasonAsAValue) {
   using codec::Refusal;

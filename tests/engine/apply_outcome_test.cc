@@ -25,7 +25,7 @@ class Driver {
     auto in = decoder_.Decode(json, codec::Format::kJson);
     EXPECT_TRUE(in.ok()) << in.status().message() << " in " << json;
     if (!in.ok()) return std::nullopt;
-    return engine_.Apply(*in, &events_);
+    return engine_.Apply(*in, &events_).outcome;
   }
   std::optional<ApplyOutcome> Event(const std::string& id, const std::string& type, int64_t at) {
     return Apply(R"({"event":{"event_id":")" + id + R"(","lead_id":"l1","account_id":"a1","type":")" + type +
@@ -100,6 +100,8 @@ TEST(ApplyOutcomeTest, NamesAreTheMetricLabels) {
   EXPECT_EQ(engine::OutcomeName(ApplyOutcome::kDuplicate), "duplicate");
   EXPECT_EQ(engine::OutcomeName(ApplyOutcome::kTooLate), "too_late");
   EXPECT_EQ(engine::OutcomeName(ApplyOutcome::kStaleProfile), "stale_profile");
+  EXPECT_EQ(engine::OutcomeName(ApplyOutcome::kFiltered), "filtered");
+  EXPECT_EQ(engine::OutcomeName(ApplyOutcome::kHeld), "held");
 }
 
 }  // namespace

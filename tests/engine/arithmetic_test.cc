@@ -1,4 +1,5 @@
 // The arithmetic of SPEC.md section 3 against hand-computed values, to 1e-9.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -118,6 +119,32 @@ TEST(ArithmeticTest, FactorsExplainTheScoreLargestFirst) {
   EXPECT_EQ(f[3].count, 2);
   EXPECT_EQ(f[3].last_at_ms, kT0 + kHour);
   EXPECT_NEAR(f[3].points, 10 * std::exp2(-1.0 / 24) + 10, kEps);
+}
+
+// SPEC section 2: contributors with |points| < 0.01 are not listed (a view 10 days
+// old under a 1-day half-life is worth 10 * 2^-10 = 0.0098 points; 9 days: 0.0195).
+TEST(ArithmeticTest, FactorsBelowAHundredthOfAPointAreNotListed) {
+  for (int days : {9, 10}) {
+    Harness h;
+    h.Account("a1", R"("industry":"software")");
+    h.Event("l1", "a1", "view", kT0);
+    h.Event("l1", "a1", "demo", kT0 + days * kDay);
+    h.Event("l1", "a1", "demo", kT0 + days * kDay);
+    auto ev = h.Take();
+    ASSERT_FALSE(ev.empty());
+    ASSERT_EQ(ev.back().to_tier, "hot");
+    std::vector<std::string> names;
+    for (const auto& f : ev.back().factors) names.push_back(f.name);
+    std::vector<std::string> lead_view;
+    for (const auto& f : h.LeadView("l1").factors) lead_view.push_back(f.name);
+    if (days == 9) {
+      EXPECT_THAT(names, ::testing::ElementsAre("demo", "target", "view"));
+      EXPECT_NEAR(ev.back().factors[2].points, 10 * std::exp2(-9.0), kEps);
+    } else {
+      EXPECT_THAT(names, ::testing::ElementsAre("demo", "target")) << "0.0098 points is not a reason";
+      EXPECT_THAT(lead_view, ::testing::ElementsAre("demo", "target")) << "nor in the view";
+    }
+  }
 }
 
 }  // namespace

@@ -74,6 +74,51 @@ TEST(DecayTest, BoundsAreNeverLaterThanTheRealCrossing) {
   }
 }
 
+// With caps: a term stays at its cap while its uncapped sum is above it. The bound
+// uses that, and must still never be later than the real crossing.
+TEST(DecayTest, CappedBoundsAreNeverLaterThanTheRealCrossing) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> value(-40, 120), cap(5, 40), half_life(100, 5000), theta(-20, 80);
+  int pinned_rounds = 0;
+  for (int round = 0; round < 500; ++round) {
+    struct Capped {
+      double value, cap, half_life;
+    };
+    std::vector<Capped> terms;
+    DecayEnvelope env;
+    for (int i = 0; i < 4; ++i) {
+      terms.push_back({value(rng), i % 2 ? cap(rng) : kInf, half_life(rng)});
+      env.AddCapped(terms.back().value, terms.back().cap, terms.back().half_life);
+    }
+    pinned_rounds += env.any_pinned;
+    const double th = theta(rng);
+    const double below = EarliestBelow(env, th);
+    for (double dt = 0; dt < 50000; dt += 3) {
+      double v = 0;
+      for (const auto& t : terms) v += std::min(t.cap, t.value * std::exp2(-dt / t.half_life));
+      if (v < th) {
+        ASSERT_LE(below, dt + 1e-6) << "round " << round;
+        break;
+      }
+    }
+  }
+  EXPECT_GT(pinned_rounds, 100);
+}
+
+// The regression behind it: a sum exactly on the threshold, held there by a capped term,
+// cannot fall until the uncapped sum reaches the cap (it was "now", every millisecond).
+TEST(DecayTest, ASumHeldOnTheThresholdByACapFallsWhenTheCapCanMove) {
+  DecayEnvelope e;
+  const double day = 86400000.0;
+  e.AddCapped(50, 25, 30 * day);  // at 25 for 30 days
+  EXPECT_EQ(e.value(), 25);
+  EXPECT_NEAR(EarliestBelow(e, 25), 30 * day, 2);
+  EXPECT_LE(EarliestBelow(e, 25), 30 * day);
+  e.Add(1e-12, 3600000);  // and a trace of a fast signal on top
+  EXPECT_GT(EarliestBelow(e, 25), 3600000.0);
+  EXPECT_LE(EarliestBelow(e, 25), 30 * day);
+}
+
 // Regression: a Newton step that lands on the root and rounds past it is the crossing,
 // not "never" (that once lost a demotion).
 TEST(DecayTest, AThresholdAHairBelowTheValueIsCrossedSoon) {

@@ -67,6 +67,18 @@ account:
     - { name: C, min_score: 0 }
 )";
 
+// kTestModel with the SPEC example's two filters (a `when` on event.attributes.bot,
+// the burst filter `mail_scanner`, index 1).
+inline std::string FilterModel(const std::string& burst = "{ events: 4, within: 2s }") {
+  std::string m = kTestModel;
+  const std::string filters = "filters:\n"
+                              "  - { name: known_bots, when: { event.attributes.bot: { eq: \"true\" } } }\n"
+                              "  - { name: mail_scanner, burst: " + burst + " }\n";
+  m.insert(m.find("lead:\n"), filters);
+  return m;
+}
+constexpr size_t kKnownBots = 0, kMailScanner = 1;
+
 class Harness {
  public:
   explicit Harness(const std::string& yaml = kTestModel, engine::EngineOptions options = {})
@@ -78,6 +90,7 @@ class Harness {
     ASSERT_TRUE(task_.Process({&record, 1}, std::nullopt, &outcome).ok());
     ASSERT_TRUE(outcome.refused.empty()) << outcome.refused[0].error << " in " << json;
     events_.insert(events_.end(), outcome.events.begin(), outcome.events.end());
+    totals_.AddCounts(outcome);
   }
 
   void Event(const std::string& lead, const std::string& account, const std::string& type, int64_t at,
@@ -95,7 +108,12 @@ class Harness {
     Json(R"({"account":{"account_id":")" + account + R"(","updated_at_ms":")" + std::to_string(updated) + "\"" +
          (fields.empty() ? "" : "," + fields) + "}}");
   }
-  void Advance(int64_t now) { task_.AdvanceTo(now, &events_); }
+  void Advance(int64_t now) {
+    stream::BatchOutcome outcome;
+    task_.AdvanceTo(now, &outcome);
+    events_.insert(events_.end(), outcome.events.begin(), outcome.events.end());
+    totals_.AddCounts(outcome);
+  }
 
   engine::EntityView LeadView(const std::string& id) {
     auto v = task_.ViewLead(id);
@@ -115,6 +133,8 @@ class Harness {
     return out;
   }
   const std::vector<engine::RoutingEvent>& events() const { return events_; }
+  // What every record came to so far (applied_as, filtered per filter, released).
+  const stream::BatchOutcome& totals() const { return totals_; }
   engine::Engine& engine() { return task_.engine(); }
   const model::Model& model() const { return *model_; }
 
@@ -128,6 +148,7 @@ class Harness {
   std::shared_ptr<const model::Model> model_;
   stream::PartitionTask task_;
   std::vector<engine::RoutingEvent> events_;
+  stream::BatchOutcome totals_;
   int next_id_ = 0;
 };
 

@@ -39,6 +39,53 @@ TEST(TiersTest, AProfileAloneCanMoveATier) {
   EXPECT_EQ(ev[0].model_version, h.model().version);
 }
 
+// SPEC section 3: an applied profile moves stream time as an event does, so a stream
+// that starts with profiles routes at their time (not at 0, with an SLA in 1970).
+TEST(TiersTest, AProfileFirstStreamRoutesAtTheProfilesTime) {
+  Harness h;
+  h.Account("a1", R"("industry":"software","country":"NL")", kT0);
+  h.Lead("l1", "a1", R"("seniority":"vp")", kT0 + kHour);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "warm");
+  EXPECT_EQ(ev[0].occurred_at_ms, kT0 + kHour);
+  EXPECT_EQ(ev[0].sla_due_at_ms, kT0 + kHour + 48 * kHour);
+  EXPECT_EQ(h.engine().stream_time(), kT0 + kHour);
+  h.Lead("l1", "a1", R"("seniority":"vp")", kT0);  // stale: not applied, moves nothing
+  EXPECT_EQ(h.engine().stream_time(), kT0 + kHour);
+}
+
+TEST(TiersTest, AProfileMovesStreamTimeAndTheDecayDueBeforeItComesFirst) {
+  Harness h;
+  h.Advance(kT0);
+  FitLead(h);
+  h.Event("l1", "a1", "demo", kT0);
+  h.Take();
+  h.Account("a2", R"("industry":"retail")", kT0 + 60 * kDay);  // another account's profile, 60 days on
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u) << "l1 demoted on the way, at its own millisecond";
+  EXPECT_EQ(ev[0].lead_id, "l1");
+  EXPECT_EQ(ev[0].to_tier, "warm");
+  EXPECT_LT(ev[0].occurred_at_ms, kT0 + 60 * kDay);
+  EXPECT_EQ(h.engine().stream_time(), kT0 + 60 * kDay);
+}
+
+// SPEC section 3: the SLA clock runs Monday to Friday (UTC); a weekend start counts from
+// Monday 00:00 (Saturday 10:00 + 1bd = Tuesday 00:00), so + 2bd is Wednesday 00:00.
+TEST(TiersTest, AWeekendCrossingStartsItsBusinessDaySlaOnMonday) {
+  const int64_t monday = kT0 - (14 * kHour + 13 * kMin + 20 * kSec);  // 2026-09-21T00:00Z
+  const int64_t saturday_1000 = monday + 5 * kDay + 10 * kHour;
+  Harness h;
+  h.Advance(saturday_1000 - kHour);
+  FitLead(h);
+  h.Take();
+  h.Event("l1", "a1", "demo", saturday_1000);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "hot");
+  EXPECT_EQ(ev[0].sla_due_at_ms, monday + 9 * kDay) << "Wednesday 00:00";
+}
+
 TEST(TiersTest, UpToTheHighestTierThatHoldsWithBusinessDaySla) {
   Harness h;
   h.Advance(kT0);
@@ -89,6 +136,51 @@ TEST(TiersTest, DecayDemotesAtTheExactMillisecond) {
   EXPECT_EQ(ev[0].occurred_at_ms, expected);
   EXPECT_LT(ev[0].score, 55);
   EXPECT_THAT(ev[0].reason, HasSubstr("score fell below 55"));
+}
+
+// A lead held exactly on its hysteresis boundary by a capped signal: two trials (50
+// points, capped at 25) keep intent at exactly 25 = 30 - 5 until the uncapped sum falls
+// below the cap, 30 days later. Decay cannot move it before then, so it is not checked
+// before then (it once was, every millisecond), and the demotion still comes at its
+// first millisecond.
+TEST(TiersTest, ACappedSignalOnTheHysteresisBoundaryIsCheckedWhenItCanFallNotEveryMillisecond) {
+  Harness h(R"(
+fit: { grades: { A: 80 } }
+intent:
+  signals:
+    trial: { points: 25, half_life: 30d, cap: 25 }
+    view:  { points: 10, half_life: 1h }
+lead:
+  score: { fit_weight: 0, intent_weight: 1 }
+  hysteresis: 5
+  tiers:
+    - { name: high, min_score: 30 }
+    - { name: low, min_score: 0 }
+account:
+  score: { fit_weight: 0.5, intent_weight: 0.5 }
+  committee: { roles: { buyer: 1 }, role_min_intent: 20 }
+  tiers:
+    - { name: C, min_score: 0 }
+)");
+  h.Event("l1", "a1", "trial", kT0);
+  h.Event("l1", "a1", "trial", kT0);
+  h.Event("l1", "a1", "view", kT0);
+  ASSERT_EQ(h.Take().back().to_tier, "high");
+  const uint64_t before = h.engine().stats().decay_checks;
+  h.Advance(kT0 + 29 * kDay);
+  EXPECT_TRUE(h.Take().empty());
+  EXPECT_LT(h.engine().stats().decay_checks - before, 100u) << "the view decays away; the capped trial does not move";
+  h.Advance(kT0 + 40 * kDay);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "low");
+  const double h_trial = 30.0 * kDay, h_view = 1.0 * kHour;
+  const int64_t expected = FirstMs(kT0, kT0 + 40 * kDay, [&](int64_t t) {
+    const double dt = static_cast<double>(t - kT0);
+    return std::min(25.0, 50 * std::exp2(-dt / h_trial)) + 10 * std::exp2(-dt / h_view) < 25;
+  });
+  EXPECT_EQ(ev[0].occurred_at_ms, expected);
+  EXPECT_LT(h.engine().stats().decay_checks - before, 200u);
 }
 
 TEST(TiersTest, HysteresisPreventsFlappingAroundAThreshold) {

@@ -74,14 +74,50 @@ TEST(ModelLoaderTest, LoadsTheExampleModel) {
   EXPECT_EQ(m.GradeOf(19.9), "F");
   EXPECT_THAT(m.version, ::testing::StartsWith("example-2026-11+"));
   EXPECT_EQ(m.version.size(), std::string("example-2026-11+").size() + 12);
+
+  ASSERT_EQ(m.filters.size(), 2u);
+  EXPECT_EQ(m.filters[0].name, "known_bots");
+  EXPECT_FALSE(m.filters[0].burst);
+  ASSERT_EQ(m.filters[0].when.all.size(), 1u);
+  EXPECT_EQ(m.filters[0].when.all[0].source, Source::kEvent);
+  EXPECT_EQ(m.burst_filter, 1);
+  EXPECT_EQ(m.filters[1].name, "mail_scanner");
+  EXPECT_EQ(m.filters[1].burst_events, 4);
+  EXPECT_EQ(m.filters[1].burst_within_ms, 2000);
+  EXPECT_EQ(m.feedback.suppress_ms[3], 90 * kMsPerDay) << "OPPORTUNITY_CREATED";
+  EXPECT_EQ(m.feedback.suppress_ms[4], 365 * kMsPerDay) << "CLOSED_WON";
+  EXPECT_EQ(m.feedback.suppress_ms[2], 0) << "REJECTED does not suppress";
+  ASSERT_EQ(m.feedback.signals.size(), 1u);
+  EXPECT_EQ(m.feedback.signals[0].first, 2) << "REJECTED";
+  EXPECT_EQ(m.feedback.signals[0].second.name, "REJECTED");
+  EXPECT_EQ(m.feedback.signals[0].second.points, -15);
+  EXPECT_EQ(m.feedback.signals[0].second.half_life.ms, 30 * kMsPerDay);
+}
+
+TEST(ModelLoaderTest, TheExampleReachesEveryTier) {
+  auto r = LoadModelFromFile(kExample);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.warnings.empty()) << r.warnings[0].message;
 }
 
 TEST(ModelLoaderTest, WarnsAboutATierNoOneCanReach) {
-  auto r = LoadModelFromFile(kExample);
-  ASSERT_TRUE(r.ok());
+  auto r = LoadModelFromString(ExampleWith("{ name: A, min_score: 65,", "{ name: A, min_score: 80,"));
+  ASSERT_TRUE(r.ok()) << r.ErrorText();
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_THAT(r.warnings[0].message, HasSubstr("account tier 'A' cannot be reached"));
   EXPECT_THAT(r.warnings[0].message, HasSubstr("best possible score 75"));
+}
+
+TEST(ModelLoaderTest, FiltersAndFeedbackAreOptional) {
+  std::string text = ReadFile(kExample);
+  const auto from = text.find("\nfilters:"), to = text.find("\nlead:");
+  text.erase(from, to - from);
+  text.erase(text.find("\nfeedback:"));
+  auto r = LoadModelFromString(text);
+  ASSERT_TRUE(r.ok()) << r.ErrorText();
+  EXPECT_TRUE(r.model->filters.empty());
+  EXPECT_EQ(r.model->burst_filter, -1);
+  EXPECT_TRUE(r.model->feedback.signals.empty());
 }
 
 TEST(ModelVersionTest, IgnoresCommentsLayoutAndKeyOrder) {
@@ -161,9 +197,79 @@ TEST(ModelValidationTest, UnknownField) {
   ExpectProblem(text, "account.sector", "unknown field 'account.sector'");
 }
 
-TEST(ModelValidationTest, EventFieldOutsideMultipliers) {
+TEST(ModelValidationTest, EventFieldOutsideMultipliersAndFilters) {
   auto text = ExampleWith("account.industry:", "event.attributes.industry:");
-  ExpectProblem(text, "event.attributes.industry", "only be used in intent multipliers");
+  ExpectProblem(text, "event.attributes.industry", "only be used in intent multipliers and filters");
+}
+
+TEST(ModelValidationTest, FilterWithBothWhenAndBurst) {
+  auto text = ExampleWith("{ name: mail_scanner, burst:", "{ name: mail_scanner, when: { lead.title: { eq: x } }, burst:");
+  ExpectProblem(text, "name: mail_scanner", "has both when and burst");
+}
+
+TEST(ModelValidationTest, FilterWithNeitherWhenNorBurst) {
+  auto text = ExampleWith("{ name: mail_scanner, burst: { events: 4, within: 2s } }", "{ name: mail_scanner }");
+  ExpectProblem(text, "name: mail_scanner", "needs when (drop matching events) or burst");
+}
+
+TEST(ModelValidationTest, BurstOfOneEvent) {
+  auto text = ExampleWith("burst: { events: 4,", "burst: { events: 1,");
+  ExpectProblem(text, "events: 1", "burst.events must be between 2 and");
+}
+
+TEST(ModelValidationTest, BurstOfAFractionOfAnEvent) {
+  auto text = ExampleWith("burst: { events: 4,", "burst: { events: 4.5,");
+  ExpectProblem(text, "events: 4.5", "must be a whole number");
+}
+
+TEST(ModelValidationTest, BurstWithinBusinessDaysOrTooLong) {
+  ExpectProblem(ExampleWith("within: 2s", "within: 1bd"), "within: 1bd", "business days ('1bd') are only allowed for an SLA");
+  ExpectProblem(ExampleWith("within: 2s", "within: 2d"), "within: 2d", "at most 1d");
+  ExpectProblem(ExampleWith("within: 2s", "within: 0s"), "within: 0s", "must be longer than zero");
+}
+
+TEST(ModelValidationTest, BurstMissingItsNumbers) {
+  ExpectProblem(ExampleWith("burst: { events: 4, within: 2s }", "burst: { events: 4 }"), "burst: { events: 4 }",
+                "missing 'within'");
+  ExpectProblem(ExampleWith("burst: { events: 4, within: 2s }", "burst: { event: 4, within: 2s }"), "event: 4",
+                "unknown key 'event'");
+}
+
+TEST(ModelValidationTest, TwoBurstFilters) {
+  auto text = ExampleWith("  - { name: mail_scanner, burst: { events: 4, within: 2s } }\n",
+                          "  - { name: mail_scanner, burst: { events: 4, within: 2s } }\n"
+                          "  - { name: crawler, burst: { events: 50, within: 10m } }\n");
+  ExpectProblem(text, "name: crawler", "at most one burst filter");
+}
+
+TEST(ModelValidationTest, FilterNamesAreUniqueAndPlain) {
+  ExpectProblem(ExampleWith("name: mail_scanner", "name: known_bots"), "name: known_bots, burst", "defined twice");
+  ExpectProblem(ExampleWith("name: mail_scanner", "name: \"mail scanner\""), "mail scanner", "letters, digits");
+}
+
+TEST(ModelValidationTest, FilterConditionsAreCheckedLikeAnyOther) {
+  auto text = ExampleWith("event.attributes.bot: { eq: \"true\" }", "event.attributes.bot: { equals: \"true\" }");
+  ExpectProblem(text, "equals", "unknown operator 'equals'");
+}
+
+TEST(ModelValidationTest, FiltersMustBeAList) {
+  std::string text = ExampleWith("filters:", "filters: { known_bots: 1 }\nunused_filters:");
+  ExpectProblem(text, "filters: { known_bots", "filters must be a list");
+}
+
+TEST(ModelValidationTest, FeedbackKindThatIsNotAnOutcome) {
+  auto text = ExampleWith("CLOSED_WON: 365d", "CLOSED_ONE: 365d");
+  ExpectProblem(text, "CLOSED_ONE", "'CLOSED_ONE' is not a sales outcome kind");
+}
+
+TEST(ModelValidationTest, FeedbackDurationsAndSignalsAreChecked) {
+  ExpectProblem(ExampleWith("OPPORTUNITY_CREATED: 90d", "OPPORTUNITY_CREATED: 90"), "OPPORTUNITY_CREATED: 90",
+                "has no known unit");
+  ExpectProblem(ExampleWith("REJECTED: { points: -15,", "REJECTED: { points: 0,"), "REJECTED: { points: 0",
+                "feedback.signals.REJECTED.points must not be zero");
+  ExpectProblem(ExampleWith("REJECTED: { points: -15, half_life: 30d }", "REJECTED: { points: -15 }"),
+                "REJECTED: { points: -15 }", "missing 'half_life'");
+  ExpectProblem(ExampleWith("  suppress:", "  surpress:"), "surpress", "unknown key 'surpress' in feedback");
 }
 
 TEST(ModelValidationTest, RoleTheCommitteeLacks) {

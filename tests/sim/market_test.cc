@@ -150,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(Formats, MarketDecodeTest, ::testing::Values(codec::For
                          [](const auto& info) { return info.param == codec::Format::kJson ? "Json" : "Protobuf"; });
 
 TEST(MarketTest, BuyingCommitteesRampUpOverThreeWeeksThenStop) {
-  Market m({.accounts = 500, .buying_share = 1, .noise_events_per_day = 0});
+  Market m({.accounts = 500, .buying_share = 1, .noise_events_per_day = 0, .scanner_share = 0});
   m.PlaceBuyers(kT0, 1);  // every ramp starts at kT0
   const size_t first_day = m.Activity(kT0, kT0 + kDay).size();
   const size_t third_week = m.Activity(kT0 + 19 * kDay, kT0 + 20 * kDay).size();
@@ -164,6 +164,31 @@ TEST(MarketTest, BuyingCommitteesRampUpOverThreeWeeksThenStop) {
     EXPECT_GE(e.at_ms, kT0 + 10 * kDay);
     EXPECT_LT(e.at_ms, kT0 + 11 * kDay);
   }
+}
+
+// A few accounts' mail gateways open every link of the weekly campaign mail: 21 clicks
+// in 147 ms over three leads, once a week, at a whole minute; nothing else of them.
+TEST(MarketTest, ScannerAccountsClickEveryLinkOfTheWeeklyMailInABurst) {
+  Market m({.accounts = 2000, .buying_share = 0, .noise_events_per_day = 0});
+  EXPECT_NEAR(m.scanner_accounts(), 20, 12);
+  ASSERT_GT(m.scanner_accounts(), 0u);
+  std::map<uint32_t, std::vector<EventSpec>> by_account;
+  for (int64_t t = kT0; t < kT0 + 28 * kDay; t += 6 * kHour) {  // in steps, as the demo asks
+    for (const auto& e : m.Activity(t, t + 6 * kHour)) by_account[e.account].push_back(e);
+  }
+  EXPECT_EQ(by_account.size(), m.scanner_accounts()) << "only scanners, with no background";
+  for (const auto& [a, events] : by_account) {
+    ASSERT_TRUE(m.IsScanner(a));
+    const uint32_t people = std::min<uint32_t>(3, m.FirstLead(a + 1) - m.FirstLead(a));
+    ASSERT_EQ(events.size(), 4 * 7 * people) << "one mail a week, 7 links each";
+    for (size_t b = 0; b < events.size(); b += 7 * people) {
+      EXPECT_EQ(events[b].at_ms % 60000, 0) << "at a whole minute";
+      EXPECT_EQ(events[b + 7 * people - 1].at_ms - events[b].at_ms, (7 * people - 1) * 7);
+    }
+    EXPECT_EQ(events[7 * people].at_ms - events[0].at_ms, 7 * kDay);
+  }
+  Market none({.accounts = 2000, .scanner_share = 0});
+  EXPECT_EQ(none.scanner_accounts(), 0u);
 }
 
 TEST(MarketTest, TrafficLeansAQuarterOnTheBuyingAccountsAndArrivesUpTo6HoursLate) {

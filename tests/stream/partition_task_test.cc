@@ -139,5 +139,179 @@ TEST_F(PartitionTaskTest, AForgottenLeadLeavesNoByteOnDisk) {
   EXPECT_TRUE(task->ViewLead("someone-else").has_value()) << "the rest of the partition is kept";
 }
 
+// ---- the burst filter over the store ------------------------------------------------
+
+// Everything a partition has stored: entities (due + bytes) and offsets.
+std::map<std::string, std::string> Dump(const store::StateStore& store, int32_t partition) {
+  std::map<std::string, std::string> out;
+  EXPECT_TRUE(store
+                  .ForEachEntity(partition,
+                                 [&](engine::EntityKind kind, std::string_view id, const store::StoredEntity& e) {
+                                   out[(kind == engine::EntityKind::kLead ? "L/" : "A/") + std::string(id)] =
+                                       std::to_string(e.due_ms) + ":" + e.bytes;
+                                 })
+                  .ok());
+  auto meta = store.Load(partition);
+  EXPECT_TRUE(meta.ok());
+  for (const auto& [topic, offset] : meta->offsets) out["O/" + topic] = std::to_string(offset);
+  out["M/stream_time"] = std::to_string(meta->stream_time_ms);
+  return out;
+}
+
+// Account a1 (software: leads at score 25 + intent / 2) and three leads; a scanner that
+// clicks the 7 links of a mail to all three in 150 ms; then, ten minutes later, one of
+// them reads the mail and books a demo.
+std::vector<std::string> ScannerInput() {
+  std::vector<std::string> v = {
+      R"({"account":{"account_id":"a1","updated_at_ms":"1","industry":"software","country":"NL"}})"};
+  for (const char* l : {"l1", "l2", "l3"}) {
+    v.push_back(std::string(R"({"lead":{"lead_id":")") + l + R"(","account_id":"a1","updated_at_ms":"1"}})");
+  }
+  for (int i = 0; i < 21; ++i) {
+    v.push_back(EventJson("scan" + std::to_string(i), "l" + std::to_string(1 + i % 3), "a1", "view", kT0 + i * 7));
+  }
+  v.push_back(EventJson("person", "l1", "a1", "demo", kT0 + 10 * kMin));
+  return v;
+}
+
+class BurstOverStoreTest : public PartitionTaskTest {
+ protected:
+  void SetUp() override {
+    PartitionTaskTest::SetUp();
+    model_ = MustLoad(FilterModel());
+  }
+  void TearDown() override {
+    PartitionTaskTest::TearDown();
+    for (const auto& d : extra_dirs_) std::filesystem::remove_all(d);
+  }
+  // A store of its own (for the run to compare with).
+  std::unique_ptr<store::StateStore> OpenStore(const std::string& name) {
+    const std::string dir = dir_ + "-" + name;
+    std::filesystem::remove_all(dir);
+    extra_dirs_.push_back(dir);
+    auto s = store::StateStore::Open({.dir = dir});
+    EXPECT_TRUE(s.ok());
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  std::unique_ptr<stream::PartitionTask> TaskOn(store::StateStore* store) {
+    auto t = std::make_unique<stream::PartitionTask>(3, model_, stream::TaskOptions{}, store);
+    EXPECT_TRUE(t->Resume().ok());
+    return t;
+  }
+  // Records [from, to) of `input` as one batch at the service's clock `now`, committed
+  // (or not) with the offsets after them; what it emitted and counted is added up.
+  void Batch(stream::PartitionTask& task, const std::vector<std::string>& input, size_t from, size_t to, int64_t now,
+             bool commit = true) {
+    std::vector<stream::InputRecord> records;
+    for (size_t i = from; i < to; ++i) records.push_back(Record(input[i], static_cast<int64_t>(i), "a1"));
+    stream::BatchOutcome out;
+    ASSERT_TRUE(task.Process(records, now, &out).ok());
+    ASSERT_TRUE(out.refused.empty());
+    if (!commit) return;
+    ASSERT_TRUE(task.Commit({{"events", static_cast<int64_t>(to)}}, out.events).ok());
+    for (const auto& ev : out.events) {
+      routed_.push_back(ev.routing_id + " " + (ev.lead_id.empty() ? ev.account_id : ev.lead_id) + " " + ev.to_tier);
+    }
+    totals_.AddCounts(out);
+  }
+  std::vector<std::string> routed_;
+  stream::BatchOutcome totals_;
+  std::vector<std::string> extra_dirs_;
+};
+
+// The same records in one batch, or split anywhere (the burst across batches, each
+// committed), give the same routing events and the same stored state byte for byte,
+// and replay's way (no store, no clock) the same routing event: the burst is dropped,
+// the person's demo routes 2 s after it.
+TEST_F(BurstOverStoreTest, ABurstSplitAcrossBatchesIsDroppedWholeAndThePersonRoutes) {
+  const auto input = ScannerInput();
+  const int64_t clock = kT0;  // the service's clock, fixed (as the crash test's): events move stream time
+  auto reference_store = OpenStore("reference");
+  auto reference = TaskOn(reference_store.get());
+  Batch(*reference, input, 0, input.size(), clock);
+  Batch(*reference, input, input.size(), input.size(), kT0 + 10 * kMin + 2 * kSec);  // the clock moves on
+  const auto one_batch = routed_;
+  ASSERT_EQ(one_batch.size(), 1u);
+  EXPECT_THAT(one_batch[0], ::testing::EndsWith(" l1 warm"));
+  EXPECT_EQ(totals_.filtered[kMailScanner], 21u);
+  EXPECT_EQ(totals_.released, 1u);
+  const auto reference_state = Dump(*reference_store, 3);
+
+  routed_.clear();
+  totals_.Clear();
+  auto task = TaskOn(store_.get());
+  Batch(*task, input, 0, 9, clock);     // profiles and the first 5 clicks
+  Batch(*task, input, 9, 17, clock);    // 8 more
+  Batch(*task, input, 17, 25, clock);   // the last 8: the runs are still open
+  EXPECT_EQ(task->ViewLead("l1")->held_events, 7) << "committed with the lead";
+  Batch(*task, input, 25, 26, clock);   // the demo, ten minutes on: the scanner's runs end
+  EXPECT_EQ(totals_.filtered[kMailScanner], 21u);
+  Batch(*task, input, 26, 26, kT0 + 10 * kMin + 2 * kSec);
+  EXPECT_EQ(routed_, one_batch);
+  EXPECT_EQ(totals_.released, 1u);
+  EXPECT_EQ(Dump(*store_, 3), reference_state);
+
+  // And `replay`'s way: no store, no clock (only the records move stream time), then
+  // --until: the same routing event.
+  routed_.clear();
+  stream::TaskOptions replay_options;
+  replay_options.require_key = false;
+  stream::PartitionTask replay(0, model_, replay_options, nullptr);
+  std::vector<stream::InputRecord> records;
+  for (const auto& v : input) records.push_back({"replay", codec::Format::kJson, -1, std::nullopt, v});
+  stream::BatchOutcome out;
+  ASSERT_TRUE(replay.Process(records, std::nullopt, &out).ok());
+  replay.AdvanceTo(kT0 + 10 * kMin + 2 * kSec, &out);
+  ASSERT_EQ(out.events.size(), 1u);
+  EXPECT_EQ(out.events[0].routing_id + " l1 warm", one_batch[0]);
+}
+
+// A crash while events are held: the batch that was scored and not committed is read
+// again by the next task, which finds the held events of the committed ones in the
+// store. The result is the uninterrupted run's, byte for byte.
+TEST_F(BurstOverStoreTest, ACrashWhileEventsAreHeldLosesNothingAndRepeatsNothing) {
+  const auto input = ScannerInput();
+  auto reference_store = OpenStore("reference");
+  auto reference = TaskOn(reference_store.get());
+  Batch(*reference, input, 0, 14, kT0);
+  Batch(*reference, input, 14, input.size(), kT0);
+  Batch(*reference, input, input.size(), input.size(), kT0 + 10 * kMin + 2 * kSec);
+  const auto uninterrupted = routed_;
+  const auto reference_state = Dump(*reference_store, 3);
+
+  routed_.clear();
+  auto task = TaskOn(store_.get());
+  Batch(*task, input, 0, 14, kT0);
+  Batch(*task, input, 14, input.size(), kT0, /*commit=*/false);  // scored, then the process dies
+  task.reset();
+
+  auto resumed = std::make_unique<stream::PartitionTask>(3, model_, stream::TaskOptions{}, store_.get());
+  auto offsets = resumed->Resume();
+  ASSERT_TRUE(offsets.ok());
+  ASSERT_EQ(offsets->at("events"), 14) << "the uncommitted batch is read again";
+  EXPECT_EQ(resumed->ViewLead("l1")->held_events, 4) << "l1's clicks of the committed batch are held, from the store";
+  Batch(*resumed, input, 14, input.size(), kT0);
+  Batch(*resumed, input, input.size(), input.size(), kT0 + 10 * kMin + 2 * kSec);
+  EXPECT_EQ(routed_, uninterrupted);
+  EXPECT_EQ(Dump(*store_, 3), reference_state);
+}
+
+// The hot set: a lead with held events can be evicted; the timer index brings it back
+// when its run ends.
+TEST_F(BurstOverStoreTest, AnEvictedLeadComesBackWhenItsRunEnds) {
+  const auto input = ScannerInput();
+  stream::TaskOptions options;
+  options.cache_entities = 0;  // evict everything after every commit
+  stream::PartitionTask task(3, model_, options, store_.get());
+  ASSERT_TRUE(task.Resume().ok());
+  Batch(task, input, 0, 25, kT0);
+  EXPECT_EQ(task.loaded_leads(), 0u);
+  Batch(task, input, 25, 26, kT0);
+  EXPECT_EQ(totals_.filtered[kMailScanner], 21u) << "loaded by the timer index when the runs ended";
+  Batch(task, input, 26, 26, kT0 + 10 * kMin + 2 * kSec);
+  ASSERT_EQ(routed_.size(), 1u);
+  EXPECT_THAT(routed_[0], ::testing::EndsWith(" l1 warm"));
+}
+
 }  // namespace
 }  // namespace leadscore::testing

@@ -45,7 +45,7 @@ class ServiceTest : public ::testing::Test {
     // it rebalances: keep that short so a restart is quick.
     o.kafka_consumer = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}, {"fetch.wait.max.ms", "10"}};
     if (tweak) tweak(o);
-    auto s = stream::Service::Start(MustLoad(kTestModel), o, [this] {
+    auto s = stream::Service::Start(MustLoad(model_yaml_), o, [this] {
       if (take_broker_down_.exchange(false)) EXPECT_TRUE(broker_->SetAvailable(false).ok());
       return now_.load();
     });
@@ -102,6 +102,7 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<stream::Service> service_;
   std::string state_dir_;
   std::atomic<int64_t> now_{kT0};
+  std::string model_yaml_ = kTestModel;
   // The service reads its clock once per batch, after polling: set, the next batch
   // takes the broker down right there.
   std::atomic<bool> take_broker_down_{false};
@@ -239,6 +240,62 @@ TEST_F(ServiceTest, ARestartResumesFromTheStoredStateAndOffsetsWithoutDoubleCoun
   }
   EXPECT_THAT(story, ElementsAre("l1 cold>warm", "l1 warm>hot"))
       << "state survived the restart, the duplicate e1 was not counted again";
+}
+
+// SPEC section 3 through the service: a scanner burst that arrives over two polls, with
+// a restart while it is held, routes nothing and is counted as filter:mail_scanner; a
+// person's click routes 2 s (of the clock) after it is read.
+TEST_F(ServiceTest, AScannerBurstOverTwoPollsAndARestartWhileHeldRoutesNothing) {
+  service_.reset();
+  model_yaml_ = FilterModel();
+  service_ = StartService(state_dir_);
+  ASSERT_TRUE(service_);
+  TestProducer producer(broker_->bootstrap());
+  v1::Input account;
+  account.mutable_account()->set_account_id("a1");
+  account.mutable_account()->set_industry("software");
+  account.mutable_account()->set_updated_at_ms(1);
+  producer.Send("profiles", "a1", account.SerializeAsString());
+  producer.Flush();
+  RunUntilConsumed(1);
+  // 21 clicks in 150 ms on three leads (a1's leads score 25 + intent / 2: each alone
+  // would go warm), read in two polls.
+  auto clicks = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      producer.Send("engagement-events", "a1",
+                    EventJson("scan" + std::to_string(i), "l" + std::to_string(1 + i % 3), "a1", "view", kT0 + i * 7));
+    }
+    producer.Flush();
+  };
+  clicks(0, 10);
+  RunUntilConsumed(11);
+  clicks(10, 21);
+  RunUntilConsumed(22);
+  EXPECT_EQ(service_->counters().processed, 1u) << "the clicks are held, not processed yet";
+  service_.reset();  // a restart while they are held: they are in the committed state
+
+  now_ = kT0 + 10 * kMin;  // the clock moves on: the scanner's runs end
+  service_ = StartService(state_dir_);
+  ASSERT_TRUE(service_);
+  producer.Send("engagement-events", "a1", EventJson("person", "l1", "a1", "demo", kT0 + 10 * kMin));
+  producer.Flush();
+  RunUntilConsumed(1);
+  now_ = kT0 + 10 * kMin + 2 * kSec;
+  ASSERT_TRUE(service_->RunOnce().ok());
+  RunUntilCaughtUp();
+
+  auto out = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_THAT(Story(*out), ElementsAre("l1 cold>warm")) << "the person, not the scanner";
+  auto ev = codec::RoutingEventFromBinary(out->front().value);
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev->occurred_at_ms, kT0 + 10 * kMin + 2 * kSec);
+  EXPECT_EQ(service_->SkippedByReason()["filter:mail_scanner"], 21u);
+  EXPECT_EQ(service_->counters().processed, 1u) << "the person's demo, when its hold ended";
+  const std::string metrics = service_->MetricsText();
+  EXPECT_THAT(metrics, HasSubstr(R"(leadscore_records_skipped_total{reason="filter:mail_scanner"} 21)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(leadscore_records_skipped_total{reason="filter:known_bots"} 0)"))
+      << "every filter has a series from the start";
 }
 
 TEST_F(ServiceTest, HttpServesViewsReadinessAndValidMetrics) {
