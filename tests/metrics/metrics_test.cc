@@ -157,7 +157,9 @@ TEST(MetricsTest, ANameUsedTwiceOrInvalidIsRefused) {
 class ProcessStatsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    proc_ = ::testing::TempDir() + "/leadscore-fake-proc";
+    // One directory per test: ctest runs the tests of this binary in parallel.
+    proc_ = ::testing::TempDir() + "/leadscore-fake-proc-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(proc_);
     std::filesystem::create_directories(proc_ + "/self/fd");
     for (const char* fd : {"0", "1", "2", "7"}) std::ofstream(proc_ + "/self/fd/" + fd);
