@@ -88,6 +88,15 @@ class ServiceTest : public ::testing::Test {
     ASSERT_TRUE(service_->CaughtUp());
   }
 
+  // Account `id` in software (fit 50), as a protobuf profile on the profiles topic.
+  static void SendSoftwareAccount(TestProducer& producer, const std::string& id) {
+    v1::Input account;
+    account.mutable_account()->set_account_id(id);
+    account.mutable_account()->set_industry("software");
+    account.mutable_account()->set_updated_at_ms(1);
+    producer.Send("profiles", id, account.SerializeAsString());
+  }
+
   static std::vector<std::string> Story(const std::vector<Record>& records) {
     std::vector<std::string> story;
     for (const auto& r : records) {
@@ -110,11 +119,7 @@ class ServiceTest : public ::testing::Test {
 
 TEST_F(ServiceTest, EventsInRoutingEventsOutWithJsonAndProtobufInputs) {
   TestProducer producer(broker_->bootstrap());
-  v1::Input account;
-  account.mutable_account()->set_account_id("a1");
-  account.mutable_account()->set_industry("software");
-  account.mutable_account()->set_updated_at_ms(1);
-  producer.Send("profiles", "a1", account.SerializeAsString());
+  SendSoftwareAccount(producer, "a1");
   v1::Input lead;
   lead.mutable_lead()->set_lead_id("l1");
   lead.mutable_lead()->set_account_id("a1");
@@ -211,11 +216,7 @@ TEST_F(ServiceTest, DeadLettersAndSkipsLogOneLinePerReasonPerIntervalNotOnePerRe
 
 TEST_F(ServiceTest, ARestartResumesFromTheStoredStateAndOffsetsWithoutDoubleCounting) {
   TestProducer producer(broker_->bootstrap());
-  v1::Input account;
-  account.mutable_account()->set_account_id("a1");
-  account.mutable_account()->set_industry("software");
-  account.mutable_account()->set_updated_at_ms(1);
-  producer.Send("profiles", "a1", account.SerializeAsString());
+  SendSoftwareAccount(producer, "a1");
   producer.Flush();
   RunUntilConsumed(1);
   // fit 50: score 25 + intent / 2. One demo: 45 (warm). Two: 65, intent 80 (hot).
@@ -251,11 +252,7 @@ TEST_F(ServiceTest, AScannerBurstOverTwoPollsAndARestartWhileHeldRoutesNothing) 
   service_ = StartService(state_dir_);
   ASSERT_TRUE(service_);
   TestProducer producer(broker_->bootstrap());
-  v1::Input account;
-  account.mutable_account()->set_account_id("a1");
-  account.mutable_account()->set_industry("software");
-  account.mutable_account()->set_updated_at_ms(1);
-  producer.Send("profiles", "a1", account.SerializeAsString());
+  SendSoftwareAccount(producer, "a1");
   producer.Flush();
   RunUntilConsumed(1);
   // 21 clicks in 150 ms on three leads (a1's leads score 25 + intent / 2: each alone
@@ -307,11 +304,7 @@ TEST_F(ServiceTest, HttpServesViewsReadinessAndValidMetrics) {
   EXPECT_EQ(ready->status, 503) << "no partitions yet";
 
   TestProducer producer(broker_->bootstrap());
-  v1::Input account;
-  account.mutable_account()->set_account_id("a1");
-  account.mutable_account()->set_industry("software");
-  account.mutable_account()->set_updated_at_ms(1);
-  producer.Send("profiles", "a1", account.SerializeAsString());
+  SendSoftwareAccount(producer, "a1");
   producer.Flush();
   RunUntilConsumed(1);
   producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
@@ -475,12 +468,7 @@ TEST_F(ServiceTest, EvictedEntitiesComeBackFromRocksDbAndTheTimerIndexDemotesThe
   TestProducer producer(broker_->bootstrap());
   const std::vector<std::string> leads = {"l1", "l2", "l3", "l4"};
   for (size_t i = 0; i < leads.size(); ++i) {
-    const std::string a = "a" + std::to_string(i + 1);
-    v1::Input account;
-    account.mutable_account()->set_account_id(a);
-    account.mutable_account()->set_industry("software");
-    account.mutable_account()->set_updated_at_ms(1);
-    producer.Send("profiles", a, account.SerializeAsString());
+    SendSoftwareAccount(producer, "a" + std::to_string(i + 1));
   }
   producer.Flush();
   RunUntilCaughtUp();
@@ -616,11 +604,7 @@ TEST_F(ServiceTest, AFailedStateWriteStopsConsumingAndLosesNothing) {
   service_ = StartService(state_dir_, [&](stream::ServiceOptions& o) { o.store.env = &disk; });
   ASSERT_TRUE(service_);
   TestProducer producer(broker_->bootstrap());
-  v1::Input account;
-  account.mutable_account()->set_account_id("a1");
-  account.mutable_account()->set_industry("software");
-  account.mutable_account()->set_updated_at_ms(1);
-  producer.Send("profiles", "a1", account.SerializeAsString());
+  SendSoftwareAccount(producer, "a1");
   producer.Flush();
   RunUntilCaughtUp();
   ASSERT_TRUE(service_->Ready());
@@ -650,11 +634,7 @@ TEST_F(ServiceTest, AFailedStateWriteStopsConsumingAndLosesNothing) {
 
 TEST_F(ServiceTest, ABrokerOutageWhilePublishingIsWaitedOutWithoutLossOrDuplicates) {
   TestProducer producer(broker_->bootstrap());
-  v1::Input account;
-  account.mutable_account()->set_account_id("a1");
-  account.mutable_account()->set_industry("software");
-  account.mutable_account()->set_updated_at_ms(1);
-  producer.Send("profiles", "a1", account.SerializeAsString());
+  SendSoftwareAccount(producer, "a1");
   producer.Flush();
   RunUntilCaughtUp();
 
