@@ -120,8 +120,8 @@ Status Publisher::Publish(const std::vector<PartitionTask*>& tasks, bool wait) {
   if (delivered.empty() && reached.empty()) return Status::Ok();
   std::vector<store::DeliveryCommit> commits;
   for (PartitionTask* task : tasks) {
-    if (task->outbox().needs_check()) continue;  // keeps its offsets until checked
-    // Every other partition's next record lands past what was delivered just now.
+    // Every partition's next record lands past what was delivered just now (an outbox
+    // not yet checked keeps its offsets: Outbox::Delivered says so).
     commits.push_back(task->outbox().Delivered(delivered[task->partition()], reached));
   }
   return store_ ? store_->CommitDelivered(commits) : Status::Ok();
