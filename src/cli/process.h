@@ -32,6 +32,7 @@ inline std::vector<std::string> TopicsOf(const stream::ServiceOptions& o) {
   for (const auto& in : o.inputs) topics.push_back(in.name);
   topics.push_back(o.output_topic);
   topics.push_back(o.dlq_topic);
+  topics.push_back(o.changelog());
   return topics;
 }
 

@@ -95,7 +95,9 @@ class Loader {
       if (batch["max_wait_ms"]) c.service.max_wait_ms = static_cast<int>(Int(batch["max_wait_ms"], 0, 60000));
     }
     if (const YAML::Node st = root["state"]) {
-      Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync", "cache_entities", "erasure_scrub_interval"});
+      Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync", "cache_entities", "erasure_scrub_interval",
+                         "changelog_topic"});
+      if (st["changelog_topic"]) c.service.changelog_topic = Text(st["changelog_topic"]);
       if (st["erasure_scrub_interval"]) c.service.store.erasure_scrub_interval_ms = DurationMs(st["erasure_scrub_interval"]);
       if (st["cache_entities"]) c.service.cache_entities = static_cast<size_t>(Int(st["cache_entities"], 1, 1LL << 32));
       if (st["block_cache_mb"]) c.service.store.block_cache_bytes = static_cast<size_t>(Int(st["block_cache_mb"], 1, 1 << 20)) << 20;

@@ -8,63 +8,11 @@
 
 #include <cstring>
 
+#include "store/keys.h"
+
 namespace leadscore::store {
+using namespace keys;  // NOLINT: the key layout is this file's vocabulary
 namespace {
-
-void PutU32(std::string& s, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) s += static_cast<char>(v >> shift);
-}
-void PutU64(std::string& s, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) s += static_cast<char>(v >> shift);
-}
-uint64_t GetU64(std::string_view s) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(s[i]);
-  return v;
-}
-uint32_t GetU32(std::string_view s) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<uint8_t>(s[i]);
-  return v;
-}
-
-std::string Prefix(int32_t partition, char kind) {
-  std::string k;
-  PutU32(k, static_cast<uint32_t>(partition));
-  k += kind;
-  return k;
-}
-
-std::string Key(int32_t partition, char kind, std::string_view id) {
-  std::string k = Prefix(partition, kind);
-  k.append(id);
-  return k;
-}
-
-char KindByte(engine::EntityKind kind) { return kind == engine::EntityKind::kLead ? 'L' : 'A'; }
-
-// Timer keys sort by due time: the sign bit flipped makes signed order unsigned.
-std::string TimerKey(int32_t partition, int64_t due, engine::EntityKind kind, std::string_view id) {
-  std::string k = Prefix(partition, 'T');
-  PutU64(k, static_cast<uint64_t>(due) ^ (uint64_t{1} << 63));
-  k += KindByte(kind);
-  k.append(id);
-  return k;
-}
-
-std::string OutboxKey(int32_t partition, uint64_t seq) {
-  std::string k = Prefix(partition, 'X');
-  PutU64(k, seq);
-  return k;
-}
-
-std::string I64(int64_t v) { return std::string(reinterpret_cast<const char*>(&v), sizeof v); }
-
-int64_t ReadI64(std::string_view v) {
-  int64_t x;
-  std::memcpy(&x, v.data(), sizeof x);
-  return x;
-}
 
 // Outbox value: [u32 len][id][u32 len][key][value]
 std::string EncodeOutbox(const OutboxRecord& r) {
@@ -222,40 +170,95 @@ Status StateStore::Write(rocksdb::WriteBatch& batch, const std::string& what) {
 Status StateStore::Commit(const std::vector<PartitionCommit>& commits) {
   rocksdb::WriteBatch batch;
   for (const PartitionCommit& c : commits) {
+    std::vector<ChangelogOp> part;
+    auto put = [&part](std::string key, std::string value) { part.push_back({std::move(key), std::move(value)}); };
+    auto del = [&part](std::string key) { part.push_back({std::move(key), std::nullopt}); };
     for (const auto& ch : c.changes) {
-      const std::string key = Key(c.partition, KindByte(ch.kind), ch.id);
+      std::string key = Key(c.partition, KindByte(ch.kind), ch.id);
       if (ch.bytes.empty()) {
-        batch.Delete(key);
+        del(std::move(key));
       } else {
         std::string value = I64(ch.due_ms);
         value += ch.bytes;
-        batch.Put(key, value);
+        put(std::move(key), std::move(value));
       }
       if (ch.previous_due_ms != ch.due_ms || ch.bytes.empty()) {
-        if (ch.previous_due_ms != INT64_MAX) batch.Delete(TimerKey(c.partition, ch.previous_due_ms, ch.kind, ch.id));
+        if (ch.previous_due_ms != INT64_MAX) del(TimerKey(c.partition, ch.previous_due_ms, ch.kind, ch.id));
       }
-      if (!ch.bytes.empty() && ch.due_ms != INT64_MAX) batch.Put(TimerKey(c.partition, ch.due_ms, ch.kind, ch.id), "");
+      if (!ch.bytes.empty() && ch.due_ms != INT64_MAX) put(TimerKey(c.partition, ch.due_ms, ch.kind, ch.id), "");
     }
-    for (const auto& [topic, offset] : c.offsets) batch.Put(Key(c.partition, 'O', topic), I64(offset));
-    for (const auto& r : c.outbox) batch.Put(OutboxKey(c.partition, r.seq), EncodeOutbox(r));
-    for (uint64_t seq : c.outbox_dropped) batch.Delete(OutboxKey(c.partition, seq));
-    batch.Put(Key(c.partition, 'M', "stream_time"), I64(c.stream_time_ms));
-    batch.Put(Key(c.partition, 'M', "model_version"), c.model_version);
+    for (const auto& [topic, offset] : c.offsets) put(Key(c.partition, 'O', topic), I64(offset));
+    for (const auto& r : c.outbox) put(OutboxKey(c.partition, r.seq), EncodeOutbox(r));
+    for (uint64_t seq : c.outbox_dropped) del(OutboxKey(c.partition, seq));
+    put(Key(c.partition, 'M', "stream_time"), I64(c.stream_time_ms));
+    put(Key(c.partition, 'M', "model_version"), c.model_version);
+    LEADSCORE_RETURN_IF_ERROR(Stage(c.partition, part, batch));
   }
   return Write(batch, "commit state");
 }
 
 Status StateStore::CommitDelivered(const std::vector<DeliveryCommit>& commits) {
   rocksdb::WriteBatch batch;
+  std::lock_guard lock(unlogged_mu_);
   for (const DeliveryCommit& c : commits) {
-    for (uint64_t seq : c.delivered) batch.Delete(OutboxKey(c.partition, seq));
+    auto& unlogged = unlogged_[c.partition];
+    for (uint64_t seq : c.delivered) {
+      batch.Delete(OutboxKey(c.partition, seq));
+      if (changelog_) unlogged[OutboxKey(c.partition, seq)] = std::nullopt;
+    }
     for (const auto& [out_partition, offset] : c.output_offsets) {
       std::string id;
       PutU32(id, static_cast<uint32_t>(out_partition));
       batch.Put(Key(c.partition, 'P', id), I64(offset));
+      if (changelog_) unlogged[Key(c.partition, 'P', id)] = I64(offset);
     }
   }
   return Write(batch, "commit deliveries");
+}
+
+Status StateStore::Stage(int32_t partition, const std::vector<ChangelogOp>& part, rocksdb::WriteBatch& batch) {
+  for (const ChangelogOp& op : part) {
+    rocksdb::Status s = op.value ? batch.Put(op.key, *op.value) : batch.Delete(op.key);
+    LEADSCORE_RETURN_IF_ERROR(FromRocks(s, "stage commit"));
+  }
+  if (!changelog_) return Status::Ok();
+  std::vector<ChangelogOp> ops;
+  {
+    std::lock_guard lock(unlogged_mu_);
+    auto it = unlogged_.find(partition);
+    if (it != unlogged_.end()) {
+      for (auto& [key, value] : it->second) ops.push_back({key, std::move(value)});
+      unlogged_.erase(it);
+    }
+  }
+  ops.insert(ops.end(), part.begin(), part.end());
+  if (ops.empty()) return Status::Ok();
+  auto position = AppendBatch(partition, std::move(ops));
+  if (!position.ok()) return position.status();
+  return FromRocks(batch.Put(ChangelogPositionKey(partition), I64(*position)), "stage commit");
+}
+
+Result<int64_t> StateStore::AppendBatch(int32_t partition, std::vector<ChangelogOp> ops) {
+  // The marker's value is for a reader of the topic: how many records the batch has.
+  ops.push_back({MarkerKey(partition), std::to_string(ops.size())});
+  return changelog_->Append(partition, ops);
+}
+
+Status StateStore::FlushChangelog(int32_t partition) {
+  if (!changelog_) return Status::Ok();
+  rocksdb::WriteBatch batch;
+  LEADSCORE_RETURN_IF_ERROR(Stage(partition, {}, batch));
+  if (batch.Count() == 0) return Status::Ok();
+  return Write(batch, "record changelog position");
+}
+
+Result<std::optional<int64_t>> StateStore::ChangelogPosition(int32_t partition) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ChangelogPositionKey(partition), &value);
+  if (s.IsNotFound()) return std::optional<int64_t>();
+  LEADSCORE_RETURN_IF_ERROR(FromRocks(s, "read changelog position"));
+  if (value.size() != 8) return Status::Corruption("bad changelog position of partition " + std::to_string(partition));
+  return std::optional<int64_t>(ReadI64(value));
 }
 
 Status StateStore::SetOutputOffsets(int32_t partition, const std::map<int32_t, int64_t>& offsets) {

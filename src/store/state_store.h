@@ -7,23 +7,36 @@
 //       [partition u32 BE]['X'][seq u64 BE]          outbox: routing events not yet delivered
 //       [partition u32 BE]['P'][output partition u32 BE]  output offset every delivered
 //                                                     outbox record of this partition is at or past
-//       [partition u32 BE]['M'][name]                stream_time, model_version
+//       [partition u32 BE]['M'][name]                stream_time, model_version, changelog
+//                                                     (position in the changelog, below)
 // A processing batch is one WriteBatch: the entities it changed with their timer index
 // entries, the offsets after its records, the stream time and the routing events it
 // produced (the outbox), for every partition it touched: state, progress and outputs
 // can never disagree. Thread-safe (RocksDB is).
+//
+// With a changelog attached (SPEC section 6, store/changelog.h) every write of a
+// partition's state also goes to the partition's changelog, changelog first: a batch is
+// appended and acknowledged by the broker before it is written here, with the position
+// it reaches. A crash between the two leaves the changelog ahead of the local state, and
+// the next Restore catches up: the changelog is the partition's state, the local RocksDB
+// a copy of it that is as far as its position says. Delivery bookkeeping (outbox records
+// delivered, output offsets) is written here at once and joins the partition's next
+// changelog batch: a new owner that restores without it only has an outbox record the
+// outbox check finds published.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "engine/engine.h"
+#include "store/changelog.h"
 #include "store/options.h"
 
 namespace rocksdb {
@@ -90,6 +103,24 @@ class StateStore {
   Status ForEachEntity(int32_t partition,
                        const std::function<void(engine::EntityKind, std::string_view id, const StoredEntity&)>& fn) const;
 
+  // The changelog every write also goes to; null: none. Set before the first write; it
+  // outlives the store.
+  void AttachChangelog(ChangelogWriter* changelog) { changelog_ = changelog; }
+  // Makes the partition's local state equal to its changelog before a task resumes it:
+  // nothing to do when the local position is the changelog's end; the records after it
+  // applied when the local state is behind (stale: another instance went on); all of
+  // it, local state dropped first, when the local state has no position or one the
+  // changelog no longer has. A changelog behind the local state (recreated, or written
+  // by a release without one) is seeded from the local state. A batch whose end marker
+  // never came (its writer died mid-append) is overwritten with the restored values.
+  // Restartable: a crash mid-way restores again from the same position.
+  Status Restore(int32_t partition, ChangelogReader& reader, RestoreProgress* progress);
+  // The partition's delivery bookkeeping not yet in its changelog, appended now (before
+  // the partition is handed over, or at a clean stop).
+  Status FlushChangelog(int32_t partition);
+  // The changelog offset the partition's local state reaches; nullopt: none recorded.
+  Result<std::optional<int64_t>> ChangelogPosition(int32_t partition) const;
+
   // One atomic write for the whole processing batch.
   Status Commit(const std::vector<PartitionCommit>& commits);
   // One atomic write: outbox records delivered, and where their partitions are now.
@@ -124,9 +155,25 @@ class StateStore {
  private:
   StateStore() = default;
   Status Write(rocksdb::WriteBatch& batch, const std::string& what);
+  // Adds a partition's part of a commit to `batch`; with a changelog, first appends it
+  // (after the partition's bookkeeping waiting for the changelog) and adds the position
+  // it reaches.
+  Status Stage(int32_t partition, const std::vector<ChangelogOp>& part, rocksdb::WriteBatch& batch);
+  // `ops` and the batch's end marker to the changelog: the position they reach.
+  Result<int64_t> AppendBatch(int32_t partition, std::vector<ChangelogOp> ops);
+  // Restore's parts (changelog_restore.cc).
+  Status DropPartition(int32_t partition);
+  Status Reseed(int32_t partition, RestoreProgress* progress);
+  Status RepairTail(int32_t partition, ChangelogReader& reader, int64_t from, int64_t to, RestoreProgress* progress);
+
   std::unique_ptr<rocksdb::DB> db_;
   std::shared_ptr<rocksdb::Statistics> stats_;
   StoreOptions options_;
+  ChangelogWriter* changelog_ = nullptr;
+  // Per partition: delivery bookkeeping written here but not yet to the changelog, by key
+  // (the latest value wins; nullopt: deleted).
+  std::mutex unlogged_mu_;
+  std::map<int32_t, std::map<std::string, std::optional<std::string>>> unlogged_;
 };
 
 }  // namespace leadscore::store

@@ -55,6 +55,11 @@ struct ServiceOptions {
   // RocksDB state; empty dir: state in memory only, resuming from the group's offsets,
   // routing events at least once.
   store::StoreOptions store;
+  // With a state dir, every state change is also written to this compacted topic, one
+  // partition per input partition, and an assigned partition is restored from it (SPEC
+  // section 6). Empty: `<group_id>-state`.
+  std::string changelog_topic;
+  std::string changelog() const { return changelog_topic.empty() ? group_id + "-state" : changelog_topic; }
   size_t cache_entities = 500'000;  // leads + accounts held in memory, all partitions (~3 KiB each)
   // Worker threads processing partition tasks; 0: one per core.
   size_t threads = 0;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 
+#include "stream/changelog_topic.h"
 #include "stream/publisher.h"
 #include "stream/source.h"
 #include "stream/task_batch.h"
@@ -47,6 +48,15 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
     auto store = store::StateStore::Open(o.store);
     if (!store.ok()) return store.status();
     s->store_ = std::move(*store);
+    ChangelogTopicOptions co;
+    co.brokers = o.brokers;
+    co.topic = o.changelog();
+    co.kafka = o.kafka;
+    for (const auto& in : o.inputs) co.input_topics.push_back(in.name);
+    auto changelog = KafkaChangelog::Open(co);
+    if (!changelog.ok()) return changelog.status();
+    s->changelog_ = std::move(*changelog);
+    s->store_->AttachChangelog(s->changelog_.get());
   }
   TaskOptions task;
   task.decoder = o.decoder;
@@ -122,6 +132,12 @@ std::optional<std::map<std::string, int64_t>> Service::OnAssign(int32_t p) {
 }
 
 std::optional<std::map<std::string, int64_t>> Service::Resume(int32_t p) {
+  if (changelog_) {
+    if (Status restored = Restore(p); !restored.ok()) {
+      Fail(restored);
+      return std::map<std::string, int64_t>{};
+    }
+  }
   auto offsets = assignment_->Assign(p);
   if (!offsets.ok()) {
     Fail(offsets.status());
@@ -139,6 +155,39 @@ std::optional<std::map<std::string, int64_t>> Service::Resume(int32_t p) {
   return std::move(*offsets);
 }
 
+// Before the partition is processed here, its local state is what its changelog says:
+// caught up when another instance went on with it, rebuilt on a new disk. Not ready
+// meanwhile. Runs inside the rebalance callback: a restore longer than
+// max.poll.interval.ms would cost the assignment (see README, scale-out).
+Status Service::Restore(int32_t p) {
+  restoring_.fetch_add(1);
+  const auto started = std::chrono::steady_clock::now();
+  auto last_line = started;
+  store::RestoreProgress progress;
+  progress.on_progress = [&](const store::RestoreProgress& at) {
+    const auto now = std::chrono::steady_clock::now();
+    if (at.records == 0) {
+      spdlog::info("partition {}: restoring from {} offsets {}..{}", p, changelog_->topic(), at.from, at.to);
+      return;
+    }
+    if (now - last_line < std::chrono::seconds(5)) return;
+    last_line = now;
+    spdlog::info("partition {}: restoring from {}: {} records, {:.1f} MB, {:.0f} s so far (offsets {}..{})", p,
+                 changelog_->topic(), at.records, at.bytes / 1e6, SecondsBetween(started, now), at.from, at.to);
+  };
+  Status s = store_->Restore(p, *changelog_, &progress);
+  restoring_.fetch_sub(1);
+  metrics_.Restored(progress.records, progress.bytes);
+  if (!s.ok()) return Status::Unavailable("partition " + std::to_string(p) + ": restore from " + changelog_->topic() +
+                                          " failed: " + s.message());
+  if (progress.records) {
+    spdlog::info("partition {}: restored from {}: {} records, {:.1f} MB in {:.2f} s (offsets {}..{})", p,
+                 changelog_->topic(), progress.records, progress.bytes / 1e6,
+                 SecondsBetween(started, std::chrono::steady_clock::now()), progress.from, progress.to);
+  }
+  return Status::Ok();
+}
+
 // A partition leaves: its records on their way are waited for (whoever resumes the
 // partition checks its outbox against the topic, and must find them there), then the
 // task and everything of it go.
@@ -146,6 +195,12 @@ void Service::OnRevoke(int32_t p) {
   if (!failed_) {
     Status s = publisher_->Publish(TaskPointers(assignment_->Tasks()), true);
     if (!s.ok()) spdlog::warn("partition {} revoked with deliveries unconfirmed: {}", p, s.message());
+    // What the deliveries recorded goes to the changelog, so the next owner's outbox
+    // does not start with them.
+    if (store_ && s.ok()) {
+      Status f = store_->FlushChangelog(p);
+      if (!f.ok()) spdlog::warn("partition {} revoked with its delivery records not in the changelog: {}", p, f.message());
+    }
   }
   assignment_->Revoke(p);
   metrics_.Revoked(p);
@@ -310,6 +365,12 @@ Status Service::Run(const std::atomic<bool>& stop, bool until_caught_up) {
   }
   Status published = failed_ ? failure() : publisher_->Publish(TaskPointers(assignment_->Tasks()), true);
   if (!published.ok()) spdlog::warn("stopping with routing events in the outbox (published on restart): {}", published.message());
+  if (published.ok() && store_) {
+    for (const auto& t : assignment_->Tasks()) {
+      Status f = store_->FlushChangelog(t->partition());
+      if (!f.ok()) spdlog::warn("partition {}: delivery records not in the changelog: {}", t->partition(), f.message());
+    }
+  }
   spdlog::info("stopping: batch finished and committed");
   source_->Close();
   return Status::Ok();
@@ -329,7 +390,7 @@ std::optional<engine::EntityView> Service::ViewAccount(const std::string& id) co
   return std::nullopt;
 }
 
-bool Service::Ready() const { return !failed_ && !assignment_->empty(); }
+bool Service::Ready() const { return !failed_ && restoring_.load() == 0 && !assignment_->empty(); }
 
 bool Service::Healthy() const { return !failed_; }
 
@@ -347,6 +408,12 @@ ServiceMetrics::Sources Service::MetricSources() const {
   s.consumer_errors = [this] { return source_->errors(); };
   s.consumer_stats = [this] { return source_->statistics(); };
   s.ready = [this] { return Ready(); };
+  if (changelog_) {
+    s.changelog = [this] {
+      return ServiceMetrics::Sources::ChangelogCounts{changelog_->appended_records(), changelog_->appended_bytes(),
+                                                      changelog_->pending_records()};
+    };
+  }
   return s;
 }
 

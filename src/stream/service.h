@@ -34,6 +34,7 @@
 
 namespace leadscore::stream {
 
+class KafkaChangelog;
 class KafkaSource;
 struct SourceRecord;
 class Publisher;
@@ -79,6 +80,8 @@ class Service : public server::Backend {
   Status Batch();
   std::optional<std::map<std::string, int64_t>> OnAssign(int32_t partition);
   std::optional<std::map<std::string, int64_t>> Resume(int32_t partition);
+  // The partition's local state made equal to its changelog (store::StateStore::Restore).
+  Status Restore(int32_t partition);
   void OnRevoke(int32_t partition);
   std::vector<PartitionTask*> TaskPointers(const std::vector<std::shared_ptr<PartitionTask>>& tasks) const;
   ServiceMetrics::Sources MetricSources() const;
@@ -91,6 +94,7 @@ class Service : public server::Backend {
   std::shared_ptr<const model::Model> model_;
   ServiceOptions options_;
   Clock clock_;
+  std::unique_ptr<KafkaChangelog> changelog_;  // declared before the store: it outlives it
   std::unique_ptr<store::StateStore> store_;
   std::unique_ptr<Assignment> assignment_;
   std::unique_ptr<Publisher> publisher_;
@@ -103,6 +107,7 @@ class Service : public server::Backend {
   mutable std::mutex health_mu_;
   Status failure_;
   std::atomic<bool> failed_{false};
+  std::atomic<int> restoring_{0};  // partitions being restored: not ready meanwhile
 };
 
 }  // namespace leadscore::stream

@@ -43,6 +43,10 @@ ServiceMetrics::ServiceMetrics(const std::string& version) {
   resume_seconds_ = r.AddHistogram("leadscore_partition_resume_seconds",
                                    "Time from a partition's assignment to processing it: its state resumed.",
                                    {0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800});
+  restored_records_ = r.AddCounter("leadscore_restore_records_total",
+                                   "Changelog records read to restore assigned partitions' state.");
+  restored_bytes_ = r.AddCounter("leadscore_restore_bytes_total",
+                                 "Bytes (keys and values) of changelog records read to restore partitions' state.");
   last_commit_ = r.AddGauge("leadscore_last_commit_timestamp_seconds",
                             "Wall time (Unix seconds) of the last batch whose state was committed; 0: none yet.");
   commit_failures_ = r.AddCounter("leadscore_commit_failures_total",
@@ -95,6 +99,11 @@ void ServiceMetrics::ResumeStarted() {
 void ServiceMetrics::ResumeFinished(double seconds) {
   restoring_.Decrement();
   resume_seconds_.Observe(seconds);
+}
+
+void ServiceMetrics::Restored(uint64_t records, uint64_t bytes) {
+  restored_records_.Increment(static_cast<double>(records));
+  restored_bytes_.Increment(static_cast<double>(bytes));
 }
 
 void ServiceMetrics::Committed(double unix_seconds) { last_commit_.Set(unix_seconds); }
@@ -241,6 +250,16 @@ void ServiceMetrics::Collect(metrics::Collection& out) const {
   }
   out.Counter("leadscore_producer_errors_total", "Records the producer failed to deliver (routing events, dead letters).",
               s.producer_errors ? static_cast<double>(s.producer_errors()) : 0);
+  if (s.changelog) {
+    const auto [records, bytes, pending] = s.changelog();
+    out.Gauge("leadscore_changelog_pending_records",
+              "Changelog records waiting for the broker's acknowledgement: a commit waits for them.",
+              static_cast<double>(pending));
+    out.Counter("leadscore_changelog_records_total", "Records written to the changelog topic (state changes, batch ends).",
+                static_cast<double>(records));
+    out.Counter("leadscore_changelog_bytes_total", "Bytes (keys and values) written to the changelog topic.",
+                static_cast<double>(bytes));
+  }
   CollectKafka(s, out);
   out.Gauge("leadscore_ready", "1 when partitions are assigned and their state resumed.", s.ready && s.ready() ? 1 : 0);
 }

@@ -50,6 +50,8 @@ class ServiceMetrics {
   // ResumeFinished, which records how long that took, whether it worked or not.
   void ResumeStarted();
   void ResumeFinished(double seconds);
+  // A partition's state was restored from its changelog: records and bytes read.
+  void Restored(uint64_t records, uint64_t bytes);
   // Where an assigned partition resumes (-1: at its start).
   void Resumed(const std::string& topic, int32_t partition, int64_t next_offset);
   // A partition left: its series go with it.
@@ -84,6 +86,10 @@ class ServiceMetrics {
     std::function<uint64_t()> consumer_errors;  // errors the consumer reported, since start
     std::function<KafkaStats()> consumer_stats, producer_stats;  // librdkafka's statistics
     std::function<bool()> ready;
+    struct ChangelogCounts {
+      uint64_t records = 0, bytes = 0, pending = 0;  // written since start; waiting for the broker now
+    };
+    std::function<ChangelogCounts()> changelog;  // unset: no changelog
   };
   void SetSources(Sources sources);
   std::string Text() const;
@@ -114,6 +120,7 @@ class ServiceMetrics {
   std::vector<std::string> filter_names_;
   std::map<std::string, metrics::Counter> rebalances_;  // by kind: assign, revoke
   metrics::Gauge restoring_, last_commit_;
+  metrics::Counter restored_records_, restored_bytes_;
   metrics::Counter commit_failures_;
   metrics::Histogram batch_seconds_, commit_seconds_, batch_records_, resume_seconds_;
 };

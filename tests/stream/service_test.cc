@@ -57,7 +57,8 @@ class ServiceTest : public ::testing::Test {
     auto b = stream::EmbeddedBroker::Start(
         {.brokers = 1,
          .partitions = 2,
-         .topics = {"engagement-events", "profiles", "sales-outcomes", "routing-events", "leadscore-dlq"}});
+         .topics = {"engagement-events", "profiles", "sales-outcomes", "routing-events", "leadscore-dlq",
+                    "service-test-state"}});
     ASSERT_TRUE(b.ok()) << b.status().message();
     broker_ = std::move(*b);
     state_dir_ = ::testing::TempDir() + "/leadscore-service-test-" +
@@ -640,15 +641,16 @@ TEST_F(ServiceTest, ABrokerOutageWhilePublishingIsWaitedOutWithoutLossOrDuplicat
 
   producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
   producer.Flush();
-  // The broker goes away after the batch polled e1: its routing event is committed in
-  // the outbox and cannot be delivered. The outbox can only read 1 in that window; then
-  // the broker comes back, and the waiting publish completes.
+  // The broker goes away after the batch polled e1: the batch's changelog records wait
+  // for it, so its commit does (changelog first); then the broker comes back, the
+  // commit and the publish complete.
   std::thread outage_ends([&] {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (Sample(service_->MetricsText(), "leadscore_outbox_records") != 1 && std::chrono::steady_clock::now() < until) {
+    while (Sample(service_->MetricsText(), "leadscore_changelog_pending_records") == 0 &&
+           std::chrono::steady_clock::now() < until) {
       std::this_thread::yield();
     }
-    EXPECT_EQ(Sample(service_->MetricsText(), "leadscore_outbox_records"), 1) << "e1's routing event waited";
+    EXPECT_GT(Sample(service_->MetricsText(), "leadscore_changelog_pending_records"), 0) << "e1's batch waited";
     EXPECT_TRUE(broker_->SetAvailable(true).ok());
   });
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -718,6 +720,7 @@ TEST_F(ServiceTest, ConsumerLagIsZeroOnPartitionsNeverRead) {
 // result is what one thread gives.
 TEST_F(ServiceTest, TwoWorkerThreadsGiveWhatOneGives) {
   auto run = [&](size_t threads, const std::string& group) {
+    EXPECT_TRUE(broker_->CreateTopic(group + "-state", 2).ok());  // the embedded broker creates no topic on request
     auto s = StartService(state_dir_ + "-" + group, [&](stream::ServiceOptions& o) {
       o.threads = threads;
       o.group_id = group;
