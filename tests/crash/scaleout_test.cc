@@ -85,6 +85,11 @@ class Driver {
   // Polls the instance (bounded) until /readyz answers 200: its partitions assigned and
   // restored. False if it died or the deadline passed.
   bool WaitReady(Instance& i, int seconds = 60) {
+    const bool ready = WaitReadyQuietly(i, seconds);
+    ShowRestores(i);
+    return ready;
+  }
+  bool WaitReadyQuietly(Instance& i, int seconds) {
     const auto until = Clock::now() + std::chrono::seconds(seconds);
     int port = 0;
     while (Clock::now() < until) {
@@ -95,6 +100,42 @@ class Driver {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a child, bounded
     }
     return false;
+  }
+
+  // Polls (bounded) until the instances read every record fed so far: the sum of their
+  // consumer lag is 0 (every partition is owned by one of them once they are ready).
+  bool WaitCaughtUp(const std::vector<Instance*>& instances, int seconds = 120) {
+    const auto until = Clock::now() + std::chrono::seconds(seconds);
+    while (Clock::now() < until) {
+      double lag = 0;
+      int partitions = 0;
+      for (const Instance* i : instances) {
+        int status = 0;
+        const int port = PortFromLog(i->log, i->log_at);
+        const std::string body = port ? Get(port, "/metrics", &status) : "";
+        if (status != 200) {
+          partitions = -1;
+          break;
+        }
+        for (size_t at = 0; (at = body.find("\nleadscore_consumer_lag{", at)) != std::string::npos; ++at) {
+          lag += std::atof(body.c_str() + body.find("} ", at) + 2);
+          ++partitions;
+        }
+      }
+      if (partitions == kPartitions && lag == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling children, bounded
+    }
+    return false;
+  }
+
+  // The instance's restore lines since its start, as evidence of what each step did.
+  void ShowRestores(const Instance& i) {
+    std::ifstream in(i.log);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (size_t at = all.find("restored from", i.log_at); at != std::string::npos; at = all.find("restored from", at + 1)) {
+      const size_t begin = all.rfind("partition ", at), end = all.find('\n', at);
+      std::printf("     %s: %s\n", i.name.c_str(), all.substr(begin, end - begin).c_str());
+    }
   }
 
   // Polls (bounded) until the instance's log, since its start, says `text`.
@@ -169,18 +210,20 @@ int Main(const Args& a) {
            C = Configure(a, "scale", "c", bootstrap);
   feed(quarter);
   d.Start(A);
-  tally.Check(d.WaitReady(A), "A alone owns every partition");
+  tally.Check(d.WaitReady(A) && d.WaitCaughtUp({&A}), "A alone owns every partition and reads the first part");
   d.Start(B);
   tally.Check(d.WaitReady(B), "B joins: the partitions it takes restore onto its empty disk");
   feed(2 * quarter);
   d.Start(C);
   tally.Check(d.WaitReady(C), "C joins");
+  tally.Check(d.WaitCaughtUp({&A, &B, &C}), "A, B and C read the second part");
   std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 150));  // the kill lands anywhere in B's work
   d.Kill(B);
   d.Wipe(B);
   d.Start(B);
   tally.Check(d.WaitReady(B), "B killed -9 and back on an empty state_dir: restored from the changelog");
   feed(3 * quarter);
+  tally.Check(d.WaitCaughtUp({&A, &B, &C}), "A, B and C read the third part");
   tally.Check(d.Stop(A) == 0, "A leaves cleanly");
   d.Start(A);
   tally.Check(d.WaitReady(A), "A back with its stale local state: caught up from the changelog");
