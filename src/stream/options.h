@@ -59,6 +59,9 @@ struct ServiceOptions {
   // partition per input partition, and an assigned partition is restored from it (SPEC
   // section 6). Empty: `<group_id>-state`.
   std::string changelog_topic;
+  // Off: no changelog; state lives only on this instance's disk, and a partition that
+  // moves starts from empty state (one instance per group only; the benchmarks' "without").
+  bool changelog_enabled = true;
   std::string changelog() const { return changelog_topic.empty() ? group_id + "-state" : changelog_topic; }
   size_t cache_entities = 500'000;  // leads + accounts held in memory, all partitions (~3 KiB each)
   // Worker threads processing partition tasks; 0: one per core.

@@ -48,6 +48,8 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
     auto store = store::StateStore::Open(o.store);
     if (!store.ok()) return store.status();
     s->store_ = std::move(*store);
+  }
+  if (s->store_ && o.changelog_enabled) {
     ChangelogTopicOptions co;
     co.brokers = o.brokers;
     co.topic = o.changelog();

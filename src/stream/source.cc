@@ -28,6 +28,10 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& opti
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"partition.assignment.strategy", "range"},  // keeps a partition number together across topics
+      // A killed member's partitions move after 10 s (librdkafka's default is 45 s);
+      // static members (group.instance.id) usually want longer: they set their own.
+      {"session.timeout.ms", "10000"},
+      {"heartbeat.interval.ms", "3000"},
       {"log_level", "4"},
       {"statistics.interval.ms", "5000"},  // for the metrics; 0 turns them off
   };
