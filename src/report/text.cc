@@ -79,8 +79,10 @@ std::string ToText(const Report& r) {
       out += Format("  %-8s %-24s points %7.1f -> %7.1f\n", p.kind.c_str(), p.name.c_str(), p.current, p.suggested);
     }
     for (const auto& t : s.tiers) {
-      out += Format("  tier %-12s min_score %5.1f -> %5.1f  (target conversion %s)\n", t.name.c_str(),
-                    t.current_min_score, t.suggested_min_score, Pct(t.target_conversion).c_str());
+      out += Format("  tier %-12s min_score %5.1f -> %5.1f  ", t.name.c_str(), t.current_min_score,
+                    t.suggested_min_score);
+      out += t.target_conversion > 0 ? "(target conversion " + Pct(t.target_conversion) + " of answered)\n"
+                                     : std::string("(no target: nothing answered)\n");
     }
     const HeldOutCheck& h = s.held_out;
     out += Format("  held out: %llu events, %llu won; at the running model's volume (%llu routed to SLA tiers):\n"

@@ -8,8 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
+
+#include "cli/market_file.h"
+#include "cli/replay.h"
 #include "report/join.h"
 #include "report/stats.h"
+#include "report/suggest.h"
 
 namespace leadscore::testing {
 namespace {
@@ -276,6 +282,80 @@ TEST(ReportTest, EveryNumberOfTheSmallStory) {
   EXPECT_EQ(jm["rejection_reasons"]["no_budget"], 1);
   EXPECT_EQ(jm["small_sample"], true);
   EXPECT_THAT(report::ToText(r), ::testing::HasSubstr("no_budget 1"));
+}
+
+// Two groups: without the factor 2 of 10 won, with it 6 of 10. Unpenalised, the fit is
+// the maximum likelihood by hand: intercept logit(0.2) = ln 0.25, coefficient ln 6.
+TEST(ReportSuggestTest, LogisticRegressionFindsTheMaximumLikelihoodAndL2ShrinksIt) {
+  Eigen::MatrixXd x(20, 2);
+  Eigen::VectorXd y(20);
+  for (int i = 0; i < 20; ++i) {
+    x(i, 0) = i < 10 ? 0 : 25;  // points of a fit rule: 25 when it matches
+    x(i, 1) = 7;                // a constant column: no information, coefficient 0
+    y(i) = (i < 10 ? i < 2 : i < 16) ? 1 : 0;
+  }
+  auto fit = report::FitLogistic(x, y, 0);
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  EXPECT_NEAR(fit->coefficients(0) * 25, std::log(6.0), kTol);
+  EXPECT_NEAR(fit->intercept, std::log(0.25), kTol);
+  EXPECT_EQ(fit->coefficients(1), 0);
+  auto shrunk = report::FitLogistic(x, y, 5);
+  ASSERT_TRUE(shrunk.ok());
+  EXPECT_GT(shrunk->coefficients(0), 0);
+  EXPECT_LT(shrunk->coefficients(0) * 25, std::log(6.0));
+}
+
+// The market with outcomes, replayed by `replay`'s function, reported and fitted: the
+// draft loads through the model loader with no problem, every signal and rule has points.
+TEST(ReportSuggestTest, TheDraftFromTheMarketLoadsAsAModel) {
+  std::stringstream market, routed_json, errors;
+  ASSERT_TRUE(cli::WriteMarketJsonl({.accounts = 3000, .weeks = 8}, market).ok());
+  const std::string model_path = std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml";
+  auto loaded = model::LoadModelFromFile(model_path);
+  ASSERT_TRUE(loaded.ok());
+  std::istringstream in(market.str());
+  cli::Replay(loaded.model, in, routed_json, errors, {});
+  std::vector<RoutingEvent> routed;
+  std::string line;
+  while (std::getline(routed_json, line)) routed.push_back(*codec::RoutingEventFromJson(line));
+  std::vector<WireOutcome> outcomes;
+  std::istringstream lines(market.str());
+  while (std::getline(lines, line)) {
+    if (line.find("\"outcome\"") == std::string::npos) continue;  // as the command does: events are most
+    auto o = codec::DecodeOutcome(line, codec::Format::kJson);
+    ASSERT_TRUE(o.ok()) << line;
+    if (o->has_value()) outcomes.push_back(**o);
+  }
+  ASSERT_GT(outcomes.size(), 100u);
+  report::Report r = report::BuildReport(*loaded.model, routed, outcomes);
+  std::ifstream model_file(model_path);
+  const std::string yaml((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
+  const Status s = report::AddSuggestion(*loaded.model, yaml, routed, outcomes, &r);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const report::Suggestion& g = *r.suggestion;
+  EXPECT_EQ(g.points.size(), loaded.model->signals.size() + loaded.model->fit_rules.size());
+  EXPECT_GT(g.train_events, g.test_events);
+  EXPECT_GT(g.held_out.events, 0u);
+  EXPECT_GT(g.held_out.volume, 0u);
+  for (const auto& p : g.points) EXPECT_NE(p.suggested, 0) << p.name;
+  auto draft = model::LoadModelFromString(g.draft_yaml);
+  ASSERT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
+  EXPECT_EQ(draft.model->version_label, "example-2026-11-suggested");
+  for (size_t i = 0; i < g.points.size(); ++i) {
+    const auto& p = g.points[i];
+    const double points = p.kind == "signal" ? draft.model->signals[*draft.model->SignalIndex(p.name)].points
+                                             : draft.model->fit_rules[i - draft.model->signals.size()].points;
+    EXPECT_DOUBLE_EQ(points, p.suggested) << p.name;
+  }
+  for (const auto& t : g.tiers) {
+    for (const auto& tier : draft.model->lead.tiers) {
+      if (tier.name == t.name) {
+        EXPECT_DOUBLE_EQ(*tier.min_score, t.suggested_min_score);
+      }
+    }
+  }
+  EXPECT_THAT(report::ToText(r), ::testing::HasSubstr("held out:"));
+  EXPECT_THAT(report::ToHtml(r), ::testing::HasSubstr("Suggested changes"));
 }
 
 }  // namespace
