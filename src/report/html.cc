@@ -275,9 +275,9 @@ std::string ToHtml(const Report& r) {
 
   if (!r.unmatched.empty()) {
     h += "<h2>Outcomes that answered no routing event</h2><p class=\"note\">No routing_id known, and no UP routing of "
-         "the lead (or account) at or before them. The first 50:</p><table><tr><th>lead</th><th>account</th>"
+         "the lead (or account) at or before them. The first 20:</p><table><tr><th>lead</th><th>account</th>"
          "<th>routing_id</th><th>kind</th><th>reason</th></tr>";
-    for (size_t i = 0; i < r.unmatched.size() && i < 50; ++i) {
+    for (size_t i = 0; i < r.unmatched.size() && i < 20; ++i) {
       const auto& o = r.unmatched[i];
       h += "<tr><td>" + Esc(o.lead_id) + "</td><td>" + Esc(o.account_id) + "</td><td>" + Esc(o.routing_id) +
            "</td><td>" + std::string(KindName(o.kind)) + "</td><td>" + Esc(o.reason) + "</td></tr>";

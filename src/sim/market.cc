@@ -69,10 +69,16 @@ const char* const kLossReasons[] = {"competitor", "no_decision", "price"};
 constexpr int64_t kInterestWindow = 14 * kDay;
 constexpr size_t kInterestEvents = 3;
 
+// What makes a person look like a prospect to sales: pricing, webinars, trials (a
+// whitepaper or a click is marketing's business).
 bool OfInterest(const char* type) {
   const std::string_view t(type);
-  return t == "pricing_page_view" || t == "webinar_attended" || t == "product_trial_started" ||
-         t == "whitepaper_download";
+  return t == "pricing_page_view" || t == "webinar_attended" || t == "product_trial_started";
+}
+
+// Sales covers these countries (the example model's targets); others are not worked.
+bool InTerritory(std::string_view country) {
+  return country == "NL" || country == "DE" || country == "GB" || country == "US";
 }
 
 std::string AccountId(uint32_t a) { return "acct-" + std::to_string(a); }
@@ -277,7 +283,7 @@ std::vector<MarketRecord> Market::Events(int64_t from_ms, int64_t to_ms) {
 }
 
 void Market::Notice(const EventSpec& e) {
-  if (!OfInterest(e.type) || noticed_.contains(e.lead)) return;
+  if (!OfInterest(e.type) || noticed_.contains(e.lead) || !InTerritory(TraitsOf(e.account).country)) return;
   auto& times = interest_[e.lead];
   times.push_back(e.at_ms);
   std::erase_if(times, [&](int64_t t) { return t <= e.at_ms - kInterestWindow; });

@@ -100,8 +100,9 @@ class Market {
 
   // Sales' answers due before `to_ms` and not returned yet, time-ordered; needs
   // `outcomes` and Events() called up to `to_ms` first (an answer always comes hours
-  // after the events that made the lead interesting). A lead becomes interesting when
-  // it has 3 events of interest (pricing, webinar, trial, whitepaper) within 14 days,
+  // after the events that made the lead interesting). A lead in sales' territories
+  // (NL, DE, GB, US) becomes interesting when it has 3 pricing page views, webinars or
+  // trials within 14 days,
   // a stand-in for being routed: the market does not run the scorer, so its outcomes
   // name the lead (and the account), not a routing_id, and SPEC section 2's join finds
   // the latest UP routing at or before them.
