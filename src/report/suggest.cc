@@ -137,8 +137,12 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     y(static_cast<Eigen::Index>(r)) = answers[events[r]].won ? 1 : 0;
     train_won += answers[events[r]].won;
   }
-  if (train_won == 0 || train_won == train) {
-    return Status::InvalidArgument("the older 70 % of answered lead routings are all won or none: nothing to fit");
+  // Fewer wins than this and the fit describes a handful of deals, not the model.
+  constexpr uint64_t kMinWins = 5;
+  if (train_won < kMinWins || train_won == train) {
+    return Status::InvalidArgument("the older 70 % of answered lead routings (" + std::to_string(train) + ") hold " +
+                                   std::to_string(train_won) + " won: too few wins (or losses) to fit, at least " +
+                                   std::to_string(kMinWins) + " of each needed");
   }
   auto fitted = FitLogistic(x, y, kL2);
   if (!fitted.ok()) return fitted.status();

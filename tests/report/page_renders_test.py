@@ -65,13 +65,16 @@ def main():
         return 77
     with tempfile.TemporaryDirectory() as tmp:
         market, page, png = (os.path.join(tmp, n) for n in ("market.jsonl", "report.html", "report.png"))
-        subprocess.run([leadscore, "generate", "--output", market, "--accounts", "1000", "--weeks", "6"], check=True)
+        subprocess.run([leadscore, "generate", "--output", market, "--accounts", "3000", "--weeks", "8"], check=True)
         subprocess.run([leadscore, "report", "--model", os.path.join(source, "examples/model.yaml"), "--input",
                         market, "--html", page, "--suggest", os.path.join(tmp, "draft.yaml")],
                        check=True, stdout=subprocess.DEVNULL)
         html = open(page, encoding="utf-8").read()
         assert "<svg" in html and "<script" not in html and "http://" not in html.replace(
             'xmlns="http://www.w3.org/2000/svg"', ""), "inline SVG, no script, nothing fetched"
+        for section in ("Conversion per tier", "Is a higher score", "Which signals", "SLA met", "Why sales rejected",
+                        "Suggested changes"):
+            assert section in html, f"no section '{section}'"
         subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                         f"--user-data-dir={tmp}/profile", f"--screenshot={png}", "--window-size=1200,2000",
                         "file://" + page], check=True, timeout=120, stdout=subprocess.DEVNULL,
