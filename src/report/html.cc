@@ -156,9 +156,55 @@ std::string Forest(const std::vector<FactorRow>& rows) {
   return s + "</svg>";
 }
 
+std::string N(uint64_t n) { return std::to_string(n); }
+
 std::string TierLabel(const TierRow& t) { return t.entity + " · " + t.tier; }
 
-std::string N(uint64_t n) { return std::to_string(n); }
+// A few sentences a sales lead can read before the plots: only what the intervals
+// support (a lift whose whole interval is on one side of 1).
+std::string InShort(const Calibration& c) {
+  std::vector<std::string> lines;
+  for (const std::string entity : {"lead", "account"}) {
+    std::vector<const TierRow*> routed;
+    for (const auto& t : c.tiers) {
+      if (t.entity == entity && t.routed > 0) routed.push_back(&t);
+    }
+    if (routed.size() >= 2) {
+      std::string line = "Conversion of " + entity + " tiers, top to bottom: ";
+      for (size_t i = 0; i < routed.size(); ++i) {
+        line += (i ? ", " : "") + routed[i]->tier + " " + Pct(routed[i]->conversion) +
+                (routed[i]->small ? " (small)" : "");
+      }
+      bool ordered = true;
+      for (size_t i = 1; i < routed.size(); ++i) ordered &= routed[i - 1]->conversion >= routed[i]->conversion;
+      lines.push_back(line + (ordered ? " — each tier converts at least as well as the one below."
+                                      : " — not in tier order: a higher tier converts worse than a lower one."));
+    }
+  }
+  std::vector<std::string> up, down;
+  for (const auto& f : c.factors) {
+    if (!f.lift || f.small) continue;
+    if (f.lift->interval.low > 1) up.push_back(f.entity + " " + f.name + F(" (×%.1f)", f.lift->value));
+    if (f.lift->interval.high < 1) down.push_back(f.entity + " " + f.name + F(" (×%.2f)", f.lift->value));
+  }
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+    return out;
+  };
+  if (!up.empty()) lines.push_back("Clearly more wins when listed: " + list(up) + ".");
+  if (!down.empty()) lines.push_back("Clearly fewer wins when listed: " + list(down) + ".");
+  for (const auto& t : c.tiers) {
+    if (t.with_sla >= 10 && t.sla_met * 2 < t.with_sla) {
+      lines.push_back(TierLabel(t) + ": the SLA was met for " + N(t.sla_met) + " of " + N(t.with_sla) +
+                      " routings (" + N(t.routed - t.answered) + " never answered).");
+    }
+  }
+  if (lines.empty()) return "";
+  std::string h = "<h2>In short</h2><ul>";
+  for (const auto& l : lines) h += "<li>" + Esc(l) + "</li>";
+  return h + "</ul>";
+}
 
 }  // namespace
 
@@ -171,7 +217,7 @@ std::string ToHtml(const Report& r) {
       "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{padding:3px 10px;text-align:right;"
       "border-bottom:1px solid #edf2f7}th{background:#f7fafc}td:first-child,th:first-child{text-align:left}"
       ".small{color:#718096}.kpi{display:inline-block;margin:10px 26px 6px 0}.kpi b{display:block;font-size:26px;"
-      "color:#2b6cb0}.note{color:#4a5568;font-size:13px}</style></head><body>\n";
+      "color:#2b6cb0}.note{color:#4a5568;font-size:13px}li{margin:4px 0}</style></head><body>\n";
   h += "<h1>Does the score predict who buys?</h1><p class=\"lead\">leadscore calibration report · model <code>" +
        Esc(r.model_version) + "</code></p>\n";
   h += "<div class=\"kpi\"><b>" + N(r.routing_events) + "</b>routing events</div><div class=\"kpi\"><b>" +
@@ -180,6 +226,7 @@ std::string ToHtml(const Report& r) {
        N(r.unmatched.size()) + "</b>answered none (kept, listed below)</div>\n";
   for (const Calibration& c : r.versions) {
     if (r.versions.size() > 1) h += "<h2>Model version " + Esc(c.model_version) + "</h2>";
+    h += InShort(c);
     // Conversion per tier.
     std::vector<Bar> conv, sla;
     double max_conv = 0.1;
