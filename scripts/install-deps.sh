@@ -13,6 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   prometheus kcat curl
   yamllint shellcheck docker-compose python3 python3-yaml   # scripts/check-deploy.sh, tests/deploy/
+  libeigen3-dev chromium   # the calibration report: its regression, and its page rendered in a test
 )
 
 missing=()

@@ -7,7 +7,9 @@
 #include <limits>
 
 #include "cli/demo.h"
+#include "cli/market_file.h"
 #include "cli/replay.h"
+#include "cli/report_command.h"
 #include "cli/service_commands.h"
 #include "common/version.h"
 #include "logging/logging.h"
@@ -155,7 +157,14 @@ int main(int argc, char** argv) {
 
   leadscore::cli::GenerateFlags gen_flags;
   auto* generate = app.add_subcommand("generate", "A synthetic market into Kafka, in real time");
-  generate->add_option("--brokers", gen_flags.brokers, "host:port,...")->required();
+  auto* gen_brokers = generate->add_option("--brokers", gen_flags.brokers, "host:port,...");
+  std::string gen_output;
+  int gen_weeks = 6;
+  auto* gen_output_opt = generate->add_option("--output", gen_output,
+                                              "instead of Kafka: the market in simulated time with sales outcomes, "
+                                              "as JSON lines ('-' for stdout)");
+  gen_output_opt->excludes(gen_brokers);
+  generate->add_option("--weeks", gen_weeks, "with --output: simulated weeks")->check(CLI::Range(4, 52));
   generate->add_option("--rate", gen_flags.rate, "events per second")
       ->check(CLI::Range(0.001, 1e7))
       ->capture_default_str();
@@ -166,6 +175,15 @@ int main(int argc, char** argv) {
   generate->add_option("--count", gen_flags.count, "stop after this many events (0: until interrupted)")
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
 
+  leadscore::cli::ReportFlags report_flags;
+  auto* report = app.add_subcommand("report", "The calibration report: routing events against sales outcomes");
+  report->add_option("--config", report_flags.config_path, "a running service's config (not implemented yet)");
+  report->add_option("--model", report_flags.model_path, "model YAML (with --input: a replay)");
+  report->add_option("--input", report_flags.input, "JSON lines of leadscore.v1.Input, outcomes included ('-' for stdin)");
+  report->add_option("--json", report_flags.json_path, "write the report as JSON");
+  report->add_option("--html", report_flags.html_path, "write the report as one self-contained HTML page");
+  report->add_option("--suggest", report_flags.suggest_path, "write a draft model fitted to the outcomes");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -174,6 +192,19 @@ int main(int argc, char** argv) {
   }
 
   if (*demo) return leadscore::cli::RunDemo(demo_flags);
+  if (*generate && *gen_output_opt) {
+    std::ofstream file;
+    if (gen_output != "-") file.open(gen_output);
+    auto written = leadscore::cli::WriteMarketJsonl(
+        {.accounts = static_cast<uint32_t>(gen_flags.accounts), .seed = gen_flags.seed, .weeks = gen_weeks},
+        gen_output == "-" ? std::cout : file);
+    if (!written.ok()) std::cerr << gen_output << ": " << written.status().message() << "\n";
+    return written.ok() ? 0 : 1;
+  }
+  if (*generate && !*gen_brokers) {
+    std::cerr << "generate needs --brokers (or --output)\nRun with --help for more information.\n";
+    return 2;
+  }
   if (*generate) return leadscore::cli::RunGenerate(gen_flags);
 
   if (*run) {
@@ -185,6 +216,7 @@ int main(int argc, char** argv) {
   if (*broker) return leadscore::cli::RunBroker(broker_partitions, broker_topics);
 
   if (*validate) return Validate(model_path);
+  if (*report) return leadscore::cli::RunReport(report_flags);
   if (*replay) {
     return Replay(model_path, input, output, *until_opt ? std::optional<int64_t>(until) : std::nullopt,
                   format == "text");

@@ -318,6 +318,32 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
   return Refuse(Refusal::kEmpty, "empty Input: none of event, lead, account, outcome, forget is set");
 }
 
+Result<std::optional<WireOutcome>> DecodeOutcome(std::string_view bytes, Format format) {
+  v1::Input in;
+  if (format == Format::kJson) {
+    google::protobuf::util::JsonParseOptions opts;
+    auto st = google::protobuf::util::JsonStringToMessage(std::string(bytes), &in, opts);
+    if (!st.ok()) return Refuse(Refusal::kUnparseable, "not a leadscore.v1.Input in JSON: " + std::string(st.message()));
+  } else if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Refuse(Refusal::kUnparseable, "not a leadscore.v1.Input in protobuf binary");
+  }
+  if (in.body_case() != v1::Input::kOutcome) return std::optional<WireOutcome>();
+  const v1::SalesOutcome& o = in.outcome();
+  if (o.account_id().empty()) return Refuse(Refusal::kMissingField, "missing required field outcome.account_id");
+  if (o.kind() == v1::SalesOutcome::KIND_UNSPECIFIED) {
+    return Refuse(Refusal::kMissingField, "missing required field outcome.kind");
+  }
+  WireOutcome w;
+  w.routing_id = o.routing_id();
+  w.lead_id = o.lead_id();
+  w.account_id = o.account_id();
+  w.kind = static_cast<WireOutcomeKind>(o.kind());
+  w.reason = o.reason();
+  w.amount = o.amount();
+  w.occurred_at_ms = o.occurred_at_ms();
+  return std::optional<WireOutcome>(std::move(w));
+}
+
 std::string_view RefusalName(Refusal r) {
   switch (r) {
     case Refusal::kUnparseable: return "unparseable";
@@ -489,6 +515,19 @@ std::string EncodeInput(const WireAccountProfile& a, Format format) {
   p->set_updated_at_ms(a.updated_at_ms);
   CopyAttributes(a.attributes, p->mutable_attributes());
   return Serialize(in, !a.attributes.empty(), format);
+}
+
+std::string EncodeInput(const WireOutcome& o, Format format) {
+  v1::Input in;
+  auto* p = in.mutable_outcome();
+  p->set_routing_id(o.routing_id);
+  p->set_lead_id(o.lead_id);
+  p->set_account_id(o.account_id);
+  p->set_kind(static_cast<v1::SalesOutcome::Kind>(o.kind));
+  p->set_reason(o.reason);
+  p->set_amount(o.amount);
+  p->set_occurred_at_ms(o.occurred_at_ms);
+  return Serialize(in, false, format);
 }
 
 }  // namespace leadscore::codec

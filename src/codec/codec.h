@@ -39,6 +39,12 @@ class Decoder {
   DecoderOptions options_;
 };
 
+// The sales outcome an Input record holds, field for field with its reason and ids as
+// text (the report joins them to routing events, which name entities by id); nullopt
+// when the record is another kind of Input. Refused as Decoder::Decode refuses an
+// outcome (unparseable, no account_id, no kind), so the two agree on which count.
+Result<std::optional<WireOutcome>> DecodeOutcome(std::string_view bytes, Format format);
+
 // Why a record was refused, carried as the refusal Status's reason (status.reason<Refusal>()).
 enum class Refusal : uint8_t { kUnparseable = 1, kMissingField, kKeyMismatch, kBadTime, kTooLarge, kEmpty, kBadId };
 inline constexpr Refusal kAllRefusals[] = {Refusal::kUnparseable, Refusal::kMissingField, Refusal::kKeyMismatch,

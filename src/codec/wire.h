@@ -37,11 +37,25 @@ struct WireAccountProfile {
   std::map<std::string, std::string> attributes{};
 };
 
+// leadscore.v1.SalesOutcome: an Input with `outcome` set. The kind's numbers are the
+// proto's (SalesOutcome.Kind).
+enum class WireOutcomeKind : int8_t {
+  kUnspecified = 0, kAccepted = 1, kRejected = 2, kOpportunityCreated = 3, kClosedWon = 4, kClosedLost = 5
+};
+struct WireOutcome {
+  std::string routing_id{}, lead_id{}, account_id{};
+  WireOutcomeKind kind = WireOutcomeKind::kUnspecified;
+  std::string reason{};
+  double amount = 0;
+  int64_t occurred_at_ms = 0;
+};
+
 // A leadscore.v1.Input holding the record, as a Kafka message value: binary protobuf
 // (deterministic: equal structs give equal bytes), or the protobuf JSON mapping with
 // the proto field names, one line. Empty strings and zeros are left out, as proto3 does.
 std::string EncodeInput(const WireEvent& event, Format format);
 std::string EncodeInput(const WireLeadProfile& lead, Format format);
 std::string EncodeInput(const WireAccountProfile& account, Format format);
+std::string EncodeInput(const WireOutcome& outcome, Format format);
 
 }  // namespace leadscore::codec

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <string_view>
+#include <tuple>
 
 #include "common/hash.h"
 
@@ -29,7 +32,7 @@ class Draws {
   uint64_t state_;
 };
 
-constexpr uint64_t kAccountStream = 0xacc0, kLeadStream = 0x1ead, kCampaignStream = 0xca3b;
+constexpr uint64_t kAccountStream = 0xacc0, kLeadStream = 0x1ead, kCampaignStream = 0xca3b, kOutcomeStream = 0x0c0e;
 constexpr int64_t kWeek = 7 * kDay, kMinute = 60 * 1000;
 
 const char* const kIndustries[] = {"software", "fintech", "retail", "manufacturing", "health", "logistics"};
@@ -57,6 +60,26 @@ const char* const kMix[20] = {"email_click", "email_click", "email_click", "emai
 const char* const kCampaignLinks[7] = {"email_click",         "pricing_page_view", "email_click", "whitepaper_download",
                                        "pricing_page_view",   "email_click",       "email_click"};
 constexpr int64_t kScannerClickGapMs = 7;
+
+// Outcomes: why sales turns a lead down, why a deal is lost.
+const char* const kNoiseRejections[] = {"no_interest", "not_decision_maker", "student_or_researcher",
+                                        "bad_contact_data", "existing_customer", "no_interest"};
+const char* const kBuyerRejections[] = {"bad_timing", "no_budget"};
+const char* const kLossReasons[] = {"competitor", "no_decision", "price"};
+constexpr int64_t kInterestWindow = 14 * kDay;
+constexpr size_t kInterestEvents = 3;
+
+// What makes a person look like a prospect to sales: pricing, webinars, trials (a
+// whitepaper or a click is marketing's business).
+bool OfInterest(const char* type) {
+  const std::string_view t(type);
+  return t == "pricing_page_view" || t == "webinar_attended" || t == "product_trial_started";
+}
+
+// Sales covers these countries (the example model's targets); others are not worked.
+bool InTerritory(std::string_view country) {
+  return country == "NL" || country == "DE" || country == "GB" || country == "US";
+}
 
 std::string AccountId(uint32_t a) { return "acct-" + std::to_string(a); }
 
@@ -217,6 +240,13 @@ std::vector<EventSpec> Market::Activity(int64_t from_ms, int64_t to_ms) {
       out.push_back(e);
     }
   }
+  if (options_.outcomes) {
+    // People's events only (a scanner's clicks are not interest), in time order.
+    std::vector<EventSpec> people = out;
+    std::stable_sort(people.begin(), people.end(),
+                     [](const EventSpec& x, const EventSpec& y) { return x.at_ms < y.at_ms; });
+    for (const EventSpec& e : people) Notice(e);
+  }
   for (uint32_t a : scanners_) ScannerBursts(a, from_ms, to_ms, &out);
   std::stable_sort(out.begin(), out.end(), [](const EventSpec& x, const EventSpec& y) { return x.at_ms < y.at_ms; });
   return out;
@@ -249,6 +279,82 @@ void Market::ScannerBursts(uint32_t account, int64_t from_ms, int64_t to_ms, std
 std::vector<MarketRecord> Market::Events(int64_t from_ms, int64_t to_ms) {
   std::vector<MarketRecord> out;
   for (const EventSpec& e : Activity(from_ms, to_ms)) out.push_back(Record(e));
+  return out;
+}
+
+void Market::Notice(const EventSpec& e) {
+  if (!OfInterest(e.type) || noticed_.contains(e.lead) || !InTerritory(TraitsOf(e.account).country)) return;
+  auto& times = interest_[e.lead];
+  times.push_back(e.at_ms);
+  std::erase_if(times, [&](int64_t t) { return t <= e.at_ms - kInterestWindow; });
+  if (times.size() < kInterestEvents) return;
+  interest_.erase(e.lead);
+  noticed_.insert(e.lead);
+  PlanOutcomes(e.lead, e.at_ms);
+}
+
+// Every draw of a lead's answers comes from its own sequence (seed, lead), so they do
+// not depend on which other leads were noticed first. What decides: whether the
+// account is really buying (the market's truth, which the scorer can only guess at),
+// and for a deal, its fit: buyers in the target industries and mid-market win more.
+void Market::PlanOutcomes(uint32_t lead, int64_t noticed_at_ms) {
+  Draws d(options_.seed, kOutcomeStream, lead);
+  const uint32_t account = AccountOf(lead);
+  const Traits t = TraitsOf(account);
+  const bool buying = IsBuying(account);
+  const codec::WireLeadProfile profile = LeadProfile(lead, 0);
+  auto plan = [&](int64_t at, codec::WireOutcomeKind kind, std::string reason, double amount, bool on_account) {
+    codec::WireOutcome o;
+    o.account_id = profile.account_id;
+    if (!on_account) o.lead_id = profile.lead_id;
+    o.kind = kind;
+    o.reason = std::move(reason);
+    o.amount = amount;
+    o.occurred_at_ms = at;
+    planned_.push_back({at, planned_seq_++, std::move(o)});
+  };
+  // Answered 2 h to 3 days after the lead became interesting: mostly within a 48 h SLA.
+  const int64_t answered = noticed_at_ms + 2 * kHour + static_cast<int64_t>(d.Unit() * 70 * kHour);
+  const double accept = buying ? 0.85 : 0.3;
+  if (d.Unit() >= accept) {
+    plan(answered, codec::WireOutcomeKind::kRejected, buying ? d.Pick(kBuyerRejections) : d.Pick(kNoiseRejections), 0,
+         false);
+    return;
+  }
+  plan(answered, codec::WireOutcomeKind::kAccepted, "", 0, false);
+  // One opportunity per account: the first accepted lead of a buyer usually opens it.
+  const double open = buying ? (opportunity_accounts_.contains(account) ? 0 : 0.8) : 0.15;
+  if (d.Unit() >= open) return;
+  opportunity_accounts_.insert(account);
+  const int64_t opened = answered + kDay + static_cast<int64_t>(d.Unit() * 9 * kDay);
+  const bool target = std::string_view(t.industry) == "software" || std::string_view(t.industry) == "fintech";
+  const bool mid_market = t.employees >= 200 && t.employees <= 5000;
+  const double win = buying ? 0.3 + (target ? 0.25 : 0) + (mid_market ? 0.2 : 0) : 0.1;
+  const int64_t closed = opened + 14 * kDay + static_cast<int64_t>(d.Unit() * 46 * kDay);
+  const bool won = d.Unit() < win;
+  const char* loss = d.Pick(kLossReasons);
+  const double amount = won ? std::round(5000 + 20.0 * static_cast<double>(t.employees)) : 0;
+  // The deal is the account's as much as the lead's: both are answered, so lead tiers
+  // and account tiers each have their conversion.
+  for (bool on_account : {false, true}) {
+    plan(opened, codec::WireOutcomeKind::kOpportunityCreated, "", 0, on_account);
+    plan(closed, won ? codec::WireOutcomeKind::kClosedWon : codec::WireOutcomeKind::kClosedLost, won ? "" : loss,
+         amount, on_account);
+  }
+}
+
+std::vector<MarketRecord> Market::DueOutcomes(int64_t to_ms) {
+  const auto split = std::stable_partition(planned_.begin(), planned_.end(),
+                                           [&](const Planned& p) { return p.at_ms < to_ms; });
+  std::vector<Planned> due(std::make_move_iterator(planned_.begin()), std::make_move_iterator(split));
+  planned_.erase(planned_.begin(), split);
+  std::sort(due.begin(), due.end(),
+            [](const Planned& x, const Planned& y) { return std::tie(x.at_ms, x.seq) < std::tie(y.at_ms, y.seq); });
+  std::vector<MarketRecord> out;
+  out.reserve(due.size());
+  for (const Planned& p : due) {
+    out.push_back({"sales-outcomes", p.outcome.account_id, codec::EncodeInput(p.outcome, options_.format), p.at_ms});
+  }
   return out;
 }
 

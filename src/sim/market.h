@@ -8,6 +8,11 @@
 //                      the mail-security scanner of a few accounts (a burst of clicks,
 //                      not a person's interest); time-ordered records (demo, generate,
 //                      crash test).
+//   DueOutcomes(to)    what sales answered (SalesOutcome records, SPEC section 2) for
+//                      the leads Events() made interesting: buying accounts' leads are
+//                      mostly accepted, some become opportunities, won or lost; noise
+//                      leads are mostly rejected with a reason. Drawn from their own
+//                      random stream, so asking for them leaves Events() unchanged.
 //   Traffic(n, ...)    `n` events at a steady pace, the realistic mix of the benchmarks
 //                      (mostly clicks and page views, a quarter of them on the buying
 //                      accounts, some up to 6 h late); compact specs, encoded on demand.
@@ -22,6 +27,8 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "codec/codec.h"
@@ -40,10 +47,12 @@ struct MarketOptions {
   // Events(): 7 links x up to 3 leads, 7 ms apart, once a week at a whole minute.
   double scanner_share = 0.01;
   codec::Format format = codec::Format::kProtobuf;  // of MarketRecord::value
+  // Keep what Events() did per lead, so DueOutcomes() can answer; off, nothing is kept.
+  bool outcomes = false;
 };
 
 struct MarketRecord {
-  std::string topic;  // engagement-events | profiles
+  std::string topic;  // engagement-events | profiles | sales-outcomes
   std::string key;    // account_id
   std::string value;  // leadscore.v1.Input in the market's format
   int64_t at_ms = 0;
@@ -89,6 +98,16 @@ class Market {
   std::vector<EventSpec> Activity(int64_t from_ms, int64_t to_ms);
   std::vector<MarketRecord> Events(int64_t from_ms, int64_t to_ms);
 
+  // Sales' answers due before `to_ms` and not returned yet, time-ordered; needs
+  // `outcomes` and Events() called up to `to_ms` first (an answer always comes hours
+  // after the events that made the lead interesting). A lead in sales' territories
+  // (NL, DE, GB, US) becomes interesting when it has 3 pricing page views, webinars or
+  // trials within 14 days,
+  // a stand-in for being routed: the market does not run the scorer, so its outcomes
+  // name the lead (and the account), not a routing_id, and SPEC section 2's join finds
+  // the latest UP routing at or before them.
+  std::vector<MarketRecord> DueOutcomes(int64_t to_ms);
+
   // `n` events evenly spread over [from_ms, from_ms + span_ms), each up to 6 h earlier
   // than its place (late arrivals), in sequence order; not sorted by time.
   std::vector<EventSpec> Traffic(size_t n, int64_t from_ms, int64_t span_ms);
@@ -98,6 +117,14 @@ class Market {
   Traits TraitsOf(uint32_t account) const;
   // A scanner account's bursts in [from_ms, to_ms), appended to `out`.
   void ScannerBursts(uint32_t account, int64_t from_ms, int64_t to_ms, std::vector<EventSpec>* out);
+  // Outcomes: an event of Events() seen (time order), and the answers planned for a lead.
+  void Notice(const EventSpec& e);
+  void PlanOutcomes(uint32_t lead, int64_t noticed_at_ms);
+  struct Planned {
+    int64_t at_ms;
+    uint64_t seq;
+    codec::WireOutcome outcome;
+  };
 
   MarketOptions options_;
   std::vector<uint32_t> first_lead_;     // accounts + 1 entries
@@ -106,6 +133,12 @@ class Market {
   std::vector<int64_t> ramp_start_ms_;   // per buyer
   std::mt19937_64 rng_;
   uint64_t next_event_ = 0;
+  // With `outcomes`: per lead, the times of its recent events of interest (empty once
+  // noticed), the leads noticed, the accounts with an opportunity, the answers to come.
+  std::unordered_map<uint32_t, std::vector<int64_t>> interest_;
+  std::unordered_set<uint32_t> noticed_, opportunity_accounts_;
+  std::vector<Planned> planned_;
+  uint64_t planned_seq_ = 0;
 };
 
 }  // namespace leadscore::sim

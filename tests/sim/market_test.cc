@@ -214,5 +214,69 @@ TEST(MarketTest, TrafficLeansAQuarterOnTheBuyingAccountsAndArrivesUpTo6HoursLate
   EXPECT_EQ(types.size(), 6u);
 }
 
+// The demo's market for `weeks`, in its 6 h steps, with or without outcomes: the events
+// and the outcomes as records.
+struct Played {
+  std::vector<std::string> events;
+  std::vector<codec::WireOutcome> outcomes;
+};
+Played PlayWithOutcomes(bool outcomes, uint64_t seed) {
+  Market m({.accounts = 2000, .seed = seed, .outcomes = outcomes});
+  m.PlaceBuyers(kT0 + 3 * kDay, 18 * kDay);
+  Played p;
+  for (int64_t t = kT0; t < kT0 + 6 * 7 * kDay; t += 6 * kHour) {
+    for (auto& v : Values(m.Events(t, t + 6 * kHour))) p.events.push_back(std::move(v));
+    if (!outcomes) continue;
+    for (const auto& r : m.DueOutcomes(t + 6 * kHour)) {
+      EXPECT_EQ(r.topic, "sales-outcomes");
+      EXPECT_GE(r.at_ms, t) << "due in the step asked for, never late";
+      auto o = codec::DecodeOutcome(r.value, codec::Format::kProtobuf);
+      EXPECT_TRUE(o.ok() && o->has_value());
+      if (o.ok() && o->has_value()) p.outcomes.push_back(**o);
+    }
+  }
+  return p;
+}
+
+TEST(MarketTest, OutcomesLeaveTheEventStreamAsItWasAndAreTheSameForASeed) {
+  const Played with = PlayWithOutcomes(true, 42);
+  EXPECT_EQ(with.events, PlayWithOutcomes(false, 42).events);
+  const Played again = PlayWithOutcomes(true, 42);
+  ASSERT_EQ(with.outcomes.size(), again.outcomes.size());
+  for (size_t i = 0; i < with.outcomes.size(); ++i) {
+    EXPECT_EQ(codec::EncodeInput(with.outcomes[i], codec::Format::kJson),
+              codec::EncodeInput(again.outcomes[i], codec::Format::kJson));
+  }
+}
+
+TEST(MarketTest, BuyersLeadsAreAcceptedAndWonNoiseLeadsRejectedWithReasons) {
+  const Played p = PlayWithOutcomes(true, 42);
+  Market m({.accounts = 2000, .seed = 42});
+  std::map<codec::WireOutcomeKind, int> buyer, noise;
+  std::set<std::string> reasons;
+  for (const auto& o : p.outcomes) {
+    const uint32_t account = static_cast<uint32_t>(std::stoul(o.account_id.substr(5)));
+    (m.IsBuying(account) ? buyer : noise)[o.kind]++;
+    EXPECT_TRUE(o.routing_id.empty()) << "the market does not run the scorer";
+    EXPECT_GT(o.occurred_at_ms, kT0);
+    if (o.kind == codec::WireOutcomeKind::kRejected) {
+      EXPECT_FALSE(o.reason.empty());
+      reasons.insert(o.reason);
+    }
+    if (o.kind == codec::WireOutcomeKind::kClosedWon) {
+      EXPECT_GT(o.amount, 0);
+    }
+    if (o.kind == codec::WireOutcomeKind::kAccepted || o.kind == codec::WireOutcomeKind::kRejected) {
+      EXPECT_FALSE(o.lead_id.empty()) << "a lead is accepted or rejected";
+    }
+  }
+  using K = codec::WireOutcomeKind;
+  EXPECT_GT(buyer[K::kAccepted], 3 * buyer[K::kRejected]);
+  EXPECT_GT(buyer[K::kOpportunityCreated], 0);
+  EXPECT_GT(buyer[K::kClosedWon], 0);
+  EXPECT_GT(noise[K::kRejected], noise[K::kAccepted]);
+  EXPECT_GE(reasons.size(), 3u);
+}
+
 }  // namespace
 }  // namespace leadscore::testing

@@ -1,0 +1,20 @@
+// `leadscore report`: the calibration report (SPEC section 7) over a replay of JSON
+// lines: the same replay as `leadscore replay` scores the input, its outcomes are
+// joined to the routing events, and src/report/ does the rest.
+#pragma once
+
+#include <string>
+
+namespace leadscore::cli {
+
+struct ReportFlags {
+  std::string config_path;  // the running service's state: not implemented yet (usage error)
+  std::string model_path;
+  std::string input;        // JSON lines of leadscore.v1.Input ('-': stdin)
+  std::string json_path, html_path, suggest_path;
+};
+
+// Exit code: 0 done, 1 an unreadable model or input or an unwritable output, 2 a usage error.
+int RunReport(const ReportFlags& flags);
+
+}  // namespace leadscore::cli

@@ -1,0 +1,126 @@
+// The calibration report (SPEC section 7): routing events and the sales outcomes that
+// answered them (joined per SPEC section 2), checked against each other per model
+// version: per tier, per signal and fit rule, per score band; as text, JSON and a
+// self-contained HTML page; and a suggested draft model fitted to the outcomes.
+//
+// Data flows one way: routing events and outcomes in (from a replay today, from a
+// service's state later), numbers out. Nothing here knows Kafka, the store or the
+// service. Pure functions of their inputs; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codec/codec.h"
+#include "engine/engine.h"
+#include "model/model.h"
+#include "report/stats.h"
+
+namespace leadscore::report {
+
+struct ReportOptions {
+  uint64_t small_sample = 30;  // a row with fewer routing events (either side of a lift) is flagged small
+  double band_width = 10;      // score bands [0, 10), [10, 20), ... [90, 100]
+};
+
+// One tier of one entity kind: the UP routing events into it and what sales did.
+struct TierRow {
+  std::string entity;  // "lead" | "account"
+  std::string tier;
+  uint64_t routed = 0;     // UP routing events into the tier
+  uint64_t answered = 0;   // ... with at least one outcome
+  uint64_t accepted = 0, rejected = 0, opportunities = 0, won = 0, lost = 0;  // ... with one of that kind (lost: and not won)
+  std::map<std::string, uint64_t> rejection_reasons;  // REJECTED outcomes by reason ("" -> "(none)")
+  double conversion = 0;   // won / routed
+  Interval conversion_interval;  // Wilson 95 %
+  std::optional<double> median_hours_to_first_answer;
+  uint64_t with_sla = 0;   // routed with sla_due_at_ms > 0
+  uint64_t sla_met = 0;    // ... whose first answer came at or before sla_due_at_ms
+  bool small = false;      // routed < small_sample
+};
+
+// A signal or fit rule: conversion of the routing events that listed it among their
+// factors (the top 5 with |points| >= 0.01) against those that did not.
+struct FactorRow {
+  std::string entity;
+  std::string name;
+  std::string kind;  // "signal" | "fit_rule" | "other" (a feedback kind, a name the model lacks)
+  uint64_t with = 0, won_with = 0, without = 0, won_without = 0;
+  double conversion_with = 0, conversion_without = 0;
+  std::optional<Ratio> lift;  // conversion_with / conversion_without, Katz 95 %
+  bool small = false;         // with or without < small_sample
+};
+
+struct BandRow {
+  std::string entity;
+  double from = 0, to = 0;  // score in [from, to); the last band includes 100
+  uint64_t routed = 0, won = 0;
+  double conversion = 0;
+  Interval conversion_interval;
+  bool small = false;
+};
+
+struct Calibration {
+  std::string model_version;
+  uint64_t up_events = 0, down_events = 0;  // DOWN events are not routings to sales: not counted per tier
+  std::vector<TierRow> tiers;
+  std::vector<FactorRow> factors;
+  std::vector<BandRow> bands;
+};
+
+// The draft model fitted to the outcomes (suggest.h) and how it does on held-out events.
+struct SuggestedPoints {
+  std::string name, kind;  // kind: "signal" | "fit_rule"
+  double current = 0, suggested = 0;
+  double coefficient = 0;  // the regression's, per point of the current model
+};
+struct SuggestedTier {
+  std::string name;
+  double current_min_score = 0, suggested_min_score = 0;
+  double target_conversion = 0;  // the running model's observed conversion of the tier
+};
+struct HeldOutCheck {
+  uint64_t events = 0, won = 0, volume = 0;  // volume: how many the running model routed to its SLA tiers
+  double running_precision = 0, running_recall = 0;
+  double draft_precision = 0, draft_recall = 0;
+};
+struct Suggestion {
+  uint64_t train_events = 0, train_won = 0, test_events = 0;
+  double l2 = 0;
+  std::vector<SuggestedPoints> points;
+  std::vector<SuggestedTier> tiers;
+  HeldOutCheck held_out;
+  std::string draft_yaml;  // a model that `validate` accepts
+  std::vector<std::string> notes;  // why something was left as it was
+};
+
+struct Report {
+  std::string model_version;  // the model the report was asked with
+  uint64_t routing_events = 0;
+  uint64_t outcomes = 0, matched_by_routing_id = 0, matched_by_time = 0;
+  std::vector<codec::WireOutcome> unmatched;  // kept, for whoever has to find them a home
+  std::vector<Calibration> versions;          // one per model_version seen in the routing events
+  std::optional<Suggestion> suggestion;
+};
+
+// `routed`: in the order they happened. Outcomes in any order.
+Report BuildReport(const model::Model& model, const std::vector<engine::RoutingEvent>& routed,
+                   const std::vector<codec::WireOutcome>& outcomes, const ReportOptions& options = {});
+
+// Fits the suggestion (suggest.h) into `report` from the same routing events and
+// outcomes; `model_yaml` is the running model's text, which the draft edits. An error
+// when there is nothing to fit (no answered lead routing events, no win).
+Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
+                     const std::vector<engine::RoutingEvent>& routed, const std::vector<codec::WireOutcome>& outcomes,
+                     Report* report);
+
+std::string ToText(const Report& report);
+std::string ToJson(const Report& report);  // pretty-printed, nlohmann json
+std::string ToHtml(const Report& report);  // one self-contained page: inline SVG, no script, no network
+
+std::string_view KindName(codec::WireOutcomeKind kind);  // "ACCEPTED", ... as in the proto
+
+}  // namespace leadscore::report

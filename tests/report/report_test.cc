@@ -1,0 +1,362 @@
+// The calibration report on a small story whose every number was worked out by hand
+// (the intervals with Python's math module, from the formulas, not from this code):
+// four leads and one account routed, ten outcomes, three of which answer nothing.
+#include "report/report.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "cli/market_file.h"
+#include "cli/replay.h"
+#include "report/join.h"
+#include "report/stats.h"
+#include "report/suggest.h"
+
+namespace leadscore::testing {
+namespace {
+
+using codec::WireOutcome;
+using codec::WireOutcomeKind;
+using engine::Direction;
+using engine::EntityKind;
+using engine::RoutingEvent;
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+constexpr int64_t kT = 1790000000000, kH = 3600 * 1000, kD = 24 * kH;
+constexpr double kTol = 1e-9;
+
+std::shared_ptr<const model::Model> ExampleModel() {
+  auto loaded = model::LoadModelFromFile(std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml");
+  EXPECT_TRUE(loaded.ok()) << loaded.ErrorText();
+  return loaded.model;
+}
+
+RoutingEvent Lead(std::string id, std::string lead, std::string from, std::string to, int64_t at, double score,
+                  std::vector<std::string> factors, int64_t sla_due, Direction dir = Direction::kUp) {
+  RoutingEvent ev;
+  ev.routing_id = std::move(id);
+  ev.entity = EntityKind::kLead;
+  ev.lead_id = std::move(lead);
+  ev.account_id = "acme";
+  ev.from_tier = std::move(from);
+  ev.to_tier = std::move(to);
+  ev.direction = dir;
+  ev.score = score;
+  for (auto& f : factors) ev.factors.push_back({std::move(f), 10, 1, at});
+  ev.model_version = "v1";
+  ev.occurred_at_ms = at;
+  ev.sla_due_at_ms = sla_due;
+  return ev;
+}
+
+WireOutcome Outcome(std::string lead, WireOutcomeKind kind, int64_t at, std::string reason = "",
+                    std::string routing_id = "", std::string account = "acme") {
+  return {.routing_id = std::move(routing_id), .lead_id = std::move(lead), .account_id = std::move(account),
+          .kind = kind, .reason = std::move(reason), .occurred_at_ms = at};
+}
+
+struct Story {
+  std::vector<RoutingEvent> routed;
+  std::vector<WireOutcome> outcomes;
+};
+
+Story MakeStory() {
+  Story s;
+  s.routed = {
+      Lead("r1", "l1", "low", "medium", kT, 45, {"pricing_page_view", "senior_buyer"}, kT + 5 * kD),
+      Lead("r2", "l2", "low", "medium", kT + 1 * kH, 42, {"email_click", "mid_market"}, kT + 1 * kH + 5 * kD),
+      Lead("r4", "l3", "low", "high", kT + 3 * kH, 66, {"product_trial_started", "senior_buyer"}, kT + 51 * kH),
+      Lead("r7", "l4", "low", "medium", kT + 5 * kH, 48, {"pricing_page_view", "email_click"}, kT + 5 * kH + 5 * kD),
+      Lead("r3", "l1", "medium", "high", kT + 2 * kD, 70, {"pricing_page_view", "webinar_attended", "senior_buyer"},
+           kT + 4 * kD),
+      Lead("r5", "l2", "medium", "low", kT + 10 * kD, 30, {}, 0, Direction::kDown),
+  };
+  RoutingEvent account;
+  account.routing_id = "r6";
+  account.entity = EntityKind::kAccount;
+  account.account_id = "acme";
+  account.from_tier = "C";
+  account.to_tier = "B";
+  account.score = 50;
+  account.factors = {{"pricing_page_view", 30, 2, kT}};
+  account.model_version = "v1";
+  account.occurred_at_ms = kT;
+  s.routed.insert(s.routed.begin() + 1, account);
+  using K = WireOutcomeKind;
+  s.outcomes = {
+      Outcome("l1", K::kAccepted, kT + kD),                 // -> r1 (r3 comes later)
+      Outcome("l1", K::kOpportunityCreated, kT + 3 * kD),   // -> r3
+      Outcome("l1", K::kClosedWon, kT + 20 * kD),           // -> r3
+      Outcome("l2", K::kRejected, kT + 6 * kD, "no_budget"),  // -> r2, after its SLA
+      Outcome("", K::kRejected, kT + 4 * kH, "bad_timing", "r4"),  // by routing_id
+      Outcome("l9", K::kAccepted, kT + kD),                 // unknown lead: unmatched
+      Outcome("l3", K::kAccepted, kT),                      // before l3's routing: unmatched
+      Outcome("", K::kClosedWon, kT + 30 * kD),             // the account's -> r6
+      Outcome("", K::kAccepted, kT, "", "nope"),            // unknown routing_id: unmatched
+      Outcome("l4", K::kClosedWon, kT + 40 * kD),           // -> r7
+  };
+  return s;
+}
+
+TEST(ReportStatsTest, WilsonAndKatzMatchTheirFormulasWorkedByHand) {
+  EXPECT_NEAR(report::Wilson(1, 3).low, 0.061491944720396208, kTol);
+  EXPECT_NEAR(report::Wilson(1, 3).high, 0.79234039919795218, kTol);
+  EXPECT_NEAR(report::Wilson(0, 2).low, 0, kTol);
+  EXPECT_NEAR(report::Wilson(0, 2).high, 0.65761977249334691, kTol);
+  EXPECT_NEAR(report::Wilson(1, 1).low, 0.20654931437723745, kTol);
+  EXPECT_NEAR(report::Wilson(1, 1).high, 1, kTol);
+  EXPECT_EQ(report::Wilson(0, 0).high, 1) << "nothing seen, nothing known";
+  auto rr = report::KatzRatio(1, 2, 1, 3);
+  ASSERT_TRUE(rr);
+  EXPECT_NEAR(rr->value, 1.5, kTol);
+  EXPECT_NEAR(rr->interval.low, 0.18058784345928491, kTol);
+  EXPECT_NEAR(rr->interval.high, 12.459310421453045, kTol);
+  EXPECT_FALSE(report::KatzRatio(0, 2, 1, 3)) << "a zero makes the log interval infinite: none is made up";
+  EXPECT_EQ(*report::Median({143, 24, 955}), 143);
+  EXPECT_EQ(*report::Median({24, 1}), 12.5);
+  EXPECT_FALSE(report::Median({}));
+}
+
+TEST(ReportJoinTest, ByRoutingIdElseTheLatestUpRoutingOfTheLeadOrAccountAtOrBefore) {
+  const Story s = MakeStory();
+  const report::Joined j = report::Join(s.routed, s.outcomes);
+  EXPECT_EQ(j.by_routing_id, 1u);
+  EXPECT_EQ(j.by_time, 6u);
+  EXPECT_THAT(j.unmatched, ElementsAre(5, 6, 8));
+  auto answers_of = [&](const std::string& id) {
+    for (size_t i = 0; i < s.routed.size(); ++i) {
+      if (s.routed[i].routing_id == id) return j.answers[i];
+    }
+    return std::vector<size_t>{};
+  };
+  EXPECT_THAT(answers_of("r1"), ElementsAre(0));
+  EXPECT_THAT(answers_of("r3"), ElementsAre(1, 2));
+  EXPECT_THAT(answers_of("r2"), ElementsAre(3));
+  EXPECT_THAT(answers_of("r4"), ElementsAre(4));
+  EXPECT_THAT(answers_of("r6"), ElementsAre(7));
+  EXPECT_THAT(answers_of("r7"), ElementsAre(9));
+  EXPECT_TRUE(answers_of("r5").empty()) << "a DOWN routing is answered only by its routing_id";
+}
+
+TEST(ReportTest, EveryNumberOfTheSmallStory) {
+  const auto model = ExampleModel();
+  const Story s = MakeStory();
+  const report::Report r = report::BuildReport(*model, s.routed, s.outcomes);
+  EXPECT_EQ(r.routing_events, 7u);
+  EXPECT_EQ(r.outcomes, 10u);
+  EXPECT_EQ(r.matched_by_routing_id, 1u);
+  EXPECT_EQ(r.matched_by_time, 6u);
+  ASSERT_EQ(r.unmatched.size(), 3u);
+  EXPECT_EQ(r.unmatched[0].lead_id, "l9");
+  EXPECT_EQ(r.unmatched[2].routing_id, "nope");
+  ASSERT_EQ(r.versions.size(), 1u);
+  const report::Calibration& c = r.versions[0];
+  EXPECT_EQ(c.model_version, "v1");
+  EXPECT_EQ(c.up_events, 6u);
+  EXPECT_EQ(c.down_events, 1u);
+
+  auto tier = [&](const std::string& entity, const std::string& name) -> const report::TierRow& {
+    for (const auto& t : c.tiers) {
+      if (t.entity == entity && t.tier == name) return t;
+    }
+    ADD_FAILURE() << "no tier " << entity << " " << name;
+    static const report::TierRow none;
+    return none;
+  };
+  // Every routable tier of the model is listed, routed or not; the bottom ones are not.
+  ASSERT_EQ(c.tiers.size(), 5u);
+  EXPECT_EQ(c.tiers[0].tier, "very_high");
+  EXPECT_EQ(tier("lead", "very_high").routed, 0u);
+  EXPECT_TRUE(tier("lead", "very_high").small);
+
+  const auto& medium = tier("lead", "medium");  // r1 accepted, r2 rejected late, r7 won 40 days on
+  EXPECT_EQ(medium.routed, 3u);
+  EXPECT_EQ(medium.answered, 3u);
+  EXPECT_EQ(medium.accepted, 1u);
+  EXPECT_EQ(medium.rejected, 1u);
+  EXPECT_THAT(medium.rejection_reasons, ElementsAre(Pair("no_budget", 1)));
+  EXPECT_EQ(medium.opportunities, 0u);
+  EXPECT_EQ(medium.won, 1u);
+  EXPECT_EQ(medium.lost, 0u);
+  EXPECT_NEAR(medium.conversion, 1.0 / 3, kTol);
+  EXPECT_NEAR(medium.conversion_interval.low, 0.061491944720396208, kTol);
+  EXPECT_NEAR(medium.conversion_interval.high, 0.79234039919795218, kTol);
+  ASSERT_TRUE(medium.median_hours_to_first_answer);
+  EXPECT_NEAR(*medium.median_hours_to_first_answer, 143, kTol);  // of 24, 143 and 955 h
+  EXPECT_EQ(medium.with_sla, 3u);
+  EXPECT_EQ(medium.sla_met, 1u);
+  EXPECT_TRUE(medium.small);
+
+  const auto& high = tier("lead", "high");  // r4 rejected within 1 h (by id), r3 opportunity and won
+  EXPECT_EQ(high.routed, 2u);
+  EXPECT_EQ(high.answered, 2u);
+  EXPECT_EQ(high.accepted, 0u);
+  EXPECT_EQ(high.rejected, 1u);
+  EXPECT_THAT(high.rejection_reasons, ElementsAre(Pair("bad_timing", 1)));
+  EXPECT_EQ(high.opportunities, 1u);
+  EXPECT_EQ(high.won, 1u);
+  EXPECT_NEAR(high.conversion, 0.5, kTol);
+  EXPECT_NEAR(high.conversion_interval.low, 0.094531205734230739, kTol);
+  EXPECT_NEAR(high.conversion_interval.high, 0.90546879426576932, kTol);
+  EXPECT_NEAR(*high.median_hours_to_first_answer, 12.5, kTol);  // of 24 and 1 h
+  EXPECT_EQ(high.with_sla, 2u);
+  EXPECT_EQ(high.sla_met, 2u);
+
+  const auto& b = tier("account", "B");
+  EXPECT_EQ(b.routed, 1u);
+  EXPECT_EQ(b.won, 1u);
+  EXPECT_NEAR(b.conversion_interval.low, 0.20654931437723745, kTol);
+  EXPECT_NEAR(b.conversion_interval.high, 1, kTol);
+  EXPECT_NEAR(*b.median_hours_to_first_answer, 720, kTol);
+  EXPECT_EQ(b.with_sla, 0u);
+  EXPECT_EQ(tier("account", "A").routed, 0u);
+
+  auto factor = [&](const std::string& entity, const std::string& name) -> const report::FactorRow* {
+    for (const auto& f : c.factors) {
+      if (f.entity == entity && f.name == name) return &f;
+    }
+    return nullptr;
+  };
+  // Lead UP events: r1 (pricing, senior), r2 (click, mid), r4 (trial, senior),
+  // r7 (pricing, click) won, r3 (pricing, webinar, senior) won.
+  const auto* click = factor("lead", "email_click");
+  ASSERT_TRUE(click);
+  EXPECT_EQ(click->kind, "signal");
+  EXPECT_EQ(click->with, 2u);
+  EXPECT_EQ(click->won_with, 1u);
+  EXPECT_EQ(click->without, 3u);
+  EXPECT_EQ(click->won_without, 1u);
+  EXPECT_NEAR(click->conversion_with, 0.5, kTol);
+  EXPECT_NEAR(click->conversion_without, 1.0 / 3, kTol);
+  ASSERT_TRUE(click->lift);
+  EXPECT_NEAR(click->lift->value, 1.5, kTol);
+  EXPECT_NEAR(click->lift->interval.low, 0.18058784345928491, kTol);
+  EXPECT_NEAR(click->lift->interval.high, 12.459310421453045, kTol);
+  EXPECT_TRUE(click->small);
+  const auto* senior = factor("lead", "senior_buyer");
+  ASSERT_TRUE(senior);
+  EXPECT_EQ(senior->kind, "fit_rule");
+  EXPECT_NEAR(senior->lift->value, 2.0 / 3, kTol);
+  EXPECT_NEAR(senior->lift->interval.low, 0.080261263759682178, kTol);
+  EXPECT_NEAR(senior->lift->interval.high, 5.5374712984235757, kTol);
+  const auto* pricing = factor("lead", "pricing_page_view");
+  ASSERT_TRUE(pricing);
+  EXPECT_EQ(pricing->with, 3u);
+  EXPECT_EQ(pricing->won_with, 2u);
+  EXPECT_FALSE(pricing->lift) << "no win without it";
+  EXPECT_FALSE(factor("lead", "unsubscribe")) << "never listed: nothing to compare";
+  EXPECT_TRUE(factor("account", "pricing_page_view"));
+
+  std::vector<const report::BandRow*> lead_bands;
+  for (const auto& band : c.bands) {
+    if (band.entity == "lead" && band.routed > 0) lead_bands.push_back(&band);
+  }
+  ASSERT_EQ(lead_bands.size(), 3u);  // 42, 45, 48 | 66 | 70 (a band is [from, from + 10))
+  EXPECT_EQ(lead_bands[0]->from, 40);
+  EXPECT_EQ(lead_bands[0]->routed, 3u);
+  EXPECT_EQ(lead_bands[0]->won, 1u);
+  EXPECT_NEAR(lead_bands[0]->conversion_interval.low, 0.061491944720396208, kTol);
+  EXPECT_EQ(lead_bands[1]->from, 60);
+  EXPECT_EQ(lead_bands[1]->routed, 1u);
+  EXPECT_EQ(lead_bands[1]->won, 0u);
+  EXPECT_EQ(lead_bands[2]->from, 70);
+  EXPECT_EQ(lead_bands[2]->to, 80);
+  EXPECT_EQ(lead_bands[2]->won, 1u);
+  EXPECT_NEAR(lead_bands[2]->conversion_interval.low, 0.20654931437723745, kTol);
+  EXPECT_TRUE(lead_bands[2]->small);
+
+  // The JSON has the same numbers.
+  const auto j = nlohmann::json::parse(report::ToJson(r));
+  EXPECT_EQ(j["outcomes"]["unmatched"], 3);
+  EXPECT_EQ(j["unmatched_outcomes"][2]["routing_id"], "nope");
+  const auto& jm = j["versions"][0]["tiers"][2];
+  EXPECT_EQ(jm["tier"], "medium");
+  EXPECT_EQ(jm["won"], 1);
+  EXPECT_NEAR(jm["conversion_interval"]["high"].get<double>(), 0.79234039919795218, kTol);
+  EXPECT_EQ(jm["rejection_reasons"]["no_budget"], 1);
+  EXPECT_EQ(jm["small_sample"], true);
+  EXPECT_THAT(report::ToText(r), ::testing::HasSubstr("no_budget 1"));
+}
+
+// Two groups: without the factor 2 of 10 won, with it 6 of 10. Unpenalised, the fit is
+// the maximum likelihood by hand: intercept logit(0.2) = ln 0.25, coefficient ln 6.
+TEST(ReportSuggestTest, LogisticRegressionFindsTheMaximumLikelihoodAndL2ShrinksIt) {
+  Eigen::MatrixXd x(20, 2);
+  Eigen::VectorXd y(20);
+  for (int i = 0; i < 20; ++i) {
+    x(i, 0) = i < 10 ? 0 : 25;  // points of a fit rule: 25 when it matches
+    x(i, 1) = 7;                // a constant column: no information, coefficient 0
+    y(i) = (i < 10 ? i < 2 : i < 16) ? 1 : 0;
+  }
+  auto fit = report::FitLogistic(x, y, 0);
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  EXPECT_NEAR(fit->coefficients(0) * 25, std::log(6.0), kTol);
+  EXPECT_NEAR(fit->intercept, std::log(0.25), kTol);
+  EXPECT_EQ(fit->coefficients(1), 0);
+  auto shrunk = report::FitLogistic(x, y, 5);
+  ASSERT_TRUE(shrunk.ok());
+  EXPECT_GT(shrunk->coefficients(0), 0);
+  EXPECT_LT(shrunk->coefficients(0) * 25, std::log(6.0));
+}
+
+// The market with outcomes, replayed by `replay`'s function, reported and fitted: the
+// draft loads through the model loader with no problem, every signal and rule has points.
+TEST(ReportSuggestTest, TheDraftFromTheMarketLoadsAsAModel) {
+  std::stringstream market, routed_json, errors;
+  ASSERT_TRUE(cli::WriteMarketJsonl({.accounts = 3000, .weeks = 8}, market).ok());
+  const std::string model_path = std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml";
+  auto loaded = model::LoadModelFromFile(model_path);
+  ASSERT_TRUE(loaded.ok());
+  std::istringstream in(market.str());
+  cli::Replay(loaded.model, in, routed_json, errors, {});
+  std::vector<RoutingEvent> routed;
+  std::string line;
+  while (std::getline(routed_json, line)) routed.push_back(*codec::RoutingEventFromJson(line));
+  std::vector<WireOutcome> outcomes;
+  std::istringstream lines(market.str());
+  while (std::getline(lines, line)) {
+    if (line.find("\"outcome\"") == std::string::npos) continue;  // as the command does: events are most
+    auto o = codec::DecodeOutcome(line, codec::Format::kJson);
+    ASSERT_TRUE(o.ok()) << line;
+    if (o->has_value()) outcomes.push_back(**o);
+  }
+  ASSERT_GT(outcomes.size(), 100u);
+  report::Report r = report::BuildReport(*loaded.model, routed, outcomes);
+  std::ifstream model_file(model_path);
+  const std::string yaml((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
+  const Status s = report::AddSuggestion(*loaded.model, yaml, routed, outcomes, &r);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const report::Suggestion& g = *r.suggestion;
+  EXPECT_EQ(g.points.size(), loaded.model->signals.size() + loaded.model->fit_rules.size());
+  EXPECT_GT(g.train_events, g.test_events);
+  EXPECT_GT(g.held_out.events, 0u);
+  EXPECT_GT(g.held_out.volume, 0u);
+  for (const auto& p : g.points) EXPECT_NE(p.suggested, 0) << p.name;
+  auto draft = model::LoadModelFromString(g.draft_yaml);
+  ASSERT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
+  EXPECT_EQ(draft.model->version_label, "example-2026-11-suggested");
+  for (size_t i = 0; i < g.points.size(); ++i) {
+    const auto& p = g.points[i];
+    const double points = p.kind == "signal" ? draft.model->signals[*draft.model->SignalIndex(p.name)].points
+                                             : draft.model->fit_rules[i - draft.model->signals.size()].points;
+    EXPECT_DOUBLE_EQ(points, p.suggested) << p.name;
+  }
+  for (const auto& t : g.tiers) {
+    for (const auto& tier : draft.model->lead.tiers) {
+      if (tier.name == t.name) {
+        EXPECT_DOUBLE_EQ(*tier.min_score, t.suggested_min_score);
+      }
+    }
+  }
+  EXPECT_THAT(report::ToText(r), ::testing::HasSubstr("held out:"));
+  EXPECT_THAT(report::ToHtml(r), ::testing::HasSubstr("Suggested changes"));
+}
+
+}  // namespace
+}  // namespace leadscore::testing
