@@ -31,7 +31,7 @@ std::string ReadFile(const std::string& path) {
 void ExpectInstalledLayout(const Config& c) {
   EXPECT_EQ(c.model_path, "/etc/leadscore/model.yaml");
   EXPECT_EQ(c.service.store.dir, "/var/lib/leadscore/state");
-  EXPECT_EQ(c.http_address, "0.0.0.0:8080") << "probes and Prometheus reach it from outside the container";
+  EXPECT_EQ(c.http.address, "0.0.0.0:8080") << "probes and Prometheus reach it from outside the container";
 }
 
 TEST(DeployConfigsTest, TheImageDefaultConfigLoads) {
