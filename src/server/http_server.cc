@@ -141,6 +141,11 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec) return self->Close();
       if (linger) return self->Linger();
       if (!keep_alive) return self->Close();
+      // A keep-alive connection waits holding nothing of the last exchange (its body
+      // may have been a MiB; a /metrics text is a hundred KB).
+      self->parser_.reset();
+      self->response_ = {};
+      if (self->buffer_.size() == 0) self->buffer_.shrink_to_fit();
       self->ReadRequest();
     });
   }
@@ -247,6 +252,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, Router router) {
   auto parsed = ParseHttpAddress(options.address);
   if (!parsed.ok()) return parsed.status();
+  if (!IsLoopbackHost(parsed->host) && options.admin_token.empty()) {
+    return Status::InvalidArgument("http address " + options.address +
+                                   " can be reached from other machines: set an admin token, or listen on a "
+                                   "loopback address such as 127.0.0.1");
+  }
   auto impl = std::make_unique<Impl>(options, std::move(router));
   beast::error_code ec;
   tcp::resolver resolver(impl->ioc);

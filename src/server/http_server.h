@@ -20,7 +20,8 @@ class HttpServer {
  public:
   // Listens on options.address (as ParseHttpAddress takes it) and serves `router`.
   // Refuses a port another socket listens on ("address already in use": two services
-  // never share one port).
+  // never share one port), and a non-loopback address without an admin token (SPEC
+  // section 5).
   static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, Router router);
   // The leadscore API over `backend` (ApiRouter).
   static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, const Backend* backend);

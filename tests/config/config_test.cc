@@ -144,6 +144,25 @@ TEST(ConfigTest, HttpLimitsHaveDefaultsAndAreRefusedOutOfRangeWithTheirLine) {
   EXPECT_THAT(bad.status().message(), HasSubstr("line 5: unknown key 'max_headers' in http"));
 }
 
+TEST(ConfigTest, ANonLoopbackHttpAddressNeedsAnAdminTokenRefusedWithItsLine) {
+  for (const char* open : {"0.0.0.0:8080", "[::]:8080", "10.1.2.3:8080", "leadscore.internal:8080"}) {
+    auto c = LoadConfigFromString(std::string("group_id: x\nhttp:\n  address: \"") + open + "\"\n");
+    ASSERT_FALSE(c.ok()) << open;
+    EXPECT_THAT(c.status().message(), HasSubstr(std::string("line 3: http address '") + open +
+                                                "' can be reached from other machines: set http.admin_token"));
+  }
+  for (const char* loopback : {"127.0.0.1:8080", "127.1.2.3:0", "[::1]:8080", "localhost:8080"}) {
+    auto c = LoadConfigFromString(std::string("http: { address: \"") + loopback + "\" }\n");
+    EXPECT_TRUE(c.ok()) << loopback << ": " << c.status().message();
+  }
+  ASSERT_EQ(setenv("LEADSCORE_TEST_ADMIN_TOKEN", "s3cret", 1), 0);
+  auto c = LoadConfigFromString("http: { address: 0.0.0.0:8080, admin_token: \"${env:LEADSCORE_TEST_ADMIN_TOKEN}\" }\n");
+  unsetenv("LEADSCORE_TEST_ADMIN_TOKEN");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->http.admin_token, "s3cret");
+  EXPECT_FALSE(LoadConfigFromString("http: { address: 0.0.0.0:8080, admin_token: \"\" }\n").ok()) << "empty is none";
+}
+
 // A directory of its own under the test temp dir, emptied first.
 std::string Scratch(const std::string& name) {
   const auto dir = std::filesystem::path(::testing::TempDir() + "/leadscore-config-test-" + name).lexically_normal();
