@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -81,6 +82,17 @@ class Session : public std::enable_shared_from_this<Session> {
   // a byte now and then cannot hold the connection.
   void ReadRest() {
     stream_.expires_after(milliseconds(options().read_timeout_ms));
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec || self->parser_->is_done() || !self->parser_->expects_continue()) return self->ReadBody(ec);
+      // The header passed its limits (a Content-Length over the body limit did not):
+      // the client may send the body.
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(self->stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self](beast::error_code ec, size_t) { self->ReadBody(ec); });
+    });
+  }
+  void ReadBody(beast::error_code ec) {
+    if (ec || parser_->is_done()) return OnRequest(ec);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRequest(ec); });
   }

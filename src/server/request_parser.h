@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cstddef>
 #include <string>
@@ -24,6 +25,9 @@ class RequestParser : public boost::beast::http::basic_parser<true> {
   Request& request() { return request_; }
   const std::string& target() const { return target_; }
   int version() const { return version_; }
+  // The client waits for "100 Continue" before it sends the body (curl does for bodies
+  // over 1 KiB).
+  bool expects_continue() const { return expects_continue_; }
 
  private:
   using error_code = boost::beast::error_code;
@@ -43,6 +47,7 @@ class RequestParser : public boost::beast::http::basic_parser<true> {
       return;
     }
     if (name == boost::beast::http::field::authorization) request_.authorization.assign(value.data(), value.size());
+    if (name == boost::beast::http::field::expect && boost::beast::iequals(value, "100-continue")) expects_continue_ = true;
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
@@ -67,6 +72,7 @@ class RequestParser : public boost::beast::http::basic_parser<true> {
   const int max_header_count_;
   const size_t max_body_bytes_;
   int fields_ = 0;
+  bool expects_continue_ = false;
   int version_ = 11;
   std::string target_;
   Request request_;

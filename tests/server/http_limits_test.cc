@@ -84,6 +84,23 @@ TEST(HttpLimitsTest, ABodyOverTheLimitIs413WhetherAnnouncedOrChunked) {
               StartsWith("HTTP/1.1 413"));
 }
 
+TEST(HttpLimitsTest, AClientExpectingContinueGetsItThenItsAnswer) {
+  HttpOptions o;
+  o.max_body_bytes = 1000;
+  auto s = Serve(o);
+  RawClient c(s->port());
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
+  const std::string go = "HTTP/1.1 100 Continue\r\n\r\n";
+  ASSERT_EQ(c.Read(go.size()), go) << "before the body is sent";
+  ASSERT_TRUE(c.Send("body"));
+  const std::string res = c.ReadToEnd();
+  EXPECT_THAT(res, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(res, HasSubstr("\r\n\r\nbody"));
+  // Too large by its Content-Length: refused without asking for the body.
+  EXPECT_THAT(Exchange(s->port(), "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1001\r\n\r\n"),
+              StartsWith("HTTP/1.1 413"));
+}
+
 TEST(HttpLimitsTest, WhatIsNotHttpIs400) {
   auto s = Serve({});
   EXPECT_THAT(Exchange(s->port(), "HELLO\r\n\r\n"), StartsWith("HTTP/1.1 400"));
