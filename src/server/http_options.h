@@ -16,8 +16,9 @@ struct HttpOptions {
   std::string admin_token;
   // Threads running every connection (asynchronous: a connection never holds one).
   int io_threads = 2;
-  // Open connections at most; one more is closed as soon as it is accepted, so it is
-  // refused at once instead of waiting in the kernel's queue.
+  // Open connections at most. One more closes the connection idle longest to make
+  // room; when none is idle, the new one is closed as soon as it is accepted (refused
+  // at once, instead of waiting in the kernel's queue).
   int max_connections = 256;
   // A connection with no request under way (new, or between keep-alive requests) is
   // closed after this long.

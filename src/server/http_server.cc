@@ -15,6 +15,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
+#include <list>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -32,12 +34,19 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 using std::chrono::milliseconds;
 
+class Session;
+
 // What every connection shares. It lives in the server, which outlives every
 // connection (they end when its io_context is destroyed).
 struct Shared {
   HttpOptions options;
   Router router;
   std::atomic<int> open{0};
+  // Connections waiting for a request (new, or between keep-alive requests), the one
+  // waiting longest first: when the server is full, it is closed to make room, so
+  // idle sockets cannot keep a probe out until they time out.
+  std::mutex idle_mu;
+  std::list<std::weak_ptr<Session>> idle;
 };
 
 // One connection: read a request, answer it, again while keep-alive allows. Its
@@ -51,10 +60,33 @@ class Session : public std::enable_shared_from_this<Session> {
         // The whole header must fit, and the body passes through in pieces: this is
         // all a connection ever buffers (plus the body it keeps, up to its limit).
         buffer_(shared->options.max_header_bytes + kBodyPiece) {}
-  ~Session() { shared_->open.fetch_sub(1); }
+  ~Session() {
+    LeaveIdle();
+    shared_->open.fetch_sub(1);
+  }
 
+  // Idle from the moment it is accepted (on the acceptor's strand, so the next
+  // connection accepted already finds it there).
   void Start() {
+    EnterIdle();
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+  }
+
+  // Closes the connection idle longest, if any; false when none is idle.
+  static bool EvictIdlest(Shared* shared) {
+    std::shared_ptr<Session> victim;
+    {
+      std::lock_guard lock(shared->idle_mu);
+      while (!victim && !shared->idle.empty()) {
+        victim = shared->idle.front().lock();
+        if (victim) victim->idle_at_.reset();
+        shared->idle.pop_front();
+      }
+    }
+    if (!victim) return false;
+    // On its own strand: its pending read ends (aborted) and it closes.
+    net::post(victim->stream_.get_executor(), [victim] { victim->stream_.cancel(); });
+    return true;
   }
 
  private:
@@ -66,12 +98,17 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadRequest() {
     const HttpOptions& o = options();
     parser_.emplace(o.max_header_bytes, o.max_header_count, o.max_body_bytes);
-    if (buffer_.size() > 0) return ReadRest();  // the next request (pipelined) has begun
+    if (buffer_.size() > 0) {  // the next request (pipelined) has begun
+      LeaveIdle();
+      return ReadRest();
+    }
     // Idle until its first byte: a connection waiting for nothing is let go sooner or
     // later, whatever it is (a keep-alive client between scrapes, or one that never
     // sends).
+    EnterIdle();
     stream_.expires_after(milliseconds(o.idle_timeout_ms));
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->LeaveIdle();
       if (ec) return self->Close();
       self->buffer_.commit(n);
       self->ReadRest();
@@ -181,6 +218,16 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  void EnterIdle() {
+    std::lock_guard lock(shared_->idle_mu);
+    if (!idle_at_) idle_at_ = shared_->idle.insert(shared_->idle.end(), weak_from_this());
+  }
+  void LeaveIdle() {
+    std::lock_guard lock(shared_->idle_mu);
+    if (idle_at_) shared_->idle.erase(*idle_at_);
+    idle_at_.reset();
+  }
+
   // Sends FIN so that the client reads what was written; the socket closes when the
   // session goes (no operation of its own is pending any more).
   void Close() {
@@ -196,6 +243,7 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> response_;
   int served_ = 0;
   size_t discarded_ = 0;
+  std::optional<std::list<std::weak_ptr<Session>>::iterator> idle_at_;  // under shared_->idle_mu
 };
 
 std::string ListenError(const std::string& address, const beast::error_code& ec) {
@@ -217,11 +265,12 @@ struct HttpServer::Impl {
       if (ec) {
         // Out of descriptors, mostly: the connections that hold them time out.
         if (throttle.Admit("accept", NowMs())) spdlog::warn("http: accept failed: {}", ec.message());
-      } else if (shared.open.load() >= shared.options.max_connections) {
-        // Closed at once rather than left in the kernel's queue, where its client would
-        // wait for a connection that is not coming.
+      } else if (shared.open.load() >= shared.options.max_connections && !Session::EvictIdlest(&shared)) {
+        // Full, and every connection busy with a request: closed at once rather than
+        // left in the kernel's queue, where its client would wait for nothing.
         if (auto left_out = throttle.Admit("full", NowMs())) {
-          spdlog::warn("http: {} connections open, the most allowed (http.max_connections): closing new ones{}",
+          spdlog::warn("http: {} connections open (http.max_connections), each with a request under way: closing "
+                       "new ones{}",
                        shared.options.max_connections,
                        *left_out ? fmt::format(" ({} more closed since the last line)", *left_out) : "");
         }

@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "server/http_server.h"
 #include "server/raw_client.h"
@@ -144,17 +146,39 @@ TEST(HttpLimitsTest, KeepAliveEndsAfterTheRequestLimit) {
   EXPECT_THAT(res.substr(second), HasSubstr("Connection: close"));
 }
 
-TEST(HttpLimitsTest, AConnectionOverTheLimitIsClosedAtOnce) {
+TEST(HttpLimitsTest, WhenFullTheConnectionIdleLongestMakesRoom) {
   HttpOptions o;
   o.max_connections = 2;
   auto s = Serve(o);
-  // Two connections held open, each known to the server (it answered on it).
+  RawClient a(s->port()), b(s->port());  // accepted in this order, both silent
+  ASSERT_TRUE(a.connected() && b.connected());
+  EXPECT_THAT(Get(s->port(), "/ok"), StartsWith("HTTP/1.1 200")) << "a third is served";
+  EXPECT_THAT(a.ReadToEnd(), IsEmpty()) << "the first, idle longest, was closed";
+  ASSERT_TRUE(b.Send("GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_THAT(b.ReadToEnd(), StartsWith("HTTP/1.1 200")) << "the second kept";
+}
+
+TEST(HttpLimitsTest, WhenFullOfRequestsUnderWayANewConnectionIsClosedAtOnce) {
+  HttpOptions o;
+  o.max_connections = 2;
+  auto s = Serve(o);
+  // Two connections in the middle of a request, which the server says it is reading
+  // (100 Continue): neither is idle.
   RawClient a(s->port()), b(s->port());
   for (RawClient* c : {&a, &b}) {
-    ASSERT_TRUE(c->Send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n"));
-    ASSERT_EQ(c->Read(12), "HTTP/1.1 200");
+    ASSERT_TRUE(c->Send("POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"));
+    ASSERT_EQ(c->Read(12), "HTTP/1.1 100");
   }
   EXPECT_THAT(Get(s->port(), "/ok"), IsEmpty()) << "a third is closed, not left waiting";
+}
+
+TEST(HttpLimitsTest, ProbesGetInPastManyMoreIdleConnectionsThanTheLimit) {
+  HttpOptions o;
+  o.max_connections = 8;
+  auto s = Serve(o);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 64; ++i) idle.push_back(std::make_unique<RawClient>(s->port()));
+  for (int i = 0; i < 10; ++i) EXPECT_THAT(Get(s->port(), "/ok"), StartsWith("HTTP/1.1 200")) << "probe " << i;
 }
 
 TEST(HttpLimitsTest, PathsArePercentDecodedQueriesKeptHeadHasNoBodyAndWrongMethodsAre405) {
