@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   protobuf-compiler libprotobuf-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  librdkafka-dev librocksdb-dev libcpp-httplib-dev
+  librdkafka-dev librocksdb-dev libboost-dev libcpp-httplib-dev   # Beast serves, httplib is the tests' client
   prometheus-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev

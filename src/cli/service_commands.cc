@@ -72,7 +72,7 @@ int RunService(const RunFlags& flags) {
     std::cerr << service.status().message() << "\n";
     return 1;
   }
-  auto http = server::HttpServer::Start(c.http_address, service->get());
+  auto http = server::HttpServer::Start(c.http, service->get());
   if (!http.ok()) {
     std::cerr << http.status().message() << "\n";
     return 1;

@@ -62,11 +62,32 @@ class Loader {
       else if (f != "text") Error(root["log_format"], "log_format must be text or json, not '" + f + "'");
     }
     if (const YAML::Node http = root["http"]) {
-      Keys(http, "http", {"address"});
+      Keys(http, "http", {"address", "admin_token", "threads", "max_connections", "idle_timeout_ms", "read_timeout_ms",
+                          "max_header_bytes", "max_header_count", "max_body_bytes", "max_requests_per_connection"});
+      server::HttpOptions& h = c.http;
       if (http["address"]) {
-        c.http_address = Text(http["address"]);
-        auto parsed = server::ParseHttpAddress(c.http_address);
+        h.address = Text(http["address"]);
+        auto parsed = server::ParseHttpAddress(h.address);
         if (!parsed.ok()) Error(http["address"], parsed.status().message());
+      }
+      if (http["admin_token"]) h.admin_token = Text(http["admin_token"]);
+      // SPEC section 5: views of lead data and, later, endpoints that change the model
+      // are not served to other machines without a token.
+      auto parsed = server::ParseHttpAddress(h.address);
+      if (parsed.ok() && !server::IsLoopbackHost(parsed->host) && h.admin_token.empty()) {
+        Error(http["address"], "http address '" + h.address +
+                                   "' can be reached from other machines: set http.admin_token (for example "
+                                   "${env:LEADSCORE_ADMIN_TOKEN}), or listen on a loopback address such as 127.0.0.1");
+      }
+      if (http["threads"]) h.io_threads = static_cast<int>(Int(http["threads"], 1, 64));
+      if (http["max_connections"]) h.max_connections = static_cast<int>(Int(http["max_connections"], 1, 100000));
+      if (http["idle_timeout_ms"]) h.idle_timeout_ms = static_cast<int>(Int(http["idle_timeout_ms"], 1, 3600000));
+      if (http["read_timeout_ms"]) h.read_timeout_ms = static_cast<int>(Int(http["read_timeout_ms"], 1, 3600000));
+      if (http["max_header_bytes"]) h.max_header_bytes = static_cast<size_t>(Int(http["max_header_bytes"], 1024, 1 << 20));
+      if (http["max_header_count"]) h.max_header_count = static_cast<int>(Int(http["max_header_count"], 1, 10000));
+      if (http["max_body_bytes"]) h.max_body_bytes = static_cast<size_t>(Int(http["max_body_bytes"], 0, 1 << 30));
+      if (http["max_requests_per_connection"]) {
+        h.max_requests_per_connection = static_cast<int>(Int(http["max_requests_per_connection"], 1, 1 << 30));
       }
     }
     if (const YAML::Node inputs = root["inputs"]) {

@@ -8,6 +8,7 @@
 
 #include "common/status.h"
 #include "logging/logging.h"
+#include "server/http_options.h"
 #include "stream/options.h"
 
 namespace leadscore::config {
@@ -16,7 +17,7 @@ struct Config {
   stream::ServiceOptions service;
   std::string model_path;
   std::string state_dir = "leadscore-state";
-  std::string http_address = "127.0.0.1:8080";
+  server::HttpOptions http;  // the address, the admin token and the connection limits
   int embedded_partitions = 4;  // topic partitions when --embedded-broker creates them
   std::string log_level = "info";
   logging::Format log_format = logging::Format::kText;

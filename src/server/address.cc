@@ -1,6 +1,7 @@
 #include "server/address.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 namespace leadscore::server {
 
@@ -28,6 +29,19 @@ Result<HttpAddress> ParseHttpAddress(const std::string& address) {
   if (a.host.empty()) return bad("no host: give one, such as 127.0.0.1, or 0.0.0.0 / [::] for every interface");
   if (a.host.find_first_of(" \t/") != std::string::npos) return bad("'" + a.host + "' is not a host name or address");
   return a;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    // ::ffff:127.x.x.x is the IPv4 loopback written as IPv6.
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
 }
 
 }  // namespace leadscore::server

@@ -16,4 +16,8 @@ struct HttpAddress {
 };
 Result<HttpAddress> ParseHttpAddress(const std::string& address);
 
+// True for addresses only this machine can reach: 127.0.0.0/8, ::1 and `localhost`.
+// Any other name is taken as reachable from outside (it is not resolved here).
+bool IsLoopbackHost(const std::string& host);
+
 }  // namespace leadscore::server

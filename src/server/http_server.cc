@@ -1,141 +1,145 @@
 #include "server/http_server.h"
 
-#include <arpa/inet.h>
-#include <httplib.h>
-#include <sys/socket.h>
+#include <spdlog/spdlog.h>
 
-#include <cerrno>
-#include <cmath>
-#include <cstring>
-#include <nlohmann/json.hpp>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/error.hpp>
+#include <chrono>
 #include <thread>
+#include <vector>
 
+#include "logging/logging.h"
+#include "server/api_routes.h"
+#include "server/connection.h"
 
 namespace leadscore::server {
 namespace {
 
-using Json = nlohmann::ordered_json;
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+using std::chrono::milliseconds;
 
-// The protobuf JSON mapping, as the routing events on the topic are written
-// (codec::ToJson): int64 as a string, doubles at full precision (shortest text that
-// reads back to the same double), a whole double without ".0" (protobuf prints 80, not
-// 80.0), and no number for what JSON cannot say (NaN, infinities: null).
-Json Int64(int64_t v) { return std::to_string(v); }
-Json Double(double v) {
-  if (!std::isfinite(v)) return nullptr;
-  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0) return static_cast<int64_t>(v);  // 2^53: exact
-  return v;
-}
-
-std::string ToJson(const engine::EntityView& v, bool lead, const std::string& model_version) {
-  Json o;
-  o[lead ? "lead_id" : "account_id"] = v.id;
-  if (lead) o["account_id"] = v.account_id;
-  o["fit"] = Double(v.fit);
-  o["grade"] = v.grade;
-  o["intent"] = Double(v.intent);
-  o["score"] = Double(v.score);
-  o["tier"] = v.tier;
-  o["disqualified"] = v.disqualified;
-  Json factors = Json::array();
-  for (const auto& f : v.factors) {
-    factors.push_back({{"name", f.name}, {"points", Double(f.points)}, {"count", f.count}, {"last_at_ms", Int64(f.last_at_ms)}});
-  }
-  o["factors"] = std::move(factors);
-  if (!lead) {
-    o["committee"] = {{"roles", v.committee_roles}, {"coverage", Double(v.coverage)}, {"engaged_contacts", v.engaged_contacts}};
-    o["leads"] = v.lead_count;
-  }
-  Json changes = Json::array();
-  for (const auto& c : v.recent_changes) {
-    changes.push_back({{"from_tier", c.from_tier}, {"to_tier", c.to_tier}, {"at_ms", Int64(c.at_ms)}, {"routing_id", c.routing_id}});
-  }
-  o["recent_changes"] = std::move(changes);
-  o["model_version"] = model_version;
-  o["as_of_ms"] = Int64(v.as_of_ms);
-  // Ids come from the records as they were sent: bytes that are not UTF-8 become U+FFFD
-  // rather than an exception.
-  return o.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-// cpp-httplib's default sets SO_REUSEPORT, which lets a second process bind the same
-// port and take a share of its connections. SO_REUSEADDR alone still allows a restart
-// while old connections linger in TIME_WAIT, and refuses a port someone listens on.
-void ExclusiveSocketOptions(socket_t sock) {
-  int yes = 1;
-  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+std::string ListenError(const std::string& address, const beast::error_code& ec) {
+  const std::string why = ec == net::error::address_in_use ? "address already in use (another process listens on it)"
+                                                            : ec.message();
+  return "cannot listen on " + address + ": " + why;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address, const Backend* service) {
-  auto parsed = ParseHttpAddress(address);
-  if (!parsed.ok()) return parsed.status();
-  const std::string& host = parsed->host;
-  const int port = parsed->port;
-  std::unique_ptr<HttpServer> s(new HttpServer());
-  s->server_ = std::make_unique<httplib::Server>();
-  httplib::Server& srv = *s->server_;
-  srv.set_socket_options(ExclusiveSocketOptions);
-  auto view = [service](bool lead) {
-    return [service, lead](const httplib::Request& req, httplib::Response& res) {
-      // Until partitions are assigned and resumed, "no such lead" would be a guess.
-      if (!service->Ready()) {
-        res.status = 503;
-        res.set_content(Json{{"error", "not ready: no partitions assigned or state not resumed"}}.dump(),
-                        "application/json");
-        return;
+struct HttpServer::Impl {
+  Impl(HttpOptions options, Router router) : shared(std::move(options), std::move(router)) {}
+
+  void Accept() {
+    // Each connection gets its own strand: its handlers never run at the same time,
+    // different connections' do, on any io thread.
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted) return;
+      if (ec) {
+        // Out of descriptors, mostly: the connections that hold them time out.
+        if (throttle.Admit("accept", NowMs())) spdlog::warn("http: accept failed: {}", ec.message());
+      } else if (shared.open.load() >= shared.options.max_connections && !EvictIdlestConnection(&shared)) {
+        // Full, and every connection busy with a request: closed at once rather than
+        // left in the kernel's queue, where its client would wait for nothing.
+        if (auto left_out = throttle.Admit("full", NowMs())) {
+          spdlog::warn("http: {} connections open (http.max_connections), each with a request under way: closing "
+                       "new ones{}",
+                       shared.options.max_connections,
+                       *left_out ? fmt::format(" ({} more closed since the last line)", *left_out) : "");
+        }
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        shared.open.fetch_add(1);
+        ServeConnection(std::move(socket), &shared);
       }
-      const std::string id = req.matches[1];
-      auto v = lead ? service->ViewLead(id) : service->ViewAccount(id);
-      if (!v) {
-        res.status = 404;
-        res.set_content(Json{{"error", std::string("no such ") + (lead ? "lead" : "account")}}.dump(), "application/json");
-        return;
-      }
-      res.set_content(ToJson(*v, lead, service->model_version()), "application/json");
-    };
-  };
-  // The path is percent-decoded before it is matched: an id with a '/' (sent as %2F)
-  // is everything after the prefix.
-  srv.Get(R"(/v1/leads/(.+))", view(true));
-  srv.Get(R"(/v1/accounts/(.+))", view(false));
-  srv.Get("/metrics", [service](const httplib::Request&, httplib::Response& res) {
-    res.set_content(service->MetricsText(), "text/plain; version=0.0.4");
-  });
-  srv.Get("/healthz", [service](const httplib::Request&, httplib::Response& res) {
-    res.status = service->Healthy() ? 200 : 503;
-    res.set_content(service->Healthy() ? "ok\n" : "processing failed\n", "text/plain");
-  });
-  srv.Get("/readyz", [service](const httplib::Request&, httplib::Response& res) {
-    const bool ready = service->Ready();
-    res.status = ready ? 200 : 503;
-    res.set_content(ready ? "ready\n" : "not ready: no partitions assigned or state not restored\n", "text/plain");
-  });
-  errno = 0;
-  s->port_ = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
-  if (s->port_ <= 0) {
-    // cpp-httplib says only that it failed; errno is still bind()'s (or the lookup's).
-    const int err = errno;
-    std::string why = err == EADDRINUSE ? "address already in use (another process listens on it)"
-                      : err != 0        ? std::strerror(err)
-                                        : "the host cannot be resolved or bound";
-    return Status::Unavailable("cannot listen on " + address + ": " + why);
+      Accept();
+    });
   }
-  s->thread_ = std::thread([&srv, &returned = s->listen_returned_] {
-    srv.listen_after_bind();
-    returned = true;
-  });
-  // cpp-httplib's stop() does nothing until its accept loop has begun, so a server
-  // destroyed right after Start would wait forever: return once it is accepting (or
-  // its loop already ended). This is the other thread's first few instructions.
-  while (!srv.is_running() && !s->listen_returned_) std::this_thread::yield();
-  return s;
+
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+
+  // Declared in the order they are needed: the io_context, when it goes, destroys the
+  // sessions still open, which use `shared`.
+  ConnectionShared shared;
+  net::io_context ioc;
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  logging::Throttle throttle{10000};  // used on the acceptor's strand only
+  std::vector<std::thread> threads;
+  int port = 0;
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address, const Backend* backend) {
+  HttpOptions o;
+  o.address = address;
+  return Start(o, ApiRouter(backend));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, const Backend* backend) {
+  return Start(options, ApiRouter(backend));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, Router router) {
+  auto parsed = ParseHttpAddress(options.address);
+  if (!parsed.ok()) return parsed.status();
+  if (!IsLoopbackHost(parsed->host) && options.admin_token.empty()) {
+    return Status::InvalidArgument("http address " + options.address +
+                                   " can be reached from other machines: set an admin token, or listen on a "
+                                   "loopback address such as 127.0.0.1");
+  }
+  auto impl = std::make_unique<Impl>(options, std::move(router));
+  beast::error_code ec;
+  tcp::resolver resolver(impl->ioc);
+  const auto endpoints = resolver.resolve(parsed->host, std::to_string(parsed->port),
+                                          tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec) return Status::Unavailable("cannot listen on " + options.address + ": the host cannot be resolved (" + ec.message() + ")");
+  tcp::acceptor& acceptor = impl->acceptor;
+  ec = net::error::host_not_found;
+  for (const auto& entry : endpoints) {
+    beast::error_code step;
+    if (acceptor.is_open()) acceptor.close(step);
+    acceptor.open(entry.endpoint().protocol(), step);
+    // SO_REUSEADDR lets a restart bind while old connections linger in TIME_WAIT and
+    // still refuses a port someone listens on; SO_REUSEPORT (never set) would let a
+    // second process share it.
+    if (!step) acceptor.set_option(net::socket_base::reuse_address(true), step);
+    if (!step) acceptor.bind(entry.endpoint(), step);
+    if (!step) acceptor.listen(net::socket_base::max_listen_connections, step);
+    ec = step;
+    if (!ec) break;
+  }
+  if (ec) return Status::Unavailable(ListenError(options.address, ec));
+  impl->port = acceptor.local_endpoint().port();
+  impl->Accept();
+  const int threads = std::max(1, options.io_threads);
+  for (int i = 0; i < threads; ++i) {
+    impl->threads.emplace_back([io = &impl->ioc] {
+      for (;;) {
+        try {
+          io->run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("http: io thread: {}", e.what());
+        }
+      }
+    });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 HttpServer::~HttpServer() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
 }
+
+int HttpServer::port() const { return impl_->port; }
 
 }  // namespace leadscore::server

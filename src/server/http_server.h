@@ -1,38 +1,39 @@
-// HTTP on one port: GET /v1/leads/{id}, /v1/accounts/{id} (JSON views), /metrics
-// (Prometheus text), /healthz, /readyz. Serves from its own threads; everything it
-// reads comes from its Backend, which never makes it wait for a batch.
+// HTTP on one port: the leadscore API (server/api_routes.h) or any Router. Every
+// connection is asynchronous on a few io threads, so idle, slow or flooding clients
+// cost a socket and a bounded buffer each, never a thread; requests are bounded in
+// header bytes, header count and body size, connections in number, idle time, read
+// time and requests (HttpOptions). Handlers run on the io threads and must not block.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "common/status.h"
 #include "server/address.h"
 #include "server/backend.h"
-
-namespace httplib {
-class Server;
-}
+#include "server/http_options.h"
+#include "server/router.h"
 
 namespace leadscore::server {
 
 class HttpServer {
  public:
-  // `address` as ParseHttpAddress takes it. Refuses a port another socket listens on
-  // ("address already in use"): two services never share one port.
+  // Listens on options.address (as ParseHttpAddress takes it) and serves `router`.
+  // Refuses a port another socket listens on ("address already in use": two services
+  // never share one port), and a non-loopback address without an admin token (SPEC
+  // section 5).
+  static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, Router router);
+  // The leadscore API over `backend` (ApiRouter).
+  static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, const Backend* backend);
+  // The same with default limits and no admin token.
   static Result<std::unique_ptr<HttpServer>> Start(const std::string& address, const Backend* backend);
-  ~HttpServer();  // stops and joins
-  int port() const { return port_; }
+  ~HttpServer();  // stops, closes every connection and joins its threads
+  int port() const;
 
  private:
-  HttpServer() = default;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  std::atomic<bool> listen_returned_{false};
-  int port_ = 0;
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
-
 
 }  // namespace leadscore::server

@@ -115,7 +115,52 @@ TEST(ConfigTest, RefusesABadHttpAddressWithItsLine) {
   }
   auto v6 = LoadConfigFromString("http: { address: \"[::1]:8080\" }\n");
   ASSERT_TRUE(v6.ok()) << v6.status().message();
-  EXPECT_EQ(v6->http_address, "[::1]:8080");
+  EXPECT_EQ(v6->http.address, "[::1]:8080");
+}
+
+TEST(ConfigTest, HttpLimitsHaveDefaultsAndAreRefusedOutOfRangeWithTheirLine) {
+  auto d = LoadConfigFromString("");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->http.max_connections, 256);
+  EXPECT_EQ(d->http.max_header_bytes, 16u * 1024);
+  EXPECT_EQ(d->http.max_body_bytes, 1u << 20);
+  auto c = LoadConfigFromString(
+      "http: { address: 127.0.0.1:9090, threads: 1, max_connections: 64, idle_timeout_ms: 2000, read_timeout_ms: 1000,\n"
+      "        max_header_bytes: 8192, max_header_count: 50, max_body_bytes: 4096, max_requests_per_connection: 10 }\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->http.address, "127.0.0.1:9090");
+  EXPECT_EQ(c->http.io_threads, 1);
+  EXPECT_EQ(c->http.max_connections, 64);
+  EXPECT_EQ(c->http.idle_timeout_ms, 2000);
+  EXPECT_EQ(c->http.read_timeout_ms, 1000);
+  EXPECT_EQ(c->http.max_header_bytes, 8192u);
+  EXPECT_EQ(c->http.max_header_count, 50);
+  EXPECT_EQ(c->http.max_body_bytes, 4096u);
+  EXPECT_EQ(c->http.max_requests_per_connection, 10);
+  auto bad = LoadConfigFromString("group_id: x\nhttp:\n  max_connections: 0\n  idle_timeout_ms: soon\n  max_headers: 5\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 3: expected a whole number from 1 to 100000"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 4: expected a whole number from 1 to 3600000"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 5: unknown key 'max_headers' in http"));
+}
+
+TEST(ConfigTest, ANonLoopbackHttpAddressNeedsAnAdminTokenRefusedWithItsLine) {
+  for (const char* open : {"0.0.0.0:8080", "[::]:8080", "10.1.2.3:8080", "leadscore.internal:8080"}) {
+    auto c = LoadConfigFromString(std::string("group_id: x\nhttp:\n  address: \"") + open + "\"\n");
+    ASSERT_FALSE(c.ok()) << open;
+    EXPECT_THAT(c.status().message(), HasSubstr(std::string("line 3: http address '") + open +
+                                                "' can be reached from other machines: set http.admin_token"));
+  }
+  for (const char* loopback : {"127.0.0.1:8080", "127.1.2.3:0", "[::1]:8080", "localhost:8080"}) {
+    auto c = LoadConfigFromString(std::string("http: { address: \"") + loopback + "\" }\n");
+    EXPECT_TRUE(c.ok()) << loopback << ": " << c.status().message();
+  }
+  ASSERT_EQ(setenv("LEADSCORE_TEST_ADMIN_TOKEN", "s3cret", 1), 0);
+  auto c = LoadConfigFromString("http: { address: 0.0.0.0:8080, admin_token: \"${env:LEADSCORE_TEST_ADMIN_TOKEN}\" }\n");
+  unsetenv("LEADSCORE_TEST_ADMIN_TOKEN");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->http.admin_token, "s3cret");
+  EXPECT_FALSE(LoadConfigFromString("http: { address: 0.0.0.0:8080, admin_token: \"\" }\n").ok()) << "empty is none";
 }
 
 // A directory of its own under the test temp dir, emptied first.

@@ -12,9 +12,11 @@ bash "$src/deploy/build-image.sh" --stage "$stage" --binary "$binary"
 r="$stage/rootfs"
 
 # The runtime stage installs these: the libraries of deploy/README.md, from Debian 12.
-for pkg in librdkafka1 librocksdb7.8 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 libfmt9 libcpp-httplib0.11; do
+for pkg in librdkafka1 librocksdb7.8 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 libfmt9; do
   grep -qx "$pkg" "$stage/runtime-packages" || fail "runtime-packages lacks $pkg: $(tr '\n' ' ' < "$stage/runtime-packages")"
 done
+# The HTTP server is header-only Boost.Beast: cpp-httplib is only the tests' client.
+if grep -q httplib "$stage/runtime-packages"; then fail "the binary still links cpp-httplib"; fi
 
 # Everything the Dockerfile takes from the stage, and the paths its instructions name.
 dockerfile="$src/deploy/Dockerfile"

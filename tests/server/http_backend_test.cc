@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec/codec.h"
+#include "server/api_routes.h"
 #include "server/backend.h"
 #include "server/http_server.h"
 
@@ -132,6 +133,66 @@ TEST(HttpBackendTest, ViewsAreTheProtobufJsonMappingLikeTheTopicIntsAsStringsDou
   EXPECT_EQ(aj["committee"]["engaged_contacts"], 2);
   EXPECT_EQ(aj["leads"], 3);
   EXPECT_FALSE(aj.contains("lead_id"));
+}
+
+// SPEC section 5: changing endpoints need the admin token when one is configured. There
+// is none yet in the API, so the test adds one to the API's router.
+TEST(HttpBackendTest, AdminRoutesNeedTheBearerTokenWhenOneIsConfigured) {
+  StandInBackend backend;
+  auto router = [&backend] {
+    Router r = ApiRouter(&backend);
+    r.Exact("PUT", "/v1/model", Access::kAdmin, [](const Request& req, const std::string&) {
+      return Response{.status = 200, .content_type = "text/plain", .body = "applied " + req.body, .headers = {}};
+    });
+    return r;
+  };
+  auto http = HttpServer::Start(HttpOptions{.address = "127.0.0.1:0", .admin_token = "s3cret-token"}, router());
+  ASSERT_TRUE(http.ok()) << http.status().message();
+  httplib::Client client("127.0.0.1", (*http)->port());
+
+  auto none = client.Put("/v1/model", "tiers: []", "application/yaml");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->get_header_value("WWW-Authenticate"), "Bearer realm=\"leadscore\"");
+  for (const char* wrong : {"Bearer s3cret-toke", "Bearer s3cret-token2", "Bearer ", "Basic s3cret-token", "s3cret-token"}) {
+    auto res = client.Put("/v1/model", {{"Authorization", wrong}}, "tiers: []", "application/yaml");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401) << wrong;
+  }
+  for (const char* right : {"Bearer s3cret-token", "bearer s3cret-token"}) {
+    auto res = client.Put("/v1/model", {{"Authorization", right}}, "tiers: []", "application/yaml");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << right;
+    EXPECT_EQ(res->body, "applied tiers: []");
+  }
+  EXPECT_EQ(client.Get("/v1/leads/ana")->status, 200) << "reading needs no token";
+  EXPECT_EQ(client.Get("/healthz")->status, 200);
+
+  // Without a token configured (loopback only), admin routes are open.
+  auto tokenless = HttpServer::Start(HttpOptions{.address = "127.0.0.1:0"}, router());
+  ASSERT_TRUE(tokenless.ok()) << tokenless.status().message();
+  httplib::Client local("127.0.0.1", (*tokenless)->port());
+  EXPECT_EQ(local.Put("/v1/model", "x", "application/yaml")->status, 200);
+}
+
+TEST(HttpBackendTest, ANonLoopbackAddressIsRefusedWithoutAnAdminToken) {
+  StandInBackend backend;
+  auto refused = HttpServer::Start("0.0.0.0:0", &backend);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("can be reached from other machines"));
+  auto with_token = HttpServer::Start(HttpOptions{.address = "0.0.0.0:0", .admin_token = "t"}, &backend);
+  EXPECT_TRUE(with_token.ok()) << with_token.status().message();
+}
+
+TEST(HttpBackendTest, TokensCompareWholeAndInConstantTime) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
+  EXPECT_FALSE(ConstantTimeEquals("ab", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", ""));
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_FALSE(ConstantTimeEquals("abcabc", "abc")) << "not a repetition of the token";
 }
 
 }  // namespace

@@ -1,0 +1,96 @@
+#include "server/api_routes.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace leadscore::server {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// The protobuf JSON mapping, as the routing events on the topic are written
+// (codec::ToJson): int64 as a string, doubles at full precision (shortest text that
+// reads back to the same double), a whole double without ".0" (protobuf prints 80, not
+// 80.0), and no number for what JSON cannot say (NaN, infinities: null).
+Json Int64(int64_t v) { return std::to_string(v); }
+Json Double(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0) return static_cast<int64_t>(v);  // 2^53: exact
+  return v;
+}
+
+std::string ToJson(const engine::EntityView& v, bool lead, const std::string& model_version) {
+  Json o;
+  o[lead ? "lead_id" : "account_id"] = v.id;
+  if (lead) o["account_id"] = v.account_id;
+  o["fit"] = Double(v.fit);
+  o["grade"] = v.grade;
+  o["intent"] = Double(v.intent);
+  o["score"] = Double(v.score);
+  o["tier"] = v.tier;
+  o["disqualified"] = v.disqualified;
+  Json factors = Json::array();
+  for (const auto& f : v.factors) {
+    factors.push_back({{"name", f.name}, {"points", Double(f.points)}, {"count", f.count}, {"last_at_ms", Int64(f.last_at_ms)}});
+  }
+  o["factors"] = std::move(factors);
+  if (!lead) {
+    o["committee"] = {{"roles", v.committee_roles}, {"coverage", Double(v.coverage)}, {"engaged_contacts", v.engaged_contacts}};
+    o["leads"] = v.lead_count;
+  }
+  Json changes = Json::array();
+  for (const auto& c : v.recent_changes) {
+    changes.push_back({{"from_tier", c.from_tier}, {"to_tier", c.to_tier}, {"at_ms", Int64(c.at_ms)}, {"routing_id", c.routing_id}});
+  }
+  o["recent_changes"] = std::move(changes);
+  o["model_version"] = model_version;
+  o["as_of_ms"] = Int64(v.as_of_ms);
+  // Ids come from the records as they were sent: bytes that are not UTF-8 become U+FFFD
+  // rather than an exception.
+  return o.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Response JsonResponse(int status, std::string body) {
+  return {.status = status, .content_type = "application/json", .body = std::move(body), .headers = {}};
+}
+
+Response Text(int status, std::string body) {
+  return {.status = status, .content_type = "text/plain", .body = std::move(body), .headers = {}};
+}
+
+Router::Handler View(const Backend* backend, bool lead) {
+  return [backend, lead](const Request&, const std::string& id) {
+    // Until partitions are assigned and resumed, "no such lead" would be a guess.
+    if (!backend->Ready()) {
+      return JsonResponse(503, Json{{"error", "not ready: no partitions assigned or state not resumed"}}.dump());
+    }
+    auto v = lead ? backend->ViewLead(id) : backend->ViewAccount(id);
+    if (!v) return JsonResponse(404, Json{{"error", std::string("no such ") + (lead ? "lead" : "account")}}.dump());
+    return JsonResponse(200, ToJson(*v, lead, backend->model_version()));
+  };
+}
+
+}  // namespace
+
+Router ApiRouter(const Backend* backend) {
+  Router r;
+  if (!backend) return r;
+  // The path is percent-decoded before it is matched: an id with a '/' (sent as %2F)
+  // is everything after the prefix.
+  r.Prefix("GET", "/v1/leads/", Access::kPublic, View(backend, true));
+  r.Prefix("GET", "/v1/accounts/", Access::kPublic, View(backend, false));
+  r.Exact("GET", "/metrics", Access::kPublic, [backend](const Request&, const std::string&) {
+    return Response{.status = 200, .content_type = "text/plain; version=0.0.4", .body = backend->MetricsText(), .headers = {}};
+  });
+  r.Exact("GET", "/healthz", Access::kPublic, [backend](const Request&, const std::string&) {
+    const bool healthy = backend->Healthy();
+    return Text(healthy ? 200 : 503, healthy ? "ok\n" : "processing failed\n");
+  });
+  r.Exact("GET", "/readyz", Access::kPublic, [backend](const Request&, const std::string&) {
+    const bool ready = backend->Ready();
+    return Text(ready ? 200 : 503, ready ? "ready\n" : "not ready: no partitions assigned or state not restored\n");
+  });
+  return r;
+}
+
+}  // namespace leadscore::server
