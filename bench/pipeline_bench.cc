@@ -576,11 +576,18 @@ struct RestoreRun {
 RestoreRun RestoreRate(const std::string& bootstrap, const std::string& dir, uint32_t per_partition) {
   auto open = [&](const std::string& name, std::unique_ptr<stream::KafkaChangelog>* changelog) {
     std::filesystem::remove_all(dir + "/" + name);
+    std::filesystem::create_directories(dir);
     auto c = stream::KafkaChangelog::Open({.brokers = bootstrap, .topic = "bench-restore-state"});
-    if (!c.ok()) std::abort();
+    if (!c.ok()) {
+      std::fprintf(stderr, "restore bench: %s\n", c.status().message().c_str());
+      std::abort();
+    }
     *changelog = std::move(*c);
     auto s = store::StateStore::Open({.dir = dir + "/" + name});
-    if (!s.ok()) std::abort();
+    if (!s.ok()) {
+      std::fprintf(stderr, "restore bench: %s\n", s.status().message().c_str());
+      std::abort();
+    }
     (*s)->AttachChangelog(changelog->get());
     return std::move(*s);
   };
@@ -602,7 +609,10 @@ RestoreRun RestoreRate(const std::string& bootstrap, const std::string& dir, uin
         ch.due_ms = kStart + static_cast<int64_t>(rng() % (30 * kDay));
         c.changes.push_back(std::move(ch));
       }
-      if (!writer->Commit({c}).ok()) std::abort();
+      if (Status s = writer->Commit({c}); !s.ok()) {
+        std::fprintf(stderr, "restore bench: %s\n", s.message().c_str());
+        std::abort();
+      }
     }
     r.entities += per_partition;
   }
@@ -610,7 +620,10 @@ RestoreRun RestoreRate(const std::string& bootstrap, const std::string& dir, uin
   const auto t = Clock::now();
   for (int p = 0; p < kPartitions; ++p) {
     store::RestoreProgress progress;
-    if (!reader->Restore(p, *rc, &progress).ok()) std::abort();
+    if (Status s = reader->Restore(p, *rc, &progress); !s.ok()) {
+      std::fprintf(stderr, "restore: %s\n", s.message().c_str());
+      std::abort();
+    }
     r.records += progress.records;
     r.bytes += progress.bytes;
   }
@@ -625,6 +638,14 @@ int Main(const Options& o) {
   std::vector<Row> rows;
   char b[256];
   std::string note;
+  if (o.only == "restore") {
+    Broker broker;
+    if (!StartBroker(o, &broker)) return 1;
+    const RestoreRun r = RestoreRate(broker.bootstrap, o.workdir + "/restore", 7000);
+    std::printf("restore: %llu entities, %llu records, %.1f MB in %.3f s\n", static_cast<unsigned long long>(r.entities),
+                static_cast<unsigned long long>(r.records), r.bytes / 1e6, r.seconds);
+    return 0;
+  }
   if (o.only.empty()) {
     std::fprintf(stderr, "engine...\n");
     const double engine = EngineRate(z, &note);

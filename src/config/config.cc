@@ -117,7 +117,8 @@ class Loader {
     }
     if (const YAML::Node st = root["state"]) {
       Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync", "cache_entities", "erasure_scrub_interval",
-                         "changelog_topic", "changelog"});
+                         "changelog_topic", "changelog", "standby_replicas"});
+      if (st["standby_replicas"]) c.service.standby_replicas = static_cast<int>(Int(st["standby_replicas"], 0, 100));
       if (st["changelog"]) c.service.changelog_enabled = Bool(st["changelog"]);
       if (st["changelog_topic"]) c.service.changelog_topic = Text(st["changelog_topic"]);
       if (st["erasure_scrub_interval"]) c.service.store.erasure_scrub_interval_ms = DurationMs(st["erasure_scrub_interval"]);

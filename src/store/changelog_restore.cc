@@ -158,6 +158,26 @@ Status StateStore::Reseed(int32_t partition, RestoreProgress* progress) {
   return Write(batch, "record changelog position");
 }
 
+Status StateStore::ApplyFollowed(int32_t partition, const std::vector<ChangelogOp>& ops, int64_t position) {
+  rocksdb::WriteBatch batch;
+  for (const ChangelogOp& op : ops) {
+    LEADSCORE_RETURN_IF_ERROR(FromRocks(op.value ? batch.Put(op.key, *op.value) : batch.Delete(op.key), "follow"));
+  }
+  LEADSCORE_RETURN_IF_ERROR(FromRocks(batch.Put(ChangelogPositionKey(partition), I64(position)), "follow"));
+  return Write(batch, "apply a followed batch");
+}
+
+Result<bool> StateStore::HasPartitionState(int32_t partition) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string prefix = PartitionBegin(partition);
+  it->Seek(prefix);
+  const bool found = it->Valid() && it->key().starts_with(prefix);
+  LEADSCORE_RETURN_IF_ERROR(FromRocks(it->status(), "read state"));
+  return found;
+}
+
+bool StateStore::IsBatchEnd(int32_t partition, std::string_view key) { return key == MarkerKey(partition); }
+
 Status StateStore::DropPartition(int32_t partition) {
   const std::string begin = PartitionBegin(partition), end = PartitionBegin(partition + 1);
   rocksdb::WriteOptions w;

@@ -115,6 +115,14 @@ class StateStore {
   // never came (its writer died mid-append) is overwritten with the restored values.
   // Restartable: a crash mid-way restores again from the same position.
   Status Restore(int32_t partition, ChangelogReader& reader, RestoreProgress* progress);
+  // A standby's part (stream/standby.h): a whole changelog batch of a partition this
+  // instance does not own, applied with the position after its end marker, in one write.
+  Status ApplyFollowed(int32_t partition, const std::vector<ChangelogOp>& ops, int64_t position);
+  // Whether `key` is the end marker of a batch of `partition` (changelog records).
+  static bool IsBatchEnd(int32_t partition, std::string_view key);
+  // Whether any key of the partition is stored (a standby never follows over state it
+  // cannot place in the changelog: one written by a release without a changelog).
+  Result<bool> HasPartitionState(int32_t partition) const;
   // The partition's delivery bookkeeping not yet in its changelog, appended now (before
   // the partition is handed over, or at a clean stop).
   Status FlushChangelog(int32_t partition);

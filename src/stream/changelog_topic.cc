@@ -39,6 +39,13 @@ void DeliveryCallback(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
 
 }  // namespace
 
+Result<std::optional<std::string_view>> ChangelogValue(const void* payload, size_t len) {
+  if (!payload) return std::optional<std::string_view>();
+  const std::string_view tagged(static_cast<const char*>(payload), len);
+  if (tagged.empty() || tagged[0] != kValueTag) return Status::Corruption("not a leadscore state record");
+  return std::optional<std::string_view>(tagged.substr(1));
+}
+
 Result<std::unique_ptr<KafkaChangelog>> KafkaChangelog::Open(const ChangelogTopicOptions& options) {
   std::unique_ptr<KafkaChangelog> c(new KafkaChangelog());
   c->options_ = options;
@@ -95,11 +102,13 @@ Status KafkaChangelog::EnsureTopic() {
   auto existing = TopicPartitions(consumer_, options_.topic, options_.timeout_ms);
   if (!existing.ok()) return existing.status();
   if (!existing->empty()) {
-    if (static_cast<int>(existing->size()) < options_.partitions) {
+    const int have = static_cast<int>(existing->size());
+    if (have < options_.partitions) {
       return Status::InvalidArgument("changelog topic " + options_.topic + " has " + std::to_string(existing->size()) +
                                      " partitions, the inputs " + std::to_string(options_.partitions) +
                                      ": it needs one per input partition");
     }
+    options_.partitions = have;
     return Status::Ok();
   }
   // Compacted: the log keeps the latest value of every key (the state), and a deleted
@@ -216,17 +225,13 @@ Status KafkaChangelog::Read(int32_t partition, int64_t from, int64_t to, const V
     last_progress = std::chrono::steady_clock::now();
     if (m->offset < from) continue;  // fetched for an earlier assignment
     if (m->offset >= to) break;
-    std::optional<std::string_view> value;
-    if (m->payload) {
-      const std::string_view tagged(static_cast<const char*>(m->payload), m->len);
-      if (tagged.empty() || tagged[0] != kValueTag) {
-        result = Status::Corruption("changelog " + options_.topic + " offset " + std::to_string(m->offset) +
-                                    ": not a leadscore state record");
-        continue;
-      }
-      value = tagged.substr(1);
+    auto value = ChangelogValue(m->payload, m->len);
+    if (!value.ok()) {
+      result = Status::Corruption("changelog " + options_.topic + " offset " + std::to_string(m->offset) + ": " +
+                                  value.status().message());
+      continue;
     }
-    result = fn(m->offset, std::string_view(static_cast<const char*>(m->key), m->key_len), value);
+    result = fn(m->offset, std::string_view(static_cast<const char*>(m->key), m->key_len), *value);
     done = m->offset + 1 >= to;
   }
   rd_kafka_assign(consumer_, nullptr);

@@ -14,7 +14,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -36,6 +38,10 @@ struct ChangelogTopicOptions {
   int timeout_ms = 30000;       // a read that makes no progress this long fails
 };
 
+// A changelog record's value as the store wrote it: nullopt for a tombstone (no payload);
+// an error for bytes that are not a leadscore state record.
+Result<std::optional<std::string_view>> ChangelogValue(const void* payload, size_t len);
+
 class KafkaChangelog : public store::ChangelogWriter, public store::ChangelogReader {
  public:
   // Opens both clients and makes sure the topic exists, compacted, with enough
@@ -48,6 +54,8 @@ class KafkaChangelog : public store::ChangelogWriter, public store::ChangelogRea
   Status Read(int32_t partition, int64_t from, int64_t to, const Visit& fn) override;
 
   const std::string& topic() const { return options_.topic; }
+  int partitions() const { return options_.partitions; }  // of the topic, at least the inputs'
+  const ChangelogTopicOptions& options() const { return options_; }
   // Records and bytes appended since Open (any thread).
   uint64_t appended_records() const { return appended_records_.load(std::memory_order_relaxed); }
   uint64_t appended_bytes() const { return appended_bytes_.load(std::memory_order_relaxed); }

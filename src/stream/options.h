@@ -62,6 +62,11 @@ struct ServiceOptions {
   // Off: no changelog; state lives only on this instance's disk, and a partition that
   // moves starts from empty state (one instance per group only; the benchmarks' "without").
   bool changelog_enabled = true;
+  // > 0: this instance keeps every partition it does not own caught up from the
+  // changelog (stream/standby.h), so a takeover restores only the tail. leadscore does
+  // not pick standbys per partition (that takes an assignor of its own): with I
+  // instances each partition has I - 1 standbys.
+  int standby_replicas = 0;
   std::string changelog() const { return changelog_topic.empty() ? group_id + "-state" : changelog_topic; }
   size_t cache_entities = 500'000;  // leads + accounts held in memory, all partitions (~3 KiB each)
   // Worker threads processing partition tasks; 0: one per core.

@@ -7,6 +7,7 @@
 
 #include "stream/changelog_topic.h"
 #include "stream/publisher.h"
+#include "stream/standby.h"
 #include "stream/source.h"
 #include "stream/task_batch.h"
 #include "stream/worker_pool.h"
@@ -59,6 +60,12 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
     if (!changelog.ok()) return changelog.status();
     s->changelog_ = std::move(*changelog);
     s->store_->AttachChangelog(s->changelog_.get());
+    if (o.standby_replicas > 0) {
+      auto standby = Standby::Start(s->changelog_->options(), s->store_.get());
+      if (!standby.ok()) return standby.status();
+      s->standby_ = std::move(*standby);
+      for (int32_t p = 0; p < s->changelog_->partitions(); ++p) s->standby_->Follow(p);
+    }
   }
   TaskOptions task;
   task.decoder = o.decoder;
@@ -134,6 +141,7 @@ std::optional<std::map<std::string, int64_t>> Service::OnAssign(int32_t p) {
 }
 
 std::optional<std::map<std::string, int64_t>> Service::Resume(int32_t p) {
+  if (standby_) standby_->Release(p);  // from here on the partition's state is the task's
   if (changelog_) {
     if (Status restored = Restore(p); !restored.ok()) {
       Fail(restored);
@@ -206,6 +214,7 @@ void Service::OnRevoke(int32_t p) {
   }
   assignment_->Revoke(p);
   metrics_.Revoked(p);
+  if (standby_) standby_->Follow(p);
 }
 
 // A failed batch stops consumption for good: what it did not commit is read again by
@@ -411,6 +420,11 @@ ServiceMetrics::Sources Service::MetricSources() const {
   s.consumer_stats = [this] { return source_->statistics(); };
   s.ready = [this] { return Ready(); };
   if (changelog_) {
+    if (standby_) {
+      s.standby = [this] {
+        return std::pair<uint64_t, uint64_t>(standby_->following(), standby_->applied_records());
+      };
+    }
     s.changelog = [this] {
       return ServiceMetrics::Sources::ChangelogCounts{changelog_->appended_records(), changelog_->appended_bytes(),
                                                       changelog_->pending_records()};

@@ -35,6 +35,7 @@
 namespace leadscore::stream {
 
 class KafkaChangelog;
+class Standby;
 class KafkaSource;
 struct SourceRecord;
 class Publisher;
@@ -96,6 +97,7 @@ class Service : public server::Backend {
   Clock clock_;
   std::unique_ptr<KafkaChangelog> changelog_;  // declared before the store: it outlives it
   std::unique_ptr<store::StateStore> store_;
+  std::unique_ptr<Standby> standby_;  // declared after the store: it goes first
   std::unique_ptr<Assignment> assignment_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<KafkaSource> source_;

@@ -260,6 +260,13 @@ void ServiceMetrics::Collect(metrics::Collection& out) const {
     out.Counter("leadscore_changelog_bytes_total", "Bytes (keys and values) written to the changelog topic.",
                 static_cast<double>(bytes));
   }
+  if (s.standby) {
+    const auto [following, applied] = s.standby();
+    out.Gauge("leadscore_standby_partitions", "Partitions this instance follows as a standby (not owned here).",
+              static_cast<double>(following));
+    out.Counter("leadscore_standby_records_total", "Changelog records a standby applied to its local copies.",
+                static_cast<double>(applied));
+  }
   CollectKafka(s, out);
   out.Gauge("leadscore_ready", "1 when partitions are assigned and their state resumed.", s.ready && s.ready() ? 1 : 0);
 }

@@ -90,6 +90,7 @@ class ServiceMetrics {
       uint64_t records = 0, bytes = 0, pending = 0;  // written since start; waiting for the broker now
     };
     std::function<ChangelogCounts()> changelog;  // unset: no changelog
+    std::function<std::pair<uint64_t, uint64_t>()> standby;  // partitions followed, records applied; unset: none
   };
   void SetSources(Sources sources);
   std::string Text() const;
