@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "cli/demo.h"
+#include "cli/export.h"
 #include "cli/replay.h"
 #include "cli/service_commands.h"
 #include "common/version.h"
@@ -66,6 +67,29 @@ int Replay(const std::string& model_path, const std::string& input, const std::s
   options.text = text;
   leadscore::cli::Replay(loaded.model, *in, *out, std::cerr, options);
   out->flush();
+  return *out ? 0 : 1;
+}
+
+int Export(const leadscore::cli::ExportOptions& options, const std::string& output) {
+  std::ofstream out_file;
+  std::ostream* out = &std::cout;
+  if (!output.empty() && output != "-") {
+    out_file.open(output);
+    if (!out_file) {
+      std::cerr << "cannot write output '" << output << "'\n";
+      return 1;
+    }
+    out = &out_file;
+  }
+  auto summary = leadscore::cli::Export(options, *out, std::cerr);
+  if (!summary.ok()) {
+    std::cerr << "export: " << summary.status().message() << "\n";
+    return 1;
+  }
+  out->flush();
+  std::cerr << "export: " << options.topic << ": " << summary->inputs << " inputs, " << summary->routing_events
+            << " routing events, " << summary->dead_letters << " dead letters, " << summary->unreadable
+            << " unreadable (skipped)\n";
   return *out ? 0 : 1;
 }
 
@@ -166,6 +190,22 @@ int main(int argc, char** argv) {
   generate->add_option("--count", gen_flags.count, "stop after this many events (0: until interrupted)")
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
 
+  leadscore::cli::ExportOptions export_options;
+  std::string export_output;
+  int64_t export_from_time = 0;
+  auto* export_cmd = app.add_subcommand("export", "Any leadscore topic as JSON lines (replay, backtest, report read them)");
+  export_cmd->add_option("--brokers", export_options.brokers, "host:port,...")->required();
+  export_cmd->add_option("--topic", export_options.topic, "the topic: inputs, routing events or dead letters")->required();
+  bool export_from_beginning = false, export_until_end = true;
+  auto* from_beginning = export_cmd->add_flag("--from-beginning", export_from_beginning,
+                                              "from the first record the topic retains (the default)");
+  auto* from_time = export_cmd->add_option("--from-time", export_from_time,
+                                           "only records whose Kafka timestamp is at or after this (Unix ms)");
+  from_time->excludes(from_beginning);
+  export_cmd->add_option("--output", export_output, "where the JSON lines go (default stdout)");
+  export_cmd->add_flag("--until-end", export_until_end,
+                       "stop at the topic's end as it is at the start (the default: export is bounded)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -184,6 +224,10 @@ int main(int argc, char** argv) {
   }
   if (*broker) return leadscore::cli::RunBroker(broker_partitions, broker_topics);
 
+  if (*export_cmd) {
+    if (*from_time) export_options.from_time_ms = export_from_time;
+    return Export(export_options, export_output);
+  }
   if (*validate) return Validate(model_path);
   if (*replay) {
     return Replay(model_path, input, output, *until_opt ? std::optional<int64_t>(until) : std::nullopt,

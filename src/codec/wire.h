@@ -37,6 +37,14 @@ struct WireAccountProfile {
   std::map<std::string, std::string> attributes{};
 };
 
+// leadscore.v1.SalesOutcome: read back by tools (backtest); `kind` by its wire name
+// ("CLOSED_WON"), as model::kOutcomeKindNames.
+struct WireOutcome {
+  std::string routing_id{}, lead_id{}, account_id{}, kind{}, reason{};
+  double amount = 0;
+  int64_t occurred_at_ms = 0;
+};
+
 // A leadscore.v1.Input holding the record, as a Kafka message value: binary protobuf
 // (deterministic: equal structs give equal bytes), or the protobuf JSON mapping with
 // the proto field names, one line. Empty strings and zeros are left out, as proto3 does.
