@@ -5,7 +5,9 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <sstream>
 
+#include "cli/backtest.h"
 #include "cli/demo.h"
 #include "cli/export.h"
 #include "cli/replay.h"
@@ -91,6 +93,45 @@ int Export(const leadscore::cli::ExportOptions& options, const std::string& outp
             << " routing events, " << summary->dead_letters << " dead letters, " << summary->unreadable
             << " unreadable (skipped)\n";
   return *out ? 0 : 1;
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) std::cerr << "cannot write '" << path << "'\n";
+  return static_cast<bool>(out);
+}
+
+int Backtest(const std::string& draft_path, const std::string& baseline_path, const std::string& input,
+             std::optional<int64_t> until, const std::string& html, const std::string& json) {
+  auto draft = leadscore::model::LoadModelFromFile(draft_path);
+  if (!draft.ok()) {
+    std::cerr << draft_path << ": model refused:\n" << draft.ErrorText();
+    return 1;
+  }
+  auto baseline = draft;  // no baseline: the draft against itself, no difference
+  if (!baseline_path.empty()) {
+    baseline = leadscore::model::LoadModelFromFile(baseline_path);
+    if (!baseline.ok()) {
+      std::cerr << baseline_path << ": model refused:\n" << baseline.ErrorText();
+      return 1;
+    }
+  }
+  std::ifstream in(input);
+  if (!in) {
+    std::cerr << "cannot open input '" << input << "'\n";
+    return 1;
+  }
+  std::stringstream history;
+  history << in.rdbuf();
+  leadscore::cli::BacktestOptions options;
+  options.until_ms = until;
+  const auto result = leadscore::cli::Backtest(baseline.model, draft.model, history.str(), std::cerr, options);
+  std::cout << leadscore::cli::BacktestText(result);
+  if (!json.empty() && !WriteFile(json, leadscore::cli::BacktestJson(result) + "\n")) return 1;
+  if (!html.empty() && !WriteFile(html, leadscore::cli::BacktestHtml(result))) return 1;
+  return 0;
 }
 
 }  // namespace
@@ -190,6 +231,17 @@ int main(int argc, char** argv) {
   generate->add_option("--count", gen_flags.count, "stop after this many events (0: until interrupted)")
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
 
+  std::string baseline_path, html_path, json_path;
+  int64_t backtest_until = 0;
+  auto* backtest = app.add_subcommand("backtest", "The same history through a draft model and a baseline, compared");
+  backtest->add_option("--model", model_path, "the draft model YAML")->required();
+  backtest->add_option("--baseline", baseline_path, "the model to compare with (default: the draft itself)");
+  backtest->add_option("--input", input, "JSON lines of leadscore.v1.Input (e.g. from `leadscore export`)")->required();
+  auto* backtest_until_opt =
+      backtest->add_option("--until", backtest_until, "decay on to this time (Unix ms) after the last record");
+  backtest->add_option("--html", html_path, "write a self-contained HTML page here");
+  backtest->add_option("--json", json_path, "write the result as JSON here");
+
   leadscore::cli::ExportOptions export_options;
   std::string export_output;
   int64_t export_from_time = 0;
@@ -224,6 +276,10 @@ int main(int argc, char** argv) {
   }
   if (*broker) return leadscore::cli::RunBroker(broker_partitions, broker_topics);
 
+  if (*backtest) {
+    return Backtest(model_path, baseline_path, input,
+                    *backtest_until_opt ? std::optional<int64_t>(backtest_until) : std::nullopt, html_path, json_path);
+  }
   if (*export_cmd) {
     if (*from_time) export_options.from_time_ms = export_from_time;
     return Export(export_options, export_output);
