@@ -5,9 +5,12 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <sstream>
 
+#include "cli/backtest.h"
 #include "cli/demo.h"
 #include "cli/market_file.h"
+#include "cli/export.h"
 #include "cli/replay.h"
 #include "cli/report_command.h"
 #include "cli/service_commands.h"
@@ -69,6 +72,68 @@ int Replay(const std::string& model_path, const std::string& input, const std::s
   leadscore::cli::Replay(loaded.model, *in, *out, std::cerr, options);
   out->flush();
   return *out ? 0 : 1;
+}
+
+int Export(const leadscore::cli::ExportOptions& options, const std::string& output) {
+  std::ofstream out_file;
+  std::ostream* out = &std::cout;
+  if (!output.empty() && output != "-") {
+    out_file.open(output);
+    if (!out_file) {
+      std::cerr << "cannot write output '" << output << "'\n";
+      return 1;
+    }
+    out = &out_file;
+  }
+  auto summary = leadscore::cli::Export(options, *out, std::cerr);
+  if (!summary.ok()) {
+    std::cerr << "export: " << summary.status().message() << "\n";
+    return 1;
+  }
+  out->flush();
+  std::cerr << "export: " << options.topic << ": " << summary->inputs << " inputs, " << summary->routing_events
+            << " routing events, " << summary->dead_letters << " dead letters, " << summary->unreadable
+            << " unreadable (skipped)\n";
+  return *out ? 0 : 1;
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) std::cerr << "cannot write '" << path << "'\n";
+  return static_cast<bool>(out);
+}
+
+int Backtest(const std::string& draft_path, const std::string& baseline_path, const std::string& input,
+             std::optional<int64_t> until, const std::string& html, const std::string& json) {
+  auto draft = leadscore::model::LoadModelFromFile(draft_path);
+  if (!draft.ok()) {
+    std::cerr << draft_path << ": model refused:\n" << draft.ErrorText();
+    return 1;
+  }
+  auto baseline = draft;  // no baseline: the draft against itself, no difference
+  if (!baseline_path.empty()) {
+    baseline = leadscore::model::LoadModelFromFile(baseline_path);
+    if (!baseline.ok()) {
+      std::cerr << baseline_path << ": model refused:\n" << baseline.ErrorText();
+      return 1;
+    }
+  }
+  std::ifstream in(input);
+  if (!in) {
+    std::cerr << "cannot open input '" << input << "'\n";
+    return 1;
+  }
+  std::stringstream history;
+  history << in.rdbuf();
+  leadscore::cli::BacktestOptions options;
+  options.until_ms = until;
+  const auto result = leadscore::cli::Backtest(baseline.model, draft.model, history.str(), std::cerr, options);
+  std::cout << leadscore::cli::BacktestText(result);
+  if (!json.empty() && !WriteFile(json, leadscore::cli::BacktestJson(result) + "\n")) return 1;
+  if (!html.empty() && !WriteFile(html, leadscore::cli::BacktestHtml(result))) return 1;
+  return 0;
 }
 
 }  // namespace
@@ -183,6 +248,32 @@ int main(int argc, char** argv) {
   report->add_option("--json", report_flags.json_path, "write the report as JSON");
   report->add_option("--html", report_flags.html_path, "write the report as one self-contained HTML page");
   report->add_option("--suggest", report_flags.suggest_path, "write a draft model fitted to the outcomes");
+  std::string baseline_path, html_path, json_path;
+  int64_t backtest_until = 0;
+  auto* backtest = app.add_subcommand("backtest", "The same history through a draft model and a baseline, compared");
+  backtest->add_option("--model", model_path, "the draft model YAML")->required();
+  backtest->add_option("--baseline", baseline_path, "the model to compare with (default: the draft itself)");
+  backtest->add_option("--input", input, "JSON lines of leadscore.v1.Input (e.g. from `leadscore export`)")->required();
+  auto* backtest_until_opt =
+      backtest->add_option("--until", backtest_until, "decay on to this time (Unix ms) after the last record");
+  backtest->add_option("--html", html_path, "write a self-contained HTML page here");
+  backtest->add_option("--json", json_path, "write the result as JSON here");
+
+  leadscore::cli::ExportOptions export_options;
+  std::string export_output;
+  int64_t export_from_time = 0;
+  auto* export_cmd = app.add_subcommand("export", "Any leadscore topic as JSON lines (replay, backtest, report read them)");
+  export_cmd->add_option("--brokers", export_options.brokers, "host:port,...")->required();
+  export_cmd->add_option("--topic", export_options.topic, "the topic: inputs, routing events or dead letters")->required();
+  bool export_from_beginning = false, export_until_end = true;
+  auto* from_beginning = export_cmd->add_flag("--from-beginning", export_from_beginning,
+                                              "from the first record the topic retains (the default)");
+  auto* from_time = export_cmd->add_option("--from-time", export_from_time,
+                                           "only records whose Kafka timestamp is at or after this (Unix ms)");
+  from_time->excludes(from_beginning);
+  export_cmd->add_option("--output", export_output, "where the JSON lines go (default stdout)");
+  export_cmd->add_flag("--until-end", export_until_end,
+                       "stop at the topic's end as it is at the start (the default: export is bounded)");
 
   try {
     app.parse(argc, argv);
@@ -215,6 +306,14 @@ int main(int argc, char** argv) {
   }
   if (*broker) return leadscore::cli::RunBroker(broker_partitions, broker_topics);
 
+  if (*backtest) {
+    return Backtest(model_path, baseline_path, input,
+                    *backtest_until_opt ? std::optional<int64_t>(backtest_until) : std::nullopt, html_path, json_path);
+  }
+  if (*export_cmd) {
+    if (*from_time) export_options.from_time_ms = export_from_time;
+    return Export(export_options, export_output);
+  }
   if (*validate) return Validate(model_path);
   if (*report) return leadscore::cli::RunReport(report_flags);
   if (*replay) {

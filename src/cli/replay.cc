@@ -1,5 +1,7 @@
 #include "cli/replay.h"
 
+#include "cli/replay_loop.h"
+
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -73,28 +75,18 @@ std::string OneLine(const engine::RoutingEvent& ev) {
   return line;
 }
 
-ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in, std::ostream& out,
-                     std::ostream& errors, const ReplayOptions& options) {
-  // The service's own partition task, without a store, a clock or Kafka keys.
-  stream::TaskOptions task_options;
-  task_options.engine = options.engine;
-  task_options.require_key = false;
-  stream::PartitionTask task(0, model, task_options, nullptr);
-  ReplaySummary summary;
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> routed;  // entity, direction, tier
-  auto flush = [&](const std::vector<engine::RoutingEvent>& events) {
-    for (const auto& ev : events) {
-      out << (options.text ? ReadableLine(ev) : codec::ToJson(ev)) << '\n';
-      ++routed[{ev.entity == engine::EntityKind::kLead ? "lead" : "account",
-                ev.direction == engine::Direction::kUp ? "up" : "down", ev.to_tier}];
-    }
-    summary.routed += events.size();
-  };
+ReplayLoopCounts RunReplayLoop(stream::PartitionTask& task, std::istream& in, std::optional<int64_t> until_ms,
+                               std::ostream& errors, const std::function<void(const engine::RoutingEvent&)>& on_event,
+                               stream::BatchOutcome* totals) {
+  ReplayLoopCounts counts;
   // Lines go to the task in chunks; a refusal names its line.
   constexpr size_t kChunk = 4096;
   std::vector<std::string> lines;
   std::vector<uint64_t> line_numbers;
-  stream::BatchOutcome outcome, totals;
+  stream::BatchOutcome outcome;
+  auto flush = [&] {
+    for (const auto& ev : outcome.events) on_event(ev);
+  };
   auto run = [&] {
     std::vector<stream::InputRecord> records;
     records.reserve(lines.size());
@@ -102,30 +94,58 @@ ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in
     outcome.Clear();
     Status s = task.Process(records, std::nullopt, &outcome);  // no store: cannot fail
     if (!s.ok()) errors << "replay: " << s.message() << '\n';
-    totals.AddCounts(outcome);
+    totals->AddCounts(outcome);
     for (const auto& r : outcome.refused) {
-      ++summary.bad_lines;
+      ++counts.bad_lines;
       errors << "line " << line_numbers[r.record] << ": " << r.error << '\n';
     }
-    flush(outcome.events);
+    flush();
     lines.clear();
     line_numbers.clear();
   };
   std::string line;
   while (std::getline(in, line)) {
-    ++summary.lines;
+    ++counts.lines;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     lines.push_back(std::move(line));
-    line_numbers.push_back(summary.lines);
+    line_numbers.push_back(counts.lines);
     if (lines.size() == kChunk) run();
   }
   if (!lines.empty()) run();
-  if (options.until_ms) {
+  if (until_ms) {
     outcome.Clear();
-    task.AdvanceTo(*options.until_ms, &outcome);
-    totals.AddCounts(outcome);
-    flush(outcome.events);
+    task.AdvanceTo(*until_ms, &outcome);
+    totals->AddCounts(outcome);
+    flush();
   }
+  return counts;
+}
+
+stream::TaskOptions ReplayTaskOptions(const engine::EngineOptions& engine) {
+  // The service's own partition task, without a store, a clock or Kafka keys.
+  stream::TaskOptions task_options;
+  task_options.engine = engine;
+  task_options.require_key = false;
+  return task_options;
+}
+
+ReplaySummary Replay(std::shared_ptr<const model::Model> model, std::istream& in, std::ostream& out,
+                     std::ostream& errors, const ReplayOptions& options) {
+  stream::PartitionTask task(0, model, ReplayTaskOptions(options.engine), nullptr);
+  ReplaySummary summary;
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> routed;  // entity, direction, tier
+  stream::BatchOutcome totals;
+  const ReplayLoopCounts counts = RunReplayLoop(
+      task, in, options.until_ms, errors,
+      [&](const engine::RoutingEvent& ev) {
+        out << (options.text ? ReadableLine(ev) : codec::ToJson(ev)) << '\n';
+        ++routed[{ev.entity == engine::EntityKind::kLead ? "lead" : "account",
+                  ev.direction == engine::Direction::kUp ? "up" : "down", ev.to_tier}];
+        ++summary.routed;
+      },
+      &totals);
+  summary.lines = counts.lines;
+  summary.bad_lines = counts.bad_lines;
   engine::Engine& eng = task.engine();
   summary.stats = eng.stats();
   const auto& s = summary.stats;

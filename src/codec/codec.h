@@ -64,4 +64,20 @@ std::string ToBinary(const engine::RoutingEvent& ev);
 Result<engine::RoutingEvent> RoutingEventFromJson(std::string_view json);
 Result<engine::RoutingEvent> RoutingEventFromBinary(std::string_view bytes);
 
+// A record of any leadscore topic, recognised from its bytes (export): an Input (binary
+// protobuf or JSON) or a RoutingEvent (either too). Binary protobuf is taken as the
+// message it parses as with no unknown field, which tells the two apart.
+enum class RecordKind { kInput, kRoutingEvent };
+struct RecordJson {
+  RecordKind kind = RecordKind::kInput;
+  std::string json;  // one line: Inputs as `replay` reads them, routing events as it writes them
+};
+Result<RecordJson> RecordToJson(std::string_view bytes);
+
+// A JSON line of Input as binary protobuf (tests and tools that produce history).
+Result<std::string> InputJsonToBinary(std::string_view json);
+
+// A SalesOutcome held by a JSON line of Input; nullopt for any other line (backtest).
+std::optional<WireOutcome> OutcomeFromJson(std::string_view json);
+
 }  // namespace leadscore::codec

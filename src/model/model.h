@@ -112,6 +112,10 @@ struct Feedback {
 struct Model {
   std::string version;        // label + "+" + short content hash (or just the hash)
   std::string version_label;  // the optional `version:` of the file
+  // MIGRATION: the version leadscore 0.1.0 computed for the same file (its hash missed
+  // most numbers). State stored under it is accepted as this model's (see
+  // PartitionTask::Resume) and written back under `version`. Never published.
+  std::string legacy_version;
 
   Symbols symbols;
   FieldLayout layout;

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -64,6 +65,7 @@ class Loader {
       WarnUnreachable(root["account"], "account", true, model_->account);
     }
     model_->version = VersionOf(root);
+    model_->legacy_version = LegacyVersionOf(root);
     return Finish();
   }
 
@@ -819,9 +821,84 @@ class Loader {
   }
 
   // --- version --------------------------------------------------------------------
-  // The normalized content: keys sorted, numbers in one canonical spelling, comments
-  // and layout gone, the version label left out. Equal content, equal hash.
-  static void Normalize(const YAML::Node& n, std::string* out) {
+  // The version hashes the document as typed values: every scalar (a number by its
+  // value, so 60 and 60.0 are one; anything else by its text), every list in its order,
+  // every map with its keys. Comments, layout, quoting and key order are formatting and
+  // do not count, except in the maps whose order is meaning: `intent.signals` and
+  // `account.committee.roles` give the slot and role indices that entity snapshots are
+  // written with, and `feedback.signals` keeps its order in the model. The `version`
+  // label is left out of the hash (it is printed beside it).
+  static bool KeyOrderMatters(const std::vector<std::string>& path) {
+    static const std::vector<std::vector<std::string>> kOrdered = {
+        {"intent", "signals"}, {"account", "committee", "roles"}, {"feedback", "signals"}};
+    return std::find(kOrdered.begin(), kOrdered.end(), path) != kOrdered.end();
+  }
+
+  static void HashNode(const YAML::Node& n, std::vector<std::string>* path, Hasher* h) {
+    // Type tags keep a list of two from a map of one, a number from its text, etc.
+    if (n.IsMap()) {
+      // Keys and values side by side; sorted through indices, never by assigning
+      // YAML::Node (its operator= writes through to the node it refers to, which is
+      // what scrambled LegacyVersionOf's content).
+      std::vector<std::string> keys;
+      std::vector<YAML::Node> values;
+      for (const auto& kv : n) {
+        keys.push_back(kv.first.Scalar());
+        values.push_back(kv.second);
+      }
+      std::vector<size_t> order;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        if (!(path->empty() && keys[i] == "version")) order.push_back(i);
+      }
+      if (!KeyOrderMatters(*path)) {
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+      }
+      h->Int('M').Int(order.size());
+      for (size_t i : order) {
+        h->Bytes(keys[i]);
+        path->push_back(keys[i]);
+        HashNode(values[i], path, h);
+        path->pop_back();
+      }
+    } else if (n.IsSequence()) {
+      h->Int('S').Int(n.size());
+      for (const auto& v : n) HashNode(v, path, h);
+    } else if (n.IsScalar()) {
+      if (auto v = ParseNumber(n.Scalar())) {
+        double d = *v == 0 ? 0.0 : *v;  // -0 is 0
+        uint64_t bits;
+        std::memcpy(&bits, &d, sizeof bits);
+        h->Int('N').Int(bits);
+      } else {
+        h->Int('T').Bytes(n.Scalar());
+      }
+    } else {
+      h->Int('0');  // null: `key:` with nothing after it
+    }
+  }
+
+  std::string Labelled(uint64_t hash) const {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+    std::string short_hash(hex, 12);
+    return model_->version_label.empty() ? short_hash : model_->version_label + "+" + short_hash;
+  }
+
+  std::string VersionOf(const YAML::Node& root) {
+    Hasher h(/*seed=*/2);  // 2: the second version scheme (LegacyVersionOf is the first)
+    std::vector<std::string> path;
+    HashNode(root, &path, &h);
+    return Labelled(h.Digest());
+  }
+
+  // MIGRATION ONLY — do not use for anything new. The version as leadscore 0.1.0
+  // computed it, kept byte for byte so that state on disk written under it (the store's
+  // `M model_version`) is still accepted with the same model file after an upgrade
+  // (PartitionTask::Resume). It is wrong as a version: std::sort moves YAML::Node
+  // values by operator=, which writes through to the nodes, so the normalized text is
+  // scrambled and most numbers (points, min_score, half_life, ...) never reach the
+  // hash. Remove it once no state written by 0.1.0 remains.
+  static void LegacyNormalize(const YAML::Node& n, std::string* out) {
     if (n.IsMap()) {
       std::vector<std::pair<std::string, YAML::Node>> items;
       for (const auto& kv : n) items.emplace_back(kv.first.Scalar(), kv.second);
@@ -829,14 +906,14 @@ class Loader {
       *out += '{';
       for (const auto& [k, v] : items) {
         *out += k + ':';
-        Normalize(v, out);
+        LegacyNormalize(v, out);
         *out += ',';
       }
       *out += '}';
     } else if (n.IsSequence()) {
       *out += '[';
       for (const auto& v : n) {
-        Normalize(v, out);
+        LegacyNormalize(v, out);
         *out += ',';
       }
       *out += ']';
@@ -851,15 +928,12 @@ class Loader {
     }
   }
 
-  std::string VersionOf(const YAML::Node& root) {
+  std::string LegacyVersionOf(const YAML::Node& root) {
     std::string content;
-    YAML::Node copy = YAML::Clone(root);
+    YAML::Node copy = YAML::Clone(root);  // the scrambling stays in the copy
     copy.remove("version");
-    Normalize(copy, &content);
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(Hash64(content)));
-    std::string hash(hex, 12);
-    return model_->version_label.empty() ? hash : model_->version_label + "+" + hash;
+    LegacyNormalize(copy, &content);
+    return Labelled(Hash64(content));
   }
 
   std::shared_ptr<Model> model_;

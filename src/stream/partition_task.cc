@@ -26,10 +26,17 @@ Result<std::map<std::string, int64_t>> PartitionTask::Resume() {
   if (!store_) return std::map<std::string, int64_t>{};
   auto state = store_->Load(partition_);
   if (!state.ok()) return state.status();
-  if (!state->model_version.empty() && state->model_version != model_->version) {
+  // The legacy version: state written by 0.1.0 under the same model file (migration,
+  // see Model::legacy_version); the next commit writes it back under the new version.
+  const bool legacy = !state->model_version.empty() && state->model_version == model_->legacy_version;
+  if (!state->model_version.empty() && state->model_version != model_->version && !legacy) {
     return Status::InvalidArgument("partition " + std::to_string(partition_) + " state was built by model " +
                                    state->model_version + ", this model is " + model_->version +
                                    ": run with that model, or start from an empty state_dir");
+  }
+  if (legacy && model_->legacy_version != model_->version) {
+    spdlog::info("partition {}: state of model {} (this model's version as leadscore 0.1.0 computed it) taken as {}",
+                 partition_, state->model_version, model_->version);
   }
   engine_.ResumeAt(state->stream_time_ms);
   committed_stream_time_ = state->stream_time_ms;

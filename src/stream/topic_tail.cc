@@ -16,6 +16,7 @@ TailRecord ToRecord(const rd_kafka_message_t* m) {
   if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
   r.partition = m->partition;
   r.offset = m->offset;
+  r.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
   rd_kafka_headers_t* hdrs = nullptr;
   if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name;
@@ -65,6 +66,21 @@ std::vector<TailRecord> TopicTail::Poll(int timeout_ms) {
     out.push_back(ToRecord(m.get()));
   }
   return out;
+}
+
+Result<bool> TopicExists(const std::string& brokers, const std::map<std::string, std::string>& kafka,
+                         const std::string& topic, int timeout_ms) {
+  std::map<std::string, std::string> props = kafka;
+  props["bootstrap.servers"] = brokers;
+  props["allow.auto.create.topics"] = "false";  // asking must not create it
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  if (!rk) return Status::Unavailable(std::string("reader: ") + err);
+  auto partitions = TopicPartitions(rk.get(), topic, timeout_ms);
+  if (!partitions.ok()) return partitions.status();
+  return !partitions->empty();
 }
 
 Result<std::vector<TailRecord>> ReadToEnd(const std::string& brokers, const std::map<std::string, std::string>& kafka,

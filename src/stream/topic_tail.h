@@ -19,6 +19,7 @@ struct TailRecord {
   std::string key, value;
   int32_t partition = 0;
   int64_t offset = 0;
+  int64_t timestamp_ms = -1;  // the record's Kafka timestamp; -1 when it has none
   std::map<std::string, std::string> headers;
 };
 
@@ -27,6 +28,10 @@ struct TailRecord {
 Result<std::vector<TailRecord>> ReadToEnd(const std::string& brokers, const std::map<std::string, std::string>& kafka,
                                           const std::string& topic, const std::map<int32_t, int64_t>& from,
                                           int timeout_ms);
+
+// Whether the cluster knows `topic` (ReadToEnd reads nothing from a missing topic).
+Result<bool> TopicExists(const std::string& brokers, const std::map<std::string, std::string>& kafka,
+                         const std::string& topic, int timeout_ms);
 
 class TopicTail {
  public:

@@ -6,7 +6,8 @@
 // generated market fed in four parts while instances come and go:
 //   A alone -> B joins (partitions move to B's empty disk) -> C joins -> B killed -9 ->
 //   B back on an empty state_dir (restores everything) -> A leaves -> A back with the
-//   stale state it had (caught up, never used as it was) -> C wiped, killed while it
+//   stale state it had (caught up, never used as it was; A is also a standby for the
+//   partitions it does not own, so it is mostly caught up already) -> C wiped, killed while it
 //   restores, started again (restore restarted) -> all leave but A, which finishes.
 // Then an uninterrupted single instance (other group, output and changelog) processes
 // the same input with the same fixed clock: routing_ids equal (none twice, none missing,
@@ -40,7 +41,9 @@ struct Instance {
   size_t log_at = 0;
 };
 
-Instance Configure(const Args& a, const std::string& group, const std::string& name, const std::string& bootstrap) {
+// `standby`: it follows the partitions it does not own (standby_replicas).
+Instance Configure(const Args& a, const std::string& group, const std::string& name, const std::string& bootstrap,
+                   bool standby = false) {
   Instance i;
   i.name = name;
   i.config = a.workdir + "/" + name + ".yaml";
@@ -49,7 +52,7 @@ Instance Configure(const Args& a, const std::string& group, const std::string& n
                           << "group_id: " << group << "\n"
                           << "model: " << a.model << "\n"
                           << "state_dir: " << a.workdir << "/state-" << name << "\n"
-                          << "state: { sync: true, cache_entities: 2000 }\n"
+                          << "state: { sync: true, cache_entities: 2000, standby_replicas: " << (standby ? 1 : 0) << " }\n"
                           << "http: { address: 127.0.0.1:0 }\n"
                           << "output: { topic: routing-" << group << ", format: protobuf }\n"
                           << "batch: { max_records: 200, max_wait_ms: 20 }\n"
@@ -206,7 +209,9 @@ int Main(const Args& a) {
   const auto started = Clock::now();
 
   Driver d(a, bootstrap);
-  Instance A = Configure(a, "scale", "a", bootstrap), B = Configure(a, "scale", "b", bootstrap),
+  // A is a standby for what it does not own (its takeovers restore only a tail); B and C
+  // restore what they take from the changelog.
+  Instance A = Configure(a, "scale", "a", bootstrap, true), B = Configure(a, "scale", "b", bootstrap),
            C = Configure(a, "scale", "c", bootstrap);
   feed(quarter);
   d.Start(A);

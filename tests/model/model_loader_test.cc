@@ -136,6 +136,123 @@ TEST(ModelVersionTest, ChangesWithTheContent) {
   EXPECT_NE(a.model->version, b.model->version);
 }
 
+// Every kind of semantic field, changed once: the version must change. `base` (when
+// set) is applied to both sides first, for a field the example model does not have.
+struct VersionChange {
+  const char* what;
+  std::string from, to;
+  std::string base_from = {}, base_to = {};
+};
+
+std::string Apply(const std::string& text, const std::string& from, const std::string& to) {
+  std::string out = text;
+  auto at = out.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) out.replace(at, from.size(), to);
+  return out;
+}
+
+TEST(ModelVersionTest, ChangesWithEverySemanticField) {
+  const std::string example = ReadFile(kExample);
+  const std::vector<VersionChange> changes = {
+      {"int: fit rule points", "points: 25 }", "points: 26 }"},
+      {"negative int: fit rule points", "points: -30 }", "points: -31 }"},
+      {"int: signal points", "points: 20, half_life: 21d", "points: 21, half_life: 21d"},
+      {"int: signal cap", "cap: 40 }", "cap: 39 }"},
+      {"int: lead min_score", "min_score: 65, min_fit: 60", "min_score: 66, min_fit: 60"},
+      {"int: lead min_fit", "min_fit: 70", "min_fit: 71"},
+      {"int: lead min_intent", "min_intent: 40", "min_intent: 41"},
+      {"int: account min_score", "{ name: B, min_score: 45", "{ name: B, min_score: 46"},
+      {"int: min_engaged_contacts", "min_engaged_contacts: 3", "min_engaged_contacts: 2"},
+      {"int: min_roles", "min_roles: 2", "min_roles: 3"},
+      {"int: lead hysteresis", "hysteresis: 5           #", "hysteresis: 6           #"},
+      {"int: grade minimum", "A: 80,", "A: 85,"},
+      {"int: committee role weight", "economic_buyer: 3", "economic_buyer: 4"},
+      {"int: role_min_intent", "role_min_intent: 20", "role_min_intent: 25"},
+      {"int: account intent cap", "pricing_page_view: 90", "pricing_page_view: 80"},
+      {"int: burst events", "events: 4", "events: 5"},
+      {"int: feedback signal points", "points: -15", "points: -10"},
+      {"int: between bound", "between: [200, 5000]", "between: [200, 6000]"},
+      {"double: score weights", "fit_weight: 0.4, intent_weight: 0.6", "fit_weight: 0.45, intent_weight: 0.55"},
+      {"double: multiplier factor", "factor: 0.5", "factor: 0.55"},
+      {"duration: half_life", "half_life: 21d", "half_life: 22d"},
+      {"duration: contact_window", "contact_window: 30d", "contact_window: 14d"},
+      {"duration: burst within", "within: 2s", "within: 3s"},
+      {"duration: sla", "sla: 48h", "sla: 72h"},
+      {"duration: suppress", "CLOSED_WON: 365d", "CLOSED_WON: 180d"},
+      {"string: action", "Active follow-up", "Active follow up"},
+      {"string: feedback", "feedback: required", "feedback: optional"},
+      {"string: condition value", "eq: DACH", "eq: CH"},
+      {"string: rule name", "name: mid_market", "name: midmarket"},
+      {"boolean: exists", "exists: true", "exists: false",
+       "bot: { eq: \"true\" }", "bot: { exists: true }"},
+      {"list: one more value", "in: [software, fintech]", "in: [software, fintech, saas]"},
+      {"list: one value less", "not_in: [NL, DE, GB, US]", "not_in: [NL, DE, GB]"},
+      {"list: multiplier signals", "signals: [whitepaper_download]", "signals: [whitepaper_download, email_click]"},
+      {"optional field removed", "sla: 5bd, ", ""},
+      {"order that matters: signals (their slots in the state)",
+       "    pricing_page_view:     { points: 15, half_life: 7d,  cap: 45 }\n"
+       "    webinar_attended:      { points: 20, half_life: 21d, cap: 40 }\n",
+       "    webinar_attended:      { points: 20, half_life: 21d, cap: 40 }\n"
+       "    pricing_page_view:     { points: 15, half_life: 7d,  cap: 45 }\n"},
+      {"order that matters: committee roles (their indices in the state)", "economic_buyer: 3, champion: 2",
+       "champion: 2, economic_buyer: 3"},
+  };
+  for (const auto& c : changes) {
+    std::string base = c.base_from.empty() ? example : Apply(example, c.base_from, c.base_to);
+    auto a = LoadModelFromString(base), b = LoadModelFromString(Apply(base, c.from, c.to));
+    ASSERT_TRUE(a.ok()) << c.what << ": " << a.ErrorText();
+    ASSERT_TRUE(b.ok()) << c.what << ": " << b.ErrorText();
+    EXPECT_NE(a.model->version, b.model->version) << c.what;
+  }
+}
+
+TEST(ModelVersionTest, ChangesWithTheOrderOfAList) {
+  // The filters swapped: the same two, in another order (the first matching counts).
+  const std::string bots = "  - { name: known_bots, when: { event.attributes.bot: { eq: \"true\" } } }";
+  const std::string scanner = "  - { name: mail_scanner, burst: { events: 4, within: 2s } }";
+  const std::string example = ReadFile(kExample);
+  const std::string swapped = Apply(Apply(Apply(example, bots, "@@"), scanner, bots), "@@", scanner);
+  auto a = LoadModelFromString(example), b = LoadModelFromString(swapped);
+  ASSERT_TRUE(a.ok() && b.ok()) << b.ErrorText();
+  EXPECT_NE(a.model->version, b.model->version);
+}
+
+TEST(ModelVersionTest, FormattingDoesNotChangeIt) {
+  const std::string example = ReadFile(kExample);
+  const std::vector<VersionChange> same = {
+      {"comments", "fit:                      # who they are", "# one more line\nfit:  # another comment"},
+      {"flow map to block map", "grades: { A: 80, B: 60, C: 40, D: 20 }",
+       "grades:\n    A: 80\n    B: 60\n    C: 40\n    D: 20"},
+      {"key order inside a signal", "{ points: 15, half_life: 7d,  cap: 45 }", "{ cap: 45, half_life: 7d, points: 15 }"},
+      {"key order of a tier", "{ name: B, min_score: 45, action: \"Marketing nurture\" }",
+       "{ action: \"Marketing nurture\", min_score: 45, name: B }"},
+      {"a number spelled otherwise", "min_score: 65, min_fit: 60", "min_score: 65.0, min_fit: 6e1"},
+      {"quotes", "in: [software, fintech]", "in: [\"software\", 'fintech']"},
+      {"blank lines and spaces", "lead:\n  score:", "\n\nlead:\n\n  score:   "},
+      {"key order of a top-level section", "  hysteresis: 5           #", "  hysteresis: 5\n  #"},
+  };
+  auto a = LoadModelFromString(example);
+  ASSERT_TRUE(a.ok());
+  for (const auto& c : same) {
+    auto b = LoadModelFromString(Apply(example, c.from, c.to));
+    ASSERT_TRUE(b.ok()) << c.what << ": " << b.ErrorText();
+    EXPECT_EQ(a.model->version, b.model->version) << c.what;
+  }
+}
+
+// MIGRATION fixture: the version leadscore 0.1.0 printed for examples/model.yaml
+// (`leadscore validate`, before the version hashed every field). State on disk carries
+// it; the same model file must still be recognised by it after an upgrade.
+constexpr const char* kExampleVersionOf010 = "example-2026-11+ca6ec43a6808";
+
+TEST(ModelVersionTest, KeepsTheVersionThePreviousReleaseComputedForMigration) {
+  auto r = LoadModelFromFile(kExample);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.model->legacy_version, kExampleVersionOf010);
+  EXPECT_NE(r.model->version, kExampleVersionOf010) << "the new version is a new hash";
+}
+
 TEST(ModelVersionTest, IsJustTheHashWithoutALabel) {
   auto r = LoadModelFromString(ExampleWith("version: \"example-2026-11\"\n", ""));
   ASSERT_TRUE(r.ok()) << r.ErrorText();

@@ -7,11 +7,14 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <map>
 
 #include "store/state_store.h"
 #include "stream/embedded_broker.h"
+#include "stream/standby.h"
 
 namespace leadscore::testing {
 namespace {
@@ -172,6 +175,33 @@ TEST_F(ChangelogTest, StateWithoutAChangelogSeedsIt) {
   ASSERT_TRUE(fresh.store->Restore(kPartition, *fresh.changelog, &p).ok());
   EXPECT_EQ(Keys(*fresh.store), Keys(*upgraded.store));
   EXPECT_EQ(Keys(*fresh.store).count("L/bo"), 1u);
+}
+
+// A standby follows a partition it does not own; taking it over then restores nothing
+// (it is at the changelog's end) and its state equals the writer's.
+TEST_F(ChangelogTest, AStandbyFollowsSoATakeoverRestoresOnlyTheTail) {
+  Instance writer = Open("writer");
+  Instance standby_side = Open("standby");
+  auto standby = stream::Standby::Start(standby_side.changelog->options(), standby_side.store.get());
+  ASSERT_TRUE(standby.ok()) << standby.status().message();
+  (*standby)->Follow(kPartition);
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(writer.store->Commit({Batch("l" + std::to_string(i), "s", 100 + i, i)}).ok());
+  auto end = writer.store->ChangelogPosition(kPartition);
+  ASSERT_TRUE(end.ok() && *end);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {  // bounded wait for the standby's thread
+    auto at = standby_side.store->ChangelogPosition(kPartition);
+    ASSERT_TRUE(at.ok());
+    if (*at == *end || std::chrono::steady_clock::now() > until) break;
+    std::this_thread::yield();
+  }
+  (*standby)->Release(kPartition);
+  EXPECT_EQ((*standby)->following(), 0u);
+  EXPECT_GT((*standby)->applied_records(), 20u);
+  store::RestoreProgress takeover;
+  ASSERT_TRUE(standby_side.store->Restore(kPartition, *standby_side.changelog, &takeover).ok());
+  EXPECT_EQ(takeover.records, 0u) << "the standby was at the end: nothing to restore";
+  EXPECT_EQ(Keys(*standby_side.store), Keys(*writer.store));
 }
 
 TEST_F(ChangelogTest, AChangelogTopicWithTooFewPartitionsIsRefused) {

@@ -97,6 +97,46 @@ TEST_F(PartitionTaskTest, StateOfAnotherModelIsRefusedOnResume) {
   EXPECT_THAT(resumed.status().message(), ::testing::HasSubstr("state was built by model test"));
 }
 
+// MIGRATION: state written by leadscore 0.1.0 under examples/model.yaml carries the
+// version 0.1.0 computed for it (pinned here, as 0.1.0 printed it). Upgrading the binary
+// with the same model file must resume that state, and the next commit writes it back
+// under the new version.
+TEST_F(PartitionTaskTest, StateOfThePreviousReleaseWithTheSameModelIsResumedAndWrittenBackUnderTheNewVersion) {
+  constexpr const char* kExampleVersionOf010 = "example-2026-11+ca6ec43a6808";
+  auto example = model::LoadModelFromFile(std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml");
+  ASSERT_TRUE(example.ok()) << example.ErrorText();
+  ASSERT_NE(example.model->version, kExampleVersionOf010);
+  store::PartitionCommit old;
+  old.partition = 3;
+  old.offsets = {{"events", 7}};
+  old.stream_time_ms = kT0;
+  old.model_version = kExampleVersionOf010;
+  ASSERT_TRUE(store_->Commit({old}).ok());
+
+  stream::PartitionTask task(3, example.model, {}, store_.get());
+  auto offsets = task.Resume();
+  ASSERT_TRUE(offsets.ok()) << offsets.status().message();
+  EXPECT_EQ(offsets->at("events"), 7);
+  EXPECT_EQ(task.stream_time(), kT0);
+
+  const std::string account = R"({"account":{"account_id":"a1","updated_at_ms":")" + std::to_string(kT0 + 1) +
+                              R"(","industry":"software"}})";
+  stream::BatchOutcome out;
+  ASSERT_TRUE(task.Process(std::vector<stream::InputRecord>{Record(account, 7, "a1")}, kT0 + 1, &out).ok());
+  ASSERT_TRUE(task.Commit({{"events", 8}}, out.events).ok());
+  auto state = store_->Load(3);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->model_version, example.model->version);
+
+  // Another model is still refused, whatever version its state was written under.
+  std::string other(kTestModel);
+  other.replace(other.find("version: test"), 13, "version: other");
+  stream::PartitionTask next(3, MustLoad(other), {}, store_.get());
+  auto refused = next.Resume();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("state was built by model " + example.model->version));
+}
+
 // Erasure to the last byte: after the batch that applied a Forget, no file of the state
 // directory holds the erased lead's id (old snapshots in SST files, delete markers, the
 // WAL's earlier records: all rewritten or dropped).
