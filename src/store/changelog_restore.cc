@@ -7,6 +7,7 @@
 #include <set>
 
 #include "store/keys.h"
+#include "store/rocks_status.h"
 #include "store/state_store.h"
 
 namespace leadscore::store {
@@ -18,11 +19,6 @@ namespace {
 constexpr size_t kRestoreBatchBytes = 4 << 20;
 // The last batch's end marker is looked for in windows from the end, this size first.
 constexpr int64_t kFirstMarkerWindow = 4096;
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  return s.IsCorruption() ? Status::Corruption(what + ": " + s.ToString()) : Status::IoError(what + ": " + s.ToString());
-}
 
 }  // namespace
 
@@ -42,11 +38,9 @@ Status StateStore::Restore(int32_t partition, ChangelogReader& reader, RestorePr
   if (at && *at >= low) {
     from = *at;  // stale: catch up from where the local state is
   } else {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    const std::string prefix = PartitionBegin(partition);
-    it->Seek(prefix);
-    const bool local_data = it->Valid() && it->key().starts_with(prefix);
-    LEADSCORE_RETURN_IF_ERROR(FromRocks(it->status(), "read state"));
+    auto has_state = HasPartitionState(partition);
+    if (!has_state.ok()) return has_state.status();
+    const bool local_data = *has_state;
     // A release without a changelog left its state here, and nothing is in the log yet.
     if (high == low) return local_data ? Reseed(partition, progress) : Status::Ok();
     // A compacted log keeps its first offset; a later one means records were deleted

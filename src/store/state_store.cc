@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "store/keys.h"
+#include "store/rocks_status.h"
 
 namespace leadscore::store {
 using namespace keys;  // NOLINT: the key layout is this file's vocabulary
@@ -36,11 +37,6 @@ bool DecodeOutbox(std::string_view v, OutboxRecord* r) {
   r->key = v.substr(4, key_len);
   r->value = v.substr(4 + key_len);
   return true;
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  return s.IsCorruption() ? Status::Corruption(what + ": " + s.ToString()) : Status::IoError(what + ": " + s.ToString());
 }
 
 }  // namespace
