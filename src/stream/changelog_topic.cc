@@ -66,18 +66,10 @@ Result<std::unique_ptr<KafkaChangelog>> KafkaChangelog::Open(const ChangelogTopi
   c->producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, pconf->release(), err, sizeof err);
   if (!c->producer_) return Status::InvalidArgument(std::string("changelog producer: ") + err);
 
-  std::map<std::string, std::string> consumer = options.kafka;
-  consumer["bootstrap.servers"] = options.brokers;
-  consumer["group.id"] = "leadscore-restore";  // never joins: partitions are assigned by hand
-  consumer["enable.auto.commit"] = "false";
-  consumer["auto.offset.reset"] = "earliest";
-  consumer["enable.partition.eof"] = "true";
-  consumer["fetch.wait.max.ms"] = "10";
-  consumer["log_level"] = "4";
-  auto cconf = MakeConf(consumer);
-  if (!cconf.ok()) return cconf.status();
-  c->consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, cconf->release(), err, sizeof err);
-  if (!c->consumer_) return Status::InvalidArgument(std::string("changelog consumer: ") + err);
+  auto consumer = HandAssignedConsumer(options.brokers, "leadscore-restore", options.kafka,
+                                       {{"enable.partition.eof", "true"}, {"fetch.wait.max.ms", "10"}, {"log_level", "4"}});
+  if (!consumer.ok()) return consumer.status();
+  c->consumer_ = consumer->release();
   LEADSCORE_RETURN_IF_ERROR(c->EnsureTopic());
   return c;
 }

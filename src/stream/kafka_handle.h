@@ -59,6 +59,24 @@ inline Status KafkaError(rd_kafka_resp_err_t err, const std::string& what) {
   return Status::Unavailable(what + ": " + rd_kafka_err2str(err));
 }
 
+// A consumer that never joins its group: partitions are assigned to it by hand (a
+// restore, a standby, a topic read to its end). `kafka`'s properties, then `overrides`.
+inline Result<KafkaPtr> HandAssignedConsumer(const std::string& brokers, const std::string& group_id,
+                                             std::map<std::string, std::string> kafka,
+                                             const std::map<std::string, std::string>& overrides) {
+  kafka["bootstrap.servers"] = brokers;
+  kafka["group.id"] = group_id;
+  kafka["enable.auto.commit"] = "false";
+  kafka["auto.offset.reset"] = "earliest";  // a start the retention removed: from what is left
+  for (const auto& [k, v] : overrides) kafka[k] = v;
+  auto conf = MakeConf(kafka);
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  if (!rk) return Status::Unavailable(group_id + " consumer: " + err);
+  return rk;
+}
+
 // The partition ids of `topic` as the cluster's metadata says now; empty when the
 // topic does not exist (yet).
 inline Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {

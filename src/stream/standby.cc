@@ -11,18 +11,10 @@ Result<std::unique_ptr<Standby>> Standby::Start(const ChangelogTopicOptions& cha
   std::unique_ptr<Standby> s(new Standby());
   s->options_ = changelog;
   s->store_ = store;
-  std::map<std::string, std::string> props = changelog.kafka;
-  props["bootstrap.servers"] = changelog.brokers;
-  props["group.id"] = "leadscore-standby";  // never joins: partitions are assigned by hand
-  props["enable.auto.commit"] = "false";
-  props["auto.offset.reset"] = "earliest";
-  props["fetch.wait.max.ms"] = "100";
-  props["log_level"] = "4";
-  auto conf = MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  char err[512];
-  s->consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err);
-  if (!s->consumer_) return Status::InvalidArgument(std::string("standby consumer: ") + err);
+  auto consumer = HandAssignedConsumer(changelog.brokers, "leadscore-standby", changelog.kafka,
+                                       {{"fetch.wait.max.ms", "100"}, {"log_level", "4"}});
+  if (!consumer.ok()) return consumer.status();
+  s->consumer_ = consumer->release();
   s->thread_ = std::thread([p = s.get()] { p->Loop(); });
   return s;
 }

@@ -86,18 +86,10 @@ Result<bool> TopicExists(const std::string& brokers, const std::map<std::string,
 Result<std::vector<TailRecord>> ReadToEnd(const std::string& brokers, const std::map<std::string, std::string>& kafka,
                                           const std::string& topic, const std::map<int32_t, int64_t>& from,
                                           int timeout_ms) {
-  std::map<std::string, std::string> props = kafka;
-  props["bootstrap.servers"] = brokers;
-  props["group.id"] = "leadscore-reconcile";  // never joins: partitions are assigned by hand
-  props["enable.auto.commit"] = "false";
-  props["auto.offset.reset"] = "earliest";  // a start the retention removed: from what is left
-  props["fetch.wait.max.ms"] = "10";
-  props["enable.partition.eof"] = "true";
-  auto conf = MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  char err[512];
-  KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  if (!rk) return Status::Unavailable(std::string("reader: ") + err);
+  auto consumer = HandAssignedConsumer(brokers, "leadscore-reconcile", kafka,
+                                       {{"fetch.wait.max.ms", "10"}, {"enable.partition.eof", "true"}});
+  if (!consumer.ok()) return consumer.status();
+  KafkaPtr rk = std::move(*consumer);
   auto partitions = TopicPartitions(rk.get(), topic, timeout_ms);
   if (!partitions.ok()) return partitions.status();
   PartitionListPtr assign(rd_kafka_topic_partition_list_new(static_cast<int>(partitions->size()) + 1));
