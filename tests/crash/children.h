@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -20,12 +22,15 @@
 #include <vector>
 
 #include "codec/codec.h"
+#include "sim/market.h"
 #include "store/state_store.h"
 #include "stream/topic_tail.h"
 
 namespace leadscore::crash {
 
 using Clock = std::chrono::steady_clock;
+constexpr int64_t kDay = 24 * 3600 * 1000LL;
+constexpr int64_t kOrigin = 1767225600000;  // 2026-01-01T00:00:00Z: the market's first day
 
 inline pid_t Spawn(const std::vector<std::string>& argv, const std::string& log, int* stdout_fd = nullptr) {
   int fds[2] = {-1, -1};
@@ -134,6 +139,46 @@ inline StateDump Dump(const std::string& dir, int partitions) {
     out[std::to_string(p) + "/outbox"] = std::to_string(meta->outbox.size());
   }
   return out;
+}
+
+// `leadscore broker` as its own process, creating `topics` besides the service's
+// defaults; its address in *bootstrap. -1 (the reason printed) if it did not start.
+inline pid_t StartBroker(const std::string& leadscore, int partitions, const std::vector<std::string>& topics,
+                         const std::string& log, std::string* bootstrap) {
+  std::vector<std::string> argv = {leadscore, "broker", "--partitions", std::to_string(partitions)};
+  for (const auto& t : topics) argv.insert(argv.end(), {"--topic", t});
+  int out = -1;
+  const pid_t broker = Spawn(argv, log, &out);
+  const std::string line = ReadLine(out);
+  if (line.rfind("bootstrap: ", 0) != 0) {
+    std::printf("the broker did not start: '%s'\n", line.c_str());
+    kill(broker, SIGKILL);
+    return -1;
+  }
+  *bootstrap = line.substr(11);
+  return broker;
+}
+
+// The drivers' input: profiles, then four weeks of a market whose buyers ramp up over
+// three weeks from a start in the second week (at the end most are at their peak, so
+// tiers move).
+inline std::vector<sim::MarketRecord> MarketInput(int accounts, uint64_t seed) {
+  sim::Market market({.accounts = static_cast<uint32_t>(std::max(1, accounts)), .seed = seed, .buying_share = 0.25,
+                      .noise_events_per_day = 1});
+  market.PlaceBuyers(kOrigin + 7 * kDay, 7 * kDay);
+  std::vector<sim::MarketRecord> input = market.Profiles(kOrigin);
+  for (auto& r : market.Events(kOrigin, kOrigin + 28 * kDay)) input.push_back(std::move(r));
+  return input;
+}
+
+// A driver's end: the broker stopped, "NAME: N passed, N failed", the workdir removed
+// when everything passed; the exit code.
+inline int Finish(const char* name, const Tally& tally, pid_t broker, const std::string& workdir) {
+  kill(broker, SIGTERM);
+  WaitFor(broker, std::chrono::seconds(30));
+  std::printf("%s: %d passed, %d failed\n", name, tally.passed, tally.failed);
+  if (tally.failed == 0) std::filesystem::remove_all(workdir);
+  return tally.failed == 0 ? 0 : 1;
 }
 
 // The routing ids on `other_topic` against an uninterrupted run's on `clean_topic` (none

@@ -46,8 +46,6 @@ namespace {
 using namespace leadscore::crash;  // NOLINT: the children helpers are this driver's vocabulary
 using Clock = std::chrono::steady_clock;
 constexpr int kPartitions = 4;
-constexpr int64_t kDay = 24 * 3600 * 1000LL;
-constexpr int64_t kOrigin = 1767225600000;  // 2026-01-01T00:00:00Z: the market's first day
 
 struct Args {
   std::string leadscore, model, workdir;
@@ -80,29 +78,15 @@ int Main(const Args& a) {
   const std::string log = a.workdir + "/children.log";
   Tally tally;
 
-  int broker_out = -1;
-  const pid_t broker = Spawn({a.leadscore, "broker", "--partitions", std::to_string(kPartitions), "--topic",
-                              "routing-crash", "--topic", "routing-clean", "--topic", "crash-state", "--topic",
-                              "clean-state"},
-                             a.workdir + "/broker.log", &broker_out);
-  const std::string line = ReadLine(broker_out);
-  if (line.rfind("bootstrap: ", 0) != 0) {
-    std::printf("the broker did not start: '%s'\n", line.c_str());
-    kill(broker, SIGKILL);
-    return 1;
-  }
-  const std::string bootstrap = line.substr(11);
+  std::string bootstrap;
+  const pid_t broker = StartBroker(a.leadscore, kPartitions, {"routing-crash", "routing-clean", "crash-state", "clean-state"},
+                                   a.workdir + "/broker.log", &bootstrap);
+  if (broker < 0) return 1;
   std::printf("broker (pid %d) at %s; %d kills, seed %llu\n", broker, bootstrap.c_str(), a.kills,
               static_cast<unsigned long long>(a.seed));
 
-  // The input: profiles, then four weeks of a market, in as many chunks as rounds.
-  leadscore::sim::Market market({.accounts = static_cast<uint32_t>(std::max(1, a.accounts)), .seed = a.seed, .buying_share = 0.25,
-                                 .noise_events_per_day = 1});
-  // Buyers ramp up over three weeks from a start in the second week: at the end most
-  // of them are at their peak, so tiers move.
-  market.PlaceBuyers(kOrigin + 7 * kDay, 7 * kDay);
-  std::vector<leadscore::sim::MarketRecord> input = market.Profiles(kOrigin);
-  for (auto& r : market.Events(kOrigin, kOrigin + 28 * kDay)) input.push_back(std::move(r));
+  // The input, in as many chunks as rounds.
+  const std::vector<leadscore::sim::MarketRecord> input = MarketInput(a.accounts, a.seed);
   // Both runs: a clock fixed at the market's start, so stream time is the events' own
   // and moves with them (decay demotions happen on the way), the same in both.
   const int64_t clock = kOrigin;
@@ -177,11 +161,7 @@ int Main(const Args& a) {
                            a.workdir + "/state-crash", kPartitions, "after the crashes");
   std::printf("%d kills landed while consuming\n", mid_processing);
 
-  kill(broker, SIGTERM);
-  WaitFor(broker, std::chrono::seconds(30));
-  std::printf("crash: %d passed, %d failed\n", tally.passed, tally.failed);
-  if (tally.failed == 0) std::filesystem::remove_all(a.workdir);
-  return tally.failed == 0 ? 0 : 1;
+  return Finish("crash", tally, broker, a.workdir);
 }
 
 }  // namespace

@@ -25,8 +25,6 @@ namespace {
 
 using namespace leadscore::crash;  // NOLINT: the children helpers are this driver's vocabulary
 constexpr int kPartitions = 4;
-constexpr int64_t kDay = 24 * 3600 * 1000LL;
-constexpr int64_t kOrigin = 1767225600000;  // 2026-01-01T00:00:00Z: the market's first day
 
 struct Args {
   std::string leadscore, model, workdir;
@@ -176,25 +174,13 @@ int Main(const Args& a) {
   std::filesystem::remove_all(a.workdir);
   std::filesystem::create_directories(a.workdir);
   Tally tally;
-  int broker_out = -1;
-  const pid_t broker =
-      Spawn({a.leadscore, "broker", "--partitions", std::to_string(kPartitions), "--topic", "routing-scale", "--topic",
-             "scale-state", "--topic", "routing-solo", "--topic", "solo-state"},
-            a.workdir + "/broker.log", &broker_out);
-  const std::string line = ReadLine(broker_out);
-  if (line.rfind("bootstrap: ", 0) != 0) {
-    std::printf("the broker did not start: '%s'\n", line.c_str());
-    kill(broker, SIGKILL);
-    return 1;
-  }
-  const std::string bootstrap = line.substr(11);
+  std::string bootstrap;
+  const pid_t broker = StartBroker(a.leadscore, kPartitions, {"routing-scale", "scale-state", "routing-solo", "solo-state"},
+                                   a.workdir + "/broker.log", &bootstrap);
+  if (broker < 0) return 1;
   std::printf("broker (pid %d) at %s; seed %llu\n", broker, bootstrap.c_str(), static_cast<unsigned long long>(a.seed));
 
-  leadscore::sim::Market market({.accounts = static_cast<uint32_t>(std::max(1, a.accounts)), .seed = a.seed,
-                                 .buying_share = 0.25, .noise_events_per_day = 1});
-  market.PlaceBuyers(kOrigin + 7 * kDay, 7 * kDay);
-  std::vector<leadscore::sim::MarketRecord> input = market.Profiles(kOrigin);
-  for (auto& r : market.Events(kOrigin, kOrigin + 28 * kDay)) input.push_back(std::move(r));
+  const std::vector<leadscore::sim::MarketRecord> input = MarketInput(a.accounts, a.seed);
   auto sink = leadscore::stream::KafkaSink::Open({bootstrap, {}});
   if (!sink.ok()) return 1;
   size_t fed = 0;
@@ -254,11 +240,7 @@ int Main(const Args& a) {
   CompareWithUninterrupted(tally, bootstrap, "routing-solo", "routing-scale", a.workdir + "/state-solo",
                            a.workdir + "/state-a", kPartitions, "across the instances");
 
-  kill(broker, SIGTERM);
-  WaitFor(broker, std::chrono::seconds(30));
-  std::printf("scaleout: %d passed, %d failed\n", tally.passed, tally.failed);
-  if (tally.failed == 0) std::filesystem::remove_all(a.workdir);
-  return tally.failed == 0 ? 0 : 1;
+  return Finish("scaleout", tally, broker, a.workdir);
 }
 
 }  // namespace
