@@ -9,6 +9,7 @@
 
 #include "cli/replay_loop.h"
 #include "codec/codec.h"
+#include "report/report.h"
 
 namespace leadscore::cli {
 namespace {
@@ -156,20 +157,6 @@ nlohmann::json SideJson(const BacktestSide& s) {
   return j;
 }
 
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 BacktestResult Backtest(std::shared_ptr<const model::Model> baseline, std::shared_ptr<const model::Model> draft,
@@ -270,8 +257,8 @@ std::string BacktestHtml(const BacktestResult& r) {
         "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}"
         "td.d{background:#eef6ee}td.x{background:#fbeaea;font-weight:bold}</style></head><body>"
-     << "<h1>Backtest</h1><p>baseline <code>" << Escape(r.baseline.model_version) << "</code> ("
-     << r.baseline.routed << " routing events) against draft <code>" << Escape(r.draft.model_version) << "</code> ("
+     << "<h1>Backtest</h1><p>baseline <code>" << report::HtmlEscape(r.baseline.model_version) << "</code> ("
+     << r.baseline.routed << " routing events) against draft <code>" << report::HtmlEscape(r.draft.model_version) << "</code> ("
      << r.draft.routed << " routing events); " << r.lines << " lines, " << r.outcomes << " sales outcomes.</p>";
   for (const char* kind : {"lead", "account"}) {
     const auto tiers = TierOrder(r, kind);
@@ -279,17 +266,17 @@ std::string BacktestHtml(const BacktestResult& r) {
        << "<th>down draft</th><th>won/routed baseline</th><th>won/routed draft</th></tr>";
     for (const auto& t : tiers) {
       const auto cb = ConversionOf(r.baseline, kind, t), cd = ConversionOf(r.draft, kind, t);
-      os << "<tr><th>" << Escape(t) << "</th><td>" << Get(r.baseline.volume, kind, t, "up") << "</td><td>"
+      os << "<tr><th>" << report::HtmlEscape(t) << "</th><td>" << Get(r.baseline.volume, kind, t, "up") << "</td><td>"
          << Get(r.draft.volume, kind, t, "up") << "</td><td>" << Get(r.baseline.volume, kind, t, "down")
          << "</td><td>" << Get(r.draft.volume, kind, t, "down") << "</td><td>" << cb.won << "/" << cb.routed << " "
          << Rate(cb) << "</td><td>" << cd.won << "/" << cd.routed << " " << Rate(cd) << "</td></tr>";
     }
     os << "</table><p>Final tier, baseline (rows) &times; draft (columns): " << r.changed.at(kind)
        << " changed.</p><table><tr><th></th>";
-    for (const auto& t : tiers) os << "<th>" << Escape(t) << "</th>";
+    for (const auto& t : tiers) os << "<th>" << report::HtmlEscape(t) << "</th>";
     os << "</tr>";
     for (const auto& row : tiers) {
-      os << "<tr><th>" << Escape(row) << "</th>";
+      os << "<tr><th>" << report::HtmlEscape(row) << "</th>";
       for (const auto& col : tiers) {
         const uint64_t n = Get(r.matrix, kind, row, col);
         os << "<td class=\"" << (row == col ? "d" : n ? "x" : "") << "\">" << n << "</td>";

@@ -39,6 +39,18 @@ int Validate(const std::string& path) {
   return 0;
 }
 
+// Where a command's output goes: stdout for "" or "-", else the file (opened into
+// `file`); null, the reason printed, if it cannot be written.
+std::ostream* OpenOutput(const std::string& path, std::ofstream& file) {
+  if (path.empty() || path == "-") return &std::cout;
+  file.open(path);
+  if (!file) {
+    std::cerr << "cannot write output '" << path << "'\n";
+    return nullptr;
+  }
+  return &file;
+}
+
 int Replay(const std::string& model_path, const std::string& input, const std::string& output,
            std::optional<int64_t> until, bool text) {
   auto loaded = leadscore::model::LoadModelFromFile(model_path);
@@ -57,15 +69,8 @@ int Replay(const std::string& model_path, const std::string& input, const std::s
     in = &in_file;
   }
   std::ofstream out_file;
-  std::ostream* out = &std::cout;
-  if (!output.empty() && output != "-") {
-    out_file.open(output);
-    if (!out_file) {
-      std::cerr << "cannot write output '" << output << "'\n";
-      return 1;
-    }
-    out = &out_file;
-  }
+  std::ostream* out = OpenOutput(output, out_file);
+  if (!out) return 1;
   leadscore::cli::ReplayOptions options;
   options.until_ms = until;
   options.text = text;
@@ -76,15 +81,8 @@ int Replay(const std::string& model_path, const std::string& input, const std::s
 
 int Export(const leadscore::cli::ExportOptions& options, const std::string& output) {
   std::ofstream out_file;
-  std::ostream* out = &std::cout;
-  if (!output.empty() && output != "-") {
-    out_file.open(output);
-    if (!out_file) {
-      std::cerr << "cannot write output '" << output << "'\n";
-      return 1;
-    }
-    out = &out_file;
-  }
+  std::ostream* out = OpenOutput(output, out_file);
+  if (!out) return 1;
   auto summary = leadscore::cli::Export(options, *out, std::cerr);
   if (!summary.ok()) {
     std::cerr << "export: " << summary.status().message() << "\n";

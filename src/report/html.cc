@@ -18,20 +18,6 @@ constexpr const char* kPale = "#a0b4c8";
 constexpr const char* kGreen = "#2f855a";
 constexpr const char* kRed = "#c53030";
 
-std::string Esc(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string F(const char* fmt, auto... args) {
   char buf[512];
   std::snprintf(buf, sizeof buf, fmt, args...);
@@ -43,7 +29,7 @@ std::string Pct(double x) { return F("%.1f%%", 100 * x); }
 std::string Text(double x, double y, std::string_view s, const char* anchor = "start", int size = 12,
                  const char* fill = "#1a202c") {
   return F("<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%s\" fill=\"%s\">", x, y, size, anchor, fill) +
-         Esc(s) + "</text>";
+         HtmlEscape(s) + "</text>";
 }
 
 std::string Line(double x1, double y1, double x2, double y2, const char* stroke, double width = 1,
@@ -202,7 +188,7 @@ std::string InShort(const Calibration& c) {
   }
   if (lines.empty()) return "";
   std::string h = "<h2>In short</h2><ul>";
-  for (const auto& l : lines) h += "<li>" + Esc(l) + "</li>";
+  for (const auto& l : lines) h += "<li>" + HtmlEscape(l) + "</li>";
   return h + "</ul>";
 }
 
@@ -219,13 +205,13 @@ std::string ToHtml(const Report& r) {
       ".small{color:#718096}.kpi{display:inline-block;margin:10px 26px 6px 0}.kpi b{display:block;font-size:26px;"
       "color:#2b6cb0}.note{color:#4a5568;font-size:13px}li{margin:4px 0}</style></head><body>\n";
   h += "<h1>Does the score predict who buys?</h1><p class=\"lead\">leadscore calibration report · model <code>" +
-       Esc(r.model_version) + "</code></p>\n";
+       HtmlEscape(r.model_version) + "</code></p>\n";
   h += "<div class=\"kpi\"><b>" + N(r.routing_events) + "</b>routing events</div><div class=\"kpi\"><b>" +
        N(r.outcomes) + "</b>sales outcomes</div><div class=\"kpi\"><b>" +
        N(r.matched_by_routing_id + r.matched_by_time) + "</b>answered a routing event</div><div class=\"kpi\"><b>" +
        N(r.unmatched.size()) + "</b>answered none (kept, listed below)</div>\n";
   for (const Calibration& c : r.versions) {
-    if (r.versions.size() > 1) h += "<h2>Model version " + Esc(c.model_version) + "</h2>";
+    if (r.versions.size() > 1) h += "<h2>Model version " + HtmlEscape(c.model_version) + "</h2>";
     h += InShort(c);
     // Conversion per tier.
     std::vector<Bar> conv, sla;
@@ -248,7 +234,7 @@ std::string ToHtml(const Report& r) {
          "</th><th>won</th><th>lost</th><th>conversion</th><th>95 % interval</th><th>median 1st answer</th><th>SLA met"
          "</th></tr>";
     for (const auto& t : c.tiers) {
-      h += std::string("<tr") + (t.small ? " class=\"small\"" : "") + "><td>" + Esc(TierLabel(t)) + "</td><td>" +
+      h += std::string("<tr") + (t.small ? " class=\"small\"" : "") + "><td>" + HtmlEscape(TierLabel(t)) + "</td><td>" +
            N(t.routed) + "</td><td>" + N(t.answered) + "</td><td>" + N(t.accepted) + "</td><td>" + N(t.rejected) +
            "</td><td>" + N(t.opportunities) + "</td><td>" + N(t.won) + "</td><td>" + N(t.lost) + "</td><td>" +
            Pct(t.conversion) + "</td><td>" + Pct(t.conversion_interval.low) + " – " + Pct(t.conversion_interval.high) +
@@ -301,12 +287,12 @@ std::string ToHtml(const Report& r) {
          "<code>leadscore backtest</code> before anyone runs it.</p><table><tr><th>signal / fit rule</th><th>kind</th>"
          "<th>now</th><th>suggested</th></tr>";
     for (const auto& p : s.points) {
-      h += "<tr><td>" + Esc(p.name) + "</td><td>" + Esc(p.kind) + "</td><td>" + F("%.1f", p.current) + "</td><td>" +
+      h += "<tr><td>" + HtmlEscape(p.name) + "</td><td>" + HtmlEscape(p.kind) + "</td><td>" + F("%.1f", p.current) + "</td><td>" +
            F("%.1f", p.suggested) + "</td></tr>";
     }
     h += "</table><table><tr><th>tier</th><th>min_score now</th><th>suggested</th><th>target conversion</th></tr>";
     for (const auto& t : s.tiers) {
-      h += "<tr><td>" + Esc(t.name) + "</td><td>" + F("%.1f", t.current_min_score) + "</td><td>" +
+      h += "<tr><td>" + HtmlEscape(t.name) + "</td><td>" + F("%.1f", t.current_min_score) + "</td><td>" +
            F("%.1f", t.suggested_min_score) + "</td><td>" + Pct(t.target_conversion) + "</td></tr>";
     }
     const HeldOutCheck& k = s.held_out;
@@ -317,7 +303,7 @@ std::string ToHtml(const Report& r) {
                {"running model recall", "", k.running_recall, std::nullopt, false, kPale},
                {"draft model recall", "", k.draft_recall, std::nullopt, false, kBlue}},
               1, true);
-    for (const auto& n : s.notes) h += "<p class=\"note\">" + Esc(n) + "</p>";
+    for (const auto& n : s.notes) h += "<p class=\"note\">" + HtmlEscape(n) + "</p>";
   }
 
   if (!r.unmatched.empty()) {
@@ -326,14 +312,28 @@ std::string ToHtml(const Report& r) {
          "<th>routing_id</th><th>kind</th><th>reason</th></tr>";
     for (size_t i = 0; i < r.unmatched.size() && i < 20; ++i) {
       const auto& o = r.unmatched[i];
-      h += "<tr><td>" + Esc(o.lead_id) + "</td><td>" + Esc(o.account_id) + "</td><td>" + Esc(o.routing_id) +
-           "</td><td>" + std::string(KindName(o.kind)) + "</td><td>" + Esc(o.reason) + "</td></tr>";
+      h += "<tr><td>" + HtmlEscape(o.lead_id) + "</td><td>" + HtmlEscape(o.account_id) + "</td><td>" + HtmlEscape(o.routing_id) +
+           "</td><td>" + std::string(KindName(o.kind)) + "</td><td>" + HtmlEscape(o.reason) + "</td></tr>";
     }
     h += "</table>";
   }
   h += "<p class=\"note\">Made by <code>leadscore report</code>. Small samples (fewer than 30) are shown pale and "
        "flagged: their intervals are wide on purpose.</p></body></html>\n";
   return h;
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace leadscore::report

@@ -121,6 +121,8 @@ std::string ToText(const Report& report);
 std::string ToJson(const Report& report);  // pretty-printed, nlohmann json
 std::string ToHtml(const Report& report);  // one self-contained page: inline SVG, no script, no network
 
-std::string_view KindName(codec::WireOutcomeKind kind);  // "ACCEPTED", ... as in the proto
+std::string_view KindName(codec::WireOutcomeKind kind);
+// Text for an HTML page: < > & " as entities (the report's page, backtest's).
+std::string HtmlEscape(std::string_view text);  // "ACCEPTED", ... as in the proto
 
 }  // namespace leadscore::report
