@@ -331,7 +331,8 @@ bool StartBroker(const Options& o, Broker* b) {
     execl(o.leadscore.c_str(), o.leadscore.c_str(), "broker", "--partitions", std::to_string(kPartitions).c_str(),
           "--topic", "lat-events", "--topic", "lat-routing", "--topic", "recovery-events", "--topic",
           "bench-e2e-state", "--topic", "bench-lat-state", "--topic", "bench-recovery-state", "--topic",
-          "bench-restore-state", nullptr);
+          "bench-restore-state", "--topic", "bench-e2e-repartition", "--topic", "bench-lat-repartition", "--topic",
+          "bench-recovery-repartition", nullptr);
     _exit(127);
   }
   close(fds[1]);
@@ -416,6 +417,7 @@ double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t
   options.threads = threads;
   options.changelog_enabled = changelog;
   options.changelog_topic = "bench-e2e-state";
+  options.handoff_topic = "bench-e2e-repartition";
   if (!changelog) options.group_id += "-no-changelog";
   auto svc = stream::Service::Start(ExampleModel(), options, [] { return kStart; });
   if (!svc.ok()) std::abort();
@@ -458,6 +460,7 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
   stream::ServiceOptions options = ServiceOn(bootstrap, dir, "lat-events", "lat-routing");
   options.changelog_enabled = true;
   options.changelog_topic = "bench-lat-state";
+  options.handoff_topic = "bench-lat-repartition";
   auto svc = stream::Service::Start(ExampleModel(), options, WallMs);
   if (!svc.ok()) std::abort();
   std::atomic<bool> stop{false};
@@ -560,6 +563,7 @@ std::pair<double, double> Recovery(const std::string& bootstrap, const std::stri
   stream::ServiceOptions options = ServiceOn(bootstrap, dir, "recovery-events", "lat-routing");
   options.changelog_enabled = true;
   options.changelog_topic = "bench-recovery-state";
+  options.handoff_topic = "bench-recovery-repartition";
   auto to_ready = [&](const std::string& group) {
     options.group_id = group;
     const auto t2 = Clock::now();

@@ -204,6 +204,10 @@ int main(int argc, char** argv) {
   int64_t fixed_clock = 0;
   auto* fixed_clock_opt = run->add_option("--fixed-clock", fixed_clock,
                                           "Unix ms to use as the clock instead of the wall clock (reproducible runs)");
+  auto* no_clock_opt = run->add_flag("--no-clock", run_flags.no_clock,
+                                     "no clock: stream time moves with the records alone, as in replay (reproducible "
+                                     "runs over history)");
+  no_clock_opt->excludes(fixed_clock_opt);
 
   int broker_partitions = 4;
   auto* broker = app.add_subcommand("broker", "Only the embedded broker, as its own process");

@@ -33,6 +33,7 @@ inline std::vector<std::string> TopicsOf(const stream::ServiceOptions& o) {
   topics.push_back(o.output_topic);
   topics.push_back(o.dlq_topic);
   topics.push_back(o.changelog());
+  topics.push_back(o.handoff());
   return topics;
 }
 

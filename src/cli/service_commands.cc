@@ -67,6 +67,7 @@ int RunService(const RunFlags& flags) {
   InstallStopHandlers();
   stream::Service::Clock clock = WallClockMs;
   if (flags.fixed_clock) clock = [at = *flags.fixed_clock] { return at; };
+  if (flags.no_clock) clock = nullptr;
   auto service = stream::Service::Start(loaded.model, c.service, clock);
   if (!service.ok()) {
     std::cerr << service.status().message() << "\n";

@@ -18,6 +18,7 @@ struct RunFlags {
   // 503 on /healthz and /readyz instead of exiting 1.
   bool stay_up_on_failure = false;
   std::optional<int64_t> fixed_clock;  // Unix ms instead of the wall clock: reproducible runs
+  bool no_clock = false;               // stream time from the records alone (replay's way)
 };
 
 int RunService(const RunFlags& flags);

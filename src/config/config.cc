@@ -117,9 +117,10 @@ class Loader {
     }
     if (const YAML::Node st = root["state"]) {
       Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync", "cache_entities", "erasure_scrub_interval",
-                         "changelog_topic", "changelog", "standby_replicas"});
+                         "changelog_topic", "changelog", "standby_replicas", "lead_handoff"});
       if (st["standby_replicas"]) c.service.standby_replicas = static_cast<int>(Int(st["standby_replicas"], 0, 100));
       if (st["changelog"]) c.service.changelog_enabled = Bool(st["changelog"]);
+      if (st["lead_handoff"]) c.service.lead_handoff = Bool(st["lead_handoff"]);
       if (st["changelog_topic"]) c.service.changelog_topic = Text(st["changelog_topic"]);
       if (st["erasure_scrub_interval"]) c.service.store.erasure_scrub_interval_ms = DurationMs(st["erasure_scrub_interval"]);
       if (st["cache_entities"]) c.service.cache_entities = static_cast<size_t>(Int(st["cache_entities"], 1, 1LL << 32));

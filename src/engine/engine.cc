@@ -71,7 +71,7 @@ class Engine::Impl {
   const SnapshotCodec codec_{*model_};
   const Scorer scorer_{*model_};
   Evaluator evaluator_{scorer_, table_, timers_, options_, stats_};
-  Transitions transitions_{scorer_, table_, timers_, evaluator_, options_, stats_};
+  Transitions transitions_{scorer_, codec_, table_, timers_, evaluator_, options_, stats_};
 };
 
 Engine::Engine(std::shared_ptr<const model::Model> model, EngineOptions options)
@@ -95,7 +95,9 @@ ApplyResult Engine::Apply(const Input& input, std::vector<RoutingEvent>* out) {
   return impl_->transitions_.Apply(input, out);
 }
 Settled Engine::TakeSettled() { return impl_->transitions_.TakeSettled(); }
+std::vector<Handoff> Engine::TakeHandoffs() { return impl_->transitions_.TakeHandoffs(); }
 void Engine::Advance(int64_t now_ms, std::vector<RoutingEvent>* out) { impl_->transitions_.Advance(now_ms, out); }
+void Engine::BoundTimeBy(int64_t clock_ms) { impl_->transitions_.BoundTimeBy(clock_ms); }
 int64_t Engine::stream_time() const { return impl_->transitions_.stream_time(); }
 const EngineStats& Engine::stats() const { return impl_->stats_; }
 const model::Model& Engine::model() const { return *impl_->model_; }

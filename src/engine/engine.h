@@ -54,8 +54,41 @@ struct OutcomeInput {
 struct ForgetInput {
   EntityId lead = kNoEntity;     // set: forget this lead
   EntityId account = kNoEntity;  // set alone: forget the account and all its leads
+  bool relayed = false;          // from another partition: not relayed again
 };
-using Input = std::variant<EventInput, LeadProfileInput, AccountProfileInput, OutcomeInput, ForgetInput>;
+// A lead changing partition (its account moved to an account another partition holds;
+// stream/ carries these between partition tasks, README "A lead that changes
+// partition"). Another partition claimed the lead: if it is held here it leaves (its
+// account stops counting it) and its whole state goes out as a Handoff to `to_partition`.
+struct LeadReleaseInput {
+  EntityId lead = kNoEntity;
+  EntityId account = kNoEntity;  // unused: the lead's own account is the one it leaves
+  int32_t to_partition = -1;
+  int64_t at_ms = 0;  // the claimant's stream time: stream time moves on to it here too
+};
+// The state another partition released: merged into the lead held here (which claimed it).
+struct LeadAdoptInput {
+  EntityId lead = kNoEntity;
+  EntityId account = kNoEntity;  // unused: the lead stays in the account it has here
+  std::string state;             // the engine's snapshot of the lead, as released
+  int64_t at_ms = 0;             // its clock: the releasing partition's stream time
+};
+using Input = std::variant<EventInput, LeadProfileInput, AccountProfileInput, OutcomeInput, ForgetInput,
+                           LeadReleaseInput, LeadAdoptInput>;
+
+// What a partition must tell the others (EngineOptions::hand_off_leads).
+struct Handoff {
+  enum class Kind : uint8_t {
+    kClaim,     // a lead new to this partition: whoever holds it, release it to us
+    kTransfer,  // a released lead's state, for `to_partition`
+    kForget,    // a Forget of a lead, for every other partition
+  };
+  Kind kind = Kind::kClaim;
+  std::string lead_id;
+  int32_t to_partition = -1;  // kTransfer only; the others go to every other partition
+  std::string state;          // kTransfer: the lead's snapshot
+  int64_t at_ms = 0;          // this partition's stream time (a transfer's state is at it)
+};
 
 // ---- outputs -----------------------------------------------------------------------
 // What Apply did with an input. A skip is not an error (the input was valid); callers
@@ -150,6 +183,9 @@ struct EngineOptions {
   size_t max_contacts_per_account = 10000;
   // Tier changes kept per entity for the views.
   size_t recent_changes = 10;
+  // More than one partition shares the leads: a lead new here is claimed from the
+  // others, and a Forget of a lead is relayed to them (TakeHandoffs).
+  bool hand_off_leads = false;
 };
 
 struct EngineStats {
@@ -167,6 +203,9 @@ struct EngineStats {
   uint64_t events_filtered = 0;  // dropped by a `when` filter
   uint64_t events_held = 0;      // held by the burst filter as they came
   uint64_t held_dropped = 0;     // ... dropped with their run
+  uint64_t leads_released = 0;   // handed to another partition
+  uint64_t leads_adopted = 0;    // ... merged here from another
+  uint64_t handoffs_dropped = 0; // a transfer for a lead no longer here (forgotten meanwhile)
 };
 
 class Engine {
@@ -190,9 +229,18 @@ class Engine {
   // lead's snapshot, and a run's end is one of the lead's timer checks.
   ApplyResult Apply(const Input& input, std::vector<RoutingEvent>* out);
 
+  // The clock bounds stream time from now on: an event (or profile, or handoff) stamped
+  // later than `clock_ms` is taken at `clock_ms` (a producer's clock ahead of ours), so
+  // one record from the future cannot decay every other entity early. Without a call
+  // (replay) records' own times are stream time, however far ahead.
+  void BoundTimeBy(int64_t clock_ms);
+
   // Moves stream time on to now (never back) and emits, in time order, every tier
   // change that decay causes up to now, each at the first millisecond it holds.
   void Advance(int64_t now_ms, std::vector<RoutingEvent>* out);
+
+  // What other partitions must be told since the last call, in order; resets it.
+  std::vector<Handoff> TakeHandoffs();
 
   // Held events decided since the last call (by Apply or Advance), for the caller's
   // counts; resets them.

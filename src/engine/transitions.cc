@@ -32,6 +32,12 @@ void Transitions::Advance(int64_t now, std::vector<RoutingEvent>* out) {
 }
 
 ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out) {
+  if (e.occurred_at_ms > clock_bound_) {
+    // Stamped by a clock ahead of ours: it happened now, not later.
+    EventInput at_clock = e;
+    at_clock.occurred_at_ms = clock_bound_;
+    return ApplyOne(at_clock, out);
+  }
   if (e.signal == kUnknownSignal || e.signal >= n_signals_) {
     ++stats_.skipped_unknown_signal;
     return {ApplyOutcome::kUnknownSignal};
@@ -241,11 +247,14 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
     return {ApplyOutcome::kStaleProfile};
   }
   // An applied profile moves stream time like an event (SPEC section 3): a stream that
-  // starts with profiles is evaluated at their time, not at 0.
-  if (p.updated_at_ms > stream_time_) Advance(p.updated_at_ms, out);
+  // starts with profiles is evaluated at their time, not at 0. Its own time still
+  // orders profiles (last write wins); stream time goes no further than the clock.
+  if (std::min(p.updated_at_ms, clock_bound_) > stream_time_) Advance(std::min(p.updated_at_ms, clock_bound_), out);
   ++stats_.profiles_applied;
   GetOrCreateAccount(p.account);
-  const bool born = !table_.FindLead(p.lead);
+  const LeadState* known = table_.FindLead(p.lead);
+  const bool born = !known;
+  const bool moving = known && known->account != p.account;  // its history joins this account now
   LeadState& l = GetOrCreateLead(p.lead, p.account, out);
   AccountState& a = *table_.FindAccount(p.account);
   table_.MarkLead(p.lead);
@@ -270,7 +279,7 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
   scorer_.RecomputeLeadFit(l, &a);
   if (born) l.tier = Scorer::BirthTier(l, m_.lead);  // born with its first profile
   evaluator_.EvaluateLead(p.lead, l, out);
-  if (role_changed) evaluator_.EvaluateAccount(p.account, a, out);
+  if (role_changed || moving) evaluator_.EvaluateAccount(p.account, a, out);
   return {ApplyOutcome::kApplied};
 }
 
@@ -279,7 +288,7 @@ ApplyResult Transitions::ApplyOne(const AccountProfileInput& p, std::vector<Rout
     ++stats_.profiles_stale;
     return {ApplyOutcome::kStaleProfile};
   }
-  if (p.updated_at_ms > stream_time_) Advance(p.updated_at_ms, out);
+  if (std::min(p.updated_at_ms, clock_bound_) > stream_time_) Advance(std::min(p.updated_at_ms, clock_bound_), out);
   ++stats_.profiles_applied;
   const bool born = !table_.FindAccount(p.account);
   AccountState& a = GetOrCreateAccount(p.account);
@@ -323,6 +332,11 @@ ApplyResult Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEven
 
 ApplyResult Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out) {
   ++stats_.forgets;
+  // Another partition may hold the lead (it moved, or the Forget is keyed by its new
+  // account before the move reached it): the Forget goes to every partition.
+  if (f.lead != kNoEntity && !f.relayed && options_.hand_off_leads) {
+    handoffs_.push_back({Handoff::Kind::kForget, std::string(table_.lead_ids().Name(f.lead))});
+  }
   if (f.lead != kNoEntity) {
     LeadState* l = table_.FindLead(f.lead);
     if (!l) return {ApplyOutcome::kApplied};  // nothing held: nothing to forget
@@ -371,6 +385,10 @@ LeadState& Transitions::GetOrCreateLead(EntityId id, EntityId account, std::vect
     return *known;
   }
   LeadState& l = table_.AddLead(id);
+  // New to this partition: it may have lived on another until its account moved here.
+  if (options_.hand_off_leads) {
+    handoffs_.push_back({Handoff::Kind::kClaim, std::string(table_.lead_ids().Name(id)), -1, {}, stream_time_});
+  }
   l.clock = stream_time_;
   l.signals.resize(n_signals_);
   l.account = account;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -15,15 +16,17 @@
 #include "engine/entity_table.h"
 #include "engine/evaluator.h"
 #include "engine/scorer.h"
+#include "engine/snapshot_codec.h"
 #include "engine/timer_queue.h"
 
 namespace leadscore::engine {
 
 class Transitions {
  public:
-  Transitions(const Scorer& scorer, EntityTable& table, TimerQueue& timers, Evaluator& evaluator,
-              const EngineOptions& options, EngineStats& stats)
+  Transitions(const Scorer& scorer, const SnapshotCodec& codec, EntityTable& table, TimerQueue& timers,
+              Evaluator& evaluator, const EngineOptions& options, EngineStats& stats)
       : scorer_(scorer),
+        codec_(codec),
         m_(scorer.model()),
         n_signals_(scorer.signals()),
         table_(table),
@@ -37,8 +40,10 @@ class Transitions {
   // Fires every decay check due up to `now`, in time order, then moves stream time on.
   void Advance(int64_t now, std::vector<RoutingEvent>* out);
   void ResumeAt(int64_t stream_time) { stream_time_ = std::max(stream_time_, stream_time); }
+  void BoundTimeBy(int64_t clock) { clock_bound_ = clock; }
   int64_t stream_time() const { return stream_time_; }
   Settled TakeSettled() { return std::exchange(settled_, Settled{}); }
+  std::vector<Handoff> TakeHandoffs() { return std::exchange(handoffs_, {}); }
 
  private:
   ApplyResult ApplyOne(const EventInput& e, std::vector<RoutingEvent>* out);
@@ -46,6 +51,12 @@ class Transitions {
   ApplyResult ApplyOne(const AccountProfileInput& p, std::vector<RoutingEvent>* out);
   ApplyResult ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>* out);
   ApplyResult ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out);
+  // A lead changing partition (handoff.cc).
+  ApplyResult ApplyOne(const LeadReleaseInput& r, std::vector<RoutingEvent>* out);
+  ApplyResult ApplyOne(const LeadAdoptInput& a, std::vector<RoutingEvent>* out);
+  // The released lead's state added to the lead held here: sums, dedupe memory, held
+  // runs, the newer profile, the tier it had and its routing history.
+  void Merge(LeadState& into, LeadState&& from);
 
   // The first `when` filter the event matches, from the profiles known now; -1: none.
   int MatchingWhenFilter(const EventInput& e) const;
@@ -72,6 +83,7 @@ class Transitions {
   void MoveLead(EntityId lid, EntityId to, std::vector<RoutingEvent>* out);
 
   const Scorer& scorer_;
+  const SnapshotCodec& codec_;
   const model::Model& m_;
   const size_t n_signals_;
   EntityTable& table_;
@@ -81,7 +93,10 @@ class Transitions {
   EngineStats& stats_;
   const model::Filter* const burst_;  // the model's burst filter, if any
   int64_t stream_time_ = 0;
+  // Records are not taken later than this (Engine::BoundTimeBy); max: no clock.
+  int64_t clock_bound_ = std::numeric_limits<int64_t>::max();
   Settled settled_;  // since the last TakeSettled
+  std::vector<Handoff> handoffs_;  // since the last TakeHandoffs
 };
 
 }  // namespace leadscore::engine

@@ -1,5 +1,7 @@
 #include "store/state_store.h"
 
+#include <charconv>
+
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/statistics.h>
@@ -14,6 +16,8 @@
 namespace leadscore::store {
 using namespace keys;  // NOLINT: the key layout is this file's vocabulary
 namespace {
+
+constexpr std::string_view kHandoffFrom = "handoff_from/";
 
 // Outbox value: [u32 len][id][u32 len][key][value]
 std::string EncodeOutbox(const OutboxRecord& r) {
@@ -93,6 +97,13 @@ Result<PartitionState> StateStore::Load(int32_t partition) const {
         case 'M':
           if (id == "stream_time" && value.size() == 8) state.stream_time_ms = ReadI64(value);
           if (id == "model_version") state.model_version = std::string(value);
+          if (id == "handoff_seq" && value.size() == 8) state.handoff_seq = GetU64(value);
+          if (id.starts_with(kHandoffFrom) && value.size() == 8) {
+            int32_t source = -1;
+            const std::string_view digits = id.substr(kHandoffFrom.size());
+            std::from_chars(digits.data(), digits.data() + digits.size(), source);
+            if (source >= 0) state.handoff_applied[source] = GetU64(value);
+          }
           break;
         case 'O':
           if (value.size() != 8) return Status::Corruption(what + ": bad offset for " + std::string(id));
@@ -188,6 +199,15 @@ Status StateStore::Commit(const std::vector<PartitionCommit>& commits) {
     for (uint64_t seq : c.outbox_dropped) del(OutboxKey(c.partition, seq));
     put(Key(c.partition, 'M', "stream_time"), I64(c.stream_time_ms));
     put(Key(c.partition, 'M', "model_version"), c.model_version);
+    auto u64 = [](uint64_t v) {
+      std::string s;
+      PutU64(s, v);
+      return s;
+    };
+    if (c.handoff_seq) put(Key(c.partition, 'M', "handoff_seq"), u64(*c.handoff_seq));
+    for (const auto& [source, seq] : c.handoff_applied) {
+      put(Key(c.partition, 'M', std::string(kHandoffFrom) + std::to_string(source)), u64(seq));
+    }
     LEADSCORE_RETURN_IF_ERROR(Stage(c.partition, part, batch));
   }
   return Write(batch, "commit state");

@@ -8,7 +8,9 @@
 //       [partition u32 BE]['P'][output partition u32 BE]  output offset every delivered
 //                                                     outbox record of this partition is at or past
 //       [partition u32 BE]['M'][name]                stream_time, model_version, changelog
-//                                                     (position in the changelog, below)
+//                                                     (position in the changelog, below),
+//                                                     handoff_seq, handoff_from/<partition>
+//                                                     (leads changing partition: stream/)
 // A processing batch is one WriteBatch: the entities it changed with their timer index
 // entries, the offsets after its records, the stream time and the routing events it
 // produced (the outbox), for every partition it touched: state, progress and outputs
@@ -32,6 +34,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -56,8 +59,18 @@ struct StoredEntity {
 // A routing event waiting for its delivery to be confirmed.
 struct OutboxRecord {
   uint64_t seq = 0;  // per partition, increasing: publishing order
-  std::string id;    // routing_id: how a published copy is recognised on the topic
+  std::string id;    // routing_id: how a published copy is recognised on the topic;
+                     // "handoff/<partition>": a record of the repartition topic (stream/)
   std::string key, value;
+
+  static constexpr std::string_view kHandoffId = "handoff/";
+  // The repartition topic's partition a handoff record goes to; -1: a routing event.
+  int32_t handoff_partition() const {
+    if (!id.starts_with(kHandoffId)) return -1;
+    int32_t p = -1;
+    for (char c : id.substr(kHandoffId.size())) p = (p < 0 ? 0 : p * 10) + (c - '0');
+    return p;
+  }
 };
 
 struct PartitionState {
@@ -66,6 +79,10 @@ struct PartitionState {
   std::string model_version;  // empty: nothing stored yet
   std::vector<OutboxRecord> outbox;                  // in seq order
   std::map<int32_t, int64_t> output_offsets;         // output partition -> offset
+  // Leads handed between partitions: the next seq this partition sends, and per source
+  // partition the highest seq applied here (a copy sent again is not applied twice).
+  uint64_t handoff_seq = 0;
+  std::map<int32_t, uint64_t> handoff_applied;
 };
 
 struct PartitionCommit {
@@ -76,6 +93,8 @@ struct PartitionCommit {
   std::string model_version;
   std::vector<OutboxRecord> outbox;  // added
   std::vector<uint64_t> outbox_dropped;  // removed unpublished (an erased entity's)
+  std::optional<uint64_t> handoff_seq;           // when it moved
+  std::map<int32_t, uint64_t> handoff_applied;   // the sources that moved
 };
 
 struct DeliveryCommit {

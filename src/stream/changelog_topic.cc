@@ -91,32 +91,45 @@ Status KafkaChangelog::EnsureTopic() {
     if (!partitions.ok()) return partitions.status();
     options_.partitions = std::max(options_.partitions, static_cast<int>(partitions->size()));
   }
-  auto existing = TopicPartitions(consumer_, options_.topic, options_.timeout_ms);
+  auto have = EnsureInternalTopic(options_.topic, "compact");
+  if (!have.ok()) return have.status();
+  options_.partitions = *have;
+  return Status::Ok();
+}
+
+Status KafkaChangelog::EnsureRepartitionTopic(const std::string& topic) {
+  auto have = EnsureInternalTopic(topic, "delete");
+  return have.ok() ? Status::Ok() : have.status();
+}
+
+Result<int> KafkaChangelog::EnsureInternalTopic(const std::string& name, const char* cleanup_policy) {
+  auto existing = TopicPartitions(consumer_, name, options_.timeout_ms);
   if (!existing.ok()) return existing.status();
   if (!existing->empty()) {
     const int have = static_cast<int>(existing->size());
     if (have < options_.partitions) {
-      return Status::InvalidArgument("changelog topic " + options_.topic + " has " + std::to_string(existing->size()) +
+      return Status::InvalidArgument("topic " + name + " has " + std::to_string(existing->size()) +
                                      " partitions, the inputs " + std::to_string(options_.partitions) +
                                      ": it needs one per input partition");
     }
-    options_.partitions = have;
-    return Status::Ok();
+    return have;
   }
-  // Compacted: the log keeps the latest value of every key (the state), and a deleted
-  // key's tombstone until delete.retention.ms has passed.
+  // The changelog is compacted: the log keeps the latest value of every key (the
+  // state), and a deleted key's tombstone until delete.retention.ms has passed.
   char err[512];
-  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(options_.topic.c_str(), options_.partitions,
-                                                     options_.replication_factor, err, sizeof err);
-  if (!topic) return Status::InvalidArgument("changelog topic: " + std::string(err));
-  rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
+  rd_kafka_NewTopic_t* topic =
+      rd_kafka_NewTopic_new(name.c_str(), options_.partitions, options_.replication_factor, err, sizeof err);
+  if (!topic) return Status::InvalidArgument("topic " + name + ": " + std::string(err));
+  rd_kafka_NewTopic_set_config(topic, "cleanup.policy", cleanup_policy);
+  // A handoff is read within seconds; a day bounds how long a lead's state stays there.
+  if (std::string_view(cleanup_policy) == "delete") rd_kafka_NewTopic_set_config(topic, "retention.ms", "86400000");
   rd_kafka_queue_t* queue = rd_kafka_queue_new(producer_);
   rd_kafka_CreateTopics(producer_, &topic, 1, nullptr, queue);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, options_.timeout_ms);
-  Status result = Status::Unavailable("creating changelog topic " + options_.topic + " timed out");
+  Status result = Status::Unavailable("creating topic " + name + " timed out");
   if (ev) {
     if (rd_kafka_event_error(ev)) {
-      result = Status::Unavailable("creating changelog topic " + options_.topic + ": " + rd_kafka_event_error_string(ev));
+      result = Status::Unavailable("creating topic " + name + ": " + rd_kafka_event_error_string(ev));
     } else {
       size_t n = 0;
       const rd_kafka_topic_result_t** results =
@@ -125,8 +138,7 @@ Status KafkaChangelog::EnsureTopic() {
       for (size_t i = 0; i < n; ++i) {
         const auto code = rd_kafka_topic_result_error(results[i]);
         if (code && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-          result = Status::Unavailable("creating changelog topic " + options_.topic + ": " +
-                                       rd_kafka_err2str(code));
+          result = Status::Unavailable("creating topic " + name + ": " + rd_kafka_err2str(code));
         }
       }
     }
@@ -134,11 +146,9 @@ Status KafkaChangelog::EnsureTopic() {
   }
   rd_kafka_queue_destroy(queue);
   rd_kafka_NewTopic_destroy(topic);
-  if (result.ok()) {
-    spdlog::info("changelog topic {} created: {} partitions, cleanup.policy=compact", options_.topic,
-                 options_.partitions);
-  }
-  return result;
+  if (!result.ok()) return result;
+  spdlog::info("topic {} created: {} partitions, cleanup.policy={}", name, options_.partitions, cleanup_policy);
+  return options_.partitions;
 }
 
 Result<int64_t> KafkaChangelog::Append(int32_t partition, std::span<const store::ChangelogOp> ops) {

@@ -55,6 +55,9 @@ class KafkaChangelog : public store::ChangelogWriter, public store::ChangelogRea
 
   const std::string& topic() const { return options_.topic; }
   int partitions() const { return options_.partitions; }  // of the topic, at least the inputs'
+  // The topic leads change partition through (README "A lead that changes partition"),
+  // made like the changelog but not compacted.
+  Status EnsureRepartitionTopic(const std::string& topic);
   const ChangelogTopicOptions& options() const { return options_; }
   // Records and bytes appended since Open (any thread).
   uint64_t appended_records() const { return appended_records_.load(std::memory_order_relaxed); }
@@ -65,6 +68,9 @@ class KafkaChangelog : public store::ChangelogWriter, public store::ChangelogRea
  private:
   KafkaChangelog() = default;
   Status EnsureTopic();
+  // A topic with at least the inputs' partitions: made with `cleanup_policy` when
+  // missing, refused when it has fewer. Its partition count.
+  Result<int> EnsureInternalTopic(const std::string& name, const char* cleanup_policy);
 
   ChangelogTopicOptions options_;
   rd_kafka_s* producer_ = nullptr;

@@ -30,6 +30,10 @@ struct TaskOptions {
   bool require_key = true;
   codec::Format output_format = codec::Format::kProtobuf;  // of the outbox's records
   size_t cache_entities = 500'000;  // leads + accounts this task keeps in memory
+  // Leads changing partition (README "A lead that changes partition"): records of this
+  // topic are handoffs between partitions, not inputs; empty: none (one partition, replay).
+  std::string handoff_topic;
+  int32_t partitions = 1;  // of the inputs: a claim goes to every other one
 };
 
 struct ServiceOptions {
@@ -68,6 +72,12 @@ struct ServiceOptions {
   // instances each partition has I - 1 standbys.
   int standby_replicas = 0;
   std::string changelog() const { return changelog_topic.empty() ? group_id + "-state" : changelog_topic; }
+  // With the changelog, a lead whose account moves to another partition is handed there
+  // through this topic (README "A lead that changes partition"), one partition per input
+  // partition, created when missing. Off: the lead lives on in both partitions.
+  bool lead_handoff = true;
+  std::string handoff_topic;  // empty: `<group_id>-repartition`
+  std::string handoff() const { return handoff_topic.empty() ? group_id + "-repartition" : handoff_topic; }
   size_t cache_entities = 500'000;  // leads + accounts held in memory, all partitions (~3 KiB each)
   // Worker threads processing partition tasks; 0: one per core.
   size_t threads = 0;

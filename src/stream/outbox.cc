@@ -3,6 +3,7 @@
 #include <iterator>
 
 #include "codec/codec.h"
+#include "codec/handoff.h"
 
 namespace leadscore::stream {
 
@@ -29,6 +30,29 @@ std::vector<store::OutboxRecord> Outbox::Stage(const std::vector<engine::Routing
   return staged;
 }
 
+std::vector<store::OutboxRecord> Outbox::StageHandoffs(const std::vector<engine::Handoff>& handoffs,
+                                                       int32_t partitions, uint64_t* handoff_seq) {
+  std::vector<store::OutboxRecord> staged;
+  auto stage = [&](const engine::Handoff& h, int32_t to) {
+    store::OutboxRecord r;
+    r.seq = next_seq_++;
+    r.id = std::string(store::OutboxRecord::kHandoffId) + std::to_string(to);
+    r.key = h.lead_id;
+    r.value = codec::EncodeHandoff(partition_, ++*handoff_seq, h);
+    staged.push_back(std::move(r));
+  };
+  for (const auto& h : handoffs) {
+    if (h.kind == engine::Handoff::Kind::kTransfer) {
+      stage(h, h.to_partition);
+      continue;
+    }
+    for (int32_t p = 0; p < partitions; ++p) {
+      if (p != partition_) stage(h, p);
+    }
+  }
+  return staged;
+}
+
 void Outbox::Committed(std::vector<store::OutboxRecord> records) {
   std::move(records.begin(), records.end(), std::back_inserter(records_));
   Counted();
@@ -38,6 +62,7 @@ std::vector<uint64_t> Outbox::DropUnproduced(const std::set<std::string>& leads,
                                              codec::Format format) {
   std::vector<uint64_t> seqs;
   for (size_t i = produced_; i < records_.size(); ++i) {
+    if (records_[i].handoff_partition() >= 0) continue;  // a lead's state in transit is not output
     auto ev = format == codec::Format::kJson ? codec::RoutingEventFromJson(records_[i].value)
                                              : codec::RoutingEventFromBinary(records_[i].value);
     if (ev.ok() && (accounts.count(ev->account_id) || (!ev->lead_id.empty() && leads.count(ev->lead_id)))) {

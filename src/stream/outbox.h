@@ -38,6 +38,11 @@ class Outbox {
 
   // The batch's routing events as records, numbered on from the last (prepare).
   std::vector<store::OutboxRecord> Stage(const std::vector<engine::RoutingEvent>& events, codec::Format format);
+  // Leads handed to other partitions (README "A lead that changes partition"), as
+  // records of the repartition topic numbered on from `*handoff_seq`: a claim and a
+  // relayed Forget to each of the other `partitions`, a transfer to its claimant.
+  std::vector<store::OutboxRecord> StageHandoffs(const std::vector<engine::Handoff>& handoffs, int32_t partitions,
+                                                 uint64_t* handoff_seq);
   // The staged records are durable: they may be published (post-commit).
   void Committed(std::vector<store::OutboxRecord> records);
 

@@ -6,9 +6,24 @@
 #include <set>
 #include <variant>
 
+#include "codec/handoff.h"
 #include "store/hot_set.h"
 
 namespace leadscore::stream {
+
+namespace {
+// The engine claims leads new to it, and relays Forgets, only when other partitions
+// may hold them.
+engine::EngineOptions WithHandoff(const TaskOptions& o) {
+  engine::EngineOptions e = o.engine;
+  e.hand_off_leads = e.hand_off_leads || (!o.handoff_topic.empty() && o.partitions > 1);
+  return e;
+}
+bool IsHandoff(const engine::Input& in) {
+  if (const auto* f = std::get_if<engine::ForgetInput>(&in)) return f->relayed;
+  return std::holds_alternative<engine::LeadReleaseInput>(in) || std::holds_alternative<engine::LeadAdoptInput>(in);
+}
+}  // namespace
 
 PartitionTask::PartitionTask(int32_t partition, std::shared_ptr<const model::Model> model, TaskOptions options,
                              store::StateStore* store)
@@ -16,7 +31,7 @@ PartitionTask::PartitionTask(int32_t partition, std::shared_ptr<const model::Mod
       model_(std::move(model)),
       options_(std::move(options)),
       store_(store),
-      engine_(model_, options_.engine),
+      engine_(model_, WithHandoff(options_)),
       decoder_(*model_, engine_.lead_ids(), engine_.account_ids(), options_.decoder),
       outbox_(partition),
       cache_entities_(options_.cache_entities) {}
@@ -39,6 +54,8 @@ Result<std::map<std::string, int64_t>> PartitionTask::Resume() {
                  partition_, state->model_version, model_->version);
   }
   engine_.ResumeAt(state->stream_time_ms);
+  handoff_seq_ = state->handoff_seq;
+  handoff_applied_ = state->handoff_applied;
   committed_stream_time_ = state->stream_time_ms;
   outbox_.Resume(std::move(state->outbox), std::move(state->output_offsets));
   PublishGauges();
@@ -47,7 +64,10 @@ Result<std::map<std::string, int64_t>> PartitionTask::Resume() {
 
 Status PartitionTask::Process(std::span<const InputRecord> records, std::optional<int64_t> now, BatchOutcome* out) {
   std::lock_guard lock(mu_);
-  if (now) decoder_.options().max_event_time_ms = *now + options_.max_future_skew_ms;
+  if (now) {
+    decoder_.options().max_event_time_ms = *now + options_.max_future_skew_ms;
+    engine_.BoundTimeBy(*now);  // a record from a clock ahead of ours is taken now
+  }
   // Decode first: the entities the batch needs are then loaded before anything runs.
   std::vector<engine::Input> inputs;
   inputs.reserve(records.size());
@@ -58,13 +78,33 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
       out->refused.push_back({i, codec::Refusal::kKeyMismatch, "Kafka key missing: records are keyed by account_id"});
       continue;
     }
+    if (!options_.handoff_topic.empty() && r.topic == options_.handoff_topic) {
+      auto handoff = codec::DecodeHandoff(r.value, engine_.lead_ids());
+      if (!handoff.ok()) {
+        out->refused.push_back({i, codec::Refusal::kUnparseable, handoff.status().message()});
+        continue;
+      }
+      // Sent again after its writer crashed before it knew it was delivered: applied once.
+      uint64_t& applied = handoff_applied_[handoff->source_partition];
+      if (handoff->seq <= applied) {
+        ++out->handoff_duplicates;
+        continue;
+      }
+      ++out->handoffs;
+      applied = handoff->seq;
+      handoff_sources_moved_.insert(handoff->source_partition);
+      if (const auto* a = std::get_if<engine::LeadAdoptInput>(&handoff->input)) horizon = std::max(horizon, a->at_ms);
+      if (const auto* c = std::get_if<engine::LeadReleaseInput>(&handoff->input)) horizon = std::max(horizon, c->at_ms);
+      inputs.push_back(std::move(handoff->input));
+      continue;
+    }
     auto input = decoder_.Decode(r.value, r.format, r.key);
     if (!input.ok()) {
       out->refused.push_back({i, input.status().reason<codec::Refusal>(), input.status().message()});
       continue;
     }
-    // Events and profiles may move stream time past the clock (up to the allowed skew):
-    // what is due by then must be loaded too.
+    // Events and profiles move stream time (no further than the clock, when there is
+    // one): what is due by then must be loaded too.
     if (const auto* e = std::get_if<engine::EventInput>(&*input)) horizon = std::max(horizon, e->occurred_at_ms);
     if (const auto* p = std::get_if<engine::LeadProfileInput>(&*input)) horizon = std::max(horizon, p->updated_at_ms);
     if (const auto* p = std::get_if<engine::AccountProfileInput>(&*input)) horizon = std::max(horizon, p->updated_at_ms);
@@ -80,10 +120,12 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   out->filtered.resize(model_->filters.size());
   for (const engine::Input& in : inputs) {
     const engine::ApplyResult r = engine_.Apply(in, &out->events);
+    if (IsHandoff(in)) continue;  // counted above, not as an input
     ++out->applied_as[static_cast<size_t>(r.outcome)];
     if (r.outcome == engine::ApplyOutcome::kFiltered) ++out->filtered[r.filter];
   }
   CountSettled(out);
+  for (auto& h : engine_.TakeHandoffs()) handoffs_.push_back(std::move(h));
   PublishGauges();
   if (mid_batch_hook_) mid_batch_hook_(partition_, records.size());
   return Status::Ok();
@@ -114,6 +156,8 @@ void BatchOutcome::AddCounts(const BatchOutcome& other) {
   if (filtered.size() < other.filtered.size()) filtered.resize(other.filtered.size());
   for (size_t i = 0; i < other.filtered.size(); ++i) filtered[i] += other.filtered[i];
   released += other.released;
+  handoffs += other.handoffs;
+  handoff_duplicates += other.handoff_duplicates;
 }
 
 Status PartitionTask::Commit(const std::map<std::string, int64_t>& next_offsets,
@@ -123,7 +167,7 @@ Status PartitionTask::Commit(const std::map<std::string, int64_t>& next_offsets,
   store::PartitionCommit c;
   c.partition = partition_;
   engine_.TakeChanges(&c.changes);
-  if (c.changes.empty() && events.empty() && next_offsets.empty()) return ScrubIfDue();
+  if (c.changes.empty() && events.empty() && next_offsets.empty() && handoffs_.empty()) return ScrubIfDue();
   for (const auto& ch : c.changes) scrub_pending_ |= ch.bytes.empty();
   c.offsets = next_offsets;
   // An erased lead or account publishes nothing more: its routing events of this batch
@@ -145,12 +189,21 @@ Status PartitionTask::Commit(const std::map<std::string, int64_t>& next_offsets,
     c.outbox = outbox_.Stage(kept, options_.output_format);
     c.outbox_dropped = outbox_.DropUnproduced(erased_leads, erased_accounts, options_.output_format);
   }
+  if (!handoffs_.empty()) {
+    uint64_t seq = handoff_seq_;
+    for (auto& r : outbox_.StageHandoffs(handoffs_, options_.partitions, &seq)) c.outbox.push_back(std::move(r));
+    c.handoff_seq = seq;
+  }
+  for (int32_t source : handoff_sources_moved_) c.handoff_applied[source] = handoff_applied_[source];
   c.stream_time_ms = engine_.stream_time();
   c.model_version = model_->version;
   // Commit: one write. Only what is committed may be published.
   if (store_) LEADSCORE_RETURN_IF_ERROR(store_->Commit({c}));
   // Post-commit.
   committed_stream_time_ = c.stream_time_ms;
+  if (c.handoff_seq) handoff_seq_ = *c.handoff_seq;
+  handoffs_.clear();
+  handoff_sources_moved_.clear();
   outbox_.Dropped(c.outbox_dropped);
   outbox_.Committed(std::move(c.outbox));
   if (store_) engine_.Evict(cache_entities_.load(std::memory_order_relaxed));

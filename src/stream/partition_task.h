@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -71,6 +72,9 @@ struct BatchOutcome {
   // the burst filter when their run ended. The metric label is "filter:" + its name.
   std::vector<uint64_t> filtered;
   uint64_t released = 0;  // held events whose run ended short: scored now (processed)
+  // Records of the repartition topic (leads changing partition; not inputs): applied,
+  // and sent again after a crash (skipped).
+  uint64_t handoffs = 0, handoff_duplicates = 0;
   uint64_t count(engine::ApplyOutcome o) const { return applied_as[static_cast<size_t>(o)]; }
   uint64_t filtered_total() const;
   // The other batch's counts added to this one's (replay's summary); not its events.
@@ -150,6 +154,12 @@ class PartitionTask {
   std::atomic<size_t> loaded_leads_{0}, loaded_accounts_{0};
   std::atomic<uint64_t> decay_checks_{0};
   MidBatchHook mid_batch_hook_;
+  // Leads handed between partitions: the next seq to send, the highest applied per
+  // source, the sources this batch moved, and the batch's handoffs until its commit.
+  uint64_t handoff_seq_ = 0;
+  std::map<int32_t, uint64_t> handoff_applied_;
+  std::set<int32_t> handoff_sources_moved_;
+  std::vector<engine::Handoff> handoffs_;
   // An erasure was committed and its partition not yet scrubbed (see StateStore::Scrub).
   bool scrub_pending_ = false;
   std::chrono::steady_clock::time_point last_scrub_{};

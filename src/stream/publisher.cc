@@ -102,6 +102,12 @@ Status Publisher::Publish(const std::vector<PartitionTask*>& tasks, bool wait) {
   for (PartitionTask* task : tasks) {
     Outbox& outbox = task->outbox();
     for (const auto& r : outbox.Unproduced()) {
+      const int32_t handoff = r.handoff_partition();
+      if (handoff >= 0) {
+        LEADSCORE_RETURN_IF_ERROR(sink_->Produce(options_.handoff(), r.key, r.value, {},
+                                                 OutboxTag(task->partition(), r.seq), handoff));
+        continue;
+      }
       LEADSCORE_RETURN_IF_ERROR(
           sink_->Produce(options_.output_topic, r.key, r.value, {}, OutboxTag(task->partition(), r.seq)));
     }

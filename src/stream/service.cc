@@ -60,6 +60,7 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
     if (!changelog.ok()) return changelog.status();
     s->changelog_ = std::move(*changelog);
     s->store_->AttachChangelog(s->changelog_.get());
+    if (o.lead_handoff) LEADSCORE_RETURN_IF_ERROR(s->changelog_->EnsureRepartitionTopic(o.handoff()));
     if (o.standby_replicas > 0) {
       auto standby = Standby::Start(s->changelog_->options(), s->store_.get());
       if (!standby.ok()) return standby.status();
@@ -73,6 +74,10 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   task.max_future_skew_ms = o.max_future_skew_ms;
   task.require_key = true;
   task.output_format = o.output_format;
+  if (s->changelog_ && o.lead_handoff) {
+    task.handoff_topic = o.handoff();
+    task.partitions = s->changelog_->partitions();
+  }
   s->assignment_ = std::make_unique<Assignment>(s->model_, task, s->store_.get(), o.cache_entities);
   auto publisher = Publisher::Open(o, s->store_.get());
   if (!publisher.ok()) return publisher.status();
@@ -93,6 +98,8 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
     so.topics.push_back(in.name);
     s->format_of_[in.name] = in.format;
   }
+  // Partition N of the repartition topic is read by partition N's task, like an input.
+  if (!task.handoff_topic.empty()) so.topics.push_back(task.handoff_topic);
   auto source = KafkaSource::Open(so);
   if (!source.ok()) return source.status();
   s->source_ = std::move(*source);
@@ -156,9 +163,9 @@ std::optional<std::map<std::string, int64_t>> Service::Resume(int32_t p) {
   if (!store_) return std::nullopt;  // memory only: the group's offsets
   auto task = assignment_->Find(p);
   publisher_->RecordOutputEnds(*task);
-  for (const auto& in : options_.inputs) {
-    auto it = offsets->find(in.name);
-    metrics_.Resumed(in.name, p, it == offsets->end() ? -1 : it->second);
+  for (const auto& topic : ReadTopics()) {
+    auto it = offsets->find(topic);
+    metrics_.Resumed(topic, p, it == offsets->end() ? -1 : it->second);
   }
   spdlog::info("partition {} resumed at stored offsets: stream time {}, {} routing events in the outbox", p,
                task->stream_time(), task->outbox().size());
@@ -242,7 +249,8 @@ Status Service::Batch() {
   if (!polled.ok()) spdlog::warn("consume: {}", polled.message());
 
   const auto started = std::chrono::steady_clock::now();
-  const int64_t now = clock_();
+  // No clock (run --no-clock): stream time moves with the records alone, as in replay.
+  const std::optional<int64_t> now = clock_ ? std::optional<int64_t>(clock_()) : std::nullopt;
   std::vector<TaskWork> work;
   std::vector<std::vector<const SourceRecord*>> sources;  // beside each task's records: what a dead letter sends
   std::map<int32_t, size_t> slot;
@@ -271,7 +279,10 @@ Status Service::Batch() {
     sources[i].push_back(&r);
     w.next_offsets[r.topic] = r.offset + 1;
   }
-  metrics_.Consumed(next_offsets, per_topic, records.size());
+  // Handoffs between partitions are not inputs: `consumed` counts the inputs' records
+  // (the per-topic series shows the repartition topic's too).
+  const uint64_t handoff_records = HandsOffLeads() ? per_topic[options_.handoff()] : 0;
+  metrics_.Consumed(next_offsets, per_topic, records.size() - handoff_records);
 
   // Every task scores its records on the pool; every task, so the clock moves them all.
   LEADSCORE_RETURN_IF_ERROR(ProcessAll(*pool_, work, now));
@@ -347,15 +358,24 @@ void Service::LogSkipped(engine::ApplyOutcome kind, uint64_t records) {
   spdlog::info("skipped {} record(s) of a batch ({}){}", records, reason, LeftOut(*left_out, options_.log_every_ms));
 }
 
+bool Service::HandsOffLeads() const { return changelog_ && options_.lead_handoff; }
+
+std::vector<std::string> Service::ReadTopics() const {
+  std::vector<std::string> topics;
+  for (const auto& in : options_.inputs) topics.push_back(in.name);
+  if (HandsOffLeads()) topics.push_back(options_.handoff());  // leads in transit between partitions
+  return topics;
+}
+
 bool Service::CaughtUp() {
   auto tasks = assignment_->Tasks();
   if (tasks.empty() || publisher_->InFlight()) return false;
   for (const auto& t : tasks) {
     if (t->outbox().needs_check() || !t->outbox().empty()) return false;
-    for (const auto& in : options_.inputs) {
-      auto marks = source_->QueryWatermarks(in.name, t->partition(), 5000);
+    for (const auto& topic : ReadTopics()) {
+      auto marks = source_->QueryWatermarks(topic, t->partition(), 5000);
       if (!marks.ok()) return false;
-      const int64_t next = metrics_.Position(in.name, t->partition());
+      const int64_t next = metrics_.Position(topic, t->partition());
       const int64_t at = next < 0 ? marks->first : next;
       if (at < marks->second) return false;
     }

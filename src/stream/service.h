@@ -43,7 +43,7 @@ class WorkerPool;
 
 class Service : public server::Backend {
  public:
-  using Clock = std::function<int64_t()>;  // Unix ms; the service's only clock
+  using Clock = std::function<int64_t()>;  // Unix ms; the service's only clock (empty: none)
 
   static Result<std::unique_ptr<Service>> Start(std::shared_ptr<const model::Model> model, ServiceOptions options,
                                                 Clock clock);
@@ -84,6 +84,10 @@ class Service : public server::Backend {
   // The partition's local state made equal to its changelog (store::StateStore::Restore).
   Status Restore(int32_t partition);
   void OnRevoke(int32_t partition);
+  // Whether leads changing partition go through the repartition topic, and the topics
+  // the consumer reads: the inputs, and that one.
+  bool HandsOffLeads() const;
+  std::vector<std::string> ReadTopics() const;
   std::vector<PartitionTask*> TaskPointers(const std::vector<std::shared_ptr<PartitionTask>>& tasks) const;
   ServiceMetrics::Sources MetricSources() const;
   void Fail(const Status& why);  // the first failure wins

@@ -31,8 +31,10 @@ class KafkaSink {
   ~KafkaSink();
 
   // `tag` (not 0) comes back from TakeDeliveredTags() once the record is delivered.
+  // `partition` < 0: the partitioner's choice by key.
   Status Produce(const std::string& topic, const std::string& key, const std::string& value,
-                 const std::vector<std::pair<std::string, std::string>>& headers = {}, uint64_t tag = 0);
+                 const std::vector<std::pair<std::string, std::string>>& headers = {}, uint64_t tag = 0,
+                 int32_t partition = -1);
   // Waits for all outstanding deliveries; an error if any failed since the last Flush.
   Status Flush(int timeout_ms);
   bool InFlight() const;  // deliveries still outstanding

@@ -11,7 +11,7 @@ Status FirstError(const std::vector<TaskWork>& work) {
 }
 }  // namespace
 
-Status ProcessAll(WorkerPool& pool, std::vector<TaskWork>& work, int64_t now) {
+Status ProcessAll(WorkerPool& pool, std::vector<TaskWork>& work, std::optional<int64_t> now) {
   pool.Run(work.size(), [&](size_t i) { work[i].status = work[i].task->Process(work[i].records, now, &work[i].outcome); });
   return FirstError(work);
 }

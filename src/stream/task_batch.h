@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "common/status.h"
@@ -26,8 +27,8 @@ struct TaskWork {
   Status status{};
 };
 
-// Phase one: every task's Process at clock `now`; the first error, if any.
-Status ProcessAll(WorkerPool& pool, std::vector<TaskWork>& work, int64_t now);
+// Phase one: every task's Process at clock `now` (none: records' own times); the first error, if any.
+Status ProcessAll(WorkerPool& pool, std::vector<TaskWork>& work, std::optional<int64_t> now);
 // Phase two: every task's Commit; the first error, if any.
 Status CommitAll(WorkerPool& pool, std::vector<TaskWork>& work);
 

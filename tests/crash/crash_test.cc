@@ -7,7 +7,7 @@
 // moment, either any time from its start (startup, outbox check, group join) or shortly
 // after it began consuming. Then one child runs to the end, and a clean run (other group,
 // state and output topic, a larger hot set) processes the same input uninterrupted.
-// Both use the same fixed clock (the market's start, so stream time is the events' own)
+// Both run without a clock (`run --no-clock`: stream time is the events' own)
 // and one input topic (profiles and events together: the order of records across
 // topics is not part of the input, within a partition it is), so both must agree
 // exactly: routing_ids on the output topics (none twice, none missing, none extra) and
@@ -79,7 +79,7 @@ int Main(const Args& a) {
   Tally tally;
 
   std::string bootstrap;
-  const pid_t broker = StartBroker(a.leadscore, kPartitions, {"routing-crash", "routing-clean", "crash-state", "clean-state"},
+  const pid_t broker = StartBroker(a.leadscore, kPartitions, {"routing-crash", "routing-clean", "crash-state", "clean-state", "crash-repartition", "clean-repartition"},
                                    a.workdir + "/broker.log", &bootstrap);
   if (broker < 0) return 1;
   std::printf("broker (pid %d) at %s; %d kills, seed %llu\n", broker, bootstrap.c_str(), a.kills,
@@ -87,9 +87,8 @@ int Main(const Args& a) {
 
   // The input, in as many chunks as rounds.
   const std::vector<leadscore::sim::MarketRecord> input = MarketInput(a.accounts, a.seed);
-  // Both runs: a clock fixed at the market's start, so stream time is the events' own
-  // and moves with them (decay demotions happen on the way), the same in both.
-  const int64_t clock = kOrigin;
+  // Both runs without a clock (run --no-clock): stream time is the events' own and
+  // moves with them (decay demotions happen on the way), the same in both.
   auto sink = leadscore::stream::KafkaSink::Open({bootstrap, {}});
   if (!sink.ok()) return 1;
   const size_t chunk = input.size() / static_cast<size_t>(a.kills + 1) + 1;
@@ -105,7 +104,7 @@ int Main(const Args& a) {
   const std::string crash_cfg = WriteConfig(a, "crash", bootstrap, 2000);  // small hot set: eviction and reloads too
   const std::string clean_cfg = WriteConfig(a, "clean", bootstrap, 1000000);
   const std::vector<std::string> run_crash = {a.leadscore, "run", "--config", crash_cfg, "--until-caught-up",
-                                              "--fixed-clock", std::to_string(clock)};
+                                              "--no-clock"};
   std::mt19937_64 rng(a.seed);
   int mid_processing = 0;
   const auto started = Clock::now();
@@ -151,9 +150,7 @@ int Main(const Args& a) {
               std::chrono::duration<double>(Clock::now() - started).count());
 
   tally.Check(WaitFor(Spawn(run_crash, log), std::chrono::seconds(600)) == 0, "the crashed service finishes the input");
-  tally.Check(WaitFor(Spawn({a.leadscore, "run", "--config", clean_cfg, "--until-caught-up", "--fixed-clock",
-                             std::to_string(clock)},
-                            log),
+  tally.Check(WaitFor(Spawn({a.leadscore, "run", "--config", clean_cfg, "--until-caught-up", "--no-clock"}, log),
                       std::chrono::seconds(600)) == 0,
               "an uninterrupted run finishes the same input");
 

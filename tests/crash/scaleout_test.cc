@@ -10,7 +10,7 @@
 //   partitions it does not own, so it is mostly caught up already) -> C wiped, killed while it
 //   restores, started again (restore restarted) -> all leave but A, which finishes.
 // Then an uninterrupted single instance (other group, output and changelog) processes
-// the same input with the same fixed clock: routing_ids equal (none twice, none missing,
+// the same input without a clock (stream time is the records'): routing_ids equal (none twice, none missing,
 // none extra) and every entity and offset of all partitions equal, byte for byte.
 //
 //   scaleout_test --leadscore PATH --model PATH [--seed S] [--accounts N]
@@ -78,7 +78,7 @@ class Driver {
 
   void Start(Instance& i, bool until_caught_up = false) {
     i.log_at = std::filesystem::exists(i.log) ? std::filesystem::file_size(i.log) : 0;
-    std::vector<std::string> argv = {a_.leadscore, "run", "--config", i.config, "--fixed-clock", std::to_string(kOrigin)};
+    std::vector<std::string> argv = {a_.leadscore, "run", "--config", i.config, "--no-clock"};
     if (until_caught_up) argv.push_back("--until-caught-up");
     i.pid = Spawn(argv, i.log);
   }
@@ -175,7 +175,7 @@ int Main(const Args& a) {
   std::filesystem::create_directories(a.workdir);
   Tally tally;
   std::string bootstrap;
-  const pid_t broker = StartBroker(a.leadscore, kPartitions, {"routing-scale", "scale-state", "routing-solo", "solo-state"},
+  const pid_t broker = StartBroker(a.leadscore, kPartitions, {"routing-scale", "scale-state", "routing-solo", "solo-state", "scale-repartition", "solo-repartition"},
                                    a.workdir + "/broker.log", &bootstrap);
   if (broker < 0) return 1;
   std::printf("broker (pid %d) at %s; seed %llu\n", broker, bootstrap.c_str(), static_cast<unsigned long long>(a.seed));

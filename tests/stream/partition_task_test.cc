@@ -238,9 +238,11 @@ class BurstOverStoreTest : public PartitionTaskTest {
     EXPECT_TRUE(t->Resume().ok());
     return t;
   }
-  // Records [from, to) of `input` as one batch at the service's clock `now`, committed
+  // Records [from, to) of `input` as one batch at the service's clock `now` (none: as in
+  // `run --no-clock`, the records move stream time), committed
   // (or not) with the offsets after them; what it emitted and counted is added up.
-  void Batch(stream::PartitionTask& task, const std::vector<std::string>& input, size_t from, size_t to, int64_t now,
+  void Batch(stream::PartitionTask& task, const std::vector<std::string>& input, size_t from, size_t to,
+             std::optional<int64_t> now,
              bool commit = true) {
     std::vector<stream::InputRecord> records;
     for (size_t i = from; i < to; ++i) records.push_back(Record(input[i], static_cast<int64_t>(i), "a1"));
@@ -265,7 +267,7 @@ class BurstOverStoreTest : public PartitionTaskTest {
 // the person's demo routes 2 s after it.
 TEST_F(BurstOverStoreTest, ABurstSplitAcrossBatchesIsDroppedWholeAndThePersonRoutes) {
   const auto input = ScannerInput();
-  const int64_t clock = kT0;  // the service's clock, fixed (as the crash test's): events move stream time
+  const std::optional<int64_t> clock;  // no clock (as the crash test's run --no-clock): events move stream time
   auto reference_store = OpenStore("reference");
   auto reference = TaskOn(reference_store.get());
   Batch(*reference, input, 0, input.size(), clock);
@@ -313,16 +315,16 @@ TEST_F(BurstOverStoreTest, ACrashWhileEventsAreHeldLosesNothingAndRepeatsNothing
   const auto input = ScannerInput();
   auto reference_store = OpenStore("reference");
   auto reference = TaskOn(reference_store.get());
-  Batch(*reference, input, 0, 14, kT0);
-  Batch(*reference, input, 14, input.size(), kT0);
+  Batch(*reference, input, 0, 14, std::nullopt);
+  Batch(*reference, input, 14, input.size(), std::nullopt);
   Batch(*reference, input, input.size(), input.size(), kT0 + 10 * kMin + 2 * kSec);
   const auto uninterrupted = routed_;
   const auto reference_state = Dump(*reference_store, 3);
 
   routed_.clear();
   auto task = TaskOn(store_.get());
-  Batch(*task, input, 0, 14, kT0);
-  Batch(*task, input, 14, input.size(), kT0, /*commit=*/false);  // scored, then the process dies
+  Batch(*task, input, 0, 14, std::nullopt);
+  Batch(*task, input, 14, input.size(), std::nullopt, /*commit=*/false);  // scored, then the process dies
   task.reset();
 
   auto resumed = std::make_unique<stream::PartitionTask>(3, model_, stream::TaskOptions{}, store_.get());
@@ -330,7 +332,7 @@ TEST_F(BurstOverStoreTest, ACrashWhileEventsAreHeldLosesNothingAndRepeatsNothing
   ASSERT_TRUE(offsets.ok());
   ASSERT_EQ(offsets->at("events"), 14) << "the uncommitted batch is read again";
   EXPECT_EQ(resumed->ViewLead("l1")->held_events, 4) << "l1's clicks of the committed batch are held, from the store";
-  Batch(*resumed, input, 14, input.size(), kT0);
+  Batch(*resumed, input, 14, input.size(), std::nullopt);
   Batch(*resumed, input, input.size(), input.size(), kT0 + 10 * kMin + 2 * kSec);
   EXPECT_EQ(routed_, uninterrupted);
   EXPECT_EQ(Dump(*store_, 3), reference_state);
@@ -344,9 +346,9 @@ TEST_F(BurstOverStoreTest, AnEvictedLeadComesBackWhenItsRunEnds) {
   options.cache_entities = 0;  // evict everything after every commit
   stream::PartitionTask task(3, model_, options, store_.get());
   ASSERT_TRUE(task.Resume().ok());
-  Batch(task, input, 0, 25, kT0);
+  Batch(task, input, 0, 25, std::nullopt);
   EXPECT_EQ(task.loaded_leads(), 0u);
-  Batch(task, input, 25, 26, kT0);
+  Batch(task, input, 25, 26, std::nullopt);
   EXPECT_EQ(totals_.filtered[kMailScanner], 21u) << "loaded by the timer index when the runs ended";
   Batch(task, input, 26, 26, kT0 + 10 * kMin + 2 * kSec);
   ASSERT_EQ(routed_.size(), 1u);

@@ -58,7 +58,7 @@ class ServiceTest : public ::testing::Test {
         {.brokers = 1,
          .partitions = 2,
          .topics = {"engagement-events", "profiles", "sales-outcomes", "routing-events", "leadscore-dlq",
-                    "service-test-state"}});
+                    "service-test-state", "service-test-repartition"}});
     ASSERT_TRUE(b.ok()) << b.status().message();
     broker_ = std::move(*b);
     state_dir_ = ::testing::TempDir() + "/leadscore-service-test-" +
@@ -265,6 +265,7 @@ TEST_F(ServiceTest, AScannerBurstOverTwoPollsAndARestartWhileHeldRoutesNothing) 
     }
     producer.Flush();
   };
+  now_ = kT0 + 200;  // the clicks are stamped before the clock (a record ahead of it is taken at it)
   clicks(0, 10);
   RunUntilConsumed(11);
   clicks(10, 21);
@@ -721,6 +722,7 @@ TEST_F(ServiceTest, ConsumerLagIsZeroOnPartitionsNeverRead) {
 TEST_F(ServiceTest, TwoWorkerThreadsGiveWhatOneGives) {
   auto run = [&](size_t threads, const std::string& group) {
     EXPECT_TRUE(broker_->CreateTopic(group + "-state", 2).ok());  // the embedded broker creates no topic on request
+    EXPECT_TRUE(broker_->CreateTopic(group + "-repartition", 2).ok());
     auto s = StartService(state_dir_ + "-" + group, [&](stream::ServiceOptions& o) {
       o.threads = threads;
       o.group_id = group;
@@ -773,5 +775,75 @@ TEST_F(ServiceTest, ARecordTooLargeForTheDlqIsDeadLetteredTruncatedAndNothingSta
   EXPECT_EQ(service_->ViewLead("l1")->intent, 40);
 }
 
+
+// A lead whose profile moves it to an account on the other partition leaves the first
+// one (its old account stops counting it), through the repartition topic; a Forget
+// keyed by its new account then erases it on both. Checked in the stored state of
+// every partition, after the service stopped.
+TEST_F(ServiceTest, ALeadThatChangesPartitionLivesOnOneAndAForgetReachesEvery) {
+  TestProducer producer(broker_->bootstrap());
+  auto profile = [](const std::string& lead, const std::string& account, int64_t at) {
+    v1::Input in;
+    in.mutable_lead()->set_lead_id(lead);
+    in.mutable_lead()->set_account_id(account);
+    in.mutable_lead()->set_seniority("vp");
+    in.mutable_lead()->set_updated_at_ms(at);
+    return in.SerializeAsString();
+  };
+  auto account = [](const std::string& id) {
+    v1::Input in;
+    in.mutable_account()->set_account_id(id);
+    in.mutable_account()->set_industry("software");
+    in.mutable_account()->set_updated_at_ms(1);
+    return in.SerializeAsString();
+  };
+  // Account a on partition 0, b on partition 1. Times before the clock (kT0).
+  producer.SendTo("profiles", 0, "a", account("a"));
+  producer.SendTo("profiles", 1, "b", account("b"));
+  producer.SendTo("profiles", 0, "a", profile("L", "a", kT0 - 5 * kHour));
+  producer.Flush();
+  producer.SendTo("engagement-events", 0, "a", EventJson("e1", "L", "a", "demo", kT0 - 4 * kHour));
+  producer.SendTo("engagement-events", 0, "a", EventJson("e2", "L", "a", "view", kT0 - 3 * kHour));
+  producer.Flush();
+  RunUntilCaughtUp();
+  ASSERT_TRUE(service_->ViewLead("L").has_value());
+  const double intent_before = service_->ViewLead("L")->intent;
+  EXPECT_GT(intent_before, 0);
+
+  producer.SendTo("profiles", 1, "b", profile("L", "b", kT0 - 2 * kHour));  // the move
+  producer.Flush();
+  RunUntilCaughtUp();
+  auto moved = service_->ViewLead("L");
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(moved->account_id, "b");
+  EXPECT_NEAR(moved->intent, intent_before, 1e-9) << "its history came along (the clock has not moved)";
+  EXPECT_EQ(service_->ViewAccount("a")->lead_count, 0) << "its old account no longer counts it";
+  EXPECT_EQ(service_->ViewAccount("b")->lead_count, 1);
+  // e2 again, now under b: remembered across the move.
+  producer.SendTo("engagement-events", 1, "b", EventJson("e2", "L", "b", "view", kT0 - 3 * kHour));
+  v1::Input forget;
+  forget.mutable_forget()->set_lead_id("L");
+  forget.mutable_forget()->set_account_id("b");
+  producer.Flush();
+  RunUntilCaughtUp();
+  EXPECT_NEAR(service_->ViewLead("L")->intent, intent_before, 1e-9) << "e2 counted twice";
+  producer.SendTo("profiles", 1, "b", forget.SerializeAsString());
+  producer.Flush();
+  RunUntilCaughtUp();
+  EXPECT_FALSE(service_->ViewLead("L").has_value());
+  service_.reset();
+
+  auto store = store::StateStore::Open({.dir = state_dir_});
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  for (int32_t p = 0; p < 2; ++p) {
+    std::vector<std::string> leads;
+    ASSERT_TRUE((*store)->ForEachEntity(p, [&](engine::EntityKind kind, std::string_view id, const store::StoredEntity&) {
+      if (kind == engine::EntityKind::kLead) leads.emplace_back(id);
+    }).ok());
+    EXPECT_TRUE(leads.empty()) << "partition " << p << " still holds " << ::testing::PrintToString(leads);
+  }
+}
+
 }  // namespace
 }  // namespace leadscore::testing
+
