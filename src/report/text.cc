@@ -71,8 +71,8 @@ std::string ToText(const Report& r) {
   out += "\n(small: fewer than 30 routing events; its interval says how little it shows)\n";
   if (r.suggestion) {
     const Suggestion& s = *r.suggestion;
-    out += Format("\nsuggested model: logistic regression (L2 %.2g) of won on factor points, %llu older answered lead "
-                  "routing events (%llu won); checked on the newest %llu\n",
+    out += Format("\nsuggested model: logistic regression (L2 %.2g, by cross-validation) of the lead converting on "
+                  "factor points, %llu older answered lead routing events (%llu converted); checked on the newest %llu\n",
                   s.l2, static_cast<unsigned long long>(s.train_events), static_cast<unsigned long long>(s.train_won),
                   static_cast<unsigned long long>(s.test_events));
     for (const auto& p : s.points) {
@@ -85,11 +85,17 @@ std::string ToText(const Report& r) {
                                      : std::string("(no target: nothing answered)\n");
     }
     const HeldOutCheck& h = s.held_out;
-    out += Format("  held out: %llu events, %llu won; at the running model's volume (%llu routed to SLA tiers):\n"
-                  "    running model precision %s recall %s\n    draft model   precision %s recall %s\n",
+    out += Format("  held out: %llu events, %llu converted; at the running model's volume (%llu routed above its "
+                  "lowest routed tier):\n    running model precision %s recall %s\n    draft model   precision %s "
+                  "recall %s\n",
                   static_cast<unsigned long long>(h.events), static_cast<unsigned long long>(h.won),
                   static_cast<unsigned long long>(h.volume), Pct(h.running_precision).c_str(),
                   Pct(h.running_recall).c_str(), Pct(h.draft_precision).c_str(), Pct(h.draft_recall).c_str());
+    for (const auto& w : h.wider) {
+      out += Format("    at volume %4llu: running precision %s recall %s, draft precision %s recall %s\n",
+                    static_cast<unsigned long long>(w.volume), Pct(w.running_precision).c_str(),
+                    Pct(w.running_recall).c_str(), Pct(w.draft_precision).c_str(), Pct(w.draft_recall).c_str());
+    }
     for (const auto& n : s.notes) out += "  note: " + n + "\n";
   }
   return out;
