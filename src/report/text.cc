@@ -82,7 +82,9 @@ std::string ToText(const Report& r) {
       out += Format("  tier %-12s min_score %5.1f -> %5.1f  ", t.name.c_str(), t.current_min_score,
                     t.suggested_min_score);
       out += t.target_conversion > 0 ? "(target conversion " + Pct(t.target_conversion) + " of answered)\n"
-                                     : std::string("(no target: kept)\n");
+             : t.suggested_min_score == t.current_min_score
+                 ? std::string("(no target: kept)\n")
+                 : std::string("(no target: its distance to the tier above kept)\n");
     }
     const HeldOutCheck& h = s.held_out;
     out += Format("  held out: %llu events, %llu converted; at the running model's volume (%llu routed above its "
