@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <unordered_map>
 
@@ -230,6 +231,23 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     floor_above = st.suggested_min_score;
     current_above = *tier.min_score;
     s.tiers.push_back(st);
+  }
+
+  // min_fit is not refitted (README): say when the draft's points put it out of reach,
+  // since then the draft routes nobody to that tier whatever its min_score.
+  double best_fit = 0;
+  for (size_t j = 0; j < features.size(); ++j) {
+    if (features[j].kind == "fit_rule" && suggested[j] > 0) best_fit += suggested[j];
+  }
+  best_fit = std::min(best_fit, 100.0);
+  for (const model::Tier& tier : tiers) {
+    if (tier.min_fit && *tier.min_fit > best_fit) {
+      char text[160];
+      std::snprintf(text, sizeof text,
+                    "tier %s: its min_fit %.1f is above the draft's highest fit (%.1f): the draft routes nobody "
+                    "there; min_fit is not refitted", tier.name.c_str(), *tier.min_fit, best_fit);
+      s.notes.push_back(text);
+    }
   }
 
   // The loader wants minimums that fall strictly from tier to tier, down to the bottom's.
