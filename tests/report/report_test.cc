@@ -305,6 +305,21 @@ TEST(ReportSuggestTest, LogisticRegressionFindsTheMaximumLikelihoodAndL2ShrinksI
   EXPECT_LT(shrunk->coefficients(0) * 25, std::log(6.0));
 }
 
+// Cross-validation keeps a column that carries the outcome (y follows x, six misses in
+// 60) from being shrunk to nothing: the largest weight fits the held-out folds worse.
+TEST(ReportSuggestTest, CrossValidationChoosesTheL2WeightByHeldOutLikelihood) {
+  const std::vector<double> grid = {0.1, 1, 10, 1000};
+  Eigen::MatrixXd x(60, 1);
+  Eigen::VectorXd y(60);
+  for (int i = 0; i < 60; ++i) {
+    x(i, 0) = i % 2 ? 25 : 0;
+    y(i) = (i % 2 == 1) != (i % 10 == 3 || i % 10 == 4) ? 1 : 0;
+  }
+  const double l2 = report::ChooseL2(x, y, grid);
+  EXPECT_NE(std::find(grid.begin(), grid.end(), l2), grid.end());
+  EXPECT_LT(l2, 1000);
+}
+
 // Picking the k highest: ties go to the earlier; recall over every positive.
 TEST(ReportSuggestTest, TopKPicksTheHighestScores) {
   const std::vector<double> score = {5, 9, 1, 9, 3};
@@ -404,6 +419,15 @@ TEST(ReportSuggestTest, TheDraftFromTheMarketLoadsAsAModel) {
   EXPECT_GT(g.train_events, g.test_events);
   EXPECT_GT(g.held_out.events, 0u);
   EXPECT_GT(g.held_out.volume, 0u);
+  // Both models are compared at each volume, larger and larger shares of the held out.
+  ASSERT_EQ(g.held_out.wider.size(), 3u);
+  EXPECT_LT(g.held_out.wider[0].volume, g.held_out.wider[2].volume);
+  for (const auto& w : g.held_out.wider) {
+    EXPECT_GE(w.draft_recall, 0);
+    EXPECT_LE(w.draft_recall, 1);
+  }
+  EXPECT_GE(g.l2, 0.1);  // one of the cross-validation grid's
+  EXPECT_LE(g.l2, 100);
   for (const auto& p : g.points) EXPECT_NE(p.suggested, 0) << p.name;
   auto draft = model::LoadModelFromString(g.draft_yaml);
   ASSERT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
