@@ -282,8 +282,9 @@ std::string ToHtml(const Report& r) {
   if (r.suggestion) {
     const Suggestion& s = *r.suggestion;
     h += "<h2>Suggested changes</h2><p class=\"note\">Points fitted to the outcomes: L2-regularised logistic "
-         "regression of won on each factor's points, on the older 70 % of answered lead routing events (" +
-         N(s.train_events) + ", " + N(s.train_won) + " won), rescaled to the model's points. A draft, for "
+         "regression (L2 " + F("%.2g", s.l2) + ", by cross-validation) of the lead converting on each factor's points, "
+         "on the older 70 % of answered lead routing events (" + N(s.train_events) + ", " + N(s.train_won) +
+         " converted), rescaled to the model's points. A draft, for "
          "<code>leadscore backtest</code> before anyone runs it.</p><table><tr><th>signal / fit rule</th><th>kind</th>"
          "<th>now</th><th>suggested</th></tr>";
     for (const auto& p : s.points) {
@@ -297,12 +298,20 @@ std::string ToHtml(const Report& r) {
     }
     const HeldOutCheck& k = s.held_out;
     h += "</table><p class=\"note\">Held out: the newest " + N(k.events) + " answered lead routing events (" +
-         N(k.won) + " won). At the running model's volume (" + N(k.volume) + " in tiers with an SLA):</p>";
+         N(k.won) + " converted), re-scored with the draft's points. Each model picks its highest scores; at the "
+         "running model's volume (" + N(k.volume) + " routed above its lowest routed tier):</p>";
     h += Bars({{"running model precision", "", k.running_precision, std::nullopt, false, kPale},
                {"draft model precision", "", k.draft_precision, std::nullopt, false, kBlue},
                {"running model recall", "", k.running_recall, std::nullopt, false, kPale},
                {"draft model recall", "", k.draft_recall, std::nullopt, false, kBlue}},
               1, true);
+    h += "<table><tr><th>volume</th><th>running precision</th><th>draft precision</th><th>running recall</th>"
+         "<th>draft recall</th></tr>";
+    for (const auto& w : k.wider) {
+      h += "<tr><td>" + N(w.volume) + "</td><td>" + Pct(w.running_precision) + "</td><td>" + Pct(w.draft_precision) +
+           "</td><td>" + Pct(w.running_recall) + "</td><td>" + Pct(w.draft_recall) + "</td></tr>";
+    }
+    h += "</table>";
     for (const auto& n : s.notes) h += "<p class=\"note\">" + HtmlEscape(n) + "</p>";
   }
 

@@ -110,6 +110,13 @@ std::string ToJson(const Report& r) {
                       {"volume", h.volume},
                       {"running", {{"precision", h.running_precision}, {"recall", h.running_recall}}},
                       {"draft", {{"precision", h.draft_precision}, {"recall", h.draft_recall}}}};
+    sj["held_out"]["wider"] = json::array();
+    for (const auto& w : h.wider) {
+      sj["held_out"]["wider"].push_back(
+          {{"volume", w.volume},
+           {"running", {{"precision", w.running_precision}, {"recall", w.running_recall}}},
+           {"draft", {{"precision", w.draft_precision}, {"recall", w.draft_recall}}}});
+    }
     j["suggestion"] = std::move(sj);
   }
   return j.dump(2);

@@ -75,21 +75,33 @@ struct Calibration {
 struct SuggestedPoints {
   std::string name, kind;  // kind: "signal" | "fit_rule"
   double current = 0, suggested = 0;
-  double coefficient = 0;  // the regression's, per point of the current model
+  double coefficient = 0;  // the regression's, in log-odds per point of the current model
 };
 struct SuggestedTier {
   std::string name;
   double current_min_score = 0, suggested_min_score = 0;
-  double target_conversion = 0;  // the running model's observed conversion of the tier
+  // The running model's: the share of the tier's older answered routings whose lead
+  // converted (made to rise with the tier); 0 for the lowest tier routed, which keeps
+  // its minimum (the answered routings hold nothing below it to place it by).
+  double target_conversion = 0;
 };
-struct HeldOutCheck {
-  uint64_t events = 0, won = 0, volume = 0;  // volume: how many the running model routed to its SLA tiers
+// Both models pick `volume` of the held-out routings, each its highest scores.
+struct HeldOutAt {
+  uint64_t volume = 0;
   double running_precision = 0, running_recall = 0;
   double draft_precision = 0, draft_recall = 0;
 };
+// Held out: the newest 30 % of answered lead routings; "won" is the lead converting
+// (a CLOSED_WON joined to this routing or a later one of the same lead).
+struct HeldOutCheck {
+  uint64_t events = 0, won = 0, volume = 0;  // volume: how many the running model routed above its lowest routed tier
+  double running_precision = 0, running_recall = 0;
+  double draft_precision = 0, draft_recall = 0;
+  std::vector<HeldOutAt> wider;  // the same at 10, 20 and 30 % of the held-out routings
+};
 struct Suggestion {
   uint64_t train_events = 0, train_won = 0, test_events = 0;
-  double l2 = 0;
+  double l2 = 0;  // chosen by 5-fold cross-validation on the training routings
   std::vector<SuggestedPoints> points;
   std::vector<SuggestedTier> tiers;
   HeldOutCheck held_out;

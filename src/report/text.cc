@@ -71,8 +71,8 @@ std::string ToText(const Report& r) {
   out += "\n(small: fewer than 30 routing events; its interval says how little it shows)\n";
   if (r.suggestion) {
     const Suggestion& s = *r.suggestion;
-    out += Format("\nsuggested model: logistic regression (L2 %.2g) of won on factor points, %llu older answered lead "
-                  "routing events (%llu won); checked on the newest %llu\n",
+    out += Format("\nsuggested model: logistic regression (L2 %.2g, by cross-validation) of the lead converting on "
+                  "factor points, %llu older answered lead routing events (%llu converted); checked on the newest %llu\n",
                   s.l2, static_cast<unsigned long long>(s.train_events), static_cast<unsigned long long>(s.train_won),
                   static_cast<unsigned long long>(s.test_events));
     for (const auto& p : s.points) {
@@ -82,14 +82,22 @@ std::string ToText(const Report& r) {
       out += Format("  tier %-12s min_score %5.1f -> %5.1f  ", t.name.c_str(), t.current_min_score,
                     t.suggested_min_score);
       out += t.target_conversion > 0 ? "(target conversion " + Pct(t.target_conversion) + " of answered)\n"
-                                     : std::string("(no target: nothing answered)\n");
+             : t.suggested_min_score == t.current_min_score
+                 ? std::string("(no target: kept)\n")
+                 : std::string("(no target: its distance to the tier above kept)\n");
     }
     const HeldOutCheck& h = s.held_out;
-    out += Format("  held out: %llu events, %llu won; at the running model's volume (%llu routed to SLA tiers):\n"
-                  "    running model precision %s recall %s\n    draft model   precision %s recall %s\n",
+    out += Format("  held out: %llu events, %llu converted; at the running model's volume (%llu routed above its "
+                  "lowest routed tier):\n    running model precision %s recall %s\n    draft model   precision %s "
+                  "recall %s\n",
                   static_cast<unsigned long long>(h.events), static_cast<unsigned long long>(h.won),
                   static_cast<unsigned long long>(h.volume), Pct(h.running_precision).c_str(),
                   Pct(h.running_recall).c_str(), Pct(h.draft_precision).c_str(), Pct(h.draft_recall).c_str());
+    for (const auto& w : h.wider) {
+      out += Format("    at volume %4llu: running precision %s recall %s, draft precision %s recall %s\n",
+                    static_cast<unsigned long long>(w.volume), Pct(w.running_precision).c_str(),
+                    Pct(w.running_recall).c_str(), Pct(w.draft_precision).c_str(), Pct(w.draft_recall).c_str());
+    }
     for (const auto& n : s.notes) out += "  note: " + n + "\n";
   }
   return out;

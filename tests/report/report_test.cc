@@ -305,6 +305,88 @@ TEST(ReportSuggestTest, LogisticRegressionFindsTheMaximumLikelihoodAndL2ShrinksI
   EXPECT_LT(shrunk->coefficients(0) * 25, std::log(6.0));
 }
 
+// Cross-validation keeps a column that carries the outcome (y follows x, six misses in
+// 60) from being shrunk to nothing: the largest weight fits the held-out folds worse.
+TEST(ReportSuggestTest, CrossValidationChoosesTheL2WeightByHeldOutLikelihood) {
+  const std::vector<double> grid = {0.1, 1, 10, 1000};
+  Eigen::MatrixXd x(60, 1);
+  Eigen::VectorXd y(60);
+  for (int i = 0; i < 60; ++i) {
+    x(i, 0) = i % 2 ? 25 : 0;
+    y(i) = (i % 2 == 1) != (i % 10 == 3 || i % 10 == 4) ? 1 : 0;
+  }
+  const double l2 = report::ChooseL2(x, y, grid);
+  EXPECT_NE(std::find(grid.begin(), grid.end(), l2), grid.end());
+  EXPECT_LT(l2, 1000);
+}
+
+// Picking the k highest: ties go to the earlier; recall over every positive.
+TEST(ReportSuggestTest, TopKPicksTheHighestScores) {
+  const std::vector<double> score = {5, 9, 1, 9, 3};
+  const std::vector<bool> positive = {true, false, true, true, false};
+  EXPECT_EQ(report::TopK(score, positive, 2), std::make_pair(0.5, 1.0 / 3));   // 9 (no), 9 (yes)
+  EXPECT_EQ(report::TopK(score, positive, 3), std::make_pair(2.0 / 3, 2.0 / 3));  // + 5 (yes)
+  EXPECT_EQ(report::TopK(score, positive, 9), std::make_pair(3.0 / 5, 1.0));     // all five
+  EXPECT_EQ(report::TopK(score, std::vector<bool>(5, false), 2), std::make_pair(0.0, 0.0));
+}
+
+// Forty answered lead routings, one an hour. A lead converts when its pricing views
+// are at 40 points (two exceptions in training), whatever its seniority. The newest
+// 12 are held out: the running model routed two of them to `high` on seniority (score
+// 70, not converted); three others, at 40 pricing points, converted. Both models
+// pick two: the running model its two `high`, the draft two of the three.
+// Lead l8 is routed twice (8 and 9): the win joins its later routing, and the earlier
+// one, which sales accepted, counts as converted too.
+TEST(ReportSuggestTest, TheHeldOutCheckPicksAsManyAsTheRunningModelRouted) {
+  auto model = ExampleModel();
+  std::vector<RoutingEvent> routed;
+  std::vector<WireOutcome> outcomes;
+  using K = WireOutcomeKind;
+  for (int i = 0; i < 40; ++i) {
+    const bool strong = i % 4 == 0 || i == 9;
+    const bool senior = i % 2 == 1;
+    const bool high = i == 30 || i == 31;
+    const std::string lead = "l" + std::to_string(i == 9 ? 8 : i);
+    const int64_t at = kT + i * kH;
+    RoutingEvent ev = Lead("r" + std::to_string(i), lead, "low", high ? "high" : "medium", at, 0, {}, 0);
+    ev.model_version = model->version;
+    ev.factors = {{"pricing_page_view", strong ? 40.0 : 10.0, 2, at}};
+    if (senior) ev.factors.push_back({"senior_buyer", 20, 0, 0});
+    ev.fit = senior ? 20 : 0;
+    ev.intent = strong ? 40 : 10;
+    ev.score = high ? 70 : 0.4 * ev.fit + 0.6 * ev.intent;
+    routed.push_back(ev);
+    const bool won = (strong && i != 12 && i != 8) || i == 2;
+    if (i != 9) outcomes.push_back(Outcome(lead, won || i == 8 ? K::kAccepted : K::kRejected, at + kH / 2));
+    if (won) outcomes.push_back(Outcome(lead, K::kClosedWon, at + kH / 2 + 1));
+  }
+  std::ifstream model_file(std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml");
+  const std::string yaml((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
+  report::Report r = report::BuildReport(*model, routed, outcomes);
+  const Status s = report::AddSuggestion(*model, yaml, routed, outcomes, &r);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const report::Suggestion& g = *r.suggestion;
+  EXPECT_EQ(g.train_events, 28u);
+  // 0, 2, 4, 8 (through 9), 9, 16, 20, 24: not 12 (rejected).
+  EXPECT_EQ(g.train_won, 8u);
+  const report::HeldOutCheck& h = g.held_out;
+  EXPECT_EQ(h.events, 12u);
+  EXPECT_EQ(h.won, 3u);      // 28, 32, 36
+  EXPECT_EQ(h.volume, 2u);   // the two routed to `high`, above `medium`
+  EXPECT_DOUBLE_EQ(h.running_precision, 0);
+  EXPECT_DOUBLE_EQ(h.running_recall, 0);
+  EXPECT_DOUBLE_EQ(h.draft_precision, 1);
+  EXPECT_DOUBLE_EQ(h.draft_recall, 2.0 / 3);
+  ASSERT_EQ(h.wider.size(), 3u);  // 10, 20, 30 % of 12
+  EXPECT_EQ(h.wider[0].volume, 1u);
+  EXPECT_EQ(h.wider[1].volume, 2u);
+  EXPECT_EQ(h.wider[2].volume, 4u);
+  EXPECT_DOUBLE_EQ(h.wider[2].draft_precision, 0.75);  // the three converted and one more
+  EXPECT_DOUBLE_EQ(h.wider[2].running_recall, 2.0 / 3);  // the two `high`, then 28 and 32 (score 24, earliest first)
+  auto draft = model::LoadModelFromString(g.draft_yaml);
+  EXPECT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
+}
+
 // The market with outcomes, replayed by `replay`'s function, reported and fitted: the
 // draft loads through the model loader with no problem, every signal and rule has points.
 TEST(ReportSuggestTest, TheDraftFromTheMarketLoadsAsAModel) {
@@ -337,6 +419,15 @@ TEST(ReportSuggestTest, TheDraftFromTheMarketLoadsAsAModel) {
   EXPECT_GT(g.train_events, g.test_events);
   EXPECT_GT(g.held_out.events, 0u);
   EXPECT_GT(g.held_out.volume, 0u);
+  // Both models are compared at each volume, larger and larger shares of the held out.
+  ASSERT_EQ(g.held_out.wider.size(), 3u);
+  EXPECT_LT(g.held_out.wider[0].volume, g.held_out.wider[2].volume);
+  for (const auto& w : g.held_out.wider) {
+    EXPECT_GE(w.draft_recall, 0);
+    EXPECT_LE(w.draft_recall, 1);
+  }
+  EXPECT_GE(g.l2, 0.1);  // one of the cross-validation grid's
+  EXPECT_LE(g.l2, 100);
   for (const auto& p : g.points) EXPECT_NE(p.suggested, 0) << p.name;
   auto draft = model::LoadModelFromString(g.draft_yaml);
   ASSERT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
