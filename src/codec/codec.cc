@@ -303,12 +303,15 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       LEADSCORE_RETURN_IF_ERROR(check.Id(f.account_id(), "forget.account_id"));
       LEADSCORE_RETURN_IF_ERROR(check.Key(f.account_id()));
       LEADSCORE_RETURN_IF_ERROR(check.OptionalId(f.lead_id(), "forget.lead_id"));
-      // Unknown ids stay kNoEntity: forgetting what was never seen is a no-op.
+      // Interned, not looked up: an entity evicted from memory (its id released) is
+      // loaded from the store before the Forget applies, and a lead held on another
+      // partition is reached by relaying the Forget there. Forgetting what was never
+      // seen changes nothing.
       engine::ForgetInput out;
       if (!f.lead_id().empty()) {
-        out.lead = leads_.Find(f.lead_id());
+        out.lead = leads_.Intern(f.lead_id());
       } else {
-        out.account = accounts_.Find(f.account_id());
+        out.account = accounts_.Intern(f.account_id());
       }
       return engine::Input(std::move(out));
     }

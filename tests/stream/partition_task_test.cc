@@ -355,5 +355,63 @@ TEST_F(BurstOverStoreTest, AnEvictedLeadComesBackWhenItsRunEnds) {
   EXPECT_THAT(routed_[0], ::testing::EndsWith(" l1 warm"));
 }
 
+// An event stamped ahead of the service's clock (a producer whose clock runs fast, within
+// max_future_skew) is taken at the clock: the partition's stream time does not jump, so
+// no other entity decays early. It failed before: stream time went to the event's time.
+TEST_F(PartitionTaskTest, AnEventFromAClockAheadDoesNotDecayItsNeighboursEarly) {
+  auto task = NewTask();
+  ASSERT_TRUE(task->Resume().ok());
+  stream::BatchOutcome out;
+  const std::string y = EventJson("e1", "y", "a1", "demo", kT0);
+  std::vector<stream::InputRecord> first = {Record(y, 1, "a1")};
+  ASSERT_TRUE(task->Process(first, kT0, &out).ok());
+  ASSERT_TRUE(task->Commit({{"events", 2}}, out.events).ok());
+  const double y_before = task->ViewLead("y")->intent;
+
+  const std::string x = EventJson("e2", "x", "a1", "view", kT0 + 50 * kMin);  // 50 min ahead of the clock
+  std::vector<stream::InputRecord> second = {Record(x, 2, "a1")};
+  out.Clear();
+  ASSERT_TRUE(task->Process(second, kT0, &out).ok());
+  EXPECT_TRUE(out.refused.empty()) << "within max_future_skew: not a dead letter";
+  ASSERT_TRUE(task->Commit({{"events", 3}}, out.events).ok());
+  EXPECT_EQ(task->stream_time(), kT0) << "stream time stayed at the clock";
+  EXPECT_DOUBLE_EQ(task->ViewLead("y")->intent, y_before) << "its neighbour did not decay";
+  const auto xv = task->ViewLead("x");
+  ASSERT_TRUE(xv.has_value());
+  EXPECT_DOUBLE_EQ(xv->intent, 10) << "scored as happening now, at full points";
+  ASSERT_FALSE(xv->factors.empty());
+  EXPECT_EQ(xv->factors[0].last_at_ms, kT0);
+}
+
+// A Forget for a lead the task has not loaded (after a restart, or evicted from the hot
+// set) erases it from the store all the same. It failed before: the decoder looked the id
+// up among the loaded ones, found nothing, and the Forget did nothing.
+TEST_F(PartitionTaskTest, AForgetOfALeadNotInMemoryErasesItFromTheStore) {
+  {
+    auto task = NewTask();
+    ASSERT_TRUE(task->Resume().ok());
+    std::vector<stream::InputRecord> batch = {Record(EventJson("e1", "l1", "a1", "demo", kT0), 1, "a1"),
+                                              Record(EventJson("e2", "l2", "a1", "view", kT0), 2, "a1")};
+    stream::BatchOutcome out;
+    ASSERT_TRUE(task->Process(batch, kT0, &out).ok());
+    ASSERT_TRUE(task->Commit({{"events", 3}}, out.events).ok());
+  }
+  auto task = NewTask();  // a restart: nothing in memory
+  ASSERT_TRUE(task->Resume().ok());
+  const std::string forget = R"({"forget":{"lead_id":"l1","account_id":"a1"}})";
+  std::vector<stream::InputRecord> batch = {Record(forget, 3, "a1")};
+  stream::BatchOutcome out;
+  ASSERT_TRUE(task->Process(batch, kT0, &out).ok());
+  ASSERT_TRUE(task->Commit({{"events", 4}}, out.events).ok());
+  std::vector<std::string> leads;
+  ASSERT_TRUE(store_->ForEachEntity(3, [&](engine::EntityKind kind, std::string_view id, const store::StoredEntity&) {
+    if (kind == engine::EntityKind::kLead) leads.emplace_back(id);
+  }).ok());
+  EXPECT_EQ(leads, std::vector<std::string>{"l2"});
+  EXPECT_FALSE(task->ViewLead("l1").has_value());
+  EXPECT_EQ(task->ViewAccount("a1")->lead_count, 1);
+}
+
 }  // namespace
 }  // namespace leadscore::testing
+

@@ -572,10 +572,11 @@ TEST_F(ServiceTest, HostileRecordsAreAllAccountedForAndBlockNothing) {
                     std::to_string(kT0) + R"("}})");  // a key twice
   for (int i = 0; i < 200; ++i) producer.Send("engagement-events", "a1", EventJson("dup", "l2", "a1", "view", kT0));
   producer.Send("engagement-events", "a1", EventJson("x7", "l1", "a1", "teleport", kT0));  // unknown signal
+  producer.Send("engagement-events", "a1", EventJson("x10", "l3", "a1", "view", kT0 + 30 * kMin));  // a fast clock
   producer.Send("profiles", "a1", bytes);                                                   // good, after it all
   producer.Send("engagement-events", "a1", EventJson("g2", "l1", "a1", "demo", kT0));
   producer.Flush();
-  const uint64_t sent = 9 + 1 + 1 + 200 + 1 + 2;
+  const uint64_t sent = 9 + 1 + 1 + 200 + 1 + 1 + 2;
   RunUntilConsumed(sent);
   RunUntilCaughtUp();
 
@@ -583,7 +584,7 @@ TEST_F(ServiceTest, HostileRecordsAreAllAccountedForAndBlockNothing) {
   EXPECT_EQ(c.processed + c.skipped + c.dead_letters, c.consumed) << "every record is accounted for";
   EXPECT_EQ(c.dead_letters, 11u);
   EXPECT_EQ(c.skipped, 199u + 1u) << "199 duplicates, 1 unknown signal";
-  EXPECT_EQ(c.processed, 1u + 2u) << "the first 'dup', the two good ones";
+  EXPECT_EQ(c.processed, 1u + 1u + 2u) << "the first 'dup', the fast clock's, the two good ones";
   auto reasons = service_->DeadLettersByReason();
   EXPECT_EQ(reasons["unparseable"], 4u);
   EXPECT_EQ(reasons["bad_id"], 1u);
@@ -594,9 +595,10 @@ TEST_F(ServiceTest, HostileRecordsAreAllAccountedForAndBlockNothing) {
   const std::string metrics = service_->MetricsText();
   EXPECT_EQ(Sample(metrics, R"(leadscore_records_skipped_total{reason="duplicate"})"), 199);
   EXPECT_EQ(Sample(metrics, R"(leadscore_records_skipped_total{reason="unknown_signal"})"), 1);
-  EXPECT_EQ(Sample(metrics, "leadscore_records_processed_total"), 3);
+  EXPECT_EQ(Sample(metrics, "leadscore_records_processed_total"), 4);
   auto lead = service_->ViewLead("l1");
   ASSERT_TRUE(lead.has_value());
+  EXPECT_EQ(lead->as_of_ms, kT0) << "the event from 30 minutes ahead did not move stream time";
   EXPECT_EQ(lead->tier, "warm") << "the good records behind the bad ones were scored";
 }
 
