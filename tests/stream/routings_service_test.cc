@@ -1,7 +1,7 @@
 // The routing snapshots through the running service: records into the embedded broker
 // (a real Kafka-protocol broker over TCP), sales outcomes joined as they arrive, then
 // GET /v1/routings/{id}, GET /v1/report and leadscore_outcomes_total over real HTTP, and
-// `leadscore report --config` over the stopped service's state dir. The report's numbers
+// `leadscore report --config` over the service's state dir, running and stopped. The report's numbers
 // are checked by hand on a small story and against `leadscore report --model --input`
 // over the same input. Polls with deadlines; nothing sleeps.
 #include <gmock/gmock.h>
@@ -227,13 +227,16 @@ TEST_F(RoutingsServiceTest, RoutingsAndTheReportOverHttpAgreeWithTheReplaysRepor
   ASSERT_EQ(cli::RunReport(replay), 0);
   EXPECT_EQ(json::parse(Slurp(replay.json_path)), r);
 
-  // `leadscore report --config` over the stopped service's state dir: the same again.
-  const std::string state_dir = dir_ + "/state";
-  http->reset();
-  service_.reset();
+  // `leadscore report --config` over the state dir: while the service holds it open (a
+  // RocksDB secondary beside the primary), and once it has stopped: the same again.
   std::ofstream(dir_ + "/leadscore.yaml") << "model: model.yaml\nstate_dir: state\n";
   cli::ReportFlags from_state{.config_path = dir_ + "/leadscore.yaml", .model_path = "", .input = "",
-                              .json_path = dir_ + "/state.json", .html_path = "", .suggest_path = ""};
+                              .json_path = dir_ + "/running.json", .html_path = "", .suggest_path = ""};
+  ASSERT_EQ(cli::RunReport(from_state), 0);
+  EXPECT_EQ(json::parse(Slurp(from_state.json_path)), r);
+  http->reset();
+  service_.reset();
+  from_state.json_path = dir_ + "/stopped.json";
   ASSERT_EQ(cli::RunReport(from_state), 0);
   EXPECT_EQ(json::parse(Slurp(from_state.json_path)), r);
 }
