@@ -2,6 +2,9 @@
 // or answered them, swept by time, read by routing_id, by entity and time, or all.
 #include <rocksdb/db.h>
 
+#include <optional>
+#include <set>
+
 #include "store/keys.h"
 #include "store/rocks_status.h"
 #include "store/state_store.h"
@@ -20,7 +23,54 @@ int64_t Cutoff(int64_t stream_time_ms, int64_t retention_ms) {
 
 constexpr size_t kTimeSeq = 16;  // [at i64][seq u64] in 'W' and 'E' keys
 
+// 'U' values: [u32 len][lead_id][u32 len][account_id][the outcome's bytes].
+std::string EncodeUnmatched(const UnmatchedRecord& u) {
+  std::string v;
+  PutU32(v, static_cast<uint32_t>(u.lead_id.size()));
+  v += u.lead_id;
+  PutU32(v, static_cast<uint32_t>(u.account_id.size()));
+  v += u.account_id;
+  v += u.bytes;
+  return v;
+}
+
+struct UnmatchedValue {
+  std::string_view lead_id, account_id, bytes;
+};
+std::optional<UnmatchedValue> DecodeUnmatched(std::string_view v) {
+  UnmatchedValue out;
+  for (std::string_view* field : {&out.lead_id, &out.account_id}) {
+    if (v.size() < 4) return std::nullopt;
+    const uint32_t n = GetU32(v);
+    if (v.size() - 4 < n) return std::nullopt;
+    *field = v.substr(4, n);
+    v.remove_prefix(4 + size_t{n});
+  }
+  out.bytes = v;
+  return out;
+}
+
 }  // namespace
+
+// A Forget's unmatched outcomes: found by a pass over the partition's few ('U' is
+// bounded by retention, and a Forget is rare and rewrites the partition anyway).
+Status StateStore::EraseUnmatched(const PartitionCommit& c, std::vector<ChangelogOp>& part) const {
+  std::set<std::string_view> leads, accounts;
+  for (const auto& ch : c.changes) {
+    if (ch.bytes.empty()) (ch.kind == engine::EntityKind::kLead ? leads : accounts).insert(ch.id);
+  }
+  if (leads.empty() && accounts.empty()) return Status::Ok();
+  const std::string prefix = Prefix(c.partition, 'U');
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const auto u = DecodeUnmatched(std::string_view(it->value().data(), it->value().size()));
+    if (!u) return Status::Corruption("bad unmatched outcome");
+    if ((!u->lead_id.empty() && leads.count(u->lead_id)) || accounts.count(u->account_id)) {
+      part.push_back({it->key().ToString(), std::nullopt});
+    }
+  }
+  return FromRocks(it->status(), "erase unmatched outcomes");
+}
 
 Status StateStore::StageRoutings(const PartitionCommit& c, std::vector<ChangelogOp>& part) const {
   const int64_t cutoff = Cutoff(c.stream_time_ms, options_.routing_retention_ms);
@@ -35,7 +85,7 @@ Status StateStore::StageRoutings(const PartitionCommit& c, std::vector<Changelog
   if (!c.routings.empty()) part.push_back({Key(p, 'M', "routing_seq"), I64(static_cast<int64_t>(c.routing_seq))});
   for (const auto& [id, bytes] : c.routings_answered) part.push_back({RoutingKey(p, id), bytes});
   for (const UnmatchedRecord& u : c.unmatched) {
-    if (u.occurred_at_ms >= cutoff) part.push_back({UnmatchedKey(p, u.occurred_at_ms, u.source), u.bytes});
+    if (u.occurred_at_ms >= cutoff) part.push_back({UnmatchedKey(p, u.occurred_at_ms, u.source), EncodeUnmatched(u)});
   }
   // An erased lead or account (Forget) leaves no routing snapshot of its own behind.
   for (const auto& ch : c.changes) {
@@ -53,6 +103,7 @@ Status StateStore::StageRoutings(const PartitionCommit& c, std::vector<Changelog
     }
     LEADSCORE_RETURN_IF_ERROR(FromRocks(it->status(), "erase routing snapshots"));
   }
+  LEADSCORE_RETURN_IF_ERROR(EraseUnmatched(c, part));
   if (cutoff == INT64_MIN) return Status::Ok();
 
   // The sweep: two ranges from the start of time to the cutoff, deleted after the puts
@@ -123,7 +174,9 @@ Status StateStore::ForEachUnmatched(int32_t partition, const std::function<Statu
   const std::string prefix = Prefix(partition, 'U');
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    LEADSCORE_RETURN_IF_ERROR(fn(std::string_view(it->value().data(), it->value().size())));
+    const auto u = DecodeUnmatched(std::string_view(it->value().data(), it->value().size()));
+    if (!u) return Status::Corruption("bad unmatched outcome");
+    LEADSCORE_RETURN_IF_ERROR(fn(u->bytes));
   }
   return FromRocks(it->status(), "read unmatched outcomes");
 }

@@ -15,7 +15,8 @@
 //                                                     time, for the retention sweep
 //       [partition u32 BE]['E'][A|L][id]\0[at i64][seq u64 BE]  -> [U|D][routing_id]: an
 //                                                     entity's routing events by time (the join)
-//       [partition u32 BE]['U'][at i64][source]      an outcome that answered nothing (codec bytes)
+//       [partition u32 BE]['U'][at i64][source]      an outcome that answered nothing: [u32 len]
+//                                                     [lead_id][u32 len][account_id][codec bytes]
 // (at i64: big-endian with the sign bit flipped, so keys sort by time.)
 // A processing batch is one WriteBatch: the entities it changed with their timer index
 // entries, the offsets after its records, the stream time and the routing events it
@@ -85,6 +86,7 @@ struct RoutingRecord {
 struct UnmatchedRecord {
   int64_t occurred_at_ms = 0;
   std::string source;  // what tells it from another at the same time: its input record
+  std::string lead_id, account_id;  // whose: a Forget of either erases it
   std::string bytes;   // codec::EncodeInput of the outcome
 };
 
@@ -232,6 +234,7 @@ class StateStore {
   Status RepairTail(int32_t partition, ChangelogReader& reader, int64_t from, int64_t to, RestoreProgress* progress);
   // A commit's routing snapshots, and the retention sweep, as changelog ops (routings.cc).
   Status StageRoutings(const PartitionCommit& c, std::vector<ChangelogOp>& part) const;
+  Status EraseUnmatched(const PartitionCommit& c, std::vector<ChangelogOp>& part) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::shared_ptr<rocksdb::Statistics> stats_;

@@ -64,7 +64,7 @@ Result<JoinedOutcome> RoutingJoin::Answer(codec::WireOutcome o, std::string sour
   }
   JoinedOutcome joined{o.lead_id.empty() ? "account" : "lead", std::string(kUnmatchedTier), o.kind};
   const int64_t at = o.occurred_at_ms;
-  unmatched_.push_back({at, std::move(source), codec::EncodeInput(o, codec::Format::kProtobuf)});
+  unmatched_.push_back({at, std::move(source), o.lead_id, o.account_id, codec::EncodeInput(o, codec::Format::kProtobuf)});
   return joined;
 }
 

@@ -156,7 +156,7 @@ TEST_F(ChangelogTest, RoutingSnapshotsAreRestoredOntoAnEmptyDisk) {
   routed.routing_seq = 1;
   codec::WireOutcome lost{.routing_id = "", .lead_id = "nobody", .account_id = "acme",
                           .kind = codec::WireOutcomeKind::kAccepted, .reason = "", .amount = 0, .occurred_at_ms = 1800};
-  routed.unmatched.push_back({1800, "in/7", codec::EncodeInput(lost, codec::Format::kProtobuf)});
+  routed.unmatched.push_back({1800, "in/7", "nobody", "acme", codec::EncodeInput(lost, codec::Format::kProtobuf)});
   ASSERT_TRUE(writer.store->Commit({routed}).ok());
   // A later batch: an outcome appended to the snapshot.
   snapshot.outcomes.push_back({.routing_id = "r-hot", .lead_id = "ana", .account_id = "acme",
@@ -174,7 +174,7 @@ TEST_F(ChangelogTest, RoutingSnapshotsAreRestoredOntoAnEmptyDisk) {
                    return Status::Ok();
                  }).ok());
     EXPECT_TRUE(s.ForEachUnmatched(kPartition, [&](std::string_view b) {
-                   out.push_back("unmatched:" + std::string(b));
+                   out.push_back("unmatched:" + std::string(b));  // the outcome's bytes
                    return Status::Ok();
                  }).ok());
     return out;

@@ -266,9 +266,14 @@ TEST_F(RoutingSnapshotTest, OutcomesThatAnswerNothingAreKeptAndCountedNotRefused
   EXPECT_THAT(reasons_or_ids, ::testing::UnorderedElementsAre("unknown-id/l1/", "/nobody/price", "//"));
 }
 
-TEST_F(RoutingSnapshotTest, AForgottenLeadTakesItsSnapshotsWithIt) {
+TEST_F(RoutingSnapshotTest, AForgottenLeadTakesItsSnapshotsAndUnmatchedOutcomesWithIt) {
   const stream::BatchOutcome routed = Process(WarmThenHot());
+  Process({OutcomeJson("", "l1", "a1", "ACCEPTED", kT0 - kDay), OutcomeJson("", "l9", "a1", "ACCEPTED", kT0 - kDay)});
+  ASSERT_EQ(Unmatched().size(), 2u);
   Process({R"({"forget":{"account_id":"a1","lead_id":"l1"}})"});
+  const auto left = Unmatched();
+  ASSERT_EQ(left.size(), 1u) << "l1's unmatched outcome goes, another lead's stays";
+  EXPECT_EQ(left[0].lead_id, "l9");
   for (const auto& ev : routed.events) {
     if (ev.lead_id == "l1") EXPECT_FALSE(Snapshot(ev.routing_id)) << ev.to_tier;
   }
