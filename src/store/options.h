@@ -26,7 +26,7 @@ struct StoreOptions {
   // Set: the state is opened as a RocksDB secondary instance of `dir`, read-only,
   // keeping its own info log and manifest copy here, so that a tool can read a state a
   // running service holds open (`leadscore report --config`). Nothing may be written.
-  std::string secondary_dir;
+  std::string secondary_dir{};
   rocksdb::Env* env = nullptr;  // tests: an Env that fails on demand; null: the default
 };
 

@@ -118,9 +118,9 @@ struct PartitionCommit {
   // time), stored ones the batch's outcomes answered (routing_id -> new bytes), and the
   // outcomes that answered nothing. Snapshots and unmatched outcomes older than stream
   // time - retention are deleted in the same write.
-  std::vector<RoutingRecord> routings;
-  std::map<std::string, std::string> routings_answered;
-  std::vector<UnmatchedRecord> unmatched;
+  std::vector<RoutingRecord> routings{};
+  std::map<std::string, std::string> routings_answered{};
+  std::vector<UnmatchedRecord> unmatched{};
   uint64_t routing_seq = 0;  // the next seq; written when `routings` is not empty
 };
 
