@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
 
   leadscore::cli::ReportFlags report_flags;
   auto* report = app.add_subcommand("report", "The calibration report: routing events against sales outcomes");
-  report->add_option("--config", report_flags.config_path, "a running service's config (not implemented yet)");
+  report->add_option("--config", report_flags.config_path, "a service's config: the report over its state_dir (read as a RocksDB secondary: works while it runs)");
   report->add_option("--model", report_flags.model_path, "model YAML (with --input: a replay)");
   report->add_option("--input", report_flags.input, "JSON lines of leadscore.v1.Input, outcomes included ('-' for stdin)");
   report->add_option("--json", report_flags.json_path, "write the report as JSON");

@@ -2,14 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cli/replay.h"
 #include "codec/codec.h"
+#include "config/config.h"
 #include "model/model.h"
 #include "report/report.h"
+#include "store/state_store.h"
+#include "stream/state_report.h"
 
 namespace leadscore::cli {
 namespace {
@@ -34,28 +39,135 @@ Result<std::string> ReadAll(const std::string& path) {
   return s.str();
 }
 
+struct LoadedModel {
+  std::shared_ptr<const model::Model> model;
+  std::string text;  // what --suggest edits
+};
+
+std::optional<LoadedModel> LoadModel(const std::string& path) {
+  std::ifstream model_file(path, std::ios::binary);
+  std::stringstream model_text;
+  model_text << model_file.rdbuf();
+  auto loaded = model::LoadModelFromString(model_text.str());
+  if (!model_file || !loaded.ok()) {
+    std::cerr << path << ": model refused:\n" << (model_file ? loaded.ErrorText() : std::string("cannot read the file\n"));
+    return std::nullopt;
+  }
+  return LoadedModel{loaded.model, model_text.str()};
+}
+
+// The report's outputs: the text on stdout, the draft model, JSON and HTML files.
+int Write(const ReportFlags& flags, report::Report& r, const Status& suggested) {
+  if (!flags.suggest_path.empty()) {
+    if (!suggested.ok()) {
+      std::cerr << "report: no suggestion: " << suggested.message() << "\n";
+    } else if (const Status w = WriteFile(flags.suggest_path, r.suggestion->draft_yaml); !w.ok()) {
+      std::cerr << w.message() << "\n";
+      return 1;
+    }
+  }
+  std::cout << report::ToText(r);
+  for (const auto& [path, text] : {std::pair{flags.json_path, &report::ToJson}, std::pair{flags.html_path, &report::ToHtml}}) {
+    if (path.empty()) continue;
+    if (const Status w = WriteFile(path, text(r)); !w.ok()) {
+      std::cerr << w.message() << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// A temporary directory, removed with this object.
+struct TempDir {
+  std::string path;
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path.empty()) std::filesystem::remove_all(path, ignored);
+  }
+};
+
+// `report --config`: the snapshots in the service's state dir, which is opened as a
+// RocksDB secondary instance: read-only, beside a service that may be running on it
+// (or stopped), seeing what it had written when the report started.
+int ReportFromConfig(const ReportFlags& flags) {
+  auto cfg = config::LoadConfigFromFile(flags.config_path);
+  if (!cfg.ok()) {
+    std::cerr << cfg.status().message() << "\n";
+    return 1;
+  }
+  const std::string model_path = flags.model_path.empty() ? cfg->model_path : flags.model_path;
+  if (model_path.empty()) {
+    std::cerr << "no model: give --model or `model:` in " << flags.config_path << "\n";
+    return 2;
+  }
+  auto loaded = LoadModel(model_path);
+  if (!loaded) return 1;
+  if (!std::filesystem::exists(std::filesystem::path(cfg->state_dir) / "CURRENT")) {
+    std::cerr << "report: no state in '" << cfg->state_dir << "'\n";
+    return 1;
+  }
+  TempDir secondary;
+  std::string pattern = (std::filesystem::temp_directory_path() / "leadscore-report-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) {
+    std::cerr << "report: cannot create a temporary directory\n";
+    return 1;
+  }
+  secondary.path = pattern;
+  store::StoreOptions options = cfg->service.store;
+  options.dir = cfg->state_dir;
+  options.secondary_dir = secondary.path;
+  options.block_cache_bytes = 8 << 20;  // one pass over the snapshots: no need for the service's cache
+  auto state = store::StateStore::Open(options);
+  if (!state.ok()) {
+    std::cerr << "report: " << state.status().message() << "\n";
+    return 1;
+  }
+  auto partitions = (*state)->StoredPartitions();
+  if (!partitions.ok()) {
+    std::cerr << "report: " << partitions.status().message() << "\n";
+    return 1;
+  }
+  auto routings = stream::ReadRoutings(**state, *partitions);
+  if (!routings.ok()) {
+    std::cerr << "report: " << routings.status().message() << "\n";
+    return 1;
+  }
+  report::Report r = report::BuildReportFromJoined(*loaded->model, routings->routed, routings->unmatched);
+  Status suggested = Status::Ok();
+  if (!flags.suggest_path.empty()) {
+    // The suggestion joins by itself: each outcome named by the routing event the
+    // service joined it to gives the same joins.
+    std::vector<engine::RoutingEvent> routed;
+    std::vector<codec::WireOutcome> outcomes;
+    for (const auto& s : routings->routed) {
+      routed.push_back(s.event);
+      for (codec::WireOutcome o : s.outcomes) {
+        o.routing_id = s.event.routing_id;
+        outcomes.push_back(std::move(o));
+      }
+    }
+    suggested = report::AddSuggestion(*loaded->model, loaded->text, routed, outcomes, &r);
+  }
+  return Write(flags, r, suggested);
+}
+
 }  // namespace
 
 int RunReport(const ReportFlags& flags) {
   if (!flags.config_path.empty()) {
-    // SPEC section 4's other form reads a running service's state; not built yet.
-    std::cerr << "report --config (a running service's state) is not implemented yet; use --model M --input F\n"
-              << "Run with --help for more information.\n";
-    return 2;
+    if (!flags.input.empty()) {
+      std::cerr << "report takes --config or --input, not both\nRun with --help for more information.\n";
+      return 2;
+    }
+    return ReportFromConfig(flags);
   }
   if (flags.model_path.empty() || flags.input.empty()) {
     std::cerr << "report needs --model and --input (or --config)\nRun with --help for more information.\n";
     return 2;
   }
-  std::ifstream model_file(flags.model_path, std::ios::binary);
-  std::stringstream model_text;
-  model_text << model_file.rdbuf();
-  auto loaded = model::LoadModelFromString(model_text.str());
-  if (!model_file || !loaded.ok()) {
-    std::cerr << flags.model_path << ": model refused:\n"
-              << (model_file ? loaded.ErrorText() : std::string("cannot read the file\n"));
-    return 1;
-  }
+  auto loaded_model = LoadModel(flags.model_path);
+  if (!loaded_model) return 1;
+  const model::Model* const model = loaded_model->model.get();
   auto input = ReadAll(flags.input);
   if (!input.ok()) {
     std::cerr << input.status().message() << "\n";
@@ -65,7 +177,7 @@ int RunReport(const ReportFlags& flags) {
   std::istringstream in(*input);
   std::ostringstream routed_json;
   ReplayOptions options;
-  Replay(loaded.model, in, routed_json, std::cerr, options);
+  Replay(loaded_model->model, in, routed_json, std::cerr, options);
   std::vector<engine::RoutingEvent> routed;
   {
     std::istringstream lines(routed_json.str());
@@ -90,25 +202,10 @@ int RunReport(const ReportFlags& flags) {
       if (o.ok() && o->has_value()) outcomes.push_back(std::move(**o));
     }
   }
-  report::Report r = report::BuildReport(*loaded.model, routed, outcomes);
-  if (!flags.suggest_path.empty()) {
-    const Status s = report::AddSuggestion(*loaded.model, model_text.str(), routed, outcomes, &r);
-    if (!s.ok()) {
-      std::cerr << "report: no suggestion: " << s.message() << "\n";
-    } else if (const Status w = WriteFile(flags.suggest_path, r.suggestion->draft_yaml); !w.ok()) {
-      std::cerr << w.message() << "\n";
-      return 1;
-    }
-  }
-  std::cout << report::ToText(r);
-  for (const auto& [path, text] : {std::pair{flags.json_path, &report::ToJson}, std::pair{flags.html_path, &report::ToHtml}}) {
-    if (path.empty()) continue;
-    if (const Status w = WriteFile(path, text(r)); !w.ok()) {
-      std::cerr << w.message() << "\n";
-      return 1;
-    }
-  }
-  return 0;
+  report::Report r = report::BuildReport(*model, routed, outcomes);
+  Status suggested = Status::Ok();
+  if (!flags.suggest_path.empty()) suggested = report::AddSuggestion(*model, loaded_model->text, routed, outcomes, &r);
+  return Write(flags, r, suggested);
 }
 
 }  // namespace leadscore::cli

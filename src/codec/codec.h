@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codec/options.h"
 #include "codec/wire.h"
@@ -63,6 +64,23 @@ std::string ToBinary(const engine::RoutingEvent& ev);
 // Both directions for tests and tools: a wire RoutingEvent back to the plain struct.
 Result<engine::RoutingEvent> RoutingEventFromJson(std::string_view json);
 Result<engine::RoutingEvent> RoutingEventFromBinary(std::string_view bytes);
+
+// A routing event as published with the sales outcomes that answered it, in the order
+// they were applied: what a service's state keeps per routing_id (SPEC section 2), what
+// GET /v1/routings shows and the report reads back.
+struct RoutingSnapshot {
+  engine::RoutingEvent event;
+  std::vector<WireOutcome> outcomes;
+};
+// Bytes for the state: the RoutingEvent's binary protobuf and each outcome's Input,
+// each behind its length (u32 BE). Decoding refuses bytes that are not that.
+std::string EncodeSnapshot(const RoutingSnapshot& snapshot);
+Result<RoutingSnapshot> DecodeSnapshot(std::string_view bytes);
+// A SalesOutcome in the protobuf JSON mapping with every field printed, as a routing
+// event is (ToJson): the outcomes beside a routing event in GET /v1/routings.
+std::string OutcomeToJson(const WireOutcome& outcome);
+// "ACCEPTED", "REJECTED", ... as in the proto ("KIND_UNSPECIFIED" for none): metric labels.
+std::string_view OutcomeKindName(WireOutcomeKind kind);
 
 // A record of any leadscore topic, recognised from its bytes (export): an Input (binary
 // protobuf or JSON) or a RoutingEvent (either too). Binary protobuf is taken as the

@@ -176,13 +176,15 @@ Calibration Calibrate(const model::Model& model, const std::string& version,
 
 }  // namespace
 
-Report BuildReport(const model::Model& model, const std::vector<engine::RoutingEvent>& routed,
-                   const std::vector<codec::WireOutcome>& outcomes, const ReportOptions& options) {
+namespace {
+
+// Everything after the join, whoever joined.
+Report Assemble(const model::Model& model, const std::vector<engine::RoutingEvent>& routed,
+                const std::vector<codec::WireOutcome>& outcomes, const Joined& joined, const ReportOptions& options) {
   Report r;
   r.model_version = model.version;
   r.routing_events = routed.size();
   r.outcomes = outcomes.size();
-  const Joined joined = Join(routed, outcomes);
   r.matched_by_routing_id = joined.by_routing_id;
   r.matched_by_time = joined.by_time;
   for (size_t o : joined.unmatched) r.unmatched.push_back(outcomes[o]);
@@ -196,6 +198,38 @@ Report BuildReport(const model::Model& model, const std::vector<engine::RoutingE
   if (versions.empty()) versions.push_back(model.version);
   for (const auto& v : versions) r.versions.push_back(Calibrate(model, v, routed, outcomes, joined, answers, options));
   return r;
+}
+
+}  // namespace
+
+Report BuildReport(const model::Model& model, const std::vector<engine::RoutingEvent>& routed,
+                   const std::vector<codec::WireOutcome>& outcomes, const ReportOptions& options) {
+  return Assemble(model, routed, outcomes, Join(routed, outcomes), options);
+}
+
+Report BuildReportFromJoined(const model::Model& model, const std::vector<codec::RoutingSnapshot>& routed,
+                             const std::vector<codec::WireOutcome>& unmatched, const ReportOptions& options) {
+  std::vector<engine::RoutingEvent> events;
+  std::vector<codec::WireOutcome> outcomes;
+  Joined joined;
+  events.reserve(routed.size());
+  joined.answers.resize(routed.size());
+  for (size_t i = 0; i < routed.size(); ++i) {
+    events.push_back(routed[i].event);
+    for (const auto& o : routed[i].outcomes) {
+      joined.answers[i].push_back(outcomes.size());
+      ++(o.routing_id.empty() ? joined.by_time : joined.by_routing_id);
+      outcomes.push_back(o);
+    }
+    // By occurred_at_ms, as Join leaves them (they are kept in the order applied).
+    std::stable_sort(joined.answers[i].begin(), joined.answers[i].end(),
+                     [&](size_t x, size_t y) { return outcomes[x].occurred_at_ms < outcomes[y].occurred_at_ms; });
+  }
+  for (const auto& o : unmatched) {
+    joined.unmatched.push_back(outcomes.size());
+    outcomes.push_back(o);
+  }
+  return Assemble(model, events, outcomes, joined, options);
 }
 
 }  // namespace leadscore::report

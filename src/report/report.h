@@ -3,8 +3,8 @@
 // version: per tier, per signal and fit rule, per score band; as text, JSON and a
 // self-contained HTML page; and a suggested draft model fitted to the outcomes.
 //
-// Data flows one way: routing events and outcomes in (from a replay today, from a
-// service's state later), numbers out. Nothing here knows Kafka, the store or the
+// Data flows one way: routing events and outcomes in (from a replay, or already joined
+// from a service's state), numbers out. Nothing here knows Kafka, the store or the
 // service. Pure functions of their inputs; thread-compatible.
 #pragma once
 
@@ -121,6 +121,13 @@ struct Report {
 // `routed`: in the order they happened. Outcomes in any order.
 Report BuildReport(const model::Model& model, const std::vector<engine::RoutingEvent>& routed,
                    const std::vector<codec::WireOutcome>& outcomes, const ReportOptions& options = {});
+
+// The same report over routing events already joined to the outcomes that answered
+// them (a service's state joins each outcome as it arrives: codec::RoutingSnapshot),
+// `routed` in the order they happened, and the outcomes that answered none. An outcome
+// with a routing_id counts as matched by it, one without as matched by time.
+Report BuildReportFromJoined(const model::Model& model, const std::vector<codec::RoutingSnapshot>& routed,
+                             const std::vector<codec::WireOutcome>& unmatched, const ReportOptions& options = {});
 
 // Fits the suggestion (suggest.h) into `report` from the same routing events and
 // outcomes; `model_yaml` is the running model's text, which the draft edits. An error

@@ -70,6 +70,36 @@ Router::Handler View(const Backend* backend, bool lead) {
   };
 }
 
+Response NotReady() {
+  return JsonResponse(503, Json{{"error", "not ready: no partitions assigned or state not resumed"}}.dump());
+}
+
+Response StateError(const Status& why) {
+  return JsonResponse(500, Json{{"error", why.message()}}.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+// The routing event exactly as the output topic's json format has it (codec::ToJson),
+// and the outcomes that answered it in the same mapping, in the order they were applied.
+std::string ToJson(const codec::RoutingSnapshot& s) {
+  Json outcomes = Json::array();
+  for (const auto& o : s.outcomes) outcomes.push_back(Json::parse(codec::OutcomeToJson(o), nullptr, false));
+  Json o;
+  o["routing_event"] = Json::parse(codec::ToJson(s.event), nullptr, false);
+  o["outcomes"] = std::move(outcomes);
+  return o.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// Whether the query asks for `key=value` (no decoding: the values asked for are plain).
+bool QueryHas(std::string_view query, std::string_view pair) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    if (query.substr(0, amp) == pair) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
 }  // namespace
 
 Router ApiRouter(const Backend* backend) {
@@ -79,6 +109,21 @@ Router ApiRouter(const Backend* backend) {
   // is everything after the prefix.
   r.Prefix("GET", "/v1/leads/", Access::kPublic, View(backend, true));
   r.Prefix("GET", "/v1/accounts/", Access::kPublic, View(backend, false));
+  r.Prefix("GET", "/v1/routings/", Access::kPublic, [backend](const Request&, const std::string& id) {
+    if (!backend->Ready()) return NotReady();
+    auto found = backend->ViewRouting(id);
+    if (!found.ok()) return StateError(found.status());
+    if (!*found) return JsonResponse(404, Json{{"error", "no such routing event"}}.dump());
+    return JsonResponse(200, ToJson(**found));
+  });
+  r.Exact("GET", "/v1/report", Access::kPublic, [backend](const Request& request, const std::string&) {
+    if (!backend->Ready()) return NotReady();
+    const bool html = QueryHas(request.query, "format=html");
+    auto report = backend->CalibrationReport(html ? ReportFormat::kHtml : ReportFormat::kJson);
+    if (!report.ok()) return StateError(report.status());
+    if (!html) return JsonResponse(200, std::move(*report));
+    return Response{.status = 200, .content_type = "text/html; charset=utf-8", .body = std::move(*report), .headers = {}};
+  });
   r.Exact("GET", "/metrics", Access::kPublic, [backend](const Request&, const std::string&) {
     return Response{.status = 200, .content_type = "text/plain; version=0.0.4", .body = backend->MetricsText(), .headers = {}};
   });

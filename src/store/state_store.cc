@@ -69,8 +69,21 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StoreOptions& options
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(o, options.dir, &db);
-  if (!s.ok()) return FromRocks(s, "open state in '" + options.dir + "'");
+  if (!options.secondary_dir.empty()) {
+    // A secondary reads the primary's files as they are; it must keep them all open,
+    // or a compaction of the primary could delete one before it is read.
+    o.create_if_missing = false;
+    o.max_open_files = -1;
+    rocksdb::Status s = rocksdb::DB::OpenAsSecondary(o, options.dir, options.secondary_dir, &db);
+    if (!s.ok()) return FromRocks(s, "open state in '" + options.dir + "' as a secondary");
+    std::unique_ptr<rocksdb::DB> owned(db);
+    s = db->TryCatchUpWithPrimary();
+    if (!s.ok()) return FromRocks(s, "catch up with the state in '" + options.dir + "'");
+    owned.release();
+  } else {
+    rocksdb::Status s = rocksdb::DB::Open(o, options.dir, &db);
+    if (!s.ok()) return FromRocks(s, "open state in '" + options.dir + "'");
+  }
   std::unique_ptr<StateStore> store(new StateStore());
   store->db_.reset(db);
   store->stats_ = stats;
@@ -81,7 +94,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StoreOptions& options
 StateStore::~StateStore() {
   // A clean stop leaves no WAL to replay: the next start is quicker. (After a crash the
   // WAL is replayed, as it must be.)
-  if (db_) (void)db_->Flush(rocksdb::FlushOptions());
+  if (db_ && options_.secondary_dir.empty()) (void)db_->Flush(rocksdb::FlushOptions());
 }
 
 Result<PartitionState> StateStore::Load(int32_t partition) const {
@@ -96,6 +109,7 @@ Result<PartitionState> StateStore::Load(int32_t partition) const {
       switch (kind) {
         case 'M':
           if (id == "stream_time" && value.size() == 8) state.stream_time_ms = ReadI64(value);
+          if (id == "routing_seq" && value.size() == 8) state.routing_seq = static_cast<uint64_t>(ReadI64(value));
           if (id == "model_version") state.model_version = std::string(value);
           if (id == "handoff_seq" && value.size() == 8) state.handoff_seq = GetU64(value);
           if (id.starts_with(kHandoffFrom) && value.size() == 8) {
@@ -208,6 +222,7 @@ Status StateStore::Commit(const std::vector<PartitionCommit>& commits) {
     for (const auto& [source, seq] : c.handoff_applied) {
       put(Key(c.partition, 'M', std::string(kHandoffFrom) + std::to_string(source)), u64(seq));
     }
+    LEADSCORE_RETURN_IF_ERROR(StageRoutings(c, part));
     LEADSCORE_RETURN_IF_ERROR(Stage(c.partition, part, batch));
   }
   return Write(batch, "commit state");

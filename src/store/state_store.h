@@ -7,10 +7,19 @@
 //       [partition u32 BE]['X'][seq u64 BE]          outbox: routing events not yet delivered
 //       [partition u32 BE]['P'][output partition u32 BE]  output offset every delivered
 //                                                     outbox record of this partition is at or past
-//       [partition u32 BE]['M'][name]                stream_time, model_version, changelog
-//                                                     (position in the changelog, below),
+//       [partition u32 BE]['M'][name]                stream_time, model_version, routing_seq,
+//                                                     changelog (position in the changelog, below),
 //                                                     handoff_seq, handoff_from/<partition>
 //                                                     (leads changing partition: stream/)
+//       [partition u32 BE]['R'][routing_id]          routing snapshot: the event as published and
+//                                                     the outcomes that answered it (codec bytes)
+//       [partition u32 BE]['W'][at i64][seq u64 BE][routing_id]  -> its 'E' key: snapshots by
+//                                                     time, for the retention sweep
+//       [partition u32 BE]['E'][A|L][id]\0[at i64][seq u64 BE]  -> [U|D][routing_id]: an
+//                                                     entity's routing events by time (the join)
+//       [partition u32 BE]['U'][at i64][source]      an outcome that answered nothing: [u32 len]
+//                                                     [lead_id][u32 len][account_id][codec bytes]
+// (at i64: big-endian with the sign bit flipped, so keys sort by time.)
 // A processing batch is one WriteBatch: the entities it changed with their timer index
 // entries, the offsets after its records, the stream time and the routing events it
 // produced (the outbox), for every partition it touched: state, progress and outputs
@@ -73,9 +82,38 @@ struct OutboxRecord {
   }
 };
 
+// A routing event as published, kept with the outcomes that answer it (SPEC section 2)
+// for the join, GET /v1/routings and the report, until it is older than
+// routing_retention_ms. The store reads only the fields beside the bytes.
+struct RoutingRecord {
+  std::string routing_id;
+  engine::EntityKind entity = engine::EntityKind::kLead;
+  std::string entity_id;  // the lead's id for a lead's event, the account's for an account's
+  bool up = true;
+  int64_t occurred_at_ms = 0;
+  uint64_t seq = 0;   // per partition, increasing: the order of events at the same time
+  std::string bytes;  // codec::EncodeSnapshot
+};
+
+// An outcome that answered no known routing event, kept for the report.
+struct UnmatchedRecord {
+  int64_t occurred_at_ms = 0;
+  std::string source;  // what tells it from another at the same time: its input record
+  std::string lead_id, account_id;  // whose: a Forget of either erases it
+  std::string bytes;   // codec::EncodeInput of the outcome
+};
+
+// Where the join by time found a routing event (StateStore::LatestUpRouting).
+struct RoutingRef {
+  std::string routing_id;
+  int64_t occurred_at_ms = 0;
+  uint64_t seq = 0;
+};
+
 struct PartitionState {
   std::map<std::string, int64_t> offsets;  // topic -> next offset to read
   int64_t stream_time_ms = 0;
+  uint64_t routing_seq = 0;   // the next RoutingRecord::seq
   std::string model_version;  // empty: nothing stored yet
   std::vector<OutboxRecord> outbox;                  // in seq order
   std::map<int32_t, int64_t> output_offsets;         // output partition -> offset
@@ -93,8 +131,16 @@ struct PartitionCommit {
   std::string model_version;
   std::vector<OutboxRecord> outbox;  // added
   std::vector<uint64_t> outbox_dropped;  // removed unpublished (an erased entity's)
-  std::optional<uint64_t> handoff_seq;           // when it moved
-  std::map<int32_t, uint64_t> handoff_applied;   // the sources that moved
+  std::optional<uint64_t> handoff_seq{};         // when it moved
+  std::map<int32_t, uint64_t> handoff_applied{}; // the sources that moved
+  // Routing snapshots: the batch's routing events (kept routing_retention_ms of stream
+  // time), stored ones the batch's outcomes answered (routing_id -> new bytes), and the
+  // outcomes that answered nothing. Snapshots and unmatched outcomes older than stream
+  // time - retention are deleted in the same write.
+  std::vector<RoutingRecord> routings{};
+  std::map<std::string, std::string> routings_answered{};
+  std::vector<UnmatchedRecord> unmatched{};
+  uint64_t routing_seq = 0;  // the next seq; written when `routings` is not empty
 };
 
 struct DeliveryCommit {
@@ -121,6 +167,19 @@ class StateStore {
   // Every stored entity of a partition, in key order (dumps and tests).
   Status ForEachEntity(int32_t partition,
                        const std::function<void(engine::EntityKind, std::string_view id, const StoredEntity&)>& fn) const;
+
+  // Routing snapshots (see RoutingRecord). The bytes of one; nullopt: none kept.
+  Result<std::optional<std::string>> GetRouting(int32_t partition, std::string_view routing_id) const;
+  // The latest UP routing event of the entity at or before `at_ms` (the latest seq among
+  // equal times); nullopt: none kept.
+  Result<std::optional<RoutingRef>> LatestUpRouting(int32_t partition, engine::EntityKind kind,
+                                                    std::string_view entity_id, int64_t at_ms) const;
+  // Every kept snapshot of the partition in the order the events happened, then every
+  // unmatched outcome by time (the report). `fn` returning an error stops the read.
+  Status ForEachRouting(int32_t partition, const std::function<Status(std::string_view bytes)>& fn) const;
+  Status ForEachUnmatched(int32_t partition, const std::function<Status(std::string_view bytes)>& fn) const;
+  // The partitions that have any state here, ascending (a tool reading a state dir).
+  Result<std::vector<int32_t>> StoredPartitions() const;
 
   // The changelog every write also goes to; null: none. Set before the first write; it
   // outlives the store.
@@ -192,6 +251,9 @@ class StateStore {
   Status DropPartition(int32_t partition);
   Status Reseed(int32_t partition, RestoreProgress* progress);
   Status RepairTail(int32_t partition, ChangelogReader& reader, int64_t from, int64_t to, RestoreProgress* progress);
+  // A commit's routing snapshots, and the retention sweep, as changelog ops (routings.cc).
+  Status StageRoutings(const PartitionCommit& c, std::vector<ChangelogOp>& part) const;
+  Status EraseUnmatched(const PartitionCommit& c, std::vector<ChangelogOp>& part) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::shared_ptr<rocksdb::Statistics> stats_;

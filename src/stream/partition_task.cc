@@ -34,7 +34,9 @@ PartitionTask::PartitionTask(int32_t partition, std::shared_ptr<const model::Mod
       engine_(model_, WithHandoff(options_)),
       decoder_(*model_, engine_.lead_ids(), engine_.account_ids(), options_.decoder),
       outbox_(partition),
-      cache_entities_(options_.cache_entities) {}
+      cache_entities_(options_.cache_entities) {
+  if (store_) join_.emplace(partition_, *store_);
+}
 
 Result<std::map<std::string, int64_t>> PartitionTask::Resume() {
   std::lock_guard lock(mu_);
@@ -57,6 +59,7 @@ Result<std::map<std::string, int64_t>> PartitionTask::Resume() {
   handoff_seq_ = state->handoff_seq;
   handoff_applied_ = state->handoff_applied;
   committed_stream_time_ = state->stream_time_ms;
+  join_->Resume(state->routing_seq);
   outbox_.Resume(std::move(state->outbox), std::move(state->output_offsets));
   PublishGauges();
   return std::move(state->offsets);
@@ -70,6 +73,7 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   }
   // Decode first: the entities the batch needs are then loaded before anything runs.
   std::vector<engine::Input> inputs;
+  std::vector<size_t> record_of;  // beside inputs: its record's index
   inputs.reserve(records.size());
   int64_t horizon = std::max(now.value_or(INT64_MIN), engine_.stream_time());
   for (size_t i = 0; i < records.size(); ++i) {
@@ -109,6 +113,7 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
     if (const auto* p = std::get_if<engine::LeadProfileInput>(&*input)) horizon = std::max(horizon, p->updated_at_ms);
     if (const auto* p = std::get_if<engine::AccountProfileInput>(&*input)) horizon = std::max(horizon, p->updated_at_ms);
     inputs.push_back(std::move(*input));
+    record_of.push_back(i);
   }
   if (store_) {
     for (const engine::Input& in : inputs) LEADSCORE_RETURN_IF_ERROR(store::LoadFor(*store_, partition_, engine_, in));
@@ -118,16 +123,42 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   // nothing arrives, and profile updates take effect now.
   if (now) engine_.Advance(*now, &out->events);
   out->filtered.resize(model_->filters.size());
-  for (const engine::Input& in : inputs) {
+  size_t joined_to = out->events.size();  // events before it are the join's candidates
+  if (join_) {
+    for (size_t e = 0; e < joined_to; ++e) join_->Routed(out->events[e]);
+  }
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const engine::Input& in = inputs[k];
     const engine::ApplyResult r = engine_.Apply(in, &out->events);
     if (IsHandoff(in)) continue;  // counted above, not as an input
     ++out->applied_as[static_cast<size_t>(r.outcome)];
     if (r.outcome == engine::ApplyOutcome::kFiltered) ++out->filtered[r.filter];
+    if (!join_) continue;
+    // An outcome answers what was routed before it; its own consequences come after.
+    if (std::holds_alternative<engine::OutcomeInput>(in)) {
+      const InputRecord& rec = records[record_of[k]];
+      LEADSCORE_RETURN_IF_ERROR(JoinOutcome(rec, out));
+    }
+    for (; joined_to < out->events.size(); ++joined_to) join_->Routed(out->events[joined_to]);
   }
   CountSettled(out);
   for (auto& h : engine_.TakeHandoffs()) handoffs_.push_back(std::move(h));
   PublishGauges();
   if (mid_batch_hook_) mid_batch_hook_(partition_, records.size());
+  return Status::Ok();
+}
+
+// The outcome with its text fields (the decoder interned its ids and dropped its
+// reason), joined to the routing event it answers (stream/routing_join.h).
+Status PartitionTask::JoinOutcome(const InputRecord& rec, BatchOutcome* out) {
+  auto wire = codec::DecodeOutcome(rec.value, rec.format);
+  if (!wire.ok() || !wire->has_value()) return Status::Ok();  // cannot be: the decoder took it as an outcome
+  std::string source(rec.topic);
+  source += '\0';
+  for (int shift = 56; shift >= 0; shift -= 8) source += static_cast<char>(static_cast<uint64_t>(rec.offset) >> shift);
+  auto joined = join_->Answer(std::move(**wire), std::move(source));
+  if (!joined.ok()) return joined.status();
+  out->joined.push_back(std::move(*joined));
   return Status::Ok();
 }
 
@@ -179,6 +210,7 @@ Status PartitionTask::Commit(const std::map<std::string, int64_t>& next_offsets,
   }
   if (erased_leads.empty() && erased_accounts.empty()) {
     c.outbox = outbox_.Stage(events, options_.output_format);
+    if (join_) join_->Stage(events, &c);
   } else {
     std::vector<engine::RoutingEvent> kept;
     for (const auto& ev : events) {
@@ -188,6 +220,7 @@ Status PartitionTask::Commit(const std::map<std::string, int64_t>& next_offsets,
     }
     c.outbox = outbox_.Stage(kept, options_.output_format);
     c.outbox_dropped = outbox_.DropUnproduced(erased_leads, erased_accounts, options_.output_format);
+    if (join_) join_->Stage(kept, &c);
   }
   if (!handoffs_.empty()) {
     uint64_t seq = handoff_seq_;
@@ -237,6 +270,17 @@ std::optional<engine::EntityView> PartitionTask::ViewLead(const std::string& id)
 
 std::optional<engine::EntityView> PartitionTask::ViewAccount(const std::string& id) const {
   return View(engine::EntityKind::kAccount, id);
+}
+
+Result<std::optional<codec::RoutingSnapshot>> PartitionTask::ViewRouting(const std::string& routing_id) const {
+  using Found = std::optional<codec::RoutingSnapshot>;
+  if (!store_) return Found();
+  auto bytes = store_->GetRouting(partition_, routing_id);
+  if (!bytes.ok()) return bytes.status();
+  if (!*bytes) return Found();
+  auto snapshot = codec::DecodeSnapshot(**bytes);
+  if (!snapshot.ok()) return snapshot.status();
+  return Found(std::move(*snapshot));
 }
 
 // With a store the view is of the committed state, loaded into an engine of its own:

@@ -37,6 +37,7 @@
 #include "store/state_store.h"
 #include "stream/options.h"
 #include "stream/outbox.h"
+#include "stream/routing_join.h"
 
 namespace leadscore::stream {
 
@@ -75,6 +76,9 @@ struct BatchOutcome {
   // Records of the repartition topic (leads changing partition; not inputs): applied,
   // and sent again after a crash (skipped).
   uint64_t handoffs = 0, handoff_duplicates = 0;
+  // Sales outcomes as the join placed them (with a store only: without one there is no
+  // snapshot to answer), in record order.
+  std::vector<JoinedOutcome> joined;
   uint64_t count(engine::ApplyOutcome o) const { return applied_as[static_cast<size_t>(o)]; }
   uint64_t filtered_total() const;
   // The other batch's counts added to this one's (replay's summary); not its events.
@@ -115,6 +119,10 @@ class PartitionTask {
   // without, the engine's state under the task's lock.
   std::optional<engine::EntityView> ViewLead(const std::string& id) const;
   std::optional<engine::EntityView> ViewAccount(const std::string& id) const;
+  // The routing event with the outcomes that answered it, as committed; nullopt: the
+  // partition keeps none by that id (or the task has no store). An error: the state
+  // could not be read.
+  Result<std::optional<codec::RoutingSnapshot>> ViewRouting(const std::string& routing_id) const;
 
   Outbox& outbox() { return outbox_; }
   const Outbox& outbox() const { return outbox_; }
@@ -136,6 +144,7 @@ class PartitionTask {
   std::optional<engine::EntityView> View(engine::EntityKind kind, const std::string& id) const;
   void PublishGauges();
   Status ScrubIfDue();
+  Status JoinOutcome(const InputRecord& record, BatchOutcome* out);
   // The engine's held runs that ended since the last call, into `out`.
   void CountSettled(BatchOutcome* out);
 
@@ -148,6 +157,7 @@ class PartitionTask {
   engine::Engine engine_;
   codec::Decoder decoder_;
   Outbox outbox_;
+  std::optional<RoutingJoin> join_;  // with a store
   std::atomic<size_t> cache_entities_;
   std::atomic<int64_t> stream_time_{0};
   std::atomic<int64_t> committed_stream_time_{0};

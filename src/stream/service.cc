@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
 #include "stream/changelog_topic.h"
 #include "stream/publisher.h"
 #include "stream/standby.h"
+#include "stream/state_report.h"
 #include "stream/source.h"
 #include "stream/task_batch.h"
 #include "stream/worker_pool.h"
@@ -419,6 +421,26 @@ std::optional<engine::EntityView> Service::ViewAccount(const std::string& id) co
     if (auto v = t->ViewAccount(id)) return v;
   }
   return std::nullopt;
+}
+
+Result<std::optional<codec::RoutingSnapshot>> Service::ViewRouting(const std::string& routing_id) const {
+  for (const auto& t : assignment_->Tasks()) {
+    auto found = t->ViewRouting(routing_id);
+    if (!found.ok() || *found) return found;
+  }
+  return std::optional<codec::RoutingSnapshot>();
+}
+
+// Over the snapshots of the partitions assigned now: another instance's partitions are
+// in its own report.
+Result<std::string> Service::CalibrationReport(server::ReportFormat format) const {
+  if (!store_) return Status::Unavailable("no state dir: routing events are not kept, there is nothing to report on");
+  std::vector<int32_t> partitions;
+  for (const auto& t : assignment_->Tasks()) partitions.push_back(t->partition());
+  std::sort(partitions.begin(), partitions.end());
+  auto report = ReportFromState(*store_, partitions, *model_);
+  if (!report.ok()) return report.status();
+  return format == server::ReportFormat::kHtml ? report::ToHtml(*report) : report::ToJson(*report);
 }
 
 bool Service::Ready() const { return !failed_ && restoring_.load() == 0 && !assignment_->empty(); }

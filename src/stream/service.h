@@ -71,6 +71,8 @@ class Service : public server::Backend {
   bool Ready() const override;
   bool Healthy() const override;
   std::string model_version() const override { return model_->version; }
+  Result<std::optional<codec::RoutingSnapshot>> ViewRouting(const std::string& routing_id) const override;
+  Result<std::string> CalibrationReport(server::ReportFormat format) const override;
 
   // Tests: called on a worker thread in the middle of every task's batch (scored, not
   // committed), so a test can hold a batch there without timing.

@@ -31,6 +31,9 @@ ServiceMetrics::ServiceMetrics(const std::string& version) {
   }
   decay_checks_ = r.AddCounter("leadscore_decay_checks_total", "Decay timer firings: entities re-evaluated as time passed.");
   routed_ = r.AddCounterFamily("leadscore_routing_events_total", "Routing events published, by entity, direction and tier.");
+  outcomes_ = r.AddCounterFamily("leadscore_outcomes_total",
+                                 "Sales outcomes applied, by entity and tier of the routing event they answered "
+                                 "(tier unmatched: none) and kind.");
   batch_seconds_ = r.AddHistogram("leadscore_batch_seconds", "Time to decode and score one batch.", metrics::LatencyBounds());
   commit_seconds_ = r.AddHistogram("leadscore_commit_seconds", "Time to deliver a batch's outputs and commit its state.",
                                    metrics::LatencyBounds());
@@ -58,6 +61,12 @@ void ServiceMetrics::InputTopics(const std::vector<std::string>& topics) {
   for (const auto& t : topics) consumed_.With({{"topic", t}});
 }
 
+namespace {
+constexpr codec::WireOutcomeKind kOutcomeKinds[] = {codec::WireOutcomeKind::kAccepted, codec::WireOutcomeKind::kRejected,
+                                                    codec::WireOutcomeKind::kOpportunityCreated,
+                                                    codec::WireOutcomeKind::kClosedWon, codec::WireOutcomeKind::kClosedLost};
+}  // namespace
+
 void ServiceMetrics::ModelLoaded(const model::Model& model) {
   filtered_.clear();
   filter_names_.clear();
@@ -75,6 +84,14 @@ void ServiceMetrics::ModelLoaded(const model::Model& model) {
       }
     }
     routed_.With({{"entity", EntityName(kind)}, {"direction", "down"}, {"tier", "disqualified"}});
+    // Outcomes answer routing events into any tier; every kind starts at 0 for each.
+    for (const codec::WireOutcomeKind k : kOutcomeKinds) {
+      const std::string kind_name(codec::OutcomeKindName(k));
+      for (const model::Tier& tier : policy.tiers) {
+        outcomes_.With({{"entity", EntityName(kind)}, {"tier", tier.name}, {"kind", kind_name}});
+      }
+      outcomes_.With({{"entity", EntityName(kind)}, {"tier", std::string(kUnmatchedTier)}, {"kind", kind_name}});
+    }
   }
   std::lock_guard lock(mu_);
   if (model.version == model_version_) return;
@@ -145,6 +162,9 @@ void ServiceMetrics::Outcome(const BatchOutcome& outcome) {
         .Increment();
   }
   counters_.routed += outcome.events.size();
+  for (const JoinedOutcome& j : outcome.joined) {
+    outcomes_.With({{"entity", j.entity}, {"tier", j.tier}, {"kind", std::string(codec::OutcomeKindName(j.kind))}}).Increment();
+  }
 }
 
 void ServiceMetrics::DecayChecks(int32_t partition, uint64_t since_assigned) {

@@ -112,7 +112,7 @@ class ServiceMetrics {
   metrics::Counter decay_checks_;
   std::string model_version_;  // mu_
   metrics::GaugeFamily model_info_;
-  metrics::CounterFamily consumed_, routed_;
+  metrics::CounterFamily consumed_, routed_, outcomes_;
   metrics::Counter processed_;
   std::map<codec::Refusal, metrics::Counter> dead_letters_;
   metrics::CounterFamily skipped_family_;

@@ -97,6 +97,20 @@ TEST(ConfigTest, RefusesAMisspeltOrNonCoreBooleanWithItsLine) {
   }
 }
 
+TEST(ConfigTest, RoutingRetentionIsADurationDefaulting400DaysAndRefusedWithItsLine) {
+  auto defaults = LoadConfigFromString("group_id: x\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->service.store.routing_retention_ms, 400LL * 24 * 3600 * 1000);
+  auto c = LoadConfigFromString("state:\n  routing_retention: 90d\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->service.store.routing_retention_ms, 90LL * 24 * 3600 * 1000);
+  for (const char* bad : {"forever", "0s", "-3d"}) {
+    auto refused = LoadConfigFromString(std::string("group_id: x\nstate:\n  routing_retention: ") + bad + "\n");
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_THAT(refused.status().message(), HasSubstr("line 3: ")) << bad;
+  }
+}
+
 TEST(ConfigTest, LogFormatIsTextOrJson) {
   EXPECT_EQ(LoadConfigFromString("")->log_format, logging::Format::kText);
   auto json = LoadConfigFromString("log_format: json\n");

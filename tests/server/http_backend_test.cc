@@ -195,5 +195,72 @@ TEST(HttpBackendTest, TokensCompareWholeAndInConstantTime) {
   EXPECT_FALSE(ConstantTimeEquals("abcabc", "abc")) << "not a repetition of the token";
 }
 
+// A backend that keeps one routing event, "r/1 x", answered once; "broken" is a state
+// that cannot be read.
+class RoutingBackend : public StandInBackend {
+ public:
+  Result<std::optional<codec::RoutingSnapshot>> ViewRouting(const std::string& id) const override {
+    if (id == "broken") return Status::IoError("state unreadable");
+    if (id != "r/1 x") return std::optional<codec::RoutingSnapshot>();
+    codec::RoutingSnapshot s;
+    s.event.routing_id = id;
+    s.event.lead_id = "ana";
+    s.event.to_tier = "high";
+    s.event.occurred_at_ms = 1790000000000;
+    s.outcomes.push_back({.routing_id = "", .lead_id = "ana", .account_id = "acme",
+                          .kind = codec::WireOutcomeKind::kClosedWon, .reason = "", .amount = 1200.5,
+                          .occurred_at_ms = 1790000000001});
+    return std::optional<codec::RoutingSnapshot>(std::move(s));
+  }
+  Result<std::string> CalibrationReport(ReportFormat format) const override {
+    return std::string(format == ReportFormat::kHtml ? "<html>page</html>" : R"({"report":true})");
+  }
+};
+
+TEST(HttpBackendTest, RoutingsAreServedByDecodedIdWithTheirOutcomesAndTheReportInEitherFormat) {
+  RoutingBackend backend;
+  auto http = HttpServer::Start("127.0.0.1:0", &backend);
+  ASSERT_TRUE(http.ok()) << http.status().message();
+  httplib::Client client("127.0.0.1", (*http)->port());
+  auto r = client.Get("/v1/routings/r%2F1%20x");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["routing_event"]["routing_id"], "r/1 x");
+  EXPECT_EQ(j["routing_event"]["occurred_at_ms"], "1790000000000") << "the topic's JSON: int64 as a string";
+  EXPECT_EQ(j["routing_event"]["direction"], "UP") << "every field printed, as on the topic";
+  ASSERT_EQ(j["outcomes"].size(), 1u);
+  EXPECT_EQ(j["outcomes"][0]["kind"], "CLOSED_WON");
+  EXPECT_EQ(j["outcomes"][0]["amount"], 1200.5);
+  EXPECT_EQ(j["outcomes"][0]["routing_id"], "");
+  EXPECT_EQ(client.Get("/v1/routings/r1")->status, 404);
+  auto broken = client.Get("/v1/routings/broken");
+  ASSERT_TRUE(broken);
+  EXPECT_EQ(broken->status, 500);
+  EXPECT_THAT(broken->body, HasSubstr("state unreadable"));
+  backend.ready = false;
+  EXPECT_EQ(client.Get("/v1/routings/r%2F1%20x")->status, 503);
+  EXPECT_EQ(client.Get("/v1/report")->status, 503);
+  backend.ready = true;
+
+  auto json = client.Get("/v1/report");
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->status, 200);
+  EXPECT_EQ(json->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(json->body, R"({"report":true})");
+  auto html = client.Get("/v1/report?x=1&format=html");
+  ASSERT_TRUE(html);
+  EXPECT_EQ(html->status, 200);
+  EXPECT_THAT(html->get_header_value("Content-Type"), HasSubstr("text/html"));
+  EXPECT_EQ(html->body, "<html>page</html>");
+
+  StandInBackend keeps_none;  // the interface's defaults: no routing event, no report
+  auto plain = HttpServer::Start("127.0.0.1:0", &keeps_none);
+  ASSERT_TRUE(plain.ok());
+  httplib::Client plain_client("127.0.0.1", (*plain)->port());
+  EXPECT_EQ(plain_client.Get("/v1/routings/r1")->status, 404);
+  EXPECT_EQ(plain_client.Get("/v1/report")->status, 500);
+}
+
 }  // namespace
 }  // namespace leadscore::server

@@ -12,6 +12,7 @@
 #include <thread>
 #include <map>
 
+#include "codec/codec.h"
 #include "store/state_store.h"
 #include "stream/embedded_broker.h"
 #include "stream/standby.h"
@@ -134,6 +135,75 @@ TEST_F(ChangelogTest, ANewDiskRestoresEverythingAStaleOneCatchesUpBothEqualTheWr
   store::RestoreProgress none;
   ASSERT_TRUE(fresh.store->Restore(kPartition, *fresh.changelog, &none).ok());
   EXPECT_EQ(none.records, 0u) << "at the changelog's end: nothing to read";
+}
+
+// Routing snapshots move with their partition: written in the commit's changelog batch,
+// so a new disk restores them, the outcomes appended later, the entity index the join
+// seeks in, the unmatched outcomes, and the retention sweep's deletes.
+TEST_F(ChangelogTest, RoutingSnapshotsAreRestoredOntoAnEmptyDisk) {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  Instance writer = Open("writer");
+  engine::RoutingEvent ev;
+  ev.routing_id = "r-hot";
+  ev.lead_id = "ana";
+  ev.account_id = "acme";
+  ev.to_tier = "hot";
+  ev.occurred_at_ms = 1500;
+  codec::RoutingSnapshot snapshot{ev, {}};
+  store::PartitionCommit routed = Batch("ana", "s1", 100, 1);
+  routed.stream_time_ms = 2000;
+  routed.routings.push_back({"r-hot", engine::EntityKind::kLead, "ana", true, 1500, 0, codec::EncodeSnapshot(snapshot)});
+  routed.routing_seq = 1;
+  codec::WireOutcome lost{.routing_id = "", .lead_id = "nobody", .account_id = "acme",
+                          .kind = codec::WireOutcomeKind::kAccepted, .reason = "", .amount = 0, .occurred_at_ms = 1800};
+  routed.unmatched.push_back({1800, "in/7", "nobody", "acme", codec::EncodeInput(lost, codec::Format::kProtobuf)});
+  ASSERT_TRUE(writer.store->Commit({routed}).ok());
+  // A later batch: an outcome appended to the snapshot.
+  snapshot.outcomes.push_back({.routing_id = "r-hot", .lead_id = "ana", .account_id = "acme",
+                               .kind = codec::WireOutcomeKind::kClosedWon, .reason = "", .amount = 5000,
+                               .occurred_at_ms = 3000});
+  store::PartitionCommit answered = Batch("ana", "s2", 100, 2, 100);
+  answered.stream_time_ms = 3000;
+  answered.routings_answered["r-hot"] = codec::EncodeSnapshot(snapshot);
+  ASSERT_TRUE(writer.store->Commit({answered}).ok());
+
+  auto routings = [](store::StateStore& s) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(s.ForEachRouting(kPartition, [&](std::string_view b) {
+                   out.emplace_back(b);
+                   return Status::Ok();
+                 }).ok());
+    EXPECT_TRUE(s.ForEachUnmatched(kPartition, [&](std::string_view b) {
+                   out.push_back("unmatched:" + std::string(b));  // the outcome's bytes
+                   return Status::Ok();
+                 }).ok());
+    return out;
+  };
+  Instance fresh = Open("fresh");
+  store::RestoreProgress all;
+  ASSERT_TRUE(fresh.store->Restore(kPartition, *fresh.changelog, &all).ok());
+  EXPECT_EQ(Keys(*fresh.store), Keys(*writer.store));
+  const auto restored = routings(*fresh.store);
+  EXPECT_EQ(restored, routings(*writer.store));
+  ASSERT_EQ(restored.size(), 2u);
+  auto decoded = codec::DecodeSnapshot(restored[0]);
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->outcomes.size(), 1u) << "the outcome appended later came with it";
+  EXPECT_EQ(decoded->outcomes[0].kind, codec::WireOutcomeKind::kClosedWon);
+  auto indexed = fresh.store->LatestUpRouting(kPartition, engine::EntityKind::kLead, "ana", 1600);
+  ASSERT_TRUE(indexed.ok());
+  ASSERT_TRUE(*indexed) << "the join's index came with it";
+  EXPECT_EQ((*indexed)->routing_id, "r-hot");
+
+  // Past retention (400 days by default): the sweep's deletes reach the copy too.
+  store::PartitionCommit later = Batch("ana", "s3", 100, 3, 100);
+  later.stream_time_ms = 401 * kDay;
+  ASSERT_TRUE(writer.store->Commit({later}).ok());
+  ASSERT_TRUE(fresh.store->Restore(kPartition, *fresh.changelog, &all).ok());
+  EXPECT_THAT(routings(*fresh.store), ::testing::IsEmpty());
+  auto gone = fresh.store->GetRouting(kPartition, "r-hot");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(*gone);
 }
 
 // A writer that died mid-append leaves records without their end marker: no restore

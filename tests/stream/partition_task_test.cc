@@ -390,14 +390,23 @@ TEST_F(PartitionTaskTest, AForgetOfALeadNotInMemoryErasesItFromTheStore) {
   {
     auto task = NewTask();
     ASSERT_TRUE(task->Resume().ok());
-    std::vector<stream::InputRecord> batch = {Record(EventJson("e1", "l1", "a1", "demo", kT0), 1, "a1"),
-                                              Record(EventJson("e2", "l2", "a1", "view", kT0), 2, "a1")};
+    const std::string e1 = EventJson("e1", "l1", "a1", "demo", kT0), e2 = EventJson("e2", "l2", "a1", "view", kT0);
+    std::vector<stream::InputRecord> batch = {Record(e1, 1, "a1"), Record(e2, 2, "a1")};
     stream::BatchOutcome out;
     ASSERT_TRUE(task->Process(batch, kT0, &out).ok());
+    ASSERT_TRUE(out.refused.empty()) << out.refused[0].error;
+    ASSERT_EQ(out.count(engine::ApplyOutcome::kApplied), 2u);
     ASSERT_TRUE(task->Commit({{"events", 3}}, out.events).ok());
   }
   auto task = NewTask();  // a restart: nothing in memory
   ASSERT_TRUE(task->Resume().ok());
+  {
+    std::vector<std::string> before;
+    ASSERT_TRUE(store_->ForEachEntity(3, [&](engine::EntityKind kind, std::string_view id, const store::StoredEntity&) {
+      if (kind == engine::EntityKind::kLead) before.emplace_back(id);
+    }).ok());
+    ASSERT_EQ(before, (std::vector<std::string>{"l1", "l2"}));
+  }
   const std::string forget = R"({"forget":{"lead_id":"l1","account_id":"a1"}})";
   std::vector<stream::InputRecord> batch = {Record(forget, 3, "a1")};
   stream::BatchOutcome out;

@@ -361,7 +361,8 @@ double Sample(const std::string& metrics, const std::string& series) {
 // service and rate() sees the first increase.
 const std::vector<std::string> kEveryMetric = {
     "leadscore_records_consumed_total", "leadscore_records_processed_total", "leadscore_records_skipped_total",
-    "leadscore_dead_letters_total", "leadscore_routing_events_total", "leadscore_decay_checks_total",
+    "leadscore_dead_letters_total", "leadscore_routing_events_total", "leadscore_outcomes_total",
+    "leadscore_decay_checks_total",
     "leadscore_loaded_entities", "leadscore_outbox_records", "leadscore_batch_seconds", "leadscore_commit_seconds",
     "leadscore_batch_records", "leadscore_consumer_lag", "leadscore_assigned_partitions",
     "leadscore_stream_time_seconds", "leadscore_state_bytes", "leadscore_ready",
@@ -422,6 +423,8 @@ TEST_F(ServiceTest, EveryMetricIsExposedFromTheFirstScrapeAndPromtoolAcceptsIt) 
   EXPECT_EQ(Sample(text, R"(leadscore_model_info{model_version=")" + service_->model_version() + "\"}"), 1);
   EXPECT_EQ(Sample(text, R"(leadscore_routing_events_total{direction="up",entity="lead",tier="hot"})"), 0);
   EXPECT_EQ(Sample(text, R"(leadscore_routing_events_total{direction="down",entity="account",tier="C"})"), 0);
+  EXPECT_EQ(Sample(text, R"(leadscore_outcomes_total{entity="lead",kind="CLOSED_WON",tier="hot"})"), 0);
+  EXPECT_EQ(Sample(text, R"(leadscore_outcomes_total{entity="account",kind="ACCEPTED",tier="unmatched"})"), 0);
   EXPECT_EQ(Sample(text, R"(leadscore_records_consumed_total{topic="profiles"})"), 0);
   EXPECT_EQ(Sample(text, "leadscore_last_commit_timestamp_seconds"), 0);
 
