@@ -161,6 +161,8 @@ struct EngineStats {
   uint64_t profiles_applied = 0;
   uint64_t profiles_stale = 0;  // older than the profile already held
   uint64_t outcomes = 0;
+  uint64_t outcome_signals_scored = 0;   // outcomes scored as a feedback signal
+  uint64_t outcome_signals_skipped = 0;  // ... not: a repeat, or older than the dedupe window
   uint64_t forgets = 0;
   uint64_t routing_events = 0;
   uint64_t decay_checks = 0;  // timer firings
