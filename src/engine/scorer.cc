@@ -211,7 +211,9 @@ int64_t Scorer::LeadNextDue(const LeadState& l, const Measures& ms) const {
 
 int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
   if (l.tier == kDisqualifiedTier) return kNever;
-  if (l.tier == kSuppressedTier) return l.suppressed_until;  // nothing else moves it meanwhile
+  // Nothing else moves it meanwhile; a check always moves time on (a restored entity
+  // whose end has passed leaves at its next check).
+  if (l.tier == kSuppressedTier) return std::max(l.suppressed_until, l.clock + 1);
   DecayEnvelope env;
   for (uint64_t bits = l.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
@@ -224,7 +226,7 @@ int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
 
 int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const {
   if (a.tier == kDisqualifiedTier) return kNever;
-  if (a.tier == kSuppressedTier) return a.suppressed_until;  // nothing else moves it meanwhile
+  if (a.tier == kSuppressedTier) return std::max(a.suppressed_until, a.clock + 1);  // as for a lead
   DecayEnvelope env;
   bool any_negative = false;
   for (uint64_t bits = a.active; bits; bits &= bits - 1) {

@@ -267,6 +267,36 @@ TEST(FeedbackTest, RejectedLowersTheLeadsIntentAsAFactorThatDecaysWithItsHalfLif
   EXPECT_NEAR(view.intent, 40 * std::exp2(-0.5) - 10, 1e-9);
 }
 
+// A REJECTED that fades is a decaying negative signal: the UP it allows comes out at
+// the first millisecond it holds, like any decay crossing.
+TEST(FeedbackTest, AFadingRejectedCausesAnUpAtTheFirstMillisecondItHolds) {
+  std::string model = FeedbackModel();
+  const std::string from = "REJECTED: { points: -20, half_life: 5d }";
+  model.replace(model.find(from), from.size(), "REJECTED: { points: -60, half_life: 1d }");
+  Harness h(model);
+  HotLead(h);
+  h.Event("l1", "a1", "demo", kT0, "second-demo");  // intent 80
+  h.Take();
+  h.Json(OutcomeJson("REJECTED", "l1", "a1", kT0));  // intent 20, score 50 < 60 - 5
+  const auto down = h.Take();
+  const auto* lead = Find(down, engine::EntityKind::kLead);
+  ASSERT_NE(lead, nullptr);
+  ASSERT_EQ(lead->to_tier, "warm");
+  h.Advance(kT0 + 2 * kDay);
+  const engine::RoutingEvent* up = nullptr;
+  for (const auto& e : h.Take()) {
+    if (e.entity == engine::EntityKind::kLead && e.to_tier == "hot") up = &e;
+  }
+  ASSERT_NE(up, nullptr) << "hot again once REJECTED has faded enough";
+  // hot needs score 40 + intent / 2 >= 60: intent 80 * 2^(-d/10) - 60 * 2^(-d) >= 40.
+  auto intent = [](int64_t t) {
+    const double d = static_cast<double>(t - kT0) / kDay;
+    return 80 * std::exp2(-d / 10) - 60 * std::exp2(-d);
+  };
+  EXPECT_GE(intent(up->occurred_at_ms), 40);
+  EXPECT_LT(intent(up->occurred_at_ms - 1), 40);
+}
+
 TEST(FeedbackTest, TheSameOutcomeTwiceIsScoredOnce) {
   Harness h(FeedbackModel());
   HotLead(h);
