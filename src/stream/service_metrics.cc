@@ -66,7 +66,8 @@ void ServiceMetrics::ModelLoaded(const model::Model& model) {
     filter_names_.push_back(f.name);
   }
   // Any tier may be entered from above or below (a disqualified entity comes back UP to
-  // the lowest one); "disqualified" itself is only ever entered going down.
+  // the lowest one); "disqualified" itself is only ever entered going down, "suppressed"
+  // going down or up from "disqualified".
   for (engine::EntityKind kind : {engine::EntityKind::kLead, engine::EntityKind::kAccount}) {
     const model::EntityPolicy& policy = kind == engine::EntityKind::kLead ? model.lead : model.account;
     for (const model::Tier& tier : policy.tiers) {
@@ -75,6 +76,10 @@ void ServiceMetrics::ModelLoaded(const model::Model& model) {
       }
     }
     routed_.With({{"entity", EntityName(kind)}, {"direction", "down"}, {"tier", "disqualified"}});
+    // Sales feedback: entered going down, or up from disqualified.
+    for (engine::Direction d : {engine::Direction::kUp, engine::Direction::kDown}) {
+      routed_.With({{"entity", EntityName(kind)}, {"direction", DirectionName(d)}, {"tier", "suppressed"}});
+    }
   }
   std::lock_guard lock(mu_);
   if (model.version == model_version_) return;
