@@ -135,6 +135,7 @@ struct EntityView {
   int32_t held_events = 0;  // leads: events the burst filter holds, not scored yet
   int64_t as_of_ms = 0;
   int64_t next_check_ms = 0;  // when decay may next change the tier; INT64_MAX: never
+  int64_t suppressed_until_ms = 0;  // in tier `suppressed`: when it ends; 0 otherwise
   int32_t lead_count = 0;     // accounts: known leads
 };
 

@@ -80,7 +80,9 @@ TEST(FeedbackTest, ClosedWonSuppressesTheLeadAndItsAccountWithOneRoutingEventEac
   EXPECT_EQ(account->to_tier, "suppressed");
   EXPECT_EQ(account->direction, engine::Direction::kDown) << "suppressed is below every tier of the model";
   EXPECT_EQ(h.LeadView("l1").tier, "suppressed");
+  EXPECT_EQ(h.LeadView("l1").suppressed_until_ms, until);
   EXPECT_EQ(h.AccountView("a1").tier, "suppressed");
+  EXPECT_EQ(h.AccountView("a1").suppressed_until_ms, until);
 }
 
 TEST(FeedbackTest, NoUpWhileSuppressedAndLeftExactlyAtExpiryToTheTierThatHolds) {
@@ -120,6 +122,7 @@ TEST(FeedbackTest, NoUpWhileSuppressedAndLeftExactlyAtExpiryToTheTierThatHolds) 
   ASSERT_NE(account, nullptr);
   EXPECT_EQ(account->to_tier, "A");
   EXPECT_EQ(account->occurred_at_ms, until);
+  EXPECT_EQ(h.LeadView("l1").suppressed_until_ms, 0) << "shown only while suppressed";
   h.Advance(until + 5 * kDay);
   for (const auto& e : h.Take()) EXPECT_NE(e.from_tier, "suppressed") << "left once";
 }
