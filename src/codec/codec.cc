@@ -291,8 +291,11 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       if (o.kind() == v1::SalesOutcome::KIND_UNSPECIFIED) return Refuse(Refusal::kMissingField, "missing required field outcome.kind");
       engine::OutcomeInput out;
       out.routing_id = o.routing_id();
-      out.lead = o.lead_id().empty() ? engine::kNoEntity : leads_.Find(o.lead_id());
-      out.account = accounts_.Find(o.account_id());
+      // Interned, not only looked up: an outcome may suppress or score an entity the
+      // service has evicted, which must then be loaded (store::LoadFor). An id that names
+      // nothing is released again at the next eviction.
+      out.lead = o.lead_id().empty() ? engine::kNoEntity : leads_.Intern(o.lead_id());
+      out.account = accounts_.Intern(o.account_id());
       out.kind = static_cast<engine::OutcomeKind>(o.kind());
       out.amount = o.amount();
       out.occurred_at_ms = o.occurred_at_ms();

@@ -2,7 +2,9 @@
 
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 
 namespace leadscore {
 namespace {
@@ -76,6 +78,20 @@ int64_t AddBusinessDays(int64_t t_ms, int32_t n) {
     if (WeekdayOfDay(day) < 5) --left;
   }
   return day * kMsPerDay + time_of_day;
+}
+
+std::string FormatUtc(int64_t t_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds{t_ms}};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{floor<seconds>(t - day)};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long long>(hms.hours().count()), static_cast<long long>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
+  return buf;
 }
 
 }  // namespace leadscore

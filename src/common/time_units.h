@@ -33,4 +33,8 @@ inline int64_t DueAt(int64_t t_ms, const Duration& d) {
   return d.is_business_days() ? AddBusinessDays(t_ms, d.business_days) : t_ms + d.ms;
 }
 
+// "2027-12-03T10:00:00Z" (milliseconds dropped): a time in text meant for people, such
+// as a routing event's reason.
+std::string FormatUtc(int64_t t_ms);
+
 }  // namespace leadscore

@@ -34,7 +34,7 @@ inline double Clamp100(double v) { return std::clamp(v, 0.0, 100.0); }
 // steps past its root, so it gives a safe lower bound on the crossing time that is
 // exact when no cap binds, in a few steps.
 struct DecayEnvelope {
-  static constexpr int kMaxTerms = 64;
+  static constexpr int kMaxTerms = 64 + 8;  // the model's signals, and its feedback signals
   double pos = 0, neg = 0;
   int n_pos = 0, n_neg = 0;
   bool any_pinned = false;

@@ -168,6 +168,7 @@ struct EntityView {
   int32_t held_events = 0;  // leads: events the burst filter holds, not scored yet
   int64_t as_of_ms = 0;
   int64_t next_check_ms = 0;  // when decay may next change the tier; INT64_MAX: never
+  int64_t suppressed_until_ms = 0;  // in tier `suppressed`: when it ends; 0 otherwise
   int32_t lead_count = 0;     // accounts: known leads
 };
 
@@ -197,6 +198,8 @@ struct EngineStats {
   uint64_t profiles_applied = 0;
   uint64_t profiles_stale = 0;  // older than the profile already held
   uint64_t outcomes = 0;
+  uint64_t outcome_signals_scored = 0;   // outcomes scored as a feedback signal
+  uint64_t outcome_signals_skipped = 0;  // ... not: a repeat, or older than the dedupe window
   uint64_t forgets = 0;
   uint64_t routing_events = 0;
   uint64_t decay_checks = 0;  // timer firings

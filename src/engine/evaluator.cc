@@ -54,7 +54,7 @@ RoutingEvent Evaluator::MakeEvent(EntityKind kind, const EntityCommon& e, const 
   ev.grade = m_.GradeOf(ms.fit);
   ev.model_version = m_.version;
   ev.occurred_at_ms = e.clock;
-  if (to != kDisqualifiedTier) {
+  if (to >= 0) {  // a tier of the policy: not disqualified, not suppressed
     const model::Tier& t = p.tiers[to];
     if (t.sla) ev.sla_due_at_ms = DueAt(e.clock, *t.sla);
     ev.action = t.action;

@@ -13,6 +13,13 @@ void AddSignals(const model::Model& m, const EntityCommon& e, bool account_caps,
     const double points = std::min(cap, e.signals[s].value);
     out->push_back({m.signals[s].name, points, e.signals[s].count, e.signals[s].last_at_ms});
   }
+  // Outcomes scored as signals, under the kind's name (REJECTED), as the model has them.
+  for (const auto& [kind, signal] : m.feedback.signals) {
+    if (!(e.outcome_active >> kind & 1)) continue;
+    const SignalSum& sum = e.outcome_signals[kind];
+    const double points = std::min(account_caps ? signal.account_cap : signal.cap, sum.value);
+    out->push_back({signal.name, points, sum.count, sum.last_at_ms});
+  }
 }
 
 // SPEC section 2: contributors with |points| below a hundredth are not listed; a

@@ -76,6 +76,27 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
     sum.last_at_ms = std::max(sum.last_at_ms, from.signals[s].last_at_ms);
   }
   into.active |= from.active;
+  // Outcomes scored as signals (feedback.signals) add the same way; their dedupe memory
+  // joins too.
+  if (from.outcome_active) into.outcome_signals.resize(Scorer::kOutcomeKinds);
+  for (unsigned bits = from.outcome_active; bits; bits &= bits - 1) {
+    const int k = __builtin_ctz(bits);
+    SignalSum& sum = into.outcome_signals[k];
+    sum.value += from.outcome_signals[k].value;
+    sum.count += from.outcome_signals[k].count;
+    sum.last_at_ms = std::max(sum.last_at_ms, from.outcome_signals[k].last_at_ms);
+  }
+  into.outcome_active |= from.outcome_active;
+  for (const auto& seen : from.outcomes_seen) {
+    if (std::find(into.outcomes_seen.begin(), into.outcomes_seen.end(), seen) == into.outcomes_seen.end()) {
+      into.outcomes_seen.push_back(seen);
+    }
+  }
+  // A suppression (feedback.suppress) goes on to its end, whichever side had it.
+  if (from.suppressed_until > into.suppressed_until) {
+    into.suppressed_until = from.suppressed_until;
+    into.suppressed_by = from.suppressed_by;
+  }
   into.last_event_at_ms = std::max(into.last_event_at_ms, from.last_event_at_ms);
   // Dedupe holds across the move: every id either side remembers is remembered here.
   for (const auto& seen : from.seen) {

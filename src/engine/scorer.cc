@@ -20,6 +20,45 @@ int64_t AddDt(int64_t clock, double dt) {
 Scorer::Scorer(const model::Model& model) : m_(model), n_signals_(m_.signals.size()) {
   half_life_.reserve(n_signals_);
   for (const auto& s : m_.signals) half_life_.push_back(static_cast<double>(s.half_life.ms));
+  for (const auto& [kind, signal] : m_.feedback.signals) feedback_[kind] = &signal;
+}
+
+// A kind the model no longer scores keeps its sum untouched and out of intent (removed
+// signals stop counting).
+void Scorer::DecayOutcomeSignals(EntityCommon& e, int64_t dt) const {
+  for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
+    const int k = __builtin_ctz(bits);
+    if (const model::Signal* sig = FeedbackSignal(k)) {
+      e.outcome_signals[k].value *= DecayFactor(dt, static_cast<double>(sig->half_life.ms));
+    }
+  }
+}
+
+double Scorer::OutcomeIntent(const EntityCommon& e, bool account_caps) const {
+  double sum = 0;
+  for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
+    const int k = __builtin_ctz(bits);
+    if (const model::Signal* sig = FeedbackSignal(k)) {
+      sum += std::min(account_caps ? sig->account_cap : sig->cap, e.outcome_signals[k].value);
+    }
+  }
+  return sum;
+}
+
+void Scorer::AddOutcomeTerms(const EntityCommon& e, bool account_caps, DecayEnvelope* env) const {
+  for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
+    const int k = __builtin_ctz(bits);
+    if (const model::Signal* sig = FeedbackSignal(k)) {
+      env->AddCapped(e.outcome_signals[k].value, account_caps ? sig->account_cap : sig->cap,
+                     static_cast<double>(sig->half_life.ms));
+    }
+  }
+}
+
+void Scorer::FillSuppression(const EntityCommon& e, Measures* ms) {
+  ms->suppressed = e.clock < e.suppressed_until;
+  ms->suppressed_until = e.suppressed_until;
+  ms->suppressed_by = static_cast<int>(e.suppressed_by);
 }
 
 void Scorer::DecayLead(LeadState& l, int64_t t) const {
@@ -29,6 +68,7 @@ void Scorer::DecayLead(LeadState& l, int64_t t) const {
     const int s = __builtin_ctzll(bits);
     l.signals[s].value *= DecayFactor(dt, half_life_[s]);
   }
+  DecayOutcomeSignals(l, dt);
   l.clock = t;
 }
 
@@ -42,6 +82,7 @@ void Scorer::DecayAccount(AccountState& a, int64_t t) const {
     a.signals[s].value *= f;
     for (size_t r = 0; r < roles; ++r) a.role_values[r * n_signals_ + s] *= f;
   }
+  DecayOutcomeSignals(a, dt);
   a.clock = t;
 }
 
@@ -83,10 +124,11 @@ Measures Scorer::LeadMeasures(const LeadState& l) const {
     const int s = __builtin_ctzll(bits);
     sum += std::min(m_.signals[s].cap, l.signals[s].value);
   }
-  ms.intent = Clamp100(sum);
+  ms.intent = Clamp100(sum + OutcomeIntent(l, false));
   ms.score = m_.lead.fit_weight * ms.fit + m_.lead.intent_weight * ms.intent;
   ms.disqualified = l.disqualified;
   ms.disqualify_rule = l.disqualify_rule;
+  FillSuppression(l, &ms);
   return ms;
 }
 
@@ -104,7 +146,7 @@ Measures Scorer::AccountMeasures(const AccountState& a) const {
     const int s = __builtin_ctzll(bits);
     sum += std::min(m_.signals[s].account_cap, a.signals[s].value);
   }
-  ms.intent = Clamp100(sum);
+  ms.intent = Clamp100(sum + OutcomeIntent(a, true));
   const model::Committee& c = m_.committee;
   double covered = 0;
   for (size_t r = 0; r < c.roles.size(); ++r) {
@@ -123,6 +165,7 @@ Measures Scorer::AccountMeasures(const AccountState& a) const {
              m_.account.committee_weight * ms.coverage;
   ms.disqualified = a.disqualified;
   ms.disqualify_rule = a.disqualify_rule;
+  FillSuppression(a, &ms);
   return ms;
 }
 
@@ -168,23 +211,33 @@ int64_t Scorer::LeadNextDue(const LeadState& l, const Measures& ms) const {
 
 int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
   if (l.tier == kDisqualifiedTier) return kNever;
+  // Nothing else moves it meanwhile; a check always moves time on (a restored entity
+  // whose end has passed leaves at its next check).
+  if (l.tier == kSuppressedTier) return std::max(l.suppressed_until, l.clock + 1);
   DecayEnvelope env;
   for (uint64_t bits = l.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
     env.AddCapped(l.signals[s].value, m_.signals[s].cap, half_life_[s]);
   }
+  AddOutcomeTerms(l, false, &env);
   if (l.tier == LowestTier(m_.lead) && env.neg >= 0) return kNever;  // nothing can move by decay
   return NextDue(l, m_.lead, env, m_.lead.fit_weight * ms.fit, ms);
 }
 
 int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const {
   if (a.tier == kDisqualifiedTier) return kNever;
+  if (a.tier == kSuppressedTier) return std::max(a.suppressed_until, a.clock + 1);  // as for a lead
   DecayEnvelope env;
   bool any_negative = false;
   for (uint64_t bits = a.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
     env.AddCapped(a.signals[s].value, m_.signals[s].account_cap, half_life_[s]);
     any_negative |= m_.signals[s].points < 0;
+  }
+  AddOutcomeTerms(a, true, &env);
+  for (unsigned bits = a.outcome_active; bits; bits &= bits - 1) {
+    const model::Signal* sig = FeedbackSignal(__builtin_ctz(bits));
+    any_negative |= sig && sig->points < 0;
   }
   if (a.tier == LowestTier(m_.account) && !any_negative) return kNever;
   const model::EntityPolicy& p = m_.account;

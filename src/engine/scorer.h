@@ -6,6 +6,7 @@
 // stats, so a view can score a copy. Const after construction: safe to share.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -23,6 +24,11 @@ class Scorer {
   const model::Model& model() const { return m_; }
   size_t signals() const { return n_signals_; }
   double half_life_ms(size_t signal) const { return half_life_[signal]; }
+  // The model's feedback.signals entry for an outcome kind (by number); null: none.
+  const model::Signal* FeedbackSignal(int kind) const {
+    return kind > 0 && kind < kOutcomeKinds ? feedback_[kind] : nullptr;
+  }
+  static constexpr int kOutcomeKinds = static_cast<int>(model::kOutcomeKindNames.size());
 
   // Moves the entity clock on to `t` (never back), decaying every sum.
   void DecayLead(LeadState& l, int64_t t) const;
@@ -57,10 +63,16 @@ class Scorer {
   double RoleValue(const AccountState& a, size_t r) const;
   int64_t NextDue(const EntityCommon& e, const model::EntityPolicy& p, const DecayEnvelope& env, double constant,
                   const Measures& ms) const;
+  // Outcome-signal sums decayed with the rest; capped sums of them into intent.
+  void DecayOutcomeSignals(EntityCommon& e, int64_t dt) const;
+  double OutcomeIntent(const EntityCommon& e, bool account_caps) const;
+  void AddOutcomeTerms(const EntityCommon& e, bool account_caps, DecayEnvelope* env) const;
+  static void FillSuppression(const EntityCommon& e, Measures* ms);
 
   const model::Model& m_;
   const size_t n_signals_;
   std::vector<double> half_life_;  // ms, per signal
+  std::array<const model::Signal*, kOutcomeKinds> feedback_{};  // by outcome kind number
 };
 
 }  // namespace leadscore::engine

@@ -12,7 +12,7 @@ namespace leadscore::engine {
 
 // 2: fields written member by member. 3: a lead's held runs (the burst filter) at its
 // end; version 2 is still read (no held runs).
-constexpr uint8_t kSnapshotVersion = 3;
+constexpr uint8_t kSnapshotVersion = 4;
 constexpr uint8_t kOldestSnapshotVersion = 2;
 
 class SnapshotWriter {

@@ -57,6 +57,21 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, SnapshotWriter& w) const 
   w.Put<int8_t>(static_cast<int8_t>(e.last_outcome));
   w.Put<int64_t>(e.last_outcome_at_ms);
   w.Put<uint32_t>(e.outcomes);
+  // Version 4: sales feedback.
+  w.Put<int64_t>(e.suppressed_until);
+  w.Put<int8_t>(static_cast<int8_t>(e.suppressed_by));
+  w.Put<uint8_t>(e.outcome_active);
+  for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
+    const SignalSum& s = e.outcome_signals[__builtin_ctz(bits)];
+    w.Put(s.value);
+    w.Put(s.count);
+    w.Put(s.last_at_ms);
+  }
+  w.Put<uint32_t>(static_cast<uint32_t>(e.outcomes_seen.size()));
+  for (const auto& [key, at] : e.outcomes_seen) {
+    w.Put(key);
+    w.Put(at);
+  }
 }
 
 Status SnapshotCodec::ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& e, uint8_t* version) const {
@@ -91,6 +106,25 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& 
   e.last_outcome = static_cast<OutcomeKind>(r.Get<int8_t>());
   e.last_outcome_at_ms = r.Get<int64_t>();
   e.outcomes = r.Get<uint32_t>();
+  if (*version >= 4) {
+    e.suppressed_until = r.Get<int64_t>();
+    e.suppressed_by = static_cast<OutcomeKind>(r.Get<int8_t>());
+    e.outcome_active = r.Get<uint8_t>();
+    constexpr int kKinds = static_cast<int>(model::kOutcomeKindNames.size());
+    if (e.outcome_active >> kKinds) return Status::Corruption("unknown outcome kinds in entity state");
+    if (e.outcome_active) e.outcome_signals.resize(kKinds);
+    for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
+      SignalSum& s = e.outcome_signals[__builtin_ctz(bits)];
+      s.value = r.Get<double>();
+      s.count = r.Get<int32_t>();
+      s.last_at_ms = r.Get<int64_t>();
+    }
+    const uint32_t n_seen = r.GetCount(16);
+    for (uint32_t i = 0; i < n_seen && r.good(); ++i) {
+      const uint64_t key = r.Get<uint64_t>();
+      e.outcomes_seen.emplace_back(key, r.Get<int64_t>());
+    }
+  }
   return r.good() ? Status::Ok() : Status::Corruption("truncated entity state");
 }
 

@@ -9,15 +9,18 @@
 //            fields   {u8 present, u8 has_number, i32 symbol, f64 number},
 //            i16 tier, u32 changes,
 //            recent   {i16 from, i16 to, i64 at_ms, str routing_id},
-//            i8 last_outcome, i64 last_outcome_at_ms, u32 outcomes
+//            i8 last_outcome, i64 last_outcome_at_ms, u32 outcomes,
+//            i64 suppressed_until, i8 suppressed_by, u8 outcome_active,      (version 4)
+//            {f64 value, i32 count, i64 last_at_ms} per bit of outcome_active, lowest first,
+//            outcomes_seen {u64 key, i64 at_ms}
 //   lead:    common, str account_id, i64 last_event_at_ms, i64 dedupe_floor_ms,
 //            seen     {u64 event_key, i64 at_ms},
 //            held     {i64 release_at_ms, i64 first_ms, i64 last_ms, u32 count,
 //                      events {i64 at_ms, u16 signal, attributes {field as above}}}  (version 3)
 //   account: common, role_values {f64}, contacts {str lead_id, i64 last_event_at_ms},
 //            leads    {str lead_id}
-// Version 2 (before held runs) is read as a lead without held runs; accounts are the
-// same in both. Ids are stored as strings (interned ids are per process). What follows from the model
+// Version 3 (before sales feedback) is read as an entity never suppressed, without
+// outcome signals; version 2 (before held runs) also as a lead without held runs. Ids are stored as strings (interned ids are per process). What follows from the model
 // (fit, disqualification, a lead's role, the next decay check) is not stored: the
 // engine derives it on loading. Slot and tier indices are the model's, so the bytes are
 // read only with the model that wrote them (the store keeps its version beside them).

@@ -52,6 +52,18 @@ struct EntityCommon {
   OutcomeKind last_outcome = OutcomeKind::kUnspecified;
   int64_t last_outcome_at_ms = 0;
   uint32_t outcomes = 0;
+  // feedback.suppress: in tier `suppressed` while clock < suppressed_until (a later
+  // outcome only extends it); suppressed_by is the outcome kind that set the end.
+  int64_t suppressed_until = kLongAgo;
+  OutcomeKind suppressed_by = OutcomeKind::kUnspecified;
+  // feedback.signals: sums like `signals`, by outcome kind number; empty until the
+  // entity has had one (most never do). An account's are the sums of its leads' and
+  // of outcomes that named the account alone.
+  std::vector<SignalSum> outcome_signals;
+  uint8_t outcome_active = 0;  // bit k: outcome kind k has been scored
+  // Outcomes scored as signals, for dedupe: (key, occurred_at_ms), within the dedupe
+  // window. Outcomes have no id: the key digests routing_id, kind, time and entity ids.
+  std::vector<std::pair<uint64_t, int64_t>> outcomes_seen;
 };
 
 // An event the burst filter holds: what scoring it later needs (its id is remembered

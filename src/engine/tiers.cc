@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/time_units.h"
+
 namespace leadscore::engine {
 
 bool TierHolds(const model::Tier& t, const Measures& m, double relax) {
@@ -25,7 +27,8 @@ int16_t HighestHolding(const model::EntityPolicy& p, const Measures& m) {
 
 int16_t DecideTier(const model::EntityPolicy& p, int16_t current, const Measures& m) {
   if (m.disqualified) return kDisqualifiedTier;
-  if (current == kDisqualifiedTier) return HighestHolding(p, m);
+  if (m.suppressed) return kSuppressedTier;
+  if (current == kDisqualifiedTier || current == kSuppressedTier) return HighestHolding(p, m);
   for (int16_t j = 0; j < current; ++j) {
     if (TierHolds(p.tiers[j], m, 0)) return j;  // UP to the highest tier that holds
   }
@@ -33,15 +36,22 @@ int16_t DecideTier(const model::EntityPolicy& p, int16_t current, const Measures
   return current;
 }
 
-bool RanksAbove(int16_t to, int16_t from) {
-  if (from == kDisqualifiedTier) return to != kDisqualifiedTier;
-  if (to == kDisqualifiedTier) return false;
-  return to < from;
+namespace {
+// disqualified < suppressed < the lowest tier < ... < the first tier.
+int Rank(int16_t tier) {
+  if (tier == kDisqualifiedTier) return -2;
+  if (tier == kSuppressedTier) return -1;
+  return INT16_MAX - tier;
 }
+}  // namespace
+
+bool RanksAbove(int16_t to, int16_t from) { return Rank(to) > Rank(from); }
 
 const std::string& TierName(const model::EntityPolicy& p, int16_t tier) {
-  static const std::string kDisqualified = "disqualified";
-  return tier == kDisqualifiedTier ? kDisqualified : p.tiers[tier].name;
+  static const std::string kDisqualified = "disqualified", kSuppressed = "suppressed";
+  if (tier == kDisqualifiedTier) return kDisqualified;
+  if (tier == kSuppressedTier) return kSuppressed;
+  return p.tiers[tier].name;
 }
 
 std::string FormatPoints(double v, double threshold, bool want_at_least) {
@@ -104,7 +114,14 @@ std::string TierReason(const model::Model& model, const model::EntityPolicy& p, 
   if (to == kDisqualifiedTier) {
     return "disqualified: " + (m.disqualify_rule >= 0 ? model.disqualify[m.disqualify_rule].name : std::string("rule"));
   }
+  if (to == kSuppressedTier) {
+    const auto& kinds = model::kOutcomeKindNames;
+    const bool known = m.suppressed_by > 0 && m.suppressed_by < static_cast<int>(kinds.size());
+    return "suppressed: " + std::string(known ? kinds[m.suppressed_by] : "outcome") + " until " +
+           FormatUtc(m.suppressed_until);
+  }
   if (from == kDisqualifiedTier) out = "no disqualify rule matches";
+  if (from == kSuppressedTier) out = "suppression ended";
   if (RanksAbove(to, from)) {
     DescribeMinimums(p.tiers[to], m, 0, false, &out);
   } else {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <variant>
 
+#include "common/hash.h"
+
 namespace leadscore::engine {
 
 ApplyResult Transitions::Apply(const Input& input, std::vector<RoutingEvent>* out) {
@@ -313,21 +315,90 @@ ApplyResult Transitions::ApplyOne(const AccountProfileInput& p, std::vector<Rout
   return {ApplyOutcome::kApplied};
 }
 
-ApplyResult Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>*) {
+// Feedback (SPEC section 3): the outcome's lead and that lead's account (the account
+// alone when the outcome names no lead, or a lead not held) are suppressed until
+// occurred_at + the kind's duration, and/or score the kind as a signal. The engine does
+// not know routing ids, so an outcome naming a lead acts on the lead and its account
+// even when it answers the account's routing event. An outcome never moves stream
+// time: it takes effect at stream time (one from ahead of it counts from then).
+ApplyResult Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEvent>* out) {
   ++stats_.outcomes;
-  EntityCommon* e = nullptr;
-  if (LeadState* l = table_.FindLead(o.lead)) {
-    e = l;
-    table_.MarkLead(o.lead);
-  } else if (AccountState* a = table_.FindAccount(o.account)) {
-    e = a;
-    table_.MarkAccount(o.account);
+  LeadState* l = o.lead != kNoEntity ? table_.FindLead(o.lead) : nullptr;
+  const EntityId aid = l ? l->account : o.account;  // the lead's account as held (it may have moved)
+  AccountState* a = aid != kNoEntity ? table_.FindAccount(aid) : nullptr;
+  if (!l && !a) return {ApplyOutcome::kApplied};  // for an entity not held: nothing to record
+  EntityCommon& recorded = l ? static_cast<EntityCommon&>(*l) : *a;
+  recorded.last_outcome = o.kind;
+  recorded.last_outcome_at_ms = o.occurred_at_ms;
+  ++recorded.outcomes;
+  if (l) table_.MarkLead(o.lead);
+  else table_.MarkAccount(aid);
+  const int kind = static_cast<int>(o.kind);
+  const int64_t suppress_ms = kind > 0 && kind < Scorer::kOutcomeKinds ? m_.feedback.suppress_ms[kind] : 0;
+  const model::Signal* signal = scorer_.FeedbackSignal(kind);
+  if (suppress_ms <= 0 && !signal) return {ApplyOutcome::kApplied};  // the model does nothing with it
+
+  const int64_t st = std::max({stream_time_, l ? l->clock : kLongAgo, a ? a->clock : kLongAgo});
+  if (l) scorer_.DecayLead(*l, st);
+  if (a) scorer_.DecayAccount(*a, st);
+  if (a) table_.MarkAccount(aid);
+  if (suppress_ms > 0) {
+    const int64_t until = o.occurred_at_ms + suppress_ms;  // a later outcome only extends it
+    for (EntityCommon* e : {static_cast<EntityCommon*>(l), static_cast<EntityCommon*>(a)}) {
+      if (e && until > e->suppressed_until) {
+        e->suppressed_until = until;
+        e->suppressed_by = o.kind;
+      }
+    }
   }
-  if (!e) return {ApplyOutcome::kApplied};  // for an entity not held: nothing to record
-  e->last_outcome = o.kind;
-  e->last_outcome_at_ms = o.occurred_at_ms;
-  ++e->outcomes;
+  if (signal && RememberOutcome(recorded, OutcomeKey(o), o.occurred_at_ms, st)) {
+    const double w = signal->points * DecayFactor(st - o.occurred_at_ms, static_cast<double>(signal->half_life.ms));
+    for (EntityCommon* e : {static_cast<EntityCommon*>(l), static_cast<EntityCommon*>(a)}) {
+      if (!e) continue;
+      e->outcome_signals.resize(Scorer::kOutcomeKinds);
+      SignalSum& sum = e->outcome_signals[kind];
+      sum.value += w;
+      ++sum.count;
+      sum.last_at_ms = std::max(sum.last_at_ms, o.occurred_at_ms);
+      e->outcome_active |= static_cast<uint8_t>(1u << kind);
+    }
+    ++stats_.outcome_signals_scored;
+  }
+  if (l) evaluator_.EvaluateLead(o.lead, *l, out);
+  if (a) evaluator_.EvaluateAccount(aid, *a, out);
   return {ApplyOutcome::kApplied};
+}
+
+// Outcomes have no id of their own: the same answer to the same routing event, at the
+// same time, by the same lead and account, is one outcome.
+uint64_t Transitions::OutcomeKey(const OutcomeInput& o) const {
+  return Hasher(/*seed=*/11)
+      .Bytes(o.routing_id)
+      .Int(static_cast<uint64_t>(o.kind))
+      .Int(static_cast<uint64_t>(o.occurred_at_ms))
+      .Bytes(o.lead != kNoEntity ? table_.lead_ids().Name(o.lead) : std::string())
+      .Bytes(o.account != kNoEntity ? table_.account_ids().Name(o.account) : std::string())
+      .Digest();
+}
+
+// As Remember for event ids: within the dedupe window of stream time. False (not to be
+// scored) for a key already seen, or an outcome too old to be told from one.
+bool Transitions::RememberOutcome(EntityCommon& e, uint64_t key, int64_t at, int64_t st) {
+  const int64_t horizon = st - options_.dedupe_window_ms;
+  if (at <= horizon) {
+    ++stats_.outcome_signals_skipped;
+    return false;
+  }
+  std::erase_if(e.outcomes_seen, [&](const auto& s) { return s.second <= horizon; });
+  for (const auto& seen : e.outcomes_seen) {
+    if (seen.first == key) {
+      ++stats_.outcome_signals_skipped;
+      return false;
+    }
+  }
+  if (e.outcomes_seen.size() >= options_.dedupe_max_ids_per_lead) e.outcomes_seen.erase(e.outcomes_seen.begin());
+  e.outcomes_seen.emplace_back(key, at);
+  return true;
 }
 
 ApplyResult Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent>* out) {
@@ -410,6 +481,11 @@ void Transitions::Detach(EntityId lid, LeadState& l, AccountState& a) {
     a.signals[s].count -= l.signals[s].count;
     if (l.role >= 0) a.role_values[l.role * n_signals_ + s] -= l.signals[s].value;
   }
+  for (unsigned bits = l.outcome_active; bits; bits &= bits - 1) {
+    const int k = __builtin_ctz(bits);
+    a.outcome_signals[k].value -= l.outcome_signals[k].value;
+    a.outcome_signals[k].count -= l.outcome_signals[k].count;
+  }
   std::erase_if(a.contacts, [&](const auto& c) { return c.first == lid; });
   std::erase(a.leads, lid);
 }
@@ -425,6 +501,14 @@ void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {
     if (l.role >= 0) a.role_values[l.role * n_signals_ + s] += l.signals[s].value;
   }
   a.active |= l.active;
+  if (l.outcome_active) a.outcome_signals.resize(Scorer::kOutcomeKinds);
+  for (unsigned bits = l.outcome_active; bits; bits &= bits - 1) {
+    const int k = __builtin_ctz(bits);
+    a.outcome_signals[k].value += l.outcome_signals[k].value;
+    a.outcome_signals[k].count += l.outcome_signals[k].count;
+    a.outcome_signals[k].last_at_ms = std::max(a.outcome_signals[k].last_at_ms, l.outcome_signals[k].last_at_ms);
+  }
+  a.outcome_active |= l.outcome_active;
   if (l.last_event_at_ms != kLongAgo) TouchContact(a, lid, l.last_event_at_ms);
   a.leads.push_back(lid);
 }

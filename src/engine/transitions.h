@@ -74,6 +74,8 @@ class Transitions {
   static uint64_t HeldCount(const LeadState& l);
 
   void Remember(LeadState& l, uint64_t key, int64_t at, int64_t st);
+  uint64_t OutcomeKey(const OutcomeInput& o) const;
+  bool RememberOutcome(EntityCommon& e, uint64_t key, int64_t at, int64_t st);
   void TouchContact(AccountState& a, EntityId lead, int64_t last);
 
   AccountState& GetOrCreateAccount(EntityId id);

@@ -23,6 +23,7 @@ void FillView(const model::Model& m, const EntityCommon& e, const Measures& ms, 
     v->recent_changes.push_back({TierName(p, c.from), TierName(p, c.to), c.at_ms, c.routing_id});
   }
   v->next_check_ms = e.due;
+  if (e.tier == kSuppressedTier) v->suppressed_until_ms = e.suppressed_until;
 }
 
 }  // namespace

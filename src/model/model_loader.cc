@@ -610,9 +610,15 @@ class Loader {
       return;
     }
     CheckKeys(fb, "feedback", {"suppress", "signals"});
+    std::set<std::string> seen;  // "section.KIND"
     auto kind_of = [&](const YAML::Node& key, const std::string& where) -> int {
       for (size_t k = 1; k < kOutcomeKindNames.size(); ++k) {
-        if (key.Scalar() == kOutcomeKindNames[k]) return static_cast<int>(k);
+        if (key.Scalar() != kOutcomeKindNames[k]) continue;
+        if (!seen.insert(where + "." + key.Scalar()).second) {
+          Error(key, where + ": " + key.Scalar() + " is given twice");
+          return 0;
+        }
+        return static_cast<int>(k);
       }
       Error(key, where + ": '" + key.Scalar() +
                      "' is not a sales outcome kind (ACCEPTED, REJECTED, OPPORTUNITY_CREATED, CLOSED_WON, CLOSED_LOST)");
@@ -708,7 +714,9 @@ class Loader {
       if (Require(t, "name", where)) tier.name = String(t["name"], where + ".name");
       if (!tier.name.empty()) {
         where = name + " tier '" + tier.name + "'";
-        if (tier.name == "disqualified") Error(t["name"], "'disqualified' is a reserved tier name");
+        if (tier.name == "disqualified" || tier.name == "suppressed") {
+          Error(t["name"], "'" + tier.name + "' is a reserved tier name");
+        }
         if (!names.insert(tier.name).second) Error(t["name"], where + " is defined twice");
       }
       auto min = [&](const char* key) -> std::optional<double> {

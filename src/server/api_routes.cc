@@ -29,6 +29,7 @@ std::string ToJson(const engine::EntityView& v, bool lead, const std::string& mo
   o["score"] = Double(v.score);
   o["tier"] = v.tier;
   o["disqualified"] = v.disqualified;
+  if (v.suppressed_until_ms) o["suppressed_until_ms"] = Int64(v.suppressed_until_ms);
   Json factors = Json::array();
   for (const auto& f : v.factors) {
     factors.push_back({{"name", f.name}, {"points", Double(f.points)}, {"count", f.count}, {"last_at_ms", Int64(f.last_at_ms)}});

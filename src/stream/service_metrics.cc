@@ -75,7 +75,8 @@ void ServiceMetrics::ModelLoaded(const model::Model& model) {
     filter_names_.push_back(f.name);
   }
   // Any tier may be entered from above or below (a disqualified entity comes back UP to
-  // the lowest one); "disqualified" itself is only ever entered going down.
+  // the lowest one); "disqualified" itself is only ever entered going down, "suppressed"
+  // going down or up from "disqualified".
   for (engine::EntityKind kind : {engine::EntityKind::kLead, engine::EntityKind::kAccount}) {
     const model::EntityPolicy& policy = kind == engine::EntityKind::kLead ? model.lead : model.account;
     for (const model::Tier& tier : policy.tiers) {
@@ -91,6 +92,10 @@ void ServiceMetrics::ModelLoaded(const model::Model& model) {
         outcomes_.With({{"entity", EntityName(kind)}, {"tier", tier.name}, {"kind", kind_name}});
       }
       outcomes_.With({{"entity", EntityName(kind)}, {"tier", std::string(kUnmatchedTier)}, {"kind", kind_name}});
+    }
+    // Sales feedback: entered going down, or up from disqualified.
+    for (engine::Direction d : {engine::Direction::kUp, engine::Direction::kDown}) {
+      routed_.With({{"entity", EntityName(kind)}, {"direction", DirectionName(d)}, {"tier", "suppressed"}});
     }
   }
   std::lock_guard lock(mu_);

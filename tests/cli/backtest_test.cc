@@ -26,6 +26,17 @@ std::string Example() {
   return s.str();
 }
 
+// The example without feedback.suppress: the tests below compare the tiers points reach,
+// and the won outcome at the end would put ana and acme in `suppressed` under both
+// models (TheWonOutcomeSuppressesUnderBothModels).
+std::string ExampleWithoutSuppress() {
+  std::string text = Example();
+  const auto at = text.find("  suppress:");
+  EXPECT_NE(at, std::string::npos);
+  if (at != std::string::npos) text.erase(at, text.find('\n', at) + 1 - at);
+  return text;
+}
+
 std::shared_ptr<const model::Model> Load(const std::string& yaml) {
   auto r = model::LoadModelFromString(yaml);
   EXPECT_TRUE(r.ok()) << r.ErrorText();
@@ -57,7 +68,7 @@ BacktestResult RunBoth(const std::string& baseline, const std::string& draft) {
 using Volume = std::map<std::string, std::map<std::string, std::map<std::string, uint64_t>>>;
 
 TEST(BacktestTest, OnePointChangeMovesAKnownLeadUpATier) {
-  const std::string live = Example();
+  const std::string live = ExampleWithoutSuppress();
   std::string draft = live;
   const std::string from = "webinar_attended:      { points: 20";
   ASSERT_NE(draft.find(from), std::string::npos);
@@ -93,7 +104,7 @@ TEST(BacktestTest, OnePointChangeMovesAKnownLeadUpATier) {
 }
 
 TEST(BacktestTest, TheDraftAgainstItselfIsAllDiagonal) {
-  const BacktestResult r = RunBoth(Example(), Example());
+  const BacktestResult r = RunBoth(ExampleWithoutSuppress(), ExampleWithoutSuppress());
   EXPECT_EQ(r.baseline.volume, r.draft.volume);
   for (const auto& [kind, rows] : r.matrix) {
     for (const auto& [from, cols] : rows) {
@@ -103,6 +114,16 @@ TEST(BacktestTest, TheDraftAgainstItselfIsAllDiagonal) {
   }
   EXPECT_EQ(r.matrix.at("lead").at("medium").at("medium"), 1u);
   EXPECT_EQ(r.matrix.at("lead").at("low").at("low"), 1u);
+}
+
+TEST(BacktestTest, TheWonOutcomeSuppressesUnderBothModels) {
+  const BacktestResult r = RunBoth(Example(), Example());
+  EXPECT_EQ(r.baseline.volume, (Volume{{"lead", {{"medium", {{"up", 1}}}, {"suppressed", {{"down", 1}}}}},
+                                       {"account", {{"suppressed", {{"down", 1}}}}}}));
+  EXPECT_EQ(r.matrix.at("lead").at("suppressed").at("suppressed"), 1u);
+  EXPECT_EQ(r.matrix.at("account").at("suppressed").at("suppressed"), 1u);
+  EXPECT_EQ(r.changed.at("lead"), 0u);
+  EXPECT_EQ(r.baseline.conversion.at("lead").at("medium").won, 1u) << "it answers ana's latest UP routing";
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -62,6 +63,33 @@ TEST(ReplayTest, TheExampleStory) {
   EXPECT_THAT(summary.filtered, ::testing::ElementsAre(1, 21));
   EXPECT_EQ(summary.held_at_end, 0u);
   EXPECT_THAT(err.str(), HasSubstr("filtered 22: known_bots 1, mail_scanner 21; 0 events still held at the end"));
+}
+
+// Outcomes take the same path as in `run`: a CLOSED_WON for ana after the story's last
+// record suppresses her and acme (the example's feedback.suppress, 365d), so the decay
+// that demoted them routes nothing more; bob and cy demote as before.
+TEST(ReplayTest, AWonOutcomeSuppressesTheLeadAndItsAccount) {
+  std::ifstream file(kDir + "/examples/events.jsonl");
+  std::stringstream text;
+  text << file.rdbuf();
+  int64_t last = 0;
+  const std::string field = "\"occurred_at_ms\":";  // a number in this file
+  for (size_t at = text.str().find(field); at != std::string::npos; at = text.str().find(field, at + 1)) {
+    last = std::max<int64_t>(last, std::stoll(text.str().substr(at + field.size())));
+  }
+  ASSERT_GT(last, 0);
+  std::istringstream in(text.str() + R"({"outcome":{"lead_id":"acme-ana","account_id":"acme","kind":"CLOSED_WON","occurred_at_ms":")" +
+                        std::to_string(last) + "\"}}\n");
+  std::ostringstream out, err;
+  ReplayOptions options;
+  options.until_ms = 1791190800000 + 70LL * 86400000;
+  Replay(ExampleModel(), in, out, err, options);
+  std::vector<std::string> story;
+  for (const auto& e : Parse(out.str())) story.push_back(Story(e));
+  EXPECT_THAT(story, ::testing::ElementsAre(
+                         "acme-ana low>medium", "acme C>B", "acme-bob low>medium", "acme-cy low>medium", "acme B>A",
+                         "acme-ana medium>high", "acme-ana high>very_high", "acme-ana very_high>suppressed",
+                         "acme A>suppressed", "acme-bob medium>low", "acme-cy medium>low"));
 }
 
 TEST(ReplayTest, NoOneAtADisqualifiedOrNoiseAccountIsRouted) {

@@ -51,5 +51,12 @@ TEST(BusinessDaysTest, DueAtUsesPlainOrBusinessDays) {
   EXPECT_EQ(DueAt(kFri1500, *ParseDuration("1bd", true)), kFri1500 + 3 * kMsPerDay);
 }
 
+TEST(TimeUnitsTest, FormatsUtcForPeople) {
+  EXPECT_EQ(FormatUtc(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatUtc(1790000000000), "2026-09-21T14:13:20Z");
+  EXPECT_EQ(FormatUtc(1790000000999), "2026-09-21T14:13:20Z") << "milliseconds dropped, not rounded";
+  EXPECT_EQ(FormatUtc(1830297599000), "2027-12-31T23:59:59Z");
+}
+
 }  // namespace
 }  // namespace leadscore

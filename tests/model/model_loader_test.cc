@@ -180,6 +180,14 @@ TEST(ModelVersionTest, ChangesWithEverySemanticField) {
       {"duration: burst within", "within: 2s", "within: 3s"},
       {"duration: sla", "sla: 48h", "sla: 72h"},
       {"duration: suppress", "CLOSED_WON: 365d", "CLOSED_WON: 180d"},
+      {"duration: feedback signal half_life", "half_life: 30d }", "half_life: 31d }"},
+      {"int: feedback signal cap", "cap: 30 } }", "cap: 29 } }",
+       "REJECTED: { points: -15, half_life: 30d }", "REJECTED: { points: -15, half_life: 30d, cap: 30 }"},
+      {"map: one more suppressed kind", "CLOSED_WON: 365d }", "CLOSED_WON: 365d, ACCEPTED: 7d }"},
+      {"map: a suppress kind changed", "OPPORTUNITY_CREATED: 90d", "CLOSED_LOST: 90d"},
+      {"map: one more feedback signal", "half_life: 30d } }",
+       "half_life: 30d }, CLOSED_LOST: { points: -5, half_life: 60d } }"},
+      {"section: feedback removed (the last in the file)", example.substr(example.find("\nfeedback:")), "\n"},
       {"string: action", "Active follow-up", "Active follow up"},
       {"string: feedback", "feedback: required", "feedback: optional"},
       {"string: condition value", "eq: DACH", "eq: CH"},
@@ -389,6 +397,47 @@ TEST(ModelValidationTest, FeedbackDurationsAndSignalsAreChecked) {
   ExpectProblem(ExampleWith("  suppress:", "  surpress:"), "surpress", "unknown key 'surpress' in feedback");
 }
 
+TEST(ModelValidationTest, FeedbackProblemsAreListedTogetherWithTheirLines) {
+  std::string text = ExampleWith(
+      "  suppress: { OPPORTUNITY_CREATED: 90d, CLOSED_WON: 365d }\n",
+      "  suppress:\n"
+      "    OPPORTUNITY_CREATED: 0d\n"
+      "    CLOSED_WIN: 365d\n"
+      "    CLOSED_LOST: 5bd\n"
+      "    ACCEPTED: soon\n");
+  text = Apply(text, "  signals:  { REJECTED: { points: -15, half_life: 30d } }\n",
+               "  signals:\n"
+               "    REJECTED: { half_life: 30d }\n"
+               "    CLOSED_LOST: { points: -5, half_life: 0d }\n"
+               "    ACCEPTED: { points: 5, half_life: -2d }\n"
+               "    CLOSED_WON: { points: 5, half_life: 2d, decay: fast }\n");
+  auto r = LoadModelFromString(text);
+  ASSERT_FALSE(r.ok());
+  ExpectProblem(text, "OPPORTUNITY_CREATED: 0d", "feedback.suppress.OPPORTUNITY_CREATED must be longer than zero");
+  ExpectProblem(text, "CLOSED_WIN", "'CLOSED_WIN' is not a sales outcome kind");
+  ExpectProblem(text, "CLOSED_LOST: 5bd", "only allowed for an SLA");
+  ExpectProblem(text, "ACCEPTED: soon", "feedback.suppress.ACCEPTED");
+  ExpectProblem(text, "REJECTED: { half_life: 30d }", "missing 'points' in feedback.signals.REJECTED");
+  ExpectProblem(text, "half_life: 0d", "feedback.signals.CLOSED_LOST.half_life must be longer than zero");
+  ExpectProblem(text, "half_life: -2d", "feedback.signals.ACCEPTED.half_life must be positive");
+  ExpectProblem(text, "decay: fast", "unknown key 'decay' in feedback.signals.CLOSED_WON");
+  EXPECT_EQ(r.problems.size(), 8u) << r.ErrorText();
+}
+
+TEST(ModelValidationTest, FeedbackKindGivenTwice) {
+  auto text = ExampleWith("CLOSED_WON: 365d }", "CLOSED_WON: 365d, OPPORTUNITY_CREATED: 30d }");
+  auto r = LoadModelFromString(text);
+  ASSERT_FALSE(r.ok()) << "a kind given twice is refused, not resolved silently";
+  EXPECT_THAT(r.ErrorText(), HasSubstr("OPPORTUNITY_CREATED"));
+}
+
+TEST(ModelValidationTest, FeedbackSignalNamedLikeASignal) {
+  auto text = ExampleWith("    unsubscribe:", "    REJECTED:");
+  auto r = LoadModelFromString(text);
+  ASSERT_FALSE(r.ok()) << "a factor name would stand for two things";
+  EXPECT_THAT(r.ErrorText(), HasSubstr("feedback signal 'REJECTED' shares its name with a signal"));
+}
+
 TEST(ModelValidationTest, RoleTheCommitteeLacks) {
   auto text = ExampleWith("lead.role: { eq: procurement }", "lead.role: { eq: purchasing }");
   ExpectProblem(text, "purchasing", "role 'purchasing' is not a role of account.committee.roles");
@@ -427,6 +476,11 @@ TEST(ModelValidationTest, DuplicateTierName) {
 TEST(ModelValidationTest, ReservedTierName) {
   auto text = ExampleWith("{ name: C, min_score: 0 }", "{ name: disqualified, min_score: 0 }");
   ExpectProblem(text, "name: disqualified", "reserved");
+}
+
+TEST(ModelValidationTest, SuppressedIsAReservedTierNameToo) {
+  auto text = ExampleWith("{ name: C, min_score: 0 }", "{ name: suppressed, min_score: 0 }");
+  ExpectProblem(text, "name: suppressed", "'suppressed' is a reserved tier name");
 }
 
 TEST(ModelValidationTest, MissingSection) {

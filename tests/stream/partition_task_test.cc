@@ -198,6 +198,46 @@ std::map<std::string, std::string> Dump(const store::StateStore& store, int32_t 
   return out;
 }
 
+// Suppression over the store: the lead and its account, suppressed by a won outcome,
+// are evicted with the commit; the store's timer index brings them back when the
+// suppression ends, not a millisecond before, and they leave it then.
+TEST_F(PartitionTaskTest, ASuppressedEntityEvictedToTheStoreComesBackWhenItsSuppressionEnds) {
+  model_ = MustLoad(std::string(kTestModel) + "feedback:\n  suppress: { CLOSED_WON: 30d }\n");
+  stream::TaskOptions options;
+  options.cache_entities = 0;  // every clean entity is evicted after a commit
+  stream::PartitionTask task(3, model_, options, store_.get());
+  ASSERT_TRUE(task.Resume().ok());
+  const std::vector<std::string> input = {
+      R"({"account":{"account_id":"a1","updated_at_ms":"1","industry":"software"}})",
+      R"({"lead":{"lead_id":"l1","account_id":"a1","updated_at_ms":"1","seniority":"vp"}})",
+      EventJson("e1", "l1", "a1", "demo", kT0),
+      R"({"outcome":{"lead_id":"l1","account_id":"a1","kind":"CLOSED_WON","occurred_at_ms":")" +
+          std::to_string(kT0) + "\"}}"};
+  std::vector<stream::InputRecord> records;
+  for (size_t i = 0; i < input.size(); ++i) records.push_back(Record(input[i], static_cast<int64_t>(i), "a1"));
+  stream::BatchOutcome out;
+  ASSERT_TRUE(task.Process(records, kT0, &out).ok());
+  ASSERT_TRUE(out.refused.empty()) << out.refused[0].error;
+  ASSERT_FALSE(out.events.empty());
+  EXPECT_EQ(out.events.back().to_tier, "suppressed");
+  ASSERT_TRUE(task.Commit({{"events", 4}}, out.events).ok());
+  EXPECT_EQ(task.engine().loaded_leads() + task.engine().loaded_accounts(), 0u) << "evicted to the store";
+
+  const int64_t until = kT0 + 30 * kDay;
+  out.Clear();
+  ASSERT_TRUE(task.Process({}, until - 1, &out).ok());
+  EXPECT_TRUE(out.events.empty());
+  ASSERT_TRUE(task.Commit({}, out.events).ok());
+  out.Clear();
+  ASSERT_TRUE(task.Process({}, until, &out).ok());
+  ASSERT_EQ(out.events.size(), 2u) << "the lead and the account, loaded back by their due time";
+  for (const auto& ev : out.events) {
+    EXPECT_EQ(ev.from_tier, "suppressed");
+    EXPECT_EQ(ev.direction, engine::Direction::kUp);
+    EXPECT_EQ(ev.occurred_at_ms, until);
+  }
+}
+
 // Account a1 (software: leads at score 25 + intent / 2) and three leads; a scanner that
 // clicks the 7 links of a mail to all three in 150 ms; then, ten minutes later, one of
 // them reads the mail and books a demo.

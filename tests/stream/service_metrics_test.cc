@@ -72,6 +72,7 @@ TEST(ServiceMetricsTest, EveryTopicAndTierOfTheModelHasASeriesFromTheStart) {
   }
   EXPECT_THAT(text, HasSubstr(R"(leadscore_routing_events_total{direction="down",entity="lead",tier="disqualified"} 0)"));
   EXPECT_THAT(text, HasSubstr(R"(leadscore_routing_events_total{direction="down",entity="account",tier="disqualified"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_routing_events_total{direction="down",entity="lead",tier="suppressed"} 0)"));
 }
 
 TEST(ServiceMetricsTest, BuildAndModelInfoNameWhatRuns) {
