@@ -65,46 +65,44 @@ ApplyResult Transitions::ApplyOne(const LeadAdoptInput& in, std::vector<RoutingE
   return {ApplyOutcome::kApplied};
 }
 
+namespace {
+// The sums of `from` whose bit is set in `active`, added into `into`'s.
+void AddSums(std::vector<SignalSum>& into, const std::vector<SignalSum>& from, uint64_t active) {
+  for (uint64_t bits = active; bits; bits &= bits - 1) {
+    const int s = __builtin_ctzll(bits);
+    into[s].value += from[s].value;
+    into[s].count += from[s].count;
+    into[s].last_at_ms = std::max(into[s].last_at_ms, from[s].last_at_ms);
+  }
+}
+// The (key, time) pairs of `from` that `into` does not have yet, added.
+void AddSeen(std::vector<std::pair<uint64_t, int64_t>>& into, const std::vector<std::pair<uint64_t, int64_t>>& from) {
+  for (const auto& seen : from) {
+    if (std::find_if(into.begin(), into.end(), [&](const auto& s) { return s.first == seen.first; }) == into.end()) {
+      into.push_back(seen);
+    }
+  }
+}
+}  // namespace
+
 void Transitions::Merge(LeadState& into, LeadState&& from) {
   // Both are at stream time: sums add (the same events were never in both, short of a
   // duplicate delivered to each side while the handoff was under way).
-  for (uint64_t bits = from.active; bits; bits &= bits - 1) {
-    const int s = __builtin_ctzll(bits);
-    SignalSum& sum = into.signals[s];
-    sum.value += from.signals[s].value;
-    sum.count += from.signals[s].count;
-    sum.last_at_ms = std::max(sum.last_at_ms, from.signals[s].last_at_ms);
-  }
+  AddSums(into.signals, from.signals, from.active);
   into.active |= from.active;
-  // Outcomes scored as signals (feedback.signals) add the same way; their dedupe memory
-  // joins too.
+  // Outcomes scored as signals (feedback.signals) add the same way.
   if (from.outcome_active) into.outcome_signals.resize(Scorer::kOutcomeKinds);
-  for (unsigned bits = from.outcome_active; bits; bits &= bits - 1) {
-    const int k = __builtin_ctz(bits);
-    SignalSum& sum = into.outcome_signals[k];
-    sum.value += from.outcome_signals[k].value;
-    sum.count += from.outcome_signals[k].count;
-    sum.last_at_ms = std::max(sum.last_at_ms, from.outcome_signals[k].last_at_ms);
-  }
+  AddSums(into.outcome_signals, from.outcome_signals, from.outcome_active);
   into.outcome_active |= from.outcome_active;
-  for (const auto& seen : from.outcomes_seen) {
-    if (std::find(into.outcomes_seen.begin(), into.outcomes_seen.end(), seen) == into.outcomes_seen.end()) {
-      into.outcomes_seen.push_back(seen);
-    }
-  }
+  // Dedupe holds across the move: every id either side remembers is remembered here.
+  AddSeen(into.outcomes_seen, from.outcomes_seen);
+  AddSeen(into.seen, from.seen);
   // A suppression (feedback.suppress) goes on to its end, whichever side had it.
   if (from.suppressed_until > into.suppressed_until) {
     into.suppressed_until = from.suppressed_until;
     into.suppressed_by = from.suppressed_by;
   }
   into.last_event_at_ms = std::max(into.last_event_at_ms, from.last_event_at_ms);
-  // Dedupe holds across the move: every id either side remembers is remembered here.
-  for (const auto& seen : from.seen) {
-    if (std::find_if(into.seen.begin(), into.seen.end(), [&](const auto& s) { return s.first == seen.first; }) ==
-        into.seen.end()) {
-      into.seen.push_back(seen);
-    }
-  }
   into.dedupe_floor_ms = std::max(into.dedupe_floor_ms, from.dedupe_floor_ms);
   for (HeldRun& run : from.held) into.held.push_back(std::move(run));
   std::sort(into.held.begin(), into.held.end(),
