@@ -6,21 +6,25 @@ namespace leadscore::codec {
 
 namespace pb = ::leadscore::v1::internal;
 
-std::string EncodeHandoff(int32_t source_partition, uint64_t seq, const engine::Handoff& h) {
+std::string EncodeHandoff(int32_t source_partition, uint64_t seq, std::span<const engine::Handoff> handoffs) {
   pb::Handoff m;
   m.set_source_partition(source_partition);
   m.set_seq(seq);
-  switch (h.kind) {
-    case engine::Handoff::Kind::kClaim:
-      m.mutable_claim()->set_lead_id(h.lead_id);
-      m.mutable_claim()->set_at_ms(h.at_ms);
-      break;
-    case engine::Handoff::Kind::kTransfer:
-      m.mutable_transfer()->set_lead_id(h.lead_id);
-      m.mutable_transfer()->set_state(h.state);
-      m.mutable_transfer()->set_at_ms(h.at_ms);
-      break;
-    case engine::Handoff::Kind::kForget: m.mutable_forget()->set_lead_id(h.lead_id); break;
+  for (const engine::Handoff& h : handoffs) {
+    switch (h.kind) {
+      case engine::Handoff::Kind::kClaim: {
+        pb::ClaimedLead* lead = m.mutable_claim()->add_leads();
+        lead->set_lead_id(h.lead_id);
+        lead->set_at_ms(h.at_ms);
+        break;
+      }
+      case engine::Handoff::Kind::kTransfer:
+        m.mutable_transfer()->set_lead_id(h.lead_id);
+        m.mutable_transfer()->set_state(h.state);
+        m.mutable_transfer()->set_at_ms(h.at_ms);
+        break;
+      case engine::Handoff::Kind::kForget: m.mutable_forget()->set_lead_id(h.lead_id); break;
+    }
   }
   return m.SerializeAsString();
 }
@@ -35,9 +39,11 @@ Result<HandoffRecord> DecodeHandoff(std::string_view bytes, engine::IdTable& lea
   r.seq = m.seq();
   switch (m.body_case()) {
     case pb::Handoff::kClaim:
-      if (m.claim().lead_id().empty()) break;
-      r.input = engine::LeadReleaseInput{leads.Intern(m.claim().lead_id()), engine::kNoEntity, r.source_partition,
-                                         m.claim().at_ms()};
+      for (const auto& lead : m.claim().leads()) {
+        if (lead.lead_id().empty()) return Status::InvalidArgument("handoff claim without a lead");
+        r.inputs.push_back(
+            engine::LeadReleaseInput{leads.Intern(lead.lead_id()), engine::kNoEntity, r.source_partition, lead.at_ms()});
+      }
       return r;
     case pb::Handoff::kTransfer: {
       if (m.transfer().lead_id().empty()) break;
@@ -45,12 +51,12 @@ Result<HandoffRecord> DecodeHandoff(std::string_view bytes, engine::IdTable& lea
       in.lead = leads.Intern(m.transfer().lead_id());
       in.state = m.transfer().state();
       in.at_ms = m.transfer().at_ms();
-      r.input = std::move(in);
+      r.inputs.push_back(std::move(in));
       return r;
     }
     case pb::Handoff::kForget:
       if (m.forget().lead_id().empty()) break;
-      r.input = engine::ForgetInput{leads.Intern(m.forget().lead_id()), engine::kNoEntity, true};
+      r.inputs.push_back(engine::ForgetInput{leads.Intern(m.forget().lead_id()), engine::kNoEntity, true});
       return r;
     case pb::Handoff::BODY_NOT_SET: break;
   }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -13,12 +15,14 @@
 
 namespace leadscore::codec {
 
-std::string EncodeHandoff(int32_t source_partition, uint64_t seq, const engine::Handoff& handoff);
+// One record of `handoffs`: a transfer or a forget alone, or any number of claims.
+std::string EncodeHandoff(int32_t source_partition, uint64_t seq, std::span<const engine::Handoff> handoffs);
 
 struct HandoffRecord {
   int32_t source_partition = -1;
   uint64_t seq = 0;
-  engine::Input input;  // a LeadReleaseInput, LeadAdoptInput or relayed ForgetInput
+  // LeadReleaseInputs (one per claimed lead), a LeadAdoptInput or a relayed ForgetInput.
+  std::vector<engine::Input> inputs;
 };
 // A claim becomes a release toward its source partition; the lead id is interned in `leads`.
 Result<HandoffRecord> DecodeHandoff(std::string_view bytes, engine::IdTable& leads);

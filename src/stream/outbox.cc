@@ -33,22 +33,31 @@ std::vector<store::OutboxRecord> Outbox::Stage(const std::vector<engine::Routing
 std::vector<store::OutboxRecord> Outbox::StageHandoffs(const std::vector<engine::Handoff>& handoffs,
                                                        int32_t partitions, uint64_t* handoff_seq) {
   std::vector<store::OutboxRecord> staged;
-  auto stage = [&](const engine::Handoff& h, int32_t to) {
+  auto stage = [&](std::span<const engine::Handoff> hs, int32_t to) {
     store::OutboxRecord r;
     r.seq = next_seq_++;
     r.id = std::string(store::OutboxRecord::kHandoffId) + std::to_string(to);
-    r.key = h.lead_id;
-    r.value = codec::EncodeHandoff(partition_, ++*handoff_seq, h);
+    r.key = hs.front().lead_id;
+    r.value = codec::EncodeHandoff(partition_, ++*handoff_seq, hs);
     staged.push_back(std::move(r));
   };
-  for (const auto& h : handoffs) {
+  for (size_t i = 0; i < handoffs.size();) {
+    const engine::Handoff& h = handoffs[i];
     if (h.kind == engine::Handoff::Kind::kTransfer) {
-      stage(h, h.to_partition);
+      stage({&h, 1}, h.to_partition);
+      ++i;
       continue;
     }
-    for (int32_t p = 0; p < partitions; ++p) {
-      if (p != partition_) stage(h, p);
+    // A run of claims (every lead new to this partition in the commit) is one record for
+    // each other partition: a claim per lead would multiply the inputs' traffic.
+    size_t n = 1;
+    if (h.kind == engine::Handoff::Kind::kClaim) {
+      while (i + n < handoffs.size() && handoffs[i + n].kind == engine::Handoff::Kind::kClaim) ++n;
     }
+    for (int32_t p = 0; p < partitions; ++p) {
+      if (p != partition_) stage({&handoffs[i], n}, p);
+    }
+    i += n;
   }
   return staged;
 }

@@ -97,9 +97,11 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
       ++out->handoffs;
       applied = handoff->seq;
       handoff_sources_moved_.insert(handoff->source_partition);
-      if (const auto* a = std::get_if<engine::LeadAdoptInput>(&handoff->input)) horizon = std::max(horizon, a->at_ms);
-      if (const auto* c = std::get_if<engine::LeadReleaseInput>(&handoff->input)) horizon = std::max(horizon, c->at_ms);
-      inputs.push_back(std::move(handoff->input));
+      for (engine::Input& in : handoff->inputs) {
+        if (const auto* a = std::get_if<engine::LeadAdoptInput>(&in)) horizon = std::max(horizon, a->at_ms);
+        if (const auto* c = std::get_if<engine::LeadReleaseInput>(&in)) horizon = std::max(horizon, c->at_ms);
+        inputs.push_back(std::move(in));
+      }
       continue;
     }
     auto input = decoder_.Decode(r.value, r.format, r.key);
