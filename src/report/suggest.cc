@@ -143,6 +143,10 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   for (size_t j = 0; j < features.size(); ++j) {
     const double b = fitted->coefficients(static_cast<Eigen::Index>(j));
     if (b == 0 || features[j].weight == 0) continue;  // never listed in the training events: left as it is
+    // A sign against the running model's is read as the snapshots' selection (README), not
+    // as the market: such points are kept (the draft re-weights, it does not flip).
+    // (b is per point as listed, so a negative b is a flip whatever the points' sign.)
+    if (b < 0) continue;
     ratio[j] = b / features[j].weight;
     old_sum += std::abs(features[j].points);
     new_sum += std::abs(features[j].points * ratio[j]);
@@ -150,9 +154,12 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   std::vector<double> suggested(features.size());
   for (size_t j = 0; j < features.size(); ++j) {
     const Feature& f = features[j];
+    const double b = fitted->coefficients(static_cast<Eigen::Index>(j));
     if (ratio[j] == 0 || new_sum == 0) {
       suggested[j] = f.points;
-      s.notes.push_back(f.kind + " " + f.name + ": never among the training events' factors; points kept");
+      s.notes.push_back(f.kind + " " + f.name +
+                        (b == 0 ? std::string(": never among the training events' factors; points kept")
+                                : std::string(": fitted against the running model's sign; points kept")));
     } else {
       double v = Round1(f.points * ratio[j] * old_sum / new_sum);
       if (v == 0) v = f.points > 0 ? 0.1 : -0.1;  // the model refuses zero points
