@@ -205,6 +205,24 @@ int RunReport(const ReportFlags& flags) {
   report::Report r = report::BuildReport(*model, routed, outcomes);
   Status suggested = Status::Ok();
   if (!flags.suggest_path.empty()) suggested = report::AddSuggestion(*model, loaded_model->text, routed, outcomes, &r);
+  if (suggested.ok() && r.suggestion) {
+    // The held-out period replayed: the draft routes its own leads over the same input.
+    auto draft = model::LoadModelFromString(r.suggestion->draft_yaml);
+    if (!draft.ok()) {
+      std::cerr << "report: the draft model is refused:\n" << draft.ErrorText();
+    } else {
+      std::istringstream again(*input);
+      std::ostringstream draft_json;
+      Replay(draft.model, again, draft_json, std::cerr, options);
+      std::vector<engine::RoutingEvent> draft_routed;
+      std::istringstream lines(draft_json.str());
+      std::string line;
+      while (std::getline(lines, line)) {
+        if (auto ev = codec::RoutingEventFromJson(line); ev.ok()) draft_routed.push_back(std::move(*ev));
+      }
+      report::AddReplayedCheck(*model, *draft.model, routed, draft_routed, outcomes, &r);
+    }
+  }
   return Write(flags, r, suggested);
 }
 

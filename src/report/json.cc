@@ -117,6 +117,21 @@ std::string ToJson(const Report& r) {
            {"running", {{"precision", w.running_precision}, {"recall", w.running_recall}}},
            {"draft", {{"precision", w.draft_precision}, {"recall", w.draft_recall}}}});
     }
+    if (s.replayed) {
+      const ReplayedCheck& c = *s.replayed;
+      sj["replayed"] = {{"split_ms", c.split_ms},
+                        {"running_routed", c.running_routed},
+                        {"draft_routed", c.draft_routed},
+                        {"running_priority", c.running_priority},
+                        {"draft_priority", c.draft_priority},
+                        {"at", json::array()}};
+      for (const auto& a : c.at) {
+        sj["replayed"]["at"].push_back({{"volume_of", a.volume_of},
+                                        {"volume", a.volume},
+                                        {"running_converted", a.running_converted},
+                                        {"draft_converted", a.draft_converted}});
+      }
+    }
     j["suggestion"] = std::move(sj);
   }
   return j.dump(2);

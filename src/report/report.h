@@ -98,6 +98,23 @@ struct HeldOutCheck {
   double running_precision = 0, running_recall = 0;
   double draft_precision = 0, draft_recall = 0;
   std::vector<HeldOutAt> wider;  // the same at 10, 20 and 30 % of the held-out routings
+  int64_t split_ms = 0;          // when the first held-out routing happened
+};
+// The held-out period replayed: both models replayed over the whole input (the draft
+// routes its own leads), compared on the leads each routed UP into a tier above the
+// lowest after `split_ms`. A lead converted when a CLOSED_WON of it came at or after its
+// first such routing. Each model ranks its routed leads by the highest tier they
+// reached, then their highest score at a routing; both pick the same number.
+struct ReplayedAt {
+  std::string volume_of;  // "routed" (all the running model routed) | "priority" (to its tiers above the lowest routed)
+  uint64_t volume = 0;    // the running model's count, or the draft's when it routed fewer
+  uint64_t running_converted = 0, draft_converted = 0;
+};
+struct ReplayedCheck {
+  int64_t split_ms = 0;
+  uint64_t running_routed = 0, draft_routed = 0;      // leads routed after the split
+  uint64_t running_priority = 0, draft_priority = 0;  // of them, into the tiers above the lowest routed
+  std::vector<ReplayedAt> at;
 };
 struct Suggestion {
   uint64_t train_events = 0, train_won = 0, test_events = 0;
@@ -105,6 +122,7 @@ struct Suggestion {
   std::vector<SuggestedPoints> points;
   std::vector<SuggestedTier> tiers;
   HeldOutCheck held_out;
+  std::optional<ReplayedCheck> replayed;  // when the caller replayed the draft (AddReplayedCheck)
   std::string draft_yaml;  // a model that `validate` accepts
   std::vector<std::string> notes;  // why something was left as it was
 };
@@ -135,6 +153,14 @@ Report BuildReportFromJoined(const model::Model& model, const std::vector<codec:
 Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
                      const std::vector<engine::RoutingEvent>& routed, const std::vector<codec::WireOutcome>& outcomes,
                      Report* report);
+
+// The replayed check (ReplayedCheck) into `report->suggestion`, split where its held-out
+// routings start: `running_routed` and `draft_routed` are each model's replay of the
+// same input, `draft` the model loaded from the suggestion's draft_yaml.
+void AddReplayedCheck(const model::Model& running, const model::Model& draft,
+                      const std::vector<engine::RoutingEvent>& running_routed,
+                      const std::vector<engine::RoutingEvent>& draft_routed,
+                      const std::vector<codec::WireOutcome>& outcomes, Report* report);
 
 std::string ToText(const Report& report);
 std::string ToJson(const Report& report);  // pretty-printed, nlohmann json

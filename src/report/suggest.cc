@@ -143,6 +143,10 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   for (size_t j = 0; j < features.size(); ++j) {
     const double b = fitted->coefficients(static_cast<Eigen::Index>(j));
     if (b == 0 || features[j].weight == 0) continue;  // never listed in the training events: left as it is
+    // A sign against the running model's is read as the snapshots' selection (README), not
+    // as the market: such points are kept (the draft re-weights, it does not flip).
+    // (b is per point as listed, so a negative b is a flip whatever the points' sign.)
+    if (b < 0) continue;
     ratio[j] = b / features[j].weight;
     old_sum += std::abs(features[j].points);
     new_sum += std::abs(features[j].points * ratio[j]);
@@ -150,9 +154,12 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   std::vector<double> suggested(features.size());
   for (size_t j = 0; j < features.size(); ++j) {
     const Feature& f = features[j];
+    const double b = fitted->coefficients(static_cast<Eigen::Index>(j));
     if (ratio[j] == 0 || new_sum == 0) {
       suggested[j] = f.points;
-      s.notes.push_back(f.kind + " " + f.name + ": never among the training events' factors; points kept");
+      s.notes.push_back(f.kind + " " + f.name +
+                        (b == 0 ? std::string(": never among the training events' factors; points kept")
+                                : std::string(": fitted against the running model's sign; points kept")));
     } else {
       double v = Round1(f.points * ratio[j] * old_sum / new_sum);
       if (v == 0) v = f.points > 0 ? 0.1 : -0.1;  // the model refuses zero points
@@ -280,6 +287,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   h.events = test.size();
   h.won = static_cast<uint64_t>(std::count(positive.begin(), positive.end(), true));
   h.volume = volume;
+  h.split_ms = routed[test.front()].occurred_at_ms;
   std::tie(h.running_precision, h.running_recall) = TopK(running_test, positive, volume);
   std::tie(h.draft_precision, h.draft_recall) = TopK(draft_test, positive, volume);
   for (double share : {0.1, 0.2, 0.3}) {
@@ -328,6 +336,92 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
                  std::string(emit.c_str()) + "\n";
   report->suggestion = std::move(s);
   return Status::Ok();
+}
+
+namespace {
+
+struct RoutedLead {
+  size_t best_rank = 0;
+  double best_score = 0;
+  int64_t first_ms = 0;
+};
+
+// The leads `model` routed UP into a tier above its lowest after `split_ms`.
+std::unordered_map<std::string, RoutedLead> RoutedAfter(const model::Model& model,
+                                                         const std::vector<engine::RoutingEvent>& routed,
+                                                         int64_t split_ms) {
+  const auto& tiers = model.lead.tiers;
+  std::unordered_map<std::string, RoutedLead> out;
+  for (const auto& ev : routed) {
+    if (ev.entity != engine::EntityKind::kLead || ev.direction != engine::Direction::kUp || ev.occurred_at_ms < split_ms) {
+      continue;
+    }
+    size_t rank = tiers.size();
+    for (size_t t = 0; t < tiers.size(); ++t) {
+      if (tiers[t].name == ev.to_tier) rank = t;
+    }
+    if (rank + 1 >= tiers.size()) continue;  // the bottom tier (or none): not routed
+    auto [it, fresh] = out.emplace(ev.lead_id, RoutedLead{rank, ev.score, ev.occurred_at_ms});
+    if (fresh) continue;
+    it->second.best_rank = std::min(it->second.best_rank, rank);
+    it->second.best_score = std::max(it->second.best_score, ev.score);
+    it->second.first_ms = std::min(it->second.first_ms, ev.occurred_at_ms);
+  }
+  return out;
+}
+
+// Of the `k` best-ranked leads (tier, then score; ties by id), how many converted.
+uint64_t ConvertedOfTop(const std::unordered_map<std::string, RoutedLead>& leads,
+                        const std::unordered_map<std::string, std::vector<int64_t>>& won, size_t k) {
+  std::vector<std::pair<std::string, RoutedLead>> v(leads.begin(), leads.end());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    if (a.second.best_rank != b.second.best_rank) return a.second.best_rank < b.second.best_rank;
+    if (a.second.best_score != b.second.best_score) return a.second.best_score > b.second.best_score;
+    return a.first < b.first;
+  });
+  uint64_t hits = 0;
+  for (size_t i = 0; i < std::min(k, v.size()); ++i) {
+    const auto it = won.find(v[i].first);
+    if (it == won.end()) continue;
+    hits += std::any_of(it->second.begin(), it->second.end(), [&](int64_t at) { return at >= v[i].second.first_ms; });
+  }
+  return hits;
+}
+
+}  // namespace
+
+void AddReplayedCheck(const model::Model& running, const model::Model& draft,
+                      const std::vector<engine::RoutingEvent>& running_routed,
+                      const std::vector<engine::RoutingEvent>& draft_routed,
+                      const std::vector<codec::WireOutcome>& outcomes, Report* report) {
+  if (!report->suggestion) return;
+  ReplayedCheck c;
+  c.split_ms = report->suggestion->held_out.split_ms;
+  std::unordered_map<std::string, std::vector<int64_t>> won;
+  for (const auto& o : outcomes) {
+    if (o.kind == codec::WireOutcomeKind::kClosedWon && !o.lead_id.empty()) won[o.lead_id].push_back(o.occurred_at_ms);
+  }
+  const auto r = RoutedAfter(running, running_routed, c.split_ms);
+  const auto d = RoutedAfter(draft, draft_routed, c.split_ms);
+  auto priority = [](const model::Model& m, const std::unordered_map<std::string, RoutedLead>& leads) {
+    const size_t lowest_routed = m.lead.tiers.size() >= 2 ? m.lead.tiers.size() - 2 : 0;
+    return static_cast<uint64_t>(
+        std::count_if(leads.begin(), leads.end(), [&](const auto& l) { return l.second.best_rank < lowest_routed; }));
+  };
+  c.running_routed = r.size();
+  c.draft_routed = d.size();
+  c.running_priority = priority(running, r);
+  c.draft_priority = priority(draft, d);
+  for (auto [what, volume] : {std::pair<std::string, uint64_t>{"routed", c.running_routed},
+                              std::pair<std::string, uint64_t>{"priority", c.running_priority}}) {
+    ReplayedAt at;
+    at.volume_of = what;
+    at.volume = std::min<uint64_t>(volume, c.draft_routed);
+    at.running_converted = ConvertedOfTop(r, won, at.volume);
+    at.draft_converted = ConvertedOfTop(d, won, at.volume);
+    c.at.push_back(at);
+  }
+  report->suggestion->replayed = std::move(c);
 }
 
 }  // namespace leadscore::report

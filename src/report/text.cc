@@ -98,6 +98,22 @@ std::string ToText(const Report& r) {
                     static_cast<unsigned long long>(w.volume), Pct(w.running_precision).c_str(),
                     Pct(w.running_recall).c_str(), Pct(w.draft_precision).c_str(), Pct(w.draft_recall).c_str());
     }
+    if (s.replayed) {
+      const ReplayedCheck& c = *s.replayed;
+      out += Format("  held out, replayed (both models over the whole input, leads routed after the split): running "
+                    "%llu (%llu priority), draft %llu (%llu priority)\n",
+                    static_cast<unsigned long long>(c.running_routed), static_cast<unsigned long long>(c.running_priority),
+                    static_cast<unsigned long long>(c.draft_routed), static_cast<unsigned long long>(c.draft_priority));
+      for (const auto& a : c.at) {
+        const double v = a.volume ? static_cast<double>(a.volume) : 1;
+        out += Format("    at the running model's %s volume (%llu): running %llu converted (%s), draft %llu (%s)\n",
+                      a.volume_of.c_str(), static_cast<unsigned long long>(a.volume),
+                      static_cast<unsigned long long>(a.running_converted),
+                      Pct(static_cast<double>(a.running_converted) / v).c_str(),
+                      static_cast<unsigned long long>(a.draft_converted),
+                      Pct(static_cast<double>(a.draft_converted) / v).c_str());
+      }
+    }
     for (const auto& n : s.notes) out += "  note: " + n + "\n";
   }
   return out;

@@ -387,6 +387,54 @@ TEST(ReportSuggestTest, TheHeldOutCheckPicksAsManyAsTheRunningModelRouted) {
   EXPECT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
 }
 
+// The replayed check: each model's own routings after the split, the leads ranked by the
+// best tier they reached, then score. The running model routed l1, l2, l3 after the split
+// (l0 before it: not counted), l2 to `high`; the draft routed l1 to `high`, l4 and l5.
+// l2 and l4 won after their routing; l5 won before the draft routed it (not a hit); l3's
+// win is an account's (no lead: not a hit). Volume 3 (all the running model routed):
+// running 1 (l2), draft 1 (l4). Priority volume 1: running l2 (won), draft l1 (not).
+TEST(ReportSuggestTest, TheReplayedCheckComparesEachModelsOwnRoutingsAfterTheSplit) {
+  auto model = ExampleModel();
+  using K = WireOutcomeKind;
+  const int64_t split = kT + 10 * kD;
+  std::vector<RoutingEvent> running = {
+      Lead("a0", "l0", "low", "high", split - kD, 70, {}, 0),
+      Lead("a1", "l1", "low", "medium", split + kD, 45, {}, 0),
+      Lead("a2", "l2", "low", "medium", split + kD, 41, {}, 0),
+      Lead("a3", "l2", "medium", "high", split + 2 * kD, 66, {}, 0),
+      Lead("a4", "l3", "low", "medium", split + 3 * kD, 50, {}, 0),
+      Lead("a5", "l3", "medium", "low", split + 4 * kD, 30, {}, 0, Direction::kDown)};
+  std::vector<RoutingEvent> draft = {Lead("b1", "l1", "low", "high", split + kD, 70, {}, 0),
+                                     Lead("b2", "l4", "low", "medium", split + kD, 55, {}, 0),
+                                     Lead("b3", "l5", "low", "medium", split + 5 * kD, 60, {}, 0)};
+  std::vector<WireOutcome> outcomes = {Outcome("l0", K::kClosedWon, split + kD),
+                                       Outcome("l2", K::kClosedWon, split + 9 * kD),
+                                       Outcome("l4", K::kClosedWon, split + 9 * kD),
+                                       Outcome("l5", K::kClosedWon, split + 2 * kD),
+                                       Outcome("", K::kClosedWon, split + 9 * kD)};
+  report::Report r;
+  report::AddReplayedCheck(*model, *model, running, draft, outcomes, &r);
+  EXPECT_FALSE(r.suggestion);  // nothing to add it to
+  r.suggestion.emplace();
+  r.suggestion->held_out.split_ms = split;
+  report::AddReplayedCheck(*model, *model, running, draft, outcomes, &r);
+  ASSERT_TRUE(r.suggestion->replayed);
+  const report::ReplayedCheck& c = *r.suggestion->replayed;
+  EXPECT_EQ(c.running_routed, 3u);
+  EXPECT_EQ(c.draft_routed, 3u);
+  EXPECT_EQ(c.running_priority, 1u);
+  EXPECT_EQ(c.draft_priority, 1u);
+  ASSERT_EQ(c.at.size(), 2u);
+  EXPECT_EQ(c.at[0].volume_of, "routed");
+  EXPECT_EQ(c.at[0].volume, 3u);
+  EXPECT_EQ(c.at[0].running_converted, 1u);
+  EXPECT_EQ(c.at[0].draft_converted, 1u);
+  EXPECT_EQ(c.at[1].volume_of, "priority");
+  EXPECT_EQ(c.at[1].volume, 1u);
+  EXPECT_EQ(c.at[1].running_converted, 1u);
+  EXPECT_EQ(c.at[1].draft_converted, 0u);
+}
+
 // The market with outcomes, replayed by `replay`'s function, reported and fitted: the
 // draft loads through the model loader with no problem, every signal and rule has points.
 TEST(ReportSuggestTest, TheDraftFromTheMarketLoadsAsAModel) {
