@@ -101,6 +101,7 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
         if (const auto* a = std::get_if<engine::LeadAdoptInput>(&in)) horizon = std::max(horizon, a->at_ms);
         if (const auto* c = std::get_if<engine::LeadReleaseInput>(&in)) horizon = std::max(horizon, c->at_ms);
         inputs.push_back(std::move(in));
+        record_of.push_back(i);
       }
       continue;
     }
@@ -125,6 +126,7 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   // nothing arrives, and profile updates take effect now.
   if (now) engine_.Advance(*now, &out->events);
   out->filtered.resize(model_->filters.size());
+  const engine::EngineStats before = engine_.stats();
   size_t joined_to = out->events.size();  // events before it are the join's candidates
   if (join_) {
     for (size_t e = 0; e < joined_to; ++e) join_->Routed(out->events[e]);
@@ -132,9 +134,10 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   for (size_t k = 0; k < inputs.size(); ++k) {
     const engine::Input& in = inputs[k];
     const engine::ApplyResult r = engine_.Apply(in, &out->events);
-    if (IsHandoff(in)) continue;  // counted above, not as an input
-    ++out->applied_as[static_cast<size_t>(r.outcome)];
-    if (r.outcome == engine::ApplyOutcome::kFiltered) ++out->filtered[r.filter];
+    if (!IsHandoff(in)) {  // a handoff is counted above, not as an input
+      ++out->applied_as[static_cast<size_t>(r.outcome)];
+      if (r.outcome == engine::ApplyOutcome::kFiltered) ++out->filtered[r.filter];
+    }
     if (!join_) continue;
     // An outcome answers what was routed before it; its own consequences come after.
     if (std::holds_alternative<engine::OutcomeInput>(in)) {
@@ -144,6 +147,10 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
     for (; joined_to < out->events.size(); ++joined_to) join_->Routed(out->events[joined_to]);
   }
   CountSettled(out);
+  const engine::EngineStats& after = engine_.stats();
+  out->leads_released += after.leads_released - before.leads_released;
+  out->leads_adopted += after.leads_adopted - before.leads_adopted;
+  out->handoffs_dropped += after.handoffs_dropped - before.handoffs_dropped;
   for (auto& h : engine_.TakeHandoffs()) handoffs_.push_back(std::move(h));
   PublishGauges();
   if (mid_batch_hook_) mid_batch_hook_(partition_, records.size());
@@ -191,6 +198,9 @@ void BatchOutcome::AddCounts(const BatchOutcome& other) {
   released += other.released;
   handoffs += other.handoffs;
   handoff_duplicates += other.handoff_duplicates;
+  leads_released += other.leads_released;
+  leads_adopted += other.leads_adopted;
+  handoffs_dropped += other.handoffs_dropped;
 }
 
 Status PartitionTask::Commit(const std::map<std::string, int64_t>& next_offsets,

@@ -76,6 +76,9 @@ struct BatchOutcome {
   // Records of the repartition topic (leads changing partition; not inputs): applied,
   // and sent again after a crash (skipped).
   uint64_t handoffs = 0, handoff_duplicates = 0;
+  // Leads handed to another partition, merged here from one, and transfers dropped (the
+  // lead was forgotten here meanwhile).
+  uint64_t leads_released = 0, leads_adopted = 0, handoffs_dropped = 0;
   // Sales outcomes as the join placed them (with a store only: without one there is no
   // snapshot to answer), in record order.
   std::vector<JoinedOutcome> joined;

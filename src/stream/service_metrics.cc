@@ -34,6 +34,14 @@ ServiceMetrics::ServiceMetrics(const std::string& version) {
   outcomes_ = r.AddCounterFamily("leadscore_outcomes_total",
                                  "Sales outcomes applied, by entity and tier of the routing event they answered "
                                  "(tier unmatched: none) and kind.");
+  auto handoffs = r.AddCounterFamily(
+      "leadscore_lead_handoffs_total",
+      "Leads changing partition (README: A lead that changes partition): records of the repartition topic applied "
+      "or sent again (duplicate), leads released to another partition, adopted from one, or dropped (forgotten "
+      "meanwhile).");
+  for (const char* what : {"applied", "duplicate", "released", "adopted", "dropped"}) {
+    handoffs_[what] = handoffs.With({{"what", what}});
+  }
   batch_seconds_ = r.AddHistogram("leadscore_batch_seconds", "Time to decode and score one batch.", metrics::LatencyBounds());
   commit_seconds_ = r.AddHistogram("leadscore_commit_seconds", "Time to deliver a batch's outputs and commit its state.",
                                    metrics::LatencyBounds());
@@ -167,6 +175,11 @@ void ServiceMetrics::Outcome(const BatchOutcome& outcome) {
         .Increment();
   }
   counters_.routed += outcome.events.size();
+  handoffs_.at("applied").Increment(static_cast<double>(outcome.handoffs));
+  handoffs_.at("duplicate").Increment(static_cast<double>(outcome.handoff_duplicates));
+  handoffs_.at("released").Increment(static_cast<double>(outcome.leads_released));
+  handoffs_.at("adopted").Increment(static_cast<double>(outcome.leads_adopted));
+  handoffs_.at("dropped").Increment(static_cast<double>(outcome.handoffs_dropped));
   for (const JoinedOutcome& j : outcome.joined) {
     outcomes_.With({{"entity", j.entity}, {"tier", j.tier}, {"kind", std::string(codec::OutcomeKindName(j.kind))}}).Increment();
   }

@@ -120,6 +120,7 @@ class ServiceMetrics {
   std::vector<metrics::Counter> filtered_;  // by the model's filter index: reason "filter:NAME"
   std::vector<std::string> filter_names_;
   std::map<std::string, metrics::Counter> rebalances_;  // by kind: assign, revoke
+  std::map<std::string, metrics::Counter> handoffs_;    // leadscore_lead_handoffs_total by what
   metrics::Gauge restoring_, last_commit_;
   metrics::Counter restored_records_, restored_bytes_;
   metrics::Counter commit_failures_;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "codec/handoff.h"
 #include "engine/harness.h"
 
 namespace leadscore::testing {
@@ -459,6 +460,31 @@ TEST_F(PartitionTaskTest, AForgetOfALeadNotInMemoryErasesItFromTheStore) {
   EXPECT_EQ(leads, std::vector<std::string>{"l2"});
   EXPECT_FALSE(task->ViewLead("l1").has_value());
   EXPECT_EQ(task->ViewAccount("a1")->lead_count, 1);
+}
+
+// A batch with a handoff record (another partition's claim: one record, one input per
+// lead claimed) before a sales outcome: the outcome is joined as its own record.
+TEST_F(PartitionTaskTest, AnOutcomeAfterAHandoffInOneBatchIsJoinedAsItsOwnRecord) {
+  stream::TaskOptions o;
+  o.handoff_topic = "rp";
+  o.partitions = 4;
+  auto task = std::make_unique<stream::PartitionTask>(3, model_, o, store_.get());
+  ASSERT_TRUE(task->Resume().ok());
+  const engine::Handoff claims[] = {{engine::Handoff::Kind::kClaim, "x1", -1, {}, kT0},
+                                    {engine::Handoff::Kind::kClaim, "x2", -1, {}, kT0}};
+  const std::string claim = codec::EncodeHandoff(1, 1, claims);
+  const std::string outcome =
+      R"({"outcome":{"routing_id":"","lead_id":"l1","account_id":"a1","kind":"ACCEPTED","occurred_at_ms":")" +
+      std::to_string(kT0) + "\"}}";
+  std::vector<stream::InputRecord> batch = {{"rp", codec::Format::kProtobuf, 0, "x1", claim}, Record(outcome, 1, "a1")};
+  stream::BatchOutcome out;
+  ASSERT_TRUE(task->Process(batch, kT0, &out).ok());
+  EXPECT_TRUE(out.refused.empty());
+  EXPECT_EQ(out.handoffs, 1u);
+  ASSERT_EQ(out.joined.size(), 1u);
+  EXPECT_EQ(out.joined[0].tier, "unmatched");
+  EXPECT_EQ(out.count(engine::ApplyOutcome::kApplied), 1u) << "the outcome; the claims are not inputs";
+  ASSERT_TRUE(task->Commit({{"events", 2}, {"rp", 1}}, out.events).ok());
 }
 
 }  // namespace

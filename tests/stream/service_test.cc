@@ -362,7 +362,7 @@ double Sample(const std::string& metrics, const std::string& series) {
 const std::vector<std::string> kEveryMetric = {
     "leadscore_records_consumed_total", "leadscore_records_processed_total", "leadscore_records_skipped_total",
     "leadscore_dead_letters_total", "leadscore_routing_events_total", "leadscore_outcomes_total",
-    "leadscore_decay_checks_total",
+    "leadscore_decay_checks_total", "leadscore_lead_handoffs_total",
     "leadscore_loaded_entities", "leadscore_outbox_records", "leadscore_batch_seconds", "leadscore_commit_seconds",
     "leadscore_batch_records", "leadscore_consumer_lag", "leadscore_assigned_partitions",
     "leadscore_stream_time_seconds", "leadscore_state_bytes", "leadscore_ready",
@@ -824,6 +824,10 @@ TEST_F(ServiceTest, ALeadThatChangesPartitionLivesOnOneAndAForgetReachesEvery) {
   EXPECT_NEAR(moved->intent, intent_before, 1e-9) << "its history came along (the clock has not moved)";
   EXPECT_EQ(service_->ViewAccount("a")->lead_count, 0) << "its old account no longer counts it";
   EXPECT_EQ(service_->ViewAccount("b")->lead_count, 1);
+  const std::string metrics = service_->MetricsText();
+  EXPECT_EQ(Sample(metrics, R"(leadscore_lead_handoffs_total{what="released"})"), 1);
+  EXPECT_EQ(Sample(metrics, R"(leadscore_lead_handoffs_total{what="adopted"})"), 1);
+  EXPECT_EQ(Sample(metrics, R"(leadscore_lead_handoffs_total{what="dropped"})"), 0);
   // e2 again, now under b: remembered across the move.
   producer.SendTo("engagement-events", 1, "b", EventJson("e2", "L", "b", "view", kT0 - 3 * kHour));
   v1::Input forget;
