@@ -406,7 +406,7 @@ ApplyResult Transitions::ApplyOne(const ForgetInput& f, std::vector<RoutingEvent
   // Another partition may hold the lead (it moved, or the Forget is keyed by its new
   // account before the move reached it): the Forget goes to every partition.
   if (f.lead != kNoEntity && !f.relayed && options_.hand_off_leads) {
-    handoffs_.push_back({Handoff::Kind::kForget, std::string(table_.lead_ids().Name(f.lead))});
+    handoffs_.push_back({Handoff::Kind::kForget, std::string(table_.lead_ids().Name(f.lead)), -1, {}, stream_time_});
   }
   if (f.lead != kNoEntity) {
     LeadState* l = table_.FindLead(f.lead);
