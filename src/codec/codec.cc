@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codec/proto_json.h"
 #include "common/hash.h"
 #include "leadscore/v1/leadscore.pb.h"
 
@@ -424,12 +425,7 @@ engine::RoutingEvent FromProto(const v1::RoutingEvent& p) {
 std::string ToJson(const engine::RoutingEvent& ev) {
   v1::RoutingEvent p;
   ToProto(ev, &p);
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(p, &out, opts);
-  return out;
+  return PrintAllFieldsJson(p);
 }
 
 std::string ToBinary(const engine::RoutingEvent& ev) {

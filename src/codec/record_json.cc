@@ -2,6 +2,7 @@
 // from JSON lines (backtest): the protobuf side of the tools, kept in the codec.
 #include <google/protobuf/util/json_util.h>
 
+#include "codec/proto_json.h"
 #include "codec/codec.h"
 #include "leadscore/v1/leadscore.pb.h"
 
@@ -35,12 +36,7 @@ std::string InputJson(const v1::Input& in) {
 
 std::string RoutingJson(const v1::RoutingEvent& ev) {
   // As codec::ToJson prints it: every field, zeros included.
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(ev, &out, opts);
-  return out;
+  return PrintAllFieldsJson(ev);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "codec/codec.h"
+#include "codec/proto_json.h"
 #include "leadscore/v1/leadscore.pb.h"
 
 namespace leadscore::codec {
@@ -59,12 +60,7 @@ std::string OutcomeToJson(const WireOutcome& o) {
   p.set_reason(o.reason);
   p.set_amount(o.amount);
   p.set_occurred_at_ms(o.occurred_at_ms);
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(p, &out, opts);
-  return out;
+  return PrintAllFieldsJson(p);
 }
 
 std::string_view OutcomeKindName(WireOutcomeKind kind) {
