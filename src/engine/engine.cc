@@ -108,6 +108,9 @@ void Engine::TakeChanges(std::vector<Change>* out) { impl_->table_.TakeChanges(i
 Status Engine::Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due_ms) {
   return impl_->Restore(kind, id, bytes, stored_due_ms);
 }
+void Engine::Reevaluate(EntityId /*account*/, std::string_view /*reason_prefix*/, std::vector<RoutingEvent>* /*out*/) {
+  // Not yet: the model-independent state lands first (stub so the stream side can be built).
+}
 void Engine::ResumeAt(int64_t stream_time_ms) { impl_->transitions_.ResumeAt(stream_time_ms); }
 
 bool Engine::Known(EntityKind kind, EntityId id) const { return impl_->table_.Known(kind, id); }

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,11 +37,15 @@ struct LeadProfileInput {
   EntityId account = kNoEntity;
   int64_t updated_at_ms = 0;
   std::vector<model::FieldValue> fields;  // the model's lead slots
+  // The whole profile, every field and attribute (the codec's bytes, opaque here): kept
+  // with the state so that another model's fields can be read from it later.
+  std::string whole;
 };
 struct AccountProfileInput {
   EntityId account = kNoEntity;
   int64_t updated_at_ms = 0;
   std::vector<model::FieldValue> fields;  // the model's account slots
+  std::string whole;                      // as for a lead
 };
 enum class OutcomeKind : int8_t { kUnspecified, kAccepted, kRejected, kOpportunityCreated, kClosedWon, kClosedLost };
 struct OutcomeInput {
@@ -172,6 +177,17 @@ struct EntityView {
   int32_t lead_count = 0;     // accounts: known leads
 };
 
+// A model's field slots read from a whole profile as the state keeps it (the codec's
+// bytes: codec::ProfileSlots): how a stored profile meets a model it did not arrive under.
+using ProfileSlotsFn =
+    std::function<std::vector<model::FieldValue>(EntityKind kind, std::string_view whole, const model::Model& model)>;
+
+// The layout of an entity's bytes (TakeChanges, Restore). From 5 on the bytes name
+// signals, tiers and roles, keep intent in units without points and keep whole
+// profiles, so they are read under any model; a store whose entities are older is
+// rewritten once (under the model that wrote it) before a model change.
+inline constexpr int kStateFormat = 5;
+
 struct EngineOptions {
   // Event ids are remembered per lead for events whose time is within this window of
   // stream time. An older event cannot be told from a duplicate, so it is skipped and
@@ -187,6 +203,9 @@ struct EngineOptions {
   // More than one partition shares the leads: a lead new here is claimed from the
   // others, and a Forget of a lead is relayed to them (TakeHandoffs).
   bool hand_off_leads = false;
+  // Reads stored whole profiles under this engine's model; unset: a restored profile's
+  // slots are only readable under the model that wrote them.
+  ProfileSlotsFn profile_slots;
 };
 
 struct EngineStats {
@@ -273,6 +292,15 @@ class Engine {
   Status Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due_ms = INT64_MAX);
   // Stream time as stored with the state: called when a partition is resumed.
   void ResumeAt(int64_t stream_time_ms);
+
+  // ---- model changes (SPEC section 3, "Changing the model") ---------------------------
+  // State written under one model is restored into an Engine of another. Re-evaluates a
+  // loaded account and its leads (all of them loaded: LeadsOf) at stream time under this
+  // engine's model: what follows from the model (fit, disqualification, roles, committee,
+  // the next check) is derived again, and each tier change is a routing event whose
+  // reason begins with `reason_prefix` ("model OLD -> NEW"). Every entity it touches is
+  // changed (TakeChanges writes it in the current format), tier change or not.
+  void Reevaluate(EntityId account, std::string_view reason_prefix, std::vector<RoutingEvent>* out);
 
   // ---- residency: the engine as a hot cache in front of a store ----------------------
   // A service may keep only some entities in the engine. Before an input or a due decay
