@@ -4,6 +4,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -14,6 +15,7 @@
 #include "codec/proto_json.h"
 #include "common/hash.h"
 #include "leadscore/v1/leadscore.pb.h"
+#include "model/profile.h"
 
 namespace leadscore::codec {
 namespace {
@@ -27,27 +29,16 @@ Status Refuse(Refusal reason, std::string message) {
 namespace v1 = ::leadscore::v1;
 using model::FieldValue;
 
-FieldValue TextValue(const model::Model& m, const std::string& text) {
-  FieldValue v;
-  if (text.empty()) return v;  // proto3 cannot tell empty from unset: unknown
-  v.present = true;
-  v.symbol = m.symbols.Find(text);
-  double n = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, n);
-  if (ec == std::errc() && ptr == end && std::isfinite(n)) {
-    v.has_number = true;
-    v.number = n;
-  }
-  return v;
-}
+using model::NumberValue;
+using model::TextValue;
 
-FieldValue NumberValue(double n) {
-  FieldValue v;
-  if (n == 0 || !std::isfinite(n)) return v;  // proto3 zero is "not given"
-  v.present = v.has_number = true;
-  v.number = n;
-  return v;
+// Sorted by key: a protobuf map's order is not defined, and the state's bytes must be
+// the same for the same profile.
+template <typename Map>
+void AddAttributes(const Map& attrs, model::WholeProfileWriter& whole) {
+  std::vector<std::pair<std::string_view, std::string_view>> sorted(attrs.begin(), attrs.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [k, v] : sorted) whole.Attribute(k, v);
 }
 
 template <typename Map>
@@ -254,13 +245,17 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       out.lead = leads_.Intern(p.lead_id());
       out.account = accounts_.Intern(p.account_id());
       out.updated_at_ms = p.updated_at_ms();
-      out.fields.resize(model_.layout.lead_slots());
-      out.fields[model::kLeadRole] = TextValue(model_, p.role());
-      out.fields[model::kLeadSeniority] = TextValue(model_, p.seniority());
-      out.fields[model::kLeadTitle] = TextValue(model_, p.title());
-      out.fields[model::kLeadCountry] = TextValue(model_, p.country());
-      out.fields[model::kLeadEmailDomain] = TextValue(model_, p.email_domain());
-      FillAttributes(model_, model_.layout.lead_attributes, p.attributes(), out.fields.data() + model::kLeadFixedFields);
+      // The whole profile is kept with the state (a later model may read any field);
+      // this model's slots are read from it, the one way they are ever derived.
+      model::WholeProfileWriter whole;
+      whole.Text("role", p.role());
+      whole.Text("seniority", p.seniority());
+      whole.Text("title", p.title());
+      whole.Text("country", p.country());
+      whole.Text("email_domain", p.email_domain());
+      AddAttributes(p.attributes(), whole);
+      out.whole = whole.Take();
+      model::LeadSlotsOf(model_, out.whole, &out.fields);
       return engine::Input(std::move(out));
     }
     case v1::Input::kAccount: {
@@ -272,15 +267,16 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       engine::AccountProfileInput out;
       out.account = accounts_.Intern(p.account_id());
       out.updated_at_ms = p.updated_at_ms();
-      out.fields.resize(model_.layout.account_slots());
-      out.fields[model::kAccountName] = TextValue(model_, p.name());
-      out.fields[model::kAccountIndustry] = TextValue(model_, p.industry());
-      out.fields[model::kAccountEmployeeCount] = NumberValue(static_cast<double>(p.employee_count()));
-      out.fields[model::kAccountAnnualRevenue] = NumberValue(p.annual_revenue());
-      out.fields[model::kAccountCountry] = TextValue(model_, p.country());
-      out.fields[model::kAccountMarket] = TextValue(model_, p.market());
-      FillAttributes(model_, model_.layout.account_attributes, p.attributes(),
-                     out.fields.data() + model::kAccountFixedFields);
+      model::WholeProfileWriter whole;
+      whole.Text("name", p.name());
+      whole.Text("industry", p.industry());
+      whole.Number("employee_count", static_cast<double>(p.employee_count()));
+      whole.Number("annual_revenue", p.annual_revenue());
+      whole.Text("country", p.country());
+      whole.Text("market", p.market());
+      AddAttributes(p.attributes(), whole);
+      out.whole = whole.Take();
+      model::AccountSlotsOf(model_, out.whole, &out.fields);
       return engine::Input(std::move(out));
     }
     case v1::Input::kOutcome: {

@@ -7,6 +7,7 @@
 //   Transitions   what inputs and stream time do to entities           (transitions.h)
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "engine/entity_table.h"
@@ -62,6 +63,50 @@ class Engine::Impl {
     return Status::Ok();
   }
 
+  // Everything the model decides, again, for an account and its loaded leads.
+  void Reevaluate(EntityId aid, std::string_view reason_prefix, std::vector<RoutingEvent>* out) {
+    AccountState* a = table_.FindAccount(aid);
+    if (!a) return;
+    const model::Model& m = *model_;
+    const int64_t st = std::max(transitions_.stream_time(), a->clock);
+    scorer_.DecayAccount(*a, st);
+    scorer_.RecomputeAccountFit(*a);
+    std::vector<std::pair<EntityId, LeadState*>> leads;
+    bool all_loaded = true;
+    for (EntityId lid : a->leads) {
+      LeadState* l = table_.FindLead(lid);
+      if (!l) {
+        all_loaded = false;
+        continue;
+      }
+      scorer_.DecayLead(*l, st);
+      l->role = l->has_profile ? m.committee.RoleOf(l->fields[model::kLeadRole]) : -1;
+      scorer_.RecomputeLeadFit(*l, a);
+      leads.emplace_back(lid, l);
+    }
+    // The committee's roles may be others now: the role sums are the leads' sums
+    // again (at one clock), as an event would have added them.
+    if (all_loaded) {
+      const size_t n = m.signals.size();
+      a->role_values.assign(m.committee.roles.size() * n, 0.0);
+      for (const auto& [lid, l] : leads) {
+        if (l->role < 0) continue;
+        for (uint64_t bits = l->active; bits; bits &= bits - 1) {
+          const int s = __builtin_ctzll(bits);
+          a->role_values[static_cast<size_t>(l->role) * n + s] += l->signals[s].value;
+        }
+      }
+    }
+    evaluator_.set_reason_prefix(std::string(reason_prefix));
+    for (const auto& [lid, l] : leads) {
+      table_.MarkLead(lid);
+      evaluator_.EvaluateLead(lid, *l, out);
+    }
+    table_.MarkAccount(aid);
+    evaluator_.EvaluateAccount(aid, *a, out);
+    evaluator_.set_reason_prefix({});
+  }
+
   // Declared in the order they are built: each unit is handed the ones above it.
   std::shared_ptr<const model::Model> model_;
   const EngineOptions options_;
@@ -108,8 +153,8 @@ void Engine::TakeChanges(std::vector<Change>* out) { impl_->table_.TakeChanges(i
 Status Engine::Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due_ms) {
   return impl_->Restore(kind, id, bytes, stored_due_ms);
 }
-void Engine::Reevaluate(EntityId /*account*/, std::string_view /*reason_prefix*/, std::vector<RoutingEvent>* /*out*/) {
-  // Not yet: the model-independent state lands first (stub so the stream side can be built).
+void Engine::Reevaluate(EntityId account, std::string_view reason_prefix, std::vector<RoutingEvent>* out) {
+  impl_->Reevaluate(account, reason_prefix, out);
 }
 void Engine::ResumeAt(int64_t stream_time_ms) { impl_->transitions_.ResumeAt(stream_time_ms); }
 

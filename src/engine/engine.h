@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,8 +36,8 @@ struct LeadProfileInput {
   EntityId account = kNoEntity;
   int64_t updated_at_ms = 0;
   std::vector<model::FieldValue> fields;  // the model's lead slots
-  // The whole profile, every field and attribute (the codec's bytes, opaque here): kept
-  // with the state so that another model's fields can be read from it later.
+  // The whole profile, every field and attribute (model/profile.h; the slots above are
+  // read from it): kept with the state so that a later model reads any field.
   std::string whole;
 };
 struct AccountProfileInput {
@@ -177,11 +176,6 @@ struct EntityView {
   int32_t lead_count = 0;     // accounts: known leads
 };
 
-// A model's field slots read from a whole profile as the state keeps it (the codec's
-// bytes: codec::ProfileSlots): how a stored profile meets a model it did not arrive under.
-using ProfileSlotsFn =
-    std::function<std::vector<model::FieldValue>(EntityKind kind, std::string_view whole, const model::Model& model)>;
-
 // The layout of an entity's bytes (TakeChanges, Restore). From 5 on the bytes name
 // signals, tiers and roles, keep intent in units without points and keep whole
 // profiles, so they are read under any model; a store whose entities are older is
@@ -203,9 +197,6 @@ struct EngineOptions {
   // More than one partition shares the leads: a lead new here is claimed from the
   // others, and a Forget of a lead is relayed to them (TakeHandoffs).
   bool hand_off_leads = false;
-  // Reads stored whole profiles under this engine's model; unset: a restored profile's
-  // slots are only readable under the model that wrote them.
-  ProfileSlotsFn profile_slots;
 };
 
 struct EngineStats {

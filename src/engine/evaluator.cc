@@ -61,6 +61,7 @@ RoutingEvent Evaluator::MakeEvent(EntityKind kind, const EntityCommon& e, const 
     ev.feedback = t.feedback;
   }
   ev.reason = TierReason(m_, p, e.tier, to, ms);
+  if (!reason_prefix_.empty()) ev.reason = reason_prefix_ + ": " + ev.reason;
   return ev;
 }
 

@@ -4,6 +4,8 @@
 // one per Engine, not thread-safe.
 #pragma once
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
@@ -23,6 +25,10 @@ class Evaluator {
   void EvaluateLead(EntityId id, LeadState& l, std::vector<RoutingEvent>* out);
   void EvaluateAccount(EntityId id, AccountState& a, std::vector<RoutingEvent>* out);
 
+  // Put before the reason of every routing event until cleared (a model change:
+  // "model OLD -> NEW"); empty: none.
+  void set_reason_prefix(std::string prefix) { reason_prefix_ = std::move(prefix); }
+
  private:
   RoutingEvent MakeEvent(EntityKind kind, const EntityCommon& e, const model::EntityPolicy& p, int16_t to,
                          const Measures& ms) const;
@@ -36,6 +42,7 @@ class Evaluator {
   TimerQueue& timers_;
   const EngineOptions& options_;
   EngineStats& stats_;
+  std::string reason_prefix_;
 };
 
 }  // namespace leadscore::engine

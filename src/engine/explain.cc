@@ -10,14 +10,14 @@ void AddSignals(const model::Model& m, const EntityCommon& e, bool account_caps,
   for (size_t s = 0; s < m.signals.size(); ++s) {
     if (!(e.active >> s & 1)) continue;
     const double cap = account_caps ? m.signals[s].account_cap : m.signals[s].cap;
-    const double points = std::min(cap, e.signals[s].value);
+    const double points = std::min(cap, m.signals[s].points * e.signals[s].value);
     out->push_back({m.signals[s].name, points, e.signals[s].count, e.signals[s].last_at_ms});
   }
   // Outcomes scored as signals, under the kind's name (REJECTED), as the model has them.
   for (const auto& [kind, signal] : m.feedback.signals) {
     if (!(e.outcome_active >> kind & 1)) continue;
     const SignalSum& sum = e.outcome_signals[kind];
-    const double points = std::min(account_caps ? signal.account_cap : signal.cap, sum.value);
+    const double points = std::min(account_caps ? signal.account_cap : signal.cap, signal.points * sum.value);
     out->push_back({signal.name, points, sum.count, sum.last_at_ms});
   }
 }

@@ -111,6 +111,7 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
   if (from.has_profile && (!into.has_profile || from.profile_at_ms > into.profile_at_ms)) {
     into.fields = std::move(from.fields);
     into.fields.resize(m_.layout.lead_slots());
+    into.whole = std::move(from.whole);
     into.has_profile = true;
     into.profile_at_ms = from.profile_at_ms;
   }

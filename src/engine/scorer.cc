@@ -19,7 +19,10 @@ int64_t AddDt(int64_t clock, double dt) {
 
 Scorer::Scorer(const model::Model& model) : m_(model), n_signals_(m_.signals.size()) {
   half_life_.reserve(n_signals_);
-  for (const auto& s : m_.signals) half_life_.push_back(static_cast<double>(s.half_life.ms));
+  for (const auto& s : m_.signals) {
+    half_life_.push_back(static_cast<double>(s.half_life.ms));
+    points_.push_back(s.points);
+  }
   for (const auto& [kind, signal] : m_.feedback.signals) feedback_[kind] = &signal;
 }
 
@@ -39,7 +42,7 @@ double Scorer::OutcomeIntent(const EntityCommon& e, bool account_caps) const {
   for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);
     if (const model::Signal* sig = FeedbackSignal(k)) {
-      sum += std::min(account_caps ? sig->account_cap : sig->cap, e.outcome_signals[k].value);
+      sum += std::min(account_caps ? sig->account_cap : sig->cap, sig->points * e.outcome_signals[k].value);
     }
   }
   return sum;
@@ -49,7 +52,7 @@ void Scorer::AddOutcomeTerms(const EntityCommon& e, bool account_caps, DecayEnve
   for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);
     if (const model::Signal* sig = FeedbackSignal(k)) {
-      env->AddCapped(e.outcome_signals[k].value, account_caps ? sig->account_cap : sig->cap,
+      env->AddCapped(sig->points * e.outcome_signals[k].value, account_caps ? sig->account_cap : sig->cap,
                      static_cast<double>(sig->half_life.ms));
     }
   }
@@ -122,7 +125,7 @@ Measures Scorer::LeadMeasures(const LeadState& l) const {
   double sum = 0;
   for (uint64_t bits = l.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
-    sum += std::min(m_.signals[s].cap, l.signals[s].value);
+    sum += std::min(m_.signals[s].cap, points_[s] * l.signals[s].value);
   }
   ms.intent = Clamp100(sum + OutcomeIntent(l, false));
   ms.score = m_.lead.fit_weight * ms.fit + m_.lead.intent_weight * ms.intent;
@@ -134,7 +137,10 @@ Measures Scorer::LeadMeasures(const LeadState& l) const {
 
 double Scorer::RoleValue(const AccountState& a, size_t r) const {
   double w = 0;
-  for (uint64_t bits = a.active; bits; bits &= bits - 1) w += a.role_values[r * n_signals_ + __builtin_ctzll(bits)];
+  for (uint64_t bits = a.active; bits; bits &= bits - 1) {
+    const int s = __builtin_ctzll(bits);
+    w += points_[s] * a.role_values[r * n_signals_ + s];
+  }
   return w;
 }
 
@@ -144,7 +150,7 @@ Measures Scorer::AccountMeasures(const AccountState& a) const {
   double sum = 0;
   for (uint64_t bits = a.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
-    sum += std::min(m_.signals[s].account_cap, a.signals[s].value);
+    sum += std::min(m_.signals[s].account_cap, points_[s] * a.signals[s].value);
   }
   ms.intent = Clamp100(sum + OutcomeIntent(a, true));
   const model::Committee& c = m_.committee;
@@ -217,7 +223,7 @@ int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
   DecayEnvelope env;
   for (uint64_t bits = l.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
-    env.AddCapped(l.signals[s].value, m_.signals[s].cap, half_life_[s]);
+    env.AddCapped(points_[s] * l.signals[s].value, m_.signals[s].cap, half_life_[s]);
   }
   AddOutcomeTerms(l, false, &env);
   if (l.tier == LowestTier(m_.lead) && env.neg >= 0) return kNever;  // nothing can move by decay
@@ -231,7 +237,7 @@ int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const 
   bool any_negative = false;
   for (uint64_t bits = a.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
-    env.AddCapped(a.signals[s].value, m_.signals[s].account_cap, half_life_[s]);
+    env.AddCapped(points_[s] * a.signals[s].value, m_.signals[s].account_cap, half_life_[s]);
     any_negative |= m_.signals[s].points < 0;
   }
   AddOutcomeTerms(a, true, &env);
@@ -251,7 +257,7 @@ int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const 
     DecayEnvelope role_env;
     for (uint64_t bits = a.active; bits; bits &= bits - 1) {
       const int s = __builtin_ctzll(bits);
-      role_env.Add(a.role_values[r * n_signals_ + s], half_life_[s]);
+      role_env.Add(points_[s] * a.role_values[r * n_signals_ + s], half_life_[s]);
     }
     const bool engaged = (ms.role_mask >> r) & 1;
     double dt = engaged ? EarliestBelow(role_env, c.role_min_intent) : EarliestAtLeast(role_env, c.role_min_intent);

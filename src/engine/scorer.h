@@ -24,6 +24,7 @@ class Scorer {
   const model::Model& model() const { return m_; }
   size_t signals() const { return n_signals_; }
   double half_life_ms(size_t signal) const { return half_life_[signal]; }
+  double points(size_t signal) const { return points_[signal]; }
   // The model's feedback.signals entry for an outcome kind (by number); null: none.
   const model::Signal* FeedbackSignal(int kind) const {
     return kind > 0 && kind < kOutcomeKinds ? feedback_[kind] : nullptr;
@@ -72,6 +73,7 @@ class Scorer {
   const model::Model& m_;
   const size_t n_signals_;
   std::vector<double> half_life_;  // ms, per signal
+  std::vector<double> points_;     // per signal: the sums are in events (state.h), points multiply here
   std::array<const model::Signal*, kOutcomeKinds> feedback_{};  // by outcome kind number
 };
 

@@ -11,8 +11,8 @@
 namespace leadscore::engine {
 
 // 2: fields written member by member. 3: a lead's held runs (the burst filter) at its
-// end; version 2 is still read (no held runs).
-constexpr uint8_t kSnapshotVersion = 4;
+// end. 4: sales feedback. 5: by name, sums in events, whole profiles (snapshot_codec.h).
+constexpr uint8_t kSnapshotVersion = 5;  // engine::kStateFormat
 constexpr uint8_t kOldestSnapshotVersion = 2;
 
 class SnapshotWriter {

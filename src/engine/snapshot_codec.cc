@@ -1,6 +1,12 @@
 #include "engine/snapshot_codec.h"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
+
+#include "engine/scorer.h"
+#include "engine/tiers.h"
+#include "model/profile.h"
 
 namespace leadscore::engine {
 namespace {
@@ -16,10 +22,9 @@ void PutFields(const std::vector<model::FieldValue>& fields, SnapshotWriter& w) 
   }
 }
 
-// As many as the model has slots, or none (a profile not known yet).
-bool GetFields(SnapshotReader& r, size_t slots, std::vector<model::FieldValue>* out) {
+// As many as were written: the caller checks them against the model's slots.
+bool GetFields(SnapshotReader& r, std::vector<model::FieldValue>* out) {
   const uint32_t n = r.GetCount(14);
-  if (n != 0 && n != slots) return false;
   out->resize(n);
   for (auto& f : *out) {
     f.present = r.Get<uint8_t>() != 0;
@@ -27,37 +32,40 @@ bool GetFields(SnapshotReader& r, size_t slots, std::vector<model::FieldValue>* 
     f.symbol = r.Get<int32_t>();
     f.number = r.Get<double>();
   }
-  return true;
+  return r.good();
 }
 
 }  // namespace
 
-void SnapshotCodec::WriteCommon(const EntityCommon& e, SnapshotWriter& w) const {
+void SnapshotCodec::WriteCommon(const EntityCommon& e, const model::EntityPolicy& policy, SnapshotWriter& w) const {
   w.Put<uint8_t>(kSnapshotVersion);
   w.Put<int64_t>(e.clock);
-  w.Put<uint32_t>(static_cast<uint32_t>(e.signals.size()));
-  for (const auto& s : e.signals) {
-    w.Put(s.value);
-    w.Put(s.count);
-    w.Put(s.last_at_ms);
+  // Version 5: by name, only the signals that have had an event; sums in events.
+  w.Put<uint32_t>(static_cast<uint32_t>(__builtin_popcountll(e.active)));
+  for (uint64_t bits = e.active; bits; bits &= bits - 1) {
+    const int s = __builtin_ctzll(bits);
+    w.PutString(m_.signals[s].name);
+    w.Put(e.signals[s].value);
+    w.Put(e.signals[s].count);
+    w.Put(e.signals[s].last_at_ms);
   }
-  w.Put<uint64_t>(e.active);
   w.Put<uint8_t>(e.has_profile);
   w.Put<int64_t>(e.profile_at_ms);
+  w.Put<uint64_t>(slots_of_);
   PutFields(e.fields, w);
-  w.Put<int16_t>(e.tier);
+  w.PutString(e.whole);
+  w.PutString(TierName(policy, e.tier));
   w.Put<uint32_t>(e.changes);
   w.Put<uint32_t>(static_cast<uint32_t>(e.recent.size()));
   for (const auto& c : e.recent) {
-    w.Put(c.from);
-    w.Put(c.to);
+    w.PutString(TierName(policy, c.from));
+    w.PutString(TierName(policy, c.to));
     w.Put(c.at_ms);
     w.PutString(c.routing_id);
   }
   w.Put<int8_t>(static_cast<int8_t>(e.last_outcome));
   w.Put<int64_t>(e.last_outcome_at_ms);
   w.Put<uint32_t>(e.outcomes);
-  // Version 4: sales feedback.
   w.Put<int64_t>(e.suppressed_until);
   w.Put<int8_t>(static_cast<int8_t>(e.suppressed_by));
   w.Put<uint8_t>(e.outcome_active);
@@ -74,31 +82,99 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, SnapshotWriter& w) const 
   }
 }
 
-Status SnapshotCodec::ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& e, uint8_t* version) const {
+int16_t SnapshotCodec::TierIndex(const model::EntityPolicy& policy, std::string_view name) const {
+  if (name == TierName(policy, kDisqualifiedTier)) return kDisqualifiedTier;
+  if (name == TierName(policy, kSuppressedTier)) return kSuppressedTier;
+  for (size_t i = 0; i < policy.tiers.size(); ++i) {
+    if (policy.tiers[i].name == name) return static_cast<int16_t>(i);
+  }
+  return Scorer::LowestTier(policy);  // a tier the model no longer has
+}
+
+double SnapshotCodec::FeedbackPoints(int kind) const {
+  for (const auto& [k, signal] : m_.feedback.signals) {
+    if (k == kind) return signal.points;
+  }
+  return 0;
+}
+
+Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommon& e, uint8_t* version,
+                                 bool* same_model) const {
+  const model::EntityPolicy& policy = kind == EntityKind::kLead ? m_.lead : m_.account;
+  const size_t slots = kind == EntityKind::kLead ? m_.layout.lead_slots() : m_.layout.account_slots();
   const size_t n_signals = m_.signals.size();
   *version = r.Get<uint8_t>();
   if (*version < kOldestSnapshotVersion || *version > kSnapshotVersion) {
     return Status::Corruption("unknown snapshot version " + std::to_string(*version));
   }
+  const bool named = *version >= 5;
+  if (same_model) *same_model = true;  // formats 4 and older: the store checked it is
   e.clock = r.Get<int64_t>();
-  if (r.GetCount(20) != n_signals) return Status::Corruption("written by a model with other signals");
-  e.signals.resize(n_signals);
-  for (auto& s : e.signals) {
-    s.value = r.Get<double>();
-    s.count = r.Get<int32_t>();
-    s.last_at_ms = r.Get<int64_t>();
+  e.signals.assign(n_signals, SignalSum{});
+  if (named) {
+    // A signal the model no longer has stops counting; a new one starts at 0.
+    const uint32_t n = r.GetCount(24);
+    for (uint32_t i = 0; i < n && r.good(); ++i) {
+      const std::string name = r.GetString();
+      SignalSum sum;
+      sum.value = r.Get<double>();
+      sum.count = r.Get<int32_t>();
+      sum.last_at_ms = r.Get<int64_t>();
+      if (const auto s = m_.SignalIndex(name)) {
+        e.signals[*s] = sum;
+        e.active |= uint64_t{1} << *s;
+      }
+    }
+  } else {
+    // MIGRATION: formats 4 and older, by index and in points of the model that wrote
+    // them (the store checks that it is this one).
+    if (r.GetCount(20) != n_signals) return Status::Corruption("written by a model with other signals");
+    for (size_t s = 0; s < n_signals; ++s) {
+      const double value = r.Get<double>();
+      e.signals[s].value = m_.signals[s].points != 0 ? value / m_.signals[s].points : 0;
+      e.signals[s].count = r.Get<int32_t>();
+      e.signals[s].last_at_ms = r.Get<int64_t>();
+    }
+    e.active = r.Get<uint64_t>();
   }
-  e.active = r.Get<uint64_t>();
   e.has_profile = r.Get<uint8_t>() != 0;
   e.profile_at_ms = r.Get<int64_t>();
-  if (!GetFields(r, slots, &e.fields)) return Status::Corruption("written by a model with other fields");
-  e.tier = r.Get<int16_t>();
+  if (named) {
+    const uint64_t slots_of = r.Get<uint64_t>();
+    if (!GetFields(r, &e.fields)) return Status::Corruption("bad profile in entity state");
+    e.whole = r.GetString();
+    if (same_model) *same_model = slots_of == slots_of_;
+    // Slots of another model are read again from the whole profile.
+    if (slots_of != slots_of_ || e.fields.size() != slots) {
+      if (kind == EntityKind::kLead) model::LeadSlotsOf(m_, e.whole, &e.fields);
+      else model::AccountSlotsOf(m_, e.whole, &e.fields);
+    }
+    if (!e.has_profile) e.fields.clear();
+  } else {
+    if (!GetFields(r, &e.fields) || (!e.fields.empty() && e.fields.size() != slots)) {
+      return Status::Corruption("written by a model with other fields");
+    }
+    if (e.has_profile && e.fields.size() == slots) {
+      e.whole = kind == EntityKind::kLead ? model::WholeFromLeadSlots(m_, e.fields)
+                                          : model::WholeFromAccountSlots(m_, e.fields);
+    }
+  }
+  if (named) {
+    e.tier = TierIndex(policy, r.GetString());
+  } else {
+    e.tier = r.Get<int16_t>();
+  }
   e.changes = r.Get<uint32_t>();
   const uint32_t n_recent = r.GetCount(16);
   for (uint32_t i = 0; i < n_recent && r.good(); ++i) {
     TierChange c;
-    c.from = r.Get<int16_t>();
-    c.to = r.Get<int16_t>();
+    if (named) {
+      c.from = TierIndex(policy, r.GetString());
+      c.to = TierIndex(policy, r.GetString());
+    } else {
+      c.from = r.Get<int16_t>();
+      c.to = r.Get<int16_t>();
+    }
     c.at_ms = r.Get<int64_t>();
     c.routing_id = r.GetString();
     e.recent.push_back(std::move(c));
@@ -114,8 +190,10 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& 
     if (e.outcome_active >> kKinds) return Status::Corruption("unknown outcome kinds in entity state");
     if (e.outcome_active) e.outcome_signals.resize(kKinds);
     for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
-      SignalSum& s = e.outcome_signals[__builtin_ctz(bits)];
+      const int k = __builtin_ctz(bits);
+      SignalSum& s = e.outcome_signals[k];
       s.value = r.Get<double>();
+      if (!named) s.value = FeedbackPoints(k) != 0 ? s.value / FeedbackPoints(k) : 0;
       s.count = r.Get<int32_t>();
       s.last_at_ms = r.Get<int64_t>();
     }
@@ -130,7 +208,7 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& 
 
 std::string SnapshotCodec::EncodeLead(const LeadState& l, const IdTable& account_ids) const {
   SnapshotWriter w;
-  WriteCommon(l, w);
+  WriteCommon(l, m_.lead, w);
   w.PutString(account_ids.Name(l.account));
   w.Put<int64_t>(l.last_event_at_ms);
   w.Put<int64_t>(l.dedupe_floor_ms);
@@ -148,8 +226,8 @@ std::string SnapshotCodec::EncodeLead(const LeadState& l, const IdTable& account
     w.Put<uint32_t>(static_cast<uint32_t>(run.events.size()));
     for (const HeldEvent& ev : run.events) {
       w.Put<int64_t>(ev.at_ms);
-      w.Put<uint16_t>(ev.signal);
-      PutFields(ev.attributes, w);
+      w.PutString(m_.signals[ev.signal].name);
+      PutFields(ev.attributes, w);  // slots of the model named by the common part's slots_of
     }
   }
   return w.Take();
@@ -157,9 +235,21 @@ std::string SnapshotCodec::EncodeLead(const LeadState& l, const IdTable& account
 
 std::string SnapshotCodec::EncodeAccount(const AccountState& a, const IdTable& lead_ids) const {
   SnapshotWriter w;
-  WriteCommon(a, w);
-  w.Put<uint32_t>(static_cast<uint32_t>(a.role_values.size()));
-  for (double v : a.role_values) w.Put(v);
+  WriteCommon(a, m_.account, w);
+  // Version 5: {role, signal, sum} by name, the ones that are not 0.
+  const size_t roles = m_.committee.roles.size(), n_signals = m_.signals.size();
+  uint32_t n = 0;
+  for (double v : a.role_values) n += v != 0;
+  w.Put<uint32_t>(n);
+  for (size_t r = 0; r < roles; ++r) {
+    for (size_t s = 0; s < n_signals; ++s) {
+      const double v = a.role_values[r * n_signals + s];
+      if (v == 0) continue;
+      w.PutString(m_.committee.roles[r]);
+      w.PutString(m_.signals[s].name);
+      w.Put(v);
+    }
+  }
   w.Put<uint32_t>(static_cast<uint32_t>(a.contacts.size()));
   for (const auto& [lead, last] : a.contacts) {
     w.PutString(lead_ids.Name(lead));
@@ -175,13 +265,30 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
   SnapshotReader r(bytes);
   AccountState& a = *out;
   uint8_t version = 0;
-  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.account_slots(), a, &version));
-  const uint32_t n_roles = r.GetCount(8);
-  if (n_roles != m_.committee.roles.size() * m_.signals.size()) {
-    return Status::Corruption("written by another committee");
+  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kAccount, a, &version));
+  const size_t roles = m_.committee.roles.size(), n_signals = m_.signals.size();
+  a.role_values.assign(roles * n_signals, 0.0);
+  if (version >= 5) {
+    // A role or signal the model no longer has is dropped (Engine::Reevaluate sums
+    // the roles again from the leads when the committee changed).
+    const uint32_t n = r.GetCount(16);
+    for (uint32_t i = 0; i < n && r.good(); ++i) {
+      const std::string role = r.GetString(), signal = r.GetString();
+      const double v = r.Get<double>();
+      const auto ri = std::find(m_.committee.roles.begin(), m_.committee.roles.end(), role);
+      const auto si = m_.SignalIndex(signal);
+      if (ri != m_.committee.roles.end() && si) {
+        a.role_values[static_cast<size_t>(ri - m_.committee.roles.begin()) * n_signals + *si] = v;
+      }
+    }
+  } else {
+    if (r.GetCount(8) != roles * n_signals) return Status::Corruption("written by another committee");
+    for (size_t i = 0; i < a.role_values.size(); ++i) {
+      const double points = m_.signals[i % n_signals].points;
+      const double v = r.Get<double>();
+      a.role_values[i] = points != 0 ? v / points : 0;
+    }
   }
-  a.role_values.resize(n_roles);
-  for (double& v : a.role_values) v = r.Get<double>();
   const uint32_t n_contacts = r.GetCount(12);
   for (uint32_t i = 0; i < n_contacts && r.good(); ++i) {
     const EntityId lead = lead_ids.Intern(r.GetString());
@@ -198,7 +305,8 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
   SnapshotReader r(bytes);
   LeadState& l = *out;
   uint8_t version = 0;
-  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l, &version));
+  bool same_model = true;
+  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kLead, l, &version, &same_model));
   *account = r.GetString();
   l.last_event_at_ms = r.Get<int64_t>();
   l.dedupe_floor_ms = r.Get<int64_t>();
@@ -220,10 +328,18 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
       for (uint32_t k = 0; k < n_events && r.good(); ++k) {
         HeldEvent ev;
         ev.at_ms = r.Get<int64_t>();
-        ev.signal = r.Get<uint16_t>();
-        if (ev.signal >= m_.signals.size() || !GetFields(r, m_.layout.event_slots(), &ev.attributes)) {
-          return Status::Corruption("held event of '" + std::string(id) + "' written by another model");
+        std::optional<uint16_t> signal;
+        if (version >= 5) {
+          signal = m_.SignalIndex(r.GetString());
+        } else {
+          signal = r.Get<uint16_t>();
+          if (*signal >= m_.signals.size()) return Status::Corruption("held event of '" + std::string(id) + "' written by another model");
         }
+        if (!GetFields(r, &ev.attributes)) return Status::Corruption("bad held event of '" + std::string(id) + "'");
+        // Event attributes are kept as slots only: under another model they are unknown.
+        if (ev.attributes.size() != m_.layout.event_slots() || !same_model) ev.attributes.clear();
+        if (!signal) continue;  // a signal the model no longer has: the event stops counting
+        ev.signal = *signal;
         run.events.push_back(std::move(ev));
       }
       l.held.push_back(std::move(run));
@@ -237,7 +353,7 @@ Result<std::string> SnapshotCodec::LeadAccount(std::string_view bytes) const {
   SnapshotReader r(bytes);
   LeadState l;
   uint8_t version = 0;
-  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, m_.layout.lead_slots(), l, &version));
+  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kLead, l, &version));
   std::string account = r.GetString();
   if (!r.good() || account.empty()) return Status::Corruption("lead state without an account");
   return account;

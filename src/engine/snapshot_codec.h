@@ -4,26 +4,37 @@
 // kSnapshotVersion (snapshot.h). Little-endian, fixed widths; a string is a u32 length
 // and its bytes; a list is a u32 count and its items.
 //   common:  u8 version, i64 clock,
-//            signals  {f64 value, i32 count, i64 last_at_ms},
-//            u64 active, u8 has_profile, i64 profile_at_ms,
+//            signals  {str name, f64 sum in events, i32 count, i64 last_at_ms} (active ones),
+//            u8 has_profile, i64 profile_at_ms,
+//            u64 slots_of (digest of the version of the model whose slots follow),
 //            fields   {u8 present, u8 has_number, i32 symbol, f64 number},
-//            i16 tier, u32 changes,
-//            recent   {i16 from, i16 to, i64 at_ms, str routing_id},
+//            str whole profile (model/profile.h),
+//            str tier, u32 changes,
+//            recent   {str from, str to, i64 at_ms, str routing_id},
 //            i8 last_outcome, i64 last_outcome_at_ms, u32 outcomes,
-//            i64 suppressed_until, i8 suppressed_by, u8 outcome_active,      (version 4)
-//            {f64 value, i32 count, i64 last_at_ms} per bit of outcome_active, lowest first,
+//            i64 suppressed_until, i8 suppressed_by, u8 outcome_active,
+//            {f64 sum in events, i32 count, i64 last_at_ms} per bit of outcome_active, lowest first,
 //            outcomes_seen {u64 key, i64 at_ms}
 //   lead:    common, str account_id, i64 last_event_at_ms, i64 dedupe_floor_ms,
 //            seen     {u64 event_key, i64 at_ms},
 //            held     {i64 release_at_ms, i64 first_ms, i64 last_ms, u32 count,
-//                      events {i64 at_ms, u16 signal, attributes {field as above}}}  (version 3)
-//   account: common, role_values {f64}, contacts {str lead_id, i64 last_event_at_ms},
-//            leads    {str lead_id}
-// Version 3 (before sales feedback) is read as an entity never suppressed, without
-// outcome signals; version 2 (before held runs) also as a lead without held runs. Ids are stored as strings (interned ids are per process). What follows from the model
-// (fit, disqualification, a lead's role, the next decay check) is not stored: the
-// engine derives it on loading. Slot and tier indices are the model's, so the bytes are
-// read only with the model that wrote them (the store keeps its version beside them).
+//                      events {i64 at_ms, str signal, attributes {field as above}}}
+//   account: common, role sums {str role, str signal, f64 sum in events} (the ones not 0),
+//            contacts {str lead_id, i64 last_event_at_ms}, leads {str lead_id}
+// Version 5 names signals, tiers and roles and keeps sums without points and whole
+// profiles, so bytes written under one model are read under another (SPEC section 3,
+// "Changing the model"): a signal or role the model no longer has is dropped, a new one
+// starts at 0, a tier it no longer has reads as its lowest tier, and the slots are
+// read again from the whole profile when the model differs (held events' attributes,
+// kept as slots only, are then unknown). Ids are strings (interned ids are per process).
+// What follows from the model (fit, disqualification, a lead's role, the next decay
+// check) is not stored: the engine derives it on loading.
+//
+// MIGRATION: versions 2-4 were positional and in points; they are read only under the
+// model that wrote them (the store checks its version), their sums divided by its points
+// and their whole profiles rebuilt from its slots (model::WholeFromLeadSlots). Version
+// 3 (before sales feedback) is read as never suppressed and without outcome signals;
+// version 2 (before held runs) also as a lead without held runs.
 //
 // Stateless apart from the model; const methods may be called from any thread.
 #pragma once
@@ -31,6 +42,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/hash.h"
 #include "common/status.h"
 #include "engine/ids.h"
 #include "engine/snapshot.h"
@@ -40,7 +52,7 @@ namespace leadscore::engine {
 
 class SnapshotCodec {
  public:
-  explicit SnapshotCodec(const model::Model& model) : m_(model) {}
+  explicit SnapshotCodec(const model::Model& model) : m_(model), slots_of_(Hash64(model.version)) {}
 
   std::string EncodeLead(const LeadState& lead, const IdTable& account_ids) const;
   std::string EncodeAccount(const AccountState& account, const IdTable& lead_ids) const;
@@ -56,11 +68,16 @@ class SnapshotCodec {
   Result<std::string> LeadAccount(std::string_view bytes) const;
 
  private:
-  void WriteCommon(const EntityCommon& e, SnapshotWriter& w) const;
-  // Reads the common part; `version` is the layout version the bytes were written in.
-  Status ReadCommon(SnapshotReader& r, size_t slots, EntityCommon& e, uint8_t* version) const;
+  void WriteCommon(const EntityCommon& e, const model::EntityPolicy& policy, SnapshotWriter& w) const;
+  // Reads the common part; `version` is the layout version the bytes were written in,
+  // `same_model` whether its slots are this model's.
+  Status ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommon& e, uint8_t* version,
+                    bool* same_model = nullptr) const;
+  int16_t TierIndex(const model::EntityPolicy& policy, std::string_view name) const;
+  double FeedbackPoints(int kind) const;
 
   const model::Model& m_;
+  const uint64_t slots_of_;
 };
 
 }  // namespace leadscore::engine

@@ -1,6 +1,6 @@
 // The per-entity state the engine keeps. Internal to src/engine/.
 //
-// Signal sums are stored as their value at the entity clock (`clock`); moving the
+// Signal sums (in events, see SignalSum) are stored as their value at the entity clock (`clock`); moving the
 // clock on multiplies them by the decay factor. An account's per-signal sums are the
 // sums of its leads' (same events, same multipliers), so a lead can be subtracted
 // exactly when it is forgotten, changes role or moves to another account.
@@ -20,8 +20,11 @@ namespace leadscore::engine {
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 constexpr int64_t kLongAgo = std::numeric_limits<int64_t>::min();
 
+// In events, not points: each event adds its multiplier decayed to the entity clock,
+// and the model's points multiply the sum when it is read (Scorer). So a change of
+// points or caps applies to all history at once (SPEC section 3, "Changing the model").
 struct SignalSum {
-  double value = 0;  // decayed to the entity clock, multipliers applied, uncapped
+  double value = 0;  // decayed to the entity clock, multipliers applied, uncapped; no points
   int32_t count = 0;
   int64_t last_at_ms = kLongAgo;
 };
@@ -37,7 +40,8 @@ struct EntityCommon {
   int64_t clock = 0;
   std::vector<SignalSum> signals;  // one per model signal
   uint64_t active = 0;             // bit s: signal s has had an event
-  std::vector<model::FieldValue> fields;
+  std::vector<model::FieldValue> fields;  // the model's slots, read from `whole`
+  std::string whole;                      // the whole profile (model/profile.h): every field
   bool has_profile = false;
   int64_t profile_at_ms = kLongAgo;
   double fit = 0;
@@ -93,7 +97,7 @@ struct LeadState : EntityCommon {
 };
 
 struct AccountState : EntityCommon {
-  std::vector<double> role_values;                     // [role * signals + signal], at clock
+  std::vector<double> role_values;                     // [role * signals + signal], at clock, in events
   std::vector<std::pair<EntityId, int64_t>> contacts;  // lead, last event time
   std::vector<EntityId> leads;
   uint64_t touched = 0;  // engine epoch of the last change or load: eviction picks the oldest

@@ -119,7 +119,7 @@ void Transitions::Score(EntityId lid, LeadState& l, AccountState& a, uint16_t si
       if (m_.multipliers[mi].when.Matches(ctx)) m *= m_.multipliers[mi].factor;
     }
   }
-  const double w = sig.points * m * DecayFactor(st - at, scorer_.half_life_ms(signal));
+  const double w = m * DecayFactor(st - at, scorer_.half_life_ms(signal));  // in events: no points (state.h)
   const uint64_t bit = uint64_t{1} << signal;
   for (EntityCommon* ent : {static_cast<EntityCommon*>(&l), static_cast<EntityCommon*>(&a)}) {
     SignalSum& sum = ent->signals[signal];
@@ -266,6 +266,7 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
   scorer_.DecayAccount(a, st);
   l.fields = p.fields;
   l.fields.resize(m_.layout.lead_slots());
+  l.whole = p.whole;
   l.has_profile = true;
   l.profile_at_ms = p.updated_at_ms;
   const int role = m_.committee.RoleOf(l.fields[model::kLeadRole]);
@@ -299,6 +300,7 @@ ApplyResult Transitions::ApplyOne(const AccountProfileInput& p, std::vector<Rout
   scorer_.DecayAccount(a, st);
   a.fields = p.fields;
   a.fields.resize(m_.layout.account_slots());
+  a.whole = p.whole;
   a.has_profile = true;
   a.profile_at_ms = p.updated_at_ms;
   scorer_.RecomputeAccountFit(a);
@@ -352,7 +354,7 @@ ApplyResult Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEven
     }
   }
   if (signal && RememberOutcome(recorded, OutcomeKey(o), o.occurred_at_ms, st)) {
-    const double w = signal->points * DecayFactor(st - o.occurred_at_ms, static_cast<double>(signal->half_life.ms));
+    const double w = DecayFactor(st - o.occurred_at_ms, static_cast<double>(signal->half_life.ms));
     for (EntityCommon* e : {static_cast<EntityCommon*>(l), static_cast<EntityCommon*>(a)}) {
       if (!e) continue;
       e->outcome_signals.resize(Scorer::kOutcomeKinds);

@@ -18,7 +18,7 @@ void FillView(const model::Model& m, const EntityCommon& e, const Measures& ms, 
   v->grade = m.GradeOf(ms.fit);
   v->tier = TierName(p, e.tier);
   v->disqualified = e.disqualified;
-  for (const auto& s : e.signals) v->signal_points.push_back(s.value);
+  for (size_t s = 0; s < e.signals.size(); ++s) v->signal_points.push_back(m.signals[s].points * e.signals[s].value);
   for (const auto& c : e.recent) {
     v->recent_changes.push_back({TierName(p, c.from), TierName(p, c.to), c.at_ms, c.routing_id});
   }

@@ -6,6 +6,7 @@ namespace leadscore::model {
 
 int32_t Symbols::Intern(std::string_view text) {
   auto [it, inserted] = by_text_.try_emplace(std::string(text), static_cast<int32_t>(by_text_.size()));
+  if (inserted) by_id_.push_back(it->first);
   return it->second;
 }
 

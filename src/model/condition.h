@@ -29,10 +29,12 @@ class Symbols {
  public:
   int32_t Intern(std::string_view text);
   int32_t Find(std::string_view text) const;  // kOtherSymbol when not a constant
+  const std::string& Text(int32_t symbol) const { return by_id_.at(static_cast<size_t>(symbol)); }
   size_t size() const { return by_text_.size(); }
 
  private:
   std::unordered_map<std::string, int32_t> by_text_;
+  std::vector<std::string> by_id_;
 };
 
 enum class Source : uint8_t { kLead, kAccount, kEvent };

@@ -1,0 +1,173 @@
+#include "model/profile.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include "model/model.h"
+
+namespace leadscore::model {
+namespace {
+
+enum Kind : uint8_t { kFixedText = 0, kFixedNumber = 1, kAttribute = 2 };
+
+// Fixed fields by wire name, in slot order (LeadField, AccountField).
+constexpr std::string_view kLeadFields[kLeadFixedFields] = {"role", "seniority", "title", "country", "email_domain"};
+constexpr std::string_view kAccountFields[kAccountFixedFields] = {"name",           "industry", "employee_count",
+                                                                  "annual_revenue", "country",  "market"};
+
+template <typename T>
+bool Get(std::string_view& in, T* v) {
+  if (in.size() < sizeof(T)) return false;
+  std::memcpy(v, in.data(), sizeof(T));
+  in.remove_prefix(sizeof(T));
+  return true;
+}
+
+bool GetBytes(std::string_view& in, size_t n, std::string_view* out) {
+  if (in.size() < n) return false;
+  *out = in.substr(0, n);
+  in.remove_prefix(n);
+  return true;
+}
+
+// Walks the fields, handing each to `fixed(index-of-name-or-npos, value)` or
+// `attribute(key, value)`.
+bool SlotsOf(const Model& m, std::string_view whole, const std::string_view* fixed_names, size_t n_fixed,
+             const std::vector<std::string>& attribute_names, std::vector<FieldValue>* slots) {
+  slots->assign(n_fixed + attribute_names.size(), FieldValue{});
+  std::string_view in = whole;
+  while (!in.empty()) {
+    uint8_t kind = 0;
+    uint16_t name_len = 0;
+    std::string_view name;
+    if (!Get(in, &kind) || !Get(in, &name_len) || !GetBytes(in, name_len, &name)) break;
+    FieldValue value;
+    if (kind == kFixedNumber) {
+      double n = 0;
+      if (!Get(in, &n)) break;
+      value = NumberValue(n);
+    } else if (kind == kFixedText || kind == kAttribute) {
+      uint32_t text_len = 0;
+      std::string_view text;
+      if (!Get(in, &text_len) || !GetBytes(in, text_len, &text)) break;
+      value = TextValue(m, text);
+    } else {
+      break;
+    }
+    if (kind == kAttribute) {
+      for (size_t i = 0; i < attribute_names.size(); ++i) {
+        if (attribute_names[i] == name) (*slots)[n_fixed + i] = value;
+      }
+    } else {
+      for (size_t i = 0; i < n_fixed; ++i) {
+        if (fixed_names[i] == name) (*slots)[i] = value;
+      }
+    }
+  }
+  if (in.empty()) return true;
+  slots->assign(slots->size(), FieldValue{});
+  return false;
+}
+
+std::string FromSlots(const Model& m, const std::vector<FieldValue>& slots, const std::string_view* fixed_names,
+                      size_t n_fixed, const std::vector<std::string>& attribute_names, bool numbers_fixed_at_2_3) {
+  WholeProfileWriter w;
+  auto text_of = [&](const FieldValue& v) -> std::string {
+    if (v.symbol != kOtherSymbol) return m.symbols.Text(v.symbol);
+    if (v.has_number) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", v.number);
+      return buf;
+    }
+    return std::string(kUnknownText);
+  };
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const FieldValue& v = slots[i];
+    if (!v.present) continue;
+    if (i < n_fixed) {
+      // The account's employee_count and annual_revenue are numbers on the wire.
+      if (numbers_fixed_at_2_3 && (i == kAccountEmployeeCount || i == kAccountAnnualRevenue)) {
+        w.Number(fixed_names[i], v.number);
+      } else {
+        w.Text(fixed_names[i], text_of(v));
+      }
+    } else if (i - n_fixed < attribute_names.size()) {
+      w.Attribute(attribute_names[i - n_fixed], text_of(v));
+    }
+  }
+  return w.Take();
+}
+
+}  // namespace
+
+std::string WholeFromLeadSlots(const Model& m, const std::vector<FieldValue>& slots) {
+  return FromSlots(m, slots, kLeadFields, kLeadFixedFields, m.layout.lead_attributes, false);
+}
+
+std::string WholeFromAccountSlots(const Model& m, const std::vector<FieldValue>& slots) {
+  return FromSlots(m, slots, kAccountFields, kAccountFixedFields, m.layout.account_attributes, true);
+}
+
+void WholeProfileWriter::Head(uint8_t kind, std::string_view name) {
+  const auto n = static_cast<uint16_t>(std::min<size_t>(name.size(), UINT16_MAX));
+  out_.push_back(static_cast<char>(kind));
+  out_.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out_.append(name.substr(0, n));
+}
+
+void WholeProfileWriter::Text(std::string_view field, std::string_view text) {
+  if (text.empty()) return;
+  Head(kFixedText, field);
+  const auto n = static_cast<uint32_t>(text.size());
+  out_.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out_.append(text);
+}
+
+void WholeProfileWriter::Number(std::string_view field, double number) {
+  if (number == 0 || !std::isfinite(number)) return;
+  Head(kFixedNumber, field);
+  out_.append(reinterpret_cast<const char*>(&number), sizeof number);
+}
+
+void WholeProfileWriter::Attribute(std::string_view key, std::string_view text) {
+  Head(kAttribute, key);
+  const auto n = static_cast<uint32_t>(text.size());
+  out_.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out_.append(text);
+}
+
+FieldValue TextValue(const Model& m, std::string_view text) {
+  FieldValue v;
+  if (text.empty()) return v;  // proto3 cannot tell empty from unset: unknown
+  v.present = true;
+  v.symbol = m.symbols.Find(text);
+  double n = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, n);
+  if (ec == std::errc() && ptr == end && std::isfinite(n)) {
+    v.has_number = true;
+    v.number = n;
+  }
+  return v;
+}
+
+FieldValue NumberValue(double n) {
+  FieldValue v;
+  if (n == 0 || !std::isfinite(n)) return v;  // proto3 zero is "not given"
+  v.present = v.has_number = true;
+  v.number = n;
+  return v;
+}
+
+bool LeadSlotsOf(const Model& m, std::string_view whole, std::vector<FieldValue>* slots) {
+  return SlotsOf(m, whole, kLeadFields, kLeadFixedFields, m.layout.lead_attributes, slots);
+}
+
+bool AccountSlotsOf(const Model& m, std::string_view whole, std::vector<FieldValue>* slots) {
+  return SlotsOf(m, whole, kAccountFields, kAccountFixedFields, m.layout.account_attributes, slots);
+}
+
+}  // namespace leadscore::model
