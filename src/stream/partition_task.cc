@@ -75,7 +75,7 @@ Result<std::map<std::string, int64_t>> PartitionTask::Resume() {
   // Entities in an older layout are read only under the model that wrote them: they are
   // rewritten under it before any change of model.
   const bool old_format = !stored.empty() && state->state_format < engine::kStateFormat;
-  if (old_format && !same && !(state->reevaluation && state->reevaluation->to_version == model_->version)) {
+  if (old_format && !same) {
     return Status::InvalidArgument(fmt::format(
         "partition {} state was written in state format {} by model {}; this model is {}. Start once with the "
         "model that wrote it ({}), which rewrites the state in format {}; then change the model (SIGHUP, PUT "
@@ -131,7 +131,6 @@ Status PartitionTask::Reevaluate(const std::string& from_version, const std::str
   const std::string reason = ModelChangeReason(from_version, to);
   const auto started = std::chrono::steady_clock::now();
   auto last_line = started;
-  uint64_t done_before = 0;  // accounts done by the run the marker is from: unknown, counted from here
   logging::ScopedFields fields({{"event", std::string("model_reevaluation")},
                                 {"partition", int64_t{partition_}},
                                 {"from_version", from_version},
@@ -161,7 +160,7 @@ Status PartitionTask::Reevaluate(const std::string& from_version, const std::str
     if (now - last_line >= std::chrono::seconds(5)) {
       last_line = now;
       spdlog::info("partition {}: re-evaluating ({}): {} accounts and {} leads so far, {} tier changes, {:.0f} s",
-                   partition_, reason, out->accounts + done_before, out->leads, out->events.size(),
+                   partition_, reason, out->accounts, out->leads, out->events.size(),
                    std::chrono::duration<double>(now - started).count());
     }
     if (reevaluation_hook_) return reevaluation_hook_(partition_, out->accounts);

@@ -262,5 +262,29 @@ TEST_F(ModelReloadServiceTest, ARestartWithAnotherModelContinuesFromTheState) {
   RunUntilConsumed(1);
 }
 
+// A kill in the middle of a change: the hook fails the pass after its first page, as a
+// crash after that write would; the service stops consuming (nothing lost). A restart
+// with the new model continues the pass from its marker instead of starting over.
+TEST_F(ModelReloadServiceTest, AChangeKilledMidPassContinuesOnRestartWithTheNewModel) {
+  Story();
+  const auto b = MustLoad(ModelB());
+  service_->set_reevaluation_hook([](int32_t, uint64_t) { return Status::IoError("killed after a page"); });
+  ASSERT_EQ(Put("/v1/model", ModelB())->status, 202);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (service_->Healthy() && std::chrono::steady_clock::now() < until) (void)service_->RunOnce();
+  ASSERT_FALSE(service_->Healthy()) << "the pass failed: processing stops";
+  EXPECT_THAT(service_->RunOnce().message(), HasSubstr("killed after a page"));
+
+  Start(ModelB());
+  RunUntilChanged();
+  EXPECT_TRUE(service_->Healthy());
+  EXPECT_EQ(service_->model_version(), b->version);
+  // The first run's page held a1 and l1: done, and not done again.
+  EXPECT_THAT(service_->MetricsText(), HasSubstr("leadscore_model_reevaluated_entities_total 0\n"));
+  auto lead = client_->Get("/v1/leads/l1");
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->status, 200);
+}
+
 }  // namespace
 }  // namespace leadscore::testing
