@@ -6,7 +6,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <mutex>
+#include <sstream>
 
 #include "cli/hangup.h"
 #include "cli/process.h"
@@ -18,6 +21,56 @@
 #include "stream/service.h"
 
 namespace leadscore::cli {
+
+namespace {
+
+// The service a SIGHUP reloads the model of: set once it runs, cleared before it goes.
+struct Reloadable {
+  std::mutex mu;
+  stream::Service* service = nullptr;
+};
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// SIGHUP (SPEC section 3): `--model` read again. An invalid model is refused with a log
+// line per problem and the running one stays; a valid one is handed to the service,
+// which re-evaluates its partitions one at a time.
+void ReloadModel(Reloadable& target, const std::string& path) {
+  logging::ScopedFields fields({{"event", std::string("model_reload")}, {"path", path}});
+  // Read once: the text GET /v1/model shows is the text that was loaded.
+  std::ifstream probe(path);
+  if (!probe) {
+    spdlog::error("SIGHUP: cannot open model file '{}'; the running model stays", path);
+    return;
+  }
+  const std::string text = ReadText(path);
+  auto loaded = model::LoadModelFromString(text);
+  if (!loaded.ok()) {
+    for (const auto& p : loaded.problems) spdlog::error("SIGHUP: {}:{}: {}", path, p.line, p.message);
+    spdlog::error("SIGHUP: {}: model refused ({} problem(s)); the running model stays", path, loaded.problems.size());
+    return;
+  }
+  for (const auto& w : loaded.warnings) spdlog::warn("SIGHUP: {}:{}: {}", path, w.line, w.message);
+  std::lock_guard lock(target.mu);
+  if (!target.service) {
+    spdlog::warn("SIGHUP: the service is not running yet; the model is read when it starts");
+    return;
+  }
+  const std::string running = target.service->model_version();
+  if (running == loaded.model->version) {
+    spdlog::info("SIGHUP: {}: model {} is the one running; nothing to change", path, running);
+    return;
+  }
+  Status changed = target.service->ChangeModel(loaded.model, text);
+  if (!changed.ok()) spdlog::error("SIGHUP: model {} not applied: {}", loaded.model->version, changed.message());
+}
+
+}  // namespace
 
 int RunService(const RunFlags& flags) {
   auto cfg = config::LoadConfigFromFile(flags.config_path);
@@ -39,9 +92,11 @@ int RunService(const RunFlags& flags) {
     return 1;
   }
   for (const auto& w : loaded.warnings) spdlog::warn("model: line {}: {}", w.line, w.message);
-  // SIGHUP will re-read the model (SPEC section 3); until then it must not end the
-  // process, whose default action for it is to die.
-  auto hangup = HangupWatcher::Install([] { spdlog::warn("SIGHUP ignored: model reload is not supported yet"); });
+  c.service.model_yaml = ReadText(c.model_path);
+  // SIGHUP re-reads the model (SPEC section 3); installed first, so that it never ends
+  // the process (its default action).
+  Reloadable reloadable;
+  auto hangup = HangupWatcher::Install([&reloadable, path = c.model_path] { ReloadModel(reloadable, path); });
   if (!hangup.ok()) {
     std::cerr << hangup.status().message() << "\n";
     return 1;
@@ -81,6 +136,10 @@ int RunService(const RunFlags& flags) {
   spdlog::info("leadscore running: brokers={} group={} model={} http=port {} state={}", c.service.brokers,
                c.service.group_id, loaded.model->version, (*http)->port(),
                c.service.store.dir.empty() ? "memory" : c.service.store.dir);
+  {
+    std::lock_guard lock(reloadable.mu);
+    reloadable.service = service->get();
+  }
   Status st = (*service)->Run(g_stop_requested, flags.until_caught_up);
   const auto& n = (*service)->counters();
   spdlog::info("stopped: consumed={} processed={} skipped={} dead_letters={} routed={}", n.consumed.load(),
@@ -95,6 +154,10 @@ int RunService(const RunFlags& flags) {
     // policy, Kubernetes) starts it again. Nothing is lost: what was not committed is
     // read again by the next run.
     spdlog::error("processing stopped for good: exiting with status 1");
+  }
+  {
+    std::lock_guard lock(reloadable.mu);
+    reloadable.service = nullptr;
   }
   return st.ok() ? 0 : 1;
 }

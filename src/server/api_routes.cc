@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "model/model.h"
+
 namespace leadscore::server {
 namespace {
 
@@ -101,9 +103,73 @@ bool QueryHas(std::string_view query, std::string_view pair) {
   return false;
 }
 
+// GET /v1/model: JSON with the YAML in it (`?format=yaml`: the YAML alone, its version
+// in a header). Public, like the views: the version is on every view and in /metrics
+// already, and the model holds no secret (leadscore.yaml's secrets are not in it).
+Response GetModel(const Backend& backend, const Request& request) {
+  const ModelInfo m = backend.RunningModel();
+  if (QueryHas(request.query, "format=yaml")) {
+    return {.status = 200, .content_type = "application/yaml", .body = m.yaml, .headers = {{"X-Model-Version", m.version}}};
+  }
+  Json o;
+  o["model_version"] = m.version;
+  o["loaded_at_ms"] = Int64(m.loaded_at_ms);
+  o["reevaluating_partitions"] = m.pending_partitions;
+  o["yaml"] = m.yaml;
+  return JsonResponse(200, o.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+Json MovesJson(const TierMoves& moves) {
+  Json cells = Json::array();
+  for (const auto& c : moves.cells) cells.push_back({{"entity", c.entity}, {"from_tier", c.from}, {"to_tier", c.to}, {"count", c.count}});
+  Json o;
+  o["dry_run"] = true;
+  o["from_version"] = moves.from_version;
+  o["to_version"] = moves.to_version;
+  o["leads"] = moves.leads;
+  o["accounts"] = moves.accounts;
+  o["moved"] = moves.moved();
+  o["matrix"] = std::move(cells);
+  return o;
+}
+
+// PUT /v1/model: the body is the model's YAML. Invalid: 422 with every problem the
+// loader found (line numbers as it gives them), and the running model stays. Dry run:
+// the tier moves it would cause, nothing changed. Else the change is accepted (202) and
+// the partitions are re-evaluated one at a time (GET /v1/model and the metrics say how far).
+Response PutModel(Backend& backend, const Request& request) {
+  const model::LoadResult loaded = model::LoadModelFromString(request.body);
+  if (!loaded.ok()) {
+    Json problems = Json::array();
+    for (const auto& p : loaded.problems) problems.push_back({{"line", p.line}, {"message", p.message}});
+    return JsonResponse(422, Json{{"error", "model refused: the running model stays"}, {"problems", std::move(problems)}}
+                                 .dump(-1, ' ', false, Json::error_handler_t::replace));
+  }
+  Json warnings = Json::array();
+  for (const auto& w : loaded.warnings) warnings.push_back({{"line", w.line}, {"message", w.message}});
+  if (QueryHas(request.query, "dry_run=true")) {
+    auto moves = backend.DryRunModel(loaded.model);
+    if (!moves.ok()) return JsonResponse(503, Json{{"error", moves.status().message()}}.dump(-1, ' ', false, Json::error_handler_t::replace));
+    Json o = MovesJson(*moves);
+    o["warnings"] = std::move(warnings);
+    return JsonResponse(200, o.dump(-1, ' ', false, Json::error_handler_t::replace));
+  }
+  const std::string previous = backend.model_version();
+  Status changed = backend.ChangeModel(loaded.model, request.body);
+  if (!changed.ok()) return JsonResponse(503, Json{{"error", changed.message()}}.dump(-1, ' ', false, Json::error_handler_t::replace));
+  const bool same = previous == loaded.model->version;
+  Json o;
+  o["model_version"] = loaded.model->version;
+  o["previous_version"] = previous;
+  o["changed"] = !same;
+  o["reevaluating_partitions"] = backend.RunningModel().pending_partitions;
+  o["warnings"] = std::move(warnings);
+  return JsonResponse(same ? 200 : 202, o.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
 }  // namespace
 
-Router ApiRouter(const Backend* backend) {
+Router ApiRouter(Backend* backend) {
   Router r;
   if (!backend) return r;
   // The path is percent-decoded before it is matched: an id with a '/' (sent as %2F)
@@ -125,6 +191,10 @@ Router ApiRouter(const Backend* backend) {
     if (!html) return JsonResponse(200, std::move(*report));
     return Response{.status = 200, .content_type = "text/html; charset=utf-8", .body = std::move(*report), .headers = {}};
   });
+  r.Exact("GET", "/v1/model", Access::kPublic,
+          [backend](const Request& request, const std::string&) { return GetModel(*backend, request); });
+  r.Exact("PUT", "/v1/model", Access::kAdmin,
+          [backend](const Request& request, const std::string&) { return PutModel(*backend, request); });
   r.Exact("GET", "/metrics", Access::kPublic, [backend](const Request&, const std::string&) {
     return Response{.status = 200, .content_type = "text/plain; version=0.0.4", .body = backend->MetricsText(), .headers = {}};
   });

@@ -1,4 +1,5 @@
-// The leadscore HTTP API over a Backend: the JSON views, /metrics, /healthz, /readyz.
+// The leadscore HTTP API over a Backend: the JSON views, /v1/model (GET, PUT), /metrics,
+// /healthz, /readyz.
 // Each handler reads the Backend when called (from the server's threads).
 #pragma once
 
@@ -8,6 +9,6 @@
 namespace leadscore::server {
 
 // `backend` must outlive the router; null serves no routes (every path is 404).
-Router ApiRouter(const Backend* backend);
+Router ApiRouter(Backend* backend);
 
 }  // namespace leadscore::server

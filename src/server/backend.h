@@ -3,16 +3,48 @@
 // and must not wait for a processing batch.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "codec/codec.h"
 #include "common/status.h"
 #include "engine/engine.h"
+#include "model/model.h"
 
 namespace leadscore::server {
 
 enum class ReportFormat { kJson, kHtml };
+
+// What a model change would do (PUT /v1/model?dry_run=true): every entity of the
+// committed state evaluated under the draft, counted by kind and by the tier it is in
+// now and the tier it would be in (from == to: it stays).
+struct TierMoves {
+  std::string from_version, to_version;
+  struct Cell {
+    std::string entity;  // "lead" | "account"
+    std::string from, to;
+    uint64_t count = 0;
+    bool operator==(const Cell&) const = default;
+  };
+  std::vector<Cell> cells;  // by entity, from, to
+  uint64_t leads = 0, accounts = 0;
+  uint64_t moved() const {
+    uint64_t n = 0;
+    for (const auto& c : cells) n += c.from == c.to ? 0 : c.count;
+    return n;
+  }
+};
+
+// The running model as GET /v1/model shows it.
+struct ModelInfo {
+  std::string version;
+  std::string yaml;         // as it was loaded (the file, or the body of the PUT)
+  int64_t loaded_at_ms = 0; // wall time it was accepted
+  int pending_partitions = 0;  // assigned partitions not re-evaluated under it yet
+};
 
 class Backend {
  public:
@@ -37,6 +69,22 @@ class Backend {
   virtual Result<std::string> CalibrationReport(ReportFormat format) const {
     (void)format;
     return Status::Unavailable("this backend keeps no routing events");
+  }
+
+  // GET /v1/model, PUT /v1/model (SPEC section 3, "Changing the model"). `model` is
+  // valid (the server loaded it and refused it with every problem otherwise); `yaml` is
+  // its text, for GET. ChangeModel accepts the change and returns: the partitions are
+  // re-evaluated one at a time by the processing loop (progress in the metrics). The
+  // defaults: a backend that cannot change its model.
+  virtual ModelInfo RunningModel() const { return {.version = model_version()}; }
+  virtual Status ChangeModel(std::shared_ptr<const model::Model> model, std::string yaml) {
+    (void)model;
+    (void)yaml;
+    return Status::Unavailable("this backend cannot change its model");
+  }
+  virtual Result<TierMoves> DryRunModel(std::shared_ptr<const model::Model> model) const {
+    (void)model;
+    return Status::Unavailable("this backend cannot change its model");
   }
 };
 

@@ -77,13 +77,13 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address, const Backend* backend) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address, Backend* backend) {
   HttpOptions o;
   o.address = address;
   return Start(o, ApiRouter(backend));
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, const Backend* backend) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, Backend* backend) {
   return Start(options, ApiRouter(backend));
 }
 

@@ -24,9 +24,9 @@ class HttpServer {
   // section 5).
   static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, Router router);
   // The leadscore API over `backend` (ApiRouter).
-  static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, const Backend* backend);
+  static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, Backend* backend);
   // The same with default limits and no admin token.
-  static Result<std::unique_ptr<HttpServer>> Start(const std::string& address, const Backend* backend);
+  static Result<std::unique_ptr<HttpServer>> Start(const std::string& address, Backend* backend);
   ~HttpServer();  // stops, closes every connection and joins its threads
   int port() const;
 

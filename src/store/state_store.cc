@@ -111,6 +111,15 @@ Result<PartitionState> StateStore::Load(int32_t partition) const {
           if (id == "stream_time" && value.size() == 8) state.stream_time_ms = ReadI64(value);
           if (id == "routing_seq" && value.size() == 8) state.routing_seq = static_cast<uint64_t>(ReadI64(value));
           if (id == "model_version") state.model_version = std::string(value);
+          if (id == "state_format" && value.size() == 8) state.state_format = static_cast<int>(ReadI64(value));
+          if (id == "reevaluate_to") {
+            if (!state.reevaluation) state.reevaluation.emplace();
+            state.reevaluation->to_version = std::string(value);
+          }
+          if (id == "reevaluate_after") {
+            if (!state.reevaluation) state.reevaluation.emplace();
+            state.reevaluation->after = std::string(value);
+          }
           if (id == "handoff_seq" && value.size() == 8) state.handoff_seq = GetU64(value);
           if (id.starts_with(kHandoffFrom) && value.size() == 8) {
             int32_t source = -1;
@@ -182,6 +191,19 @@ Status StateStore::ForEachEntity(
   return Status::Ok();
 }
 
+Status StateStore::ListAccounts(int32_t partition, std::string_view after, size_t max,
+                                std::vector<std::string>* ids) const {
+  const std::string prefix = Prefix(partition, 'A');
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  it->Seek(Key(partition, 'A', after));
+  // `after` itself is done: start past it (an empty `after` is the prefix, not a key).
+  if (!after.empty() && it->Valid() && it->key() == rocksdb::Slice(Key(partition, 'A', after))) it->Next();
+  for (; it->Valid() && it->key().starts_with(prefix) && ids->size() < max; it->Next()) {
+    ids->emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+  }
+  return FromRocks(it->status(), "list accounts");
+}
+
 Status StateStore::Write(rocksdb::WriteBatch& batch, const std::string& what) {
   rocksdb::WriteOptions w;
   w.sync = options_.sync;
@@ -213,6 +235,14 @@ Status StateStore::Commit(const std::vector<PartitionCommit>& commits) {
     for (uint64_t seq : c.outbox_dropped) del(OutboxKey(c.partition, seq));
     put(Key(c.partition, 'M', "stream_time"), I64(c.stream_time_ms));
     put(Key(c.partition, 'M', "model_version"), c.model_version);
+    if (c.state_format) put(Key(c.partition, 'M', "state_format"), I64(c.state_format));
+    if (c.reevaluation) {
+      put(Key(c.partition, 'M', "reevaluate_to"), c.reevaluation->to_version);
+      put(Key(c.partition, 'M', "reevaluate_after"), c.reevaluation->after);
+    } else if (c.reevaluation_done) {
+      del(Key(c.partition, 'M', "reevaluate_to"));
+      del(Key(c.partition, 'M', "reevaluate_after"));
+    }
     auto u64 = [](uint64_t v) {
       std::string s;
       PutU64(s, v);

@@ -10,7 +10,11 @@
 //       [partition u32 BE]['M'][name]                stream_time, model_version, routing_seq,
 //                                                     changelog (position in the changelog, below),
 //                                                     handoff_seq, handoff_from/<partition>
-//                                                     (leads changing partition: stream/)
+//                                                     (leads changing partition: stream/),
+//                                                     state_format (engine::kStateFormat the
+//                                                     entities are written in; absent: 4 or older),
+//                                                     reevaluate_to, reevaluate_after (a model
+//                                                     change's pass in progress: stream/reevaluation.h)
 //       [partition u32 BE]['R'][routing_id]          routing snapshot: the event as published and
 //                                                     the outcomes that answered it (codec bytes)
 //       [partition u32 BE]['W'][at i64][seq u64 BE][routing_id]  -> its 'E' key: snapshots by
@@ -110,6 +114,16 @@ struct RoutingRef {
   uint64_t seq = 0;
 };
 
+// A pass re-evaluating every entity of a partition (a model change, or the rewrite of
+// an older state format) in progress: the model it goes to, and the last account key
+// done (empty: none yet). Accounts are taken in key order, so a pass interrupted by a
+// crash continues after `after`.
+struct Reevaluation {
+  std::string to_version;
+  std::string after;
+  bool operator==(const Reevaluation&) const = default;
+};
+
 struct PartitionState {
   std::map<std::string, int64_t> offsets;  // topic -> next offset to read
   int64_t stream_time_ms = 0;
@@ -121,6 +135,8 @@ struct PartitionState {
   // partition the highest seq applied here (a copy sent again is not applied twice).
   uint64_t handoff_seq = 0;
   std::map<int32_t, uint64_t> handoff_applied;
+  int state_format = 0;  // the entities' layout (engine::kStateFormat); 0: not recorded (4 or older)
+  std::optional<Reevaluation> reevaluation;  // a pass in progress
 };
 
 struct PartitionCommit {
@@ -141,6 +157,10 @@ struct PartitionCommit {
   std::map<std::string, std::string> routings_answered{};
   std::vector<UnmatchedRecord> unmatched{};
   uint64_t routing_seq = 0;  // the next seq; written when `routings` is not empty
+  int state_format = 0;      // written when not 0
+  // A re-evaluation pass: its progress written, or (done) its marker removed.
+  std::optional<Reevaluation> reevaluation{};
+  bool reevaluation_done = false;
 };
 
 struct DeliveryCommit {
@@ -167,6 +187,11 @@ class StateStore {
   // Every stored entity of a partition, in key order (dumps and tests).
   Status ForEachEntity(int32_t partition,
                        const std::function<void(engine::EntityKind, std::string_view id, const StoredEntity&)>& fn) const;
+
+  // Up to `max` account ids of a partition after `after` (empty: from the first), in key
+  // order: a model change's pass goes through them page by page, committing between
+  // pages, so the read holds no iterator across its own writes.
+  Status ListAccounts(int32_t partition, std::string_view after, size_t max, std::vector<std::string>* ids) const;
 
   // Routing snapshots (see RoutingRecord). The bytes of one; nullopt: none kept.
   Result<std::optional<std::string>> GetRouting(int32_t partition, std::string_view routing_id) const;

@@ -9,7 +9,15 @@ Assignment::Assignment(std::shared_ptr<const model::Model> model, TaskOptions op
     : model_(std::move(model)), options_(std::move(options)), store_(store), cache_entities_(cache_entities) {}
 
 Result<std::map<std::string, int64_t>> Assignment::Assign(int32_t partition) {
-  auto task = std::make_shared<PartitionTask>(partition, model_, options_, store_);
+  std::shared_ptr<const model::Model> model;
+  ReevaluationHook reevaluation_hook;
+  {
+    std::lock_guard lock(mu_);
+    model = model_;
+    reevaluation_hook = reevaluation_hook_;
+  }
+  auto task = std::make_shared<PartitionTask>(partition, model, options_, store_);
+  if (reevaluation_hook) task->set_reevaluation_hook(reevaluation_hook);
   auto offsets = task->Resume();
   if (!offsets.ok()) return offsets.status();
   if (mid_batch_hook_) task->set_mid_batch_hook(mid_batch_hook_);
@@ -47,6 +55,17 @@ std::vector<std::shared_ptr<PartitionTask>> Assignment::Tasks() const {
 bool Assignment::empty() const {
   std::lock_guard lock(mu_);
   return tasks_.empty();
+}
+
+void Assignment::SetModel(std::shared_ptr<const model::Model> model) {
+  std::lock_guard lock(mu_);
+  model_ = std::move(model);
+}
+
+void Assignment::set_reevaluation_hook(ReevaluationHook hook) {
+  std::lock_guard lock(mu_);
+  reevaluation_hook_ = hook;
+  for (auto& [p, t] : tasks_) t->set_reevaluation_hook(hook);
 }
 
 void Assignment::set_mid_batch_hook(MidBatchHook hook) {

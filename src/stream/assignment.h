@@ -34,8 +34,12 @@ class Assignment {
   std::vector<std::shared_ptr<PartitionTask>> Tasks() const;  // in partition order
   bool empty() const;
 
+  // The model a partition assigned from now on resumes under (a model change).
+  void SetModel(std::shared_ptr<const model::Model> model);
+
   // Tests: set on every task, present and future.
   void set_mid_batch_hook(MidBatchHook hook);
+  void set_reevaluation_hook(ReevaluationHook hook);
 
  private:
   void ShareCache();  // mu_ held: the hot set is split evenly over the tasks
@@ -47,6 +51,7 @@ class Assignment {
   mutable std::mutex mu_;
   std::map<int32_t, std::shared_ptr<PartitionTask>> tasks_;
   MidBatchHook mid_batch_hook_;
+  ReevaluationHook reevaluation_hook_;
 };
 
 }  // namespace leadscore::stream

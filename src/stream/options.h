@@ -84,6 +84,8 @@ struct ServiceOptions {
   // Warnings that can come once per record (dead letters, skipped records): at most one
   // line per kind (its reason) per this interval, the next saying how many were left out.
   int64_t log_every_ms = 10'000;
+  // The running model's text, for GET /v1/model (the service is handed the model loaded).
+  std::string model_yaml;
 };
 
 }  // namespace leadscore::stream

@@ -91,6 +91,17 @@ struct BatchOutcome {
 
 // Tests: called mid-batch (scored, not committed) on the batch's thread.
 using MidBatchHook = std::function<void(int32_t partition, size_t records)>;
+// Tests: called after each committed page of a re-evaluation pass with the accounts done
+// so far; an error stops the pass there, as a kill -9 would.
+using ReevaluationHook = std::function<Status(int32_t partition, uint64_t accounts_done)>;
+
+// What a re-evaluation pass of a task did (a model change, or a state format rewrite).
+struct ReevaluationOutcome {
+  std::string from_version, to_version;
+  uint64_t accounts = 0, leads = 0;          // re-evaluated (in this run of the pass)
+  std::vector<engine::RoutingEvent> events;  // the tier changes: committed to the outbox
+  bool resumed = false;                      // continued after an interrupted pass
+};
 
 class PartitionTask {
  public:
@@ -101,8 +112,26 @@ class PartitionTask {
   PartitionTask& operator=(const PartitionTask&) = delete;
 
   // Resumes from the stored state: stream time, outbox. The offsets to resume reading
-  // from, per topic (a topic missing: from its start). Refuses state of another model.
+  // from, per topic (a topic missing: from its start). State of another model is
+  // re-evaluated under this one first (a pass, as ChangeModel's), and a pass a crash
+  // interrupted is continued. State in an older format (engine::kStateFormat) is
+  // rewritten first by the same pass, under the model that wrote it: under another
+  // model it is refused, saying so.
   Result<std::map<std::string, int64_t>> Resume();
+
+  // Between batches: the partition changes to `model`. What the engine holds and has not
+  // committed is committed first (under the old model), then a new engine and decoder
+  // under `model` resume at stream time and every stored entity is re-evaluated, a page
+  // of accounts at a time, each page one write (changed entities, their routing events
+  // in the outbox, the progress marker): a crash mid-way continues on resume. Nothing to
+  // do when `model` is the one running. With no store, refused.
+  Status ChangeModel(std::shared_ptr<const model::Model> model, ReevaluationOutcome* out);
+  // The model the task scores with (the one a change went to, once it started).
+  std::shared_ptr<const model::Model> model() const;
+  // The stream time of the committed state (the dry run's).
+  int64_t committed_stream_time() const { return committed_stream_time_.load(); }
+  // What the last Resume's pass did (empty versions: none ran).
+  const ReevaluationOutcome& resume_reevaluation() const { return resume_reevaluation_; }
 
   // Scores a batch of this partition's records at clock `now` (nullopt: no clock, as in
   // replay: only the events move stream time). Refused records are reported, never
@@ -139,9 +168,13 @@ class PartitionTask {
   uint64_t decay_checks() const { return decay_checks_.load(std::memory_order_relaxed); }
 
   // Between batches only (replay, tests): the engine itself.
-  engine::Engine& engine() { return engine_; }
+  engine::Engine& engine() { return *engine_; }
+  // Accounts and leads re-evaluated by passes since the task was made (metrics).
+  uint64_t reevaluated_entities() const { return reevaluated_entities_.load(std::memory_order_relaxed); }
 
   void set_mid_batch_hook(MidBatchHook hook) { mid_batch_hook_ = std::move(hook); }
+  void set_reevaluation_hook(ReevaluationHook hook) { reevaluation_hook_ = std::move(hook); }
+  void set_reevaluation_chunk(size_t accounts) { reevaluation_chunk_ = accounts; }
 
  private:
   std::optional<engine::EntityView> View(engine::EntityKind kind, const std::string& id) const;
@@ -150,15 +183,25 @@ class PartitionTask {
   Status JoinOutcome(const InputRecord& record, BatchOutcome* out);
   // The engine's held runs that ended since the last call, into `out`.
   void CountSettled(BatchOutcome* out);
+  Status CommitLocked(const std::map<std::string, int64_t>& next_offsets, const std::vector<engine::RoutingEvent>& events);
+  // A new engine and decoder under `model` at stream time `stream_time_ms`.
+  void Rebuild(std::shared_ptr<const model::Model> model, int64_t stream_time_ms);
+  // The pass (mu_ held, the engine under the target model): every stored account after
+  // `after`, re-evaluated with reason "model FROM -> TO"; pages committed with the
+  // marker under model_version `from_version`; at the end model_version is the task's
+  // and the state format kStateFormat.
+  Status Reevaluate(const std::string& from_version, const std::string& after, ReevaluationOutcome* out);
 
   const int32_t partition_;
+  // Changed by ChangeModel under both mu_ and model_mu_; views read it under model_mu_.
+  mutable std::mutex model_mu_;
   std::shared_ptr<const model::Model> model_;
   const TaskOptions options_;
   store::StateStore* const store_;
   // Held through a batch; views without a store take it too.
   mutable std::mutex mu_;
-  engine::Engine engine_;
-  codec::Decoder decoder_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<codec::Decoder> decoder_;
   Outbox outbox_;
   std::optional<RoutingJoin> join_;  // with a store
   std::atomic<size_t> cache_entities_;
@@ -166,7 +209,12 @@ class PartitionTask {
   std::atomic<int64_t> committed_stream_time_{0};
   std::atomic<size_t> loaded_leads_{0}, loaded_accounts_{0};
   std::atomic<uint64_t> decay_checks_{0};
+  uint64_t decay_checks_before_ = 0;  // the engines' before the last model change
+  std::atomic<uint64_t> reevaluated_entities_{0};
   MidBatchHook mid_batch_hook_;
+  ReevaluationHook reevaluation_hook_;
+  size_t reevaluation_chunk_;
+  ReevaluationOutcome resume_reevaluation_;
   // Leads handed between partitions: the next seq to send, the highest applied per
   // source, the sources this batch moved, and the batch's handoffs until its commit.
   uint64_t handoff_seq_ = 0;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "stream/changelog_topic.h"
+#include "stream/reevaluation.h"
 #include "stream/publisher.h"
 #include "stream/standby.h"
 #include "stream/state_report.h"
@@ -45,6 +46,8 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   s->model_ = std::move(model);
   s->options_ = std::move(options);
   s->clock_ = std::move(clock);
+  s->model_yaml_ = s->options_.model_yaml;
+  s->model_loaded_at_ms_ = static_cast<int64_t>(WallSeconds() * 1000);
   const ServiceOptions& o = s->options_;
   s->log_throttle_ = logging::Throttle(o.log_every_ms);
   if (!o.store.dir.empty()) {
@@ -108,6 +111,7 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   s->metrics_.SetSources(s->MetricSources());
   s->metrics_.InputTopics(so.topics);
   s->metrics_.ModelLoaded(*s->model_);
+  s->metrics_model_version_ = s->model_->version;
   spdlog::info("service: {} worker thread(s)", s->pool_->threads());
   return s;
 }
@@ -164,6 +168,8 @@ std::optional<std::map<std::string, int64_t>> Service::Resume(int32_t p) {
   }
   if (!store_) return std::nullopt;  // memory only: the group's offsets
   auto task = assignment_->Find(p);
+  ReevaluationOutcome resumed = task->resume_reevaluation();
+  CountReevaluation(resumed);
   publisher_->RecordOutputEnds(*task);
   for (const auto& topic : ReadTopics()) {
     auto it = offsets->find(topic);
@@ -237,6 +243,7 @@ Status Service::RunOnce() {
 
 
 Status Service::Batch() {
+  LEADSCORE_RETURN_IF_ERROR(StepModelChange());
   auto tasks = assignment_->Tasks();
   for (auto& t : tasks) {
     if (!t->outbox().needs_check()) continue;
@@ -409,6 +416,115 @@ Status Service::Run(const std::atomic<bool>& stop, bool until_caught_up) {
   return Status::Ok();
 }
 
+std::shared_ptr<const model::Model> Service::model() const {
+  std::lock_guard lock(model_mu_);
+  return model_;
+}
+
+std::string Service::model_version() const { return model()->version; }
+
+Status Service::ChangeModel(std::shared_ptr<const model::Model> model, std::string yaml) {
+  if (!store_) {
+    return Status::Unavailable("no state dir: there is no state to re-evaluate; restart with the new model instead");
+  }
+  std::string from;
+  {
+    std::lock_guard lock(model_mu_);
+    from = model_->version;
+    if (model->version == from) return Status::Ok();
+    model_ = model;
+    model_yaml_ = std::move(yaml);
+    model_loaded_at_ms_ = static_cast<int64_t>(WallSeconds() * 1000);
+  }
+  assignment_->SetModel(model);
+  model_change_pending_ = true;
+  logging::ScopedFields fields({{"event", std::string("model_change")},
+                                {"from_version", from},
+                                {"to_version", model->version}});
+  spdlog::info("model change accepted: {} -> {}; the assigned partitions are re-evaluated one at a time", from,
+               model->version);
+  return Status::Ok();
+}
+
+int Service::PendingModelPartitions() const {
+  const std::string running = model_version();
+  int n = 0;
+  for (const auto& t : assignment_->Tasks()) n += t->model()->version != running;
+  return n;
+}
+
+server::ModelInfo Service::RunningModel() const {
+  server::ModelInfo info;
+  {
+    std::lock_guard lock(model_mu_);
+    info.version = model_->version;
+    info.yaml = model_yaml_;
+    info.loaded_at_ms = model_loaded_at_ms_;
+  }
+  info.pending_partitions = PendingModelPartitions();
+  return info;
+}
+
+// On the loop thread, between batches: at most one partition per turn, so that the
+// others are consumed between partitions. The partition being re-evaluated is not
+// consumed meanwhile (its pass is one call: entities it has not reached yet would be
+// scored under a model they were not re-evaluated under).
+Status Service::StepModelChange() {
+  if (!model_change_pending_.load()) return Status::Ok();
+  const auto target = model();
+  if (metrics_model_version_ != target->version) {
+    metrics_.ModelLoaded(*target);  // leadscore_model_info names the new version from now on
+    metrics_model_version_ = target->version;
+  }
+  std::shared_ptr<PartitionTask> next;
+  int pending = 0;
+  for (const auto& t : assignment_->Tasks()) {
+    if (t->model()->version == target->version) continue;
+    if (!next) next = t;
+    ++pending;
+  }
+  metrics_.ReevaluationPending(pending);
+  if (!next) {
+    // Done, unless a newer change came meanwhile (it set the flag again after this read).
+    model_change_pending_ = false;
+    if (model()->version != target->version) model_change_pending_ = true;
+    return Status::Ok();
+  }
+  ReevaluationOutcome done;
+  Status s = next->ChangeModel(target, &done);
+  if (!s.ok()) {
+    return Status::IoError("partition " + std::to_string(next->partition()) + ": re-evaluation under model " +
+                           target->version + " failed: " + s.message());
+  }
+  CountReevaluation(done);
+  metrics_.ReevaluationPending(pending - 1);
+  if (pending == 1) {
+    logging::ScopedFields fields({{"event", std::string("model_change_done")}, {"to_version", target->version}});
+    spdlog::info("model change done: every assigned partition runs model {}", target->version);
+  }
+  return Status::Ok();
+}
+
+void Service::CountReevaluation(ReevaluationOutcome& done) {
+  if (done.to_version.empty()) return;
+  metrics_.Reevaluated(done.accounts + done.leads);
+  BatchOutcome routed;
+  routed.events = std::move(done.events);
+  metrics_.Outcome(routed);
+}
+
+Result<server::TierMoves> Service::DryRunModel(std::shared_ptr<const model::Model> model) const {
+  if (!store_) return Status::Unavailable("no state dir: there is no stored state to evaluate a model against");
+  server::TierMoves moves;
+  moves.from_version = model_version();
+  moves.to_version = model->version;
+  for (const auto& t : assignment_->Tasks()) {
+    LEADSCORE_RETURN_IF_ERROR(
+        DryRunPartition(*store_, t->partition(), model, options_.engine, t->committed_stream_time(), &moves));
+  }
+  return moves;
+}
+
 std::optional<engine::EntityView> Service::ViewLead(const std::string& id) const {
   for (const auto& t : assignment_->Tasks()) {
     if (auto v = t->ViewLead(id)) return v;
@@ -438,7 +554,7 @@ Result<std::string> Service::CalibrationReport(server::ReportFormat format) cons
   std::vector<int32_t> partitions;
   for (const auto& t : assignment_->Tasks()) partitions.push_back(t->partition());
   std::sort(partitions.begin(), partitions.end());
-  auto report = ReportFromState(*store_, partitions, *model_);
+  auto report = ReportFromState(*store_, partitions, *model());
   if (!report.ok()) return report.status();
   return format == server::ReportFormat::kHtml ? report::ToHtml(*report) : report::ToJson(*report);
 }

@@ -70,17 +70,40 @@ class Service : public server::Backend {
   std::string MetricsText() const override;
   bool Ready() const override;
   bool Healthy() const override;
-  std::string model_version() const override { return model_->version; }
+  std::string model_version() const override;
   Result<std::optional<codec::RoutingSnapshot>> ViewRouting(const std::string& routing_id) const override;
   Result<std::string> CalibrationReport(server::ReportFormat format) const override;
+
+  // Model changes (SPEC section 3, "Changing the model"). ChangeModel may be called from
+  // any thread (SIGHUP, PUT /v1/model): it makes `model` the running one and returns;
+  // the processing loop then re-evaluates the assigned partitions one at a time, one
+  // per turn before its batch (PartitionTask::ChangeModel), so the other partitions
+  // are consumed between them. A partition assigned later resumes under it (and is
+  // re-evaluated as it resumes). A change while one is under way goes on from where it
+  // is: partitions already changed change again. Needs a state dir.
+  Status ChangeModel(std::shared_ptr<const model::Model> model, std::string yaml) override;
+  Status ChangeModel(std::shared_ptr<const model::Model> model) { return ChangeModel(std::move(model), ""); }
+  server::ModelInfo RunningModel() const override;
+  // The tier moves `model` would cause over the committed state of the assigned
+  // partitions, on scratch engines: nothing is changed.
+  Result<server::TierMoves> DryRunModel(std::shared_ptr<const model::Model> model) const override;
+  // Assigned partitions not yet re-evaluated under the running model.
+  int PendingModelPartitions() const;
 
   // Tests: called on a worker thread in the middle of every task's batch (scored, not
   // committed), so a test can hold a batch there without timing.
   void set_mid_batch_hook(MidBatchHook hook) { assignment_->set_mid_batch_hook(std::move(hook)); }
+  // Tests: called after each committed page of a re-evaluation pass (see PartitionTask).
+  void set_reevaluation_hook(ReevaluationHook hook) { assignment_->set_reevaluation_hook(std::move(hook)); }
 
  private:
   Service() = default;
   Status Batch();
+  // One partition of a model change under way, if any: called by the loop before a batch.
+  Status StepModelChange();
+  std::shared_ptr<const model::Model> model() const;
+  // A pass's counts into the metrics (its routing events count as routed).
+  void CountReevaluation(ReevaluationOutcome& done);
   std::optional<std::map<std::string, int64_t>> OnAssign(int32_t partition);
   std::optional<std::map<std::string, int64_t>> Resume(int32_t partition);
   // The partition's local state made equal to its changelog (store::StateStore::Restore).
@@ -98,7 +121,13 @@ class Service : public server::Backend {
   void LogDeadLetter(const SourceRecord& record, const Refused& why);
   void LogSkipped(engine::ApplyOutcome kind, uint64_t records);
 
+  // The running model: the one the partitions are, or are being, re-evaluated under.
+  mutable std::mutex model_mu_;
   std::shared_ptr<const model::Model> model_;
+  std::string model_yaml_;
+  int64_t model_loaded_at_ms_ = 0;
+  std::atomic<bool> model_change_pending_{false};
+  std::string metrics_model_version_;  // the loop thread's: which model the metrics were set up for
   ServiceOptions options_;
   Clock clock_;
   std::unique_ptr<KafkaChangelog> changelog_;  // declared before the store: it outlives it

@@ -62,8 +62,17 @@ ServiceMetrics::ServiceMetrics(const std::string& version) {
                             "Wall time (Unix seconds) of the last batch whose state was committed; 0: none yet.");
   commit_failures_ = r.AddCounter("leadscore_commit_failures_total",
                                   "Batches whose state could not be committed (the service then stops consuming).");
+  reevaluated_ = r.AddCounter("leadscore_model_reevaluated_entities_total",
+                              "Leads and accounts re-evaluated under a new model (a model change, a restart with "
+                              "another model, or the rewrite of an older state format).");
+  reevaluation_pending_ = r.AddGauge("leadscore_model_reevaluation_pending_partitions",
+                                     "Assigned partitions not yet re-evaluated under the running model; 0: none.");
   r.AddCollector([this](metrics::Collection& out) { Collect(out); });
 }
+
+void ServiceMetrics::Reevaluated(uint64_t entities) { reevaluated_.Increment(static_cast<double>(entities)); }
+
+void ServiceMetrics::ReevaluationPending(int partitions) { reevaluation_pending_.Set(partitions); }
 
 void ServiceMetrics::InputTopics(const std::vector<std::string>& topics) {
   for (const auto& t : topics) consumed_.With({{"topic", t}});

@@ -67,6 +67,10 @@ class ServiceMetrics {
   // increase, so it never falls when a partition leaves.
   void DecayChecks(int32_t partition, uint64_t since_assigned);
   void Batch(double process_seconds, double commit_seconds, size_t records);
+  // A model change's passes: entities re-evaluated, and the assigned partitions not yet
+  // under the running model.
+  void Reevaluated(uint64_t entities);
+  void ReevaluationPending(int partitions);
 
   // The next offset of an input partition as last read or resumed; -1: its start or unknown.
   int64_t Position(const std::string& topic, int32_t partition) const;
@@ -124,6 +128,8 @@ class ServiceMetrics {
   metrics::Gauge restoring_, last_commit_;
   metrics::Counter restored_records_, restored_bytes_;
   metrics::Counter commit_failures_;
+  metrics::Counter reevaluated_;
+  metrics::Gauge reevaluation_pending_;
   metrics::Histogram batch_seconds_, commit_seconds_, batch_records_, resume_seconds_;
 };
 

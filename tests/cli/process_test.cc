@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -162,7 +163,9 @@ TEST(GenerateProcessTest, HoldsItsCountAndNoEventIsAheadOfTheClock) {
   EXPECT_EQ(behind, 0) << "events stamped before generate started";
 }
 
-TEST(RunProcessTest, SighupIsLoggedAndTheServiceKeepsRunning) {
+// SIGHUP re-reads --model: an invalid one is refused with a line per problem and the
+// running one stays; a valid one becomes the running model (GET /v1/model, the metric).
+TEST(RunProcessTest, SighupReloadsTheModelAndRefusesAnInvalidOneWithEveryProblem) {
   const std::string dir = ::testing::TempDir() + "/leadscore-sighup-" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -171,7 +174,14 @@ TEST(RunProcessTest, SighupIsLoggedAndTheServiceKeepsRunning) {
                         << "http: { address: \"127.0.0.1:0\" }\n"
                         << "kafka_consumer: { session.timeout.ms: 6000, heartbeat.interval.ms: 500 }\n"
                         << "log_level: info\n";
-  Child run({kBinary, "run", "--config", config, "--model", kSourceDir + "/examples/model.yaml", "--embedded-broker"});
+  const std::string model_path = dir + "/model.yaml";
+  std::string example;
+  {
+    std::ifstream in(kSourceDir + "/examples/model.yaml");
+    example.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::ofstream(model_path) << example;
+  Child run({kBinary, "run", "--config", config, "--model", model_path, "--embedded-broker"});
   ASSERT_TRUE(run.started());
   const auto port_text = run.WaitFor("http=port ", seconds(60), /*on_stderr=*/true);
   ASSERT_TRUE(port_text) << run.Stderr();
@@ -190,9 +200,35 @@ TEST(RunProcessTest, SighupIsLoggedAndTheServiceKeepsRunning) {
   }
   ASSERT_TRUE(ready) << run.Stderr();
 
+  auto version = [&] {
+    auto res = client.Get("/v1/model?format=yaml");
+    return res && res->status == 200 ? res->get_header_value("X-Model-Version") : std::string("(no answer)");
+  };
+  const std::string first = version();
+  ASSERT_THAT(first, HasSubstr("example-2026-11+"));
+
+  // Two problems: both logged with their lines; the running model stays.
+  std::string broken = example;
+  broken.replace(broken.find("cap: 9"), 6, "cap: -9");
+  broken.replace(broken.find("half_life: 21d"), 14, "half_life: -21d");
+  std::ofstream(model_path, std::ios::trunc) << broken;
   run.Signal(SIGHUP);
-  EXPECT_TRUE(run.WaitFor("SIGHUP ignored: model reload is not supported yet", seconds(30), true)) << run.Stderr();
+  ASSERT_TRUE(run.WaitFor("model refused (2 problem(s)); the running model stays", seconds(30), true)) << run.Stderr();
+  EXPECT_THAT(run.Stderr(), HasSubstr(model_path + ":"));
   ASSERT_TRUE(run.Running()) << "SIGHUP ended the process: " << run.Stderr();
+  EXPECT_EQ(version(), first);
+
+  std::string changed = example;
+  changed.replace(changed.find("version: \"example-2026-11\""), 26, "version: \"example-2026-12\"");
+  std::ofstream(model_path, std::ios::trunc) << changed;
+  run.Signal(SIGHUP);
+  ASSERT_TRUE(run.WaitFor("model change done: every assigned partition runs model example-2026-12+", seconds(60), true))
+      << run.Stderr();
+  EXPECT_THAT(version(), HasSubstr("example-2026-12+"));
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body, HasSubstr("leadscore_model_info{model_version=\"" + version() + "\"} 1"));
+  EXPECT_THAT(metrics->body, HasSubstr("leadscore_model_reevaluation_pending_partitions 0"));
   auto health = client.Get("/healthz");
   ASSERT_TRUE(health) << httplib::to_string(health.error());
   EXPECT_EQ(health->status, 200);

@@ -141,7 +141,8 @@ TEST(HttpBackendTest, AdminRoutesNeedTheBearerTokenWhenOneIsConfigured) {
   StandInBackend backend;
   auto router = [&backend] {
     Router r = ApiRouter(&backend);
-    r.Exact("PUT", "/v1/model", Access::kAdmin, [](const Request& req, const std::string&) {
+    // A stand-in admin route (PUT /v1/model itself is tests/stream/model_reload_service_test.cc's).
+    r.Exact("PUT", "/v1/stand-in", Access::kAdmin, [](const Request& req, const std::string&) {
       return Response{.status = 200, .content_type = "text/plain", .body = "applied " + req.body, .headers = {}};
     });
     return r;
@@ -150,17 +151,17 @@ TEST(HttpBackendTest, AdminRoutesNeedTheBearerTokenWhenOneIsConfigured) {
   ASSERT_TRUE(http.ok()) << http.status().message();
   httplib::Client client("127.0.0.1", (*http)->port());
 
-  auto none = client.Put("/v1/model", "tiers: []", "application/yaml");
+  auto none = client.Put("/v1/stand-in", "tiers: []", "application/yaml");
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, 401);
   EXPECT_EQ(none->get_header_value("WWW-Authenticate"), "Bearer realm=\"leadscore\"");
   for (const char* wrong : {"Bearer s3cret-toke", "Bearer s3cret-token2", "Bearer ", "Basic s3cret-token", "s3cret-token"}) {
-    auto res = client.Put("/v1/model", {{"Authorization", wrong}}, "tiers: []", "application/yaml");
+    auto res = client.Put("/v1/stand-in", {{"Authorization", wrong}}, "tiers: []", "application/yaml");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 401) << wrong;
   }
   for (const char* right : {"Bearer s3cret-token", "bearer s3cret-token"}) {
-    auto res = client.Put("/v1/model", {{"Authorization", right}}, "tiers: []", "application/yaml");
+    auto res = client.Put("/v1/stand-in", {{"Authorization", right}}, "tiers: []", "application/yaml");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200) << right;
     EXPECT_EQ(res->body, "applied tiers: []");
@@ -172,7 +173,7 @@ TEST(HttpBackendTest, AdminRoutesNeedTheBearerTokenWhenOneIsConfigured) {
   auto tokenless = HttpServer::Start(HttpOptions{.address = "127.0.0.1:0"}, router());
   ASSERT_TRUE(tokenless.ok()) << tokenless.status().message();
   httplib::Client local("127.0.0.1", (*tokenless)->port());
-  EXPECT_EQ(local.Put("/v1/model", "x", "application/yaml")->status, 200);
+  EXPECT_EQ(local.Put("/v1/stand-in", "x", "application/yaml")->status, 200);
 }
 
 TEST(HttpBackendTest, ANonLoopbackAddressIsRefusedWithoutAnAdminToken) {

@@ -60,6 +60,42 @@ TEST_F(StateStoreTest, EntitiesAreReadBackWithTheirDueTime) {
   EXPECT_EQ(state->model_version, "m1");
 }
 
+// A model change's pass pages through a partition's accounts in key order; its marker
+// and the state format are kept beside the partition's other metadata.
+TEST_F(StateStoreTest, AccountsAreListedPageByPageAndAPassMarkerIsKeptUntilDone) {
+  auto s = Open();
+  ASSERT_TRUE(s->Commit({{.partition = 1,
+                          .changes = {Change(EntityKind::kAccount, "a2", "x", INT64_MAX), Change(EntityKind::kAccount, "a1", "x", INT64_MAX),
+                                      Change(EntityKind::kAccount, "a3", "x", INT64_MAX), Change(EntityKind::kLead, "a0", "x", INT64_MAX)},
+                          .model_version = "m1"},
+                         {.partition = 2, .changes = {Change(EntityKind::kAccount, "a0", "x", INT64_MAX)}}})
+                  .ok());
+  std::vector<std::string> page;
+  ASSERT_TRUE(s->ListAccounts(1, "", 2, &page).ok());
+  EXPECT_EQ(page, (std::vector<std::string>{"a1", "a2"})) << "leads and other partitions are not listed";
+  page.clear();
+  ASSERT_TRUE(s->ListAccounts(1, "a2", 2, &page).ok());
+  EXPECT_EQ(page, (std::vector<std::string>{"a3"})) << "after the last one done";
+  page.clear();
+  ASSERT_TRUE(s->ListAccounts(1, "a3", 2, &page).ok());
+  EXPECT_TRUE(page.empty());
+
+  EXPECT_EQ(s->Load(1)->state_format, 0) << "not recorded: format 4 or older";
+  EXPECT_FALSE(s->Load(1)->reevaluation);
+  PartitionCommit c{.partition = 1, .model_version = "m1"};
+  c.reevaluation = Reevaluation{"m2", "a2"};
+  ASSERT_TRUE(s->Commit({c}).ok());
+  EXPECT_EQ(s->Load(1)->reevaluation, (Reevaluation{"m2", "a2"}));
+  PartitionCommit done{.partition = 1, .model_version = "m2"};
+  done.state_format = 5;
+  done.reevaluation_done = true;
+  ASSERT_TRUE(s->Commit({done}).ok());
+  auto state = s->Load(1);
+  EXPECT_EQ(state->model_version, "m2");
+  EXPECT_EQ(state->state_format, 5);
+  EXPECT_FALSE(state->reevaluation);
+}
+
 TEST_F(StateStoreTest, TheTimerIndexFollowsEveryChangeOfDueTime) {
   auto s = Open();
   ASSERT_TRUE(s->Commit({{.partition = 0,

@@ -83,7 +83,9 @@ TEST_F(PartitionTaskTest, ABatchCommitsStateOffsetsAndOutboxTogetherAndANewTaskR
   EXPECT_EQ(resumed->ViewLead("l1")->tier, "hot");
 }
 
-TEST_F(PartitionTaskTest, StateOfAnotherModelIsRefusedOnResume) {
+// A restart with another model continues from the state (SPEC section 3): the pass of
+// tests/stream/model_change_test.cc, not a refusal.
+TEST_F(PartitionTaskTest, StateOfAnotherModelIsReevaluatedOnResume) {
   auto task = NewTask();
   ASSERT_TRUE(task->Resume().ok());
   stream::BatchOutcome out;
@@ -92,10 +94,13 @@ TEST_F(PartitionTaskTest, StateOfAnotherModelIsRefusedOnResume) {
   ASSERT_TRUE(task->Commit({{"events", 1}}, out.events).ok());
   std::string other(kTestModel);
   other.replace(other.find("version: test"), 13, "version: other");
-  stream::PartitionTask next(3, MustLoad(other), {}, store_.get());
+  auto other_model = MustLoad(other);
+  stream::PartitionTask next(3, other_model, {}, store_.get());
   auto resumed = next.Resume();
-  ASSERT_FALSE(resumed.ok());
-  EXPECT_THAT(resumed.status().message(), ::testing::HasSubstr("state was built by model test"));
+  ASSERT_TRUE(resumed.ok()) << resumed.status().message();
+  EXPECT_EQ(resumed->at("events"), 1);
+  EXPECT_EQ(next.resume_reevaluation().to_version, other_model->version);
+  EXPECT_EQ(store_->Load(3)->model_version, other_model->version);
 }
 
 // MIGRATION: state written by leadscore 0.1.0 under examples/model.yaml carries the
@@ -129,13 +134,22 @@ TEST_F(PartitionTaskTest, StateOfThePreviousReleaseWithTheSameModelIsResumedAndW
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->model_version, example.model->version);
 
-  // Another model is still refused, whatever version its state was written under.
+  EXPECT_EQ(state->state_format, engine::kStateFormat) << "the (empty) state was rewritten in the current format";
+
+  // Under the legacy version and in format 4, another model is refused: the state is
+  // rewritten once under the model that wrote it first.
+  store::PartitionCommit legacy;
+  legacy.partition = 4;
+  legacy.stream_time_ms = kT0;
+  legacy.model_version = kExampleVersionOf010;
+  ASSERT_TRUE(store_->Commit({legacy}).ok());
   std::string other(kTestModel);
   other.replace(other.find("version: test"), 13, "version: other");
-  stream::PartitionTask next(3, MustLoad(other), {}, store_.get());
+  stream::PartitionTask next(4, MustLoad(other), {}, store_.get());
   auto refused = next.Resume();
   ASSERT_FALSE(refused.ok());
-  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("state was built by model " + example.model->version));
+  EXPECT_THAT(refused.status().message(),
+              ::testing::HasSubstr("state format 4 by model " + std::string(kExampleVersionOf010)));
 }
 
 // Erasure to the last byte: after the batch that applied a Forget, no file of the state

@@ -375,7 +375,8 @@ const std::vector<std::string> kEveryMetric = {
     "leadscore_rocksdb_memtable_bytes", "leadscore_rocksdb_block_cache_usage_bytes",
     "leadscore_kafka_producer_queue_messages", "leadscore_kafka_producer_retries_total",
     "leadscore_kafka_broker_rtt_seconds", "leadscore_kafka_request_timeouts_total",
-    "leadscore_kafka_broker_disconnects_total", "leadscore_kafka_consumer_errors_total"};
+    "leadscore_kafka_broker_disconnects_total", "leadscore_kafka_consumer_errors_total",
+    "leadscore_model_reevaluated_entities_total", "leadscore_model_reevaluation_pending_partitions"};
 // Labelled by what is known only once partitions are assigned and fetched.
 const std::set<std::string> kPerPartition = {"leadscore_consumer_lag", "leadscore_stream_time_seconds"};
 
