@@ -36,8 +36,6 @@ PartitionTask::PartitionTask(int32_t partition, std::shared_ptr<const model::Mod
       outbox_(partition),
       cache_entities_(options_.cache_entities),
       reevaluation_chunk_(kReevaluateChunk) {
-  // TODO(engine): options_.engine.profile_slots = codec::ProfileSlots once the codec has
-  // it, so stored whole profiles are read under a model they did not arrive under.
   Rebuild(model_, 0);
   if (store_) join_.emplace(partition_, *store_);
 }
