@@ -33,6 +33,7 @@ std::string ModelB() {
   m.replace(m.find("version: test"), 13, "version: b");
   m.replace(m.find("demo:  { points: 40"), 19, "demo:  { points: 20");
   m.replace(m.find("min_score: 60, min_intent: 20"), 29, "min_score: 70, min_intent: 20");
+  m.replace(m.find("{ name: warm, min_score: 30"), 27, "{ name: warm, min_score: 40");
   return m;
 }
 std::string ModelC() {
@@ -125,8 +126,18 @@ TEST_F(ModelChangeTest, AChangeReevaluatesEveryStoredEntityAndWritesTheStateUnde
     EXPECT_THAT(ev.reason, StartsWith("model " + a_->version + " -> " + b_->version));
     EXPECT_EQ(ev.occurred_at_ms, kT0 + 1);
   }
-  // ENGINE: b's points and thresholds move tiers (demo 40 -> 20 points, hot needs 70):
-  // pin done.events (entities, from/to tiers) and the views' tiers when Reevaluate lands.
+  // b's points and thresholds move tiers (demo 40 -> 20 points, warm needs 40): l1 (fit
+  // 80, score 60 less a millisecond's decay: warm) stays warm at 50, l3 (fit 30, score
+  // 35: warm) goes to cold at 25.
+  std::map<std::string, std::pair<std::string, std::string>> moved;
+  for (const auto& ev : done.events) {
+    if (ev.entity == engine::EntityKind::kLead) moved[ev.lead_id] = {ev.from_tier, ev.to_tier};
+  }
+  EXPECT_EQ(moved["l3"], std::make_pair(std::string("warm"), std::string("cold")));
+  EXPECT_FALSE(moved.count("l1")) << "l1 stays warm";
+  EXPECT_FALSE(moved.count("l2")) << "l2 stays cold";
+  EXPECT_EQ(task->ViewLead("l1")->tier, "warm");
+  EXPECT_EQ(task->ViewLead("l3")->tier, "cold");
   ASSERT_TRUE(task->ViewLead("l1").has_value());
   ASSERT_TRUE(task->ViewAccount("a2").has_value());
 
@@ -254,13 +265,15 @@ TEST_F(ModelChangeTest, ADryRunCountsEveryEntityByTierAndWritesNothing) {
   uint64_t counted = 0;
   for (const auto& c : moves.cells) counted += c.count;
   EXPECT_EQ(counted, 5u);
-  // ENGINE: b's moves (pin them, and that they equal a ChangeModel's events); today
-  // every entity stays where it is.
-  EXPECT_EQ(moves.moved(), 0u);
+  // The moves a change then makes: the same count, the same cells.
+  EXPECT_EQ(moves.moved(), 1u) << "l3 warm -> cold; the rest stay";
   const store::PartitionState after = Stored();
   EXPECT_EQ(after.model_version, before.model_version);
   EXPECT_EQ(after.outbox.size(), before.outbox.size());
   EXPECT_FALSE(after.reevaluation);
+  stream::ReevaluationOutcome done;
+  ASSERT_TRUE(task->ChangeModel(b_, &done).ok());
+  EXPECT_EQ(done.events.size(), moves.moved()) << "a dry run counts the moves the change makes";
 }
 
 // ---- the state format migration ----------------------------------------------------
@@ -386,8 +399,12 @@ TEST_F(StateFormatTest, StateOfFormat4IsRewrittenOnceUnderTheModelThatWroteIt) {
     ASSERT_TRUE(v) << id;
     EXPECT_EQ(v->tier, tier) << id;
   }
-  // ENGINE: every entity is rewritten in format 5 (Reevaluate marks it changed):
-  // for (const auto& e : fixture_.entities) EXPECT_EQ(store bytes of e.id [0], 5);
+  // Every entity is rewritten in the current format (Reevaluate marks it changed).
+  for (const auto& e : fixture_.entities) {
+    auto stored = store_->Get(3, e.kind, e.id);
+    ASSERT_TRUE(stored.ok() && stored->has_value()) << e.id;
+    EXPECT_EQ(static_cast<int>((*stored)->bytes.at(0)), engine::kStateFormat) << e.id;
+  }
 
   // Once rewritten, the state changes model like any other.
   auto next = NewTask(b_);
