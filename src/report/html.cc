@@ -321,6 +321,20 @@ std::string ToHtml(const Report& r) {
            "</td><td>" + Pct(w.running_recall) + "</td><td>" + Pct(w.draft_recall) + "</td></tr>";
     }
     h += "</table>";
+    if (s.replayed) {
+      const ReplayedCheck& c = *s.replayed;
+      h += "<p class=\"note\">Held out, replayed: both models over the whole input, each routing its own leads; "
+           "after the split the running model routed " + N(c.running_routed) + " leads (" + N(c.running_priority) +
+           " to its priority tiers), the draft " + N(c.draft_routed) + " (" + N(c.draft_priority) +
+           "). Each picks the same number of its routed leads, best tier then score first; converted: a "
+           "CLOSED_WON at or after the lead's first routing.</p><table><tr><th>at the running model's</th>"
+           "<th>volume</th><th>running converted</th><th>draft converted</th></tr>";
+      for (const auto& a : c.at) {
+        h += "<tr><td>" + HtmlEscape(a.volume_of) + " volume</td><td>" + N(a.volume) + "</td><td>" +
+             N(a.running_converted) + "</td><td>" + N(a.draft_converted) + "</td></tr>";
+      }
+      h += "</table>";
+    }
     for (const auto& n : s.notes) h += "<p class=\"note\">" + HtmlEscape(n) + "</p>";
   }
 
