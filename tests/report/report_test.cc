@@ -561,7 +561,7 @@ TEST(ReportSuggestTest, TierMinimumsAreSetToTheRunningModelsVolumeBeforeTheSplit
 // trial more points than it had and more than senior_buyer.
 TEST(ReportSuggestTest, TheDraftIsFittedOnLeadStatesAndRoutesTheRunningModelsVolume) {
   std::stringstream market, routed_json, errors;
-  ASSERT_TRUE(cli::WriteMarketJsonl({.accounts = 3000, .weeks = 8}, market).ok());
+  ASSERT_TRUE(cli::WriteMarketJsonl({.accounts = 2000, .weeks = 8}, market).ok());
   const std::string model_path = std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml";
   auto loaded = model::LoadModelFromFile(model_path);
   ASSERT_TRUE(loaded.ok());
