@@ -2,6 +2,7 @@
 
 #include "cli/replay_loop.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -77,10 +78,11 @@ std::string OneLine(const engine::RoutingEvent& ev) {
 
 ReplayLoopCounts RunReplayLoop(stream::PartitionTask& task, std::istream& in, std::optional<int64_t> until_ms,
                                std::ostream& errors, const std::function<void(const engine::RoutingEvent&)>& on_event,
-                               stream::BatchOutcome* totals) {
+                               stream::BatchOutcome* totals, const std::function<void()>& after_chunk,
+                               size_t chunk_lines) {
   ReplayLoopCounts counts;
   // Lines go to the task in chunks; a refusal names its line.
-  constexpr size_t kChunk = 4096;
+  const size_t kChunk = std::max<size_t>(1, chunk_lines);
   std::vector<std::string> lines;
   std::vector<uint64_t> line_numbers;
   stream::BatchOutcome outcome;
@@ -102,6 +104,7 @@ ReplayLoopCounts RunReplayLoop(stream::PartitionTask& task, std::istream& in, st
     flush();
     lines.clear();
     line_numbers.clear();
+    if (after_chunk) after_chunk();
   };
   std::string line;
   while (std::getline(in, line)) {

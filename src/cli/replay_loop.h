@@ -24,8 +24,12 @@ stream::TaskOptions ReplayTaskOptions(const engine::EngineOptions& engine);
 
 // Reads `in` to its end into `task`, then (with `until_ms`) decays on to that time.
 // `totals` gets the batches' counts added (skips, filters, held events).
+// `after_chunk`, when given, is called after each chunk of `chunk_lines` lines has been
+// processed and its routing events handed on (the task's stream time is then that of
+// the chunk's records: `report --suggest` looks at every lead at fixed stream times).
 ReplayLoopCounts RunReplayLoop(stream::PartitionTask& task, std::istream& in, std::optional<int64_t> until_ms,
                                std::ostream& errors, const std::function<void(const engine::RoutingEvent&)>& on_event,
-                               stream::BatchOutcome* totals);
+                               stream::BatchOutcome* totals, const std::function<void()>& after_chunk = nullptr,
+                               size_t chunk_lines = 4096);
 
 }  // namespace leadscore::cli

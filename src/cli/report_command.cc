@@ -5,15 +5,20 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include "cli/replay.h"
+#include "cli/replay_loop.h"
 #include "codec/codec.h"
 #include "config/config.h"
 #include "model/model.h"
 #include "report/report.h"
 #include "store/state_store.h"
+#include "stream/partition_task.h"
 #include "stream/state_report.h"
 
 namespace leadscore::cli {
@@ -151,7 +156,95 @@ int ReportFromConfig(const ReportFlags& flags) {
   return Write(flags, r, suggested);
 }
 
+// Discards what it is given: the extra replays of --suggest report nothing (the first
+// replay has said what was wrong with the input).
+struct NullStream : std::ostream {
+  NullStream() : std::ostream(nullptr) {}
+};
+
+// `model` over `input` with replay's own loop; the routing events `keep` wants.
+std::vector<engine::RoutingEvent> ReplayEvents(std::shared_ptr<const model::Model> model, const std::string& input,
+                                               const std::function<bool(const engine::RoutingEvent&)>& keep) {
+  stream::PartitionTask task(0, model, ReplayTaskOptions({}), nullptr);
+  std::vector<engine::RoutingEvent> out;
+  std::istringstream in(input);
+  NullStream quiet;
+  stream::BatchOutcome totals;
+  RunReplayLoop(task, in, std::nullopt, quiet, [&](const engine::RoutingEvent& ev) {
+    if (keep(ev)) out.push_back(ev);
+  }, &totals);
+  return out;
+}
+
 }  // namespace
+
+report::LeadSamples SampleLeads(std::shared_ptr<const model::Model> model, const std::string& input,
+                                int64_t every_ms) {
+  report::LeadSamples samples;
+  const std::vector<std::string> columns = report::SuggestColumns(*model);
+  std::unordered_map<std::string, size_t> column;
+  for (size_t j = 0; j < columns.size(); ++j) column.emplace(columns[j], j);
+  std::unordered_map<std::string, uint32_t> lead_index;
+  stream::PartitionTask task(0, model, ReplayTaskOptions({}), nullptr);
+  engine::Engine& eng = task.engine();
+  std::optional<int64_t> next;
+  auto look = [&] {
+    const int64_t now = task.stream_time();
+    if (now <= 0) return;
+    if (!next) next = now + every_ms;  // the first look a period after the first record
+    if (now < *next) return;
+    while (*next <= now) *next += every_ms;
+    const engine::IdTable& ids = eng.lead_ids();
+    for (size_t n = 0; n < ids.size(); ++n) {
+      const std::string& id = ids.Name(static_cast<engine::EntityId>(n));
+      if (id.empty()) continue;
+      const auto view = eng.ViewLead(id);
+      // A disqualified lead is never routed; a suppressed one is in a deal already.
+      if (!view || view->disqualified || view->tier == "disqualified" || view->tier == "suppressed") continue;
+      report::LeadSamples::Row row;
+      row.at_ms = view->as_of_ms;
+      row.points.assign(columns.size(), 0.0F);
+      for (const auto& f : view->factors) {
+        if (auto it = column.find(f.name); it != column.end()) row.points[it->second] = static_cast<float>(f.points);
+      }
+      auto [it, fresh] = lead_index.emplace(id, static_cast<uint32_t>(samples.leads.size()));
+      if (fresh) samples.leads.push_back(id);
+      row.lead = it->second;
+      samples.rows.push_back(std::move(row));
+    }
+  };
+  std::istringstream in(input);
+  NullStream quiet;
+  stream::BatchOutcome totals;
+  // Smaller chunks than replay's: a look comes at most a chunk's records after its time.
+  RunReplayLoop(task, in, std::nullopt, quiet, [](const engine::RoutingEvent&) {}, &totals, look, 512);
+  return samples;
+}
+
+Status SuggestOverReplay(std::shared_ptr<const model::Model> model, const std::string& model_yaml,
+                         const std::string& input, const std::vector<engine::RoutingEvent>& routed,
+                         const std::vector<codec::WireOutcome>& outcomes, report::Report* r) {
+  constexpr int64_t kWeekMs = 7LL * 24 * 3600 * 1000;
+  const report::LeadSamples samples = SampleLeads(model, input, kWeekMs);
+  LEADSCORE_RETURN_IF_ERROR(report::AddSuggestion(*model, model_yaml, routed, outcomes, r, &samples));
+  // Tier minimums by volume: the probe (the draft's points, a tier every half point)
+  // replayed up to the split tells each lead's highest draft score there.
+  auto probe_yaml = report::ProbeYaml(*r->suggestion);
+  if (!probe_yaml.ok()) return probe_yaml.status();
+  auto probe = model::LoadModelFromString(*probe_yaml);
+  if (!probe.ok()) return Status::InvalidArgument("the probe model is refused:\n" + probe.ErrorText());
+  const int64_t split = r->suggestion->held_out.split_ms;
+  const auto probe_routed = ReplayEvents(probe.model, input, [&](const engine::RoutingEvent& ev) {
+    return ev.entity == engine::EntityKind::kLead && ev.direction == engine::Direction::kUp && ev.occurred_at_ms < split;
+  });
+  LEADSCORE_RETURN_IF_ERROR(report::SetTiersByVolume(*model, routed, *probe.model, probe_routed, r));
+  // The held-out period replayed: the draft routes its own leads over the same input.
+  auto draft = model::LoadModelFromString(r->suggestion->draft_yaml);
+  if (!draft.ok()) return Status::InvalidArgument("the draft model is refused:\n" + draft.ErrorText());
+  const auto draft_routed = ReplayEvents(draft.model, input, [](const engine::RoutingEvent&) { return true; });
+  report::AddReplayedCheck(*model, *draft.model, routed, draft_routed, outcomes, r);
+  return Status::Ok();
+}
 
 int RunReport(const ReportFlags& flags) {
   if (!flags.config_path.empty()) {
@@ -204,24 +297,9 @@ int RunReport(const ReportFlags& flags) {
   }
   report::Report r = report::BuildReport(*model, routed, outcomes);
   Status suggested = Status::Ok();
-  if (!flags.suggest_path.empty()) suggested = report::AddSuggestion(*model, loaded_model->text, routed, outcomes, &r);
-  if (suggested.ok() && r.suggestion) {
-    // The held-out period replayed: the draft routes its own leads over the same input.
-    auto draft = model::LoadModelFromString(r.suggestion->draft_yaml);
-    if (!draft.ok()) {
-      std::cerr << "report: the draft model is refused:\n" << draft.ErrorText();
-    } else {
-      std::istringstream again(*input);
-      std::ostringstream draft_json;
-      Replay(draft.model, again, draft_json, std::cerr, options);
-      std::vector<engine::RoutingEvent> draft_routed;
-      std::istringstream lines(draft_json.str());
-      std::string line;
-      while (std::getline(lines, line)) {
-        if (auto ev = codec::RoutingEventFromJson(line); ev.ok()) draft_routed.push_back(std::move(*ev));
-      }
-      report::AddReplayedCheck(*model, *draft.model, routed, draft_routed, outcomes, &r);
-    }
+  if (!flags.suggest_path.empty()) {
+    suggested = SuggestOverReplay(loaded_model->model, loaded_model->text, *input, routed, outcomes, &r);
+    if (!suggested.ok()) r.suggestion.reset();  // half done: not printed
   }
   return Write(flags, r, suggested);
 }

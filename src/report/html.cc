@@ -281,20 +281,29 @@ std::string ToHtml(const Report& r) {
 
   if (r.suggestion) {
     const Suggestion& s = *r.suggestion;
+    const std::string on =
+        s.fitted_on == "lead states"
+            ? "of the lead winning within " + std::to_string(kWinHorizonDays) + " days on each factor's points, on every lead's state looked at weekly "
+              "before the split (" + N(s.train_events) + ", " + N(s.train_won) + " won)"
+            : "of the lead converting on each factor's points, on the older 70 % of answered lead routing events (" +
+                  N(s.train_events) + ", " + N(s.train_won) + " converted)";
     h += "<h2>Suggested changes</h2><p class=\"note\">Points fitted to the outcomes: L2-regularised logistic "
-         "regression (L2 " + F("%.2g", s.l2) + ", by cross-validation) of the lead converting on each factor's points, "
-         "on the older 70 % of answered lead routing events (" + N(s.train_events) + ", " + N(s.train_won) +
-         " converted), rescaled to the model's points. A draft, for "
+         "regression (L2 " + F("%.2g", s.l2) + ", by cross-validation) " + on + ", rescaled to the model's points. "
+         "A draft, for "
          "<code>leadscore backtest</code> before anyone runs it.</p><table><tr><th>signal / fit rule</th><th>kind</th>"
          "<th>now</th><th>suggested</th></tr>";
     for (const auto& p : s.points) {
       h += "<tr><td>" + HtmlEscape(p.name) + "</td><td>" + HtmlEscape(p.kind) + "</td><td>" + F("%.1f", p.current) + "</td><td>" +
            F("%.1f", p.suggested) + "</td></tr>";
     }
-    h += "</table><table><tr><th>tier</th><th>min_score now</th><th>suggested</th><th>target conversion</th></tr>";
+    h += "</table><table><tr><th>tier</th><th>min_score now</th><th>suggested</th><th>set by</th></tr>";
     for (const auto& t : s.tiers) {
       h += "<tr><td>" + HtmlEscape(t.name) + "</td><td>" + F("%.1f", t.current_min_score) + "</td><td>" +
-           F("%.1f", t.suggested_min_score) + "</td><td>" + Pct(t.target_conversion) + "</td></tr>";
+           F("%.1f", t.suggested_min_score) + "</td><td>" +
+           (t.train_volume > 0 ? "volume: " + N(t.draft_train_volume) + " leads before the split (running " +
+                                     N(t.train_volume) + ")"
+                               : "target conversion " + Pct(t.target_conversion)) +
+           "</td></tr>";
     }
     const HeldOutCheck& k = s.held_out;
     h += "</table><p class=\"note\">Held out: the newest " + N(k.events) + " answered lead routing events (" +
@@ -312,6 +321,20 @@ std::string ToHtml(const Report& r) {
            "</td><td>" + Pct(w.running_recall) + "</td><td>" + Pct(w.draft_recall) + "</td></tr>";
     }
     h += "</table>";
+    if (s.replayed) {
+      const ReplayedCheck& c = *s.replayed;
+      h += "<p class=\"note\">Held out, replayed: both models over the whole input, each routing its own leads; "
+           "after the split the running model routed " + N(c.running_routed) + " leads (" + N(c.running_priority) +
+           " to its priority tiers), the draft " + N(c.draft_routed) + " (" + N(c.draft_priority) +
+           "). Each picks the same number of its routed leads, best tier then score first; converted: a "
+           "CLOSED_WON at or after the lead's first routing.</p><table><tr><th>at the running model's</th>"
+           "<th>volume</th><th>running converted</th><th>draft converted</th></tr>";
+      for (const auto& a : c.at) {
+        h += "<tr><td>" + HtmlEscape(a.volume_of) + " volume</td><td>" + N(a.volume) + "</td><td>" +
+             N(a.running_converted) + "</td><td>" + N(a.draft_converted) + "</td></tr>";
+      }
+      h += "</table>";
+    }
     for (const auto& n : s.notes) h += "<p class=\"note\">" + HtmlEscape(n) + "</p>";
   }
 

@@ -87,7 +87,7 @@ std::string ToJson(const Report& r) {
   }
   if (r.suggestion) {
     const Suggestion& s = *r.suggestion;
-    json sj{{"train_events", s.train_events}, {"train_won", s.train_won}, {"test_events", s.test_events},
+    json sj{{"fitted_on", s.fitted_on},       {"train_events", s.train_events}, {"train_won", s.train_won}, {"test_events", s.test_events},
             {"l2", s.l2},                     {"notes", s.notes},         {"draft_yaml", s.draft_yaml}};
     sj["points"] = json::array();
     for (const auto& p : s.points) {
@@ -102,7 +102,9 @@ std::string ToJson(const Report& r) {
       sj["tiers"].push_back({{"name", t.name},
                              {"current_min_score", t.current_min_score},
                              {"suggested_min_score", t.suggested_min_score},
-                             {"target_conversion", t.target_conversion}});
+                             {"target_conversion", t.target_conversion},
+                             {"train_volume", t.train_volume},
+                             {"draft_train_volume", t.draft_train_volume}});
     }
     const HeldOutCheck& h = s.held_out;
     sj["held_out"] = {{"events", h.events},

@@ -84,6 +84,10 @@ struct SuggestedTier {
   // converted (made to rise with the tier); 0 for the lowest tier routed, which keeps
   // its minimum (the answered routings hold nothing below it to place it by).
   double target_conversion = 0;
+  // Set by volume instead (SetTiersByVolume): the leads the running model routed into
+  // this tier or above before the split, which the draft's minimum matches there; 0 when
+  // the minimum was not set by volume.
+  uint64_t train_volume = 0, draft_train_volume = 0;
 };
 // Both models pick `volume` of the held-out routings, each its highest scores.
 struct HeldOutAt {
@@ -117,7 +121,11 @@ struct ReplayedCheck {
   std::vector<ReplayedAt> at;
 };
 struct Suggestion {
-  uint64_t train_events = 0, train_won = 0, test_events = 0;
+  // "routings": fitted on the older answered lead routing events (their factors);
+  // "lead states": on every lead's state at fixed times of the running model's replay
+  // before the split (LeadSamples), labelled by a win of the lead in the next days.
+  std::string fitted_on = "routings";
+  uint64_t train_events = 0, train_won = 0, test_events = 0;  // train_*: rows fitted on
   double l2 = 0;  // chosen by 5-fold cross-validation on the training routings
   std::vector<SuggestedPoints> points;
   std::vector<SuggestedTier> tiers;
@@ -147,12 +155,56 @@ Report BuildReport(const model::Model& model, const std::vector<engine::RoutingE
 Report BuildReportFromJoined(const model::Model& model, const std::vector<codec::RoutingSnapshot>& routed,
                              const std::vector<codec::WireOutcome>& unmatched, const ReportOptions& options = {});
 
+// A lead state is labelled won when the lead's CLOSED_WON comes within this many days
+// after the look: in effect "the lead wins later", as the held-out check counts a win
+// at any time after a routing (the market's deals close 2 to 11 weeks after a lead shows
+// interest; 60 days, tried, cut off wins the check counts and did worse).
+inline constexpr int64_t kWinHorizonDays = 120;
+
+// Every lead's state at fixed times of a replay of the running model (the CLI takes it,
+// so nothing here runs a stream): the points each signal (decayed, capped) and fit rule
+// gave the lead then, one column per SuggestColumns(model). A population the running
+// model did not select, unlike its routing snapshots (leads routed when their score
+// crossed a minimum).
+struct LeadSamples {
+  struct Row {
+    uint32_t lead = 0;  // index into `leads`
+    int64_t at_ms = 0;  // the stream time of the look
+    std::vector<float> points;
+  };
+  std::vector<std::string> leads;
+  std::vector<Row> rows;
+};
+// The regression's columns: the model's signals, then its fit rules, by name.
+std::vector<std::string> SuggestColumns(const model::Model& model);
+
 // Fits the suggestion (suggest.h) into `report` from the same routing events and
 // outcomes; `model_yaml` is the running model's text, which the draft edits. An error
-// when there is nothing to fit (no answered lead routing events, no win).
+// when there is nothing to fit (no answered lead routing events, no win). With
+// `samples`, the points are fitted on the lead states taken before the split (the
+// label: a CLOSED_WON of the lead within kWinHorizonDays after the look) rather than on
+// the routing snapshots; the split and the re-scored check are the same. On lead
+// states the regression holds the model's signs: a column fitted against its sign is
+// dropped and the rest fitted again, and the factor gets the least points the model
+// allows (the fit says it does not help).
 Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
                      const std::vector<engine::RoutingEvent>& routed, const std::vector<codec::WireOutcome>& outcomes,
-                     Report* report);
+                     Report* report, const LeadSamples* samples = nullptr);
+
+// The probe for SetTiersByVolume: the suggestion's draft with its lead tiers replaced
+// by one every half point (hysteresis 100: a lead never goes down), so a replay of it
+// tells the highest draft score each lead reached, to the half point.
+Result<std::string> ProbeYaml(const Suggestion& suggestion);
+
+// The draft's lead tier minimums set by volume: each tier above the lowest one the
+// running model routes into gets the lowest half point at which the draft, replayed as
+// `probe` (ProbeYaml) before the split, routes no more leads into it or above than the
+// running model did into the same tier or above (`running_routed`, its replay); the
+// draft's tiers drop min_fit and min_intent (the draft ranks by its score alone).
+// Rewrites the suggestion's draft_yaml and tiers.
+Status SetTiersByVolume(const model::Model& running, const std::vector<engine::RoutingEvent>& running_routed,
+                        const model::Model& probe, const std::vector<engine::RoutingEvent>& probe_routed,
+                        Report* report);
 
 // The replayed check (ReplayedCheck) into `report->suggestion`, split where its held-out
 // routings start: `running_routed` and `draft_routed` are each model's replay of the

@@ -11,6 +11,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "common/hash.h"
 #include "report/calibration.h"
 #include "report/report.h"
 
@@ -21,6 +22,10 @@ namespace {
 // The L2 weights cross-validation chooses from, on standardised columns.
 const std::vector<double> kL2Grid = {0.1, 0.3, 1, 3, 10, 30, 100};
 constexpr double kTrainShare = 0.7;
+// Lead states: negatives past this many rows are thinned at random (by a hash of the
+// lead and the time), which moves only the intercept of a logistic regression.
+constexpr size_t kMaxNegativeRows = 60000;
+constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
 struct Feature {
   std::string name, kind;
@@ -63,7 +68,23 @@ std::vector<bool> Converted(const std::vector<engine::RoutingEvent>& routed, con
   return out;
 }
 
+// The draft's YAML text: a header saying what it is, then the document.
+std::string DraftText(const std::string& running_version, const YAML::Node& doc) {
+  YAML::Emitter emit;
+  emit << doc;
+  return "# A draft fitted by `leadscore report --suggest` to the outcomes of model " + running_version +
+         ".\n# Compare it with the running model (`leadscore backtest`) before using it.\n" +
+         std::string(emit.c_str()) + "\n";
+}
+
 }  // namespace
+
+std::vector<std::string> SuggestColumns(const model::Model& model) {
+  std::vector<std::string> out;
+  for (const auto& s : model.signals) out.push_back(s.name);
+  for (const auto& r : model.fit_rules) out.push_back(r.name);
+  return out;
+}
 
 std::pair<double, double> TopK(const std::vector<double>& score, const std::vector<bool>& positive, size_t k) {
   std::vector<size_t> order(score.size());
@@ -79,7 +100,7 @@ std::pair<double, double> TopK(const std::vector<double>& score, const std::vect
 
 Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
                      const std::vector<engine::RoutingEvent>& routed, const std::vector<codec::WireOutcome>& outcomes,
-                     Report* report) {
+                     Report* report, const LeadSamples* samples) {
   const Joined joined = Join(routed, outcomes);
   const std::vector<Answer> answers = Summarize(routed, outcomes, joined);
   const std::vector<bool> converted = Converted(routed, answers);
@@ -102,37 +123,107 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   std::vector<Feature> features;
   for (const auto& s : model.signals) features.push_back({s.name, "signal", s.points, model.lead.intent_weight});
   for (const auto& r : model.fit_rules) features.push_back({r.name, "fit_rule", r.points, model.lead.fit_weight});
-  // Columns: each signal's and fit rule's points as listed among the factors (the top
-  // 5). Columns for what the listed factors leave out (the event's fit or intent minus
-  // them) were tried against the top-5 cut and did worse on the held-out check of six
-  // markets (README), so the cut is left to the regression as noise.
-  Eigen::MatrixXd x = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(train), static_cast<Eigen::Index>(features.size()));
-  Eigen::VectorXd y(static_cast<Eigen::Index>(train));
-  uint64_t train_won = 0;
-  for (size_t r = 0; r < train; ++r) {
-    const auto& ev = routed[events[r]];
-    for (const auto& f : ev.factors) {
-      for (size_t j = 0; j < features.size(); ++j) {
-        if (features[j].name == f.name) x(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = f.points;
+  const int64_t split_ms = routed[events[train]].occurred_at_ms;
+  Eigen::MatrixXd x;
+  Eigen::VectorXd y;
+  uint64_t train_won = 0, train_rows = 0;
+  if (!samples) {
+    // Columns: each signal's and fit rule's points as listed among the factors (the top
+    // 5). Columns for what the listed factors leave out (the event's fit or intent minus
+    // them) were tried against the top-5 cut and did worse on the held-out check of six
+    // markets (README), so the cut is left to the regression as noise.
+    x = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(train), static_cast<Eigen::Index>(features.size()));
+    y.resize(static_cast<Eigen::Index>(train));
+    for (size_t r = 0; r < train; ++r) {
+      const auto& ev = routed[events[r]];
+      for (const auto& f : ev.factors) {
+        for (size_t j = 0; j < features.size(); ++j) {
+          if (features[j].name == f.name) x(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = f.points;
+        }
       }
+      y(static_cast<Eigen::Index>(r)) = converted[events[r]] ? 1 : 0;
+      train_won += converted[events[r]];
     }
-    y(static_cast<Eigen::Index>(r)) = converted[events[r]] ? 1 : 0;
-    train_won += converted[events[r]];
+    train_rows = train;
+  } else {
+    // Lead states looked at before the split; won when the lead's CLOSED_WON follows
+    // within the horizon (a lead already won is suppressed: the CLI leaves it out).
+    std::unordered_map<std::string, std::vector<int64_t>> wins;
+    for (const auto& o : outcomes) {
+      if (o.kind == codec::WireOutcomeKind::kClosedWon && !o.lead_id.empty()) wins[o.lead_id].push_back(o.occurred_at_ms);
+    }
+    std::vector<const std::vector<int64_t>*> lead_wins(samples->leads.size(), nullptr);
+    for (size_t i = 0; i < samples->leads.size(); ++i) {
+      if (auto it = wins.find(samples->leads[i]); it != wins.end()) lead_wins[i] = &it->second;
+    }
+    auto won_after = [&](const LeadSamples::Row& row) {
+      const auto* w = lead_wins[row.lead];
+      return w && std::any_of(w->begin(), w->end(), [&](int64_t at) {
+               return at > row.at_ms && at <= row.at_ms + kWinHorizonDays * kDayMs;
+             });
+    };
+    std::vector<std::pair<size_t, bool>> kept;
+    size_t negatives = 0;
+    for (size_t r = 0; r < samples->rows.size(); ++r) {
+      if (samples->rows[r].at_ms >= split_ms || samples->rows[r].points.size() != features.size()) continue;
+      const bool won = won_after(samples->rows[r]);
+      negatives += !won;
+      kept.emplace_back(r, won);
+    }
+    const double keep = negatives > kMaxNegativeRows
+                            ? static_cast<double>(kMaxNegativeRows) / static_cast<double>(negatives) : 1.0;
+    std::erase_if(kept, [&](const std::pair<size_t, bool>& k) {
+      if (k.second || keep >= 1) return false;
+      const auto& row = samples->rows[k.first];
+      const uint64_t h = Mix64(Mix64(row.lead) ^ static_cast<uint64_t>(row.at_ms));
+      return static_cast<double>(h >> 11) * 0x1.0p-53 >= keep;
+    });
+    x.resize(static_cast<Eigen::Index>(kept.size()), static_cast<Eigen::Index>(features.size()));
+    y.resize(static_cast<Eigen::Index>(kept.size()));
+    for (size_t r = 0; r < kept.size(); ++r) {
+      const auto& row = samples->rows[kept[r].first];
+      for (size_t j = 0; j < features.size(); ++j) {
+        x(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = row.points[j];
+      }
+      y(static_cast<Eigen::Index>(r)) = kept[r].second ? 1 : 0;
+      train_won += kept[r].second;
+    }
+    train_rows = kept.size();
   }
   // Fewer wins than this and the fit describes a handful of deals, not the model.
   constexpr uint64_t kMinWins = 5;
-  if (train_won < kMinWins || train_won == train) {
-    return Status::InvalidArgument("the older 70 % of answered lead routings (" + std::to_string(train) + ") hold " +
-                                   std::to_string(train_won) + " won: too few wins (or losses) to fit, at least " +
-                                   std::to_string(kMinWins) + " of each needed");
+  if (train_won < kMinWins || train_won == train_rows) {
+    return Status::InvalidArgument(
+        std::string(samples ? "the lead states before the split (" : "the older 70 % of answered lead routings (") +
+        std::to_string(train_rows) + ") hold " + std::to_string(train_won) +
+        " won: too few wins (or losses) to fit, at least " + std::to_string(kMinWins) + " of each needed");
   }
   const double l2 = ChooseL2(x, y, kL2Grid);
   auto fitted = FitLogistic(x, y, l2);
   if (!fitted.ok()) return fitted.status();
+  std::vector<bool> against(features.size(), false);
+  if (samples) {
+    // Signs held: a column fitted against its sign leaves the regression, which is
+    // fitted again without it, until every coefficient left has the model's sign.
+    for (size_t round = 0; round < features.size(); ++round) {
+      bool changed = false;
+      for (size_t j = 0; j < features.size(); ++j) {
+        if (fitted->coefficients(static_cast<Eigen::Index>(j)) < 0) {
+          against[j] = true;
+          x.col(static_cast<Eigen::Index>(j)).setZero();
+          changed = true;
+        }
+      }
+      if (!changed) break;
+      fitted = FitLogistic(x, y, l2);
+      if (!fitted.ok()) return fitted.status();
+    }
+  }
 
   Suggestion s;
+  s.fitted_on = samples ? "lead states" : "routings";
   s.l2 = l2;
-  s.train_events = train;
+  s.train_events = train_rows;
   s.train_won = train_won;
   s.test_events = events.size() - train;
   // Points: the model gives a factor `weight` of score per point; the fit gives it b
@@ -146,6 +237,8 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     // A sign against the running model's is read as the snapshots' selection (README), not
     // as the market: such points are kept (the draft re-weights, it does not flip).
     // (b is per point as listed, so a negative b is a flip whatever the points' sign.)
+    // On lead states the running model did not select, a sign against it is evidence
+    // the factor does not help: it gets the least points the model allows (below).
     if (b < 0) continue;
     ratio[j] = b / features[j].weight;
     old_sum += std::abs(features[j].points);
@@ -155,7 +248,12 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   for (size_t j = 0; j < features.size(); ++j) {
     const Feature& f = features[j];
     const double b = fitted->coefficients(static_cast<Eigen::Index>(j));
-    if (ratio[j] == 0 || new_sum == 0) {
+    if (samples && (b < 0 || against[j]) && new_sum > 0) {
+      suggested[j] = f.points > 0 ? 0.1 : -0.1;  // the model refuses zero points
+      s.notes.push_back(f.kind + " " + f.name +
+                        ": fitted against the running model's sign on the lead states; points cut to the least "
+                        "the model allows");
+    } else if (ratio[j] == 0 || new_sum == 0) {
       suggested[j] = f.points;
       s.notes.push_back(f.kind + " " + f.name +
                         (b == 0 ? std::string(": never among the training events' factors; points kept")
@@ -329,11 +427,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
       if (tier["name"].as<std::string>() == st.name) tier["min_score"] = st.suggested_min_score;
     }
   }
-  YAML::Emitter emit;
-  emit << doc;
-  s.draft_yaml = "# A draft fitted by `leadscore report --suggest` to the outcomes of model " + model.version +
-                 ".\n# Compare it with the running model (`leadscore backtest`) before using it.\n" +
-                 std::string(emit.c_str()) + "\n";
+  s.draft_yaml = DraftText(model.version, doc);
   report->suggestion = std::move(s);
   return Status::Ok();
 }
@@ -422,6 +516,131 @@ void AddReplayedCheck(const model::Model& running, const model::Model& draft,
     c.at.push_back(at);
   }
   report->suggestion->replayed = std::move(c);
+}
+
+}  // namespace leadscore::report
+
+namespace leadscore::report {
+
+namespace {
+constexpr int kProbeSteps = 200;  // tiers every 100 / 200 = half a point
+}  // namespace
+
+Result<std::string> ProbeYaml(const Suggestion& suggestion) {
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(suggestion.draft_yaml);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string("the draft's YAML: ") + e.what());
+  }
+  YAML::Node old_tiers = doc["lead"]["tiers"];
+  if (!old_tiers.IsSequence() || old_tiers.size() == 0) return Status::InvalidArgument("the draft has no lead tiers");
+  const std::string bottom = old_tiers[old_tiers.size() - 1]["name"].as<std::string>();
+  YAML::Node tiers(YAML::NodeType::Sequence);
+  for (int k = kProbeSteps - 1; k >= 1; --k) {
+    YAML::Node t;
+    t["name"] = "probe_" + std::to_string(k);
+    t["min_score"] = 100.0 * k / kProbeSteps;
+    tiers.push_back(t);
+  }
+  YAML::Node last;
+  last["name"] = bottom == "probe_0" ? std::string("probe_bottom") : bottom;
+  last["min_score"] = 0;
+  tiers.push_back(last);
+  doc["lead"]["tiers"] = tiers;
+  doc["lead"]["hysteresis"] = 100;  // never down: each lead's highest tier is its highest score
+  doc["version"] = doc["version"].as<std::string>() + "-probe";
+  YAML::Emitter emit;
+  emit << doc;
+  return std::string(emit.c_str()) + "\n";
+}
+
+Status SetTiersByVolume(const model::Model& running, const std::vector<engine::RoutingEvent>& running_routed,
+                        const model::Model& probe, const std::vector<engine::RoutingEvent>& probe_routed,
+                        Report* report) {
+  if (!report->suggestion) return Status::InvalidArgument("no suggestion");
+  Suggestion& s = *report->suggestion;
+  const int64_t split = s.held_out.split_ms;
+  const auto& tiers = running.lead.tiers;
+  if (tiers.size() < 2) return Status::InvalidArgument("one lead tier: nothing to set");
+  auto rank_in = [](const model::EntityPolicy& p, const std::string& name) {
+    for (size_t t = 0; t < p.tiers.size(); ++t) {
+      if (p.tiers[t].name == name) return t;
+    }
+    return p.tiers.size();
+  };
+  // The running model: each lead's best tier before the split (the bottom: not routed).
+  std::unordered_map<std::string, size_t> best;
+  for (const auto& ev : running_routed) {
+    if (ev.entity != engine::EntityKind::kLead || ev.direction != engine::Direction::kUp || ev.occurred_at_ms >= split) {
+      continue;
+    }
+    const size_t r = rank_in(running.lead, ev.to_tier);
+    if (r + 1 >= tiers.size()) continue;
+    auto [it, fresh] = best.emplace(ev.lead_id, r);
+    if (!fresh) it->second = std::min(it->second, r);
+  }
+  // The probe: each lead's highest draft score before the split, to the half point.
+  std::unordered_map<std::string, double> highest;
+  for (const auto& ev : probe_routed) {
+    if (ev.entity != engine::EntityKind::kLead || ev.direction != engine::Direction::kUp || ev.occurred_at_ms >= split) {
+      continue;
+    }
+    const size_t r = rank_in(probe.lead, ev.to_tier);
+    if (r >= probe.lead.tiers.size() || !probe.lead.tiers[r].min_score) continue;
+    double& h = highest[ev.lead_id];
+    h = std::max(h, *probe.lead.tiers[r].min_score);
+  }
+  std::vector<uint64_t> at_level(kProbeSteps + 1, 0);  // leads whose highest is exactly level k / 2
+  for (const auto& [lead, h] : highest) {
+    const auto k = static_cast<size_t>(std::clamp(std::lround(h * kProbeSteps / 100.0), 0L, long{kProbeSteps}));
+    ++at_level[k];
+  }
+  std::vector<uint64_t> at_or_above(kProbeSteps + 2, 0);
+  for (int k = kProbeSteps; k >= 0; --k) at_or_above[k] = at_or_above[k + 1] + at_level[k];
+
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(s.draft_yaml);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string("the draft's YAML: ") + e.what());
+  }
+  // From the top: each routed tier's level, strictly below the one above and above 0.
+  int above = kProbeSteps + 1;
+  std::vector<SuggestedTier> set;
+  for (size_t t = 0; t + 1 < tiers.size(); ++t) {
+    uint64_t volume = 0;
+    for (const auto& [lead, r] : best) volume += r <= t;
+    // The level whose volume is nearest the running model's (a tie: the higher level).
+    int level = std::min(above - 1, kProbeSteps);
+    for (int k = std::min(above - 1, kProbeSteps); k >= 1; --k) {
+      const auto gap = [&](int at) {
+        const uint64_t v = at_or_above[static_cast<size_t>(at)];
+        return v > volume ? v - volume : volume - v;
+      };
+      if (gap(k) < gap(level)) level = k;
+    }
+    level = std::max(level, 1 + static_cast<int>(tiers.size() - 2 - t));  // room for the tiers below
+    above = level;
+    SuggestedTier st{tiers[t].name, tiers[t].min_score.value_or(0), 100.0 * level / kProbeSteps, 0};
+    st.train_volume = volume;
+    st.draft_train_volume = at_or_above[static_cast<size_t>(level)];
+    set.push_back(st);
+    for (YAML::Node tier : doc["lead"]["tiers"]) {
+      if (tier["name"].as<std::string>() != st.name) continue;
+      tier["min_score"] = st.suggested_min_score;
+      tier.remove("min_fit");
+      tier.remove("min_intent");
+    }
+  }
+  s.tiers = std::move(set);
+  // What was said of the tiers before (targets, min_fit out of reach) is moot now.
+  std::erase_if(s.notes, [](const std::string& n) { return n.rfind("tier ", 0) == 0; });
+  s.notes.push_back("lead tiers: min_score set by volume (the draft, replayed before the split, routes about as many "
+                    "leads into each tier or above as the running model did); min_fit and min_intent dropped, the "
+                    "draft ranks by its score alone");
+  s.draft_yaml = DraftText(running.version, doc);
+  return Status::Ok();
 }
 
 }  // namespace leadscore::report

@@ -71,17 +71,30 @@ std::string ToText(const Report& r) {
   out += "\n(small: fewer than 30 routing events; its interval says how little it shows)\n";
   if (r.suggestion) {
     const Suggestion& s = *r.suggestion;
-    out += Format("\nsuggested model: logistic regression (L2 %.2g, by cross-validation) of the lead converting on "
-                  "factor points, %llu older answered lead routing events (%llu converted); checked on the newest %llu\n",
-                  s.l2, static_cast<unsigned long long>(s.train_events), static_cast<unsigned long long>(s.train_won),
-                  static_cast<unsigned long long>(s.test_events));
+    if (s.fitted_on == "lead states") {
+      out += Format("\nsuggested model: logistic regression (L2 %.2g, by cross-validation) of the lead winning within "
+                    "%lld days on its factor points, %llu lead states looked at weekly before the split (%llu won); "
+                    "checked on the newest %llu answered lead routing events\n",
+                    s.l2, static_cast<long long>(kWinHorizonDays), static_cast<unsigned long long>(s.train_events), static_cast<unsigned long long>(s.train_won),
+                    static_cast<unsigned long long>(s.test_events));
+    } else {
+      out += Format("\nsuggested model: logistic regression (L2 %.2g, by cross-validation) of the lead converting on "
+                    "factor points, %llu older answered lead routing events (%llu converted); checked on the newest "
+                    "%llu\n",
+                    s.l2, static_cast<unsigned long long>(s.train_events), static_cast<unsigned long long>(s.train_won),
+                    static_cast<unsigned long long>(s.test_events));
+    }
     for (const auto& p : s.points) {
       out += Format("  %-8s %-24s points %7.1f -> %7.1f\n", p.kind.c_str(), p.name.c_str(), p.current, p.suggested);
     }
     for (const auto& t : s.tiers) {
       out += Format("  tier %-12s min_score %5.1f -> %5.1f  ", t.name.c_str(), t.current_min_score,
                     t.suggested_min_score);
-      out += t.target_conversion > 0 ? "(target conversion " + Pct(t.target_conversion) + " of answered)\n"
+      out += t.train_volume > 0
+                 ? Format("(by volume: %llu leads at or above it before the split, running %llu)\n",
+                          static_cast<unsigned long long>(t.draft_train_volume),
+                          static_cast<unsigned long long>(t.train_volume))
+             : t.target_conversion > 0 ? "(target conversion " + Pct(t.target_conversion) + " of answered)\n"
              : t.suggested_min_score == t.current_min_score
                  ? std::string("(no target: kept)\n")
                  : std::string("(no target: its distance to the tier above kept)\n");

@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli/market_file.h"
 #include "cli/replay.h"
+#include "cli/report_command.h"
 #include "report/join.h"
 #include "report/stats.h"
 #include "report/suggest.h"
@@ -495,6 +497,115 @@ TEST(ReportSuggestTest, TheDraftFromTheMarketLoadsAsAModel) {
   }
   EXPECT_THAT(report::ToText(r), ::testing::HasSubstr("held out:"));
   EXPECT_THAT(report::ToHtml(r), ::testing::HasSubstr("Suggested changes"));
+}
+
+// Tier minimums by volume, worked by hand: before the split the running model routed
+// l1 and l2 to medium and l4 to high (nobody to very_high); the probe (a tier every half
+// point) saw l1 reach 50, l2 40, l3 30 and l4 70 (l5's 95 came after the split). Each
+// tier gets the highest half point at which as many leads reached it or more as the
+// running model routed into it or above: high 70 (l4 alone), medium 40 (l1, l2, l4),
+// very_high 100 (nobody reached it). The draft drops min_fit and min_intent.
+TEST(ReportSuggestTest, TierMinimumsAreSetToTheRunningModelsVolumeBeforeTheSplit) {
+  auto model = ExampleModel();
+  std::ifstream model_file(std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml");
+  const std::string yaml((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
+  const int64_t split = kT + 30 * kD;
+  report::Report r;
+  r.suggestion.emplace();
+  r.suggestion->draft_yaml = yaml;
+  r.suggestion->held_out.split_ms = split;
+  auto probe_yaml = report::ProbeYaml(*r.suggestion);
+  ASSERT_TRUE(probe_yaml.ok()) << probe_yaml.status().message();
+  auto probe = model::LoadModelFromString(*probe_yaml);
+  ASSERT_TRUE(probe.ok()) << probe.ErrorText();
+  ASSERT_EQ(probe.model->lead.tiers.size(), 200u);  // 99.5, 99, ... 0.5, and the bottom
+  EXPECT_EQ(probe.model->lead.tiers.back().name, "low");
+  EXPECT_DOUBLE_EQ(probe.model->lead.hysteresis, 100);
+  auto at = [](double score) { return "probe_" + std::to_string(static_cast<int>(score * 2)); };
+  std::vector<RoutingEvent> running = {Lead("a1", "l1", "low", "medium", kT + kD, 45, {}, 0),
+                                       Lead("a2", "l2", "low", "medium", kT + 2 * kD, 41, {}, 0),
+                                       Lead("a3", "l4", "low", "high", kT + 3 * kD, 70, {}, 0),
+                                       Lead("a4", "l3", "low", "very_high", split, 85, {}, 0)};
+  std::vector<RoutingEvent> probed = {Lead("p1", "l1", "low", at(20), kT + kD, 20, {}, 0),
+                                      Lead("p2", "l1", at(20), at(50), kT + 2 * kD, 50, {}, 0),
+                                      Lead("p3", "l2", "low", at(40), kT + 2 * kD, 40, {}, 0),
+                                      Lead("p4", "l3", "low", at(30), kT + 3 * kD, 30, {}, 0),
+                                      Lead("p5", "l4", "low", at(70), kT + 4 * kD, 70, {}, 0),
+                                      Lead("p6", "l5", "low", at(95), split, 95, {}, 0)};
+  ASSERT_TRUE(report::SetTiersByVolume(*model, running, *probe.model, probed, &r).ok());
+  const report::Suggestion& g = *r.suggestion;
+  ASSERT_EQ(g.tiers.size(), 3u);
+  EXPECT_EQ(g.tiers[0].name, "very_high");
+  EXPECT_DOUBLE_EQ(g.tiers[0].suggested_min_score, 100);
+  EXPECT_EQ(g.tiers[0].train_volume, 0u);
+  EXPECT_EQ(g.tiers[0].draft_train_volume, 0u);
+  EXPECT_DOUBLE_EQ(g.tiers[1].suggested_min_score, 70);
+  EXPECT_EQ(g.tiers[1].train_volume, 1u);
+  EXPECT_EQ(g.tiers[1].draft_train_volume, 1u);
+  EXPECT_DOUBLE_EQ(g.tiers[2].suggested_min_score, 40);
+  EXPECT_EQ(g.tiers[2].train_volume, 3u);
+  EXPECT_EQ(g.tiers[2].draft_train_volume, 3u);
+  auto draft = model::LoadModelFromString(g.draft_yaml);
+  ASSERT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
+  for (size_t t = 0; t < 3; ++t) {
+    EXPECT_DOUBLE_EQ(*draft.model->lead.tiers[t].min_score, g.tiers[t].suggested_min_score);
+    EXPECT_FALSE(draft.model->lead.tiers[t].min_fit);
+    EXPECT_FALSE(draft.model->lead.tiers[t].min_intent);
+  }
+}
+
+// `report --suggest` over a replay of a small market: fitted on every lead's state
+// looked at weekly before the split (not on the leads the running model chose to
+// route), its tiers set by volume, checked by replaying the draft. The market draws
+// buying independently of seniority and only buyers start trials: the fit gives a
+// trial more points than it had and more than senior_buyer.
+TEST(ReportSuggestTest, TheDraftIsFittedOnLeadStatesAndRoutesTheRunningModelsVolume) {
+  std::stringstream market, routed_json, errors;
+  ASSERT_TRUE(cli::WriteMarketJsonl({.accounts = 2000, .weeks = 8}, market).ok());
+  const std::string model_path = std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml";
+  auto loaded = model::LoadModelFromFile(model_path);
+  ASSERT_TRUE(loaded.ok());
+  std::istringstream in(market.str());
+  cli::Replay(loaded.model, in, routed_json, errors, {});
+  std::vector<RoutingEvent> routed;
+  std::string line;
+  while (std::getline(routed_json, line)) routed.push_back(*codec::RoutingEventFromJson(line));
+  std::vector<WireOutcome> outcomes;
+  std::istringstream lines(market.str());
+  while (std::getline(lines, line)) {
+    if (line.find("\"outcome\"") == std::string::npos) continue;
+    auto o = codec::DecodeOutcome(line, codec::Format::kJson);
+    if (o.ok() && o->has_value()) outcomes.push_back(**o);
+  }
+  report::Report r = report::BuildReport(*loaded.model, routed, outcomes);
+  std::ifstream model_file(model_path);
+  const std::string yaml((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
+  const Status s = cli::SuggestOverReplay(loaded.model, yaml, market.str(), routed, outcomes, &r);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const report::Suggestion& g = *r.suggestion;
+  EXPECT_EQ(g.fitted_on, "lead states");
+  EXPECT_GE(g.train_won, 5u);
+  EXPECT_GT(g.train_events, 10 * g.train_won);
+  std::map<std::string, report::SuggestedPoints> points;
+  for (const auto& p : g.points) points[p.name] = p;
+  EXPECT_GT(points["product_trial_started"].suggested, points["product_trial_started"].current);
+  EXPECT_GT(points["product_trial_started"].suggested, points["senior_buyer"].suggested);
+  auto draft = model::LoadModelFromString(g.draft_yaml);
+  ASSERT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
+  ASSERT_EQ(g.tiers.size(), 3u);  // very_high, high, medium: set by volume
+  for (size_t t = 0; t < g.tiers.size(); ++t) {
+    EXPECT_DOUBLE_EQ(*draft.model->lead.tiers[t].min_score, g.tiers[t].suggested_min_score);
+    EXPECT_FALSE(draft.model->lead.tiers[t].min_fit);
+  }
+  // The lowest routed tier routes about the running model's volume before the split.
+  const report::SuggestedTier& medium = g.tiers[2];
+  ASSERT_GT(medium.train_volume, 20u);
+  EXPECT_NEAR(static_cast<double>(medium.draft_train_volume), static_cast<double>(medium.train_volume),
+              0.2 * static_cast<double>(medium.train_volume));
+  ASSERT_TRUE(g.replayed);
+  EXPECT_GT(g.replayed->draft_routed, 0u);
+  ASSERT_EQ(g.replayed->at.size(), 2u);
+  EXPECT_THAT(report::ToText(r), ::testing::HasSubstr("lead states looked at weekly"));
 }
 
 }  // namespace
