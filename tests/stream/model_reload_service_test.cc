@@ -4,8 +4,8 @@
 // and changes nothing, and a restart with another model continuing from the state. The
 // service's loop runs on the test's thread (RunOnce): waits are bounded, nothing sleeps.
 //
-// ENGINE: Reevaluate is a stub until the engine side lands: no tier moves yet, so the
-// models here differ in points, thresholds and version only (see model_change_test.cc).
+// Model b gives the software fit rule 5 points instead of 50 and warm needs 45: l1 (a
+// VP at a software account, score at most 60) falls to cold from hot or warm.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -32,6 +32,8 @@ std::string ModelB() {
   std::string m = kTestModel;
   m.replace(m.find("version: test"), 13, "version: b");
   m.replace(m.find("min_score: 60, min_intent: 20"), 29, "min_score: 70, min_intent: 20");
+  m.replace(m.find("eq: software } }, points: 50"), 28, "eq: software } }, points: 5");
+  m.replace(m.find("{ name: warm, min_score: 30"), 27, "{ name: warm, min_score: 45");
   return m;
 }
 
@@ -126,6 +128,13 @@ TEST_F(ModelReloadServiceTest, AValidModelPutBecomesTheRunningOneAndEveryPartiti
   Story();
   const std::string a = service_->model_version();
   EXPECT_EQ(GetModel()["yaml"], kTestModel) << "the text it was started with";
+  auto lead_tier = [&] {
+    auto lead = client_->Get("/v1/leads/l1");
+    EXPECT_TRUE(lead && lead->status == 200);
+    return lead ? nlohmann::json::parse(lead->body)["tier"].get<std::string>() : "";
+  };
+  const std::string tier_before = lead_tier();
+  ASSERT_NE(tier_before, "cold");
   const auto b = MustLoad(ModelB());
 
   auto res = Put("/v1/model", ModelB());
@@ -151,8 +160,9 @@ TEST_F(ModelReloadServiceTest, AValidModelPutBecomesTheRunningOneAndEveryPartiti
   EXPECT_THAT(metrics, Not(HasSubstr("leadscore_model_info{model_version=\"" + a + "\"}")));
   EXPECT_THAT(metrics, HasSubstr("leadscore_model_reevaluated_entities_total 2\n")) << "a1 and l1";
   EXPECT_THAT(metrics, HasSubstr("leadscore_model_reevaluation_pending_partitions 0\n"));
-  // ENGINE: a tier change b's thresholds cause is a routing event on routing-events
-  // whose reason begins "model <a> -> <b>", and the views show the new tiers.
+  // b's lower fit moves l1 down (a routing event with reason "model <a> -> <b>: ...":
+  // model_change_test.cc pins those), and the view shows it.
+  EXPECT_NE(lead_tier(), tier_before);
   auto lead = client_->Get("/v1/leads/l1");
   ASSERT_TRUE(lead);
   EXPECT_EQ(lead->status, 200);
@@ -232,9 +242,13 @@ TEST_F(ModelReloadServiceTest, ADryRunAnswersTheTierMatrixAndChangesNothing) {
   uint64_t counted = 0;
   for (const auto& cell : moves["matrix"]) counted += cell["count"].get<uint64_t>();
   EXPECT_EQ(counted, 2u);
-  // ENGINE: the moves b's thresholds cause (to be pinned when Reevaluate lands); and
-  // the dry-run counts must equal the moves a PUT of the same model then publishes.
-  EXPECT_EQ(moves["moved"], 0);
+  EXPECT_EQ(moves["moved"], 1) << "l1 falls; a1 stays in C";
+  for (const auto& cell : moves["matrix"]) {
+    if (cell["entity"] == "lead") {
+      EXPECT_EQ(cell["from_tier"], tier_before);
+      EXPECT_NE(cell["to_tier"], tier_before);
+    }
+  }
 
   EXPECT_EQ(GetModel()["model_version"], a);
   ASSERT_TRUE(service_->RunOnce().ok());
