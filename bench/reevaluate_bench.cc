@@ -40,11 +40,12 @@ constexpr int64_t kStart = 1790000000000;
 
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// "276.0 k entities/s"
 std::string Rate(double per_s) {
   char b[64];
-  if (per_s >= 1e6) std::snprintf(b, sizeof b, "%.2f M/s", per_s / 1e6);
-  else if (per_s >= 1e3) std::snprintf(b, sizeof b, "%.1f k/s", per_s / 1e3);
-  else std::snprintf(b, sizeof b, "%.0f /s", per_s);
+  if (per_s >= 1e6) std::snprintf(b, sizeof b, "%.2f M entities/s", per_s / 1e6);
+  else if (per_s >= 1e3) std::snprintf(b, sizeof b, "%.1f k entities/s", per_s / 1e3);
+  else std::snprintf(b, sizeof b, "%.0f entities/s", per_s);
   return b;
 }
 
@@ -252,16 +253,16 @@ int Main(const Options& o) {
               static_cast<unsigned long>(n_read - n_accounts), events, build_s, db_bytes / 1048576.0,
               static_cast<long long>(stream_time));
   std::printf("\n| measure | figure | notes |\n|---|---|---|\n");
-  std::printf("| RocksDB read of the state (limit) | %s entities | `ForEachEntity`, %lu entities, %.0f B each, %.2f s |\n",
+  std::printf("| RocksDB read of the state (limit) | %s | `ForEachEntity`, %lu entities, %.0f B each, %.2f s |\n",
               Rate(read_rate).c_str(), static_cast<unsigned long>(n_read),
               static_cast<double>(bytes_read) / static_cast<double>(n_read), read_s);
-  std::printf("| re-evaluation in memory (engine alone) | **%s entities** | restore %.2f s + re-evaluate and encode %.2f s; "
+  std::printf("| re-evaluation in memory (engine alone) | **%s** | restore %.2f s + re-evaluate and encode %.2f s; "
               "%lu tier changes; peak RSS %.0f MiB; **%.2f× the read** |\n",
               Rate(mem_rate).c_str(), restore_s, reeval_s, static_cast<unsigned long>(mem_events), rss_kb / 1024.0,
               mem_rate / read_rate);
-  std::printf("| dry run (`DryRunPartition`) | %s entities | %.2f s, %lu would change tier; **%.2f× the read** |\n",
+  std::printf("| dry run (`DryRunPartition`) | %s | %.2f s, %lu would change tier; **%.2f× the read** |\n",
               Rate(dry_rate).c_str(), dry_s, static_cast<unsigned long>(dry_changes), dry_rate / read_rate);
-  std::printf("| re-evaluation from disk (`ChangeModel`) | **%s entities** | %lu accounts + %lu leads in %.2f s, "
+  std::printf("| re-evaluation from disk (`ChangeModel`) | **%s** | %lu accounts + %lu leads in %.2f s, "
               "%zu tier changes (routing events); **%.2f× the read** |\n",
               Rate(disk_rate).c_str(), static_cast<unsigned long>(outcome.accounts),
               static_cast<unsigned long>(outcome.leads), disk_s, outcome.events.size(), disk_rate / read_rate);
