@@ -166,8 +166,9 @@ TEST_F(RebuildTest, RebuiltStateEqualsAReplayUnderTheNewModel) {
   std::istringstream in(ReadText(kDir + "/examples/events.jsonl"));
   std::ostringstream replay_errors;
   uint64_t replay_events = 0;
+  stream::BatchOutcome totals;
   RunReplayLoop(replayed, in, std::nullopt, replay_errors, [&](const engine::RoutingEvent&) { ++replay_events; },
-                nullptr);
+                &totals);
   EXPECT_THAT(err, HasSubstr(std::to_string(replay_events) + " routing events of history not published"));
 
   store::StoreOptions so;
