@@ -207,6 +207,18 @@ TEST_F(RebuildTest, RebuiltStateEqualsAReplayUnderTheNewModel) {
     EXPECT_EQ(a->recent_changes.size(), b->recent_changes.size()) << id;
   };
   for (const auto& id : leads) same(rebuilt.ViewLead(id), replayed.ViewLead(id), id);
+  // The half-life change matters to this story: under the old model some score differs.
+  stream::PartitionTask old_replay(0, MustLoad(old_model_), ReplayTaskOptions(engine::EngineOptions{}), nullptr);
+  std::istringstream again(ReadText(kDir + "/examples/events.jsonl"));
+  stream::BatchOutcome old_totals;
+  RunReplayLoop(old_replay, again, std::nullopt, replay_errors, [](const engine::RoutingEvent&) {}, &old_totals);
+  size_t differ = 0;
+  for (const auto& id : leads) {
+    const auto a = rebuilt.ViewLead(id), b = old_replay.ViewLead(id);
+    if (a && b && std::abs(a->score - b->score) > 1e-6) ++differ;
+  }
+  EXPECT_GT(differ, 0u) << "the test would not tell the models apart";
+  EXPECT_GT(replay_events, 0u);
   for (const auto& id : accounts) same(rebuilt.ViewAccount(id), replayed.ViewAccount(id), id);
 }
 
