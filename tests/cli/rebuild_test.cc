@@ -78,12 +78,19 @@ std::shared_ptr<const model::Model> MustLoad(const std::string& path) {
   return loaded.model;
 }
 
+int ExitCode(const std::string& args) {
+  const int status = std::system((kBinary + " " + args + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 class RebuildTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // One partition: the rebuilt partition and replay's one task see the same timeline.
     auto b = stream::EmbeddedBroker::Start(
-        {.partitions = 1, .topics = {"engagement-events", "profiles", "sales-outcomes"}});
+        {.partitions = 1,
+         .topics = {"engagement-events", "profiles", "sales-outcomes", "routing-events", "leadscore-dlq",
+                    "rebuild-test-state", "rebuild-test-repartition"}});
     ASSERT_TRUE(b.ok()) << b.status().message();
     broker_ = std::move(*b);
     dir_ = fs::temp_directory_path() /
@@ -107,6 +114,8 @@ class RebuildTest : public ::testing::Test {
     std::ofstream(dir_ / "leadscore.yaml") << "brokers: " << broker_->bootstrap() << "\n"
                                            << "group_id: rebuild-test\n"
                                            << "state_dir: " << (dir_ / "state").string() << "\n"
+                                           << "http: { address: \"127.0.0.1:0\" }\n"
+                                           << "kafka_consumer: { session.timeout.ms: 6000, heartbeat.interval.ms: 500 }\n"
                                            << "state:\n  " << state << "\n";
   }
   std::string StateDir() const { return (dir_ / "state").string(); }
@@ -222,6 +231,29 @@ TEST_F(RebuildTest, RebuiltStateEqualsAReplayUnderTheNewModel) {
   for (const auto& id : accounts) same(rebuilt.ViewAccount(id), replayed.ViewAccount(id), id);
 }
 
+// The service started on the switched state with the new model resumes from the rebuilt
+// offsets: it publishes nothing of history, and scores what arrives next.
+TEST_F(RebuildTest, TheServiceResumesFromTheRebuiltOffsetsAndPublishesNoHistory) {
+  const auto story = ProduceStory();
+  std::string err;
+  ASSERT_EQ(Rebuild(new_model_, false, &err), 0) << err;
+  const std::string run = "timeout 120 " + kBinary + " run --config " + (dir_ / "leadscore.yaml").string() +
+                          " --model " + new_model_ + " --until-caught-up --no-clock";
+  const int status = std::system((run + " >" + (dir_ / "run.log").string() + " 2>&1").c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadText((dir_ / "run.log").string());
+  auto published = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
+  ASSERT_TRUE(published.ok()) << published.status().message();
+  EXPECT_TRUE(published->empty()) << "history's routing events published: " << published->size();
+  store::StoreOptions so;
+  so.dir = StateDir();
+  auto opened = store::StateStore::Open(so);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto state = (*opened)->Load(0);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->offsets["engagement-events"], static_cast<int64_t>(story.size()));
+  EXPECT_EQ(state->model_version, MustLoad(new_model_)->version);
+}
+
 TEST_F(RebuildTest, HeldLiveStateIsNotSwitchedUntilReleasedThenSwitchTakesTheRebuild) {
   ProduceStory();
   std::string err;
@@ -276,10 +308,6 @@ TEST_F(RebuildTest, RefusedWithTheChangelogOn) {
   EXPECT_THAT(err, HasSubstr("state.changelog"));
 }
 
-int ExitCode(const std::string& args) {
-  const int status = std::system((kBinary + " " + args + " >/dev/null 2>&1").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 TEST(RebuildFlags, BadFlagsAreUsageErrors) {
   EXPECT_EQ(ExitCode("rebuild --config leadscore.yaml"), 2) << "no --model";
