@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/progress_bar.h"
 #include "cli/replay_loop.h"
 #include "codec/codec.h"
 #include "model/model.h"
@@ -308,6 +309,21 @@ TEST_F(RebuildTest, RefusedWithTheChangelogOn) {
   EXPECT_THAT(err, HasSubstr("state.changelog"));
 }
 
+
+TEST(ProgressBarTest, RedrawnInPlaceOnATerminalAndATenthALineOtherwise) {
+  std::ostringstream tty_out, plain_out;
+  ProgressBar tty(tty_out, true, "records"), plain(plain_out, false, "records");
+  for (uint64_t done = 0; done <= 1000; done += 10) {
+    tty.Update(done, 1000);
+    plain.Update(done, 1000);
+  }
+  tty.Finish(1000, 1000);
+  plain.Finish(1000, 1000);
+  EXPECT_EQ(Lines(plain_out.str()).size(), 11u) << plain_out.str();  // 0 %, 10 %, ..., 100 %
+  EXPECT_THAT(plain_out.str(), HasSubstr("[###############               ]  50%  500/1000 records\n"));
+  EXPECT_EQ(Lines(tty_out.str()).size(), 1u) << "one line, redrawn";
+  EXPECT_THAT(tty_out.str(), HasSubstr("\r[##############################] 100%  1000/1000 records\n"));
+}
 
 TEST(RebuildFlags, BadFlagsAreUsageErrors) {
   EXPECT_EQ(ExitCode("rebuild --config leadscore.yaml"), 2) << "no --model";
