@@ -7,10 +7,13 @@
 #include <limits>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "cli/backtest.h"
 #include "cli/demo.h"
 #include "cli/market_file.h"
 #include "cli/export.h"
+#include "cli/rebuild.h"
 #include "cli/replay.h"
 #include "cli/report_command.h"
 #include "cli/service_commands.h"
@@ -277,6 +280,14 @@ int main(int argc, char** argv) {
   export_cmd->add_flag("--until-end", export_until_end,
                        "stop at the topic's end as it is at the start (the default: export is bounded)");
 
+  leadscore::cli::RebuildFlags rebuild_flags;
+  auto* rebuild = app.add_subcommand(
+      "rebuild", "Re-read the inputs from their first offsets into a new state under a new model, then switch to it");
+  rebuild->add_option("--config", rebuild_flags.config_path, "the service's leadscore.yaml")->required();
+  rebuild->add_option("--model", rebuild_flags.model_path, "the new model YAML")->required();
+  rebuild->add_flag("--switch", rebuild_flags.switch_only,
+                    "only switch to a rebuild already finished (after stopping the service that held the state)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -316,6 +327,7 @@ int main(int argc, char** argv) {
     if (*from_time) export_options.from_time_ms = export_from_time;
     return Export(export_options, export_output);
   }
+  if (*rebuild) return leadscore::cli::RunRebuild(rebuild_flags, std::cerr, isatty(STDERR_FILENO) == 1);
   if (*validate) return Validate(model_path);
   if (*report) return leadscore::cli::RunReport(report_flags);
   if (*replay) {

@@ -83,6 +83,29 @@ Result<bool> TopicExists(const std::string& brokers, const std::map<std::string,
   return !partitions->empty();
 }
 
+Result<std::map<int32_t, Watermark>> Watermarks(const std::string& brokers,
+                                                const std::map<std::string, std::string>& kafka,
+                                                const std::string& topic, int timeout_ms) {
+  std::map<std::string, std::string> props = kafka;
+  props["bootstrap.servers"] = brokers;
+  props["allow.auto.create.topics"] = "false";  // asking must not create it
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  if (!rk) return Status::Unavailable(std::string("watermarks: ") + err);
+  auto partitions = TopicPartitions(rk.get(), topic, timeout_ms);
+  if (!partitions.ok()) return partitions.status();
+  std::map<int32_t, Watermark> out;
+  for (int32_t p : *partitions) {
+    Watermark w;
+    LEADSCORE_RETURN_IF_ERROR(KafkaError(
+        rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &w.low, &w.high, timeout_ms), "watermarks"));
+    out[p] = w;
+  }
+  return out;
+}
+
 Result<std::vector<TailRecord>> ReadToEnd(const std::string& brokers, const std::map<std::string, std::string>& kafka,
                                           const std::string& topic, const std::map<int32_t, int64_t>& from,
                                           int timeout_ms) {

@@ -29,6 +29,15 @@ Result<std::vector<TailRecord>> ReadToEnd(const std::string& brokers, const std:
                                           const std::string& topic, const std::map<int32_t, int64_t>& from,
                                           int timeout_ms);
 
+// Every partition of `topic` with its low and high watermarks (the first offset the topic
+// still retains, and the next one to be written). Empty: no such topic.
+struct Watermark {
+  int64_t low = 0, high = 0;
+};
+Result<std::map<int32_t, Watermark>> Watermarks(const std::string& brokers,
+                                                const std::map<std::string, std::string>& kafka,
+                                                const std::string& topic, int timeout_ms);
+
 // Whether the cluster knows `topic` (ReadToEnd reads nothing from a missing topic).
 Result<bool> TopicExists(const std::string& brokers, const std::map<std::string, std::string>& kafka,
                          const std::string& topic, int timeout_ms);

@@ -1,0 +1,336 @@
+// `leadscore rebuild` on the embedded broker: a story produced as protobuf, a state built
+// under one model, rebuilt under a model with another half-life and switched to; the
+// rebuilt state equals a replay of the story under the new model, its offsets are at the
+// inputs' ends and its outbox holds nothing to publish. Refusals: retention dropped the
+// beginning of an input, the live state held by another process (then --switch), the
+// changelog on, bad flags.
+#include "cli/rebuild.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/progress_bar.h"
+#include "cli/replay_loop.h"
+#include "codec/codec.h"
+#include "model/model.h"
+#include "store/state_store.h"
+#include "stream/embedded_broker.h"
+#include "stream/partition_task.h"
+
+namespace leadscore::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const std::string kDir = LEADSCORE_SOURCE_DIR;
+const std::string kBinary = LEADSCORE_BINARY;
+
+class Producer {
+ public:
+  explicit Producer(const std::string& bootstrap) {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char err[512];
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    EXPECT_NE(rk_, nullptr) << err;
+  }
+  ~Producer() { rd_kafka_destroy(rk_); }
+  void Send(const std::string& topic, const std::string& key, const std::string& value, int64_t timestamp_ms) {
+    auto e = rd_kafka_producev(rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+                               RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                               RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                               RD_KAFKA_V_END);
+    ASSERT_EQ(e, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(e);
+  }
+  void Flush() { ASSERT_EQ(rd_kafka_flush(rk_, 30000), RD_KAFKA_RESP_ERR_NO_ERROR); }
+
+ private:
+  rd_kafka_t* rk_ = nullptr;
+};
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(l);
+  return out;
+}
+
+std::shared_ptr<const model::Model> MustLoad(const std::string& path) {
+  auto loaded = model::LoadModelFromFile(path);
+  EXPECT_TRUE(loaded.ok()) << loaded.ErrorText();
+  return loaded.model;
+}
+
+int ExitCode(const std::string& args) {
+  const int status = std::system((kBinary + " " + args + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class RebuildTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // One partition: the rebuilt partition and replay's one task see the same timeline.
+    auto b = stream::EmbeddedBroker::Start(
+        {.partitions = 1,
+         .topics = {"engagement-events", "profiles", "sales-outcomes", "routing-events", "leadscore-dlq",
+                    "rebuild-test-state", "rebuild-test-repartition"}});
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    broker_ = std::move(*b);
+    dir_ = fs::temp_directory_path() /
+           ("leadscore-rebuild-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    old_model_ = kDir + "/examples/model.yaml";
+    new_model_ = (dir_ / "new.yaml").string();
+    std::string text = ReadText(old_model_);
+    const std::string from = "pricing_page_view:     { points: 15, half_life: 7d,";
+    const auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, from.size(), "pricing_page_view:     { points: 15, half_life: 3d,");
+    std::ofstream(new_model_) << text;
+    WriteConfig("changelog: false");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void WriteConfig(const std::string& state) {
+    std::ofstream(dir_ / "leadscore.yaml") << "brokers: " << broker_->bootstrap() << "\n"
+                                           << "group_id: rebuild-test\n"
+                                           << "state_dir: " << (dir_ / "state").string() << "\n"
+                                           << "http: { address: \"127.0.0.1:0\" }\n"
+                                           << "kafka_consumer: { session.timeout.ms: 6000, heartbeat.interval.ms: 500 }\n"
+                                           << "state:\n  " << state << "\n";
+  }
+  std::string StateDir() const { return (dir_ / "state").string(); }
+
+  // The example story on engagement-events, keyed by account, one timestamp per line in
+  // file order. Returns the lines.
+  std::vector<std::string> ProduceStory() {
+    const auto lines = Lines(ReadText(kDir + "/examples/events.jsonl"));
+    Producer producer(broker_->bootstrap());
+    int64_t ts = 1791190800000;
+    for (const auto& line : lines) {
+      auto bytes = codec::InputJsonToBinary(line);
+      EXPECT_TRUE(bytes.ok()) << line;
+      const auto j = nlohmann::json::parse(line);
+      producer.Send("engagement-events", j.begin().value().value("account_id", ""), *bytes, ts++);
+    }
+    producer.Flush();
+    return lines;
+  }
+
+  int Rebuild(const std::string& model, bool switch_only, std::string* err) {
+    std::ostringstream e;
+    const int code = RunRebuild(
+        {.config_path = (dir_ / "leadscore.yaml").string(), .model_path = model, .switch_only = switch_only}, e,
+        false);
+    *err = e.str();
+    return code;
+  }
+
+  std::unique_ptr<stream::EmbeddedBroker> broker_;
+  fs::path dir_;
+  std::string old_model_, new_model_;
+};
+
+std::vector<fs::path> BeforeRebuildDirs(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename().string().starts_with("state.before-rebuild-")) out.push_back(e.path());
+  }
+  return out;
+}
+
+TEST_F(RebuildTest, RebuiltStateEqualsAReplayUnderTheNewModel) {
+  const auto story = ProduceStory();
+  std::string err;
+  ASSERT_EQ(Rebuild(old_model_, false, &err), 0) << err;  // the state under the old model
+  EXPECT_THAT(err, HasSubstr("[##############################] 100%"));
+  EXPECT_TRUE(BeforeRebuildDirs(dir_).empty()) << "no live state before: nothing to move aside";
+  ASSERT_EQ(Rebuild(new_model_, false, &err), 0) << err;
+  EXPECT_EQ(BeforeRebuildDirs(dir_).size(), 1u) << "the old state is kept aside";
+  EXPECT_FALSE(fs::exists(StateDir() + ".rebuild"));
+
+  // Replay of the same story under the new model: one task, no store.
+  auto model = MustLoad(new_model_);
+  ASSERT_NE(model->version, MustLoad(old_model_)->version);
+  stream::PartitionTask replayed(0, model, ReplayTaskOptions(engine::EngineOptions{}), nullptr);
+  std::istringstream in(ReadText(kDir + "/examples/events.jsonl"));
+  std::ostringstream replay_errors;
+  uint64_t replay_events = 0;
+  stream::BatchOutcome totals;
+  RunReplayLoop(replayed, in, std::nullopt, replay_errors, [&](const engine::RoutingEvent&) { ++replay_events; },
+                &totals);
+  EXPECT_THAT(err, HasSubstr(std::to_string(replay_events) + " routing events of history not published"));
+
+  store::StoreOptions so;
+  so.dir = StateDir();
+  auto opened = store::StateStore::Open(so);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto& store = **opened;
+  auto state = store.Load(0);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->model_version, model->version);
+  EXPECT_EQ(state->offsets["engagement-events"], static_cast<int64_t>(story.size())) << "offsets at the end";
+  EXPECT_TRUE(state->outbox.empty()) << "history's routing events are not published";
+
+  stream::TaskOptions options;
+  stream::PartitionTask rebuilt(0, model, options, &store);
+  auto resumed = rebuilt.Resume();
+  ASSERT_TRUE(resumed.ok()) << resumed.status().message();
+  EXPECT_TRUE(rebuilt.resume_reevaluation().to_version.empty()) << "built under the new model: no pass";
+  std::set<std::string> leads, accounts;
+  for (const auto& line : story) {
+    const auto j = nlohmann::json::parse(line).begin().value();
+    if (j.contains("lead_id")) leads.insert(j["lead_id"].get<std::string>());
+    if (j.contains("account_id")) accounts.insert(j["account_id"].get<std::string>());
+  }
+  ASSERT_FALSE(leads.empty());
+  auto same = [](const std::optional<engine::EntityView>& a, const std::optional<engine::EntityView>& b,
+                 const std::string& id) {
+    ASSERT_EQ(a.has_value(), b.has_value()) << id;
+    if (!a) return;
+    EXPECT_EQ(a->tier, b->tier) << id;
+    EXPECT_EQ(a->grade, b->grade) << id;
+    EXPECT_NEAR(a->score, b->score, 1e-9) << id;
+    EXPECT_NEAR(a->intent, b->intent, 1e-9) << id;
+    EXPECT_NEAR(a->fit, b->fit, 1e-9) << id;
+    EXPECT_EQ(a->as_of_ms, b->as_of_ms) << id;
+    EXPECT_EQ(a->recent_changes.size(), b->recent_changes.size()) << id;
+  };
+  for (const auto& id : leads) same(rebuilt.ViewLead(id), replayed.ViewLead(id), id);
+  // The half-life change matters to this story: under the old model some score differs.
+  stream::PartitionTask old_replay(0, MustLoad(old_model_), ReplayTaskOptions(engine::EngineOptions{}), nullptr);
+  std::istringstream again(ReadText(kDir + "/examples/events.jsonl"));
+  stream::BatchOutcome old_totals;
+  RunReplayLoop(old_replay, again, std::nullopt, replay_errors, [](const engine::RoutingEvent&) {}, &old_totals);
+  size_t differ = 0;
+  for (const auto& id : leads) {
+    const auto a = rebuilt.ViewLead(id), b = old_replay.ViewLead(id);
+    if (a && b && std::abs(a->score - b->score) > 1e-6) ++differ;
+  }
+  EXPECT_GT(differ, 0u) << "the test would not tell the models apart";
+  EXPECT_GT(replay_events, 0u);
+  for (const auto& id : accounts) same(rebuilt.ViewAccount(id), replayed.ViewAccount(id), id);
+}
+
+// The service started on the switched state with the new model resumes from the rebuilt
+// offsets: it publishes nothing of history, and scores what arrives next.
+TEST_F(RebuildTest, TheServiceResumesFromTheRebuiltOffsetsAndPublishesNoHistory) {
+  const auto story = ProduceStory();
+  std::string err;
+  ASSERT_EQ(Rebuild(new_model_, false, &err), 0) << err;
+  const std::string run = "timeout 120 " + kBinary + " run --config " + (dir_ / "leadscore.yaml").string() +
+                          " --model " + new_model_ + " --until-caught-up --no-clock";
+  const int status = std::system((run + " >" + (dir_ / "run.log").string() + " 2>&1").c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadText((dir_ / "run.log").string());
+  auto published = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
+  ASSERT_TRUE(published.ok()) << published.status().message();
+  EXPECT_TRUE(published->empty()) << "history's routing events published: " << published->size();
+  store::StoreOptions so;
+  so.dir = StateDir();
+  auto opened = store::StateStore::Open(so);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto state = (*opened)->Load(0);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->offsets["engagement-events"], static_cast<int64_t>(story.size()));
+  EXPECT_EQ(state->model_version, MustLoad(new_model_)->version);
+}
+
+TEST_F(RebuildTest, HeldLiveStateIsNotSwitchedUntilReleasedThenSwitchTakesTheRebuild) {
+  ProduceStory();
+  std::string err;
+  ASSERT_EQ(Rebuild(old_model_, false, &err), 0) << err;
+  {
+    store::StoreOptions so;
+    so.dir = StateDir();
+    auto held = store::StateStore::Open(so);  // as a running service holds it
+    ASSERT_TRUE(held.ok()) << held.status().message();
+    EXPECT_EQ(Rebuild(new_model_, false, &err), 1);
+    EXPECT_THAT(err, HasSubstr("Stop the service"));
+    EXPECT_THAT(err, HasSubstr("--switch"));
+    EXPECT_TRUE(fs::exists(StateDir() + ".rebuild"));
+  }
+  EXPECT_EQ(Rebuild(old_model_, true, &err), 1) << "a rebuild is switched to only under its own model";
+  EXPECT_THAT(err, HasSubstr("was built under model"));
+  ASSERT_EQ(Rebuild(new_model_, true, &err), 0) << err;
+  store::StoreOptions so;
+  so.dir = StateDir();
+  auto opened = store::StateStore::Open(so);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ((*opened)->Load(0)->model_version, MustLoad(new_model_)->version);
+  EXPECT_EQ(Rebuild(new_model_, true, &err), 1) << "nothing left to switch to";
+  EXPECT_THAT(err, HasSubstr("no finished rebuild"));
+}
+
+TEST_F(RebuildTest, RefusedWhenRetentionDroppedTheBeginningOfAnInput) {
+  // The embedded broker keeps about 5 MB per partition: more than that drops the oldest
+  // records, as retention would.
+  Producer producer(broker_->bootstrap());
+  const std::string value(200 * 1024, 'x');
+  for (int i = 0; i < 40; ++i) {
+    producer.Send("profiles", "acme", value, 1791190800000 + i);
+    if (i % 5 == 4) producer.Flush();  // several produce requests: whole ones are dropped
+  }
+  producer.Flush();
+  auto marks = stream::Watermarks(broker_->bootstrap(), {}, "profiles", 10000);
+  ASSERT_TRUE(marks.ok()) << marks.status().message();
+  const int64_t low = marks->at(0).low;
+  ASSERT_GT(low, 0) << "the embedded broker did not drop the oldest records";
+  std::string err;
+  EXPECT_EQ(Rebuild(new_model_, false, &err), 1);
+  EXPECT_THAT(err, HasSubstr("input topic 'profiles' partition 0 starts at offset " + std::to_string(low)));
+  EXPECT_FALSE(fs::exists(StateDir() + ".rebuild")) << "refused before any work";
+  EXPECT_FALSE(fs::exists(StateDir()));
+}
+
+TEST_F(RebuildTest, RefusedWithTheChangelogOn) {
+  WriteConfig("changelog: true");
+  std::string err;
+  EXPECT_EQ(Rebuild(new_model_, false, &err), 1);
+  EXPECT_THAT(err, HasSubstr("state.changelog"));
+}
+
+
+TEST(ProgressBarTest, RedrawnInPlaceOnATerminalAndATenthALineOtherwise) {
+  std::ostringstream tty_out, plain_out;
+  ProgressBar tty(tty_out, true, "records"), plain(plain_out, false, "records");
+  for (uint64_t done = 0; done <= 1000; done += 10) {
+    tty.Update(done, 1000);
+    plain.Update(done, 1000);
+  }
+  tty.Finish(1000, 1000);
+  plain.Finish(1000, 1000);
+  EXPECT_EQ(Lines(plain_out.str()).size(), 11u) << plain_out.str();  // 0 %, 10 %, ..., 100 %
+  EXPECT_THAT(plain_out.str(), HasSubstr("[###############               ]  50%  500/1000 records\n"));
+  EXPECT_EQ(Lines(tty_out.str()).size(), 1u) << "one line, redrawn";
+  EXPECT_THAT(tty_out.str(), HasSubstr("\r[##############################] 100%  1000/1000 records\n"));
+}
+
+TEST(RebuildFlags, BadFlagsAreUsageErrors) {
+  EXPECT_EQ(ExitCode("rebuild --config leadscore.yaml"), 2) << "no --model";
+  EXPECT_EQ(ExitCode("rebuild --model m.yaml"), 2) << "no --config";
+  EXPECT_EQ(ExitCode("rebuild --config c.yaml --model m.yaml --swtich"), 2);
+  EXPECT_EQ(ExitCode("rebuild --config /nonexistent/leadscore.yaml --model m.yaml"), 1) << "not a usage error";
+}
+
+}  // namespace
+}  // namespace leadscore::cli
