@@ -124,6 +124,21 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   for (const auto& s : model.signals) features.push_back({s.name, "signal", s.points, model.lead.intent_weight});
   for (const auto& r : model.fit_rules) features.push_back({r.name, "fit_rule", r.points, model.lead.fit_weight});
   const int64_t split_ms = routed[events[train]].occurred_at_ms;
+  // Nothing after the split reaches the fit: the labels come from the outcomes before
+  // it only (a win after the split of a lead looked at or routed before it is outcome
+  // data of the held-out period), and the rows are looks or routings before it. The
+  // held-out checks below use every outcome.
+  std::vector<codec::WireOutcome> before_split;
+  for (const auto& o : outcomes) {
+    if (o.occurred_at_ms < split_ms) before_split.push_back(o);
+  }
+  const std::vector<Answer> train_answers = Summarize(routed, before_split, Join(routed, before_split));
+  const std::vector<bool> train_converted = Converted(routed, train_answers);
+  // The training routings: the older answered ones, answered before the split.
+  std::vector<size_t> fit_rows;
+  for (size_t r = 0; r < train; ++r) {
+    if (train_answers[events[r]].answered) fit_rows.push_back(r);
+  }
   Eigen::MatrixXd x;
   Eigen::VectorXd y;
   uint64_t train_won = 0, train_rows = 0;
@@ -132,24 +147,25 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     // 5). Columns for what the listed factors leave out (the event's fit or intent minus
     // them) were tried against the top-5 cut and did worse on the held-out check of six
     // markets (README), so the cut is left to the regression as noise.
-    x = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(train), static_cast<Eigen::Index>(features.size()));
-    y.resize(static_cast<Eigen::Index>(train));
-    for (size_t r = 0; r < train; ++r) {
-      const auto& ev = routed[events[r]];
+    x = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(fit_rows.size()), static_cast<Eigen::Index>(features.size()));
+    y.resize(static_cast<Eigen::Index>(fit_rows.size()));
+    for (size_t r = 0; r < fit_rows.size(); ++r) {
+      const size_t e = events[fit_rows[r]];
+      const auto& ev = routed[e];
       for (const auto& f : ev.factors) {
         for (size_t j = 0; j < features.size(); ++j) {
           if (features[j].name == f.name) x(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = f.points;
         }
       }
-      y(static_cast<Eigen::Index>(r)) = converted[events[r]] ? 1 : 0;
-      train_won += converted[events[r]];
+      y(static_cast<Eigen::Index>(r)) = train_converted[e] ? 1 : 0;
+      train_won += train_converted[e];
     }
-    train_rows = train;
+    train_rows = fit_rows.size();
   } else {
     // Lead states looked at before the split; won when the lead's CLOSED_WON follows
     // within the horizon (a lead already won is suppressed: the CLI leaves it out).
     std::unordered_map<std::string, std::vector<int64_t>> wins;
-    for (const auto& o : outcomes) {
+    for (const auto& o : before_split) {
       if (o.kind == codec::WireOutcomeKind::kClosedWon && !o.lead_id.empty()) wins[o.lead_id].push_back(o.occurred_at_ms);
     }
     std::vector<const std::vector<int64_t>*> lead_wins(samples->leads.size(), nullptr);
@@ -276,8 +292,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     draft[i] = DraftScore(routed[events[i]], features, suggested, model.lead);
     running[i] = routed[events[i]].score;
   }
-  std::vector<size_t> by_draft(train);
-  std::iota(by_draft.begin(), by_draft.end(), 0);
+  std::vector<size_t> by_draft = fit_rows;
   std::stable_sort(by_draft.begin(), by_draft.end(), [&](size_t a, size_t b) { return draft[a] > draft[b]; });
   const auto& tiers = model.lead.tiers;
   auto rank = [&](const std::string& tier) {
@@ -287,17 +302,17 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     return tiers.size();
   };
   size_t lowest_routed = 0;
-  for (size_t r = 0; r < train; ++r) lowest_routed = std::max(lowest_routed, rank(routed[events[r]].to_tier));
+  for (size_t r : fit_rows) lowest_routed = std::max(lowest_routed, rank(routed[events[r]].to_tier));
   // Targets: each tier's conversion, made to rise with the tier (a tier never promises
   // less than the one below it).
   std::vector<std::optional<double>> target(tiers.size());
   double below = 0;
   for (size_t t = std::min(lowest_routed, tiers.size()); t-- > 0;) {
     uint64_t in = 0, won = 0;
-    for (size_t r = 0; r < train; ++r) {
+    for (size_t r : fit_rows) {
       if (rank(routed[events[r]].to_tier) != t) continue;
       ++in;
-      won += converted[events[r]];
+      won += train_converted[events[r]];
     }
     if (in > 0) target[t] = std::max(below, static_cast<double>(won) / static_cast<double>(in));
     if (target[t]) below = *target[t];
@@ -318,7 +333,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
       uint64_t seen = 0, won = 0;
       for (size_t i : by_draft) {
         ++seen;
-        won += converted[events[i]];
+        won += train_converted[events[i]];
         if (static_cast<double>(won) >= *target[t] * static_cast<double>(seen)) found = std::floor(draft[i] * 10) / 10;
       }
       if (!found) s.notes.push_back("tier " + tier.name + ": no draft score reaches its target");
