@@ -185,10 +185,12 @@ std::vector<std::string> SuggestColumns(const model::Model& model);
 
 // Fits the suggestion (suggest.h) into `report` from the same routing events and
 // outcomes; `model_yaml` is the running model's text, which the draft edits. An error
-// when there is nothing to fit (no answered lead routing events, no win). With
-// `samples`, the points are fitted on the lead states taken before the split (the
-// label: a CLOSED_WON of the lead within kWinHorizonDays after the look) rather than on
-// the routing snapshots; the split and the re-scored check are the same. On lead
+// when there is nothing to fit (no answered lead routing events, no win). Every label
+// comes from the outcomes before the split only (the checks use them all). With
+// `samples`, the points are fitted on the lead states taken before the split (labels:
+// an opportunity within kOpportunityHorizonDays, window wholly before the split; and
+// won or lost for deals opened and closed before it) rather than on the routing
+// snapshots; the split and the re-scored check are the same. On lead
 // states the regression holds the model's signs: a column fitted against its sign is
 // dropped and the rest fitted again, and the factor gets the least points the model
 // allows (the fit says it does not help).
