@@ -283,8 +283,11 @@ std::string ToHtml(const Report& r) {
     const Suggestion& s = *r.suggestion;
     const std::string on =
         s.fitted_on == "lead states"
-            ? "of the lead winning within " + std::to_string(kWinHorizonDays) + " days on each factor's points, on every lead's state looked at weekly "
-              "before the split (" + N(s.train_events) + ", " + N(s.train_won) + " won)"
+            ? "of the lead getting an opportunity within " + std::to_string(kOpportunityHorizonDays) +
+                  " days on each factor's points, on every lead's state looked at weekly whose window ends before the "
+                  "split (" + N(s.train_events) + ", " + N(s.train_won) + " with one), and of a deal being won (" +
+                  N(s.deals) + " opened and closed before the split, " + N(s.deals_won) + " won" +
+                  (s.deals_used ? "" : "; too few, not used") + "); labels from outcomes before the split only"
             : "of the lead converting on each factor's points, on the older 70 % of answered lead routing events (" +
                   N(s.train_events) + ", " + N(s.train_won) + " converted)";
     h += "<h2>Suggested changes</h2><p class=\"note\">Points fitted to the outcomes: L2-regularised logistic "

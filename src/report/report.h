@@ -123,9 +123,15 @@ struct ReplayedCheck {
 struct Suggestion {
   // "routings": fitted on the older answered lead routing events (their factors);
   // "lead states": on every lead's state at fixed times of the running model's replay
-  // before the split (LeadSamples), labelled by a win of the lead in the next days.
+  // before the split (LeadSamples): P(opportunity within 28 days) x P(won | deal),
+  // every label from outcomes before the split.
   std::string fitted_on = "routings";
   uint64_t train_events = 0, train_won = 0, test_events = 0;  // train_*: rows fitted on
+  // Lead states: train_* are stage (A)'s looks (train_won: with an opportunity within
+  // kOpportunityHorizonDays); deals: stage (B)'s deals opened and closed before the
+  // split, deals_won of them won; deals_used: (B) was fitted (enough of both ends).
+  uint64_t deals = 0, deals_won = 0;
+  bool deals_used = false;
   double l2 = 0;  // chosen by 5-fold cross-validation on the training routings
   std::vector<SuggestedPoints> points;
   std::vector<SuggestedTier> tiers;
@@ -155,11 +161,10 @@ Report BuildReport(const model::Model& model, const std::vector<engine::RoutingE
 Report BuildReportFromJoined(const model::Model& model, const std::vector<codec::RoutingSnapshot>& routed,
                              const std::vector<codec::WireOutcome>& unmatched, const ReportOptions& options = {});
 
-// A lead state is labelled won when the lead's CLOSED_WON comes within this many days
-// after the look: in effect "the lead wins later", as the held-out check counts a win
-// at any time after a routing (the market's deals close 2 to 11 weeks after a lead shows
-// interest; 60 days, tried, cut off wins the check counts and did worse).
-inline constexpr int64_t kWinHorizonDays = 120;
+// Stage (A) of the lead-state fit: a look is labelled by an opportunity of the lead
+// within this many days after it, and only looks whose window ends before the split
+// are fitted (the market answers a noticed lead within 72 h and opens the deal then).
+inline constexpr int64_t kOpportunityHorizonDays = 28;
 
 // Every lead's state at fixed times of a replay of the running model (the CLI takes it,
 // so nothing here runs a stream): the points each signal (decayed, capped) and fit rule
@@ -180,10 +185,12 @@ std::vector<std::string> SuggestColumns(const model::Model& model);
 
 // Fits the suggestion (suggest.h) into `report` from the same routing events and
 // outcomes; `model_yaml` is the running model's text, which the draft edits. An error
-// when there is nothing to fit (no answered lead routing events, no win). With
-// `samples`, the points are fitted on the lead states taken before the split (the
-// label: a CLOSED_WON of the lead within kWinHorizonDays after the look) rather than on
-// the routing snapshots; the split and the re-scored check are the same. On lead
+// when there is nothing to fit (no answered lead routing events, no win). Every label
+// comes from the outcomes before the split only (the checks use them all). With
+// `samples`, the points are fitted on the lead states taken before the split (labels:
+// an opportunity within kOpportunityHorizonDays, window wholly before the split; and
+// won or lost for deals opened and closed before it) rather than on the routing
+// snapshots; the split and the re-scored check are the same. On lead
 // states the regression holds the model's signs: a column fitted against its sign is
 // dropped and the rest fitted again, and the factor gets the least points the model
 // allows (the fit says it does not help).

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 
 #include "common/hash.h"
@@ -124,51 +125,82 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   for (const auto& s : model.signals) features.push_back({s.name, "signal", s.points, model.lead.intent_weight});
   for (const auto& r : model.fit_rules) features.push_back({r.name, "fit_rule", r.points, model.lead.fit_weight});
   const int64_t split_ms = routed[events[train]].occurred_at_ms;
-  Eigen::MatrixXd x;
-  Eigen::VectorXd y;
-  uint64_t train_won = 0, train_rows = 0;
+  // Nothing after the split reaches the fit: the labels come from the outcomes before
+  // it only (a win after the split of a lead looked at or routed before it is outcome
+  // data of the held-out period), and the rows are looks or routings before it. The
+  // held-out checks below use every outcome.
+  std::vector<codec::WireOutcome> before_split;
+  for (const auto& o : outcomes) {
+    if (o.occurred_at_ms < split_ms) before_split.push_back(o);
+  }
+  const std::vector<Answer> train_answers = Summarize(routed, before_split, Join(routed, before_split));
+  const std::vector<bool> train_converted = Converted(routed, train_answers);
+  // The training routings: the older answered ones, answered before the split.
+  std::vector<size_t> fit_rows;
+  for (size_t r = 0; r < train; ++r) {
+    if (train_answers[events[r]].answered) fit_rows.push_back(r);
+  }
+  // Fewer wins than this and the fit describes a handful of deals, not the model.
+  constexpr uint64_t kMinWins = 5;
+  Eigen::MatrixXd x, xb;  // xb, yb: lead states, the deals of stage (B) below
+  Eigen::VectorXd y, yb;
+  uint64_t train_won = 0, train_rows = 0, deals_won = 0;
   if (!samples) {
     // Columns: each signal's and fit rule's points as listed among the factors (the top
     // 5). Columns for what the listed factors leave out (the event's fit or intent minus
     // them) were tried against the top-5 cut and did worse on the held-out check of six
     // markets (README), so the cut is left to the regression as noise.
-    x = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(train), static_cast<Eigen::Index>(features.size()));
-    y.resize(static_cast<Eigen::Index>(train));
-    for (size_t r = 0; r < train; ++r) {
-      const auto& ev = routed[events[r]];
+    x = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(fit_rows.size()), static_cast<Eigen::Index>(features.size()));
+    y.resize(static_cast<Eigen::Index>(fit_rows.size()));
+    for (size_t r = 0; r < fit_rows.size(); ++r) {
+      const size_t e = events[fit_rows[r]];
+      const auto& ev = routed[e];
       for (const auto& f : ev.factors) {
         for (size_t j = 0; j < features.size(); ++j) {
           if (features[j].name == f.name) x(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = f.points;
         }
       }
-      y(static_cast<Eigen::Index>(r)) = converted[events[r]] ? 1 : 0;
-      train_won += converted[events[r]];
+      y(static_cast<Eigen::Index>(r)) = train_converted[e] ? 1 : 0;
+      train_won += train_converted[e];
     }
-    train_rows = train;
+    train_rows = fit_rows.size();
   } else {
-    // Lead states looked at before the split; won when the lead's CLOSED_WON follows
-    // within the horizon (a lead already won is suppressed: the CLI leaves it out).
-    std::unordered_map<std::string, std::vector<int64_t>> wins;
-    for (const auto& o : outcomes) {
-      if (o.kind == codec::WireOutcomeKind::kClosedWon && !o.lead_id.empty()) wins[o.lead_id].push_back(o.occurred_at_ms);
+    // Two stages, each labelled by outcomes before the split only and each on a window
+    // that closes before it (a window cut by the split would call a late look "not won"
+    // only because its outcome comes after the split; with 8 weeks before the split and
+    // deals closing 2 to 9 weeks after the opportunity, a win label would see only the
+    // quickest deals). (A) Whether the lead gets an opportunity within
+    // kOpportunityHorizonDays of a look: every lead's state, looked at weekly, whose
+    // window ends before the split. (B) Whether a deal opened on the lead is won: the
+    // lead's last look at or before the opportunity, for each opportunity opened and
+    // closed (won or lost) before the split. The draft's log-odds per point is (A)'s
+    // plus (B)'s, (B)'s times 1 - its win share (log-odds to log-probability, near the
+    // mean), so the score ranks by P(opportunity) x P(won | opportunity).
+    std::unordered_map<std::string, std::vector<int64_t>> opened;
+    std::unordered_map<std::string, std::vector<std::pair<int64_t, bool>>> closed;
+    for (const auto& o : before_split) {
+      if (o.lead_id.empty()) continue;
+      if (o.kind == codec::WireOutcomeKind::kOpportunityCreated) opened[o.lead_id].push_back(o.occurred_at_ms);
+      if (o.kind == codec::WireOutcomeKind::kClosedWon || o.kind == codec::WireOutcomeKind::kClosedLost) {
+        closed[o.lead_id].emplace_back(o.occurred_at_ms, o.kind == codec::WireOutcomeKind::kClosedWon);
+      }
     }
-    std::vector<const std::vector<int64_t>*> lead_wins(samples->leads.size(), nullptr);
+    std::vector<const std::vector<int64_t>*> lead_opened(samples->leads.size(), nullptr);
     for (size_t i = 0; i < samples->leads.size(); ++i) {
-      if (auto it = wins.find(samples->leads[i]); it != wins.end()) lead_wins[i] = &it->second;
+      if (auto it = opened.find(samples->leads[i]); it != opened.end()) lead_opened[i] = &it->second;
     }
-    auto won_after = [&](const LeadSamples::Row& row) {
-      const auto* w = lead_wins[row.lead];
-      return w && std::any_of(w->begin(), w->end(), [&](int64_t at) {
-               return at > row.at_ms && at <= row.at_ms + kWinHorizonDays * kDayMs;
-             });
+    const int64_t horizon = kOpportunityHorizonDays * kDayMs;
+    auto opens_after = [&](const LeadSamples::Row& row) {
+      const auto* w = lead_opened[row.lead];
+      return w && std::any_of(w->begin(), w->end(), [&](int64_t at) { return at > row.at_ms && at <= row.at_ms + horizon; });
     };
     std::vector<std::pair<size_t, bool>> kept;
     size_t negatives = 0;
     for (size_t r = 0; r < samples->rows.size(); ++r) {
-      if (samples->rows[r].at_ms >= split_ms || samples->rows[r].points.size() != features.size()) continue;
-      const bool won = won_after(samples->rows[r]);
-      negatives += !won;
-      kept.emplace_back(r, won);
+      if (samples->rows[r].at_ms + horizon >= split_ms || samples->rows[r].points.size() != features.size()) continue;
+      const bool yes = opens_after(samples->rows[r]);
+      negatives += !yes;
+      kept.emplace_back(r, yes);
     }
     const double keep = negatives > kMaxNegativeRows
                             ? static_cast<double>(kMaxNegativeRows) / static_cast<double>(negatives) : 1.0;
@@ -189,17 +221,76 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
       train_won += kept[r].second;
     }
     train_rows = kept.size();
+    // (B): per lead index, its deals opened and closed before the split (first close
+    // after the opening), then each deal's last look at or before its opening.
+    struct Deal {
+      int64_t opened_ms = 0;
+      bool won = false;
+      size_t row = SIZE_MAX;
+    };
+    std::unordered_map<uint32_t, std::vector<Deal>> deals;
+    for (uint32_t i = 0; i < samples->leads.size(); ++i) {
+      const auto o = opened.find(samples->leads[i]);
+      const auto c = closed.find(samples->leads[i]);
+      if (o == opened.end() || c == closed.end()) continue;
+      for (int64_t at : o->second) {
+        std::optional<std::pair<int64_t, bool>> first;
+        for (const auto& cl : c->second) {
+          if (cl.first >= at && (!first || cl.first < first->first)) first = cl;
+        }
+        if (first) deals[i].push_back({at, first->second});
+      }
+    }
+    for (size_t r = 0; r < samples->rows.size(); ++r) {
+      const auto& row = samples->rows[r];
+      if (row.at_ms >= split_ms || row.points.size() != features.size()) continue;
+      const auto it = deals.find(row.lead);
+      if (it == deals.end()) continue;
+      for (Deal& d : it->second) {
+        if (row.at_ms <= d.opened_ms && (d.row == SIZE_MAX || samples->rows[d.row].at_ms < row.at_ms)) d.row = r;
+      }
+    }
+    std::vector<std::pair<size_t, bool>> deal_rows;
+    for (const auto& [lead, ds] : deals) {
+      for (const Deal& d : ds) {
+        if (d.row != SIZE_MAX) deal_rows.emplace_back(d.row, d.won);
+      }
+    }
+    std::sort(deal_rows.begin(), deal_rows.end());  // the looks' order: time, for the folds
+    xb.resize(static_cast<Eigen::Index>(deal_rows.size()), static_cast<Eigen::Index>(features.size()));
+    yb.resize(static_cast<Eigen::Index>(deal_rows.size()));
+    for (size_t r = 0; r < deal_rows.size(); ++r) {
+      const auto& row = samples->rows[deal_rows[r].first];
+      for (size_t j = 0; j < features.size(); ++j) {
+        xb(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = row.points[j];
+      }
+      yb(static_cast<Eigen::Index>(r)) = deal_rows[r].second ? 1 : 0;
+      deals_won += deal_rows[r].second;
+    }
   }
-  // Fewer wins than this and the fit describes a handful of deals, not the model.
-  constexpr uint64_t kMinWins = 5;
   if (train_won < kMinWins || train_won == train_rows) {
     return Status::InvalidArgument(
-        std::string(samples ? "the lead states before the split (" : "the older 70 % of answered lead routings (") +
+        std::string(samples ? "the lead states whose window ends before the split (" : "the older 70 % of answered lead routings (") +
         std::to_string(train_rows) + ") hold " + std::to_string(train_won) +
-        " won: too few wins (or losses) to fit, at least " + std::to_string(kMinWins) + " of each needed");
+        (samples ? " with an opportunity" : " won") + ": too few (or too many) to fit, at least " +
+        std::to_string(kMinWins) + " of each end needed");
   }
   const double l2 = ChooseL2(x, y, kL2Grid);
-  auto fitted = FitLogistic(x, y, l2);
+  // Stage (B) only with enough deals of both ends; otherwise the draft ranks by (A).
+  constexpr Eigen::Index kMinDeals = 20;
+  const bool stage_b = samples && xb.rows() >= kMinDeals && deals_won >= kMinWins &&
+                       static_cast<Eigen::Index>(deals_won) + static_cast<Eigen::Index>(kMinWins) <= xb.rows();
+  const double l2b = stage_b ? ChooseL2(xb, yb, kL2Grid) : 0;
+  const double b_scale = stage_b ? 1.0 - static_cast<double>(deals_won) / static_cast<double>(xb.rows()) : 0;
+  auto fit_both = [&]() -> Result<Logistic> {
+    auto a = FitLogistic(x, y, l2);
+    if (!a.ok() || !stage_b) return a;
+    auto b = FitLogistic(xb, yb, l2b);
+    if (!b.ok()) return b.status();
+    a->coefficients += b_scale * b->coefficients;
+    return a;
+  };
+  auto fitted = fit_both();
   if (!fitted.ok()) return fitted.status();
   std::vector<bool> against(features.size(), false);
   if (samples) {
@@ -211,11 +302,12 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
         if (fitted->coefficients(static_cast<Eigen::Index>(j)) < 0) {
           against[j] = true;
           x.col(static_cast<Eigen::Index>(j)).setZero();
+          if (stage_b) xb.col(static_cast<Eigen::Index>(j)).setZero();
           changed = true;
         }
       }
       if (!changed) break;
-      fitted = FitLogistic(x, y, l2);
+      fitted = fit_both();
       if (!fitted.ok()) return fitted.status();
     }
   }
@@ -225,6 +317,9 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   s.l2 = l2;
   s.train_events = train_rows;
   s.train_won = train_won;
+  s.deals = static_cast<uint64_t>(xb.rows());
+  s.deals_won = deals_won;
+  s.deals_used = stage_b;
   s.test_events = events.size() - train;
   // Points: the model gives a factor `weight` of score per point; the fit gives it b
   // log-odds per point. Suggested points keep the model's overall scale (the same sum
@@ -276,8 +371,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     draft[i] = DraftScore(routed[events[i]], features, suggested, model.lead);
     running[i] = routed[events[i]].score;
   }
-  std::vector<size_t> by_draft(train);
-  std::iota(by_draft.begin(), by_draft.end(), 0);
+  std::vector<size_t> by_draft = fit_rows;
   std::stable_sort(by_draft.begin(), by_draft.end(), [&](size_t a, size_t b) { return draft[a] > draft[b]; });
   const auto& tiers = model.lead.tiers;
   auto rank = [&](const std::string& tier) {
@@ -287,17 +381,17 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     return tiers.size();
   };
   size_t lowest_routed = 0;
-  for (size_t r = 0; r < train; ++r) lowest_routed = std::max(lowest_routed, rank(routed[events[r]].to_tier));
+  for (size_t r : fit_rows) lowest_routed = std::max(lowest_routed, rank(routed[events[r]].to_tier));
   // Targets: each tier's conversion, made to rise with the tier (a tier never promises
   // less than the one below it).
   std::vector<std::optional<double>> target(tiers.size());
   double below = 0;
   for (size_t t = std::min(lowest_routed, tiers.size()); t-- > 0;) {
     uint64_t in = 0, won = 0;
-    for (size_t r = 0; r < train; ++r) {
+    for (size_t r : fit_rows) {
       if (rank(routed[events[r]].to_tier) != t) continue;
       ++in;
-      won += converted[events[r]];
+      won += train_converted[events[r]];
     }
     if (in > 0) target[t] = std::max(below, static_cast<double>(won) / static_cast<double>(in));
     if (target[t]) below = *target[t];
@@ -318,7 +412,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
       uint64_t seen = 0, won = 0;
       for (size_t i : by_draft) {
         ++seen;
-        won += converted[events[i]];
+        won += train_converted[events[i]];
         if (static_cast<double>(won) >= *target[t] * static_cast<double>(seen)) found = std::floor(draft[i] * 10) / 10;
       }
       if (!found) s.notes.push_back("tier " + tier.name + ": no draft score reaches its target");

@@ -72,10 +72,14 @@ std::string ToText(const Report& r) {
   if (r.suggestion) {
     const Suggestion& s = *r.suggestion;
     if (s.fitted_on == "lead states") {
-      out += Format("\nsuggested model: logistic regression (L2 %.2g, by cross-validation) of the lead winning within "
-                    "%lld days on its factor points, %llu lead states looked at weekly before the split (%llu won); "
-                    "checked on the newest %llu answered lead routing events\n",
-                    s.l2, static_cast<long long>(kWinHorizonDays), static_cast<unsigned long long>(s.train_events), static_cast<unsigned long long>(s.train_won),
+      out += Format("\nsuggested model: logistic regressions (L2 %.2g, by cross-validation) of the lead getting an "
+                    "opportunity within %lld days on its factor points, %llu lead states looked at weekly whose window "
+                    "ends before the split (%llu with one), and of a deal being won, %llu deals opened and closed "
+                    "before the split (%llu won%s); labels from outcomes before the split only; checked on the newest "
+                    "%llu answered lead routing events\n",
+                    s.l2, static_cast<long long>(kOpportunityHorizonDays), static_cast<unsigned long long>(s.train_events),
+                    static_cast<unsigned long long>(s.train_won), static_cast<unsigned long long>(s.deals),
+                    static_cast<unsigned long long>(s.deals_won), s.deals_used ? "" : "; too few, not used",
                     static_cast<unsigned long long>(s.test_events));
     } else {
       out += Format("\nsuggested model: logistic regression (L2 %.2g, by cross-validation) of the lead converting on "

@@ -389,6 +389,44 @@ TEST(ReportSuggestTest, TheHeldOutCheckPicksAsManyAsTheRunningModelRouted) {
   EXPECT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
 }
 
+// Nothing after the split reaches the fit: a win of a training lead (l1, routed and
+// rejected in the training period) that comes after the split joins l1's routing, which
+// was answered already (the split does not move), and leaves the draft as it was.
+TEST(ReportSuggestTest, AWinAfterTheSplitDoesNotReachTheFit) {
+  auto model = ExampleModel();
+  std::vector<RoutingEvent> routed;
+  std::vector<WireOutcome> outcomes;
+  using K = WireOutcomeKind;
+  for (int i = 0; i < 40; ++i) {
+    const bool strong = i % 4 == 0;
+    const std::string lead = "l" + std::to_string(i);
+    const int64_t at = kT + i * kH;
+    RoutingEvent ev = Lead("r" + std::to_string(i), lead, "low", i >= 30 && i < 32 ? "high" : "medium", at, 0, {}, 0);
+    ev.model_version = model->version;
+    ev.factors = {{"pricing_page_view", strong ? 40.0 : 10.0, 2, at}};
+    if (i % 2 == 1) ev.factors.push_back({"senior_buyer", 20, 0, 0});
+    ev.fit = i % 2 == 1 ? 20 : 0;
+    ev.intent = strong ? 40 : 10;
+    ev.score = 0.4 * ev.fit + 0.6 * ev.intent;
+    routed.push_back(ev);
+    outcomes.push_back(Outcome(lead, strong ? K::kAccepted : K::kRejected, at + kH / 2));
+    if (strong && i != 12) outcomes.push_back(Outcome(lead, K::kClosedWon, at + kH / 2 + 1));
+  }
+  std::ifstream model_file(std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml");
+  const std::string yaml((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
+  report::Report before = report::BuildReport(*model, routed, outcomes);
+  ASSERT_TRUE(report::AddSuggestion(*model, yaml, routed, outcomes, &before).ok());
+  outcomes.push_back(Outcome("l1", K::kClosedWon, kT + 39 * kH + kH));  // after the split (r28)
+  report::Report after = report::BuildReport(*model, routed, outcomes);
+  ASSERT_TRUE(report::AddSuggestion(*model, yaml, routed, outcomes, &after).ok());
+  const report::Suggestion& b = *before.suggestion;
+  const report::Suggestion& a = *after.suggestion;
+  EXPECT_EQ(a.held_out.split_ms, b.held_out.split_ms);
+  EXPECT_EQ(a.train_events, b.train_events);
+  EXPECT_EQ(a.train_won, b.train_won);
+  EXPECT_EQ(a.draft_yaml, b.draft_yaml);
+}
+
 // The replayed check: each model's own routings after the split, the leads ranked by the
 // best tier they reached, then score. The running model routed l1, l2, l3 after the split
 // (l0 before it: not counted), l2 to `high`; the draft routed l1 to `high`, l4 and l5.
@@ -463,7 +501,14 @@ TEST(ReportSuggestTest, TheDraftFromTheMarketLoadsAsAModel) {
   std::ifstream model_file(model_path);
   const std::string yaml((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
   const Status s = report::AddSuggestion(*loaded.model, yaml, routed, outcomes, &r);
-  ASSERT_TRUE(s.ok()) << s.message();
+  if (!s.ok()) {
+    // Labels from outcomes before the split only: a market this small has fewer than 5
+    // routings before the split whose lead won before it, and the fit is refused (the
+    // draft of the lead-state fit is loaded by the test below).
+    EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("too few"));
+    EXPECT_FALSE(r.suggestion);
+    return;
+  }
   const report::Suggestion& g = *r.suggestion;
   EXPECT_EQ(g.points.size(), loaded.model->signals.size() + loaded.model->fit_rules.size());
   EXPECT_GT(g.train_events, g.test_events);
@@ -561,7 +606,7 @@ TEST(ReportSuggestTest, TierMinimumsAreSetToTheRunningModelsVolumeBeforeTheSplit
 // trial more points than it had and more than senior_buyer.
 TEST(ReportSuggestTest, TheDraftIsFittedOnLeadStatesAndRoutesTheRunningModelsVolume) {
   std::stringstream market, routed_json, errors;
-  ASSERT_TRUE(cli::WriteMarketJsonl({.accounts = 2000, .weeks = 8}, market).ok());
+  ASSERT_TRUE(cli::WriteMarketJsonl({.accounts = 2000, .weeks = 12}, market).ok());
   const std::string model_path = std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml";
   auto loaded = model::LoadModelFromFile(model_path);
   ASSERT_TRUE(loaded.ok());
