@@ -29,6 +29,21 @@ TailRecord ToRecord(const rd_kafka_message_t* m) {
   return r;
 }
 
+// A consumer handle that only asks the cluster about a topic (never joins a group,
+// never creates the topic by asking); `what` names it in errors.
+Result<KafkaPtr> MetadataReader(const std::string& brokers, const std::map<std::string, std::string>& kafka,
+                                const char* what) {
+  std::map<std::string, std::string> props = kafka;
+  props["bootstrap.servers"] = brokers;
+  props["allow.auto.create.topics"] = "false";  // asking must not create it
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
+  if (!rk) return Status::Unavailable(std::string(what) + ": " + err);
+  return rk;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<TopicTail>> TopicTail::Open(const std::string& brokers, const std::string& topic) {
@@ -70,15 +85,9 @@ std::vector<TailRecord> TopicTail::Poll(int timeout_ms) {
 
 Result<bool> TopicExists(const std::string& brokers, const std::map<std::string, std::string>& kafka,
                          const std::string& topic, int timeout_ms) {
-  std::map<std::string, std::string> props = kafka;
-  props["bootstrap.servers"] = brokers;
-  props["allow.auto.create.topics"] = "false";  // asking must not create it
-  auto conf = MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  char err[512];
-  KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  if (!rk) return Status::Unavailable(std::string("reader: ") + err);
-  auto partitions = TopicPartitions(rk.get(), topic, timeout_ms);
+  auto rk = MetadataReader(brokers, kafka, "reader");
+  if (!rk.ok()) return rk.status();
+  auto partitions = TopicPartitions(rk->get(), topic, timeout_ms);
   if (!partitions.ok()) return partitions.status();
   return !partitions->empty();
 }
@@ -86,14 +95,9 @@ Result<bool> TopicExists(const std::string& brokers, const std::map<std::string,
 Result<std::map<int32_t, Watermark>> Watermarks(const std::string& brokers,
                                                 const std::map<std::string, std::string>& kafka,
                                                 const std::string& topic, int timeout_ms) {
-  std::map<std::string, std::string> props = kafka;
-  props["bootstrap.servers"] = brokers;
-  props["allow.auto.create.topics"] = "false";  // asking must not create it
-  auto conf = MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  char err[512];
-  KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->release(), err, sizeof err));
-  if (!rk) return Status::Unavailable(std::string("watermarks: ") + err);
+  auto handle = MetadataReader(brokers, kafka, "watermarks");
+  if (!handle.ok()) return handle.status();
+  KafkaPtr rk = std::move(*handle);
   auto partitions = TopicPartitions(rk.get(), topic, timeout_ms);
   if (!partitions.ok()) return partitions.status();
   std::map<int32_t, Watermark> out;
