@@ -29,6 +29,7 @@
 #include <random>
 #include <thread>
 
+#include "bench_util.h"
 #include "codec/codec.h"
 #include "sim/market.h"
 #include "store/state_store.h"
@@ -74,23 +75,6 @@ double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-long ProcStatusKb(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field) + 1);
-  }
-  return 0;
-}
-
-uint64_t DirBytes(const std::string& dir) {
-  uint64_t n = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) n += e.file_size();
-  }
-  return n;
 }
 
 std::string Rate(double per_s) {

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "codec/codec.h"
 #include "sim/market.h"
 #include "store/state_store.h"
@@ -48,23 +49,6 @@ std::string Rate(double per_s) {
   else if (per_s >= 1e3) std::snprintf(b, sizeof b, "%.1f k entities/s", per_s / 1e3);
   else std::snprintf(b, sizeof b, "%.0f entities/s", per_s);
   return b;
-}
-
-long ProcStatusKb(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field) + 1);
-  }
-  return 0;
-}
-
-uint64_t DirBytes(const std::string& dir) {
-  uint64_t n = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) n += e.file_size();
-  }
-  return n;
 }
 
 std::string ReadFile(const std::string& path) {
