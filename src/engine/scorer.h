@@ -24,7 +24,6 @@ class Scorer {
   const model::Model& model() const { return m_; }
   size_t signals() const { return n_signals_; }
   double half_life_ms(size_t signal) const { return half_life_[signal]; }
-  double points(size_t signal) const { return points_[signal]; }
   // The model's feedback.signals entry for an outcome kind (by number); null: none.
   const model::Signal* FeedbackSignal(int kind) const {
     return kind > 0 && kind < kOutcomeKinds ? feedback_[kind] : nullptr;

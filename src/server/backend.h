@@ -76,7 +76,11 @@ class Backend {
   // its text, for GET. ChangeModel accepts the change and returns: the partitions are
   // re-evaluated one at a time by the processing loop (progress in the metrics). The
   // defaults: a backend that cannot change its model.
-  virtual ModelInfo RunningModel() const { return {.version = model_version()}; }
+  virtual ModelInfo RunningModel() const {
+    ModelInfo info;
+    info.version = model_version();
+    return info;
+  }
   virtual Status ChangeModel(std::shared_ptr<const model::Model> model, std::string yaml) {
     (void)model;
     (void)yaml;
