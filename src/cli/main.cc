@@ -235,6 +235,11 @@ int main(int argc, char** argv) {
                                               "as JSON lines ('-' for stdout)");
   gen_output_opt->excludes(gen_brokers);
   generate->add_option("--weeks", gen_weeks, "with --output: simulated weeks")->check(CLI::Range(4, 52));
+  double gen_buying_share = 0.01;
+  generate->add_option("--buying-share", gen_buying_share,
+                       "with --output: the share of accounts that ramp up to a purchase (more buyers, more outcomes)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   generate->add_option("--rate", gen_flags.rate, "events per second")
       ->check(CLI::Range(0.001, 1e7))
       ->capture_default_str();
@@ -300,7 +305,8 @@ int main(int argc, char** argv) {
     std::ofstream file;
     if (gen_output != "-") file.open(gen_output);
     auto written = leadscore::cli::WriteMarketJsonl(
-        {.accounts = static_cast<uint32_t>(gen_flags.accounts), .seed = gen_flags.seed, .weeks = gen_weeks},
+        {.accounts = static_cast<uint32_t>(gen_flags.accounts), .seed = gen_flags.seed, .weeks = gen_weeks,
+         .buying_share = gen_buying_share},
         gen_output == "-" ? std::cout : file);
     if (!written.ok()) std::cerr << gen_output << ": " << written.status().message() << "\n";
     return written.ok() ? 0 : 1;

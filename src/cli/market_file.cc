@@ -8,7 +8,11 @@ namespace leadscore::cli {
 
 Result<uint64_t> WriteMarketJsonl(const MarketFileOptions& o, std::ostream& out) {
   constexpr int64_t kHour = 3600 * 1000, kDay = 24 * kHour, kStep = 6 * kHour;
-  sim::Market market({.accounts = o.accounts, .seed = o.seed, .format = codec::Format::kJson, .outcomes = true});
+  sim::Market market({.accounts = o.accounts,
+                      .seed = o.seed,
+                      .buying_share = o.buying_share,
+                      .format = codec::Format::kJson,
+                      .outcomes = true});
   const int64_t end = o.start_ms + o.weeks * 7 * kDay;
   market.PlaceBuyers(o.start_ms + 3 * kDay, (o.weeks * 7 - 24) * kDay);  // as the demo places them
   uint64_t written = 0;

@@ -17,6 +17,7 @@ struct MarketFileOptions {
   int weeks = 6;                      // of engagement; buyers ramp up within them, as in the demo
   int64_t start_ms = 1788134400000;   // 2026-08-31 00:00 UTC, a Monday: fixed, so the file is too
   int outcome_weeks = 10;             // sales goes on answering (deals close) this long after
+  double buying_share = 0.01;         // accounts that ramp up to a purchase (sim::MarketOptions)
 };
 
 // Returns how many records were written.

@@ -88,7 +88,10 @@ std::string ToJson(const Report& r) {
   if (r.suggestion) {
     const Suggestion& s = *r.suggestion;
     json sj{{"fitted_on", s.fitted_on},       {"train_events", s.train_events}, {"train_won", s.train_won}, {"test_events", s.test_events}, {"deals", s.deals}, {"deals_won", s.deals_won}, {"deals_used", s.deals_used},
-            {"l2", s.l2},                     {"notes", s.notes},         {"draft_yaml", s.draft_yaml}};
+            {"l2", s.l2},                     {"notes", s.notes},         {"draft_yaml", s.draft_yaml},
+            {"fit_kept", s.fit_kept},         {"headroom_scale", s.headroom_scale}};
+    sj["min_intents"] = json::object();
+    for (const auto& [tier, min_intent] : s.min_intents) sj["min_intents"][tier] = min_intent;
     sj["points"] = json::array();
     for (const auto& p : s.points) {
       sj["points"].push_back({{"name", p.name},

@@ -133,6 +133,14 @@ struct Suggestion {
   uint64_t deals = 0, deals_won = 0;
   bool deals_used = false;
   double l2 = 0;  // chosen by 5-fold cross-validation on the training routings
+  // Lead states: the factor every fitted point was shrunk by so that no training look's
+  // draft fit or intent passes 100, where the clamp would tie the top leads (1: none).
+  double headroom_scale = 1;
+  // Lead states without enough closed deals to fit what wins (stage B): the fit rules
+  // keep their points and the tiers their min_fit; each min_intent moves to the draft's
+  // intent that admits the same share of training looks (min_intents, tier -> value).
+  bool fit_kept = false;
+  std::vector<std::pair<std::string, double>> min_intents;
   std::vector<SuggestedPoints> points;
   std::vector<SuggestedTier> tiers;
   HeldOutCheck held_out;

@@ -35,6 +35,63 @@ struct Feature {
 
 double Round1(double x) { return std::round(x * 10) / 10; }
 
+// With the fit axis kept, each tier's min_intent moves to the draft's intent that as
+// many training looks reach as reached the running model's min_intent: the draft's
+// intent has other proportions and another scale, and a min_intent keeps the share of
+// lead-weeks it lets through.
+std::vector<std::pair<std::string, double>> MinIntentsByShare(const LeadSamples& samples,
+                                                              const std::vector<Feature>& features,
+                                                              const std::vector<double>& suggested, int64_t split_ms,
+                                                              const model::EntityPolicy& lead) {
+  std::vector<double> running, draft;
+  for (const auto& row : samples.rows) {
+    if (row.at_ms >= split_ms || row.points.size() != features.size()) continue;
+    double r = 0, d = 0;
+    for (size_t j = 0; j < features.size(); ++j) {
+      if (features[j].kind != "signal" || features[j].points == 0) continue;
+      r += row.points[j];
+      d += row.points[j] * suggested[j] / features[j].points;
+    }
+    running.push_back(std::clamp(r, 0.0, 100.0));
+    draft.push_back(std::clamp(d, 0.0, 100.0));
+  }
+  std::sort(draft.begin(), draft.end(), std::greater<>());
+  std::vector<std::pair<std::string, double>> out;
+  for (const model::Tier& tier : lead.tiers) {
+    if (!tier.min_intent || draft.empty()) continue;
+    const auto n = static_cast<size_t>(std::count_if(running.begin(), running.end(),
+                                                     [&](double v) { return v >= *tier.min_intent; }));
+    const double at = draft[std::min(n, draft.size()) - (n > 0 ? 1 : 0)];
+    out.emplace_back(tier.name, n == 0 ? 100.0 : std::floor(at * 10) / 10);
+  }
+  return out;
+}
+
+// Stage (B)'s minimum: this many deals of the rarer end (won or lost) per column.
+constexpr uint64_t kDealsPerColumn = 10;
+
+// The factor (at most 1) that keeps every training look's draft fit and intent at or
+// below 100 (AddSuggestion's headroom). A look's factor points under the draft are its
+// points under the running model times suggested / running points: caps scale with
+// their signal's points, so a capped sum scales the same.
+double HeadroomScale(const LeadSamples& samples, const std::vector<Feature>& features,
+                     const std::vector<double>& suggested, int64_t split_ms, bool intent_only) {
+  double top_fit = 0, top_intent = 0;
+  for (const auto& row : samples.rows) {
+    if (row.at_ms >= split_ms || row.points.size() != features.size()) continue;
+    double fit = 0, intent = 0;
+    for (size_t j = 0; j < features.size(); ++j) {
+      if (features[j].points == 0 || row.points[j] == 0) continue;
+      const double p = row.points[j] * suggested[j] / features[j].points;
+      (features[j].kind == "signal" ? intent : fit) += p;
+    }
+    top_fit = std::max(top_fit, fit);
+    top_intent = std::max(top_intent, intent);
+  }
+  const double top = intent_only ? top_intent : std::max(top_fit, top_intent);
+  return top > 100 ? 100 / top : 1.0;
+}
+
 // The draft's score of a routing event: the event's own fit and intent with the listed
 // factors' points replaced (unlisted ones, past the top 5, keep their old points).
 double DraftScore(const engine::RoutingEvent& ev, const std::vector<Feature>& features,
@@ -276,10 +333,15 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
         std::to_string(kMinWins) + " of each end needed");
   }
   const double l2 = ChooseL2(x, y, kL2Grid);
-  // Stage (B) only with enough deals of both ends; otherwise the draft ranks by (A).
-  constexpr Eigen::Index kMinDeals = 20;
-  const bool stage_b = samples && xb.rows() >= kMinDeals && deals_won >= kMinWins &&
-                       static_cast<Eigen::Index>(deals_won) + static_cast<Eigen::Index>(kMinWins) <= xb.rows();
+  // Stage (B) only with enough deals of both ends: ten of the rarer end per column, the
+  // usual rule for a logistic regression's events per variable (Peduzzi et al., 1996);
+  // below it a fit of what wins is noise. Without (B) nothing measures what wins: (A)
+  // measures who gets an opportunity, and fit is mostly about winning. The draft then
+  // keeps the running model's fit axis whole (rule points, min_fit) and re-fits the
+  // signals only (README, *The suggestion*).
+  const auto deals_lost = static_cast<uint64_t>(xb.rows()) - deals_won;
+  const bool stage_b = samples && std::min(deals_won, deals_lost) >= kDealsPerColumn * features.size();
+  const bool keep_fit = samples && !stage_b;
   const double l2b = stage_b ? ChooseL2(xb, yb, kL2Grid) : 0;
   const double b_scale = stage_b ? 1.0 - static_cast<double>(deals_won) / static_cast<double>(xb.rows()) : 0;
   auto fit_both = [&]() -> Result<Logistic> {
@@ -299,6 +361,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     for (size_t round = 0; round < features.size(); ++round) {
       bool changed = false;
       for (size_t j = 0; j < features.size(); ++j) {
+        if (keep_fit && features[j].kind != "signal") continue;  // not used: kept as the running model's
         if (fitted->coefficients(static_cast<Eigen::Index>(j)) < 0) {
           against[j] = true;
           x.col(static_cast<Eigen::Index>(j)).setZero();
@@ -320,6 +383,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   s.deals = static_cast<uint64_t>(xb.rows());
   s.deals_won = deals_won;
   s.deals_used = stage_b;
+  s.fit_kept = keep_fit;
   s.test_events = events.size() - train;
   // Points: the model gives a factor `weight` of score per point; the fit gives it b
   // log-odds per point. Suggested points keep the model's overall scale (the same sum
@@ -329,6 +393,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   for (size_t j = 0; j < features.size(); ++j) {
     const double b = fitted->coefficients(static_cast<Eigen::Index>(j));
     if (b == 0 || features[j].weight == 0) continue;  // never listed in the training events: left as it is
+    if (keep_fit && features[j].kind != "signal") continue;
     // A sign against the running model's is read as the snapshots' selection (README), not
     // as the market: such points are kept (the draft re-weights, it does not flip).
     // (b is per point as listed, so a negative b is a flip whatever the points' sign.)
@@ -340,11 +405,17 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     new_sum += std::abs(features[j].points * ratio[j]);
   }
   std::vector<double> suggested(features.size());
+  std::vector<bool> least(features.size(), false);  // cut to the least points the model allows
+  std::vector<bool> kept(features.size(), false);   // the running model's, unscaled
   for (size_t j = 0; j < features.size(); ++j) {
     const Feature& f = features[j];
     const double b = fitted->coefficients(static_cast<Eigen::Index>(j));
-    if (samples && (b < 0 || against[j]) && new_sum > 0) {
+    if (keep_fit && f.kind != "signal") {
+      suggested[j] = f.points;
+      kept[j] = true;
+    } else if (samples && (b < 0 || against[j]) && new_sum > 0) {
       suggested[j] = f.points > 0 ? 0.1 : -0.1;  // the model refuses zero points
+      least[j] = true;
       s.notes.push_back(f.kind + " " + f.name +
                         ": fitted against the running model's sign on the lead states; points cut to the least "
                         "the model allows");
@@ -354,12 +425,36 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
                         (b == 0 ? std::string(": never among the training events' factors; points kept")
                                 : std::string(": fitted against the running model's sign; points kept")));
     } else {
-      double v = Round1(f.points * ratio[j] * old_sum / new_sum);
+      suggested[j] = f.points * ratio[j] * old_sum / new_sum;
+    }
+  }
+  if (samples) {
+    // Headroom: a lead's score is linear in the fitted log-odds only while neither axis
+    // is clamped at 100. Kept at the running model's sum of |points|, the fitted
+    // signals put the most engaged leads' intent far past 100 (seed 42: 81 leads tied
+    // at the top score), so the leads a priority tier should take apart all score the
+    // same. The points shrink, all by one factor (the ranking is unchanged), until no
+    // training look's draft fit or intent passes 100: a look's points under the draft
+    // are its points under the running model times the draft's ratio, caps included.
+    // With the fit axis kept, only the intent axis is fitted and scaled.
+    s.headroom_scale = HeadroomScale(*samples, features, suggested, split_ms, keep_fit);
+  }
+  if (keep_fit) {
+    s.notes.push_back("fit rules and min_fit: kept as the running model's; " + std::to_string(deals_won) + " won and " +
+                      std::to_string(deals_lost) + " lost deals closed before the split, fewer than the " +
+                      std::to_string(kDealsPerColumn * features.size()) +
+                      " of each that measuring what wins needs; the signals are fitted to opportunities");
+  }
+  for (size_t j = 0; j < features.size(); ++j) {
+    const Feature& f = features[j];
+    if (!least[j] && !kept[j]) {
+      double v = Round1(suggested[j] * s.headroom_scale);
       if (v == 0) v = f.points > 0 ? 0.1 : -0.1;  // the model refuses zero points
       suggested[j] = v;
     }
     s.points.push_back({f.name, f.kind, f.points, suggested[j], fitted->coefficients(static_cast<Eigen::Index>(j))});
   }
+  if (keep_fit) s.min_intents = MinIntentsByShare(*samples, features, suggested, split_ms, model.lead);
 
   // Tier minimums: for each lead tier above the lowest one routed, the lowest draft
   // score at which the training routings at or above it convert as well as the
@@ -521,6 +616,11 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
       if (tier["name"].as<std::string>() == st.name) tier["min_score"] = st.suggested_min_score;
     }
   }
+  for (const auto& [name, min_intent] : s.min_intents) {
+    for (YAML::Node tier : doc["lead"]["tiers"]) {
+      if (tier["name"].as<std::string>() == name) tier["min_intent"] = min_intent;
+    }
+  }
   s.draft_yaml = DraftText(model.version, doc);
   report->suggestion = std::move(s);
   return Status::Ok();
@@ -674,37 +774,51 @@ Status SetTiersByVolume(const model::Model& running, const std::vector<engine::R
     auto [it, fresh] = best.emplace(ev.lead_id, r);
     if (!fresh) it->second = std::min(it->second, r);
   }
-  // The probe: each lead's highest draft score before the split, to the half point.
-  std::unordered_map<std::string, double> highest;
-  for (const auto& ev : probe_routed) {
-    if (ev.entity != engine::EntityKind::kLead || ev.direction != engine::Direction::kUp || ev.occurred_at_ms >= split) {
-      continue;
-    }
-    const size_t r = rank_in(probe.lead, ev.to_tier);
-    if (r >= probe.lead.tiers.size() || !probe.lead.tiers[r].min_score) continue;
-    double& h = highest[ev.lead_id];
-    h = std::max(h, *probe.lead.tiers[r].min_score);
-  }
-  std::vector<uint64_t> at_level(kProbeSteps + 1, 0);  // leads whose highest is exactly level k / 2
-  for (const auto& [lead, h] : highest) {
-    const auto k = static_cast<size_t>(std::clamp(std::lround(h * kProbeSteps / 100.0), 0L, long{kProbeSteps}));
-    ++at_level[k];
-  }
-  std::vector<uint64_t> at_or_above(kProbeSteps + 2, 0);
-  for (int k = kProbeSteps; k >= 0; --k) at_or_above[k] = at_or_above[k + 1] + at_level[k];
-
   YAML::Node doc;
   try {
     doc = YAML::Load(s.draft_yaml);
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(std::string("the draft's YAML: ") + e.what());
   }
+  // The gates a tier keeps (only with the fit axis kept): the probe counts a lead into
+  // the tier at a level only when a routing at that level met them too.
+  auto gate = [&](const std::string& name, const char* key) {
+    if (!s.fit_kept) return -1.0;
+    for (YAML::Node tier : doc["lead"]["tiers"]) {
+      if (tier["name"].as<std::string>() == name && tier[key]) return tier[key].as<double>();
+    }
+    return -1.0;
+  };
+  // The probe, per tier: the leads at or above each half-point level before the split.
+  auto at_or_above_for = [&](double min_fit, double min_intent) {
+    std::unordered_map<std::string, double> highest;
+    for (const auto& ev : probe_routed) {
+      if (ev.entity != engine::EntityKind::kLead || ev.direction != engine::Direction::kUp ||
+          ev.occurred_at_ms >= split || ev.fit < min_fit || ev.intent < min_intent) {
+        continue;
+      }
+      const size_t r = rank_in(probe.lead, ev.to_tier);
+      if (r >= probe.lead.tiers.size() || !probe.lead.tiers[r].min_score) continue;
+      double& h = highest[ev.lead_id];
+      h = std::max(h, *probe.lead.tiers[r].min_score);
+    }
+    std::vector<uint64_t> at_level(kProbeSteps + 1, 0);  // leads whose highest is exactly level k / 2
+    for (const auto& [lead, h] : highest) {
+      const auto k = static_cast<size_t>(std::clamp(std::lround(h * kProbeSteps / 100.0), 0L, long{kProbeSteps}));
+      ++at_level[k];
+    }
+    std::vector<uint64_t> out(kProbeSteps + 2, 0);
+    for (int k = kProbeSteps; k >= 0; --k) out[k] = out[k + 1] + at_level[k];
+    return out;
+  };
+
   // From the top: each routed tier's level, strictly below the one above and above 0.
   int above = kProbeSteps + 1;
   std::vector<SuggestedTier> set;
   for (size_t t = 0; t + 1 < tiers.size(); ++t) {
     uint64_t volume = 0;
     for (const auto& [lead, r] : best) volume += r <= t;
+    const auto at_or_above = at_or_above_for(gate(tiers[t].name, "min_fit"), gate(tiers[t].name, "min_intent"));
     // The level whose volume is nearest the running model's (a tie: the higher level).
     int level = std::min(above - 1, kProbeSteps);
     for (int k = std::min(above - 1, kProbeSteps); k >= 1; --k) {
@@ -723,16 +837,19 @@ Status SetTiersByVolume(const model::Model& running, const std::vector<engine::R
     for (YAML::Node tier : doc["lead"]["tiers"]) {
       if (tier["name"].as<std::string>() != st.name) continue;
       tier["min_score"] = st.suggested_min_score;
-      tier.remove("min_fit");
-      tier.remove("min_intent");
+      if (!s.fit_kept) {
+        tier.remove("min_fit");
+        tier.remove("min_intent");
+      }
     }
   }
   s.tiers = std::move(set);
   // What was said of the tiers before (targets, min_fit out of reach) is moot now.
   std::erase_if(s.notes, [](const std::string& n) { return n.rfind("tier ", 0) == 0; });
-  s.notes.push_back("lead tiers: min_score set by volume (the draft, replayed before the split, routes about as many "
-                    "leads into each tier or above as the running model did); min_fit and min_intent dropped, the "
-                    "draft ranks by its score alone");
+  s.notes.push_back(std::string("lead tiers: min_score set by volume (the draft, replayed before the split, routes "
+                                "about as many leads into each tier or above as the running model did); ") +
+                    (s.fit_kept ? "min_fit kept, min_intent moved to the same share of lead-weeks"
+                                : "min_fit and min_intent dropped, the draft ranks by its score alone"));
   s.draft_yaml = DraftText(running.version, doc);
   return Status::Ok();
 }
