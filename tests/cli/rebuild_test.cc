@@ -359,6 +359,43 @@ std::map<std::string, std::string> Entities(const std::string& dir) {
   return out;
 }
 
+// Everything a state dir holds but its delivery bookkeeping (outbox, output offsets) and
+// changelog position: entities, decay timers, routing snapshots, unmatched outcomes,
+// offsets and the partition's other fields. Two dirs with the same dump hold the same
+// state.
+std::string Dump(const std::string& dir) {
+  std::ostringstream out;
+  for (const auto& [key, value] : Entities(dir)) out << key << '=' << value << '\n';
+  store::StoreOptions so;
+  so.dir = dir;
+  auto opened = store::StateStore::Open(so);
+  EXPECT_TRUE(opened.ok()) << opened.status().message();
+  if (!opened.ok()) return out.str();
+  auto& store = **opened;
+  auto parts = store.StoredPartitions();
+  EXPECT_TRUE(parts.ok());
+  for (int32_t p : *parts) {
+    auto state = store.Load(p);
+    EXPECT_TRUE(state.ok());
+    out << "partition " << p << " model " << state->model_version << " format " << state->state_format
+        << " stream_time " << state->stream_time_ms << " routing_seq " << state->routing_seq << " handoff_seq "
+        << state->handoff_seq << " reevaluating " << state->reevaluation.has_value() << '\n';
+    for (const auto& [topic, offset] : state->offsets) out << "offset " << topic << ' ' << offset << '\n';
+    std::vector<store::DueEntity> due;
+    EXPECT_TRUE(store.DueBy(p, INT64_MAX, &due).ok());
+    for (const auto& d : due) out << "due " << static_cast<int>(d.kind) << ' ' << d.id << '\n';
+    EXPECT_TRUE(store.ForEachRouting(p, [&](std::string_view bytes) {
+                       out << "routing " << bytes.size() << ' ' << bytes << '\n';
+                       return Status::Ok();
+                     }).ok());
+    EXPECT_TRUE(store.ForEachUnmatched(p, [&](std::string_view bytes) {
+                       out << "unmatched " << bytes << '\n';
+                       return Status::Ok();
+                     }).ok());
+  }
+  return out.str();
+}
+
 // The tier each entity of a state dir is in, by the name its bytes keep.
 std::map<std::string, std::string> Tiers(const std::string& dir) {
   std::map<std::string, std::string> out;
@@ -458,6 +495,7 @@ TEST_F(RebuildChangelogTest, SwitchReseedsTheChangelogAndTheServiceAnnouncesTier
   ASSERT_EQ(before.size(), 1u);
   const auto rebuilt = Entities(StateDir());
   ASSERT_FALSE(rebuilt.empty());
+  const std::string rebuilt_dump = Dump(StateDir());
   const auto moves = Moves(Tiers(before[0].string()), Tiers(StateDir()));
   ASSERT_FALSE(moves.empty()) << "the test would not see an announcement";
   EXPECT_THAT(err, HasSubstr(std::to_string(moves.size()) + " tier change(s) against it to announce"));
@@ -465,6 +503,7 @@ TEST_F(RebuildChangelogTest, SwitchReseedsTheChangelogAndTheServiceAnnouncesTier
   RunService(moves_model_);
   ExpectAnnounced(Published(after_history), moves);
   EXPECT_EQ(Entities(StateDir()), rebuilt) << "the service changed nothing but delivered";
+  EXPECT_EQ(Dump(StateDir()), rebuilt_dump);
   RunService(moves_model_);
   EXPECT_EQ(Published(after_history).size(), moves.size()) << "a restart announces nothing again";
 
@@ -477,6 +516,7 @@ TEST_F(RebuildChangelogTest, SwitchReseedsTheChangelogAndTheServiceAnnouncesTier
   std::ofstream(fresh_config) << text;
   RunService(moves_model_, fresh_config);
   EXPECT_EQ(Entities(fresh_dir), rebuilt) << "restored from the changelog: the rebuilt state";
+  EXPECT_EQ(Dump(fresh_dir), rebuilt_dump) << "no key of the old state is left over";
   EXPECT_EQ(Published(after_history).size(), moves.size()) << "nothing published again, history included";
 }
 
@@ -494,6 +534,7 @@ TEST_F(RebuildChangelogTest, OldStateRestartedAfterAKillBeforeTheRenameCatchesUp
   std::string err;
   ASSERT_EQ(Rebuild(moves_model_, false, &err), 0) << err;
   const auto rebuilt = Entities(StateDir());
+  const std::string rebuilt_dump = Dump(StateDir());
   const auto moves = Moves(Tiers(kept.string()), Tiers(StateDir()));
   ASSERT_FALSE(moves.empty());
   fs::remove_all(StateDir());
@@ -501,6 +542,7 @@ TEST_F(RebuildChangelogTest, OldStateRestartedAfterAKillBeforeTheRenameCatchesUp
 
   RunService(moves_model_);
   EXPECT_EQ(Entities(StateDir()), rebuilt);
+  EXPECT_EQ(Dump(StateDir()), rebuilt_dump) << "no key of the old state is left over";
   ExpectAnnounced(Published(after_history), moves);
 }
 
