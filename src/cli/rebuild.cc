@@ -363,11 +363,13 @@ Result<SwitchOutcome> SwitchState(std::shared_ptr<const model::Model> model, con
     if (ec) return Status::IoError("cannot move " + state_dir + " to " + outcome.before + ": " + ec.message());
   }
   std::error_code ec;
-  // The markers are the rebuild's, not the state's.
-  fs::remove(fs::path(rebuilt) / kGraftedFile, ec);
-  fs::remove(fs::path(rebuilt) / kDoneFile, ec);
   fs::rename(rebuilt, state_dir, ec);
   if (ec) return Status::IoError("cannot move " + rebuilt + " to " + state_dir + ": " + ec.message());
+  // The markers are the rebuild's, not the state's: removed once it is in place (a kill
+  // before the rename leaves a rebuild a rerun still takes; one after, two stray files
+  // RocksDB ignores).
+  fs::remove(fs::path(state_dir) / kGraftedFile, ec);
+  fs::remove(fs::path(state_dir) / kDoneFile, ec);
   outcome.switched = true;
   return outcome;
 }
