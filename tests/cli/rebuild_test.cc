@@ -546,6 +546,36 @@ TEST_F(RebuildChangelogTest, OldStateRestartedAfterAKillBeforeTheRenameCatchesUp
   ExpectAnnounced(Published(after_history), moves);
 }
 
+// A kill after the reseed and before the rename, then `--switch` again (the cure the
+// README gives): the tiers are not grafted again nor the pass run again, the changelog is
+// reseeded once more, and the service publishes each move once.
+TEST_F(RebuildChangelogTest, SwitchRerunAfterAKillBeforeTheRenameAnnouncesNothingTwice) {
+  ProduceStory();
+  RunService(old_model_);
+  const int64_t after_history = static_cast<int64_t>(Published(0).size());
+  const fs::path kept = dir_ / "old-copy";
+  fs::copy(StateDir(), kept, fs::copy_options::recursive);
+  std::string err;
+  ASSERT_EQ(Rebuild(moves_model_, false, &err), 0) << err;
+  const std::string rebuilt_dump = Dump(StateDir());
+  const auto moves = Moves(Tiers(kept.string()), Tiers(StateDir()));
+  ASSERT_FALSE(moves.empty());
+  // As the kill leaves the directories: the rebuild with its markers, the old state live.
+  fs::rename(StateDir(), StateDir() + ".rebuild");
+  std::ofstream(StateDir() + ".rebuild/REBUILT") << MustLoad(moves_model_)->version << "\n";
+  std::ofstream(StateDir() + ".rebuild/TIERS-GRAFTED") << MustLoad(moves_model_)->version << "\n";
+  fs::rename(kept, StateDir());
+
+  ASSERT_EQ(Rebuild(moves_model_, true, &err), 0) << err;
+  EXPECT_THAT(err, HasSubstr(" 0 tier change(s) against it to announce")) << "the pass is not run twice";
+  EXPECT_EQ(Dump(StateDir()), rebuilt_dump);
+  EXPECT_FALSE(fs::exists(StateDir() + "/REBUILT"));
+  EXPECT_FALSE(fs::exists(StateDir() + "/TIERS-GRAFTED"));
+  RunService(moves_model_);
+  ExpectAnnounced(Published(after_history), moves);
+  EXPECT_EQ(Dump(StateDir()), rebuilt_dump);
+}
+
 TEST(ProgressBarTest, RedrawnInPlaceOnATerminalAndATenthALineOtherwise) {
   std::ostringstream tty_out, plain_out;
   ProgressBar tty(tty_out, true, "records"), plain(plain_out, false, "records");
