@@ -14,6 +14,7 @@
 #include "cli/progress_bar.h"
 #include "config/config.h"
 #include "store/state_store.h"
+#include "stream/changelog_topic.h"
 #include "stream/partition_task.h"
 
 namespace leadscore::cli {
@@ -191,8 +192,125 @@ Result<BuildSummary> BuildState(std::shared_ptr<const model::Model> model, const
   return summary;
 }
 
-Result<SwitchOutcome> SwitchState(const stream::ServiceOptions& service, const std::string& state_dir,
-                                  const std::string& model_version) {
+namespace {
+
+// Written into the rebuilt state dir once every partition's entities carry the live
+// state's tiers: the announcement passes may run (and a rerun must not graft again over
+// entities a pass has moved already).
+constexpr char kGraftedFile[] = "TIERS-GRAFTED";
+
+// Each rebuilt entity is put in the tier the live state has it in (none: the lowest), and
+// the partition marked as state of the live model with a pass towards `model` in progress
+// (one write per partition). Resume then runs the ordinary pass (PartitionTask, as a
+// model change does): each entity whose tier differs is announced, reason "model OLD ->
+// NEW", into the outbox the service publishes from once it runs on this state.
+Status GraftLiveTiers(const model::Model& model, store::StateStore& rebuilt, const store::StateStore& live,
+                      int32_t partition) {
+  auto live_state = live.Load(partition);
+  if (!live_state.ok()) return live_state.status();
+  if (live_state->model_version.empty()) return Status::Ok();  // nothing live here: nothing the CRM was told
+  if (live_state->state_format < engine::kStateFormat) {
+    return Status::InvalidArgument(
+        "the live state's partition " + std::to_string(partition) + " is in state format " +
+        std::to_string(live_state->state_format ? live_state->state_format : 4) + ", whose tiers cannot be read "
+        "without its model: start the service on it once with its model (" + live_state->model_version +
+        "), which rewrites it in format " + std::to_string(engine::kStateFormat) + ", then switch");
+  }
+  auto rebuilt_state = rebuilt.Load(partition);
+  if (!rebuilt_state.ok()) return rebuilt_state.status();
+  store::PartitionCommit c;
+  c.partition = partition;
+  c.stream_time_ms = rebuilt_state->stream_time_ms;
+  c.model_version = live_state->model_version;
+  c.reevaluation = store::Reevaluation{model.version, ""};
+  Status failed = Status::Ok();
+  LEADSCORE_RETURN_IF_ERROR(rebuilt.ForEachEntity(
+      partition, [&](engine::EntityKind kind, std::string_view id, const store::StoredEntity& stored) {
+        if (!failed.ok()) return;
+        auto was = live.Get(partition, kind, id);
+        if (!was.ok()) {
+          failed = was.status();
+          return;
+        }
+        std::string tier;  // not in the live state: from no tier, as a new entity
+        if (*was) {
+          auto name = engine::StoredTierName((*was)->bytes);
+          if (!name.ok()) {
+            failed = name.status();
+            return;
+          }
+          tier = std::move(*name);
+        }
+        auto grafted = engine::WithStoredTier(stored.bytes, tier);
+        if (!grafted.ok()) {
+          failed = grafted.status();
+          return;
+        }
+        c.changes.push_back({.kind = kind, .id = std::string(id), .bytes = std::move(*grafted),
+                             .due_ms = stored.due_ms, .previous_due_ms = stored.due_ms});
+      }));
+  LEADSCORE_RETURN_IF_ERROR(failed);
+  return rebuilt.Commit({c});
+}
+
+// The tier changes between the live state and the rebuilt one, announced in the rebuilt
+// state's outbox (see GraftLiveTiers). Restartable: grafting again before the marker
+// file gives the same entities; after it, Resume continues each pass after its marker.
+Result<uint64_t> AnnounceTierChanges(std::shared_ptr<const model::Model> model, const stream::ServiceOptions& service,
+                                     store::StateStore& rebuilt, const store::StateStore& live,
+                                     const std::string& rebuilt_dir) {
+  auto partitions = rebuilt.StoredPartitions();
+  if (!partitions.ok()) return partitions.status();
+  const fs::path grafted = fs::path(rebuilt_dir) / kGraftedFile;
+  if (!fs::exists(grafted)) {
+    for (int32_t p : *partitions) LEADSCORE_RETURN_IF_ERROR(GraftLiveTiers(*model, rebuilt, live, p));
+    std::ofstream mark(grafted);
+    mark << model->version << '\n';
+    mark.close();
+    if (!mark) return Status::IoError("cannot write " + grafted.string());
+  }
+  const int32_t n = partitions->empty() ? 1 : partitions->back() + 1;
+  uint64_t announced = 0;
+  for (int32_t p : *partitions) {
+    stream::PartitionTask task(p, model, RebuildTaskOptions(service, n), &rebuilt);
+    auto resumed = task.Resume();  // the pass, when the partition has one to run
+    if (!resumed.ok()) return resumed.status();
+    announced += task.resume_reevaluation().events.size();
+  }
+  return announced;
+}
+
+// Every changelog partition made to hold the rebuilt state (StateStore::ReseedReplacing),
+// the rebuilt state's position recorded after the batch.
+Status ReseedChangelog(const stream::ServiceOptions& service, store::StateStore& rebuilt,
+                       const store::StateStore* live) {
+  stream::ChangelogTopicOptions co;
+  co.brokers = service.brokers;
+  co.topic = service.changelog();
+  co.kafka = service.kafka;
+  for (const auto& in : service.inputs) co.input_topics.push_back(in.name);
+  auto changelog = stream::KafkaChangelog::Open(co);
+  if (!changelog.ok()) return changelog.status();
+  rebuilt.AttachChangelog(changelog->get());
+  for (int32_t p = 0; p < (*changelog)->partitions(); ++p) {
+    store::RestoreProgress progress;
+    Status s = rebuilt.ReseedReplacing(p, **changelog, live, &progress);
+    if (!s.ok()) {
+      rebuilt.AttachChangelog(nullptr);
+      return s;
+    }
+    spdlog::info("rebuild: changelog {} partition {} reseeded: {} records after offset {}", co.topic, p,
+                 progress.records, progress.to);
+  }
+  rebuilt.AttachChangelog(nullptr);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<SwitchOutcome> SwitchState(std::shared_ptr<const model::Model> model, const stream::ServiceOptions& service,
+                                  const std::string& state_dir) {
+  const std::string& model_version = model->version;
   const std::string rebuilt = RebuildDir(state_dir);
   std::ifstream done(fs::path(rebuilt) / kDoneFile);
   std::string built_under;
@@ -204,20 +322,39 @@ Result<SwitchOutcome> SwitchState(const stream::ServiceOptions& service, const s
                                    ", not " + model_version + ": run `leadscore rebuild` with this model again");
   }
   SwitchOutcome outcome;
-  if (fs::exists(state_dir)) {
-    // Opening the live state takes RocksDB's lock: it fails while a service holds it.
-    // The store is closed again before the rename (a service started in between would
-    // hold the renamed directory: the README says to stop it first).
-    store::StoreOptions so = service.store;
-    so.dir = state_dir;
-    auto live = store::StateStore::Open(so);
-    if (!live.ok()) {
-      outcome.why_not = "the live state " + state_dir + " cannot be opened (" + live.status().message() +
-                        "): a service is probably running on it. Stop the service, run `leadscore rebuild --config ... "
-                        "--model ... --switch`, then start it with the new model; the rebuild stays at " + rebuilt;
-      return outcome;
+  {
+    // Opening the live state takes RocksDB's lock: it fails while a service holds it. It
+    // is held from here through the announcement and the changelog's reseed, and let go
+    // before the rename (a service started in between would hold the renamed directory:
+    // the README says to stop it first).
+    std::unique_ptr<store::StateStore> live;
+    if (fs::exists(state_dir)) {
+      store::StoreOptions so = service.store;
+      so.dir = state_dir;
+      auto opened = store::StateStore::Open(so);
+      if (!opened.ok()) {
+        outcome.why_not = "the live state " + state_dir + " cannot be opened (" + opened.status().message() +
+                          "): a service is probably running on it. Stop the service, run `leadscore rebuild --config "
+                          "... --model ... --switch`, then start it with the new model; the rebuild stays at " + rebuilt;
+        return outcome;
+      }
+      live = std::move(*opened);
     }
-    live->reset();
+    store::StoreOptions so = service.store;
+    so.dir = rebuilt;
+    auto opened = store::StateStore::Open(so);
+    if (!opened.ok()) return opened.status();
+    std::unique_ptr<store::StateStore> next = std::move(*opened);
+    if (live) {
+      auto announced = AnnounceTierChanges(model, service, *next, *live, rebuilt);
+      if (!announced.ok()) return announced.status();
+      outcome.announced = *announced;
+    }
+    // Changelog last: from here a service restoring the old state (or none) from the
+    // changelog gets the rebuilt one, announcements included (README "crash windows").
+    if (service.changelog_enabled) LEADSCORE_RETURN_IF_ERROR(ReseedChangelog(service, *next, live.get()));
+  }
+  if (fs::exists(state_dir)) {
     const auto seconds =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     outcome.before = state_dir + ".before-rebuild-" + std::to_string(seconds);
@@ -226,9 +363,13 @@ Result<SwitchOutcome> SwitchState(const stream::ServiceOptions& service, const s
     if (ec) return Status::IoError("cannot move " + state_dir + " to " + outcome.before + ": " + ec.message());
   }
   std::error_code ec;
-  fs::remove(fs::path(rebuilt) / kDoneFile, ec);  // the marker is the rebuild's, not the state's
   fs::rename(rebuilt, state_dir, ec);
   if (ec) return Status::IoError("cannot move " + rebuilt + " to " + state_dir + ": " + ec.message());
+  // The markers are the rebuild's, not the state's: removed once it is in place (a kill
+  // before the rename leaves a rebuild a rerun still takes; one after, two stray files
+  // RocksDB ignores).
+  fs::remove(fs::path(state_dir) / kGraftedFile, ec);
+  fs::remove(fs::path(state_dir) / kDoneFile, ec);
   outcome.switched = true;
   return outcome;
 }
@@ -242,15 +383,6 @@ int RunRebuild(const RebuildFlags& flags, std::ostream& err, bool tty) {
   config::Config c = std::move(*cfg);
   if (c.service.brokers.empty()) {
     err << "rebuild: no brokers in " << flags.config_path << "\n";
-    return 1;
-  }
-  // With the changelog the service restores a partition from `<group>-state` when its
-  // local state has no changelog position, which a rebuilt state has not: it would put
-  // the old state back over the rebuilt one. Refused before any work.
-  if (c.service.changelog_enabled) {
-    err << "rebuild: " << flags.config_path << " has the state changelog on (state.changelog): the service would "
-        << "restore the old state from " << c.service.changelog() << " over a rebuilt one. rebuild works only with "
-        << "`state: {changelog: false}` for now\n";
     return 1;
   }
   auto loaded = model::LoadModelFromFile(flags.model_path);
@@ -269,7 +401,7 @@ int RunRebuild(const RebuildFlags& flags, std::ostream& err, bool tty) {
         << " partition(s) read into " << RebuildDir(c.state_dir) << " (" << built->refused << " refused, "
         << built->routing_events << " routing events of history not published)\n";
   }
-  auto switched = SwitchState(c.service, c.state_dir, version);
+  auto switched = SwitchState(loaded.model, c.service, c.state_dir);
   if (!switched.ok()) {
     err << "rebuild: " << switched.status().message() << "\n";
     return 1;
@@ -280,6 +412,8 @@ int RunRebuild(const RebuildFlags& flags, std::ostream& err, bool tty) {
   }
   err << "rebuild: " << c.state_dir << " is now the state rebuilt under model " << version
       << (switched->before.empty() ? std::string() : "; the state before is at " + switched->before)
+      << "; " << switched->announced << " tier change(s) against it to announce"
+      << (c.service.changelog_enabled ? "; changelog " + c.service.changelog() + " reseeded" : std::string())
       << ". Start the service with --model " << flags.model_path << "\n";
   return 0;
 }

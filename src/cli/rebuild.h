@@ -50,14 +50,20 @@ struct SwitchOutcome {
   bool switched = false;
   std::string before;  // where the live state went (empty: there was none)
   std::string why_not; // not switched: why, and what to do
+  uint64_t announced = 0;  // tier changes against the live state, in the new state's outbox
 };
 
-// `state_dir` becomes the complete rebuild at `state_dir.rebuild` (built under
-// `model_version`); the live state, when there is one, goes to
-// `state_dir.before-rebuild-<unix seconds>`. Not while a service holds the live state
-// (RocksDB's lock): then `why_not` says so. An error: no complete rebuild of that model.
-Result<SwitchOutcome> SwitchState(const stream::ServiceOptions& service, const std::string& state_dir,
-                                  const std::string& model_version);
+// `state_dir` becomes the complete rebuild at `state_dir.rebuild` (built under `model`);
+// the live state, when there is one, goes to `state_dir.before-rebuild-<unix seconds>`.
+// Not while a service holds the live state (RocksDB's lock): then `why_not` says so.
+// Holding that lock, before the rename: every rebuilt entity whose tier differs from the
+// live state's is announced in the rebuilt outbox (reason "model OLD -> NEW"), and with
+// the changelog on, each changelog partition gets one batch making it the rebuilt state
+// (README "Rebuilding the state under a new model": crash windows). An error: no
+// complete rebuild of that model, or a step failed (the live state is then untouched and
+// a rerun with --switch continues).
+Result<SwitchOutcome> SwitchState(std::shared_ptr<const model::Model> model, const stream::ServiceOptions& service,
+                                  const std::string& state_dir);
 
 // The command: exit 0 built and switched, 1 refused or failed (the reason on `err`),
 // 2 a usage error.

@@ -182,6 +182,15 @@ struct EntityView {
 // rewritten once (under the model that wrote it) before a model change.
 inline constexpr int kStateFormat = 5;
 
+// The tier an entity's stored bytes (Engine::Change::bytes) are in, by name; an error
+// for bytes older than format 5, which number their tiers under the model that wrote them.
+Result<std::string> StoredTierName(std::string_view bytes);
+// The same bytes in tier `tier` instead: `leadscore rebuild` puts a rebuilt entity in the
+// tier the live state had it in, so that Reevaluate announces where the two differ. A
+// name the model has not (empty: an entity the live state did not know) reads as the
+// lowest tier.
+Result<std::string> WithStoredTier(std::string_view bytes, std::string_view tier);
+
 struct EngineOptions {
   // Event ids are remembered per lead for events whose time is within this window of
   // stream time. An older event cannot be told from a duplicate, so it is skipped and

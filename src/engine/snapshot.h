@@ -68,6 +68,7 @@ class SnapshotReader {
   }
   bool ok() const { return ok_ && in_.empty(); }
   bool good() const { return ok_; }
+  size_t left() const { return in_.size(); }
 
  private:
   std::string_view in_;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "engine/engine.h"
 #include "engine/scorer.h"
 #include "engine/tiers.h"
 #include "model/profile.h"
@@ -357,6 +358,61 @@ Result<std::string> SnapshotCodec::LeadAccount(std::string_view bytes) const {
   std::string account = r.GetString();
   if (!r.good() || account.empty()) return Status::Corruption("lead state without an account");
   return account;
+}
+
+namespace {
+
+// Where the tier's name (a string) starts in bytes of format 5 or later: after the
+// common part's fields that precede it (snapshot_codec.h).
+Result<size_t> TierAt(std::string_view bytes) {
+  SnapshotReader r(bytes);
+  const uint8_t version = r.Get<uint8_t>();
+  if (!r.good() || version > kSnapshotVersion) return Status::Corruption("unknown entity state");
+  if (version < 5) {
+    return Status::InvalidArgument("entity state of format " + std::to_string(version) +
+                                   " numbers its tiers under the model that wrote it (format 5 names them)");
+  }
+  r.Get<int64_t>();  // clock
+  const uint32_t n_signals = r.GetCount(24);
+  for (uint32_t i = 0; i < n_signals && r.good(); ++i) {
+    r.GetString();
+    r.Get<double>();
+    r.Get<int32_t>();
+    r.Get<int64_t>();
+  }
+  r.Get<uint8_t>();   // has_profile
+  r.Get<int64_t>();   // profile_at_ms
+  r.Get<uint64_t>();  // slots_of
+  std::vector<model::FieldValue> fields;
+  if (!GetFields(r, &fields)) return Status::Corruption("truncated entity state");
+  r.GetString();  // whole profile
+  if (!r.good()) return Status::Corruption("truncated entity state");
+  const size_t at = bytes.size() - r.left();
+  r.GetString();
+  if (!r.good()) return Status::Corruption("truncated entity state");
+  return at;
+}
+
+}  // namespace
+
+Result<std::string> StoredTierName(std::string_view bytes) {
+  auto at = TierAt(bytes);
+  if (!at.ok()) return at.status();
+  SnapshotReader r(bytes.substr(*at));
+  return r.GetString();
+}
+
+Result<std::string> WithStoredTier(std::string_view bytes, std::string_view tier) {
+  auto at = TierAt(bytes);
+  if (!at.ok()) return at.status();
+  SnapshotReader r(bytes.substr(*at));
+  const std::string old = r.GetString();
+  SnapshotWriter w;
+  w.PutString(tier);
+  std::string out(bytes.substr(0, *at));
+  out += w.Take();
+  out.append(bytes.substr(*at + sizeof(uint32_t) + old.size()));
+  return out;
 }
 
 }  // namespace leadscore::engine

@@ -133,7 +133,7 @@ Status StateStore::RepairTail(int32_t partition, ChangelogReader& reader, int64_
 }
 
 // The whole local state of the partition becomes one changelog batch.
-Status StateStore::Reseed(int32_t partition, RestoreProgress* progress) {
+Status StateStore::Reseed(int32_t partition, RestoreProgress* progress, std::set<std::string> absent) {
   std::vector<ChangelogOp> ops;
   const std::string prefix = PartitionBegin(partition);
   const std::string position_key = ChangelogPositionKey(partition);
@@ -141,15 +141,48 @@ Status StateStore::Reseed(int32_t partition, RestoreProgress* progress) {
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (it->key() == position_key) continue;
     ops.push_back({it->key().ToString(), it->value().ToString()});
+    absent.erase(ops.back().key);
     progress->bytes += it->key().size() + it->value().size();
   }
   LEADSCORE_RETURN_IF_ERROR(FromRocks(it->status(), "read state to seed the changelog"));
+  absent.erase(position_key);
+  absent.erase(MarkerKey(partition));
+  for (const std::string& key : absent) ops.push_back({key, std::nullopt});
   progress->records = ops.size();
   auto position = AppendBatch(partition, std::move(ops));
   if (!position.ok()) return position.status();
   rocksdb::WriteBatch batch;
   LEADSCORE_RETURN_IF_ERROR(FromRocks(batch.Put(position_key, I64(*position)), "seed"));
   return Write(batch, "record changelog position");
+}
+
+Status StateStore::ReseedReplacing(int32_t partition, ChangelogReader& reader, const StateStore* replaced,
+                                   RestoreProgress* progress) {
+  if (!changelog_) return Status::InvalidArgument("reseed without a changelog");
+  // The keys the log would still give a value after compaction: its last record of each
+  // (a tail after the last marker included: the batch below ends it, and a restore
+  // applies the tail with it).
+  std::set<std::string> absent;
+  auto marks = reader.Watermarks(partition);
+  if (!marks.ok()) return marks.status();
+  const auto [low, high] = *marks;
+  if (high > low) {
+    LEADSCORE_RETURN_IF_ERROR(
+        reader.Read(partition, low, high, [&](int64_t, std::string_view key, std::optional<std::string_view> value) {
+          if (value) absent.emplace(key);
+          else absent.erase(std::string(key));
+          return Status::Ok();
+        }));
+  }
+  if (replaced) {
+    const std::string prefix = PartitionBegin(partition);
+    std::unique_ptr<rocksdb::Iterator> it(replaced->db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) absent.insert(it->key().ToString());
+    LEADSCORE_RETURN_IF_ERROR(FromRocks(it->status(), "read the replaced state"));
+  }
+  progress->from = low;
+  progress->to = high;
+  return Reseed(partition, progress, std::move(absent));
 }
 
 Status StateStore::ApplyFollowed(int32_t partition, const std::vector<ChangelogOp>& ops, int64_t position) {

@@ -46,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -229,6 +230,14 @@ class StateStore {
   // The partition's delivery bookkeeping not yet in its changelog, appended now (before
   // the partition is handed over, or at a clean stop).
   Status FlushChangelog(int32_t partition);
+  // The partition's changelog made to hold what the local state holds, whatever it held
+  // before (`leadscore rebuild` switching to a rebuilt state): one whole batch of every
+  // local key and a tombstone for each key the changelog, or `replaced` (the state this
+  // one replaces; may be null), has and the local state lacks; then the position after
+  // it recorded here, as Restore's seeding does. A restore from the changelog's start
+  // (or from any position before the batch) then ends in exactly the local state.
+  Status ReseedReplacing(int32_t partition, ChangelogReader& reader, const StateStore* replaced,
+                         RestoreProgress* progress);
   // The changelog offset the partition's local state reaches; nullopt: none recorded.
   Result<std::optional<int64_t>> ChangelogPosition(int32_t partition) const;
 
@@ -274,7 +283,9 @@ class StateStore {
   Result<int64_t> AppendBatch(int32_t partition, std::vector<ChangelogOp> ops);
   // Restore's parts (changelog_restore.cc).
   Status DropPartition(int32_t partition);
-  Status Reseed(int32_t partition, RestoreProgress* progress);
+  // The whole local state as one changelog batch, with a tombstone for each of `absent`
+  // the local state lacks; the position it reaches recorded.
+  Status Reseed(int32_t partition, RestoreProgress* progress, std::set<std::string> absent = {});
   Status RepairTail(int32_t partition, ChangelogReader& reader, int64_t from, int64_t to, RestoreProgress* progress);
   // A commit's routing snapshots, and the retention sweep, as changelog ops (routings.cc).
   Status StageRoutings(const PartitionCommit& c, std::vector<ChangelogOp>& part) const;

@@ -1,9 +1,12 @@
 // `leadscore rebuild` on the embedded broker: a story produced as protobuf, a state built
 // under one model, rebuilt under a model with another half-life and switched to; the
-// rebuilt state equals a replay of the story under the new model, its offsets are at the
-// inputs' ends and its outbox holds nothing to publish. Refusals: retention dropped the
-// beginning of an input, the live state held by another process (then --switch), the
-// changelog on, bad flags.
+// rebuild equals a replay of the story under the new model, its offsets are at the
+// inputs' ends and its outbox holds only the tier changes against the live state. With
+// the changelog on, the switch reseeds it: the service on the switched state, a fresh
+// instance restoring from the changelog and the old state restarted after a kill between
+// the reseed and the rename all end in the rebuilt state, and the CRM is told each tier
+// change once. Refusals: retention dropped the beginning of an input, the live state held
+// by another process (then --switch), bad flags.
 #include "cli/rebuild.h"
 
 #include <gmock/gmock.h>
@@ -13,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -21,6 +25,8 @@
 #include "cli/progress_bar.h"
 #include "cli/replay_loop.h"
 #include "codec/codec.h"
+#include "config/config.h"
+#include "engine/engine.h"
 #include "model/model.h"
 #include "store/state_store.h"
 #include "stream/embedded_broker.h"
@@ -181,8 +187,37 @@ TEST_F(RebuildTest, RebuiltStateEqualsAReplayUnderTheNewModel) {
                 &totals);
   EXPECT_THAT(err, HasSubstr(std::to_string(replay_events) + " routing events of history not published"));
 
+  const std::string old_version = MustLoad(old_model_)->version;
+  {
+    store::StoreOptions so;
+    so.dir = StateDir();
+    auto opened = store::StateStore::Open(so);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    auto state = (*opened)->Load(0);
+    ASSERT_TRUE(state.ok());
+    EXPECT_EQ(state->model_version, model->version);
+    EXPECT_EQ(state->offsets["engagement-events"], static_cast<int64_t>(story.size())) << "offsets at the end";
+    EXPECT_FALSE(state->reevaluation.has_value()) << "the announcement pass ran to its end";
+    // History is not published: the outbox holds only the tier changes against the live
+    // state, announced as a model change.
+    for (const auto& r : state->outbox) {
+      auto ev = codec::RoutingEventFromBinary(r.value);
+      ASSERT_TRUE(ev.ok()) << ev.status().message();
+      EXPECT_TRUE(ev->reason.starts_with("model " + old_version + " -> " + model->version)) << ev->reason;
+    }
+  }
+
+  // What the switch took, before its announcements: a build of the same history under
+  // the new model, compared with the replay.
+  auto cfg = config::LoadConfigFromFile((dir_ / "leadscore.yaml").string());
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  std::ostringstream progress;
+  const std::string built_dir = (dir_ / "built").string();
+  auto built = BuildState(model, cfg->service, built_dir, progress, false, 30000);
+  ASSERT_TRUE(built.ok()) << built.status().message();
+  EXPECT_EQ(built->routing_events, replay_events);
   store::StoreOptions so;
-  so.dir = StateDir();
+  so.dir = built_dir;
   auto opened = store::StateStore::Open(so);
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   auto& store = **opened;
@@ -302,13 +337,244 @@ TEST_F(RebuildTest, RefusedWhenRetentionDroppedTheBeginningOfAnInput) {
   EXPECT_FALSE(fs::exists(StateDir()));
 }
 
-TEST_F(RebuildTest, RefusedWithTheChangelogOn) {
-  WriteConfig("changelog: true");
-  std::string err;
-  EXPECT_EQ(Rebuild(new_model_, false, &err), 1);
-  EXPECT_THAT(err, HasSubstr("state.changelog"));
+// Every stored entity of a state dir: kind and id -> due time and engine bytes.
+std::map<std::string, std::string> Entities(const std::string& dir) {
+  store::StoreOptions so;
+  so.dir = dir;
+  auto opened = store::StateStore::Open(so);
+  EXPECT_TRUE(opened.ok()) << opened.status().message();
+  std::map<std::string, std::string> out;
+  if (!opened.ok()) return out;
+  auto parts = (*opened)->StoredPartitions();
+  EXPECT_TRUE(parts.ok());
+  for (int32_t p : *parts) {
+    EXPECT_TRUE((*opened)
+                    ->ForEachEntity(p,
+                                    [&](engine::EntityKind kind, std::string_view id, const store::StoredEntity& e) {
+                                      out[(kind == engine::EntityKind::kLead ? "lead/" : "account/") +
+                                          std::string(id)] = std::to_string(e.due_ms) + "/" + e.bytes;
+                                    })
+                    .ok());
+  }
+  return out;
 }
 
+// Everything a state dir holds but its delivery bookkeeping (outbox, output offsets) and
+// changelog position: entities, decay timers, routing snapshots, unmatched outcomes,
+// offsets and the partition's other fields. Two dirs with the same dump hold the same
+// state.
+std::string Dump(const std::string& dir) {
+  std::ostringstream out;
+  for (const auto& [key, value] : Entities(dir)) out << key << '=' << value << '\n';
+  store::StoreOptions so;
+  so.dir = dir;
+  auto opened = store::StateStore::Open(so);
+  EXPECT_TRUE(opened.ok()) << opened.status().message();
+  if (!opened.ok()) return out.str();
+  auto& store = **opened;
+  auto parts = store.StoredPartitions();
+  EXPECT_TRUE(parts.ok());
+  for (int32_t p : *parts) {
+    auto state = store.Load(p);
+    EXPECT_TRUE(state.ok());
+    out << "partition " << p << " model " << state->model_version << " format " << state->state_format
+        << " stream_time " << state->stream_time_ms << " routing_seq " << state->routing_seq << " handoff_seq "
+        << state->handoff_seq << " reevaluating " << state->reevaluation.has_value() << '\n';
+    for (const auto& [topic, offset] : state->offsets) out << "offset " << topic << ' ' << offset << '\n';
+    std::vector<store::DueEntity> due;
+    EXPECT_TRUE(store.DueBy(p, INT64_MAX, &due).ok());
+    for (const auto& d : due) out << "due " << static_cast<int>(d.kind) << ' ' << d.id << '\n';
+    EXPECT_TRUE(store.ForEachRouting(p, [&](std::string_view bytes) {
+                       out << "routing " << bytes.size() << ' ' << bytes << '\n';
+                       return Status::Ok();
+                     }).ok());
+    EXPECT_TRUE(store.ForEachUnmatched(p, [&](std::string_view bytes) {
+                       out << "unmatched " << bytes << '\n';
+                       return Status::Ok();
+                     }).ok());
+  }
+  return out.str();
+}
+
+// The tier each entity of a state dir is in, by the name its bytes keep.
+std::map<std::string, std::string> Tiers(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : Entities(dir)) {
+    auto tier = engine::StoredTierName(std::string_view(value).substr(value.find('/') + 1));
+    EXPECT_TRUE(tier.ok()) << key;
+    out[key] = tier.ok() ? *tier : "?";
+  }
+  return out;
+}
+
+class RebuildChangelogTest : public RebuildTest {
+ protected:
+  void SetUp() override {
+    RebuildTest::SetUp();
+    WriteConfig("changelog: true");
+    // The rebuild's model moves tiers for certain: lower minimums as well as the
+    // half-life (a rebuild takes any change).
+    moves_model_ = (dir_ / "moves.yaml").string();
+    std::string text = ReadText(new_model_);
+    for (const auto& [from, to] :
+         std::vector<std::pair<std::string, std::string>>{{"name: medium,    min_score: 40", "name: medium,    min_score: 20"},
+                                                          {"name: B, min_score: 45", "name: B, min_score: 25"}}) {
+      const auto at = text.find(from);
+      ASSERT_NE(at, std::string::npos) << from;
+      text.replace(at, from.size(), to);
+    }
+    std::ofstream(moves_model_) << text;
+  }
+
+  // The service on `config` with `model` until it has caught up, no clock.
+  void RunService(const std::string& model, const std::string& config) {
+    const std::string log = (dir_ / "run.log").string();
+    const std::string run = "timeout 120 " + kBinary + " run --config " + config + " --model " + model +
+                            " --until-caught-up --no-clock >" + log + " 2>&1";
+    const int status = std::system(run.c_str());
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadText(log);
+  }
+  void RunService(const std::string& model) { RunService(model, (dir_ / "leadscore.yaml").string()); }
+
+  std::vector<engine::RoutingEvent> Published(int64_t from) {
+    std::vector<engine::RoutingEvent> out;
+    auto records = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {{0, from}}, 30000);
+    EXPECT_TRUE(records.ok()) << records.status().message();
+    if (!records.ok()) return out;
+    for (const auto& r : *records) {
+      auto ev = codec::RoutingEventFromBinary(r.value);
+      EXPECT_TRUE(ev.ok()) << ev.status().message();
+      if (ev.ok()) out.push_back(*ev);
+    }
+    return out;
+  }
+
+  // Entity key -> (tier before, tier after) for every entity whose tier differs.
+  static std::map<std::string, std::pair<std::string, std::string>> Moves(
+      const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& after) {
+    std::map<std::string, std::pair<std::string, std::string>> out;
+    for (const auto& [key, tier] : after) {
+      auto b = before.find(key);
+      if (b != before.end() && b->second != tier) out[key] = {b->second, tier};
+    }
+    return out;
+  }
+
+  // Checks that `events` are exactly `moves`, once each, announced as the model change.
+  void ExpectAnnounced(const std::vector<engine::RoutingEvent>& events,
+                       const std::map<std::string, std::pair<std::string, std::string>>& moves) {
+    const std::string reason = "model " + MustLoad(old_model_)->version + " -> " + MustLoad(moves_model_)->version;
+    std::map<std::string, std::pair<std::string, std::string>> seen;
+    for (const auto& ev : events) {
+      const std::string key =
+          ev.entity == engine::EntityKind::kLead ? "lead/" + ev.lead_id : "account/" + ev.account_id;
+      EXPECT_TRUE(ev.reason.starts_with(reason)) << key << ": " << ev.reason;
+      EXPECT_TRUE(seen.emplace(key, std::make_pair(ev.from_tier, ev.to_tier)).second) << key << " announced twice";
+    }
+    EXPECT_EQ(seen, moves);
+  }
+
+  std::string moves_model_;
+};
+
+// The live state built by the service under the old model, with its changelog; then
+// rebuild under a model that moves tiers, switched. The service on the switched state
+// publishes the tier moves once (not again on a restart) and no history; a fresh
+// instance with an empty state dir restores the same state from the changelog.
+TEST_F(RebuildChangelogTest, SwitchReseedsTheChangelogAndTheServiceAnnouncesTierMovesOnce) {
+  ProduceStory();
+  RunService(old_model_);
+  const auto history = Published(0);
+  ASSERT_FALSE(history.empty()) << "the live service published the story's routing events";
+  const int64_t after_history = static_cast<int64_t>(history.size());
+
+  std::string err;
+  ASSERT_EQ(Rebuild(moves_model_, false, &err), 0) << err;
+  EXPECT_THAT(err, HasSubstr("changelog rebuild-test-state reseeded"));
+  const auto before = BeforeRebuildDirs(dir_);
+  ASSERT_EQ(before.size(), 1u);
+  const auto rebuilt = Entities(StateDir());
+  ASSERT_FALSE(rebuilt.empty());
+  const std::string rebuilt_dump = Dump(StateDir());
+  const auto moves = Moves(Tiers(before[0].string()), Tiers(StateDir()));
+  ASSERT_FALSE(moves.empty()) << "the test would not see an announcement";
+  EXPECT_THAT(err, HasSubstr(std::to_string(moves.size()) + " tier change(s) against it to announce"));
+
+  RunService(moves_model_);
+  ExpectAnnounced(Published(after_history), moves);
+  EXPECT_EQ(Entities(StateDir()), rebuilt) << "the service changed nothing but delivered";
+  EXPECT_EQ(Dump(StateDir()), rebuilt_dump);
+  RunService(moves_model_);
+  EXPECT_EQ(Published(after_history).size(), moves.size()) << "a restart announces nothing again";
+
+  // A new machine: the same group, an empty state dir, restored from the changelog.
+  const std::string fresh_dir = (dir_ / "fresh").string();
+  const std::string fresh_config = (dir_ / "fresh.yaml").string();
+  std::string text = ReadText((dir_ / "leadscore.yaml").string());
+  const std::string from = "state_dir: " + StateDir();
+  text.replace(text.find(from), from.size(), "state_dir: " + fresh_dir);
+  std::ofstream(fresh_config) << text;
+  RunService(moves_model_, fresh_config);
+  EXPECT_EQ(Entities(fresh_dir), rebuilt) << "restored from the changelog: the rebuilt state";
+  EXPECT_EQ(Dump(fresh_dir), rebuilt_dump) << "no key of the old state is left over";
+  EXPECT_EQ(Published(after_history).size(), moves.size()) << "nothing published again, history included";
+}
+
+// A kill after the changelog's reseed and before the rename leaves the old state in
+// place with a position behind the changelog: the service restarted on it catches up
+// from the changelog, so it runs on the rebuilt state (announcements included) anyway.
+TEST_F(RebuildChangelogTest, OldStateRestartedAfterAKillBeforeTheRenameCatchesUpToTheRebuild) {
+  ProduceStory();
+  RunService(old_model_);
+  const int64_t after_history = static_cast<int64_t>(Published(0).size());
+  // The old state as the kill leaves it: the switch does not write to it.
+  const fs::path kept = dir_ / "old-copy";
+  fs::copy(StateDir(), kept, fs::copy_options::recursive);
+
+  std::string err;
+  ASSERT_EQ(Rebuild(moves_model_, false, &err), 0) << err;
+  const auto rebuilt = Entities(StateDir());
+  const std::string rebuilt_dump = Dump(StateDir());
+  const auto moves = Moves(Tiers(kept.string()), Tiers(StateDir()));
+  ASSERT_FALSE(moves.empty());
+  fs::remove_all(StateDir());
+  fs::rename(kept, StateDir());
+
+  RunService(moves_model_);
+  EXPECT_EQ(Entities(StateDir()), rebuilt);
+  EXPECT_EQ(Dump(StateDir()), rebuilt_dump) << "no key of the old state is left over";
+  ExpectAnnounced(Published(after_history), moves);
+}
+
+// A kill after the reseed and before the rename, then `--switch` again (the cure the
+// README gives): the tiers are not grafted again nor the pass run again, the changelog is
+// reseeded once more, and the service publishes each move once.
+TEST_F(RebuildChangelogTest, SwitchRerunAfterAKillBeforeTheRenameAnnouncesNothingTwice) {
+  ProduceStory();
+  RunService(old_model_);
+  const int64_t after_history = static_cast<int64_t>(Published(0).size());
+  const fs::path kept = dir_ / "old-copy";
+  fs::copy(StateDir(), kept, fs::copy_options::recursive);
+  std::string err;
+  ASSERT_EQ(Rebuild(moves_model_, false, &err), 0) << err;
+  const std::string rebuilt_dump = Dump(StateDir());
+  const auto moves = Moves(Tiers(kept.string()), Tiers(StateDir()));
+  ASSERT_FALSE(moves.empty());
+  // As the kill leaves the directories: the rebuild with its markers, the old state live.
+  fs::rename(StateDir(), StateDir() + ".rebuild");
+  std::ofstream(StateDir() + ".rebuild/REBUILT") << MustLoad(moves_model_)->version << "\n";
+  std::ofstream(StateDir() + ".rebuild/TIERS-GRAFTED") << MustLoad(moves_model_)->version << "\n";
+  fs::rename(kept, StateDir());
+
+  ASSERT_EQ(Rebuild(moves_model_, true, &err), 0) << err;
+  EXPECT_THAT(err, HasSubstr(" 0 tier change(s) against it to announce")) << "the pass is not run twice";
+  EXPECT_EQ(Dump(StateDir()), rebuilt_dump);
+  EXPECT_FALSE(fs::exists(StateDir() + "/REBUILT"));
+  EXPECT_FALSE(fs::exists(StateDir() + "/TIERS-GRAFTED"));
+  RunService(moves_model_);
+  ExpectAnnounced(Published(after_history), moves);
+  EXPECT_EQ(Dump(StateDir()), rebuilt_dump);
+}
 
 TEST(ProgressBarTest, RedrawnInPlaceOnATerminalAndATenthALineOtherwise) {
   std::ostringstream tty_out, plain_out;
