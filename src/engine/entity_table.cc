@@ -28,7 +28,7 @@ void Unload(State& e, size_t& count, const std::function<void(const EntityCommon
 }  // namespace
 
 LeadState& EntityTable::AddLead(EntityId id) {
-  if (id >= leads_.size()) leads_.resize(std::max<size_t>(id + 1, leads_.size() * 3 / 2));
+  if (id >= leads_.size()) leads_.resize(id + 1);  // capacity grows geometrically; records past the last id stay untouched
   LeadState& l = leads_[id];
   Reset(l);  // possibly forgotten in this batch: still listed dirty
   l.exists = true;
@@ -38,7 +38,7 @@ LeadState& EntityTable::AddLead(EntityId id) {
 }
 
 AccountState& EntityTable::AddAccount(EntityId id) {
-  if (id >= accounts_.size()) accounts_.resize(std::max<size_t>(id + 1, accounts_.size() * 3 / 2));
+  if (id >= accounts_.size()) accounts_.resize(id + 1);  // capacity grows geometrically; records past the last id stay untouched
   AccountState& a = accounts_[id];
   Reset(a);  // possibly forgotten in this batch: still listed dirty
   a.exists = true;

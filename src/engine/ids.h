@@ -1,12 +1,17 @@
 // Interned ids: the engine works on dense integers, strings stay at the edge.
 // Not thread-safe; owned by the engine's single processing thread.
+//
+// The names are kept once, in `names_` (indexed by id); the lookup is an open-addressing
+// table of 8-byte slots (32 bits of the name's hash, the id + 1; 0 is empty), probed
+// linearly and kept at most 3/4 full, and a release closes its gap by shifting the
+// slots after it back (no tombstones). A lookup reads one slot line and, on a hash
+// match, the name: a node-based map reads a bucket, a node and the node's string.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace leadscore::engine {
@@ -17,8 +22,11 @@ constexpr EntityId kNoEntity = UINT32_MAX;
 class IdTable {
  public:
   EntityId Intern(std::string_view id) {
-    auto it = by_name_.find(id);
-    if (it != by_name_.end()) return it->second;
+    const uint32_t h = Hash(id);
+    size_t i = h & mask_;
+    for (; slots_[i] != 0; i = (i + 1) & mask_) {
+      if (Matches(slots_[i], h, id)) return IdOf(slots_[i]);
+    }
     EntityId n;
     if (!free_.empty()) {
       n = free_.back();
@@ -28,31 +36,63 @@ class IdTable {
       n = static_cast<EntityId>(names_.size());
       names_.emplace_back(id);
     }
-    by_name_.emplace(names_[n], n);
+    slots_[i] = Slot(h, n);
+    if (++live_ * 4 > slots_.size() * 3) Grow();
     return n;
   }
   // Gives the id back for reuse: the caller guarantees nothing refers to it any more.
   void Release(EntityId id) {
-    by_name_.erase(names_[id]);
+    const uint32_t h = Hash(names_[id]);
+    size_t i = h & mask_;
+    while (IdOf(slots_[i]) != id) i = (i + 1) & mask_;
+    // Backward shift: an entry after the gap whose home is not between the gap and it
+    // moves into the gap, so that every probe from its home still reaches it.
+    for (size_t j = (i + 1) & mask_; slots_[j] != 0; j = (j + 1) & mask_) {
+      const size_t home = static_cast<uint32_t>(slots_[j] >> 32) & mask_;
+      if (((j - home) & mask_) >= ((j - i) & mask_)) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = 0;
+    --live_;
     names_[id].clear();
     names_[id].shrink_to_fit();
     free_.push_back(id);
   }
   EntityId Find(std::string_view id) const {
-    auto it = by_name_.find(id);
-    return it == by_name_.end() ? kNoEntity : it->second;
+    const uint32_t h = Hash(id);
+    for (size_t i = h & mask_; slots_[i] != 0; i = (i + 1) & mask_) {
+      if (Matches(slots_[i], h, id)) return IdOf(slots_[i]);
+    }
+    return kNoEntity;
   }
   const std::string& Name(EntityId id) const { return names_[id]; }
   size_t size() const { return names_.size(); }  // highest id + 1
-  size_t live() const { return by_name_.size(); }
+  size_t live() const { return live_; }
 
  private:
-  // Transparent: looking up a string_view builds no string.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, EntityId, Hash, std::equal_to<>> by_name_;
+  static uint32_t Hash(std::string_view s) { return static_cast<uint32_t>(std::hash<std::string_view>{}(s)); }
+  static uint64_t Slot(uint32_t h, EntityId id) { return uint64_t{h} << 32 | (uint64_t{id} + 1); }
+  static EntityId IdOf(uint64_t slot) { return static_cast<EntityId>((slot & 0xffffffffu) - 1); }
+  bool Matches(uint64_t slot, uint32_t h, std::string_view id) const {
+    return static_cast<uint32_t>(slot >> 32) == h && names_[IdOf(slot)] == id;
+  }
+  void Grow() {
+    std::vector<uint64_t> old(slots_.size() * 2, 0);
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (uint64_t s : old) {
+      if (s == 0) continue;
+      size_t i = static_cast<uint32_t>(s >> 32) & mask_;
+      while (slots_[i] != 0) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+
+  std::vector<uint64_t> slots_ = std::vector<uint64_t>(16, 0);  // a power of two
+  size_t mask_ = 15;
+  size_t live_ = 0;
   std::vector<std::string> names_;
   std::vector<EntityId> free_;
 };

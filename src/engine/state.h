@@ -35,36 +35,40 @@ struct TierChange {
   std::string routing_id;
 };
 
+// Members are in the order an event reads them: what every event and check touches
+// first (one cache line: clock, sums, slots, fit, checks), then the flags and small
+// numbers packed together, then what only tier changes, outcomes and the store read.
 struct EntityCommon {
-  bool exists = false;
   int64_t clock = 0;
-  std::vector<SignalSum> signals;  // one per model signal
   uint64_t active = 0;             // bit s: signal s has had an event
+  std::vector<SignalSum> signals;  // one per model signal
   std::vector<model::FieldValue> fields;  // the model's slots, read from `whole`
-  std::string whole;                      // the whole profile (model/profile.h): every field
-  bool has_profile = false;
-  int64_t profile_at_ms = kLongAgo;
   double fit = 0;
-  bool disqualified = false;
-  int disqualify_rule = -1;
-  int16_t tier = 0;
-  uint32_t changes = 0;  // tier changes so far: part of the routing id
-  std::vector<TierChange> recent;
   int64_t due = kNever;            // next decay check
   int64_t persisted_due = kNever;  // `due` as last handed to the store (its timer index key)
-  bool dirty = false;              // changed since the last TakeChanges
-  OutcomeKind last_outcome = OutcomeKind::kUnspecified;
-  int64_t last_outcome_at_ms = 0;
-  uint32_t outcomes = 0;
+  int64_t queued_due = kNever;     // the due of its newest timer heap entry, until popped (timer_queue.h)
   // feedback.suppress: in tier `suppressed` while clock < suppressed_until (a later
   // outcome only extends it); suppressed_by is the outcome kind that set the end.
   int64_t suppressed_until = kLongAgo;
+  int16_t tier = 0;
+  bool exists = false;
+  bool dirty = false;              // changed since the last TakeChanges
+  bool has_profile = false;
+  bool disqualified = false;
   OutcomeKind suppressed_by = OutcomeKind::kUnspecified;
+  OutcomeKind last_outcome = OutcomeKind::kUnspecified;
+  int32_t disqualify_rule = -1;
+  uint32_t changes = 0;  // tier changes so far: part of the routing id
+  uint32_t outcomes = 0;
+  uint8_t outcome_active = 0;  // bit k: outcome kind k has been scored
+  int64_t profile_at_ms = kLongAgo;
+  int64_t last_outcome_at_ms = 0;
+  std::string whole;                      // the whole profile (model/profile.h): every field
+  std::vector<TierChange> recent;
   // feedback.signals: sums like `signals`, by outcome kind number; empty until the
   // entity has had one (most never do). An account's are the sums of its leads' and
   // of outcomes that named the account alone.
   std::vector<SignalSum> outcome_signals;
-  uint8_t outcome_active = 0;  // bit k: outcome kind k has been scored
   // Outcomes scored as signals, for dedupe: (key, occurred_at_ms), within the dedupe
   // window. Outcomes have no id: the key digests routing_id, kind, time and entity ids.
   std::vector<std::pair<uint64_t, int64_t>> outcomes_seen;
