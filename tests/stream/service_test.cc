@@ -984,6 +984,68 @@ TEST_F(ServiceTest, ARevokeMidIntervalCommitsThePendingWorkBeforeThePartitionLea
   std::filesystem::remove_all(other_dir);
 }
 
+// A model change in the middle of an interval: the batches waiting for their commit are
+// committed first, with their offsets, under the model that scored them; then the pass.
+// A restart under the new model reads none of them again.
+TEST_F(ServiceTest, AModelChangeMidIntervalCommitsThePendingBatchesBeforeItsPass) {
+  service_.reset();
+  std::atomic<int64_t> commit_ms{0};
+  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) { o.commit_interval_ms = 1000; });
+  ASSERT_TRUE(service_);
+  service_->set_commit_clock([&] { return commit_ms.load(); });
+  TestProducer producer(broker_->bootstrap());
+  auto account = [](const std::string& id) {
+    v1::Input in;
+    in.mutable_account()->set_account_id(id);
+    in.mutable_account()->set_industry("software");
+    in.mutable_account()->set_updated_at_ms(1);
+    return in.SerializeAsString();
+  };
+  // A lead on each partition: whichever partition's pass comes first finds work pending.
+  producer.SendTo("profiles", 0, "a", account("a"));
+  producer.SendTo("profiles", 1, "b", account("b"));
+  producer.Flush();
+  RunUntilConsumed(2);
+  producer.SendTo("engagement-events", 0, "a", EventJson("e1", "La", "a", "demo", kT0));
+  producer.SendTo("engagement-events", 1, "b", EventJson("e2", "Lb", "b", "demo", kT0));
+  producer.Flush();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (service_->counters().consumed < 4 && std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(service_->RunOnce().ok());
+  }
+  ASSERT_EQ(service_->counters().consumed, 4u);
+  ASSERT_GT(service_->pending_batches(), 0u);
+
+  std::string other(kTestModel);
+  other.replace(other.find("version: test"), 13, "version: other");
+  std::vector<size_t> pending_during_pass;  // the hook runs on the loop thread, in the pass
+  service_->set_reevaluation_hook([&](int32_t, uint64_t) {
+    pending_during_pass.push_back(service_->pending_batches());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(service_->ChangeModel(MustLoad(other)).ok());
+  while (service_->PendingModelPartitions() > 0 && std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(service_->RunOnce().ok());
+  }
+  ASSERT_EQ(service_->PendingModelPartitions(), 0);
+  ASSERT_EQ(pending_during_pass.size(), 2u) << "a page per partition";
+  EXPECT_THAT(pending_during_pass, ::testing::Each(0u)) << "committed before the first partition's pass";
+  EXPECT_EQ(service_->ViewLead("La")->tier, "warm");
+  EXPECT_EQ(service_->ViewLead("Lb")->tier, "warm");
+
+  service_.reset();
+  model_yaml_ = other;
+  service_ = StartService(state_dir_);
+  ASSERT_TRUE(service_);
+  producer.SendTo("engagement-events", 0, "a", EventJson("e3", "La", "a", "demo", kT0));
+  producer.Flush();
+  RunUntilConsumed(1);  // e3 alone: e1's and e2's offsets were committed with their state
+  EXPECT_EQ(service_->ViewLead("La")->tier, "hot") << "e1 counted once, e3 once";
+  auto story = Story(ReadTopic(broker_->bootstrap(), "routing-events", 3));
+  std::sort(story.begin(), story.end());
+  EXPECT_THAT(story, ElementsAre("La cold>warm", "La warm>hot", "Lb cold>warm"));
+}
+
 }  // namespace
 }  // namespace leadscore::testing
 
