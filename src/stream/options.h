@@ -48,6 +48,15 @@ struct ServiceOptions {
   std::map<std::string, std::string> kafka_producer;  // ... for the producer only
   size_t max_batch = 10000;                  // records per processing batch
   int max_wait_ms = 50;                      // wait for the first record of a batch
+  // Merged writes: batches are processed one after another and committed together (one
+  // write per partition: state, offsets, outbox, changelog) once the oldest of them is
+  // this old, so an entity changed by many of them is written once. Also committed
+  // before: a poll that finds nothing, a rebalance, a model change, stopping, and when
+  // the bounds below are reached. Routing events leave after their commit, so this
+  // adds up to its length to their latency. 0: a commit per batch.
+  int64_t commit_interval_ms = 100;
+  size_t commit_max_records = 200'000;        // pending records that commit before the interval ends
+  size_t commit_max_bytes = 64u << 20;        // ... and pending bytes of their values
   int64_t max_future_skew_ms = 3600 * 1000;  // events further ahead of the clock go to the DLQ
   codec::DecoderOptions decoder;             // size limits of records, ids and attributes
   // A dead letter whose key and value are larger goes to the DLQ without them (header

@@ -117,6 +117,12 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
 }
 
 Service::~Service() {
+  // A clean stop by a caller of RunOnce: what waits for its commit is committed (Run
+  // does the same when it stops).
+  if (source_ && !failed_ && !pending_.empty()) {
+    Status c = CommitPending();
+    if (!c.ok()) spdlog::warn("stopping: batches processed and not committed (read again on restart): {}", c.message());
+  }
   if (source_) source_->Close();
 }
 
@@ -154,6 +160,13 @@ std::optional<std::map<std::string, int64_t>> Service::OnAssign(int32_t p) {
 }
 
 std::optional<std::map<std::string, int64_t>> Service::Resume(int32_t p) {
+  // A task replaced while work of it waits for its commit: that work is committed first.
+  if (!failed_ && pending_.has(p)) {
+    if (Status c = CommitPending(); !c.ok()) {
+      Fail(c);
+      return std::map<std::string, int64_t>{};
+    }
+  }
   if (standby_) standby_->Release(p);  // from here on the partition's state is the task's
   if (changelog_) {
     if (Status restored = Restore(p); !restored.ok()) {
@@ -217,6 +230,11 @@ Status Service::Restore(int32_t p) {
 // partition checks its outbox against the topic, and must find them there), then the
 // task and everything of it go.
 void Service::OnRevoke(int32_t p) {
+  // What was processed and not committed goes first (merged writes): the next owner
+  // resumes from the committed offsets.
+  if (!failed_) {
+    if (Status c = CommitPending(); !c.ok()) Fail(c);
+  }
   if (!failed_) {
     Status s = publisher_->Publish(TaskPointers(assignment_->Tasks()), true);
     if (!s.ok()) spdlog::warn("partition {} revoked with deliveries unconfirmed: {}", p, s.message());
@@ -313,30 +331,58 @@ Status Service::Batch() {
   }
   const auto processed = std::chrono::steady_clock::now();
   if (records.empty() && routed == 0) {
-    // Nothing to commit now (what the clock changed is committed with the next batch,
-    // or done again after a restart); held runs it ended are counted now.
+    // Nothing of its own to commit (what the clock changed is committed with the next
+    // batch, or done again after a restart); held runs it ended are counted now. The
+    // input paused: what waits for its commit is committed now.
     for (auto& w : work) metrics_.Outcome(w.outcome);
+    if (!pending_.empty()) return CommitPending();
     publisher_->Poll();
     return Status::Ok();
   }
-  if (refused) {
+  metrics_.Batch(SecondsBetween(started, processed), records.size());
+  // Merged writes: the batch waits in memory for the commit of the interval it opened
+  // or joined.
+  if (pending_.empty()) pending_since_ms_ = CommitClockMs();
+  pending_.Add(work);
+  pending_dead_letters_ += refused;
+  for (const auto& [tp, next] : next_offsets) pending_group_offsets_[tp] = next;
+  const bool due = records.empty() || CommitClockMs() - pending_since_ms_ >= options_.commit_interval_ms ||
+                   pending_.records() >= options_.commit_max_records || pending_.bytes() >= options_.commit_max_bytes;
+  if (!due) {
+    publisher_->Poll();
+    return Status::Ok();
+  }
+  return CommitPending();
+}
+
+Status Service::CommitPending() {
+  if (pending_.empty()) return Status::Ok();
+  const auto started = std::chrono::steady_clock::now();
+  if (pending_dead_letters_) {
     // Dead letters are delivered before the offsets that pass them are committed.
     LEADSCORE_RETURN_IF_ERROR(publisher_->Flush());
+    pending_dead_letters_ = 0;
   }
-  // Every task commits its own part: state + offsets + outbox in one write each.
-  if (Status c = CommitAll(*pool_, work); !c.ok()) {
+  const size_t batches = pending_.batches();
+  // Every task commits its own part: state + offsets + outbox in one write each, for
+  // every batch since the last commit.
+  if (Status c = pending_.CommitAll(*pool_); !c.ok()) {
     metrics_.CommitFailed();
     return c;
   }
-  metrics_.Committed(WallSeconds());
-  for (auto& w : work) metrics_.Outcome(w.outcome);
-  const auto committed_at = std::chrono::steady_clock::now();
+  metrics_.Committed(WallSeconds(), SecondsBetween(started, std::chrono::steady_clock::now()), batches);
+  for (const BatchOutcome& o : pending_.TakeCommitted()) metrics_.Outcome(o);
   LEADSCORE_RETURN_IF_ERROR(publisher_->Publish(TaskPointers(assignment_->Tasks()), false));
-  metrics_.Batch(SecondsBetween(started, processed), SecondsBetween(processed, committed_at), records.size());
   // The group's offsets are for tools and lag dashboards; resuming uses the store's.
-  Status committed = source_->Commit(next_offsets);
+  Status committed = source_->Commit(pending_group_offsets_);
+  pending_group_offsets_.clear();
   if (!committed.ok()) spdlog::warn("group offsets: {}", committed.message());
   return Status::Ok();
+}
+
+int64_t Service::CommitClockMs() const {
+  if (commit_clock_) return commit_clock_();
+  return SteadyMs();
 }
 
 void Service::LogDeadLetter(const SourceRecord& r, const Refused& why) {
@@ -378,7 +424,7 @@ std::vector<std::string> Service::ReadTopics() const {
 
 bool Service::CaughtUp() {
   auto tasks = assignment_->Tasks();
-  if (tasks.empty() || publisher_->InFlight()) return false;
+  if (tasks.empty() || !pending_.empty() || publisher_->InFlight()) return false;
   for (const auto& t : tasks) {
     if (t->outbox().needs_check() || !t->outbox().empty()) return false;
     for (const auto& topic : ReadTopics()) {
@@ -398,9 +444,24 @@ Status Service::Run(const std::atomic<bool>& stop, bool until_caught_up) {
     const uint64_t consumed = counters().consumed.load();
     Status s = RunOnce();
     if (!s.ok()) return s;
+    // Caught up means committed too: what waits for its commit is committed first.
+    if (until_caught_up && counters().consumed.load() == consumed && !pending_.empty()) {
+      if (Status c = CommitPending(); !c.ok()) {
+        Fail(c);
+        return c;
+      }
+    }
     if (until_caught_up && counters().consumed.load() == consumed && CaughtUp()) {
       spdlog::info("caught up: every input read to its end, every routing event delivered");
       break;
+    }
+  }
+  // Stopping: the batches waiting for their commit are committed, then published.
+  if (!failed_) {
+    if (Status c = CommitPending(); !c.ok()) {
+      Fail(c);
+      source_->Close();
+      return c;
     }
   }
   Status published = failed_ ? failure() : publisher_->Publish(TaskPointers(assignment_->Tasks()), true);
@@ -490,6 +551,9 @@ Status Service::StepModelChange() {
     if (model()->version != target->version) model_change_pending_ = true;
     return Status::Ok();
   }
+  // The batches waiting for their commit were scored under the old model: committed
+  // first, with their offsets (the task's own commit before its pass has none).
+  LEADSCORE_RETURN_IF_ERROR(CommitPending());
   ReevaluationOutcome done;
   Status s = next->ChangeModel(target, &done);
   if (!s.ok()) {

@@ -1,8 +1,10 @@
 // The streaming service: the loop that joins Kafka to the partition tasks. Each turn
 // polls a batch of records, hands each partition's records to its task on a pool of
-// worker threads (decode, load, score), sends the refused ones to the DLQ, has every
-// task commit its part (state + offsets + outbox in one RocksDB write per partition),
-// then publishes the committed routing events. Assignment, tasks, publishing and
+// worker threads (decode, load, score) and sends the refused ones to the DLQ. Once per
+// commit interval (merged writes: the batches processed since the last commit; also on
+// an idle poll, a rebalance, a model change and stopping) the dead letters are
+// delivered, every task commits its part (state + offsets + outbox in one RocksDB write
+// per partition), then the committed routing events are published. Assignment, tasks, publishing and
 // metrics are units of their own (assignment.h, partition_task.h, publisher.h,
 // service_metrics.h); the service keeps only the loop and one health state.
 //
@@ -31,6 +33,7 @@
 #include "stream/assignment.h"
 #include "stream/options.h"
 #include "stream/service_metrics.h"
+#include "stream/task_batch.h"
 
 namespace leadscore::stream {
 
@@ -93,12 +96,20 @@ class Service : public server::Backend {
   // Tests: called on a worker thread in the middle of every task's batch (scored, not
   // committed), so a test can hold a batch there without timing.
   void set_mid_batch_hook(MidBatchHook hook) { assignment_->set_mid_batch_hook(std::move(hook)); }
+  // Tests: the clock of the commit interval (steady ms; default: std::chrono::steady_clock).
+  void set_commit_clock(std::function<int64_t()> clock) { commit_clock_ = std::move(clock); }
+  // Batches processed and not yet committed (merged writes), and their records.
+  size_t pending_batches() const { return pending_.batches(); }
   // Tests: called after each committed page of a re-evaluation pass (see PartitionTask).
   void set_reevaluation_hook(ReevaluationHook hook) { assignment_->set_reevaluation_hook(std::move(hook)); }
 
  private:
   Service() = default;
   Status Batch();
+  // Merged writes: the batches processed since the last commit, made durable (their dead
+  // letters delivered first, then one write per task) and published. Nothing pending: nothing.
+  Status CommitPending();
+  int64_t CommitClockMs() const;
   // One partition of a model change under way, if any: called by the loop before a batch.
   Status StepModelChange();
   std::shared_ptr<const model::Model> model() const;
@@ -138,6 +149,13 @@ class Service : public server::Backend {
   std::unique_ptr<KafkaSource> source_;
   std::unique_ptr<WorkerPool> pool_;
   std::map<std::string, codec::Format> format_of_;
+  // Merged writes (loop thread): what was processed and not yet committed, since when
+  // (commit clock), its dead letters on their way, and the group's offsets after it.
+  PendingCommits pending_;
+  int64_t pending_since_ms_ = 0;
+  size_t pending_dead_letters_ = 0;
+  std::map<std::pair<std::string, int32_t>, int64_t> pending_group_offsets_;
+  std::function<int64_t()> commit_clock_;
   ServiceMetrics metrics_;
   logging::Throttle log_throttle_{10'000};  // on the processing thread; interval from the options
   // The one health state: ok until processing fails for good.

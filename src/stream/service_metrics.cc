@@ -43,8 +43,11 @@ ServiceMetrics::ServiceMetrics(const std::string& version) {
     handoffs_[what] = handoffs.With({{"what", what}});
   }
   batch_seconds_ = r.AddHistogram("leadscore_batch_seconds", "Time to decode and score one batch.", metrics::LatencyBounds());
-  commit_seconds_ = r.AddHistogram("leadscore_commit_seconds", "Time to deliver a batch's outputs and commit its state.",
+  commit_seconds_ = r.AddHistogram("leadscore_commit_seconds",
+                                   "Time to deliver the dead letters of the batches a commit merges and commit their state.",
                                    metrics::LatencyBounds());
+  commit_batches_ = r.AddHistogram("leadscore_commit_batches",
+                                   "Batches merged into one commit (batch.commit_interval_ms).", {1, 2, 5, 10, 20, 50, 100});
   batch_records_ = r.AddHistogram("leadscore_batch_records", "Records per processing batch.", {1, 10, 100, 1000, 10000, 100000});
   auto rebalances = r.AddCounterFamily("leadscore_rebalances_total",
                                        "Input partitions assigned to (assign) or revoked from (revoke) this instance.");
@@ -145,7 +148,11 @@ void ServiceMetrics::Restored(uint64_t records, uint64_t bytes) {
   restored_bytes_.Increment(static_cast<double>(bytes));
 }
 
-void ServiceMetrics::Committed(double unix_seconds) { last_commit_.Set(unix_seconds); }
+void ServiceMetrics::Committed(double unix_seconds, double seconds, size_t batches) {
+  last_commit_.Set(unix_seconds);
+  commit_seconds_.Observe(seconds);
+  commit_batches_.Observe(static_cast<double>(batches));
+}
 
 void ServiceMetrics::CommitFailed() { commit_failures_.Increment(); }
 
@@ -201,9 +208,8 @@ void ServiceMetrics::DecayChecks(int32_t partition, uint64_t since_assigned) {
   seen = since_assigned;
 }
 
-void ServiceMetrics::Batch(double process_seconds, double commit_seconds, size_t records) {
+void ServiceMetrics::Batch(double process_seconds, size_t records) {
   batch_seconds_.Observe(process_seconds);
-  commit_seconds_.Observe(commit_seconds);
   batch_records_.Observe(static_cast<double>(records));
   ++counters_.batches;
 }

@@ -56,8 +56,10 @@ class ServiceMetrics {
   void Resumed(const std::string& topic, int32_t partition, int64_t next_offset);
   // A partition left: its series go with it.
   void Revoked(int32_t partition);
-  // A batch's state was committed at `unix_seconds` (wall time), or could not be.
-  void Committed(double unix_seconds);
+  // A commit (merged writes: the batches processed since the last one) was made at
+  // `unix_seconds` (wall time), taking `seconds` with its dead letters' delivery, or
+  // could not be.
+  void Committed(double unix_seconds, double seconds, size_t batches);
   void CommitFailed();
   void DeadLetter(codec::Refusal reason);
   // Processed (applied, and held events scored when their run ended), skipped (by
@@ -66,7 +68,8 @@ class ServiceMetrics {
   // A task's decay checks since it was assigned, after a batch: the counter takes the
   // increase, so it never falls when a partition leaves.
   void DecayChecks(int32_t partition, uint64_t since_assigned);
-  void Batch(double process_seconds, double commit_seconds, size_t records);
+  // A batch was processed (decoded, scored; committed later, with others).
+  void Batch(double process_seconds, size_t records);
   // A model change's passes: entities re-evaluated, and the assigned partitions not yet
   // under the running model.
   void Reevaluated(uint64_t entities);
@@ -130,7 +133,7 @@ class ServiceMetrics {
   metrics::Counter commit_failures_;
   metrics::Counter reevaluated_;
   metrics::Gauge reevaluation_pending_;
-  metrics::Histogram batch_seconds_, commit_seconds_, batch_records_, resume_seconds_;
+  metrics::Histogram batch_seconds_, commit_seconds_, commit_batches_, batch_records_, resume_seconds_;
 };
 
 }  // namespace leadscore::stream

@@ -74,6 +74,18 @@ TEST(ConfigTest, RefusesUnknownKeysAndBadValuesWithTheirLines) {
   EXPECT_THAT(c.status().message(), HasSubstr("line 5: format must be protobuf or json, not 'avro'"));
 }
 
+TEST(ConfigTest, CommitIntervalDefaultsTo100MsAndIsCheckedWithItsLine) {
+  auto d = LoadConfigFromString("group_id: x\n");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->service.commit_interval_ms, 100);
+  auto c = LoadConfigFromString("batch: { commit_interval_ms: 0 }\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->service.commit_interval_ms, 0) << "0: a commit per batch";
+  auto bad = LoadConfigFromString("group_id: x\nbatch: { commit_interval_ms: -5 }\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 2: expected a whole number from 0 to 60000"));
+}
+
 TEST(ConfigTest, BooleansAreYamlCoreBooleans) {
   for (const char* yes : {"true", "True", "TRUE"}) {
     auto c = LoadConfigFromString(std::string("state: { sync: ") + yes + " }\n");

@@ -12,6 +12,8 @@
 
 #include "codec/handoff.h"
 #include "engine/harness.h"
+#include "stream/task_batch.h"
+#include "stream/worker_pool.h"
 
 namespace leadscore::testing {
 namespace {
@@ -501,6 +503,118 @@ TEST_F(PartitionTaskTest, AnOutcomeAfterAHandoffInOneBatchIsJoinedAsItsOwnRecord
   ASSERT_TRUE(task->Commit({{"events", 2}, {"rp", 1}}, out.events).ok());
 }
 
+// Merged writes (stream/task_batch.h PendingCommits): batches processed one after another
+// and committed together write an entity once, exactly what one batch of all their
+// records writes, and commit the state, offsets and outbox that a commit per batch gives.
+class MergedWritesTest : public ::testing::Test {
+ protected:
+  struct Side {
+    std::unique_ptr<store::StateStore> store;
+    std::shared_ptr<stream::PartitionTask> task;
+  };
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/leadscore-merged-test-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    model_ = MustLoad(kTestModel);
+    records_.push_back(R"({"account":{"account_id":"a1","updated_at_ms":"1","industry":"software"}})");
+    records_.push_back(R"({"lead":{"lead_id":"l1","account_id":"a1","updated_at_ms":"1","seniority":"vp"}})");
+    for (int i = 0; i < 20; ++i) {
+      records_.push_back(EventJson("e" + std::to_string(i), "l1", "a1", i % 5 == 4 ? "demo" : "view", kT0 + i * kMin));
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  Side Open(const std::string& name) {
+    Side s;
+    auto store = store::StateStore::Open({.dir = dir_ + "/" + name});
+    EXPECT_TRUE(store.ok()) << store.status().message();
+    s.store = std::move(*store);
+    s.task = std::make_shared<stream::PartitionTask>(0, model_, stream::TaskOptions{}, s.store.get());
+    EXPECT_TRUE(s.task->Resume().ok());
+    return s;
+  }
+  // Records [from, to) as one batch's work for `task` (no clock: the events move time).
+  stream::TaskWork Work(const std::shared_ptr<stream::PartitionTask>& task, size_t from, size_t to) {
+    stream::TaskWork w{.task = task};
+    for (size_t i = from; i < to; ++i) w.records.push_back({"events", codec::Format::kJson, static_cast<int64_t>(i), "a1", records_[i]});
+    w.next_offsets["events"] = static_cast<int64_t>(to);
+    return w;
+  }
+  // The committed outbox: each record's routing id, key and its bytes from the routing id
+  // on (what comes before includes the wall time it was made at).
+  static std::vector<std::string> Outbox(store::StateStore& store) {
+    std::vector<std::string> records;
+    auto state = store.Load(0);
+    EXPECT_TRUE(state.ok());
+    if (!state.ok()) return records;
+    for (const auto& r : state->outbox) {
+      const size_t at = r.value.find(r.id);
+      EXPECT_NE(at, std::string::npos);
+      records.push_back(r.id + " " + r.key + " " + (at == std::string::npos ? r.value : r.value.substr(at)));
+    }
+    return records;
+  }
+
+  std::string dir_;
+  std::shared_ptr<const model::Model> model_;
+  std::vector<std::string> records_;
+  stream::WorkerPool pool_{2};
+};
+
+TEST_F(MergedWritesTest, ManyBatchesForOneLeadInAnIntervalWriteItOnceAndCommitWhatACommitPerBatchCommits) {
+  Side each = Open("each"), merged = Open("merged"), one = Open("one");
+  // A commit per batch of one record (commit_interval_ms 0).
+  for (size_t i = 0; i < records_.size(); ++i) {
+    std::vector<stream::TaskWork> work{Work(each.task, i, i + 1)};
+    ASSERT_TRUE(stream::ProcessAll(pool_, work, std::nullopt).ok());
+    ASSERT_TRUE(stream::CommitAll(pool_, work).ok());
+  }
+  // The same batches merged: processed one after another, one commit.
+  stream::PendingCommits pending;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    std::vector<stream::TaskWork> work{Work(merged.task, i, i + 1)};
+    ASSERT_TRUE(stream::ProcessAll(pool_, work, std::nullopt).ok());
+    pending.Add(work);
+  }
+  EXPECT_EQ(pending.batches(), records_.size());
+  EXPECT_EQ(pending.records(), records_.size());
+  EXPECT_EQ(merged.store->Written().keys, 0u) << "nothing is written before the interval's commit";
+  EXPECT_FALSE(merged.task->ViewLead("l1").has_value()) << "views show committed state only";
+  EXPECT_TRUE(merged.task->outbox().empty()) << "routing events leave after their commit";
+  ASSERT_TRUE(pending.CommitAll(pool_).ok());
+  EXPECT_TRUE(pending.empty());
+  const std::vector<stream::BatchOutcome> committed = pending.TakeCommitted();
+  ASSERT_EQ(committed.size(), records_.size()) << "every batch's outcome, for the metrics";
+  // All of it as one batch.
+  {
+    std::vector<stream::TaskWork> work{Work(one.task, 0, records_.size())};
+    ASSERT_TRUE(stream::ProcessAll(pool_, work, std::nullopt).ok());
+    ASSERT_TRUE(stream::CommitAll(pool_, work).ok());
+  }
+
+  const auto w_each = each.store->Written(), w_merged = merged.store->Written(), w_one = one.store->Written();
+  EXPECT_EQ(w_merged.keys, w_one.keys) << "20 events of one lead in an interval: the lead written once";
+  EXPECT_EQ(w_merged.bytes, w_one.bytes);
+  EXPECT_GT(w_each.keys, 5 * w_merged.keys) << "a commit per batch writes the lead, account and offsets every time";
+
+  // The same committed state, offsets and outbox as a commit per batch.
+  auto a = each.store->Load(0), b = merged.store->Load(0);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(b->offsets, a->offsets);
+  EXPECT_EQ(b->offsets.at("events"), static_cast<int64_t>(records_.size()));
+  EXPECT_EQ(b->stream_time_ms, a->stream_time_ms);
+  EXPECT_EQ(Outbox(*merged.store), Outbox(*each.store));
+  EXPECT_FALSE(Outbox(*merged.store).empty()) << "the demos route l1";
+  for (auto kind : {engine::EntityKind::kLead, engine::EntityKind::kAccount}) {
+    const std::string id = kind == engine::EntityKind::kLead ? "l1" : "a1";
+    auto x = each.store->Get(0, kind, id), y = merged.store->Get(0, kind, id);
+    ASSERT_TRUE(x.ok() && y.ok() && x->has_value() && y->has_value()) << id;
+    EXPECT_EQ((*y)->bytes, (*x)->bytes) << id << ": the same entity bytes";
+  }
+  EXPECT_EQ(merged.task->ViewLead("l1")->tier, each.task->ViewLead("l1")->tier);
+  EXPECT_EQ(merged.task->ViewLead("l1")->score, each.task->ViewLead("l1")->score);
+}
+
 }  // namespace
 }  // namespace leadscore::testing
-

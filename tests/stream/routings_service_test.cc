@@ -86,7 +86,12 @@ class RoutingsServiceTest : public ::testing::Test {
     while (service_->counters().consumed < consumed && std::chrono::steady_clock::now() < until) {
       ASSERT_TRUE(service_->RunOnce().ok());
     }
+    // Merged writes: committed by the next poll that finds nothing.
+    while (service_->pending_batches() > 0 && std::chrono::steady_clock::now() < until) {
+      ASSERT_TRUE(service_->RunOnce().ok());
+    }
     ASSERT_EQ(service_->counters().consumed, consumed);
+    ASSERT_EQ(service_->pending_batches(), 0u);
   }
   void RunUntilReady() {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);

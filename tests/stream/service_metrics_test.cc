@@ -117,7 +117,7 @@ TEST(ServiceMetricsTest, RebalancesResumesAndCommitsAreCounted) {
   m.ResumeFinished(0.02);
   m.ResumeFinished(3);
   m.Revoked(1);
-  m.Committed(1790000000.5);
+  m.Committed(1790000000.5, 0.004, 3);
   m.CommitFailed();
   ServiceMetrics::Sources s;
   s.producer_errors = [] { return uint64_t{3}; };
@@ -128,6 +128,8 @@ TEST(ServiceMetricsTest, RebalancesResumesAndCommitsAreCounted) {
   EXPECT_THAT(text, HasSubstr(R"(leadscore_partition_resume_seconds_bucket{le="5"} 2)"));
   EXPECT_THAT(text, HasSubstr(R"(leadscore_rebalances_total{kind="revoke"} 1)"));
   EXPECT_THAT(text, HasSubstr("leadscore_last_commit_timestamp_seconds 1790000000.5\n")) << "not in 1e+09 notation";
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_commit_batches_bucket{le="5"} 1)")) << "three batches merged into one commit";
+  EXPECT_THAT(text, HasSubstr(R"(leadscore_commit_batches_bucket{le="2"} 0)"));
   EXPECT_THAT(text, HasSubstr("leadscore_commit_failures_total 1\n"));
   EXPECT_THAT(text, HasSubstr("leadscore_producer_errors_total 3\n"));
 }
