@@ -87,6 +87,32 @@ class ServiceTest : public ::testing::Test {
     ASSERT_EQ(service_->pending_batches(), 0u);
   }
 
+  // Accounts a (partition 0) and b (partition 1), committed; then a demo of lead La
+  // and of Lb, consumed and scored but waiting for their commit (a long interval).
+  void DemoOnEachPartitionAwaitingItsCommit() {
+    TestProducer producer(broker_->bootstrap());
+    auto account = [](const std::string& id) {
+      v1::Input in;
+      in.mutable_account()->set_account_id(id);
+      in.mutable_account()->set_industry("software");
+      in.mutable_account()->set_updated_at_ms(1);
+      return in.SerializeAsString();
+    };
+    producer.SendTo("profiles", 0, "a", account("a"));
+    producer.SendTo("profiles", 1, "b", account("b"));
+    producer.Flush();
+    RunUntilConsumed(2);
+    producer.SendTo("engagement-events", 0, "a", EventJson("e1", "La", "a", "demo", kT0));
+    producer.SendTo("engagement-events", 1, "b", EventJson("e2", "Lb", "b", "demo", kT0));
+    producer.Flush();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (service_->counters().consumed < 4 && std::chrono::steady_clock::now() < until) {
+      ASSERT_TRUE(service_->RunOnce().ok());
+    }
+    ASSERT_EQ(service_->counters().consumed, 4u);
+    ASSERT_GT(service_->pending_batches(), 0u) << "the demos wait for their commit";
+  }
+
   // Runs batches until the service has read every input to its end and delivered
   // every routing event, or a minute passed.
   void RunUntilCaughtUp() {
@@ -933,27 +959,8 @@ TEST_F(ServiceTest, ARevokeMidIntervalCommitsThePendingWorkBeforeThePartitionLea
   service_ = StartService(state_dir_, tweak);
   ASSERT_TRUE(service_);
   service_->set_commit_clock([&] { return commit_ms.load(); });
-  TestProducer producer(broker_->bootstrap());
-  auto account = [](const std::string& id) {
-    v1::Input in;
-    in.mutable_account()->set_account_id(id);
-    in.mutable_account()->set_industry("software");
-    in.mutable_account()->set_updated_at_ms(1);
-    return in.SerializeAsString();
-  };
-  producer.SendTo("profiles", 0, "a", account("a"));
-  producer.SendTo("profiles", 1, "b", account("b"));
-  producer.Flush();
-  RunUntilConsumed(2);
-  producer.SendTo("engagement-events", 0, "a", EventJson("e1", "La", "a", "demo", kT0));
-  producer.SendTo("engagement-events", 1, "b", EventJson("e2", "Lb", "b", "demo", kT0));
-  producer.Flush();
+  ASSERT_NO_FATAL_FAILURE(DemoOnEachPartitionAwaitingItsCommit());
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (service_->counters().consumed < 4 && std::chrono::steady_clock::now() < until) {
-    ASSERT_TRUE(service_->RunOnce().ok());
-  }
-  ASSERT_EQ(service_->counters().consumed, 4u);
-  ASSERT_GT(service_->pending_batches(), 0u) << "work waiting for its commit when the second instance joins";
 
   const std::string other_dir = state_dir_ + "-other";
   std::filesystem::remove_all(other_dir);
@@ -995,28 +1002,9 @@ TEST_F(ServiceTest, AModelChangeMidIntervalCommitsThePendingBatchesBeforeItsPass
   service_ = StartService(state_dir_, [](stream::ServiceOptions& o) { o.commit_interval_ms = 1000; });
   ASSERT_TRUE(service_);
   service_->set_commit_clock([&] { return commit_ms.load(); });
-  TestProducer producer(broker_->bootstrap());
-  auto account = [](const std::string& id) {
-    v1::Input in;
-    in.mutable_account()->set_account_id(id);
-    in.mutable_account()->set_industry("software");
-    in.mutable_account()->set_updated_at_ms(1);
-    return in.SerializeAsString();
-  };
   // A lead on each partition: whichever partition's pass comes first finds work pending.
-  producer.SendTo("profiles", 0, "a", account("a"));
-  producer.SendTo("profiles", 1, "b", account("b"));
-  producer.Flush();
-  RunUntilConsumed(2);
-  producer.SendTo("engagement-events", 0, "a", EventJson("e1", "La", "a", "demo", kT0));
-  producer.SendTo("engagement-events", 1, "b", EventJson("e2", "Lb", "b", "demo", kT0));
-  producer.Flush();
+  ASSERT_NO_FATAL_FAILURE(DemoOnEachPartitionAwaitingItsCommit());
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (service_->counters().consumed < 4 && std::chrono::steady_clock::now() < until) {
-    ASSERT_TRUE(service_->RunOnce().ok());
-  }
-  ASSERT_EQ(service_->counters().consumed, 4u);
-  ASSERT_GT(service_->pending_batches(), 0u);
 
   std::string other(kTestModel);
   other.replace(other.find("version: test"), 13, "version: other");
@@ -1039,6 +1027,7 @@ TEST_F(ServiceTest, AModelChangeMidIntervalCommitsThePendingBatchesBeforeItsPass
   model_yaml_ = other;
   service_ = StartService(state_dir_);
   ASSERT_TRUE(service_);
+  TestProducer producer(broker_->bootstrap());
   producer.SendTo("engagement-events", 0, "a", EventJson("e3", "La", "a", "demo", kT0));
   producer.Flush();
   RunUntilConsumed(1);  // e3 alone: e1's and e2's offsets were committed with their state
