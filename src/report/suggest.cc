@@ -35,6 +35,35 @@ struct Feature {
 
 double Round1(double x) { return std::round(x * 10) / 10; }
 
+// A look of the lead-state fit: before the split, one value per column.
+bool IsTrainingLook(const LeadSamples::Row& row, const std::vector<Feature>& features, int64_t split_ms) {
+  return row.at_ms < split_ms && row.points.size() == features.size();
+}
+
+// Per column: the draft's points per running-model point. A look's points under the
+// draft are its points under the running model times this, caps included (a cap
+// scales with its signal's points); a column without points adds nothing.
+std::vector<double> DraftRatios(const std::vector<Feature>& features, const std::vector<double>& suggested) {
+  std::vector<double> ratio(features.size(), 0);
+  for (size_t j = 0; j < features.size(); ++j) {
+    if (features[j].points != 0) ratio[j] = suggested[j] / features[j].points;
+  }
+  return ratio;
+}
+
+// A look's fit and intent, unclamped, with each column's points times `ratio`.
+struct LookAxes {
+  double fit = 0, intent = 0;
+};
+LookAxes AxesOf(const LeadSamples::Row& row, const std::vector<Feature>& features, const std::vector<double>& ratio) {
+  LookAxes axes;
+  for (size_t j = 0; j < features.size(); ++j) {
+    if (features[j].points == 0) continue;
+    (features[j].kind == "signal" ? axes.intent : axes.fit) += row.points[j] * ratio[j];
+  }
+  return axes;
+}
+
 // With the fit axis kept, each tier's min_intent moves to the draft's intent that as
 // many training looks reach as reached the running model's min_intent: the draft's
 // intent has other proportions and another scale, and a min_intent keeps the share of
@@ -43,17 +72,12 @@ std::vector<std::pair<std::string, double>> MinIntentsByShare(const LeadSamples&
                                                               const std::vector<Feature>& features,
                                                               const std::vector<double>& suggested, int64_t split_ms,
                                                               const model::EntityPolicy& lead) {
+  const std::vector<double> as_running(features.size(), 1.0), ratio = DraftRatios(features, suggested);
   std::vector<double> running, draft;
   for (const auto& row : samples.rows) {
-    if (row.at_ms >= split_ms || row.points.size() != features.size()) continue;
-    double r = 0, d = 0;
-    for (size_t j = 0; j < features.size(); ++j) {
-      if (features[j].kind != "signal" || features[j].points == 0) continue;
-      r += row.points[j];
-      d += row.points[j] * suggested[j] / features[j].points;
-    }
-    running.push_back(std::clamp(r, 0.0, 100.0));
-    draft.push_back(std::clamp(d, 0.0, 100.0));
+    if (!IsTrainingLook(row, features, split_ms)) continue;
+    running.push_back(std::clamp(AxesOf(row, features, as_running).intent, 0.0, 100.0));
+    draft.push_back(std::clamp(AxesOf(row, features, ratio).intent, 0.0, 100.0));
   }
   std::sort(draft.begin(), draft.end(), std::greater<>());
   std::vector<std::pair<std::string, double>> out;
@@ -70,23 +94,17 @@ std::vector<std::pair<std::string, double>> MinIntentsByShare(const LeadSamples&
 // Stage (B)'s minimum: this many deals of the rarer end (won or lost) per column.
 constexpr uint64_t kDealsPerColumn = 10;
 
-// The factor (at most 1) that keeps every training look's draft fit and intent at or
-// below 100 (AddSuggestion's headroom). A look's factor points under the draft are its
-// points under the running model times suggested / running points: caps scale with
-// their signal's points, so a capped sum scales the same.
+// The factor (at most 1) that keeps every training look's draft fit and intent (only
+// intent with `intent_only`) at or below 100: AddSuggestion's headroom.
 double HeadroomScale(const LeadSamples& samples, const std::vector<Feature>& features,
                      const std::vector<double>& suggested, int64_t split_ms, bool intent_only) {
+  const std::vector<double> ratio = DraftRatios(features, suggested);
   double top_fit = 0, top_intent = 0;
   for (const auto& row : samples.rows) {
-    if (row.at_ms >= split_ms || row.points.size() != features.size()) continue;
-    double fit = 0, intent = 0;
-    for (size_t j = 0; j < features.size(); ++j) {
-      if (features[j].points == 0 || row.points[j] == 0) continue;
-      const double p = row.points[j] * suggested[j] / features[j].points;
-      (features[j].kind == "signal" ? intent : fit) += p;
-    }
-    top_fit = std::max(top_fit, fit);
-    top_intent = std::max(top_intent, intent);
+    if (!IsTrainingLook(row, features, split_ms)) continue;
+    const LookAxes axes = AxesOf(row, features, ratio);
+    top_fit = std::max(top_fit, axes.fit);
+    top_intent = std::max(top_intent, axes.intent);
   }
   const double top = intent_only ? top_intent : std::max(top_fit, top_intent);
   return top > 100 ? 100 / top : 1.0;
@@ -300,7 +318,7 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     }
     for (size_t r = 0; r < samples->rows.size(); ++r) {
       const auto& row = samples->rows[r];
-      if (row.at_ms >= split_ms || row.points.size() != features.size()) continue;
+      if (!IsTrainingLook(row, features, split_ms)) continue;
       const auto it = deals.find(row.lead);
       if (it == deals.end()) continue;
       for (Deal& d : it->second) {

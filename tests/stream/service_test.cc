@@ -91,15 +91,8 @@ class ServiceTest : public ::testing::Test {
   // and of Lb, consumed and scored but waiting for their commit (a long interval).
   void DemoOnEachPartitionAwaitingItsCommit() {
     TestProducer producer(broker_->bootstrap());
-    auto account = [](const std::string& id) {
-      v1::Input in;
-      in.mutable_account()->set_account_id(id);
-      in.mutable_account()->set_industry("software");
-      in.mutable_account()->set_updated_at_ms(1);
-      return in.SerializeAsString();
-    };
-    producer.SendTo("profiles", 0, "a", account("a"));
-    producer.SendTo("profiles", 1, "b", account("b"));
+    producer.SendTo("profiles", 0, "a", SoftwareAccount("a"));
+    producer.SendTo("profiles", 1, "b", SoftwareAccount("b"));
     producer.Flush();
     RunUntilConsumed(2);
     producer.SendTo("engagement-events", 0, "a", EventJson("e1", "La", "a", "demo", kT0));
@@ -121,13 +114,17 @@ class ServiceTest : public ::testing::Test {
     ASSERT_TRUE(service_->CaughtUp());
   }
 
-  // Account `id` in software (fit 50), as a protobuf profile on the profiles topic.
-  static void SendSoftwareAccount(TestProducer& producer, const std::string& id) {
+  // Account `id` in software (fit 50), as a protobuf profile.
+  static std::string SoftwareAccount(const std::string& id) {
     v1::Input account;
     account.mutable_account()->set_account_id(id);
     account.mutable_account()->set_industry("software");
     account.mutable_account()->set_updated_at_ms(1);
-    producer.Send("profiles", id, account.SerializeAsString());
+    return account.SerializeAsString();
+  }
+  // SoftwareAccount(id) on the profiles topic, keyed by the id.
+  static void SendSoftwareAccount(TestProducer& producer, const std::string& id) {
+    producer.Send("profiles", id, SoftwareAccount(id));
   }
 
   static std::vector<std::string> Story(const std::vector<Record>& records) {
@@ -834,16 +831,9 @@ TEST_F(ServiceTest, ALeadThatChangesPartitionLivesOnOneAndAForgetReachesEvery) {
     in.mutable_lead()->set_updated_at_ms(at);
     return in.SerializeAsString();
   };
-  auto account = [](const std::string& id) {
-    v1::Input in;
-    in.mutable_account()->set_account_id(id);
-    in.mutable_account()->set_industry("software");
-    in.mutable_account()->set_updated_at_ms(1);
-    return in.SerializeAsString();
-  };
   // Account a on partition 0, b on partition 1. Times before the clock (kT0).
-  producer.SendTo("profiles", 0, "a", account("a"));
-  producer.SendTo("profiles", 1, "b", account("b"));
+  producer.SendTo("profiles", 0, "a", SoftwareAccount("a"));
+  producer.SendTo("profiles", 1, "b", SoftwareAccount("b"));
   producer.SendTo("profiles", 0, "a", profile("L", "a", kT0 - 5 * kHour));
   producer.Flush();
   producer.SendTo("engagement-events", 0, "a", EventJson("e1", "L", "a", "demo", kT0 - 4 * kHour));
