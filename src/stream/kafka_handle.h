@@ -46,6 +46,11 @@ inline Result<ConfPtr> MakeConf(const std::map<std::string, std::string>& proper
   ConfPtr conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), LogKafkaLine);
   char err[512];
+  // Every client of ours sends small requests and waits for their answers (a commit
+  // waits for its changelog append): Nagle's algorithm would hold a request behind
+  // the ACK of the one before, as the Java client avoids by setting TCP_NODELAY
+  // always. The properties given can still turn it back on.
+  rd_kafka_conf_set(conf.get(), "socket.nagle.disable", "true", err, sizeof err);
   for (const auto& [k, v] : properties) {
     if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       return Status::InvalidArgument("kafka property '" + k + "': " + err);
