@@ -48,6 +48,11 @@ struct ServiceOptions {
   std::map<std::string, std::string> kafka_producer;  // ... for the producer only
   size_t max_batch = 10000;                  // records per processing batch
   int max_wait_ms = 50;                      // wait for the first record of a batch
+  // A time budget per batch (stream/batch_sizer.h): each poll takes as many records as
+  // the measured cost per record lets the service score in this time, so under load a
+  // record waits behind at most about one budget of work. 0: every poll takes up to
+  // max_batch.
+  int64_t max_process_ms = 20;
   // Merged writes: batches are processed one after another and committed together (one
   // write per partition: state, offsets, outbox, changelog) once the oldest of them is
   // this old, so an entity changed by many of them is written once. Also committed

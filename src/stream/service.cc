@@ -50,6 +50,7 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   s->model_loaded_at_ms_ = static_cast<int64_t>(WallSeconds() * 1000);
   const ServiceOptions& o = s->options_;
   s->log_throttle_ = logging::Throttle(o.log_every_ms);
+  s->sizer_ = BatchSizer(static_cast<double>(o.max_process_ms), o.max_batch);
   if (!o.store.dir.empty()) {
     auto store = store::StateStore::Open(o.store);
     if (!store.ok()) return store.status();
@@ -88,6 +89,10 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
   if (!publisher.ok()) return publisher.status();
   s->publisher_ = std::move(*publisher);
   s->pool_ = std::make_unique<WorkerPool>(o.threads);
+  // Commits wait more than they compute (the changelog's acknowledgements, the WAL): on
+  // threads of their own, the partitions' waits overlap instead of queueing behind the
+  // scoring workers, and RocksDB merges their concurrent writes into one WAL write.
+  s->commit_pool_ = std::make_unique<WorkerPool>(std::max(s->pool_->threads(), kCommitThreads));
 
   SourceOptions so;
   Service* self = s.get();
@@ -271,7 +276,9 @@ Status Service::Batch() {
   LEADSCORE_RETURN_IF_ERROR(publisher_->Publish(TaskPointers(tasks), false));  // what an earlier batch or run left
 
   std::vector<SourceRecord> records;
-  Status polled = source_->Poll(&records);
+  const size_t limit = sizer_.Limit();
+  metrics_.BatchLimit(limit);
+  Status polled = source_->Poll(&records, limit);
   if (failed_) return failure();  // the rebalance callback could not resume a partition
   if (!polled.ok()) spdlog::warn("consume: {}", polled.message());
 
@@ -340,6 +347,7 @@ Status Service::Batch() {
     return Status::Ok();
   }
   metrics_.Batch(SecondsBetween(started, processed), records.size());
+  sizer_.Observe(records.size(), SecondsBetween(started, processed));
   // Merged writes: the batch waits in memory for the commit of the interval it opened
   // or joined.
   if (pending_.empty()) pending_since_ms_ = CommitClockMs();
@@ -366,7 +374,7 @@ Status Service::CommitPending() {
   const size_t batches = pending_.batches();
   // Every task commits its own part: state + offsets + outbox in one write each, for
   // every batch since the last commit.
-  if (Status c = pending_.CommitAll(*pool_); !c.ok()) {
+  if (Status c = pending_.CommitAll(*commit_pool_); !c.ok()) {
     metrics_.CommitFailed();
     return c;
   }

@@ -31,6 +31,7 @@
 #include "server/backend.h"
 #include "store/state_store.h"
 #include "stream/assignment.h"
+#include "stream/batch_sizer.h"
 #include "stream/options.h"
 #include "stream/service_metrics.h"
 #include "stream/task_batch.h"
@@ -147,8 +148,11 @@ class Service : public server::Backend {
   std::unique_ptr<Assignment> assignment_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<KafkaSource> source_;
-  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<WorkerPool> pool_;         // scoring
+  std::unique_ptr<WorkerPool> commit_pool_;  // committing: a partition's commit mostly waits
+  static constexpr size_t kCommitThreads = 8;
   std::map<std::string, codec::Format> format_of_;
+  BatchSizer sizer_{0, 1};  // records per poll under batch.max_process_ms (set at Start)
   // Merged writes (loop thread): what was processed and not yet committed, since when
   // (commit clock), its dead letters on their way, and the group's offsets after it.
   PendingCommits pending_;

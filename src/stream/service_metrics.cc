@@ -48,6 +48,9 @@ ServiceMetrics::ServiceMetrics(const std::string& version) {
                                    metrics::LatencyBounds());
   commit_batches_ = r.AddHistogram("leadscore_commit_batches",
                                    "Batches merged into one commit (batch.commit_interval_ms).", {1, 2, 5, 10, 20, 50, 100});
+  batch_limit_ = r.AddGauge("leadscore_batch_limit_records",
+                            "Records the next poll may take: batch.max_records, or fewer to keep a batch's "
+                            "scoring within batch.max_process_ms.");
   batch_records_ = r.AddHistogram("leadscore_batch_records", "Records per processing batch.", {1, 10, 100, 1000, 10000, 100000});
   auto rebalances = r.AddCounterFamily("leadscore_rebalances_total",
                                        "Input partitions assigned to (assign) or revoked from (revoke) this instance.");

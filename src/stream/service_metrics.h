@@ -70,6 +70,8 @@ class ServiceMetrics {
   void DecayChecks(int32_t partition, uint64_t since_assigned);
   // A batch was processed (decoded, scored; committed later, with others).
   void Batch(double process_seconds, size_t records);
+  // The records the next poll may take under batch.max_process_ms.
+  void BatchLimit(size_t records) { batch_limit_.Set(static_cast<double>(records)); }
   // A model change's passes: entities re-evaluated, and the assigned partitions not yet
   // under the running model.
   void Reevaluated(uint64_t entities);
@@ -128,7 +130,7 @@ class ServiceMetrics {
   std::vector<std::string> filter_names_;
   std::map<std::string, metrics::Counter> rebalances_;  // by kind: assign, revoke
   std::map<std::string, metrics::Counter> handoffs_;    // leadscore_lead_handoffs_total by what
-  metrics::Gauge restoring_, last_commit_;
+  metrics::Gauge restoring_, last_commit_, batch_limit_;
   metrics::Counter restored_records_, restored_bytes_;
   metrics::Counter commit_failures_;
   metrics::Counter reevaluated_;

@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <set>
 
 #include "stream/kafka_handle.h"
@@ -91,8 +92,8 @@ void KafkaSource::OnRebalance(int err, void* p) {
   }
 }
 
-Status KafkaSource::Poll(std::vector<SourceRecord>* out) {
-  batch_.resize(options_.max_batch);
+Status KafkaSource::Poll(std::vector<SourceRecord>* out, size_t limit) {
+  batch_.resize(limit ? std::min(limit, options_.max_batch) : options_.max_batch);
   std::vector<rd_kafka_message_t*>& msgs = batch_;
   // Wait for the first record only: a batch call with a timeout would wait for the whole
   // batch to fill, which is latency at low load. The rest is what is there already.

@@ -27,6 +27,8 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
   EXPECT_EQ(c->service.store.write_buffer_bytes, 64u << 20);
   EXPECT_FALSE(c->service.store.sync);
   EXPECT_EQ(c->service.cache_entities, 500000u);
+  EXPECT_EQ(c->service.commit_interval_ms, 100);
+  EXPECT_EQ(c->service.max_process_ms, 20);
   EXPECT_EQ(c->service.decoder.max_attributes, 1000u);
   EXPECT_EQ(c->service.decoder.max_attribute_bytes, 65536u);
   EXPECT_EQ(c->service.decoder.max_id_bytes, 256u);
@@ -82,6 +84,18 @@ TEST(ConfigTest, CommitIntervalDefaultsTo100MsAndIsCheckedWithItsLine) {
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->service.commit_interval_ms, 0) << "0: a commit per batch";
   auto bad = LoadConfigFromString("group_id: x\nbatch: { commit_interval_ms: -5 }\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 2: expected a whole number from 0 to 60000"));
+}
+
+TEST(ConfigTest, TheBatchTimeBudgetDefaultsTo20MsAndIsCheckedWithItsLine) {
+  auto d = LoadConfigFromString("group_id: x\n");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->service.max_process_ms, 20);
+  auto off = LoadConfigFromString("batch: { max_process_ms: 0 }\n");
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_EQ(off->service.max_process_ms, 0) << "0: every poll may take max_records";
+  auto bad = LoadConfigFromString("group_id: x\nbatch: { max_process_ms: -1 }\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("line 2: expected a whole number from 0 to 60000"));
 }
