@@ -98,6 +98,10 @@ struct Options {
   size_t cache_entities = 500000;  // the service default
   size_t threads = 0;              // workers of the state path and the service; 0: one per core
   int64_t commit_interval_ms = 100;  // merged writes (the service default)
+  double latency_rate = 0;            // with --only latency: records/s (else a share of end to end)
+  int64_t latency_commit_interval_ms = -1;  // the latency row's commit interval; -1: commit_interval_ms
+  bool latency_changelog = true;      // --latency-no-changelog: the latency row without it
+  int64_t batch_budget_ms = -1;       // the latency row's batch.max_process_ms; -1: the service default
 };
 
 struct Sizes {
@@ -466,15 +470,19 @@ double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t
 struct Latency {
   double p50 = 0, p99 = 0, p999 = 0, rate = 0;
   size_t samples = 0;
+  double batch_ms = 0, commit_ms = 0, records_per_batch = 0, batches_per_commit = 0;  // means
 };
 
 // At `rate` records/s for `seconds`: every 10th record is a webinar of a new lead of a
 // target account (low -> medium: a routing event), the rest clicks on other leads. The
 // events carry their produce time; the routing event's occurred_at is that time.
-Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, double rate, double seconds) {
+Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, double rate, double seconds,
+                       int64_t commit_interval_ms, int64_t batch_budget_ms, bool changelog) {
   std::filesystem::remove_all(dir);
   stream::ServiceOptions options = ServiceOn(bootstrap, dir, "lat-events", "lat-routing");
-  options.changelog_enabled = true;
+  options.commit_interval_ms = commit_interval_ms;
+  if (batch_budget_ms >= 0) options.max_process_ms = batch_budget_ms;
+  options.changelog_enabled = changelog;
   options.changelog_topic = "bench-lat-state";
   options.handoff_topic = "bench-lat-repartition";
   auto svc = stream::Service::Start(ExampleModel(), options, WallMs);
@@ -506,14 +514,17 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
   if (!tail.ok()) std::abort();
 
   std::atomic<bool> producing{true};
+  std::atomic<uint64_t> routing_leads{0};  // new leads sent: each routes once
   std::thread producer([&] {
     const auto t0 = Clock::now();
     uint64_t sent = 0, lead = 0;
     while (Since(t0) < seconds) {
       const auto due = static_cast<uint64_t>(Since(t0) * rate);
       if (sent >= due) {
+        // Paced, not spinning: a spinning producer would take one of the machine's
+        // cores from the service and the broker it measures.
         (*sink)->Poll(0);
-        std::this_thread::yield();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
       }
       const int a = static_cast<int>(rng() % kAccounts);
@@ -531,6 +542,7 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
       }
       (void)(*sink)->Produce("lat-events", ev.account_id, Binary(ev));
       ++sent;
+      routing_leads = lead;
     }
     (void)(*sink)->Flush(30000);
     producing = false;
@@ -539,7 +551,7 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
   const auto until = Clock::now() + std::chrono::duration<double>(seconds + 10);
   while ((producing || Clock::now() < until) && Clock::now() < until) {
     const auto records = (*tail)->Poll(100);
-    if (records.empty() && !producing) break;
+    if (!producing && ms.size() >= routing_leads) break;  // every new lead's routing event read
     const int64_t read_at = WallMs();
     for (const auto& r : records) {
       auto ev = codec::RoutingEventFromBinary(r.value);
@@ -549,9 +561,21 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
     }
   }
   producer.join();
+  const std::string text = (*svc)->MetricsText();
   stop = true;
   loop.join();
   Latency l;
+  // Where the time goes, from the service's own histograms: per batch and per commit.
+  auto sample = [&](const std::string& name) {
+    const auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? 0.0 : std::atof(text.c_str() + at + name.size() + 2);
+  };
+  const double batches = std::max(1.0, sample("leadscore_batch_seconds_count"));
+  const double commits = std::max(1.0, sample("leadscore_commit_seconds_count"));
+  l.batch_ms = 1000 * sample("leadscore_batch_seconds_sum") / batches;
+  l.commit_ms = 1000 * sample("leadscore_commit_seconds_sum") / commits;
+  l.records_per_batch = sample("leadscore_batch_records_sum") / batches;
+  l.batches_per_commit = sample("leadscore_commit_batches_sum") / commits;
   l.rate = rate;
   l.samples = ms.size();
   if (ms.empty()) return l;
@@ -676,6 +700,18 @@ int Main(const Options& o) {
                 static_cast<unsigned long long>(r.records), r.bytes / 1e6, r.seconds);
     return 0;
   }
+  const int64_t lat_interval = o.latency_commit_interval_ms >= 0 ? o.latency_commit_interval_ms : o.commit_interval_ms;
+  if (o.only == "latency") {
+    Broker broker;
+    if (!StartBroker(o, &broker)) return 1;
+    const Latency lat = MeasureLatency(broker.bootstrap, o.workdir + "/lat", o.latency_rate, z.latency_seconds,
+                                       lat_interval, o.batch_budget_ms, o.latency_changelog);
+    std::printf("latency at %.0f records/s, commit_interval_ms %lld, max_process_ms %lld: p50 %.0f ms, p99 %.0f ms, "
+                "p999 %.0f ms, %zu routing events; per batch %.1f ms, %.0f records; per commit %.1f ms, %.1f batches\n",
+                lat.rate, static_cast<long long>(lat_interval), static_cast<long long>(o.batch_budget_ms), lat.p50,
+                lat.p99, lat.p999, lat.samples, lat.batch_ms, lat.records_per_batch, lat.commit_ms, lat.batches_per_commit);
+    return 0;
+  }
   if (o.only.empty()) {
     std::fprintf(stderr, "engine...\n");
     const double engine = EngineRate(z, &note);
@@ -744,7 +780,8 @@ int Main(const Options& o) {
                 note.c_str(), 100 * e2e / bare, e2e / e2e_plain, e2e / e2e_each);
   rows.push_back({"end to end (consume, score, changelog, commit, publish)", Rate(e2e) + " records", ">= 80% of bare", b});
   std::fprintf(stderr, "latency...\n");
-  const Latency lat = MeasureLatency(broker.bootstrap, o.workdir + "/lat", e2e * o.latency_share, z.latency_seconds);
+  const Latency lat = MeasureLatency(broker.bootstrap, o.workdir + "/lat", e2e * o.latency_share, z.latency_seconds,
+                                     lat_interval, o.batch_budget_ms, o.latency_changelog);
   std::snprintf(b, sizeof b, "p50 %.0f ms, p99 %.0f ms, p999 %.0f ms", lat.p50, lat.p99, lat.p999);
   std::string lat_note = "at " + Rate(lat.rate) + " (" + std::to_string(static_cast<int>(100 * o.latency_share)) + "% of the end-to-end rate), " + std::to_string(lat.samples) +
                          " routing events; event produce time -> routing event read";
@@ -790,6 +827,10 @@ int main(int argc, char** argv) {
     else if (a == "--cache" && i + 1 < argc) o.cache_entities = static_cast<size_t>(std::atol(argv[++i]));
     else if (a == "--threads" && i + 1 < argc) o.threads = static_cast<size_t>(std::atol(argv[++i]));
     else if (a == "--commit-interval-ms" && i + 1 < argc) o.commit_interval_ms = std::atol(argv[++i]);
+    else if (a == "--latency-no-changelog") o.latency_changelog = false;
+    else if (a == "--latency-rate" && i + 1 < argc) o.latency_rate = std::atof(argv[++i]);
+    else if (a == "--latency-commit-interval-ms" && i + 1 < argc) o.latency_commit_interval_ms = std::atol(argv[++i]);
+    else if (a == "--max-process-ms" && i + 1 < argc) o.batch_budget_ms = std::atol(argv[++i]);
     else {
       std::fprintf(stderr, "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR]\n");
       return 2;
