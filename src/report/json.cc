@@ -92,6 +92,9 @@ std::string ToJson(const Report& r) {
             {"fit_kept", s.fit_kept},         {"headroom_scale", s.headroom_scale}};
     sj["min_intents"] = json::object();
     for (const auto& [tier, min_intent] : s.min_intents) sj["min_intents"][tier] = min_intent;
+    sj["gates_refit"] = s.gates_refit;
+    sj["min_fits"] = json::object();
+    for (const auto& [tier, min_fit] : s.min_fits) sj["min_fits"][tier] = min_fit;
     sj["points"] = json::array();
     for (const auto& p : s.points) {
       sj["points"].push_back({{"name", p.name},

@@ -141,6 +141,11 @@ struct Suggestion {
   // intent that admits the same share of training looks (min_intents, tier -> value).
   bool fit_kept = false;
   std::vector<std::pair<std::string, double>> min_intents;
+  // Lead states with stage (B) (the fit axis fitted): the gated tiers keep min_fit and
+  // min_intent rather than drop them, each moved to the draft's fit (min_fits) or intent
+  // (min_intents) that admits the same share of training looks as the running model's.
+  bool gates_refit = false;
+  std::vector<std::pair<std::string, double>> min_fits;
   std::vector<SuggestedPoints> points;
   std::vector<SuggestedTier> tiers;
   HeldOutCheck held_out;
@@ -214,8 +219,10 @@ Result<std::string> ProbeYaml(const Suggestion& suggestion);
 // The draft's lead tier minimums set by volume: each tier above the lowest one the
 // running model routes into gets the lowest half point at which the draft, replayed as
 // `probe` (ProbeYaml) before the split, routes no more leads into it or above than the
-// running model did into the same tier or above (`running_routed`, its replay); the
-// draft's tiers drop min_fit and min_intent (the draft ranks by its score alone).
+// running model did into the same tier or above (`running_routed`, its replay). With
+// the fit axis kept or the gates refitted (fit_kept, gates_refit) the tiers keep
+// min_fit and min_intent and the probe counts a lead only at a level where it met them;
+// otherwise the draft's tiers drop min_fit and min_intent (it ranks by score alone).
 // Rewrites the suggestion's draft_yaml and tiers.
 Status SetTiersByVolume(const model::Model& running, const std::vector<engine::RoutingEvent>& running_routed,
                         const model::Model& probe, const std::vector<engine::RoutingEvent>& probe_routed,

@@ -64,29 +64,69 @@ LookAxes AxesOf(const LeadSamples::Row& row, const std::vector<Feature>& feature
   return axes;
 }
 
-// With the fit axis kept, each tier's min_intent moves to the draft's intent that as
-// many training looks reach as reached the running model's min_intent: the draft's
-// intent has other proportions and another scale, and a min_intent keeps the share of
-// lead-weeks it lets through.
+// Each training look's fit or intent (clamped to 0..100, as the engine does) under the
+// running model and under the draft, the draft's highest first.
+struct AxisOfLooks {
+  std::vector<double> running, draft;
+};
+AxisOfLooks AxisOfTrainingLooks(const LeadSamples& samples, const std::vector<Feature>& features,
+                                const std::vector<double>& suggested, int64_t split_ms, bool fit_axis) {
+  const std::vector<double> as_running(features.size(), 1.0), ratio = DraftRatios(features, suggested);
+  AxisOfLooks out;
+  for (const auto& row : samples.rows) {
+    if (!IsTrainingLook(row, features, split_ms)) continue;
+    const LookAxes running = AxesOf(row, features, as_running), draft = AxesOf(row, features, ratio);
+    out.running.push_back(std::clamp(fit_axis ? running.fit : running.intent, 0.0, 100.0));
+    out.draft.push_back(std::clamp(fit_axis ? draft.fit : draft.intent, 0.0, 100.0));
+  }
+  std::sort(out.draft.begin(), out.draft.end(), std::greater<>());
+  return out;
+}
+
+// How many training looks reach `minimum` under the running model, and the draft's value
+// that as many reach (its n-th highest; nullopt when none reach it: the caller says 100).
+std::optional<double> DraftValueAtSameShare(const AxisOfLooks& looks, double minimum) {
+  const auto n = static_cast<size_t>(
+      std::count_if(looks.running.begin(), looks.running.end(), [&](double v) { return v >= minimum; }));
+  if (n == 0) return std::nullopt;
+  return looks.draft[std::min(n, looks.draft.size()) - 1];
+}
+
+// Each tier's min_intent moves to the draft's intent that as many training looks reach
+// as reached the running model's min_intent: the draft's intent has other proportions
+// and another scale, and a min_intent keeps the share of lead-weeks it lets through.
 std::vector<std::pair<std::string, double>> MinIntentsByShare(const LeadSamples& samples,
                                                               const std::vector<Feature>& features,
                                                               const std::vector<double>& suggested, int64_t split_ms,
                                                               const model::EntityPolicy& lead) {
-  const std::vector<double> as_running(features.size(), 1.0), ratio = DraftRatios(features, suggested);
-  std::vector<double> running, draft;
-  for (const auto& row : samples.rows) {
-    if (!IsTrainingLook(row, features, split_ms)) continue;
-    running.push_back(std::clamp(AxesOf(row, features, as_running).intent, 0.0, 100.0));
-    draft.push_back(std::clamp(AxesOf(row, features, ratio).intent, 0.0, 100.0));
-  }
-  std::sort(draft.begin(), draft.end(), std::greater<>());
+  const AxisOfLooks looks = AxisOfTrainingLooks(samples, features, suggested, split_ms, false);
   std::vector<std::pair<std::string, double>> out;
   for (const model::Tier& tier : lead.tiers) {
-    if (!tier.min_intent || draft.empty()) continue;
-    const auto n = static_cast<size_t>(std::count_if(running.begin(), running.end(),
-                                                     [&](double v) { return v >= *tier.min_intent; }));
-    const double at = draft[std::min(n, draft.size()) - (n > 0 ? 1 : 0)];
-    out.emplace_back(tier.name, n == 0 ? 100.0 : std::floor(at * 10) / 10);
+    if (!tier.min_intent || looks.draft.empty()) continue;
+    const std::optional<double> at = DraftValueAtSameShare(looks, *tier.min_intent);
+    out.emplace_back(tier.name, at ? std::floor(*at * 10) / 10 : 100.0);
+  }
+  return out;
+}
+
+// With the fit axis fitted (stage B), each tier's min_fit moves the same way, to the
+// draft's fit that as many training looks reach as reached the running model's min_fit:
+// the gate keeps the share of lead-weeks it admits, and the fitted fit points say which
+// lead-weeks those are. Dropping the gate and ranking by score alone lost the priority
+// volume to the running model's gate (README, *Long enough for (B)*). The draft's fit
+// is a sum of rule points in tenths (Round1), so it takes few values, each shared by
+// many looks; the minimum is put half a tenth below the value reached, so that the
+// engine's own sum of the same points (another rounding) meets it exactly when it should.
+std::vector<std::pair<std::string, double>> MinFitsByShare(const LeadSamples& samples,
+                                                           const std::vector<Feature>& features,
+                                                           const std::vector<double>& suggested, int64_t split_ms,
+                                                           const model::EntityPolicy& lead) {
+  const AxisOfLooks looks = AxisOfTrainingLooks(samples, features, suggested, split_ms, true);
+  std::vector<std::pair<std::string, double>> out;
+  for (const model::Tier& tier : lead.tiers) {
+    if (!tier.min_fit || looks.draft.empty()) continue;
+    const std::optional<double> at = DraftValueAtSameShare(looks, *tier.min_fit);
+    out.emplace_back(tier.name, at ? std::max(0.0, std::round(*at * 10) / 10 - 0.05) : 100.0);
   }
   return out;
 }
@@ -473,6 +513,13 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     s.points.push_back({f.name, f.kind, f.points, suggested[j], fitted->coefficients(static_cast<Eigen::Index>(j))});
   }
   if (keep_fit) s.min_intents = MinIntentsByShare(*samples, features, suggested, split_ms, model.lead);
+  if (stage_b) {
+    // The fit axis fitted: the gated tiers keep min_fit and min_intent, each moved to
+    // the draft's value that admits the same share of training looks (MinFitsByShare).
+    s.gates_refit = true;
+    s.min_fits = MinFitsByShare(*samples, features, suggested, split_ms, model.lead);
+    s.min_intents = MinIntentsByShare(*samples, features, suggested, split_ms, model.lead);
+  }
 
   // Tier minimums: for each lead tier above the lowest one routed, the lowest draft
   // score at which the training routings at or above it convert as well as the
@@ -545,15 +592,16 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
     s.tiers.push_back(st);
   }
 
-  // min_fit is not refitted (README): say when the draft's points put it out of reach,
-  // since then the draft routes nobody to that tier whatever its min_score.
+  // Without stage (B) min_fit is not refitted (README): say when the draft's points put
+  // it out of reach, since then the draft routes nobody to that tier whatever its
+  // min_score. With (B) it was moved by share (MinFitsByShare), within reach.
   double best_fit = 0;
   for (size_t j = 0; j < features.size(); ++j) {
     if (features[j].kind == "fit_rule" && suggested[j] > 0) best_fit += suggested[j];
   }
   best_fit = std::min(best_fit, 100.0);
   for (const model::Tier& tier : tiers) {
-    if (tier.min_fit && *tier.min_fit > best_fit) {
+    if (tier.min_fit && *tier.min_fit > best_fit && !s.gates_refit) {
       char text[160];
       std::snprintf(text, sizeof text,
                     "tier %s: its min_fit %.1f is above the draft's highest fit (%.1f): the draft routes nobody "
@@ -637,6 +685,11 @@ Status AddSuggestion(const model::Model& model, const std::string& model_yaml,
   for (const auto& [name, min_intent] : s.min_intents) {
     for (YAML::Node tier : doc["lead"]["tiers"]) {
       if (tier["name"].as<std::string>() == name) tier["min_intent"] = min_intent;
+    }
+  }
+  for (const auto& [name, min_fit] : s.min_fits) {
+    for (YAML::Node tier : doc["lead"]["tiers"]) {
+      if (tier["name"].as<std::string>() == name) tier["min_fit"] = min_fit;
     }
   }
   s.draft_yaml = DraftText(model.version, doc);
@@ -798,10 +851,12 @@ Status SetTiersByVolume(const model::Model& running, const std::vector<engine::R
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(std::string("the draft's YAML: ") + e.what());
   }
-  // The gates a tier keeps (only with the fit axis kept): the probe counts a lead into
-  // the tier at a level only when a routing at that level met them too.
+  // The gates a tier keeps (with the fit axis kept, or refitted by share with stage B):
+  // the probe counts a lead into the tier at a level only when a routing at that level
+  // met them too.
+  const bool gated = s.fit_kept || s.gates_refit;
   auto gate = [&](const std::string& name, const char* key) {
-    if (!s.fit_kept) return -1.0;
+    if (!gated) return -1.0;
     for (YAML::Node tier : doc["lead"]["tiers"]) {
       if (tier["name"].as<std::string>() == name && tier[key]) return tier[key].as<double>();
     }
@@ -855,7 +910,7 @@ Status SetTiersByVolume(const model::Model& running, const std::vector<engine::R
     for (YAML::Node tier : doc["lead"]["tiers"]) {
       if (tier["name"].as<std::string>() != st.name) continue;
       tier["min_score"] = st.suggested_min_score;
-      if (!s.fit_kept) {
+      if (!gated) {
         tier.remove("min_fit");
         tier.remove("min_intent");
       }
@@ -866,8 +921,10 @@ Status SetTiersByVolume(const model::Model& running, const std::vector<engine::R
   std::erase_if(s.notes, [](const std::string& n) { return n.rfind("tier ", 0) == 0; });
   s.notes.push_back(std::string("lead tiers: min_score set by volume (the draft, replayed before the split, routes "
                                 "about as many leads into each tier or above as the running model did); ") +
-                    (s.fit_kept ? "min_fit kept, min_intent moved to the same share of lead-weeks"
-                                : "min_fit and min_intent dropped, the draft ranks by its score alone"));
+                    (s.fit_kept      ? "min_fit kept, min_intent moved to the same share of lead-weeks"
+                     : s.gates_refit ? "min_fit and min_intent moved to the draft's fit and intent that admit the "
+                                       "same share of lead-weeks as the running model's"
+                                     : "min_fit and min_intent dropped, the draft ranks by its score alone"));
   s.draft_yaml = DraftText(running.version, doc);
   return Status::Ok();
 }

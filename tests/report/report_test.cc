@@ -8,8 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "cli/market_file.h"
@@ -684,6 +686,141 @@ TEST(ReportSuggestTest, TheDraftIsFittedOnLeadStatesAndRoutesTheRunningModelsVol
   EXPECT_GT(g.replayed->draft_routed, 0u);
   ASSERT_EQ(g.replayed->at.size(), 2u);
   EXPECT_THAT(report::ToText(r), ::testing::HasSubstr("lead states looked at weekly"));
+}
+
+// With enough closed deals for stage (B) the fit axis is fitted, and the gated tiers
+// (very_high, high) keep min_fit and min_intent rather than drop them: each moves to the
+// draft's value that as many training looks reach as reached the running model's. Lead
+// states made by hand: 2000 leads looked at weekly four times, their fit rules drawn at
+// random, a third of them buyers (trials, pricing views) who mostly get an opportunity;
+// a deal is won mostly when the account is target-industry and mid-market, so more than
+// 100 deals of each end close before the split (ten per column). Then the probe counts a
+// lead into a gated tier only at a level where it met the gates: a lead at 90 whose fit
+// is below the draft's min_fit does not set `high`'s minimum, one at 70 that met both does.
+TEST(ReportSuggestTest, WithStageBTheGatedTiersKeepMinFitAndMinIntentMovedByShare) {
+  auto model = ExampleModel();
+  std::ifstream model_file(std::string(LEADSCORE_SOURCE_DIR) + "/examples/model.yaml");
+  const std::string yaml((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
+  const std::vector<std::string> columns = report::SuggestColumns(*model);
+  ASSERT_EQ(columns.size(), 10u);  // 6 signals, then target_industry, mid_market, senior_buyer, generic_mail
+  using K = WireOutcomeKind;
+  std::mt19937 rng(7);
+  auto chance = [&](double p) { return static_cast<double>(rng() % 10000) < p * 10000; };
+  report::LeadSamples samples;
+  std::vector<WireOutcome> outcomes;
+  std::vector<std::array<bool, 4>> rules;  // per lead: which fit rules match
+  for (int i = 0; i < 2000; ++i) {
+    const std::string lead = "s" + std::to_string(i);
+    samples.leads.push_back(lead);
+    const std::array<bool, 4> rule = {chance(0.5), chance(0.5), chance(0.4), chance(0.15)};
+    rules.push_back(rule);
+    const bool buyer = chance(0.33);
+    for (int week = 1; week <= 4; ++week) {
+      report::LeadSamples::Row row;
+      row.lead = static_cast<uint32_t>(i);
+      row.at_ms = kT + week * 7 * kD;
+      row.points.assign(columns.size(), 0.0F);
+      row.points[0] = static_cast<float>(buyer ? std::min(45, 15 * week) : (chance(0.3) ? 15 : 0));
+      row.points[1] = chance(buyer ? 0.4 : 0.1) ? 20.0F : 0.0F;
+      row.points[2] = buyer && week >= 2 ? 25.0F : 0.0F;
+      row.points[3] = chance(0.2) ? 8.0F : 0.0F;
+      row.points[4] = chance(0.5) ? 3.0F : 0.0F;
+      row.points[5] = chance(buyer ? 0.01 : 0.05) ? -30.0F : 0.0F;
+      const float fit_points[4] = {25, 25, 20, -30};
+      for (size_t r = 0; r < 4; ++r) row.points[6 + r] = rule[r] ? fit_points[r] : 0.0F;
+      samples.rows.push_back(std::move(row));
+    }
+    if (chance(buyer ? 0.8 : 0.05)) {
+      outcomes.push_back(Outcome(lead, K::kOpportunityCreated, kT + 30 * kD));
+      const bool won = chance(rule[0] && rule[1] ? 0.75 : 0.25);
+      outcomes.push_back(Outcome(lead, won ? K::kClosedWon : K::kClosedLost, kT + 60 * kD));
+    }
+  }
+  // 20 answered routings long after the looks: the split falls at the 15th (q14).
+  std::vector<RoutingEvent> routed;
+  for (int i = 0; i < 20; ++i) {
+    const std::string lead = "q" + std::to_string(i);
+    const int64_t at = kT + 100 * kD + i * kH;
+    RoutingEvent ev = Lead("rq" + std::to_string(i), lead, "low", i == 3 ? "high" : "medium", at, 50, {}, 0);
+    ev.model_version = model->version;
+    routed.push_back(ev);
+    outcomes.push_back(Outcome(lead, i % 3 == 0 ? K::kAccepted : K::kRejected, at + kH / 2));
+  }
+  report::Report r = report::BuildReport(*model, routed, outcomes);
+  const Status s = report::AddSuggestion(*model, yaml, routed, outcomes, &r, &samples);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const report::Suggestion& g = *r.suggestion;
+  ASSERT_TRUE(g.deals_used) << g.deals << " deals, " << g.deals_won << " won";
+  EXPECT_FALSE(g.fit_kept);
+  EXPECT_TRUE(g.gates_refit);
+  ASSERT_EQ(g.min_fits.size(), 2u);
+  ASSERT_EQ(g.min_intents.size(), 2u);
+  EXPECT_EQ(g.min_fits[0].first, "very_high");
+  EXPECT_EQ(g.min_fits[1].first, "high");
+  // The share rule, on the fit axis: the draft's min_fit admits at least as many training
+  // looks as the running model's did, and the next tenth up admits fewer.
+  std::map<std::string, double> draft_points;
+  for (const auto& p : g.points) draft_points[p.name] = p.suggested;
+  const char* rule_names[4] = {"target_industry", "mid_market", "senior_buyer", "generic_mail"};
+  auto fit_of = [&](const std::array<bool, 4>& rule, bool draft) {
+    double fit = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      if (rule[k]) fit += draft ? draft_points[rule_names[k]] : model->fit_rules[k].points;
+    }
+    return std::clamp(fit, 0.0, 100.0);
+  };
+  for (size_t t = 0; t < 2; ++t) {
+    const double running_min = *model->lead.tiers[t].min_fit, draft_min = g.min_fits[t].second;
+    EXPECT_GT(draft_min, 0) << g.min_fits[t].first;
+    EXPECT_LT(draft_min, running_min) << "the fitted fit points are on another scale";
+    size_t running_in = 0, draft_in = 0, draft_in_above = 0;
+    for (const auto& row : samples.rows) {  // every look is before the split
+      running_in += fit_of(rules[row.lead], false) >= running_min;
+      draft_in += fit_of(rules[row.lead], true) >= draft_min;
+      draft_in_above += fit_of(rules[row.lead], true) >= draft_min + 0.1;
+    }
+    ASSERT_GT(running_in, 0u);
+    EXPECT_GE(draft_in, running_in) << g.min_fits[t].first;
+    EXPECT_LT(draft_in_above, running_in) << g.min_fits[t].first;
+  }
+  auto draft = model::LoadModelFromString(g.draft_yaml);
+  ASSERT_TRUE(draft.ok()) << draft.ErrorText() << g.draft_yaml;
+  for (size_t t = 0; t < 2; ++t) {
+    ASSERT_TRUE(draft.model->lead.tiers[t].min_fit);
+    ASSERT_TRUE(draft.model->lead.tiers[t].min_intent);
+    EXPECT_DOUBLE_EQ(*draft.model->lead.tiers[t].min_fit, g.min_fits[t].second);
+    EXPECT_DOUBLE_EQ(*draft.model->lead.tiers[t].min_intent, g.min_intents[t].second);
+  }
+
+  // Tiers by volume: before the split the running model routed q3 to high, nobody to
+  // very_high. The probe saw pA reach 90 with no fit and pB reach 70 with fit and intent
+  // at 100: high goes to 70 (pB); with the gates dropped it would go to 90 (pA).
+  auto probe_yaml = report::ProbeYaml(g);
+  ASSERT_TRUE(probe_yaml.ok()) << probe_yaml.status().message();
+  auto probe = model::LoadModelFromString(*probe_yaml);
+  ASSERT_TRUE(probe.ok()) << probe.ErrorText();
+  auto level = [](double score) { return "probe_" + std::to_string(static_cast<int>(score * 2)); };
+  RoutingEvent pa = Lead("pa", "pA", "low", level(90), kT + 100 * kD, 90, {}, 0);
+  pa.fit = 0;
+  pa.intent = 100;
+  RoutingEvent pb = Lead("pb", "pB", "low", level(70), kT + 100 * kD, 70, {}, 0);
+  pb.fit = 100;
+  pb.intent = 100;
+  ASSERT_TRUE(report::SetTiersByVolume(*model, routed, *probe.model, {pa, pb}, &r).ok());
+  const report::Suggestion& set = *r.suggestion;
+  ASSERT_EQ(set.tiers.size(), 3u);
+  EXPECT_DOUBLE_EQ(set.tiers[0].suggested_min_score, 100);  // nobody: the top level
+  EXPECT_EQ(set.tiers[1].train_volume, 1u);
+  EXPECT_DOUBLE_EQ(set.tiers[1].suggested_min_score, 70);
+  EXPECT_EQ(set.tiers[1].draft_train_volume, 1u);
+  auto final_draft = model::LoadModelFromString(set.draft_yaml);
+  ASSERT_TRUE(final_draft.ok()) << final_draft.ErrorText() << set.draft_yaml;
+  for (size_t t = 0; t < 2; ++t) {
+    ASSERT_TRUE(final_draft.model->lead.tiers[t].min_fit) << "the gate of " << set.tiers[t].name << " was dropped";
+    ASSERT_TRUE(final_draft.model->lead.tiers[t].min_intent) << set.tiers[t].name;
+    EXPECT_DOUBLE_EQ(*final_draft.model->lead.tiers[t].min_fit, g.min_fits[t].second);
+    EXPECT_DOUBLE_EQ(*final_draft.model->lead.tiers[t].min_intent, g.min_intents[t].second);
+  }
 }
 
 }  // namespace
