@@ -187,6 +187,9 @@ std::vector<bool> Converted(const std::vector<engine::RoutingEvent>& routed, con
 // The draft's YAML text: a header saying what it is, then the document.
 std::string DraftText(const std::string& running_version, const YAML::Node& doc) {
   YAML::Emitter emit;
+  // Ten digits: every number of a draft is in tenths or hundredths (a min_fit sits half
+  // a tenth below a sum of tenths), and seventeen would print 15.55 as 15.549999999999999.
+  emit.SetDoublePrecision(10);
   emit << doc;
   return "# A draft fitted by `leadscore report --suggest` to the outcomes of model " + running_version +
          ".\n# Compare it with the running model (`leadscore backtest`) before using it.\n" +
