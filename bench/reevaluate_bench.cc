@@ -115,7 +115,7 @@ int Main(const Options& o) {
   // ---- build under A ---------------------------------------------------------------
   auto task = std::make_shared<stream::PartitionTask>(0, model_a, stream::TaskOptions{}, store->get());
   if (!task->Resume().ok()) std::abort();
-  task->set_cache_entities(62500);  // the service default's share of one of 8 partitions
+  task->set_cache_entities(62500);  // the share of one of 8 partitions of 500 000 (the count bound before cache_mb)
   sim::Market market({.accounts = accounts, .leads = leads, .seed = 13});
   constexpr size_t kBatch = 10000;
   int64_t offset = 0;

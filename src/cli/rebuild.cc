@@ -46,6 +46,7 @@ stream::TaskOptions RebuildTaskOptions(const stream::ServiceOptions& service, in
   task.require_key = true;
   task.output_format = service.output_format;
   task.cache_entities = std::max<size_t>(1, service.cache_entities / std::max(1, partitions));
+  task.cache_bytes = service.cache_bytes / std::max(1, partitions);
   return task;
 }
 

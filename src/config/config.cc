@@ -118,7 +118,7 @@ class Loader {
       if (batch["commit_interval_ms"]) c.service.commit_interval_ms = Int(batch["commit_interval_ms"], 0, 60000);
     }
     if (const YAML::Node st = root["state"]) {
-      Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync", "cache_entities", "erasure_scrub_interval",
+      Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync", "cache_entities", "cache_mb", "erasure_scrub_interval",
                          "changelog_topic", "changelog", "standby_replicas", "lead_handoff", "routing_retention"});
       if (st["standby_replicas"]) c.service.standby_replicas = static_cast<int>(Int(st["standby_replicas"], 0, 100));
       if (st["changelog"]) c.service.changelog_enabled = Bool(st["changelog"]);
@@ -130,6 +130,7 @@ class Loader {
         if (c.service.store.routing_retention_ms <= 0) Error(st["routing_retention"], "routing_retention must be more than 0");
       }
       if (st["cache_entities"]) c.service.cache_entities = static_cast<size_t>(Int(st["cache_entities"], 1, 1LL << 32));
+      if (st["cache_mb"]) c.service.cache_bytes = static_cast<size_t>(Int(st["cache_mb"], 1, 1 << 24)) << 20;
       if (st["block_cache_mb"]) c.service.store.block_cache_bytes = static_cast<size_t>(Int(st["block_cache_mb"], 1, 1 << 20)) << 20;
       if (st["write_buffer_mb"]) c.service.store.write_buffer_bytes = static_cast<size_t>(Int(st["write_buffer_mb"], 1, 1 << 16)) << 20;
       if (st["sync"]) c.service.store.sync = Bool(st["sync"]);

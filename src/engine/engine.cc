@@ -165,9 +165,11 @@ Result<std::string> Engine::StoredLeadAccount(std::string_view bytes) const {
 std::vector<EntityId> Engine::LeadsOf(EntityId account) const { return impl_->table_.LeadsOf(account); }
 size_t Engine::loaded_leads() const { return impl_->table_.loaded_leads(); }
 size_t Engine::loaded_accounts() const { return impl_->table_.loaded_accounts(); }
-void Engine::Evict(size_t max_entities) {
+void Engine::Evict(size_t max_entities, size_t max_bytes) {
+  if (max_bytes) max_entities = std::min(max_entities, impl_->table_.EntitiesWithin(max_bytes));
   impl_->table_.Evict(max_entities, [this](const EntityCommon& e) { impl_->timers_.Drop(e); });
 }
+size_t Engine::HotSetBytes() { return impl_->table_.EstimatedBytes(); }
 
 std::optional<EntityView> Engine::ViewLead(std::string_view id) const {
   return engine::ViewLead(impl_->table_, impl_->scorer_, impl_->transitions_.stream_time(), id);

@@ -313,11 +313,14 @@ class Engine {
   std::vector<EntityId> LeadsOf(EntityId account) const;
   size_t loaded_leads() const;
   size_t loaded_accounts() const;
-  // When more than `max_entities` leads and accounts together are loaded, drops
-  // unchanged accounts, each with its loaded leads, least recently touched first, until
-  // a tenth below it; their ids are released. Call only after TakeChanges and after
-  // their state is durable.
-  void Evict(size_t max_entities);
+  // When more than `max_entities` leads and accounts together are loaded, or more than
+  // fit in `max_bytes` (0: no byte bound) at their estimated cost in memory
+  // (entity_table.h), drops unchanged accounts, each with its loaded leads, least
+  // recently touched first, until a tenth below it; their ids are released. Call only
+  // after TakeChanges and after their state is durable.
+  void Evict(size_t max_entities, size_t max_bytes = 0);
+  // The loaded entities' estimated cost in memory: records, their heap, their names.
+  size_t HotSetBytes();
 
   std::optional<EntityView> ViewLead(std::string_view lead_id) const;
   std::optional<EntityView> ViewAccount(std::string_view account_id) const;

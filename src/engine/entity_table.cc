@@ -1,7 +1,10 @@
 #include "engine/entity_table.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
+
+#include "engine/state_bytes.h"
 
 namespace leadscore::engine {
 namespace {
@@ -107,6 +110,9 @@ void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Ch
   }
   dirty_accounts_.clear();
   dirty_leads_.clear();
+  // Once per commit, before the eviction that follows it: the means stay the same
+  // between this and the next commit, so the gauge and the bound read one estimate.
+  SampleHeap();
 }
 
 void EntityTable::Evict(size_t max_entities, const std::function<void(const EntityCommon&)>& on_drop) {
@@ -130,6 +136,76 @@ void EntityTable::Evict(size_t max_entities, const std::function<void(const Enti
     Unload(a, loaded_accounts_, on_drop);
   }
   ReleaseUnreferencedIds();
+}
+
+namespace {
+
+// One kind's sample: up to kSampledPerCall loaded records from `cursor` on (wrapping),
+// their heap and their name's, folded into `mean` with a quarter weight (the first
+// sample sets it). A record's index is its id.
+template <typename State>
+void Sample(const std::vector<State>& records, const IdTable& ids, size_t& cursor, double& mean) {
+  if (records.empty()) return;
+  double sum = 0;
+  size_t seen = 0;
+  for (size_t visited = 0; visited < records.size() && seen < EntityTable::kSampledPerCall; ++visited) {
+    if (cursor >= records.size()) cursor = 0;
+    const size_t id = cursor++;
+    const State& e = records[id];
+    if (!e.exists) continue;
+    sum += static_cast<double>(HeapBytes(e) + (id < ids.size() ? HeapBytesOf(ids.Name(static_cast<EntityId>(id))) : 0));
+    ++seen;
+  }
+  if (seen == 0) return;
+  const double batch = sum / static_cast<double>(seen);
+  mean = mean < 0 ? batch : mean + 0.25 * (batch - mean);
+}
+
+// An interned name's fixed share: its slot in the lookup (kept at most 3/4 full), its
+// string and a free-list entry; a long name's heap block is sampled with its record.
+constexpr double kNameCost = sizeof(uint64_t) * 4.0 / 3.0 + sizeof(std::string) + sizeof(EntityId);
+
+}  // namespace
+
+void EntityTable::SampleHeap() {
+  Sample(leads_, lead_ids_, lead_cursor_, lead_heap_);
+  Sample(accounts_, account_ids_, account_cursor_, account_heap_);
+}
+
+double EntityTable::LeadCost() const {
+  return sizeof(LeadState) + std::max(0.0, lead_heap_) + kNameCost;
+}
+
+double EntityTable::AccountCost() const {
+  return sizeof(AccountState) + std::max(0.0, account_heap_) + kNameCost;
+}
+
+size_t EntityTable::EntitiesWithin(size_t max_bytes) {
+  if ((loaded_leads_ && lead_heap_ < 0) || (loaded_accounts_ && account_heap_ < 0)) SampleHeap();
+  const size_t loaded = loaded_leads_ + loaded_accounts_;
+  if (loaded == 0) return SIZE_MAX;
+  const double mean = (static_cast<double>(loaded_leads_) * LeadCost() +
+                       static_cast<double>(loaded_accounts_) * AccountCost()) / static_cast<double>(loaded);
+  // A bound equal to the estimate keeps what is loaded (no rounding down below it).
+  return static_cast<size_t>(static_cast<double>(max_bytes) / mean + 1e-6);
+}
+
+size_t EntityTable::EstimatedBytes() {
+  if ((loaded_leads_ && lead_heap_ < 0) || (loaded_accounts_ && account_heap_ < 0)) SampleHeap();
+  return static_cast<size_t>(static_cast<double>(loaded_leads_) * LeadCost() +
+                             static_cast<double>(loaded_accounts_) * AccountCost());
+}
+
+size_t EntityTable::ScannedBytes() const {
+  size_t bytes = leads_.capacity() * sizeof(LeadState) + accounts_.capacity() * sizeof(AccountState) +
+                 lead_ids_.MemoryBytes() + account_ids_.MemoryBytes();
+  for (const LeadState& l : leads_) {
+    if (l.exists) bytes += HeapBytes(l);
+  }
+  for (const AccountState& a : accounts_) {
+    if (a.exists) bytes += HeapBytes(a);
+  }
+  return bytes;
 }
 
 // Ids nothing loaded refers to go back to their tables, so memory follows the loaded

@@ -82,6 +82,20 @@ class EntityTable {
   // nothing loaded refers to.
   void Evict(size_t max_entities, const std::function<void(const EntityCommon&)>& on_drop);
 
+  // The hot set in bytes (state.cache_mb). What one loaded lead or account costs in
+  // memory is its record's slot, the heap its containers own (state_bytes.h) and its
+  // interned name; the heap part is a moving mean over samples of loaded entities (a
+  // rotating cursor, kSampledPerCall of each kind per TakeChanges), so it costs the
+  // same at any size. EntitiesWithin: how many loaded entities, in the current mix of
+  // leads and accounts, fit in `max_bytes` (SIZE_MAX when none is loaded yet).
+  // EstimatedBytes: loaded entities times their mean cost, for the gauge. Both sample
+  // first when a kind that is loaded has no mean yet.
+  size_t EntitiesWithin(size_t max_bytes);
+  size_t EstimatedBytes();
+  // The same sum by a full scan (tests and benchmarks: it visits every record).
+  size_t ScannedBytes() const;
+  static constexpr size_t kSampledPerCall = 64;
+
   // For a full scan (the timer queue's compaction).
   const std::vector<LeadState>& leads() const { return leads_; }
   const std::vector<AccountState>& accounts() const { return accounts_; }
@@ -95,6 +109,11 @@ class EntityTable {
   std::vector<EntityId> dirty_leads_, dirty_accounts_;
   size_t loaded_leads_ = 0, loaded_accounts_ = 0;
   uint64_t epoch_ = 0;  // TakeChanges calls: the age of an entity for eviction
+  void SampleHeap();
+  double LeadCost() const;
+  double AccountCost() const;
+  double lead_heap_ = -1, account_heap_ = -1;  // mean heap bytes per loaded entity; -1: none sampled
+  size_t lead_cursor_ = 0, account_cursor_ = 0;
 };
 
 }  // namespace leadscore::engine

@@ -5,8 +5,12 @@
 namespace leadscore::stream {
 
 Assignment::Assignment(std::shared_ptr<const model::Model> model, TaskOptions options, store::StateStore* store,
-                       size_t cache_entities)
-    : model_(std::move(model)), options_(std::move(options)), store_(store), cache_entities_(cache_entities) {}
+                       size_t cache_entities, size_t cache_bytes)
+    : model_(std::move(model)),
+      options_(std::move(options)),
+      store_(store),
+      cache_entities_(cache_entities),
+      cache_bytes_(cache_bytes) {}
 
 Result<std::map<std::string, int64_t>> Assignment::Assign(int32_t partition) {
   std::shared_ptr<const model::Model> model;
@@ -34,8 +38,11 @@ void Assignment::Revoke(int32_t partition) {
 }
 
 void Assignment::ShareCache() {
-  const size_t each = cache_entities_ / std::max<size_t>(1, tasks_.size());
-  for (auto& [p, t] : tasks_) t->set_cache_entities(each);
+  const size_t n = std::max<size_t>(1, tasks_.size());
+  for (auto& [p, t] : tasks_) {
+    t->set_cache_entities(cache_entities_ / n);
+    t->set_cache_bytes(cache_bytes_ / n);
+  }
 }
 
 std::shared_ptr<PartitionTask> Assignment::Find(int32_t partition) const {

@@ -23,7 +23,7 @@ namespace leadscore::stream {
 class Assignment {
  public:
   Assignment(std::shared_ptr<const model::Model> model, TaskOptions options, store::StateStore* store,
-             size_t cache_entities);
+             size_t cache_entities, size_t cache_bytes = 0);
 
   // A partition joins: its task resumes from the stored state. The offsets to resume
   // from per topic (a topic missing: its start).
@@ -47,7 +47,7 @@ class Assignment {
   std::shared_ptr<const model::Model> model_;
   TaskOptions options_;
   store::StateStore* store_;
-  size_t cache_entities_;
+  size_t cache_entities_, cache_bytes_;
   mutable std::mutex mu_;
   std::map<int32_t, std::shared_ptr<PartitionTask>> tasks_;
   MidBatchHook mid_batch_hook_;

@@ -29,7 +29,8 @@ struct TaskOptions {
   // (JSON lines have no key).
   bool require_key = true;
   codec::Format output_format = codec::Format::kProtobuf;  // of the outbox's records
-  size_t cache_entities = 500'000;  // leads + accounts this task keeps in memory
+  size_t cache_entities = SIZE_MAX;  // leads + accounts this task keeps in memory
+  size_t cache_bytes = 0;            // ... and their estimated bytes (0: no byte bound)
   // Leads changing partition (README "A lead that changes partition"): records of this
   // topic are handoffs between partitions, not inputs; empty: none (one partition, replay).
   std::string handoff_topic;
@@ -92,7 +93,10 @@ struct ServiceOptions {
   bool lead_handoff = true;
   std::string handoff_topic;  // empty: `<group_id>-repartition`
   std::string handoff() const { return handoff_topic.empty() ? group_id + "-repartition" : handoff_topic; }
-  size_t cache_entities = 500'000;  // leads + accounts held in memory, all partitions (~3 KiB each)
+  // The hot set, all partitions: the estimated bytes of the leads and accounts held in
+  // memory (state.cache_mb), and optionally their number (state.cache_entities).
+  size_t cache_bytes = size_t{1} << 30;
+  size_t cache_entities = SIZE_MAX;
   // Worker threads processing partition tasks; 0: one per core.
   size_t threads = 0;
   // Warnings that can come once per record (dead letters, skipped records): at most one

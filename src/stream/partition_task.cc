@@ -35,6 +35,7 @@ PartitionTask::PartitionTask(int32_t partition, std::shared_ptr<const model::Mod
       store_(store),
       outbox_(partition),
       cache_entities_(options_.cache_entities),
+      cache_bytes_(options_.cache_bytes),
       reevaluation_chunk_(kReevaluateChunk) {
   Rebuild(model_, 0);
   if (store_) join_.emplace(partition_, *store_);
@@ -377,7 +378,9 @@ Status PartitionTask::CommitLocked(const std::map<std::string, int64_t>& next_of
   handoff_sources_moved_.clear();
   outbox_.Dropped(c.outbox_dropped);
   outbox_.Committed(std::move(c.outbox));
-  if (store_) engine_->Evict(cache_entities_.load(std::memory_order_relaxed));
+  if (store_) {
+    engine_->Evict(cache_entities_.load(std::memory_order_relaxed), cache_bytes_.load(std::memory_order_relaxed));
+  }
   PublishGauges();
   return ScrubIfDue();
 }
@@ -399,6 +402,7 @@ void PartitionTask::PublishGauges() {
   stream_time_.store(engine_->stream_time(), std::memory_order_relaxed);
   loaded_leads_.store(engine_->loaded_leads(), std::memory_order_relaxed);
   loaded_accounts_.store(engine_->loaded_accounts(), std::memory_order_relaxed);
+  hot_set_bytes_.store(engine_->HotSetBytes(), std::memory_order_relaxed);
   decay_checks_.store(decay_checks_before_ + engine_->stats().decay_checks, std::memory_order_relaxed);
 }
 

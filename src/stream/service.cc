@@ -84,7 +84,7 @@ Result<std::unique_ptr<Service>> Service::Start(std::shared_ptr<const model::Mod
     task.handoff_topic = o.handoff();
     task.partitions = s->changelog_->partitions();
   }
-  s->assignment_ = std::make_unique<Assignment>(s->model_, task, s->store_.get(), o.cache_entities);
+  s->assignment_ = std::make_unique<Assignment>(s->model_, task, s->store_.get(), o.cache_entities, o.cache_bytes);
   auto publisher = Publisher::Open(o, s->store_.get());
   if (!publisher.ok()) return publisher.status();
   s->publisher_ = std::move(*publisher);

@@ -264,17 +264,21 @@ void ServiceMetrics::Collect(metrics::Collection& out) const {
     positions = positions_;
   }
   const auto tasks = s.tasks ? s.tasks() : std::vector<std::shared_ptr<PartitionTask>>{};
-  size_t loaded_leads = 0, loaded_accounts = 0, outbox = 0;
+  size_t loaded_leads = 0, loaded_accounts = 0, outbox = 0, hot_set_bytes = 0;
   metrics::Collection::Samples stream_time;
   for (const auto& t : tasks) {
     loaded_leads += t->loaded_leads();
     loaded_accounts += t->loaded_accounts();
+    hot_set_bytes += t->hot_set_bytes();
     outbox += t->outbox().size();
     stream_time.push_back({{{"partition", std::to_string(t->partition())}}, static_cast<double>(t->stream_time()) / 1000.0});
   }
   out.Gauge("leadscore_loaded_entities", "Entities held in memory (the hot set in front of RocksDB).",
             {{{{"entity", "lead"}}, static_cast<double>(loaded_leads)},
              {{{"entity", "account"}}, static_cast<double>(loaded_accounts)}});
+  out.Gauge("leadscore_hot_set_bytes",
+            "Estimated memory of the entities held (records, their heap, their names; state.cache_mb bounds it).",
+            static_cast<double>(hot_set_bytes));
   out.Gauge("leadscore_outbox_records", "Routing events committed and not yet confirmed delivered.",
             static_cast<double>(outbox));
   out.Gauge("leadscore_assigned_partitions", "Input partitions owned by this instance.", static_cast<double>(tasks.size()));

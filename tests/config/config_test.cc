@@ -26,7 +26,8 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
   EXPECT_EQ(c->service.store.block_cache_bytes, 256u << 20);
   EXPECT_EQ(c->service.store.write_buffer_bytes, 64u << 20);
   EXPECT_FALSE(c->service.store.sync);
-  EXPECT_EQ(c->service.cache_entities, 500000u);
+  EXPECT_EQ(c->service.cache_bytes, size_t{1024} << 20);
+  EXPECT_EQ(c->service.cache_entities, SIZE_MAX) << "the hot set is bounded in bytes, not entities";
   EXPECT_EQ(c->service.commit_interval_ms, 100);
   EXPECT_EQ(c->service.max_process_ms, 20);
   EXPECT_EQ(c->service.decoder.max_attributes, 1000u);
@@ -38,7 +39,7 @@ TEST(ConfigTest, TheExampleFileLoadsWithEveryKey) {
 TEST(ConfigTest, LimitsAndTheHotSetAreConfigurable) {
   auto c = LoadConfigFromString(
       "limits: { max_attributes: 10, max_attribute_bytes: 100, max_record_bytes: 4096, max_dead_letter_bytes: 1000 }\n"
-      "state: { cache_entities: 5 }\nthreads: 2\n");
+      "state: { cache_entities: 5, cache_mb: 300 }\nthreads: 2\n");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->service.decoder.max_record_bytes, 4096u);
   EXPECT_EQ(c->service.max_dead_letter_bytes, 1000u);
@@ -46,6 +47,7 @@ TEST(ConfigTest, LimitsAndTheHotSetAreConfigurable) {
   EXPECT_EQ(c->service.decoder.max_attributes, 10u);
   EXPECT_EQ(c->service.decoder.max_attribute_bytes, 100u);
   EXPECT_EQ(c->service.cache_entities, 5u);
+  EXPECT_EQ(c->service.cache_bytes, size_t{300} << 20);
   auto bad = LoadConfigFromString("limits:\n  max_atributes: 10\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("line 2"));

@@ -193,6 +193,50 @@ TEST(SnapshotTest, EvictionCountsAccountsAsWellAsLeads) {
   EXPECT_TRUE(h.engine().ViewLead("l21").has_value()) << "the most recently touched stays";
 }
 
+// `accounts` accounts of two leads each, each account saved in its own round (so the
+// first is the least recently touched); each lead's profile carries `notes` characters.
+void Population(Harness& h, int accounts, size_t notes) {
+  h.Advance(kT0);
+  for (int a = 0; a < accounts; ++a) {
+    for (int l = 0; l < 2; ++l) {
+      h.Lead("l" + std::to_string(a) + "_" + std::to_string(l), "a" + std::to_string(a),
+             R"("seniority":"vp","attributes":{"notes":")" + std::string(notes, 'n') + "\"}");
+    }
+    std::vector<engine::Engine::Change> changes;
+    h.engine().TakeChanges(&changes);
+  }
+}
+
+TEST(SnapshotTest, AByteBoundEvictsUntilTheEstimatedBytesFit) {
+  Harness h;
+  Population(h, 40, 100);
+  auto loaded = [&] { return h.engine().loaded_leads() + h.engine().loaded_accounts(); };
+  ASSERT_EQ(loaded(), 120u);
+  const size_t all = h.engine().HotSetBytes();
+  ASSERT_GT(all, 120u * 200) << "records (some 300 B each), their heap and names are counted";
+  h.engine().Evict(SIZE_MAX, all + all / 20);
+  EXPECT_EQ(loaded(), 120u) << "everything fits: nothing goes";
+  h.engine().Evict(SIZE_MAX, all / 2);
+  EXPECT_LE(h.engine().HotSetBytes(), all / 2);
+  EXPECT_GT(loaded(), 0u);
+  EXPECT_FALSE(h.engine().ViewAccount("a0").has_value()) << "the least recently touched goes first";
+  EXPECT_TRUE(h.engine().ViewAccount("a39").has_value());
+}
+
+TEST(SnapshotTest, TheSameBytesHoldFewerLargeEntitiesThanSmallOnes) {
+  Harness small, large;
+  Population(small, 30, 0);
+  Population(large, 30, 1000);  // a long profile: its whole text is kept (model changes read it)
+  EXPECT_GT(large.engine().HotSetBytes(), 2 * small.engine().HotSetBytes()) << "1 000 B more per lead, counted";
+  const size_t bound = small.engine().HotSetBytes() * 21 / 20;
+  small.engine().Evict(SIZE_MAX, bound);
+  large.engine().Evict(SIZE_MAX, bound);
+  EXPECT_EQ(small.engine().loaded_leads(), 60u);
+  EXPECT_LT(large.engine().loaded_leads(), 40u) << "a bound in bytes, not in entities";
+  EXPECT_GT(large.engine().loaded_leads(), 0u);
+  EXPECT_LE(large.engine().HotSetBytes(), bound);
+}
+
 TEST(SnapshotTest, CorruptBytesAreRefusedNotTrusted) {
   Harness h;
   h.Event("l1", "a1", "demo", kT0);
