@@ -55,6 +55,7 @@ KafkaSink::~KafkaSink() {
 }
 
 void KafkaSink::OnDelivery(int err, const char* topic, int32_t partition, int64_t offset, uint64_t tag) {
+  outstanding_.fetch_sub(1, std::memory_order_relaxed);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++failed_;
     delivery_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -71,7 +72,10 @@ std::map<std::pair<std::string, int32_t>, int64_t> KafkaSink::TakeDelivered() { 
 
 std::vector<uint64_t> KafkaSink::TakeDeliveredTags() { return std::exchange(delivered_tags_, {}); }
 
-bool KafkaSink::InFlight() const { return rd_kafka_outq_len(rk_) > 0; }
+// Our own count, not rd_kafka_outq_len: that also counts callbacks waiting to be
+// served, so a statistics event (every 5 s) made deliveries look outstanding for a
+// moment, and a caught-up service could read as not caught up.
+bool KafkaSink::InFlight() const { return outstanding_.load(std::memory_order_relaxed) > 0; }
 
 Result<std::map<int32_t, int64_t>> KafkaSink::HighWatermarks(const std::string& topic, int timeout_ms) const {
   auto partitions = TopicPartitions(rk_, topic, timeout_ms);
@@ -92,6 +96,7 @@ Status KafkaSink::Produce(const std::string& topic, const std::string& key, cons
                           int32_t partition) {
   rd_kafka_headers_t* hdrs = rd_kafka_headers_new(headers.size());
   for (const auto& [k, v] : headers) rd_kafka_header_add(hdrs, k.data(), k.size(), v.data(), v.size());
+  outstanding_.fetch_add(1, std::memory_order_relaxed);  // before: its report may be served on another thread
   for (;;) {
     rd_kafka_resp_err_t e = rd_kafka_producev(
         rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
@@ -100,6 +105,7 @@ Status KafkaSink::Produce(const std::string& topic, const std::string& key, cons
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(tag)), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // the headers now belong to the message
     if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      outstanding_.fetch_sub(1, std::memory_order_relaxed);
       rd_kafka_headers_destroy(hdrs);
       return KafkaError(e, "produce to " + topic);
     }

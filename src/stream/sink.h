@@ -37,7 +37,7 @@ class KafkaSink {
                  int32_t partition = -1);
   // Waits for all outstanding deliveries; an error if any failed since the last Flush.
   Status Flush(int timeout_ms);
-  bool InFlight() const;  // deliveries still outstanding
+  bool InFlight() const;  // records produced whose delivery report has not been served yet
   // Per topic and partition: one past the highest offset delivered since the last call.
   std::map<std::pair<std::string, int32_t>, int64_t> TakeDelivered();
   std::vector<uint64_t> TakeDeliveredTags();
@@ -60,6 +60,7 @@ class KafkaSink {
   rd_kafka_s* rk_ = nullptr;
   int failed_ = 0;  // since the last Flush
   std::atomic<uint64_t> delivery_errors_{0};
+  std::atomic<uint64_t> outstanding_{0};  // produced, delivery report not yet served
   KafkaStatsHolder stats_;
   std::string last_error_;
   std::map<std::pair<std::string, int32_t>, int64_t> delivered_;

@@ -110,7 +110,10 @@ class ServiceTest : public ::testing::Test {
   // every routing event, or a minute passed.
   void RunUntilCaughtUp() {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!service_->CaughtUp() && std::chrono::steady_clock::now() < until) ASSERT_TRUE(service_->RunOnce().ok());
+    while (!service_->CaughtUp() && std::chrono::steady_clock::now() < until) {
+      const Status s = service_->RunOnce();
+      ASSERT_TRUE(s.ok()) << s.message();
+    }
     ASSERT_TRUE(service_->CaughtUp());
   }
 
