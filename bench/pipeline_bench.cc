@@ -95,7 +95,7 @@ struct Options {
   std::string only;  // "state": the engine + state rows alone (for a profiler)
   double latency_share = 0.5;  // of the end-to-end rate
   uint32_t state_leads = 0;    // overrides the engine + state population (accounts: a tenth)
-  size_t cache_entities = 500000;  // the service default
+  size_t cache_entities = SIZE_MAX;  // --cache N: a bound on entities too (the service has none by default)
   size_t threads = 0;              // workers of the state path and the service; 0: one per core
   int64_t commit_interval_ms = 100;  // merged writes (the service default)
   double latency_rate = 0;            // with --only latency: records/s (else a share of end to end)
@@ -118,12 +118,18 @@ Sizes SizesFor(bool quick) {
 // ---- engine ----------------------------------------------------------------------------
 double EngineRate(const Sizes& z, std::string* note) {
   sim::Market market = MarketOf(z.engine_pop, 7);
+  const long rss_before_kb = ProcStatusKb("VmRSS:");
   engine::Engine eng(ExampleModel());
   codec::Decoder dec(*ExampleModel(), eng.lead_ids(), eng.account_ids());
   std::vector<engine::RoutingEvent> out;
   auto decode = [&](const auto& wire) { return *dec.Decode(Binary(wire), codec::Format::kProtobuf); };
   for (uint32_t a = 0; a < market.accounts(); ++a) eng.Apply(decode(market.AccountProfile(a, 1)), &out);
   for (uint32_t l = 0; l < market.leads(); ++l) eng.Apply(decode(market.LeadProfile(l, 1)), &out);
+  // The hot set's estimate (state.cache_mb) against what the process grew by: profiles
+  // only, before the events are decoded beside them.
+  const double entities = static_cast<double>(eng.loaded_leads() + eng.loaded_accounts());
+  const double rss_per_entity = 1024.0 * static_cast<double>(ProcStatusKb("VmRSS:") - rss_before_kb) / entities;
+  const double estimate_per_entity = static_cast<double>(eng.HotSetBytes()) / entities;
   std::vector<engine::Input> inputs;
   inputs.reserve(z.engine_events);
   for (const auto& e : market.Traffic(z.engine_events, kStart, 60 * kDay)) inputs.push_back(decode(market.Event(e)));
@@ -134,9 +140,16 @@ double EngineRate(const Sizes& z, std::string* note) {
     if (out.size() > 4096) out.clear();
   }
   const double rate = static_cast<double>(inputs.size()) / Since(t);
-  char b[160];
-  std::snprintf(b, sizeof b, "%u leads / %u accounts, %zu events, %.1f routing events per 1k", z.engine_pop.leads,
-                z.engine_pop.accounts, inputs.size(), 1e3 * eng.stats().routing_events / eng.stats().events_scored);
+  std::vector<engine::Engine::Change> changes;
+  eng.TakeChanges(&changes);  // (untimed) a commit's sample of the hot set's heap, after the events
+  char b[400];
+  std::snprintf(b, sizeof b,
+                "%u leads / %u accounts, %zu events, %.1f routing events per 1k; memory per entity with its profile: "
+                "%.0f B resident, %.0f B estimated for the hot set (%.2fx); after the events %.0f B estimated",
+                z.engine_pop.leads, z.engine_pop.accounts, inputs.size(),
+                1e3 * eng.stats().routing_events / eng.stats().events_scored, rss_per_entity, estimate_per_entity,
+                estimate_per_entity / rss_per_entity,
+                static_cast<double>(eng.HotSetBytes()) / static_cast<double>(eng.loaded_leads() + eng.loaded_accounts()));
   *note = b;
   return rate;
 }
@@ -171,6 +184,7 @@ class StatePath {
       auto task = std::make_shared<stream::PartitionTask>(p, ExampleModel(), options, store);
       if (!task->Resume().ok()) std::abort();
       task->set_cache_entities(cache_entities / kPartitions);
+      task->set_cache_bytes(stream::ServiceOptions{}.cache_bytes / kPartitions);  // the service default
       tasks_.push_back(std::move(task));
     }
   }
