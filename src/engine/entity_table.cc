@@ -172,41 +172,22 @@ void EntityTable::SampleHeap() {
   Sample(accounts_, account_ids_, account_cursor_, account_heap_);
 }
 
-double EntityTable::LeadCost() const {
-  return sizeof(LeadState) + std::max(0.0, lead_heap_) + kNameCost;
-}
-
-double EntityTable::AccountCost() const {
-  return sizeof(AccountState) + std::max(0.0, account_heap_) + kNameCost;
+double EntityTable::LoadedCost() {
+  if ((loaded_leads_ && lead_heap_ < 0) || (loaded_accounts_ && account_heap_ < 0)) SampleHeap();
+  const double lead = sizeof(LeadState) + std::max(0.0, lead_heap_) + kNameCost;
+  const double account = sizeof(AccountState) + std::max(0.0, account_heap_) + kNameCost;
+  return static_cast<double>(loaded_leads_) * lead + static_cast<double>(loaded_accounts_) * account;
 }
 
 size_t EntityTable::EntitiesWithin(size_t max_bytes) {
-  if ((loaded_leads_ && lead_heap_ < 0) || (loaded_accounts_ && account_heap_ < 0)) SampleHeap();
   const size_t loaded = loaded_leads_ + loaded_accounts_;
   if (loaded == 0) return SIZE_MAX;
-  const double mean = (static_cast<double>(loaded_leads_) * LeadCost() +
-                       static_cast<double>(loaded_accounts_) * AccountCost()) / static_cast<double>(loaded);
+  const double mean = LoadedCost() / static_cast<double>(loaded);
   // A bound equal to the estimate keeps what is loaded (no rounding down below it).
   return static_cast<size_t>(static_cast<double>(max_bytes) / mean + 1e-6);
 }
 
-size_t EntityTable::EstimatedBytes() {
-  if ((loaded_leads_ && lead_heap_ < 0) || (loaded_accounts_ && account_heap_ < 0)) SampleHeap();
-  return static_cast<size_t>(static_cast<double>(loaded_leads_) * LeadCost() +
-                             static_cast<double>(loaded_accounts_) * AccountCost());
-}
-
-size_t EntityTable::ScannedBytes() const {
-  size_t bytes = leads_.capacity() * sizeof(LeadState) + accounts_.capacity() * sizeof(AccountState) +
-                 lead_ids_.MemoryBytes() + account_ids_.MemoryBytes();
-  for (const LeadState& l : leads_) {
-    if (l.exists) bytes += HeapBytes(l);
-  }
-  for (const AccountState& a : accounts_) {
-    if (a.exists) bytes += HeapBytes(a);
-  }
-  return bytes;
-}
+size_t EntityTable::EstimatedBytes() { return static_cast<size_t>(LoadedCost()); }
 
 // Ids nothing loaded refers to go back to their tables, so memory follows the loaded
 // set rather than every id ever seen. A loaded account refers to all its leads.

@@ -92,8 +92,6 @@ class EntityTable {
   // first when a kind that is loaded has no mean yet.
   size_t EntitiesWithin(size_t max_bytes);
   size_t EstimatedBytes();
-  // The same sum by a full scan (tests and benchmarks: it visits every record).
-  size_t ScannedBytes() const;
   static constexpr size_t kSampledPerCall = 64;
 
   // For a full scan (the timer queue's compaction).
@@ -110,8 +108,7 @@ class EntityTable {
   size_t loaded_leads_ = 0, loaded_accounts_ = 0;
   uint64_t epoch_ = 0;  // TakeChanges calls: the age of an entity for eviction
   void SampleHeap();
-  double LeadCost() const;
-  double AccountCost() const;
+  double LoadedCost();  // the loaded entities' estimated bytes, sampling first if need be
   double lead_heap_ = -1, account_heap_ = -1;  // mean heap bytes per loaded entity; -1: none sampled
   size_t lead_cursor_ = 0, account_cursor_ = 0;
 };

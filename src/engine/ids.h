@@ -70,17 +70,8 @@ class IdTable {
   const std::string& Name(EntityId id) const { return names_[id]; }
   size_t size() const { return names_.size(); }  // highest id + 1
   size_t live() const { return live_; }
-  // What the table holds in memory, its names' heap blocks included (an estimate: a
-  // name longer than the string's inline buffer costs its capacity and an allocation
-  // header of 16 bytes).
-  size_t MemoryBytes() const {
-    size_t bytes = slots_.capacity() * sizeof(uint64_t) + names_.capacity() * sizeof(std::string) +
-                   free_.capacity() * sizeof(EntityId);
-    for (const std::string& n : names_) {
-      if (n.capacity() > kInlineChars) bytes += n.capacity() + 1 + kAllocationHeader;
-    }
-    return bytes;
-  }
+  // For estimates of memory (engine/state_bytes.h): a name longer than the string's
+  // inline buffer costs its capacity and an allocation header.
   static constexpr size_t kInlineChars = 15;       // libstdc++'s short-string buffer
   static constexpr size_t kAllocationHeader = 16;  // glibc malloc's per-block cost
 

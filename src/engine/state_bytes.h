@@ -1,8 +1,8 @@
 // What an entity costs in memory beyond its record: the heap blocks its vectors and
 // strings own (capacity, not size, and an allocation header each). An estimate from
 // the containers themselves, for sizing the hot set in bytes (`state.cache_mb`);
-// checked against the process's resident memory in bench/engine_bench
-// (BM_HotSetEstimate).
+// checked against the process's resident memory by the engine row of
+// bench/pipeline_bench.
 #pragma once
 
 #include <cstddef>

@@ -92,6 +92,21 @@ std::optional<double> DraftValueAtSameShare(const AxisOfLooks& looks, double min
   return looks.draft[std::min(n, looks.draft.size()) - 1];
 }
 
+// Each tier that has `minimum` gets the draft's value that as many training looks
+// reach as reached the running model's minimum, placed by `place`; 100 when no look
+// reached it.
+std::vector<std::pair<std::string, double>> MinimumsByShare(const AxisOfLooks& looks, const model::EntityPolicy& lead,
+                                                            std::optional<double> model::Tier::*minimum,
+                                                            double (*place)(double)) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const model::Tier& tier : lead.tiers) {
+    if (!(tier.*minimum) || looks.draft.empty()) continue;
+    const std::optional<double> at = DraftValueAtSameShare(looks, *(tier.*minimum));
+    out.emplace_back(tier.name, at ? place(*at) : 100.0);
+  }
+  return out;
+}
+
 // Each tier's min_intent moves to the draft's intent that as many training looks reach
 // as reached the running model's min_intent: the draft's intent has other proportions
 // and another scale, and a min_intent keeps the share of lead-weeks it lets through.
@@ -99,14 +114,8 @@ std::vector<std::pair<std::string, double>> MinIntentsByShare(const LeadSamples&
                                                               const std::vector<Feature>& features,
                                                               const std::vector<double>& suggested, int64_t split_ms,
                                                               const model::EntityPolicy& lead) {
-  const AxisOfLooks looks = AxisOfTrainingLooks(samples, features, suggested, split_ms, false);
-  std::vector<std::pair<std::string, double>> out;
-  for (const model::Tier& tier : lead.tiers) {
-    if (!tier.min_intent || looks.draft.empty()) continue;
-    const std::optional<double> at = DraftValueAtSameShare(looks, *tier.min_intent);
-    out.emplace_back(tier.name, at ? std::floor(*at * 10) / 10 : 100.0);
-  }
-  return out;
+  return MinimumsByShare(AxisOfTrainingLooks(samples, features, suggested, split_ms, false), lead,
+                         &model::Tier::min_intent, [](double v) { return std::floor(v * 10) / 10; });
 }
 
 // With the fit axis fitted (stage B), each tier's min_fit moves the same way, to the
@@ -121,14 +130,8 @@ std::vector<std::pair<std::string, double>> MinFitsByShare(const LeadSamples& sa
                                                            const std::vector<Feature>& features,
                                                            const std::vector<double>& suggested, int64_t split_ms,
                                                            const model::EntityPolicy& lead) {
-  const AxisOfLooks looks = AxisOfTrainingLooks(samples, features, suggested, split_ms, true);
-  std::vector<std::pair<std::string, double>> out;
-  for (const model::Tier& tier : lead.tiers) {
-    if (!tier.min_fit || looks.draft.empty()) continue;
-    const std::optional<double> at = DraftValueAtSameShare(looks, *tier.min_fit);
-    out.emplace_back(tier.name, at ? std::max(0.0, std::round(*at * 10) / 10 - 0.05) : 100.0);
-  }
-  return out;
+  return MinimumsByShare(AxisOfTrainingLooks(samples, features, suggested, split_ms, true), lead,
+                         &model::Tier::min_fit, [](double v) { return std::max(0.0, std::round(v * 10) / 10 - 0.05); });
 }
 
 // Stage (B)'s minimum: this many deals of the rarer end (won or lost) per column.
