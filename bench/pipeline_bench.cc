@@ -92,7 +92,7 @@ struct Row {
 struct Options {
   bool quick = false;
   std::string leadscore, workdir;
-  std::string only;  // "state": the engine + state rows alone (for a profiler)
+  std::string only;  // "state", "e2e", "latency", "restore": those rows alone (for a profiler)
   double latency_share = 0.5;  // of the end-to-end rate
   uint32_t state_leads = 0;    // overrides the engine + state population (accounts: a tenth)
   size_t cache_entities = SIZE_MAX;  // --cache N: a bound on entities too (the service has none by default)
@@ -451,7 +451,10 @@ double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t
   options.handoff_topic = "bench-" + tag + "-repartition";
   if (!changelog) options.group_id += "-no-changelog";
   options.group_id += "-ci" + std::to_string(commit_interval_ms);
-  auto svc = stream::Service::Start(ExampleModel(), options, [] { return kStart; });
+  // No clock (as `replay`): stream time follows the workload's 30 days. A clock fixed at
+  // its start would bound every event to that instant, so no burst-filter run would end
+  // and every event would stay held, never scored (what this row measured before).
+  auto svc = stream::Service::Start(ExampleModel(), options, stream::Service::Clock{});
   if (!svc.ok()) std::abort();
   stream::Service& s = **svc;
   Clock::time_point first;
@@ -473,10 +476,13 @@ double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t
   char b[320];
   std::snprintf(b, sizeof b,
                 "%zu records (profiles + events), %llu routing events, %llu batches, commit_interval_ms %lld; threads: %zu, "
-                "%.0f%% CPU",
+                "%.0f%% CPU; %llu records applied, %llu skipped, %llu dead letters",
                 n, static_cast<unsigned long long>(s.counters().routed.load()),
                 static_cast<unsigned long long>(s.counters().batches.load()), static_cast<long long>(commit_interval_ms),
-                threads ? threads : std::thread::hardware_concurrency(), 100 * (CpuSeconds() - cpu_at_first) / seconds);
+                threads ? threads : std::thread::hardware_concurrency(), 100 * (CpuSeconds() - cpu_at_first) / seconds,
+                static_cast<unsigned long long>(s.counters().processed.load()),
+                static_cast<unsigned long long>(s.counters().skipped.load()),
+                static_cast<unsigned long long>(s.counters().dead_letters.load()));
   *note = b;
   return rate;
 }
@@ -726,6 +732,15 @@ int Main(const Options& o) {
                 lat.p99, lat.p999, lat.samples, lat.batch_ms, lat.records_per_batch, lat.commit_ms, lat.batches_per_commit);
     return 0;
   }
+  if (o.only == "e2e") {
+    Broker broker;
+    if (!StartBroker(o, &broker)) return 1;
+    const size_t records = ProduceWorkload(broker.bootstrap, z);
+    const double e2e = EndToEndRate(broker.bootstrap, o.workdir + "/e2e", records, o.threads, o.latency_changelog,
+                                    o.commit_interval_ms, "e2e", &note);
+    std::printf("end to end: %.1f k records/s; %s\n", e2e / 1e3, note.c_str());
+    return 0;
+  }
   if (o.only.empty()) {
     std::fprintf(stderr, "engine...\n");
     const double engine = EngineRate(z, &note);
@@ -846,7 +861,10 @@ int main(int argc, char** argv) {
     else if (a == "--latency-commit-interval-ms" && i + 1 < argc) o.latency_commit_interval_ms = std::atol(argv[++i]);
     else if (a == "--max-process-ms" && i + 1 < argc) o.batch_budget_ms = std::atol(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR]\n");
+      std::fprintf(stderr,
+                   "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR] [--only state|e2e|latency|restore]\n"
+                   "  [--state-leads N] [--cache N] [--threads N] [--commit-interval-ms N] [--max-process-ms N]\n"
+                   "  [--latency-rate R] [--latency-commit-interval-ms N] [--latency-no-changelog (also --only e2e)]\n");
       return 2;
     }
   }
