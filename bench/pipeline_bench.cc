@@ -440,6 +440,12 @@ stream::ServiceOptions ServiceOn(const std::string& bootstrap, const std::string
   return o;
 }
 
+// One unlabelled sample of the service's metrics text (0 when absent).
+double MetricSample(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? 0.0 : std::atof(text.c_str() + at + name.size() + 2);
+}
+
 double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t n, size_t threads, bool changelog,
                     int64_t commit_interval_ms, const std::string& tag, std::string* note) {
   std::filesystem::remove_all(dir);
@@ -473,14 +479,19 @@ double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t
   }
   const double seconds = Since(first);
   const double rate = static_cast<double>(n - at_first) / seconds;
-  char b[320];
+  // Where the loop's time went, from the service's own histograms.
+  const std::string text = s.MetricsText();
+  const double in_batches = MetricSample(text, "leadscore_batch_seconds_sum") / seconds;
+  const double in_commits = MetricSample(text, "leadscore_commit_seconds_sum") / seconds;
+  char b[400];
   std::snprintf(b, sizeof b,
                 "%zu records (profiles + events), %llu routing events, %llu batches, commit_interval_ms %lld; threads: %zu, "
-                "%.0f%% CPU; %llu records applied, %llu skipped, %llu dead letters",
+                "%.0f%% CPU; the loop: %.0f%% of the time in batches, %.0f%% in commits; "
+                "%llu records applied, %llu skipped, %llu dead letters",
                 n, static_cast<unsigned long long>(s.counters().routed.load()),
                 static_cast<unsigned long long>(s.counters().batches.load()), static_cast<long long>(commit_interval_ms),
                 threads ? threads : std::thread::hardware_concurrency(), 100 * (CpuSeconds() - cpu_at_first) / seconds,
-                static_cast<unsigned long long>(s.counters().processed.load()),
+                100 * in_batches, 100 * in_commits, static_cast<unsigned long long>(s.counters().processed.load()),
                 static_cast<unsigned long long>(s.counters().skipped.load()),
                 static_cast<unsigned long long>(s.counters().dead_letters.load()));
   *note = b;
@@ -586,10 +597,7 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
   loop.join();
   Latency l;
   // Where the time goes, from the service's own histograms: per batch and per commit.
-  auto sample = [&](const std::string& name) {
-    const auto at = text.find("\n" + name + " ");
-    return at == std::string::npos ? 0.0 : std::atof(text.c_str() + at + name.size() + 2);
-  };
+  auto sample = [&](const std::string& name) { return MetricSample(text, name); };
   const double batches = std::max(1.0, sample("leadscore_batch_seconds_count"));
   const double commits = std::max(1.0, sample("leadscore_commit_seconds_count"));
   l.batch_ms = 1000 * sample("leadscore_batch_seconds_sum") / batches;
