@@ -358,7 +358,7 @@ Result<SwitchOutcome> SwitchState(std::shared_ptr<const model::Model> model, con
   if (fs::exists(state_dir)) {
     const auto seconds =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    outcome.before = state_dir + ".before-rebuild-" + std::to_string(seconds);
+    outcome.before = FreeBackupPath(state_dir, seconds);
     std::error_code ec;
     fs::rename(state_dir, outcome.before, ec);
     if (ec) return Status::IoError("cannot move " + state_dir + " to " + outcome.before + ": " + ec.message());
@@ -373,6 +373,13 @@ Result<SwitchOutcome> SwitchState(std::shared_ptr<const model::Model> model, con
   fs::remove(fs::path(state_dir) / kDoneFile, ec);
   outcome.switched = true;
   return outcome;
+}
+
+std::string FreeBackupPath(const std::string& state_dir, int64_t seconds) {
+  const std::string base = state_dir + ".before-rebuild-" + std::to_string(seconds);
+  std::string path = base;
+  for (int n = 2; fs::exists(path); ++n) path = base + "-" + std::to_string(n);
+  return path;
 }
 
 int RunRebuild(const RebuildFlags& flags, std::ostream& err, bool tty) {

@@ -54,7 +54,7 @@ struct SwitchOutcome {
 };
 
 // `state_dir` becomes the complete rebuild at `state_dir.rebuild` (built under `model`);
-// the live state, when there is one, goes to `state_dir.before-rebuild-<unix seconds>`.
+// the live state, when there is one, goes to FreeBackupPath(state_dir, <unix seconds>).
 // Not while a service holds the live state (RocksDB's lock): then `why_not` says so.
 // Holding that lock, before the rename: every rebuilt entity whose tier differs from the
 // live state's is announced in the rebuilt outbox (reason "model OLD -> NEW"), and with
@@ -64,6 +64,10 @@ struct SwitchOutcome {
 // a rerun with --switch continues).
 Result<SwitchOutcome> SwitchState(std::shared_ptr<const model::Model> model, const stream::ServiceOptions& service,
                                   const std::string& state_dir);
+
+// Where SwitchState puts the live state: `state_dir.before-rebuild-<seconds>`, or with
+// "-2", "-3", ... after it when an earlier rebuild in the same second took that name.
+std::string FreeBackupPath(const std::string& state_dir, int64_t seconds);
 
 // The command: exit 0 built and switched, 1 refused or failed (the reason on `err`),
 // 2 a usage error.

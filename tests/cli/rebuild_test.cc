@@ -165,6 +165,22 @@ std::vector<fs::path> BeforeRebuildDirs(const fs::path& dir) {
   return out;
 }
 
+// Two switches in one second (a rerun after a kill is that quick) each keep their live
+// state aside under its own name: the second used to fail on the first's directory.
+TEST(RebuildBackupTest, ASecondSwitchInTheSameSecondTakesTheNextFreeName) {
+  const fs::path dir = fs::temp_directory_path() / ("leadscore-backup-name-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string state = (dir / "state").string();
+  EXPECT_EQ(FreeBackupPath(state, 1796323432), state + ".before-rebuild-1796323432");
+  fs::create_directories(state + ".before-rebuild-1796323432");
+  EXPECT_EQ(FreeBackupPath(state, 1796323432), state + ".before-rebuild-1796323432-2");
+  fs::create_directories(state + ".before-rebuild-1796323432-2");
+  EXPECT_EQ(FreeBackupPath(state, 1796323432), state + ".before-rebuild-1796323432-3");
+  EXPECT_EQ(FreeBackupPath(state, 1796323433), state + ".before-rebuild-1796323433");
+  fs::remove_all(dir);
+}
+
 TEST_F(RebuildTest, RebuiltStateEqualsAReplayUnderTheNewModel) {
   const auto story = ProduceStory();
   std::string err;
