@@ -71,6 +71,9 @@ Result<std::unique_ptr<KafkaChangelog>> KafkaChangelog::Open(const ChangelogTopi
   if (!consumer.ok()) return consumer.status();
   c->consumer_ = consumer->release();
   LEADSCORE_RETURN_IF_ERROR(c->EnsureTopic());
+  if (Status known = LearnTopic(c->producer_, options.topic, options.timeout_ms); !known.ok()) {
+    spdlog::warn("changelog {}: {} (the first commit learns it)", options.topic, known.message());
+  }
   return c;
 }
 

@@ -30,6 +30,9 @@ Result<std::unique_ptr<Publisher>> Publisher::Open(const ServiceOptions& options
   auto sink = KafkaSink::Open({options.brokers, props});
   if (!sink.ok()) return sink.status();
   p->sink_ = std::move(*sink);
+  if (Status known = p->sink_->LearnTopic(options.output_topic, 2000); !known.ok()) {
+    spdlog::warn("output {}: {} (the first routing event learns it)", options.output_topic, known.message());
+  }
   return p;
 }
 

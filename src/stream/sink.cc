@@ -77,6 +77,10 @@ std::vector<uint64_t> KafkaSink::TakeDeliveredTags() { return std::exchange(deli
 // moment, and a caught-up service could read as not caught up.
 bool KafkaSink::InFlight() const { return outstanding_.load(std::memory_order_relaxed) > 0; }
 
+Status KafkaSink::LearnTopic(const std::string& topic, int timeout_ms) {
+  return stream::LearnTopic(rk_, topic, timeout_ms);
+}
+
 Result<std::map<int32_t, int64_t>> KafkaSink::HighWatermarks(const std::string& topic, int timeout_ms) const {
   auto partitions = TopicPartitions(rk_, topic, timeout_ms);
   if (!partitions.ok()) return partitions.status();

@@ -43,6 +43,8 @@ class KafkaSink {
   std::vector<uint64_t> TakeDeliveredTags();
   // Partition -> high watermark of `topic`, as the broker says now.
   Result<std::map<int32_t, int64_t>> HighWatermarks(const std::string& topic, int timeout_ms) const;
+  // The topic's partitions and leaders known before its first record (kafka_handle.h).
+  Status LearnTopic(const std::string& topic, int timeout_ms);
   // Serves delivery reports, waiting at most timeout_ms for one.
   void Poll(int timeout_ms = 0) const;
   // Deliveries that failed since Open (Flush reports them too). Any thread.
