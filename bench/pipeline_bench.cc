@@ -28,6 +28,7 @@
 #include <memory>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "bench_util.h"
 #include "codec/codec.h"
@@ -157,9 +158,9 @@ double EngineRate(const Sizes& z, std::string* note) {
 // ---- engine + RocksDB state -----------------------------------------------------------
 struct StateRun {
   double rate = 0, build_seconds = 0, value_bytes = 0, puts_per_event = 0, cpu_share = 0, events_per_commit = 0;
-  long rss_kb = 0, hwm_kb = 0;
+  long rss_kb = 0, hwm_kb = 0, rss_built_kb = 0;  // rss_built: after the build, before the events are made
   uint64_t db_bytes = 0;
-  size_t threads = 1;
+  size_t threads = 1, hot_entities = 0, hot_bytes = 0;
 };
 
 double CpuSeconds() {
@@ -217,6 +218,16 @@ class StatePath {
   }
   size_t threads() const { return pool_.threads(); }
   size_t commits() const { return commits_; }
+  // The hot set as the tasks' gauges say after their last commit: entities loaded and
+  // their estimated bytes (state.cache_mb bounds the estimate).
+  std::pair<size_t, size_t> HotSet() const {
+    size_t entities = 0, bytes = 0;
+    for (const auto& t : tasks_) {
+      entities += t->loaded_leads() + t->loaded_accounts();
+      bytes += t->hot_set_bytes();
+    }
+    return {entities, bytes};
+  }
   // The clock follows the workload (its events carry their own times).
   void set_clock(int64_t at) { clock_ = at; }
 
@@ -260,6 +271,7 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
   if (!batch.empty()) flush();
   path.Finish();
   r.build_seconds = Since(build);
+  r.rss_built_kb = ProcStatusKb("VmRSS:");
   std::vector<std::pair<std::string, std::string>> events;
   std::vector<int64_t> times;
   events.reserve(z.state_events);
@@ -290,6 +302,7 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
   r.value_bytes = keys > 0 ? static_cast<double>(written.bytes - written_before.bytes) / keys : 0;
   r.rss_kb = ProcStatusKb("VmRSS:");
   r.hwm_kb = ProcStatusKb("VmHWM:");
+  std::tie(r.hot_entities, r.hot_bytes) = path.HotSet();
   store->reset();
   r.db_bytes = DirBytes(dir);
   return r;
@@ -718,7 +731,7 @@ int Main(const Options& o) {
   if (o.state_leads) z.state_pop = {o.state_leads, o.state_leads / 10};
   std::filesystem::create_directories(o.workdir);
   std::vector<Row> rows;
-  char b[640];
+  char b[1024];
   std::string note;
   if (o.only == "restore") {
     Broker broker;
@@ -772,11 +785,13 @@ int Main(const Options& o) {
                 "the service's path: %d partition tasks on %zu worker threads, %.0f%% CPU (%.2fx one thread); "
                 "%u leads / %u accounts (built in %.0f s), %zu events, batches of 10k, merged writes: commit_interval_ms "
                 "%lld, %.0f events/commit, %.2fx a commit per batch; WAL on; %.2f keys written/event "
-                "of %.0f B; RSS %.0f MiB (peak %.0f), DB %.0f MiB",
+                "of %.0f B; RSS %.0f MiB (peak %.0f; %.0f MiB after the build, before the events were made), "
+                "hot set %zu entities, %.0f MiB estimated; DB %.0f MiB",
                 kPartitions, st.threads, 100 * st.cpu_share, st.rate / one.rate, z.state_pop.leads,
                 z.state_pop.accounts, st.build_seconds, z.state_events, static_cast<long long>(o.commit_interval_ms),
                 st.events_per_commit, st.rate / each.rate, st.puts_per_event, st.value_bytes,
-                st.rss_kb / 1024.0, st.hwm_kb / 1024.0, static_cast<double>(st.db_bytes) / (1 << 20));
+                st.rss_kb / 1024.0, st.hwm_kb / 1024.0, st.rss_built_kb / 1024.0, st.hot_entities,
+                static_cast<double>(st.hot_bytes) / (1 << 20), static_cast<double>(st.db_bytes) / (1 << 20));
   rows.push_back({"engine + RocksDB state (decode, load, score, commit)", Rate(st.rate) + " events", ">= 1.5x RocksDB puts/s", b});
   const double puts = RocksDbPutRate(o.workdir + "/puts", static_cast<size_t>(st.value_bytes), o.quick ? 300000 : 2000000);
   std::snprintf(b, sizeof b,
