@@ -160,7 +160,7 @@ struct StateRun {
   double rate = 0, build_seconds = 0, value_bytes = 0, puts_per_event = 0, cpu_share = 0, events_per_commit = 0;
   long rss_kb = 0, hwm_kb = 0, rss_built_kb = 0;  // rss_built: after the build, before the events are made
   uint64_t db_bytes = 0;
-  size_t threads = 1, hot_entities = 0, hot_bytes = 0;
+  size_t threads = 1, hot_entities = 0, hot_bytes = 0, unloaded_slot_bytes = 0;
 };
 
 double CpuSeconds() {
@@ -220,13 +220,15 @@ class StatePath {
   size_t commits() const { return commits_; }
   // The hot set as the tasks' gauges say after their last commit: entities loaded and
   // their estimated bytes (state.cache_mb bounds the estimate).
-  std::pair<size_t, size_t> HotSet() const {
-    size_t entities = 0, bytes = 0;
+  // Also the record slots held with no entity loaded, which the estimate leaves out.
+  std::tuple<size_t, size_t, size_t> HotSet() const {
+    size_t entities = 0, bytes = 0, unloaded_slots = 0;
     for (const auto& t : tasks_) {
       entities += t->loaded_leads() + t->loaded_accounts();
       bytes += t->hot_set_bytes();
+      unloaded_slots += t->unloaded_slot_bytes();
     }
-    return {entities, bytes};
+    return {entities, bytes, unloaded_slots};
   }
   // The clock follows the workload (its events carry their own times).
   void set_clock(int64_t at) { clock_ = at; }
@@ -302,7 +304,7 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
   r.value_bytes = keys > 0 ? static_cast<double>(written.bytes - written_before.bytes) / keys : 0;
   r.rss_kb = ProcStatusKb("VmRSS:");
   r.hwm_kb = ProcStatusKb("VmHWM:");
-  std::tie(r.hot_entities, r.hot_bytes) = path.HotSet();
+  std::tie(r.hot_entities, r.hot_bytes, r.unloaded_slot_bytes) = path.HotSet();
   store->reset();
   r.db_bytes = DirBytes(dir);
   return r;
@@ -786,12 +788,14 @@ int Main(const Options& o) {
                 "%u leads / %u accounts (built in %.0f s), %zu events, batches of 10k, merged writes: commit_interval_ms "
                 "%lld, %.0f events/commit, %.2fx a commit per batch; WAL on; %.2f keys written/event "
                 "of %.0f B; RSS %.0f MiB (peak %.0f; %.0f MiB after the build, before the events were made), "
-                "hot set %zu entities, %.0f MiB estimated; DB %.0f MiB",
+                "hot set %zu entities, %.0f MiB estimated (record slots with none loaded, not in it: %.0f MiB); "
+                "DB %.0f MiB",
                 kPartitions, st.threads, 100 * st.cpu_share, st.rate / one.rate, z.state_pop.leads,
                 z.state_pop.accounts, st.build_seconds, z.state_events, static_cast<long long>(o.commit_interval_ms),
                 st.events_per_commit, st.rate / each.rate, st.puts_per_event, st.value_bytes,
                 st.rss_kb / 1024.0, st.hwm_kb / 1024.0, st.rss_built_kb / 1024.0, st.hot_entities,
-                static_cast<double>(st.hot_bytes) / (1 << 20), static_cast<double>(st.db_bytes) / (1 << 20));
+                static_cast<double>(st.hot_bytes) / (1 << 20), static_cast<double>(st.unloaded_slot_bytes) / (1 << 20),
+                static_cast<double>(st.db_bytes) / (1 << 20));
   rows.push_back({"engine + RocksDB state (decode, load, score, commit)", Rate(st.rate) + " events", ">= 1.5x RocksDB puts/s", b});
   const double puts = RocksDbPutRate(o.workdir + "/puts", static_cast<size_t>(st.value_bytes), o.quick ? 300000 : 2000000);
   std::snprintf(b, sizeof b,

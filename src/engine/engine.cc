@@ -170,6 +170,7 @@ void Engine::Evict(size_t max_entities, size_t max_bytes) {
   impl_->table_.Evict(max_entities, [this](const EntityCommon& e) { impl_->timers_.Drop(e); });
 }
 size_t Engine::HotSetBytes() { return impl_->table_.EstimatedBytes(); }
+size_t Engine::UnloadedSlotBytes() const { return impl_->table_.UnloadedSlotBytes(); }
 
 std::optional<EntityView> Engine::ViewLead(std::string_view id) const {
   return engine::ViewLead(impl_->table_, impl_->scorer_, impl_->transitions_.stream_time(), id);

@@ -321,6 +321,8 @@ class Engine {
   void Evict(size_t max_entities, size_t max_bytes = 0);
   // The loaded entities' estimated cost in memory: records, their heap, their names.
   size_t HotSetBytes();
+  // Record slots held with no entity loaded in them (entity_table.h), not in the above.
+  size_t UnloadedSlotBytes() const;
 
   std::optional<EntityView> ViewLead(std::string_view lead_id) const;
   std::optional<EntityView> ViewAccount(std::string_view account_id) const;
