@@ -218,15 +218,16 @@ class StatePath {
   }
   size_t threads() const { return pool_.threads(); }
   size_t commits() const { return commits_; }
-  // The hot set as the tasks' gauges say after their last commit: entities loaded and
-  // their estimated bytes (state.cache_mb bounds the estimate).
-  // Also the record slots held with no entity loaded, which the estimate leaves out.
+  // After Finish (between batches): the hot set as the tasks' gauges say after their
+  // last commit, entities loaded and their estimated bytes (state.cache_mb bounds the
+  // estimate), and from the engines the record slots held with no entity loaded, which
+  // the estimate leaves out.
   std::tuple<size_t, size_t, size_t> HotSet() const {
     size_t entities = 0, bytes = 0, unloaded_slots = 0;
     for (const auto& t : tasks_) {
       entities += t->loaded_leads() + t->loaded_accounts();
       bytes += t->hot_set_bytes();
-      unloaded_slots += t->unloaded_slot_bytes();
+      unloaded_slots += t->engine().UnloadedSlotBytes();
     }
     return {entities, bytes, unloaded_slots};
   }

@@ -403,7 +403,6 @@ void PartitionTask::PublishGauges() {
   loaded_leads_.store(engine_->loaded_leads(), std::memory_order_relaxed);
   loaded_accounts_.store(engine_->loaded_accounts(), std::memory_order_relaxed);
   hot_set_bytes_.store(engine_->HotSetBytes(), std::memory_order_relaxed);
-  unloaded_slot_bytes_.store(engine_->UnloadedSlotBytes(), std::memory_order_relaxed);
   decay_checks_.store(decay_checks_before_ + engine_->stats().decay_checks, std::memory_order_relaxed);
 }
 

@@ -162,7 +162,6 @@ class PartitionTask {
   void set_cache_entities(size_t n) { cache_entities_.store(n, std::memory_order_relaxed); }
   void set_cache_bytes(size_t n) { cache_bytes_.store(n, std::memory_order_relaxed); }
   size_t hot_set_bytes() const { return hot_set_bytes_.load(std::memory_order_relaxed); }
-  size_t unloaded_slot_bytes() const { return unloaded_slot_bytes_.load(std::memory_order_relaxed); }
 
   // Gauges, readable from any thread.
   int64_t stream_time() const { return stream_time_.load(std::memory_order_relaxed); }
@@ -208,7 +207,7 @@ class PartitionTask {
   Outbox outbox_;
   std::optional<RoutingJoin> join_;  // with a store
   std::atomic<size_t> cache_entities_, cache_bytes_;
-  std::atomic<size_t> hot_set_bytes_{0}, unloaded_slot_bytes_{0};
+  std::atomic<size_t> hot_set_bytes_{0};
   std::atomic<int64_t> stream_time_{0};
   std::atomic<int64_t> committed_stream_time_{0};
   std::atomic<size_t> loaded_leads_{0}, loaded_accounts_{0};
