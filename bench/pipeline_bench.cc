@@ -14,6 +14,7 @@
 //   pipeline_bench --leadscore build/src/leadscore [--quick] [--workdir DIR]
 #include <spdlog/spdlog.h>
 #include <signal.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,7 +94,7 @@ struct Row {
 struct Options {
   bool quick = false;
   std::string leadscore, workdir;
-  std::string only;  // "state", "e2e", "latency", "restore": those rows alone (for a profiler)
+  std::string only;  // "state", "memory", "e2e", "latency", "restore": those rows alone (for a profiler)
   double latency_share = 0.5;  // of the end-to-end rate
   uint32_t state_leads = 0;    // overrides the engine + state population (accounts: a tenth)
   size_t cache_entities = SIZE_MAX;  // --cache N: a bound on entities too (the service has none by default)
@@ -158,9 +159,14 @@ double EngineRate(const Sizes& z, std::string* note) {
 // ---- engine + RocksDB state -----------------------------------------------------------
 struct StateRun {
   double rate = 0, build_seconds = 0, value_bytes = 0, puts_per_event = 0, cpu_share = 0, events_per_commit = 0;
-  long rss_kb = 0, hwm_kb = 0, rss_built_kb = 0;  // rss_built: after the build, before the events are made
+  // RSS at the start, with the benchmark's own input made (the events it feeds, before
+  // any state), after the build, and after the events.
+  long rss_start_kb = 0, rss_inputs_kb = 0, rss_built_kb = 0, rss_kb = 0, hwm_kb = 0;
   uint64_t db_bytes = 0;
   size_t threads = 1, hot_entities = 0, hot_bytes = 0, unloaded_slot_bytes = 0;
+  // After the events: malloc's own account (mallinfo2: in use, and free but kept), and
+  // RocksDB's memtables, block cache and table readers (SST indexes and filters).
+  size_t heap_in_use = 0, heap_kept_free = 0, memtables = 0, block_cache = 0, table_readers = 0;
 };
 
 double CpuSeconds() {
@@ -248,12 +254,24 @@ class StatePath {
 StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_entities, size_t threads,
                          int64_t commit_interval_ms) {
   StateRun r;
+  r.rss_start_kb = ProcStatusKb("VmRSS:");
+  sim::Market market = MarketOf(z.state_pop, 11);
+  // The events first (they do not depend on the state): what the benchmark itself holds
+  // is then measured apart from what the state path holds.
+  std::vector<std::pair<std::string, std::string>> events;
+  std::vector<int64_t> times;
+  events.reserve(z.state_events);
+  for (const auto& e : market.Traffic(z.state_events, kStart, 60 * kDay)) {
+    auto ev = market.Event(e);
+    times.push_back(ev.occurred_at_ms);
+    events.emplace_back(ev.account_id, Binary(ev));
+  }
+  r.rss_inputs_kb = ProcStatusKb("VmRSS:");
   std::filesystem::remove_all(dir);
   auto store = store::StateStore::Open({.dir = dir});
   if (!store.ok()) std::abort();
   StatePath path(store->get(), cache_entities, threads, {}, commit_interval_ms);
   r.threads = path.threads();
-  sim::Market market = MarketOf(z.state_pop, 11);
   constexpr size_t kBatch = 10000;
   std::vector<std::pair<std::string, std::string>> batch;
   auto flush = [&] {
@@ -275,14 +293,6 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
   path.Finish();
   r.build_seconds = Since(build);
   r.rss_built_kb = ProcStatusKb("VmRSS:");
-  std::vector<std::pair<std::string, std::string>> events;
-  std::vector<int64_t> times;
-  events.reserve(z.state_events);
-  for (const auto& e : market.Traffic(z.state_events, kStart, 60 * kDay)) {
-    auto ev = market.Event(e);
-    times.push_back(ev.occurred_at_ms);
-    events.emplace_back(ev.account_id, Binary(ev));
-  }
   const auto written_before = (*store)->Written();
   const size_t commits_before = path.commits();
   const double cpu_before = CpuSeconds();
@@ -306,9 +316,71 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
   r.rss_kb = ProcStatusKb("VmRSS:");
   r.hwm_kb = ProcStatusKb("VmHWM:");
   std::tie(r.hot_entities, r.hot_bytes, r.unloaded_slot_bytes) = path.HotSet();
+  const struct mallinfo2 heap = mallinfo2();
+  r.heap_in_use = heap.uordblks + heap.hblkhd;
+  r.heap_kept_free = heap.fordblks;
+  const store::StateStore::Stats db = (*store)->ReadStats();
+  r.memtables = db.memtable_bytes;
+  r.block_cache = db.block_cache_usage_bytes;
+  r.table_readers = db.table_readers_bytes;
   store->reset();
   r.db_bytes = DirBytes(dir);
   return r;
+}
+
+// ---- memory at the state row's size, in a process of its own -----------------------
+// The service's path alone (merged writes), as in the state row, in a fresh process:
+// nothing another run allocated is kept in it. The state path's figure is the process's
+// RSS less what the benchmark's own input added (the events it feeds, made first).
+Row MemoryRow(const Sizes& z, const std::string& dir, size_t cache_entities, size_t threads, int64_t commit_interval_ms) {
+  const StateRun r = EngineWithState(z, dir, cache_entities, threads, commit_interval_ms);
+  const double mib = 1024.0;
+  const double inputs = static_cast<double>(r.rss_inputs_kb - r.rss_start_kb) / mib;
+  const double state = static_cast<double>(r.rss_kb) / mib - inputs;
+  const auto m = [](size_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+  char figure[64], note[1024];
+  std::snprintf(figure, sizeof figure, "%.2f GiB RSS", state / 1024);
+  std::snprintf(note, sizeof note,
+                "%u leads / %u accounts and %zu events through the service's path, in a process of its own: RSS %.0f MiB "
+                "(peak %.0f) less the benchmark's %.0f MiB of events it feeds; %.0f MiB at the start, %.0f MiB more "
+                "after the build. Of it: hot set %zu entities, %.0f MiB estimated; record slots with none loaded %.0f "
+                "MiB; RocksDB memtables %.0f MiB, block cache %.0f MiB, table readers %.0f MiB; malloc: %.0f MiB in use, "
+                "%.0f MiB free but kept",
+                z.state_pop.leads, z.state_pop.accounts, z.state_events, r.rss_kb / mib, r.hwm_kb / mib, inputs,
+                r.rss_start_kb / mib, (r.rss_built_kb - r.rss_inputs_kb) / mib, r.hot_entities, m(r.hot_bytes),
+                m(r.unloaded_slot_bytes), m(r.memtables), m(r.block_cache), m(r.table_readers), m(r.heap_in_use),
+                m(r.heap_kept_free));
+  char what[64];
+  std::snprintf(what, sizeof what, "memory at %.3g M leads", z.state_pop.leads / 1e6);
+  return {what, figure, "<= 4 GiB", note};
+}
+
+// The memory row from a child process (this binary with --only memory): its fields on
+// one line, tab-separated.
+Row MemoryRowInChild(const Options& o, const Sizes& z) {
+  std::string cmd = "/proc/" + std::to_string(getpid()) + "/exe --only memory --workdir '" + o.workdir +
+                    "/memory' --state-leads " + std::to_string(z.state_pop.leads) + " --leadscore '" + o.leadscore +
+                    "' --commit-interval-ms " + std::to_string(o.commit_interval_ms);
+  if (o.quick) cmd += " --quick";
+  if (o.threads) cmd += " --threads " + std::to_string(o.threads);
+  if (o.cache_entities != SIZE_MAX) cmd += " --cache " + std::to_string(o.cache_entities);
+  FILE* child = popen(cmd.c_str(), "r");
+  if (!child) std::abort();
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, child)) out += buf;
+  if (pclose(child) != 0) {
+    std::fprintf(stderr, "memory row: '%s' failed\n", cmd.c_str());
+    std::abort();
+  }
+  Row row;
+  std::string* fields[] = {&row.what, &row.figure, &row.target, &row.note};
+  size_t field = 0;
+  for (char c : out) {
+    if (c == '\t' && field < 3) ++field;
+    else if (c != '\n') *fields[field] += c;
+  }
+  return row;
 }
 
 // RocksDB alone: batches of 10 000 puts of the state's value size, WAL on.
@@ -765,6 +837,11 @@ int Main(const Options& o) {
     std::printf("end to end: %.1f k records/s; %s\n", e2e / 1e3, note.c_str());
     return 0;
   }
+  if (o.only == "memory") {
+    const Row r = MemoryRow(z, o.workdir + "/state", o.cache_entities, o.threads, o.commit_interval_ms);
+    std::printf("%s\t%s\t%s\t%s\n", r.what.c_str(), r.figure.c_str(), r.target.c_str(), r.note.c_str());
+    return 0;
+  }
   if (o.only.empty()) {
     std::fprintf(stderr, "engine...\n");
     const double engine = EngineRate(z, &note);
@@ -805,6 +882,8 @@ int Main(const Options& o) {
                 st.value_bytes, Rate(puts / std::max(0.01, st.puts_per_event)).c_str(), st.puts_per_event, st.rate / puts,
                 each.rate / puts);
   rows.push_back({"RocksDB batched writes", Rate(puts) + " puts", "", b});
+  std::fprintf(stderr, "memory...\n");
+  rows.push_back(MemoryRowInChild(o, z));
   if (o.only == "state") {
     for (const auto& r : rows) std::printf("| %s | %s | %s | %s |\n", r.what.c_str(), r.figure.c_str(), r.target.c_str(), r.note.c_str());
     return 0;
@@ -890,7 +969,7 @@ int main(int argc, char** argv) {
     else if (a == "--max-process-ms" && i + 1 < argc) o.batch_budget_ms = std::atol(argv[++i]);
     else {
       std::fprintf(stderr,
-                   "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR] [--only state|e2e|latency|restore]\n"
+                   "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR] [--only state|memory|e2e|latency|restore]\n"
                    "  [--state-leads N] [--cache N] [--threads N] [--commit-interval-ms N] [--max-process-ms N]\n"
                    "  [--latency-rate R] [--latency-commit-interval-ms N] [--latency-no-changelog (also --only e2e)]\n");
       return 2;

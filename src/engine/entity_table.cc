@@ -20,19 +20,18 @@ void Reset(State& e) {
   e.persisted_due = persisted_due;
 }
 
-// A hole again; a timer entry left in the heap for it is skipped when popped.
+// Back to the pool; a timer entry left in the heap for it is skipped when popped.
 template <typename State>
-void Unload(State& e, size_t& count, const std::function<void(const EntityCommon&)>& on_drop) {
-  on_drop(e);
-  e = State();
+void Unload(RecordPool<State>& pool, EntityId id, size_t& count, const std::function<void(const EntityCommon&)>& on_drop) {
+  on_drop(*pool.Find(id));
+  pool.Free(id);
   --count;
 }
 
 }  // namespace
 
 LeadState& EntityTable::AddLead(EntityId id) {
-  if (id >= leads_.size()) leads_.resize(id + 1);  // capacity grows geometrically; records past the last id stay untouched
-  LeadState& l = leads_[id];
+  LeadState& l = leads_.Get(id);
   Reset(l);  // possibly forgotten in this batch: still listed dirty
   l.exists = true;
   ++loaded_leads_;
@@ -41,8 +40,7 @@ LeadState& EntityTable::AddLead(EntityId id) {
 }
 
 AccountState& EntityTable::AddAccount(EntityId id) {
-  if (id >= accounts_.size()) accounts_.resize(id + 1);  // capacity grows geometrically; records past the last id stay untouched
-  AccountState& a = accounts_[id];
+  AccountState& a = accounts_.Get(id);
   Reset(a);  // possibly forgotten in this batch: still listed dirty
   a.exists = true;
   ++loaded_accounts_;
@@ -51,40 +49,40 @@ AccountState& EntityTable::AddAccount(EntityId id) {
 }
 
 LeadState& EntityTable::InsertLead(EntityId id, LeadState lead) {
-  if (id >= leads_.size()) leads_.resize(id + 1);
-  accounts_[lead.account].touched = epoch_;
-  leads_[id] = std::move(lead);
+  if (AccountState* a = accounts_.Find(lead.account)) a->touched = epoch_;
+  LeadState& l = leads_.Get(id);
+  l = std::move(lead);
   ++loaded_leads_;
-  return leads_[id];
+  return l;
 }
 
 AccountState& EntityTable::InsertAccount(EntityId id, AccountState account) {
-  if (id >= accounts_.size()) accounts_.resize(id + 1);
   account.touched = epoch_;
-  accounts_[id] = std::move(account);
+  AccountState& a = accounts_.Get(id);
+  a = std::move(account);
   ++loaded_accounts_;
-  return accounts_[id];
+  return a;
 }
 
 void EntityTable::EraseLead(EntityId id) {
-  Reset(leads_[id]);
+  Reset(*leads_.Find(id));
   --loaded_leads_;
 }
 
 void EntityTable::EraseAccount(EntityId id) {
-  Reset(accounts_[id]);
+  Reset(*accounts_.Find(id));
   --loaded_accounts_;
 }
 
 void EntityTable::MarkLead(EntityId id) {
-  LeadState& l = leads_[id];
+  LeadState& l = leads_.Get(id);
   if (l.dirty) return;
   l.dirty = true;
   dirty_leads_.push_back(id);
 }
 
 void EntityTable::MarkAccount(EntityId id) {
-  AccountState& a = accounts_[id];
+  AccountState& a = accounts_.Get(id);
   if (a.dirty) return;
   a.dirty = true;
   dirty_accounts_.push_back(id);
@@ -98,15 +96,18 @@ void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Ch
     out->push_back({kind, id, std::move(bytes), due, e.persisted_due});
     e.persisted_due = due;
   };
+  // An erased entity's record goes back to its pool once its erase is taken.
   for (EntityId id : dirty_accounts_) {
-    AccountState& a = accounts_[id];
+    AccountState& a = *accounts_.Find(id);
     if (a.exists) a.touched = epoch_;
     take(EntityKind::kAccount, account_ids_.Name(id), a, a.exists ? codec.EncodeAccount(a, lead_ids_) : std::string());
+    if (!a.exists) accounts_.Free(id);
   }
   for (EntityId id : dirty_leads_) {
-    LeadState& l = leads_[id];
-    if (l.exists) accounts_[l.account].touched = epoch_;
+    LeadState& l = *leads_.Find(id);
+    if (AccountState* a = l.exists ? accounts_.Find(l.account) : nullptr) a->touched = epoch_;
     take(EntityKind::kLead, lead_ids_.Name(id), l, l.exists ? codec.EncodeLead(l, account_ids_) : std::string());
+    if (!l.exists) leads_.Free(id);
   }
   dirty_accounts_.clear();
   dirty_leads_.clear();
@@ -119,41 +120,45 @@ void EntityTable::Evict(size_t max_entities, const std::function<void(const Enti
   if (loaded_leads_ + loaded_accounts_ <= max_entities) return;
   const size_t target = max_entities - max_entities / 10;  // some room: evict in rounds, not per batch
   std::vector<std::pair<uint64_t, EntityId>> by_age;
-  for (EntityId id = 0; id < accounts_.size(); ++id) {
-    if (accounts_[id].exists && !accounts_[id].dirty) by_age.emplace_back(accounts_[id].touched, id);
+  for (size_t slot = 0; slot < accounts_.slots(); ++slot) {
+    const AccountState& a = accounts_.At(slot);
+    if (accounts_.OwnerAt(slot) != kNoEntity && a.exists && !a.dirty) by_age.emplace_back(a.touched, accounts_.OwnerAt(slot));
   }
   std::sort(by_age.begin(), by_age.end());
   for (const auto& [touched, aid] : by_age) {
     if (loaded_leads_ + loaded_accounts_ <= target) break;
-    AccountState& a = accounts_[aid];
-    // An account's lead list names leads never loaded too (ids only, maybe past leads_).
-    const bool busy = std::any_of(a.leads.begin(), a.leads.end(),
-                                  [&](EntityId l) { return Known(EntityKind::kLead, l) && leads_[l].dirty; });
+    const AccountState& a = *accounts_.Find(aid);
+    // An account's lead list names leads never loaded too (ids without a record).
+    const bool busy = std::any_of(a.leads.begin(), a.leads.end(), [&](EntityId l) {
+      const LeadState* r = leads_.Find(l);
+      return r && r->dirty;
+    });
     if (busy) continue;
     for (EntityId lid : a.leads) {
-      if (FindLead(lid)) Unload(leads_[lid], loaded_leads_, on_drop);
+      if (FindLead(lid)) Unload(leads_, lid, loaded_leads_, on_drop);
     }
-    Unload(a, loaded_accounts_, on_drop);
+    Unload(accounts_, aid, loaded_accounts_, on_drop);
   }
   ReleaseUnreferencedIds();
 }
 
 namespace {
 
-// One kind's sample: up to kSampledPerCall loaded records from `cursor` on (wrapping),
-// their heap and their name's, folded into `mean` with a quarter weight (the first
-// sample sets it). A record's index is its id.
+// One kind's sample: up to kSampledPerCall loaded records from slot `cursor` on
+// (wrapping), their heap and their name's, folded into `mean` with a quarter weight
+// (the first sample sets it).
 template <typename State>
-void Sample(const std::vector<State>& records, const IdTable& ids, size_t& cursor, double& mean) {
-  if (records.empty()) return;
+void Sample(const RecordPool<State>& records, const IdTable& ids, size_t& cursor, double& mean) {
+  if (records.slots() == 0) return;
   double sum = 0;
   size_t seen = 0;
-  for (size_t visited = 0; visited < records.size() && seen < EntityTable::kSampledPerCall; ++visited) {
-    if (cursor >= records.size()) cursor = 0;
-    const size_t id = cursor++;
-    const State& e = records[id];
-    if (!e.exists) continue;
-    sum += static_cast<double>(HeapBytes(e) + (id < ids.size() ? HeapBytesOf(ids.Name(static_cast<EntityId>(id))) : 0));
+  for (size_t visited = 0; visited < records.slots() && seen < EntityTable::kSampledPerCall; ++visited) {
+    if (cursor >= records.slots()) cursor = 0;
+    const size_t slot = cursor++;
+    const EntityId id = records.OwnerAt(slot);
+    const State& e = records.At(slot);
+    if (id == kNoEntity || !e.exists) continue;
+    sum += static_cast<double>(HeapBytes(e) + (id < ids.size() ? HeapBytesOf(ids.Name(id)) : 0));
     ++seen;
   }
   if (seen == 0) return;
@@ -193,15 +198,17 @@ size_t EntityTable::EstimatedBytes() { return static_cast<size_t>(LoadedCost());
 // set rather than every id ever seen. A loaded account refers to all its leads.
 void EntityTable::ReleaseUnreferencedIds() {
   std::vector<char> lead_used(lead_ids_.size(), 0), account_used(account_ids_.size(), 0);
-  for (EntityId id = 0; id < accounts_.size(); ++id) {
-    const AccountState& a = accounts_[id];
-    if (!a.exists && !a.dirty) continue;
+  for (size_t slot = 0; slot < accounts_.slots(); ++slot) {
+    const EntityId id = accounts_.OwnerAt(slot);
+    const AccountState& a = accounts_.At(slot);
+    if (id == kNoEntity || (!a.exists && !a.dirty)) continue;
     account_used[id] = 1;
     for (EntityId l : a.leads) lead_used[l] = 1;
     for (const auto& c : a.contacts) lead_used[c.first] = 1;
   }
-  for (EntityId id = 0; id < leads_.size(); ++id) {
-    if (leads_[id].exists || leads_[id].dirty) lead_used[id] = 1;
+  for (size_t slot = 0; slot < leads_.slots(); ++slot) {
+    const EntityId id = leads_.OwnerAt(slot);
+    if (id != kNoEntity && (leads_.At(slot).exists || leads_.At(slot).dirty)) lead_used[id] = 1;
   }
   for (EntityId id = 0; id < lead_used.size(); ++id) {
     if (!lead_used[id] && !lead_ids_.Name(id).empty()) lead_ids_.Release(id);

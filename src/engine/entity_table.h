@@ -3,9 +3,11 @@
 // dropped from memory (least recently touched first) once their state is durable.
 // Internal to src/engine/; one per Engine, not thread-safe.
 //
-// A record with exists = false is a hole: never loaded, evicted, or forgotten. A
-// forgotten record stays listed as changed until TakeChanges reports the erase, so it
-// still counts as Known: the store's copy is stale and must not be loaded over it.
+// Records are in pools (record_pool.h): an id has a record while its entity is loaded
+// or listed as changed. A record with exists = false is a forgotten entity: it stays
+// listed as changed until TakeChanges reports the erase, so it still counts as Known
+// (the store's copy is stale and must not be loaded over it), and then goes back to
+// the pool, as an evicted entity's does.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +18,7 @@
 
 #include "engine/engine.h"
 #include "engine/ids.h"
+#include "engine/record_pool.h"
 #include "engine/snapshot_codec.h"
 #include "engine/state.h"
 
@@ -28,12 +31,14 @@ class EntityTable {
   const IdTable& lead_ids() const { return lead_ids_; }
   const IdTable& account_ids() const { return account_ids_; }
 
-  // Loaded entities; nullptr for a hole or an id past the table.
+  // Loaded entities; nullptr for an id with none.
   const LeadState* FindLead(EntityId id) const {
-    return id < leads_.size() && leads_[id].exists ? &leads_[id] : nullptr;
+    const LeadState* l = leads_.Find(id);
+    return l && l->exists ? l : nullptr;
   }
   const AccountState* FindAccount(EntityId id) const {
-    return id < accounts_.size() && accounts_[id].exists ? &accounts_[id] : nullptr;
+    const AccountState* a = accounts_.Find(id);
+    return a && a->exists ? a : nullptr;
   }
   LeadState* FindLead(EntityId id) { return const_cast<LeadState*>(std::as_const(*this).FindLead(id)); }
   AccountState* FindAccount(EntityId id) { return const_cast<AccountState*>(std::as_const(*this).FindAccount(id)); }
@@ -44,8 +49,9 @@ class EntityTable {
 
   // Loaded, or changed since TakeChanges (a forgotten entity whose erase is not yet taken).
   bool Known(EntityKind kind, EntityId id) const {
-    if (kind == EntityKind::kLead) return id < leads_.size() && (leads_[id].exists || leads_[id].dirty);
-    return id < accounts_.size() && (accounts_[id].exists || accounts_[id].dirty);
+    const EntityCommon* e = kind == EntityKind::kLead ? static_cast<const EntityCommon*>(leads_.Find(id))
+                                                      : static_cast<const EntityCommon*>(accounts_.Find(id));
+    return e && (e->exists || e->dirty);
   }
   std::vector<EntityId> LeadsOf(EntityId account) const {
     const AccountState* a = FindAccount(account);
@@ -92,25 +98,40 @@ class EntityTable {
   // first when a kind that is loaded has no mean yet.
   size_t EntitiesWithin(size_t max_bytes);
   size_t EstimatedBytes();
-  // Memory the record tables hold beyond the loaded entities: slots up to the tables'
-  // capacity with no entity loaded (ids a loaded account names, holes left by eviction).
-  // Not part of the estimate above; for the benchmark's account of resident memory.
+  // Memory the record pools hold beyond the loaded entities: records with none loaded
+  // (free slots, the rest of the last chunk, forgotten entities not yet taken) and the
+  // index by id. Not part of the estimate above; for the benchmark's account of
+  // resident memory.
   size_t UnloadedSlotBytes() const {
-    return (leads_.capacity() - loaded_leads_) * sizeof(LeadState) +
-           (accounts_.capacity() - loaded_accounts_) * sizeof(AccountState);
+    return leads_.RecordBytes() - loaded_leads_ * sizeof(LeadState) + leads_.IndexBytes() +
+           accounts_.RecordBytes() - loaded_accounts_ * sizeof(AccountState) + accounts_.IndexBytes();
   }
   static constexpr size_t kSampledPerCall = 64;
 
-  // For a full scan (the timer queue's compaction).
-  const std::vector<LeadState>& leads() const { return leads_; }
-  const std::vector<AccountState>& accounts() const { return accounts_; }
+  // Every loaded entity of a kind, as f(id, record), in no particular order (the timer
+  // queue's compaction).
+  template <typename F>
+  void ForEachLoaded(EntityKind kind, F&& f) {
+    if (kind == EntityKind::kLead) {
+      ForEachIn(leads_, f);
+    } else {
+      ForEachIn(accounts_, f);
+    }
+  }
 
  private:
   void ReleaseUnreferencedIds();
+  template <typename State, typename F>
+  static void ForEachIn(RecordPool<State>& pool, F& f) {
+    for (size_t slot = 0; slot < pool.slots(); ++slot) {
+      const EntityId id = pool.OwnerAt(slot);
+      if (id != kNoEntity && pool.At(slot).exists) f(id, static_cast<EntityCommon&>(pool.At(slot)));
+    }
+  }
 
   IdTable lead_ids_, account_ids_;
-  std::vector<LeadState> leads_;
-  std::vector<AccountState> accounts_;
+  RecordPool<LeadState> leads_;
+  RecordPool<AccountState> accounts_;
   std::vector<EntityId> dirty_leads_, dirty_accounts_;
   size_t loaded_leads_ = 0, loaded_accounts_ = 0;
   uint64_t epoch_ = 0;  // TakeChanges calls: the age of an entity for eviction

@@ -39,13 +39,10 @@ void TimerQueue::Compact() {
   std::vector<Timer> live;
   live.reserve(live_);
   for (EntityKind kind : {EntityKind::kLead, EntityKind::kAccount}) {
-    const size_t n = kind == EntityKind::kLead ? table_.leads().size() : table_.accounts().size();
-    for (EntityId i = 0; i < n; ++i) {
-      EntityCommon* e = table_.Find(kind, i);
-      if (!e) continue;
-      e->queued_due = e->due;
-      if (e->due != kNever) live.push_back({e->due, i, kind});
-    }
+    table_.ForEachLoaded(kind, [&](EntityId id, EntityCommon& e) {
+      e.queued_due = e.due;
+      if (e.due != kNever) live.push_back({e.due, id, kind});
+    });
   }
   heap_ = std::move(live);
   for (size_t i = heap_.size() / kArity + 1; i-- > 0;) SiftDown(i);

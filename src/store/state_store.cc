@@ -356,6 +356,7 @@ StateStore::Stats StateStore::ReadStats() const {
   s.bytes = ApproximateBytes();
   db_->GetIntProperty("rocksdb.size-all-mem-tables", &s.memtable_bytes);
   db_->GetIntProperty("rocksdb.block-cache-usage", &s.block_cache_usage_bytes);
+  db_->GetIntProperty("rocksdb.estimate-table-readers-mem", &s.table_readers_bytes);
   db_->GetIntProperty("rocksdb.estimate-pending-compaction-bytes", &s.pending_compaction_bytes);
   s.block_cache_hits = stats_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
   s.block_cache_misses = stats_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);

@@ -266,6 +266,7 @@ class StateStore {
     uint64_t bytes = 0;                     // ApproximateBytes()
     uint64_t memtable_bytes = 0;            // rocksdb.size-all-mem-tables: active, unflushed and pinned
     uint64_t block_cache_usage_bytes = 0;   // rocksdb.block-cache-usage
+    uint64_t table_readers_bytes = 0;       // rocksdb.estimate-table-readers-mem: SST indexes and filters
     uint64_t pending_compaction_bytes = 0;  // rocksdb.estimate-pending-compaction-bytes
     uint64_t block_cache_hits = 0, block_cache_misses = 0;
     uint64_t stall_micros = 0;  // time writes were delayed or stopped for compaction to catch up
