@@ -276,10 +276,11 @@ class StateStore {
  private:
   StateStore() = default;
   Status Write(rocksdb::WriteBatch& batch, const std::string& what);
-  // Adds a partition's part of a commit to `batch`; with a changelog, first appends it
-  // (after the partition's bookkeeping waiting for the changelog) and adds the position
-  // it reaches.
-  Status Stage(int32_t partition, const std::vector<ChangelogOp>& part, rocksdb::WriteBatch& batch);
+  // With a changelog: appends a partition's part of a commit (after the partition's
+  // bookkeeping waiting for the changelog) and adds the position it reaches to `batch`.
+  Status Stage(int32_t partition, std::vector<ChangelogOp> part, rocksdb::WriteBatch& batch);
+  // The commit's parts into `batch`, in key order.
+  static Status AddInKeyOrder(const std::vector<std::vector<ChangelogOp>>& parts, rocksdb::WriteBatch& batch);
   // `ops` and the batch's end marker to the changelog: the position they reach.
   Result<int64_t> AppendBatch(int32_t partition, std::vector<ChangelogOp> ops);
   // Restore's parts (changelog_restore.cc).
