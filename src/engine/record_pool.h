@@ -9,10 +9,12 @@
 // index entry, and the records of evicted entities are reused.
 //
 // Records live in fixed chunks and never move: a reference stays valid while its
-// record is held, whatever else is added (the pool grows by a chunk, not by copying),
-// and at most one chunk is allocated beyond what is held.
+// record is held, whatever else is added (the pool grows by a chunk, not by copying).
+// Chunks are kept: the pool holds at most one chunk beyond the most records ever held
+// at once (after a round of eviction, the freed records wait for reuse).
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -37,6 +39,7 @@ class RecordPool {
   }
   // The id's record; a default one first if it has none.
   State& Get(EntityId id) {
+    assert(id != kNoEntity);
     if (id >= index_.size()) index_.resize(static_cast<size_t>(id) + 1, 0);
     uint32_t& entry = index_[id];
     if (entry == 0) {
