@@ -120,10 +120,9 @@ void EntityTable::Evict(size_t max_entities, const std::function<void(const Enti
   if (loaded_leads_ + loaded_accounts_ <= max_entities) return;
   const size_t target = max_entities - max_entities / 10;  // some room: evict in rounds, not per batch
   std::vector<std::pair<uint64_t, EntityId>> by_age;
-  for (size_t slot = 0; slot < accounts_.slots(); ++slot) {
-    const AccountState& a = accounts_.At(slot);
-    if (accounts_.OwnerAt(slot) != kNoEntity && a.exists && !a.dirty) by_age.emplace_back(a.touched, accounts_.OwnerAt(slot));
-  }
+  accounts_.ForEach([&](EntityId id, const AccountState& a) {
+    if (a.exists && !a.dirty) by_age.emplace_back(a.touched, id);
+  });
   std::sort(by_age.begin(), by_age.end());
   for (const auto& [touched, aid] : by_age) {
     if (loaded_leads_ + loaded_accounts_ <= target) break;
@@ -198,18 +197,15 @@ size_t EntityTable::EstimatedBytes() { return static_cast<size_t>(LoadedCost());
 // set rather than every id ever seen. A loaded account refers to all its leads.
 void EntityTable::ReleaseUnreferencedIds() {
   std::vector<char> lead_used(lead_ids_.size(), 0), account_used(account_ids_.size(), 0);
-  for (size_t slot = 0; slot < accounts_.slots(); ++slot) {
-    const EntityId id = accounts_.OwnerAt(slot);
-    const AccountState& a = accounts_.At(slot);
-    if (id == kNoEntity || (!a.exists && !a.dirty)) continue;
+  accounts_.ForEach([&](EntityId id, const AccountState& a) {
+    if (!a.exists && !a.dirty) return;
     account_used[id] = 1;
     for (EntityId l : a.leads) lead_used[l] = 1;
     for (const auto& c : a.contacts) lead_used[c.first] = 1;
-  }
-  for (size_t slot = 0; slot < leads_.slots(); ++slot) {
-    const EntityId id = leads_.OwnerAt(slot);
-    if (id != kNoEntity && (leads_.At(slot).exists || leads_.At(slot).dirty)) lead_used[id] = 1;
-  }
+  });
+  leads_.ForEach([&](EntityId id, const LeadState& l) {
+    if (l.exists || l.dirty) lead_used[id] = 1;
+  });
   for (EntityId id = 0; id < lead_used.size(); ++id) {
     if (!lead_used[id] && !lead_ids_.Name(id).empty()) lead_ids_.Release(id);
   }

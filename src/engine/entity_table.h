@@ -112,22 +112,18 @@ class EntityTable {
   // queue's compaction).
   template <typename F>
   void ForEachLoaded(EntityKind kind, F&& f) {
+    auto loaded = [&f](EntityId id, EntityCommon& e) {
+      if (e.exists) f(id, e);
+    };
     if (kind == EntityKind::kLead) {
-      ForEachIn(leads_, f);
+      leads_.ForEach(loaded);
     } else {
-      ForEachIn(accounts_, f);
+      accounts_.ForEach(loaded);
     }
   }
 
  private:
   void ReleaseUnreferencedIds();
-  template <typename State, typename F>
-  static void ForEachIn(RecordPool<State>& pool, F& f) {
-    for (size_t slot = 0; slot < pool.slots(); ++slot) {
-      const EntityId id = pool.OwnerAt(slot);
-      if (id != kNoEntity && pool.At(slot).exists) f(id, static_cast<EntityCommon&>(pool.At(slot)));
-    }
-  }
 
   IdTable lead_ids_, account_ids_;
   RecordPool<LeadState> leads_;

@@ -67,7 +67,21 @@ class RecordPool {
     index_[id] = 0;
   }
 
-  // Slots in use or free, in pool order: a scan visits each held record once.
+  // Every held record as f(id, record), in pool order.
+  template <typename F>
+  void ForEach(F&& f) {
+    for (size_t slot = 0; slot < owners_.size(); ++slot) {
+      if (owners_[slot] != kNoEntity) f(owners_[slot], At(slot));
+    }
+  }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (size_t slot = 0; slot < owners_.size(); ++slot) {
+      if (owners_[slot] != kNoEntity) f(owners_[slot], At(slot));
+    }
+  }
+
+  // Slots in use or free, in pool order (a scan that resumes where it stopped).
   size_t slots() const { return owners_.size(); }
   EntityId OwnerAt(size_t slot) const { return owners_[slot]; }  // kNoEntity: a free slot
   State& At(size_t slot) { return chunks_[slot / kChunk][slot % kChunk]; }

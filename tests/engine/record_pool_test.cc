@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace leadscore::testing {
 namespace {
@@ -43,6 +44,9 @@ TEST(RecordPoolTest, AFreedRecordIsReusedEmptyByTheNextId) {
   pool.Free(1);
   EXPECT_EQ(pool.Find(1), nullptr);
   EXPECT_EQ(pool.OwnerAt(1), engine::kNoEntity) << "a scan skips the free slot";
+  std::vector<engine::EntityId> held;
+  pool.ForEach([&](engine::EntityId id, const Record&) { held.push_back(id); });
+  EXPECT_EQ(held, (std::vector<engine::EntityId>{0, 2}));
   Record& reused = pool.Get(42);
   EXPECT_EQ(pool.slots(), 3u) << "the freed slot, not a new one";
   EXPECT_EQ(reused.value, 0) << "empty, nothing of the freed record left";
