@@ -111,11 +111,12 @@ class Loader {
       if (out["format"]) c.service.output_format = Format(out["format"]);
     }
     if (const YAML::Node batch = root["batch"]) {
-      Keys(batch, "batch", {"max_records", "max_wait_ms", "commit_interval_ms", "max_process_ms"});
+      Keys(batch, "batch", {"max_records", "max_wait_ms", "commit_interval_ms", "commit_when_caught_up", "max_process_ms"});
       if (batch["max_process_ms"]) c.service.max_process_ms = Int(batch["max_process_ms"], 0, 60000);
       if (batch["max_records"]) c.service.max_batch = static_cast<size_t>(Int(batch["max_records"], 1, 1000000));
       if (batch["max_wait_ms"]) c.service.max_wait_ms = static_cast<int>(Int(batch["max_wait_ms"], 0, 60000));
       if (batch["commit_interval_ms"]) c.service.commit_interval_ms = Int(batch["commit_interval_ms"], 0, 60000);
+      if (batch["commit_when_caught_up"]) c.service.commit_when_caught_up = Bool(batch["commit_when_caught_up"]);
     }
     if (const YAML::Node st = root["state"]) {
       Keys(st, "state", {"block_cache_mb", "write_buffer_mb", "sync", "cache_entities", "cache_mb", "erasure_scrub_interval",

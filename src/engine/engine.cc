@@ -144,6 +144,7 @@ std::vector<Handoff> Engine::TakeHandoffs() { return impl_->transitions_.TakeHan
 void Engine::Advance(int64_t now_ms, std::vector<RoutingEvent>* out) { impl_->transitions_.Advance(now_ms, out); }
 void Engine::BoundTimeBy(int64_t clock_ms) { impl_->transitions_.BoundTimeBy(clock_ms); }
 int64_t Engine::stream_time() const { return impl_->transitions_.stream_time(); }
+int64_t Engine::NextCheckAt() const { return impl_->timers_.EarliestDue(); }
 const EngineStats& Engine::stats() const { return impl_->stats_; }
 const model::Model& Engine::model() const { return *impl_->model_; }
 IdTable& Engine::lead_ids() { return impl_->table_.lead_ids(); }

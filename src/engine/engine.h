@@ -269,6 +269,10 @@ class Engine {
   Settled TakeSettled();
 
   int64_t stream_time() const;
+  // The earliest stream time at which a loaded entity may change without an input (a
+  // decay check, a burst run's end); INT64_MAX: none. Possibly earlier than the real one,
+  // never later: a loop that wakes then and calls Advance misses nothing.
+  int64_t NextCheckAt() const;
   const EngineStats& stats() const;
   const model::Model& model() const;
 

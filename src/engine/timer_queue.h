@@ -52,6 +52,9 @@ class TimerQueue {
   // Takes the earliest check due at or before `now` and clears it on its entity; false
   // when none is due.
   bool PopDue(int64_t now, Timer* out);
+  // No check is due before this (kNever: none pending). A lower bound: the top entry
+  // may be one a reschedule left behind, which only wakes the caller early.
+  int64_t EarliestDue() const { return heap_.empty() ? kNever : heap_.front().due; }
 
  private:
   void Compact();

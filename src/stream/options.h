@@ -61,6 +61,11 @@ struct ServiceOptions {
   // the bounds below are reached. Routing events leave after their commit, so this
   // adds up to its length to their latency. 0: a commit per batch.
   int64_t commit_interval_ms = 100;
+  // A poll that drains the consumer's queue (fewer records than it could take, and less
+  // than another poll's worth beyond them on the broker as last reported) commits too:
+  // the service has caught up and nothing waits to be merged. Under load polls are full
+  // or a backlog is reported, so the interval still merges there. false: the interval alone.
+  bool commit_when_caught_up = true;
   size_t commit_max_records = 200'000;        // pending records that commit before the interval ends
   size_t commit_max_bytes = 64u << 20;        // ... and pending bytes of their values
   int64_t max_future_skew_ms = 3600 * 1000;  // events further ahead of the clock go to the DLQ

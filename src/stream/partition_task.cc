@@ -404,6 +404,7 @@ void PartitionTask::PublishGauges() {
   loaded_accounts_.store(engine_->loaded_accounts(), std::memory_order_relaxed);
   hot_set_bytes_.store(engine_->HotSetBytes(), std::memory_order_relaxed);
   decay_checks_.store(decay_checks_before_ + engine_->stats().decay_checks, std::memory_order_relaxed);
+  next_check_at_.store(engine_->NextCheckAt(), std::memory_order_relaxed);
 }
 
 std::optional<engine::EntityView> PartitionTask::ViewLead(const std::string& id) const {

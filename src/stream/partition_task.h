@@ -168,6 +168,9 @@ class PartitionTask {
   size_t loaded_leads() const { return loaded_leads_.load(std::memory_order_relaxed); }
   size_t loaded_accounts() const { return loaded_accounts_.load(std::memory_order_relaxed); }
   uint64_t decay_checks() const { return decay_checks_.load(std::memory_order_relaxed); }
+  // As of the last batch: the earliest stream time a loaded entity's check may be due
+  // (engine::Engine::NextCheckAt; INT64_MAX: none).
+  int64_t next_check_at() const { return next_check_at_.load(std::memory_order_relaxed); }
 
   // Between batches only (replay, tests): the engine itself.
   engine::Engine& engine() { return *engine_; }
@@ -212,6 +215,7 @@ class PartitionTask {
   std::atomic<int64_t> committed_stream_time_{0};
   std::atomic<size_t> loaded_leads_{0}, loaded_accounts_{0};
   std::atomic<uint64_t> decay_checks_{0};
+  std::atomic<int64_t> next_check_at_{INT64_MAX};
   uint64_t decay_checks_before_ = 0;  // the engines' before the last model change
   std::atomic<uint64_t> reevaluated_entities_{0};
   MidBatchHook mid_batch_hook_;

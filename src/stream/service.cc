@@ -278,7 +278,7 @@ Status Service::Batch() {
   std::vector<SourceRecord> records;
   const size_t limit = sizer_.Limit();
   metrics_.BatchLimit(limit);
-  Status polled = source_->Poll(&records, limit);
+  Status polled = source_->Poll(&records, limit, PollWaitMs());
   if (failed_) return failure();  // the rebalance callback could not resume a partition
   if (!polled.ok()) spdlog::warn("consume: {}", polled.message());
 
@@ -354,7 +354,8 @@ Status Service::Batch() {
   pending_.Add(work);
   pending_dead_letters_ += refused;
   for (const auto& [tp, next] : next_offsets) pending_group_offsets_[tp] = next;
-  const bool due = records.empty() || CommitClockMs() - pending_since_ms_ >= options_.commit_interval_ms ||
+  const bool caught_up = options_.commit_when_caught_up && CaughtUpWith(records.size(), limit, next_offsets);
+  const bool due = records.empty() || caught_up || CommitClockMs() - pending_since_ms_ >= options_.commit_interval_ms ||
                    pending_.records() >= options_.commit_max_records || pending_.bytes() >= options_.commit_max_bytes;
   if (!due) {
     publisher_->Poll();
@@ -386,6 +387,41 @@ Status Service::CommitPending() {
   pending_group_offsets_.clear();
   if (!committed.ok()) spdlog::warn("group offsets: {}", committed.message());
   return Status::Ok();
+}
+
+bool Service::CaughtUpWith(size_t polled, size_t limit,
+                           const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets) const {
+  // The poll drained the consumer's queue, and what the broker last reported beyond it
+  // on the partitions it read is less than one more poll would take. A queue that ran
+  // dry while a fetch of a backlog was on its way is not caught up and keeps merging;
+  // under a steady flow the last fetch already reported a few records more, which the
+  // next poll takes: that is caught up.
+  const size_t poll = std::min(limit, options_.max_batch);
+  if (polled >= poll) return false;
+  int64_t behind = 0;
+  for (const auto& [tp, next] : next_offsets) {
+    const int64_t high = source_->CachedWatermarks(tp.first, tp.second).second;
+    if (high < 0) return false;
+    behind += std::max<int64_t>(0, high - next);
+  }
+  return behind < static_cast<int64_t>(poll);
+}
+
+int Service::PollWaitMs() const {
+  int64_t wait = options_.max_wait_ms;
+  if (clock_) {
+    // Stream time follows the clock while nothing arrives: a check due at T is due when
+    // the clock reads T. (Entities not loaded are found by LoadDue at the next poll.)
+    // At least 1 ms: a check the last batch could not reach must not make the loop spin.
+    int64_t next = INT64_MAX;
+    for (const auto& t : assignment_->Tasks()) next = std::min(next, t->next_check_at());
+    if (next != INT64_MAX) wait = std::min(wait, std::max<int64_t>(1, next - clock_()));
+  }
+  if (!pending_.empty()) {
+    // A poll that finds nothing commits what is pending (Batch): no later than its interval.
+    wait = std::min(wait, std::max<int64_t>(0, pending_since_ms_ + options_.commit_interval_ms - CommitClockMs()));
+  }
+  return static_cast<int>(wait);
 }
 
 int64_t Service::CommitClockMs() const {

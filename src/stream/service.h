@@ -101,6 +101,10 @@ class Service : public server::Backend {
   void set_commit_clock(std::function<int64_t()> clock) { commit_clock_ = std::move(clock); }
   // Batches processed and not yet committed (merged writes), and their records.
   size_t pending_batches() const { return pending_.batches(); }
+  // How long the next poll may wait for a record: batch.max_wait_ms, or less when
+  // something is due sooner without one — a loaded entity's check (a burst run's end, a
+  // decay crossing) by the service clock, or the commit of the pending batches.
+  int PollWaitMs() const;
   // Tests: called after each committed page of a re-evaluation pass (see PartitionTask).
   void set_reevaluation_hook(ReevaluationHook hook) { assignment_->set_reevaluation_hook(std::move(hook)); }
 
@@ -111,6 +115,10 @@ class Service : public server::Backend {
   // letters delivered first, then one write per task) and published. Nothing pending: nothing.
   Status CommitPending();
   int64_t CommitClockMs() const;
+  // batch.commit_when_caught_up: the poll of `polled` records (it could take `limit`)
+  // left nothing behind locally, and less than a poll's worth on the broker as last seen.
+  bool CaughtUpWith(size_t polled, size_t limit,
+                    const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets) const;
   // One partition of a model change under way, if any: called by the loop before a batch.
   Status StepModelChange();
   std::shared_ptr<const model::Model> model() const;

@@ -92,14 +92,14 @@ void KafkaSource::OnRebalance(int err, void* p) {
   }
 }
 
-Status KafkaSource::Poll(std::vector<SourceRecord>* out, size_t limit) {
+Status KafkaSource::Poll(std::vector<SourceRecord>* out, size_t limit, std::optional<int> wait_ms) {
   batch_.resize(limit ? std::min(limit, options_.max_batch) : options_.max_batch);
   std::vector<rd_kafka_message_t*>& msgs = batch_;
   // Wait for the first record only: a batch call with a timeout would wait for the whole
   // batch to fill, which is latency at low load. The rest is what is there already.
   auto* queue = static_cast<rd_kafka_queue_t*>(queue_);
   ssize_t n = 0;
-  if (rd_kafka_message_t* first = rd_kafka_consume_queue(queue, options_.max_wait_ms)) {
+  if (rd_kafka_message_t* first = rd_kafka_consume_queue(queue, wait_ms.value_or(options_.max_wait_ms))) {
     msgs[0] = first;
     n = 1;
     const ssize_t more = rd_kafka_consume_batch_queue(queue, 0, msgs.data() + 1, msgs.size() - 1);

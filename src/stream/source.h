@@ -51,8 +51,9 @@ class KafkaSource {
   ~KafkaSource();
 
   // Up to max_batch records (and at most `limit`, when given), waiting at most
-  // max_wait_ms for the first. What is left stays queued for the next poll.
-  Status Poll(std::vector<SourceRecord>* out, size_t limit = 0);
+  // max_wait_ms for the first (or `wait_ms`, when given). What is left stays queued for
+  // the next poll.
+  Status Poll(std::vector<SourceRecord>* out, size_t limit = 0, std::optional<int> wait_ms = std::nullopt);
   // Commits the offsets after the records processed so far, asynchronously: they are
   // for lag dashboards and tools; the service resumes from the offsets in its state.
   Status Commit(const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets);

@@ -85,6 +85,10 @@ TEST(ConfigTest, CommitIntervalDefaultsTo100MsAndIsCheckedWithItsLine) {
   auto c = LoadConfigFromString("batch: { commit_interval_ms: 0 }\n");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->service.commit_interval_ms, 0) << "0: a commit per batch";
+  EXPECT_TRUE(d->service.commit_when_caught_up);
+  auto interval_alone = LoadConfigFromString("batch: { commit_when_caught_up: false }\n");
+  ASSERT_TRUE(interval_alone.ok()) << interval_alone.status().message();
+  EXPECT_FALSE(interval_alone->service.commit_when_caught_up);
   auto bad = LoadConfigFromString("group_id: x\nbatch: { commit_interval_ms: -5 }\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("line 2: expected a whole number from 0 to 60000"));

@@ -105,6 +105,22 @@ TEST(FiltersTest, ARunOneShortOfTheBurstIsScoredAndOneAtItIsDropped) {
   }
 }
 
+// What the service's loop waits for when nothing arrives: a held run's end is the next
+// check, so the loop wakes then (Service::PollWaitMs) and the crossing is not late;
+// once it is scored, nothing is due before the lead's next crossing.
+TEST(FiltersTest, AHeldRunsEndIsTheNextCheck) {
+  Harness h(FilterModel());
+  ThreeLeads(h);
+  EXPECT_EQ(h.engine().NextCheckAt(), INT64_MAX) << "profiles alone: nothing decays";
+  h.Event("l1", "a1", "demo", kT0);
+  EXPECT_EQ(h.engine().NextCheckAt(), kT0 + 2 * kSec);
+  EXPECT_EQ(h.task().next_check_at(), kT0 + 2 * kSec) << "the task publishes it for the loop";
+  h.Advance(kT0 + 2 * kSec);
+  ASSERT_EQ(h.Take().size(), 1u) << "the demo routes when its run ends";
+  EXPECT_GT(h.engine().NextCheckAt(), kT0 + 2 * kSec) << "nothing is due before the next crossing";
+  EXPECT_EQ(h.task().next_check_at(), h.engine().NextCheckAt());
+}
+
 // Runs are measured by the events' own times: events 2 s or more apart are two runs
 // even when they arrive together, and a redelivered event cannot lengthen a run.
 TEST(FiltersTest, RunsAreByEventTimeAndDuplicatesDoNotCount) {

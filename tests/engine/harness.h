@@ -136,6 +136,7 @@ class Harness {
   // What every record came to so far (applied_as, filtered per filter, released).
   const stream::BatchOutcome& totals() const { return totals_; }
   engine::Engine& engine() { return task_.engine(); }
+  const stream::PartitionTask& task() const { return task_; }
   const model::Model& model() const { return *model_; }
 
  private:

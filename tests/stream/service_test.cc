@@ -891,7 +891,10 @@ TEST_F(ServiceTest, ALeadThatChangesPartitionLivesOnOneAndAForgetReachesEvery) {
 TEST_F(ServiceTest, BatchesWaitForTheCommitIntervalAndAStopMidIntervalCommitsThem) {
   service_.reset();
   std::atomic<int64_t> commit_ms{0};
-  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) { o.commit_interval_ms = 1000; });
+  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) {
+    o.commit_interval_ms = 1000;
+    o.commit_when_caught_up = false;  // the interval alone: these polls all drain the queue
+  });
   ASSERT_TRUE(service_);
   service_->set_commit_clock([&] { return commit_ms.load(); });
   TestProducer producer(broker_->bootstrap());
@@ -940,6 +943,53 @@ TEST_F(ServiceTest, BatchesWaitForTheCommitIntervalAndAStopMidIntervalCommitsThe
   EXPECT_EQ(service_->ViewLead("l1")->tier, "hot");
 }
 
+// Merged writes merge what arrives under load; a poll that drains the consumer's queue
+// (the service has caught up) commits at once, so at low load a routing event does not
+// wait out the interval. The commit clock never moves here.
+TEST_F(ServiceTest, APollThatDrainsTheQueueCommitsWithoutWaitingForTheInterval) {
+  service_.reset();
+  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) { o.commit_interval_ms = 60000; });
+  ASSERT_TRUE(service_);
+  service_->set_commit_clock([] { return int64_t{0}; });
+  TestProducer producer(broker_->bootstrap());
+  SendSoftwareAccount(producer, "a1");
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
+  producer.Flush();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (service_->counters().consumed < 2 && std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(service_->RunOnce().ok());
+  }
+  ASSERT_EQ(service_->counters().consumed, 2u);
+  EXPECT_EQ(service_->pending_batches(), 0u) << "committed by the poll that drained the queue";
+  ASSERT_TRUE(service_->ViewLead("l1").has_value());
+  EXPECT_EQ(service_->ViewLead("l1")->tier, "warm");
+  EXPECT_EQ(service_->counters().routed, 1u) << "published after its commit, not after the interval";
+}
+
+// With nothing to read, the loop wakes when the next check is due by its clock (a burst
+// run's end here), not after batch.max_wait_ms: the crossing leaves on time.
+TEST_F(ServiceTest, WithNothingToReadThePollWaitsUntilTheNextCheckIsDue) {
+  service_.reset();
+  model_yaml_ = FilterModel();
+  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) { o.max_wait_ms = 60000; });
+  ASSERT_TRUE(service_);
+  TestProducer producer(broker_->bootstrap());
+  SendSoftwareAccount(producer, "a1");
+  producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
+  producer.Flush();
+  RunUntilConsumed(2);
+  EXPECT_EQ(service_->counters().routed, 0u) << "held for 2 s of stream time";
+  EXPECT_EQ(service_->PollWaitMs(), 2000) << "the run ends 2 s after the clock read it";
+  now_ = kT0 + 1500;
+  EXPECT_EQ(service_->PollWaitMs(), 500);
+  now_ = kT0 + 2000;
+  EXPECT_EQ(service_->PollWaitMs(), 1) << "due now: the shortest wait, never a spin";
+  ASSERT_TRUE(service_->RunOnce().ok());
+  EXPECT_EQ(service_->counters().routed, 1u) << "that poll found nothing, ended the run and committed it";
+  EXPECT_EQ(service_->ViewLead("l1")->tier, "warm");
+  EXPECT_EQ(service_->PollWaitMs(), 60000) << "the lead cools hours from now: batch.max_wait_ms again";
+}
+
 // A rebalance in the middle of an interval: the instance losing a partition commits
 // what it processed of it first, so the next owner (restored from the changelog) goes on
 // from there: nothing lost, nothing applied or routed twice. (Which commit comes first
@@ -948,7 +998,10 @@ TEST_F(ServiceTest, BatchesWaitForTheCommitIntervalAndAStopMidIntervalCommitsThe
 TEST_F(ServiceTest, ARevokeMidIntervalCommitsThePendingWorkBeforeThePartitionLeaves) {
   service_.reset();
   std::atomic<int64_t> commit_ms{0};
-  auto tweak = [](stream::ServiceOptions& o) { o.commit_interval_ms = 1000; };
+  auto tweak = [](stream::ServiceOptions& o) {
+    o.commit_interval_ms = 1000;
+    o.commit_when_caught_up = false;  // the interval alone: these polls all drain the queue
+  };
   service_ = StartService(state_dir_, tweak);
   ASSERT_TRUE(service_);
   service_->set_commit_clock([&] { return commit_ms.load(); });
@@ -992,7 +1045,10 @@ TEST_F(ServiceTest, ARevokeMidIntervalCommitsThePendingWorkBeforeThePartitionLea
 TEST_F(ServiceTest, AModelChangeMidIntervalCommitsThePendingBatchesBeforeItsPass) {
   service_.reset();
   std::atomic<int64_t> commit_ms{0};
-  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) { o.commit_interval_ms = 1000; });
+  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) {
+    o.commit_interval_ms = 1000;
+    o.commit_when_caught_up = false;  // the interval alone: these polls all drain the queue
+  });
   ASSERT_TRUE(service_);
   service_->set_commit_clock([&] { return commit_ms.load(); });
   // A lead on each partition: whichever partition's pass comes first finds work pending.
