@@ -7,7 +7,8 @@
 //   naive baseline    the same scoring done per event: JSON in, Get + Put with fsync, no cache
 //   bare consume      librdkafka reading the same topic from the same broker, nothing else
 //   end to end        the service on that topic: consumed, scored, committed, published
-//   latency           at half the end-to-end rate: event produce time -> routing event read
+//   latency           at half the end-to-end rate: when the crossing is due (the event's produce
+//                     time + the model's burst hold) -> routing event read
 //   recovery          restart to ready on the engine + state's RocksDB
 // The broker runs as its own process (`leadscore broker`). Prints a Markdown table.
 //
@@ -573,11 +574,12 @@ double EndToEndRate(const std::string& bootstrap, const std::string& dir, size_t
   const double in_commits = MetricSample(text, "leadscore_commit_seconds_sum") / seconds;
   char b[400];
   std::snprintf(b, sizeof b,
-                "%zu records (profiles + events), %llu routing events, %llu batches, commit_interval_ms %lld; threads: %zu, "
+                "%zu records (profiles + events), %llu routing events, %llu batches in %.0f commits, commit_interval_ms %lld; threads: %zu, "
                 "%.0f%% CPU; the loop: %.0f%% of the time in batches, %.0f%% in commits; "
                 "%llu records applied, %llu skipped, %llu dead letters",
                 n, static_cast<unsigned long long>(s.counters().routed.load()),
-                static_cast<unsigned long long>(s.counters().batches.load()), static_cast<long long>(commit_interval_ms),
+                static_cast<unsigned long long>(s.counters().batches.load()), MetricSample(text, "leadscore_commit_seconds_count"),
+                static_cast<long long>(commit_interval_ms),
                 threads ? threads : std::thread::hardware_concurrency(), 100 * (CpuSeconds() - cpu_at_first) / seconds,
                 100 * in_batches, 100 * in_commits, static_cast<unsigned long long>(s.counters().processed.load()),
                 static_cast<unsigned long long>(s.counters().skipped.load()),
@@ -592,9 +594,11 @@ struct Latency {
   double batch_ms = 0, commit_ms = 0, records_per_batch = 0, batches_per_commit = 0;  // means
 };
 
-// At `rate` records/s for `seconds`: every 10th record is a webinar of a new lead of a
+// At `rate` records/s for `seconds`: every 10th record is a trial of a new lead of a
 // target account (low -> medium: a routing event), the rest clicks on other leads. The
-// events carry their produce time; the routing event's occurred_at is that time.
+// events carry their produce time; the model's burst filter holds each for its
+// `within` (SPEC section 3), so the routing event's occurred_at is that time plus the
+// hold: when the crossing is due. Measured: from then to the routing event read back.
 Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, double rate, double seconds,
                        int64_t commit_interval_ms, int64_t batch_budget_ms, bool changelog) {
   std::filesystem::remove_all(dir);
@@ -634,10 +638,15 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
 
   std::atomic<bool> producing{true};
   std::atomic<uint64_t> routing_leads{0};  // new leads sent: each routes once
+  // The load stays on until the last measured lead's crossing is out: the model's burst
+  // filter holds every event for its `within`, so routing leads are sent for `seconds`
+  // and then only the rest of the mix, for that hold and a second more.
+  const model::Model& m = *ExampleModel();
+  const double hold_s = m.burst_filter >= 0 ? static_cast<double>(m.filters[m.burst_filter].burst_within_ms) / 1000 : 0;
   std::thread producer([&] {
     const auto t0 = Clock::now();
     uint64_t sent = 0, lead = 0;
-    while (Since(t0) < seconds) {
+    while (Since(t0) < seconds + hold_s + 1) {
       const auto due = static_cast<uint64_t>(Since(t0) * rate);
       if (sent >= due) {
         // Paced, not spinning: a spinning producer would take one of the machine's
@@ -650,7 +659,7 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
       codec::WireEvent ev;
       ev.event_id = "lat-" + std::to_string(sent);
       ev.account_id = "lat-" + std::to_string(a);
-      const bool routes = sent % 10 == 0;
+      const bool routes = sent % 10 == 0 && Since(t0) < seconds;
       ev.lead_id = routes ? "new-" + std::to_string(lead++) : "noise-" + std::to_string(a);
       ev.type = routes ? "product_trial_started" : "email_click";
       ev.occurred_at_ms = WallMs();
@@ -667,7 +676,7 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
     producing = false;
   });
   std::vector<double> ms;
-  const auto until = Clock::now() + std::chrono::duration<double>(seconds + 10);
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds + hold_s + 11);
   while ((producing || Clock::now() < until) && Clock::now() < until) {
     const auto records = (*tail)->Poll(100);
     if (!producing && ms.size() >= routing_leads) break;  // every new lead's routing event read
