@@ -54,9 +54,10 @@ Status LoadFor(const StateStore& store, int32_t partition, engine::Engine& engin
       input);
 }
 
-Status LoadDue(const StateStore& store, int32_t partition, engine::Engine& engine, int64_t until_ms) {
+Status LoadDue(const StateStore& store, int32_t partition, engine::Engine& engine, int64_t until_ms,
+               int64_t from_ms) {
   std::vector<DueEntity> due;
-  LEADSCORE_RETURN_IF_ERROR(store.DueBy(partition, until_ms, &due));
+  LEADSCORE_RETURN_IF_ERROR(store.DueBy(partition, until_ms, &due, from_ms));
   for (const auto& d : due) LEADSCORE_RETURN_IF_ERROR(LoadEntity(store, partition, engine, d.kind, d.id));
   return Status::Ok();
 }

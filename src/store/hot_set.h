@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "common/status.h"
@@ -19,7 +20,9 @@ Status LoadEntity(const StateStore& store, int32_t partition, engine::Engine& en
 // Everything `input` touches: its lead and account; for an account profile or an
 // account's forget, every lead of the account.
 Status LoadFor(const StateStore& store, int32_t partition, engine::Engine& engine, const engine::Input& input);
-// Every entity whose decay check is due at or before `until_ms` (the timer index).
-Status LoadDue(const StateStore& store, int32_t partition, engine::Engine& engine, int64_t until_ms);
+// Every entity whose decay check is due at or before `until_ms` (the timer index), from
+// `from_ms` on (StateStore::DueBy).
+Status LoadDue(const StateStore& store, int32_t partition, engine::Engine& engine, int64_t until_ms,
+               int64_t from_ms = std::numeric_limits<int64_t>::min());
 
 }  // namespace leadscore::store

@@ -162,14 +162,16 @@ Result<std::optional<StoredEntity>> StateStore::Get(int32_t partition, engine::E
   return std::optional<StoredEntity>(StoredEntity{value.substr(8), ReadI64(value)});
 }
 
-Status StateStore::DueBy(int32_t partition, int64_t until_ms, std::vector<DueEntity>* out) const {
+Status StateStore::DueBy(int32_t partition, int64_t until_ms, std::vector<DueEntity>* out, int64_t from_ms) const {
   const std::string prefix = Prefix(partition, 'T');
+  const std::string start =
+      from_ms == std::numeric_limits<int64_t>::min() ? prefix : TimerKey(partition, from_ms, engine::EntityKind::kAccount, "");
   const std::string end = TimerKey(partition, until_ms == INT64_MAX ? until_ms : until_ms + 1, engine::EntityKind::kAccount, "");
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper(end);
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  for (it->Seek(start); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     const std::string_view rest(it->key().data() + prefix.size() + 8, it->key().size() - prefix.size() - 8);
     if (rest.empty()) return Status::Corruption("bad timer index key");
     out->push_back({rest[0] == 'L' ? engine::EntityKind::kLead : engine::EntityKind::kAccount, std::string(rest.substr(1))});

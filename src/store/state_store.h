@@ -42,6 +42,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -183,8 +184,12 @@ class StateStore {
   // Everything of a partition but its entities, which are read on demand.
   Result<PartitionState> Load(int32_t partition) const;
   Result<std::optional<StoredEntity>> Get(int32_t partition, engine::EntityKind kind, std::string_view id) const;
-  // Entities whose decay check is due at or before `until_ms`, earliest first.
-  Status DueBy(int32_t partition, int64_t until_ms, std::vector<DueEntity>* out) const;
+  // Entities whose decay check is due at or before `until_ms`, earliest first; from
+  // `from_ms` on, when given. The index is a queue: checks are deleted from its front as
+  // they fire, and a scan from the start steps over every tombstone RocksDB has not yet
+  // compacted away, so a caller that knows nothing earlier is live says so.
+  Status DueBy(int32_t partition, int64_t until_ms, std::vector<DueEntity>* out,
+               int64_t from_ms = std::numeric_limits<int64_t>::min()) const;
   // Every stored entity of a partition, in key order (dumps and tests).
   Status ForEachEntity(int32_t partition,
                        const std::function<void(engine::EntityKind, std::string_view id, const StoredEntity&)>& fn) const;

@@ -48,6 +48,7 @@ void PartitionTask::Rebuild(std::shared_ptr<const model::Model> model, int64_t s
   if (stream_time_ms) engine->ResumeAt(stream_time_ms);
   decoder_ = std::make_unique<codec::Decoder>(*model, engine->lead_ids(), engine->account_ids(), options_.decoder);
   engine_ = std::move(engine);
+  due_scanned_ = false;  // a new engine: its first scan of the timer index starts at the beginning
   std::lock_guard lock(model_mu_);
   model_ = std::move(model);
 }
@@ -239,7 +240,12 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   }
   if (store_) {
     for (const engine::Input& in : inputs) LEADSCORE_RETURN_IF_ERROR(store::LoadFor(*store_, partition_, *engine_, in));
-    LEADSCORE_RETURN_IF_ERROR(store::LoadDue(*store_, partition_, *engine_, horizon));
+    // After a batch every check due by its stream time has fired, and what the store holds
+    // of it is due later (or is a loaded entity's, to be rewritten): the next scan starts
+    // there. The engine's first scan, when nothing is known, starts at the beginning.
+    const int64_t from = due_scanned_ ? engine_->stream_time() + 1 : std::numeric_limits<int64_t>::min();
+    LEADSCORE_RETURN_IF_ERROR(store::LoadDue(*store_, partition_, *engine_, horizon, from));
+    due_scanned_ = true;
   }
   // The clock moves stream time on before the batch is applied: intent decays while
   // nothing arrives, and profile updates take effect now.
@@ -293,6 +299,7 @@ Status PartitionTask::JoinOutcome(const InputRecord& rec, BatchOutcome* out) {
 void PartitionTask::AdvanceTo(int64_t now, BatchOutcome* out) {
   std::lock_guard lock(mu_);
   engine_->Advance(now, &out->events);
+  due_scanned_ = false;  // moved on without a scan (replay has no store): the next one starts at the beginning
   CountSettled(out);
   PublishGauges();
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <atomic>
 #include <filesystem>
 
@@ -31,9 +33,10 @@ class StateStoreTest : public ::testing::Test {
                                        int64_t previous_due = INT64_MAX) {
     return {kind, std::move(id), std::move(bytes), due, previous_due};
   }
-  static std::vector<std::string> Due(const StateStore& s, int32_t p, int64_t until) {
+  static std::vector<std::string> Due(const StateStore& s, int32_t p, int64_t until,
+                                      int64_t from = std::numeric_limits<int64_t>::min()) {
     std::vector<DueEntity> due;
-    EXPECT_TRUE(s.DueBy(p, until, &due).ok());
+    EXPECT_TRUE(s.DueBy(p, until, &due, from).ok());
     std::vector<std::string> out;
     for (const auto& d : due) out.push_back((d.kind == EntityKind::kLead ? "L:" : "A:") + d.id);
     return out;
@@ -104,6 +107,9 @@ TEST_F(StateStoreTest, TheTimerIndexFollowsEveryChangeOfDueTime) {
                   .ok());
   EXPECT_EQ(Due(*s, 0, 299), (std::vector<std::string>{"L:l2", "A:a1"})) << "earliest first, negative times sort first";
   EXPECT_EQ(Due(*s, 0, 300), (std::vector<std::string>{"L:l2", "A:a1", "L:l1"})) << "due at the bound is due";
+  EXPECT_EQ(Due(*s, 0, 300, 100), (std::vector<std::string>{"A:a1", "L:l1"})) << "from a time on: due at it is in";
+  EXPECT_EQ(Due(*s, 0, 300, 101), (std::vector<std::string>{"L:l1"}));
+  EXPECT_TRUE(Due(*s, 0, 299, 101).empty());
   // l1 moves later, a1 is erased, l2 has no check any more.
   ASSERT_TRUE(s->Commit({{.partition = 0,
                           .changes = {Change(EntityKind::kLead, "l1", "x", 900, 300), Change(EntityKind::kAccount, "a1", "", INT64_MAX, 100),
