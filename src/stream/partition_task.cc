@@ -48,7 +48,7 @@ void PartitionTask::Rebuild(std::shared_ptr<const model::Model> model, int64_t s
   if (stream_time_ms) engine->ResumeAt(stream_time_ms);
   decoder_ = std::make_unique<codec::Decoder>(*model, engine->lead_ids(), engine->account_ids(), options_.decoder);
   engine_ = std::move(engine);
-  due_scanned_ = false;  // a new engine: its first scan of the timer index starts at the beginning
+  timer_scan_from_ = kScanAll;  // a new engine: its first scan of the timer index starts at the beginning
   std::lock_guard lock(model_mu_);
   model_ = std::move(model);
 }
@@ -125,6 +125,7 @@ Status PartitionTask::ChangeModel(std::shared_ptr<const model::Model> model, Ree
 }
 
 Status PartitionTask::Reevaluate(const std::string& from_version, const std::string& after, ReevaluationOutcome* out) {
+  timer_scan_from_ = kScanAll;  // the pass loads, rewrites and evicts entities of its own
   const std::string to = model_->version;
   out->from_version = from_version;
   out->to_version = to;
@@ -240,12 +241,11 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   }
   if (store_) {
     for (const engine::Input& in : inputs) LEADSCORE_RETURN_IF_ERROR(store::LoadFor(*store_, partition_, *engine_, in));
-    // After a batch every check due by its stream time has fired, and what the store holds
-    // of it is due later (or is a loaded entity's, to be rewritten): the next scan starts
-    // there. The engine's first scan, when nothing is known, starts at the beginning.
-    const int64_t from = due_scanned_ ? engine_->stream_time() + 1 : std::numeric_limits<int64_t>::min();
+    // Past what the last batch left behind (timer_scan_from_), not from the index's first
+    // key; unknown again until this batch ends.
+    const int64_t from = timer_scan_from_;
+    timer_scan_from_ = kScanAll;
     LEADSCORE_RETURN_IF_ERROR(store::LoadDue(*store_, partition_, *engine_, horizon, from));
-    due_scanned_ = true;
   }
   // The clock moves stream time on before the batch is applied: intent decays while
   // nothing arrives, and profile updates take effect now.
@@ -277,6 +277,12 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   out->leads_adopted += after.leads_adopted - before.leads_adopted;
   out->handoffs_dropped += after.handoffs_dropped - before.handoffs_dropped;
   for (auto& h : engine_->TakeHandoffs()) handoffs_.push_back(std::move(h));
+  // What the next scan of the timer index may skip: a store key at or before this batch's
+  // stream time is a fired check's tombstone, or belongs to an entity loaded now whose
+  // check has not fired (an adopted lead's held run that ended on its old partition, a
+  // stream time ahead of the clock) and that the commit may evict before it fires. The
+  // engine's earliest check bounds those from below.
+  if (store_) timer_scan_from_ = std::min(engine_->stream_time(), engine_->NextCheckAt() - 1) + 1;
   PublishGauges();
   if (mid_batch_hook_) mid_batch_hook_(partition_, records.size());
   return Status::Ok();
@@ -299,7 +305,7 @@ Status PartitionTask::JoinOutcome(const InputRecord& rec, BatchOutcome* out) {
 void PartitionTask::AdvanceTo(int64_t now, BatchOutcome* out) {
   std::lock_guard lock(mu_);
   engine_->Advance(now, &out->events);
-  due_scanned_ = false;  // moved on without a scan (replay has no store): the next one starts at the beginning
+  timer_scan_from_ = kScanAll;  // moved on without a scan (replay has no store): the next one starts at the beginning
   CountSettled(out);
   PublishGauges();
 }

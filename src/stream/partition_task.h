@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -216,8 +217,10 @@ class PartitionTask {
   std::atomic<size_t> loaded_leads_{0}, loaded_accounts_{0};
   std::atomic<uint64_t> decay_checks_{0};
   std::atomic<int64_t> next_check_at_{INT64_MAX};
-  // The engine's timer index was scanned once: later scans start past its stream time.
-  bool due_scanned_ = false;
+  // Where the next scan of the store's timer index starts (set at the end of a batch;
+  // kScanAll: at the beginning, when nothing is known).
+  static constexpr int64_t kScanAll = std::numeric_limits<int64_t>::min();
+  int64_t timer_scan_from_ = kScanAll;
   uint64_t decay_checks_before_ = 0;  // the engines' before the last model change
   std::atomic<uint64_t> reevaluated_entities_{0};
   MidBatchHook mid_batch_hook_;

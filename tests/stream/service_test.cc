@@ -523,12 +523,14 @@ TEST_F(ServiceTest, EvictedEntitiesComeBackFromRocksDbAndTheTimerIndexDemotesThe
   }
   // Nothing is in memory; the timer index alone brings the leads back to be demoted
   // (intent 80 halves every 10 days: below hot after about 4 days). The clock moves a
-  // day per poll: each scan of the index starts past the stream time of the last, and
-  // no due check falls between them.
-  for (int day = 1; day <= 30; ++day) {
+  // day per poll for three days, so each scan of the index starts past the last one's
+  // stream time, then a month on in one poll: no due check falls between the scans.
+  for (int day = 1; day <= 3; ++day) {
     now_ = kT0 + day * kDay;
     ASSERT_TRUE(service_->RunOnce().ok());
   }
+  now_ = kT0 + 30 * kDay;
+  ASSERT_TRUE(service_->RunOnce().ok());
   RunUntilCaughtUp();
 
   auto out = stream::ReadToEnd(broker_->bootstrap(), {}, "routing-events", {}, 30000);
@@ -968,6 +970,40 @@ TEST_F(ServiceTest, APollThatDrainsTheQueueCommitsWithoutWaitingForTheInterval) 
   ASSERT_TRUE(service_->ViewLead("l1").has_value());
   EXPECT_EQ(service_->ViewLead("l1")->tier, "warm");
   EXPECT_EQ(service_->counters().routed, 1u) << "published after its commit, not after the interval";
+}
+
+// Under a backlog polls are full (or the broker reports more beyond them): batches keep
+// merging, and are committed together once the service has caught up.
+TEST_F(ServiceTest, ABacklogKeepsMergingUntilTheServiceCatchesUp) {
+  service_.reset();
+  service_ = StartService(state_dir_, [](stream::ServiceOptions& o) {
+    o.commit_interval_ms = 60000;
+    o.max_batch = 2;  // six records: three polls at least
+  });
+  ASSERT_TRUE(service_);
+  service_->set_commit_clock([] { return int64_t{0}; });
+  TestProducer producer(broker_->bootstrap());
+  for (int i = 0; i < 6; ++i) {
+    producer.Send("engagement-events", "a1", EventJson("e" + std::to_string(i), "l1", "a1", "view", kT0 + i));
+  }
+  producer.Flush();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (service_->counters().consumed == 0 && std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(service_->RunOnce().ok());
+  }
+  ASSERT_GT(service_->counters().consumed, 0u);
+  ASSERT_LT(service_->counters().consumed, 6u);
+  EXPECT_GT(service_->pending_batches(), 0u) << "more is waiting: not caught up, nothing committed";
+  while ((service_->counters().consumed < 6 || service_->pending_batches() > 0) &&
+         std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(service_->RunOnce().ok());
+  }
+  ASSERT_EQ(service_->counters().consumed, 6u);
+  ASSERT_EQ(service_->pending_batches(), 0u);
+  const std::string metrics = service_->MetricsText();
+  EXPECT_GE(Sample(metrics, "leadscore_batch_seconds_count"), 3) << "polls of at most two records";
+  EXPECT_LT(Sample(metrics, "leadscore_commit_seconds_count"), Sample(metrics, "leadscore_batch_seconds_count"))
+      << "fewer commits than batches: merged";
 }
 
 // With nothing to read, the loop wakes when the next check is due by its clock (a burst
