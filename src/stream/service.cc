@@ -411,7 +411,8 @@ int Service::PollWaitMs() const {
   int64_t wait = options_.max_wait_ms;
   if (clock_) {
     // Stream time follows the clock while nothing arrives: a check due at T is due when
-    // the clock reads T. (Entities not loaded are found by LoadDue at the next poll.)
+    // the clock reads T. (An entity not in memory is found by the next poll's scan of the
+    // timer index: up to batch.max_wait_ms late while nothing arrives.)
     // At least 1 ms: a check the last batch could not reach must not make the loop spin.
     int64_t next = INT64_MAX;
     for (const auto& t : assignment_->Tasks()) next = std::min(next, t->next_check_at());
