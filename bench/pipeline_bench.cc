@@ -929,7 +929,7 @@ int Main(const Options& o) {
                                      lat_interval, o.batch_budget_ms, o.latency_changelog);
   std::snprintf(b, sizeof b, "p50 %.0f ms, p99 %.0f ms, p999 %.0f ms", lat.p50, lat.p99, lat.p999);
   std::string lat_note = "at " + Rate(lat.rate) + " (" + std::to_string(static_cast<int>(100 * o.latency_share)) + "% of the end-to-end rate), " + std::to_string(lat.samples) +
-                         " routing events; event produce time -> routing event read";
+                         " routing events; from when the crossing is due (event produce time + the burst hold) to the routing event read";
   rows.push_back({"latency", b, "p99 < 10 ms", lat_note});
   std::fprintf(stderr, "recovery...\n");
   const auto [open_s, ready_s] = Recovery(broker.bootstrap, o.workdir + "/state");
