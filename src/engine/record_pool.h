@@ -74,12 +74,6 @@ class RecordPool {
       if (owners_[slot] != kNoEntity) f(owners_[slot], At(slot));
     }
   }
-  template <typename F>
-  void ForEach(F&& f) const {
-    for (size_t slot = 0; slot < owners_.size(); ++slot) {
-      if (owners_[slot] != kNoEntity) f(owners_[slot], At(slot));
-    }
-  }
 
   // Slots in use or free, in pool order (a scan that resumes where it stopped).
   size_t slots() const { return owners_.size(); }
