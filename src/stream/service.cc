@@ -396,15 +396,15 @@ bool Service::CaughtUpWith(size_t polled, size_t limit,
   // dry while a fetch of a backlog was on its way is not caught up and keeps merging;
   // under a steady flow the last fetch already reported a few records more, which the
   // next poll takes: that is caught up.
-  const size_t poll = std::min(limit, options_.max_batch);
-  if (polled >= poll) return false;
+  // (`limit` is the sizer's, never above batch.max_records.)
+  if (polled >= limit) return false;
   int64_t behind = 0;
   for (const auto& [tp, next] : next_offsets) {
     const int64_t high = source_->CachedWatermarks(tp.first, tp.second).second;
     if (high < 0) return false;
     behind += std::max<int64_t>(0, high - next);
   }
-  return behind < static_cast<int64_t>(poll);
+  return behind < static_cast<int64_t>(limit);
 }
 
 int Service::PollWaitMs() const {
