@@ -253,15 +253,24 @@ int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const 
   for (const auto& [lead, last] : a.contacts) {
     if (last > a.clock - c.contact_window_ms) due = std::min(due, std::max(last + c.contact_window_ms, a.clock + 1));
   }
-  for (size_t r = 0; r < c.roles.size(); ++r) {
-    DecayEnvelope role_env;
-    for (uint64_t bits = a.active; bits; bits &= bits - 1) {
-      const int s = __builtin_ctzll(bits);
-      role_env.Add(points_[s] * a.role_values[r * n_signals_ + s], half_life_[s]);
-    }
+  // Each role's crossing is solved again only when the memo cannot answer (state.h).
+  const size_t roles = c.roles.size();
+  if (a.role_due.size() != roles) a.role_due.assign(roles, kLongAgo);
+  for (size_t r = 0; r < roles; ++r) {
     const bool engaged = (ms.role_mask >> r) & 1;
-    double dt = engaged ? EarliestBelow(role_env, c.role_min_intent) : EarliestAtLeast(role_env, c.role_min_intent);
-    due = std::min(due, AddDt(a.clock, dt));
+    int64_t& memo = a.role_due[r];
+    if (memo <= a.clock || ((a.role_due_engaged >> r) & 1) != engaged) {
+      DecayEnvelope role_env;
+      for (uint64_t bits = a.active; bits; bits &= bits - 1) {
+        const int s = __builtin_ctzll(bits);
+        role_env.Add(points_[s] * a.role_values[r * n_signals_ + s], half_life_[s]);
+      }
+      const double dt =
+          engaged ? EarliestBelow(role_env, c.role_min_intent) : EarliestAtLeast(role_env, c.role_min_intent);
+      memo = AddDt(a.clock, dt);
+      a.role_due_engaged = (a.role_due_engaged & ~(uint64_t{1} << r)) | (uint64_t{engaged} << r);
+    }
+    due = std::min(due, memo);
   }
   return due;
 }

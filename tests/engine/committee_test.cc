@@ -82,5 +82,39 @@ TEST(CommitteeTest, ARoleDisengagesWhenItsPointsDecayBelowTheMinimum) {
   EXPECT_TRUE(h.AccountView("a1").committee_roles.empty());
 }
 
+// A lead leaving its account takes its share of its role's points, so the role falls
+// below role_min_intent sooner, and the account leaves tier A then. The engine keeps
+// each role's crossing between checks (AccountState::role_due, since decay alone does
+// not move it); this fails if a lead's departure does not forget it: the buyer role
+// would then be left at the crossing solved while both buyers were in it (30d), and
+// the account would leave A only when its contacts leave the window (25d).
+TEST(CommitteeTest, ALeadLeavingBringsItsRolesCrossingForward) {
+  Harness h;
+  Committee(h);
+  h.Lead("b2", "a1", R"("role":"buyer")");
+  h.Lead("u2", "a1", R"("role":"user")");
+  for (const char* buyer : {"b1", "b1", "b2", "b2"}) h.Event(buyer, "a1", "demo", kT0);  // buyer: 160 points
+  h.Event("u1", "a1", "view", kT0);
+  h.Event("u2", "a1", "view", kT0);
+  ASSERT_EQ(h.AccountView("a1").tier, "A");
+  h.Advance(kT0 + 10 * kDay + kHour);  // every contact left the window at 10d: tier C; buyer at 80
+  ASSERT_EQ(h.AccountView("a1").tier, "C");
+  h.Lead("b2", "a2", R"("role":"buyer")", 2);  // b2 moves: b1's 80 of T0 is left, below 20 at exactly 20d
+  h.Event("u1", "a1", "view", kT0 + 15 * kDay);
+  h.Event("u2", "a1", "view", kT0 + 15 * kDay);  // two contacts again, until 25d
+  ASSERT_EQ(h.AccountView("a1").tier, "A");
+  h.Take();
+  h.Advance(kT0 + 30 * kDay);
+  std::vector<engine::RoutingEvent> a1;
+  for (const auto& ev : h.Take()) {
+    if (ev.account_id == "a1" && ev.lead_id.empty()) a1.push_back(ev);
+  }
+  ASSERT_FALSE(a1.empty());
+  EXPECT_EQ(a1[0].to_tier, "C");
+  EXPECT_GE(a1[0].occurred_at_ms, kT0 + 20 * kDay);
+  EXPECT_LE(a1[0].occurred_at_ms, kT0 + 20 * kDay + kSec) << "when the buyer role left, not when the contacts did";
+  EXPECT_THAT(a1[0].reason, ::testing::HasSubstr("roles 0<1"));
+}
+
 }  // namespace
 }  // namespace leadscore::testing
