@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -410,6 +411,95 @@ TEST_F(BurstOverStoreTest, AnEvictedLeadComesBackWhenItsRunEnds) {
   Batch(task, input, 26, 26, kT0 + 10 * kMin + 2 * kSec);
   ASSERT_EQ(routed_.size(), 1u);
   EXPECT_THAT(routed_[0], ::testing::EndsWith(" l1 warm"));
+}
+
+// A lead adopted from another partition can arrive with a held run that already ended
+// there: its old partition's clock was behind the run's end, the adopting partition's
+// stream time is past it. Its check is then due before the adopting partition's stream
+// time and has not fired; with cache_entities 0 the commit evicts the lead, and its key
+// in the timer index lies before stream time. The next scan must still start at or
+// before that key (the engine's earliest check, not stream time + 1), or the run never
+// ends: its held events are never scored. Partition 0's clock stays at kT0 (the run of
+// two events ends at kT0 + 2 s), partition 1's is an hour on.
+TEST_F(BurstOverStoreTest, AnAdoptedLeadWhoseRunEndedBeforeItArrivedIsScoredAfterItIsEvicted) {
+  constexpr const char* kRepartition = "rp";
+  auto options = [&](size_t cache_entities) {
+    stream::TaskOptions o;
+    o.require_key = false;
+    o.handoff_topic = kRepartition;
+    o.partitions = 2;
+    o.cache_entities = cache_entities;
+    return o;
+  };
+  auto old_store = OpenStore("p0");
+  stream::PartitionTask old_home(0, model_, options(SIZE_MAX), old_store.get());
+  stream::PartitionTask new_home(1, model_, options(0), store_.get());  // evicts everything after every commit
+  ASSERT_TRUE(old_home.Resume().ok());
+  ASSERT_TRUE(new_home.Resume().ok());
+  std::deque<std::pair<int32_t, std::string>> handoffs;  // (to partition, record), as sent
+  // One batch of `task` at clock `now`, committed; the handoffs it sends are queued.
+  auto run = [&](stream::PartitionTask& task, const std::vector<stream::InputRecord>& records, int64_t now) {
+    stream::BatchOutcome out;
+    EXPECT_TRUE(task.Process(records, now, &out).ok());
+    EXPECT_TRUE(out.refused.empty()) << out.refused[0].error;
+    EXPECT_TRUE(task.Commit({}, out.events).ok());
+    for (const auto& r : task.outbox().Unproduced()) {
+      if (r.handoff_partition() >= 0) handoffs.push_back({r.handoff_partition(), r.value});
+    }
+    task.outbox().MarkProduced();
+    return out;
+  };
+  auto json = [](const std::string& value) {
+    return stream::InputRecord{"events", codec::Format::kJson, -1, std::nullopt, value};
+  };
+  stream::PartitionTask* tasks[] = {&old_home, &new_home};
+  const int64_t clock[] = {kT0, kT0 + kHour};
+  // Delivers the queued handoffs (and those they cause) at each partition's clock; what
+  // the adopting partition did is added up.
+  stream::BatchOutcome adopted;
+  auto deliver = [&] {
+    while (!handoffs.empty()) {
+      auto [to, value] = handoffs.front();
+      handoffs.pop_front();
+      const stream::InputRecord record{kRepartition, codec::Format::kProtobuf, -1, std::nullopt, value};
+      const stream::BatchOutcome out = run(*tasks[to], {record}, clock[to]);
+      if (to == 1) adopted.AddCounts(out);
+    }
+  };
+
+  const std::vector<std::string> before_move = {
+      R"({"account":{"account_id":"a","updated_at_ms":"1","industry":"software"}})",
+      R"({"lead":{"lead_id":"L","account_id":"a","updated_at_ms":"1","seniority":"vp"}})",
+      // A run of two events (the burst is 4): scored when it ends, at kT0 + 2 s.
+      EventJson("e1", "L", "a", "demo", kT0), EventJson("e2", "L", "a", "view", kT0)};
+  std::vector<stream::InputRecord> records;
+  for (const auto& v : before_move) records.push_back(json(v));
+  run(old_home, records, clock[0]);
+  deliver();  // L's claim as a new lead: partition 1 does not hold it
+  ASSERT_EQ(old_home.ViewLead("L")->held_events, 2);
+
+  const std::string b = R"({"account":{"account_id":"b","updated_at_ms":"1","industry":"software"}})";
+  const std::string move = R"({"lead":{"lead_id":"L","account_id":"b","updated_at_ms":")" +
+                           std::to_string(kT0 + kHour) + R"(","seniority":"vp"}})";
+  run(new_home, {json(b), json(move)}, clock[1]);
+  deliver();  // the claim, partition 0's release at kT0 (its clock), the transfer
+  ASSERT_EQ(adopted.leads_adopted, 1u);
+  EXPECT_FALSE(old_home.ViewLead("L").has_value());
+  EXPECT_EQ(adopted.released, 0u) << "the run ended before the lead arrived: nothing has ended it here yet";
+  EXPECT_EQ(new_home.loaded_leads(), 0u) << "evicted with the commit";
+  const auto stored = store_->Get(1, engine::EntityKind::kLead, "L");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->due_ms, kT0 + 2 * kSec) << "its check in the timer index: the run's end, before stream time";
+  EXPECT_EQ(new_home.stream_time(), kT0 + kHour);
+  EXPECT_EQ(new_home.ViewLead("L")->held_events, 2);
+
+  // A batch with nothing for L: only the timer index brings it back.
+  const stream::BatchOutcome later = run(new_home, {}, clock[1] + kSec);
+  EXPECT_EQ(later.released, 2u) << "the timer index did not bring the adopted lead back";
+  const auto l = new_home.ViewLead("L");
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->held_events, 0);
+  EXPECT_GT(l->intent, 0) << "its demo and view are scored";
 }
 
 // An event stamped ahead of the service's clock (a producer whose clock runs fast, within
