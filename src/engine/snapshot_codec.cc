@@ -269,7 +269,6 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
   LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kAccount, a, &version));
   const size_t roles = m_.committee.roles.size(), n_signals = m_.signals.size();
   a.role_values.assign(roles * n_signals, 0.0);
-  a.ForgetRoleDues();
   if (version >= 5) {
     // A role or signal the model no longer has is dropped (Engine::Reevaluate sums
     // the roles again from the leads when the committee changed).

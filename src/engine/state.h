@@ -105,21 +105,6 @@ struct AccountState : EntityCommon {
   std::vector<std::pair<EntityId, int64_t>> contacts;  // lead, last event time
   std::vector<EntityId> leads;
   uint64_t touched = 0;  // engine epoch of the last change or load: eviction picks the oldest
-  // A memo of Scorer::AccountNextDue, not state (never stored, empty after a load):
-  // when each committee role may next cross role_min_intent, as solved last, and
-  // whether it was engaged then. Decay alone does not move a crossing, so an entry
-  // holds until the role's sums change otherwise (AddToRole; ForgetRoleDues after a
-  // wholesale change) or the clock reaches it. Solving it is five Newton roots a
-  // check; most checks of an account change one role or none.
-  mutable std::vector<int64_t> role_due;  // by role; kLongAgo: not solved
-  mutable uint64_t role_due_engaged = 0;  // bit r: role r was engaged when solved
-
-  // The one way a role's sums change other than by decay (or wholesale, below).
-  void AddToRole(int role, size_t n_signals, size_t signal, double delta) {
-    role_values[static_cast<size_t>(role) * n_signals + signal] += delta;
-    if (static_cast<size_t>(role) < role_due.size()) role_due[role] = kLongAgo;
-  }
-  void ForgetRoleDues() { role_due.clear(); }
 };
 
 // What conditions see for a lead (its profile, its account's, an event's attributes)

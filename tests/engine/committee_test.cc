@@ -83,11 +83,11 @@ TEST(CommitteeTest, ARoleDisengagesWhenItsPointsDecayBelowTheMinimum) {
 }
 
 // A lead leaving its account takes its share of its role's points, so the role falls
-// below role_min_intent sooner, and the account leaves tier A then. The engine keeps
-// each role's crossing between checks (AccountState::role_due, since decay alone does
-// not move it); this fails if a lead's departure does not forget it: the buyer role
-// would then be left at the crossing solved while both buyers were in it (30d), and
-// the account would leave A only when its contacts leave the window (25d).
+// below role_min_intent sooner, and the account leaves tier A then (20d), not when its
+// contacts leave the window (25d). An account's check solves a role's crossing only
+// when a cheap lower bound on it is sooner than the check found so far
+// (Scorer::AccountNextDue); a bound that is not one skips the buyer role here. (It
+// also pinned a memo of the crossings, tried and not kept: see the README.)
 TEST(CommitteeTest, ALeadLeavingBringsItsRolesCrossingForward) {
   Harness h;
   Committee(h);
