@@ -126,6 +126,37 @@ inline double EarliestAtLeast(const DecayEnvelope& e, double theta) {
   return NewtonFirstRoot(e.neg_value, e.neg_rate, e.n_neg, e.pos - theta);
 }
 
+// Newton's first step from dt = 0, taken exactly as NewtonFirstRoot takes it (e^0 is 1:
+// the same sums in the same order): no exp, and a lower bound on what NewtonFirstRoot
+// returns, since its later steps only move on. 0 and kInf where it answers 0 and kInf
+// at once; 0 also when the step is not a number.
+inline double NewtonFirstStep(const double* value, const double* rate, int n, double constant) {
+  double f = constant, df = 0;
+  for (int i = 0; i < n; ++i) {
+    f += value[i];
+    df -= rate[i] * value[i];
+  }
+  if (f == 0) return 0;
+  if (df == 0 || (f > 0) == (df > 0)) return kInf;
+  const double step = -f / df;
+  return step == step ? step : 0;
+}
+
+// Lower bounds on EarliestBelow / EarliestAtLeast, exact in floating point (what they
+// return is never less), for skipping a solve that cannot come first. An envelope with
+// capped terms gets 0: no bound.
+inline double EarliestBelowFirstStep(const DecayEnvelope& e, double theta) {
+  if (e.value() < theta) return 0;
+  if (e.pos <= 0 || theta - e.neg <= 0) return kInf;
+  if (e.any_pinned) return 0;
+  return NewtonFirstStep(e.pos_value, e.pos_rate, e.n_pos, e.neg - theta);
+}
+inline double EarliestAtLeastFirstStep(const DecayEnvelope& e, double theta) {
+  if (e.value() >= theta) return 0;
+  if (e.neg >= 0 || theta >= e.pos) return kInf;
+  return NewtonFirstStep(e.neg_value, e.neg_rate, e.n_neg, e.pos - theta);
+}
+
 // The same for a value clamped to 0..100, as intent is.
 inline double EarliestClampedBelow(const DecayEnvelope& e, double theta) {
   if (theta <= 0) return kInf;

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cmath>
 #include <cstddef>
 #include <utility>
-#include <numbers>
 
 #include "engine/decay.h"
 
@@ -258,59 +258,38 @@ int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const 
     if (last > a.clock - c.contact_window_ms) due = std::min(due, std::max(last + c.contact_window_ms, a.clock + 1));
   }
   // Solving a role's envelope (EarliestBelow / EarliestAtLeast) takes Newton steps from
-  // dt = 0 that only move on (decay.h), so its first step, which costs no exp, is a
-  // lower bound on what it returns. Roles are solved soonest bound first; once a bound
-  // is no sooner than the check found so far, solving it and every later one cannot
-  // lower the check, and they are skipped. The check is exactly the one solving every
-  // role gives, so state and checks do not depend on the skipping.
-  std::array<std::pair<double, size_t>, 64> order;  // (first step, role); at most 64 roles (model.h)
+  // dt = 0 that only move on, so its first step, which costs no exp, is a lower bound
+  // on what it returns (decay.h, exact in floating point). Roles are solved soonest
+  // bound first; once a bound is no sooner than the check found so far, solving it and
+  // every later one cannot lower the check, and they are skipped. The check is exactly
+  // the one solving every role gives, so state and checks do not depend on the skipping.
+  const double theta = c.role_min_intent;
+  std::array<std::pair<double, size_t>, 64> order;  // (first step, role)
+  assert(c.roles.size() <= order.size());            // the model loader refuses more
   size_t n = 0;
   for (size_t r = 0; r < c.roles.size(); ++r) {
-    const double first_step = RoleFirstStep(a, r, (ms.role_mask >> r) & 1);
+    const DecayEnvelope env = RoleEnvelope(a, r);
+    const double first_step =
+        (ms.role_mask >> r) & 1 ? EarliestBelowFirstStep(env, theta) : EarliestAtLeastFirstStep(env, theta);
     if (first_step < kInf) order[n++] = {first_step, r};
   }
   std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n));
-  for (size_t i = 0; i < n; ++i) {
-    // Margins far beyond the rounding between these sums and the envelope's.
-    if (AddDt(a.clock, order[i].first * (1 - 1e-9) - 1) >= due) break;
+  for (size_t i = 0; i < n && AddDt(a.clock, order[i].first) < due; ++i) {
     const size_t r = order[i].second;
-    DecayEnvelope role_env;
-    for (uint64_t bits = a.active; bits; bits &= bits - 1) {
-      const int s = __builtin_ctzll(bits);
-      role_env.Add(points_[s] * a.role_values[r * n_signals_ + s], half_life_[s]);
-    }
-    const bool engaged = (ms.role_mask >> r) & 1;
-    double dt = engaged ? EarliestBelow(role_env, c.role_min_intent) : EarliestAtLeast(role_env, c.role_min_intent);
+    const DecayEnvelope env = RoleEnvelope(a, r);
+    const double dt = (ms.role_mask >> r) & 1 ? EarliestBelow(env, theta) : EarliestAtLeast(env, theta);
     due = std::min(due, AddDt(a.clock, dt));
   }
   return due;
 }
 
-// The same sums, in the same order, as the role's envelope, so the same early answers:
-// 0 when it has crossed already, kInf when it never can.
-double Scorer::RoleFirstStep(const AccountState& a, size_t r, bool engaged) const {
-  double pos = 0, neg = 0, pos_slope = 0, neg_slope = 0;
+DecayEnvelope Scorer::RoleEnvelope(const AccountState& a, size_t r) const {
+  DecayEnvelope env;
   for (uint64_t bits = a.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
-    const double v = points_[s] * a.role_values[r * n_signals_ + s];
-    const double rate = std::numbers::ln2 / half_life_[s];
-    if (v > 0) {
-      pos += v;
-      pos_slope += rate * v;
-    } else if (v < 0) {
-      neg += v;
-      neg_slope -= rate * v;
-    }
+    env.Add(points_[s] * a.role_values[r * n_signals_ + s], half_life_[s]);
   }
-  const double theta = m_.committee.role_min_intent, value = pos + neg;
-  if (engaged) {
-    if (value < theta) return 0;
-    if (pos <= 0 || theta - neg <= 0) return kInf;
-    return (value - theta) / pos_slope;
-  }
-  if (value >= theta) return 0;
-  if (neg >= 0 || theta >= pos) return kInf;
-  return (theta - value) / neg_slope;
+  return env;
 }
 
 }  // namespace leadscore::engine

@@ -61,9 +61,8 @@ class Scorer {
   int64_t LeadDecayDue(const LeadState& l, const Measures& ms) const;
   void ApplyFitRules(const model::FieldContext& ctx, bool account_only, EntityCommon& e) const;
   double RoleValue(const AccountState& a, size_t r) const;
-  // Newton's first step (ms) towards role r's crossing: a lower bound on the solved
-  // one; kInf: it never crosses.
-  double RoleFirstStep(const AccountState& a, size_t r, bool engaged) const;
+  // Role r's points at the clock, as terms that decay (no caps).
+  DecayEnvelope RoleEnvelope(const AccountState& a, size_t r) const;
   int64_t NextDue(const EntityCommon& e, const model::EntityPolicy& p, const DecayEnvelope& env, double constant,
                   const Measures& ms) const;
   // Outcome-signal sums decayed with the rest; capped sums of them into intent.
