@@ -46,9 +46,9 @@ std::vector<engine::Input> Prepare(engine::Engine& eng, size_t events, uint32_t 
 // Scores `per_iteration` fresh events per iteration (never the same event twice, so
 // dedupe does not short-cut the work), over range(1) leads in a tenth as many accounts.
 // 1 M leads is the target. The second row has about the same events per lead
-// over the same 60 days (6.0 against 6.3, so about the same work per event) on 32 k leads, whose records (about
-// 30 MB) stay in this machine's caches: the pair says how much of the step is waiting
-// for memory.
+// over the same 60 days (6.0 against 6.3, so about the same work per event) on 32 k
+// leads, whose records (about 30 MB) stay in this machine's caches: the pair says how
+// much of the step is waiting for memory.
 void BM_EngineStep(benchmark::State& state) {
   engine::Engine eng(ExampleModel());
   const size_t per_iteration = static_cast<size_t>(state.range(0));
