@@ -87,6 +87,16 @@ class ServiceTest : public ::testing::Test {
     ASSERT_EQ(service_->pending_batches(), 0u);
   }
 
+  // Runs batches until `consumed` records were read, or a minute passed, without waiting
+  // for their commit (merged writes may keep them pending).
+  void RunUntilRead(uint64_t consumed) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (service_->counters().consumed < consumed && std::chrono::steady_clock::now() < until) {
+      ASSERT_TRUE(service_->RunOnce().ok());
+    }
+    ASSERT_EQ(service_->counters().consumed, consumed);
+  }
+
   // Accounts a (partition 0) and b (partition 1), committed; then a demo of lead La
   // and of Lb, consumed and scored but waiting for their commit (a long interval).
   void DemoOnEachPartitionAwaitingItsCommit() {
@@ -98,11 +108,7 @@ class ServiceTest : public ::testing::Test {
     producer.SendTo("engagement-events", 0, "a", EventJson("e1", "La", "a", "demo", kT0));
     producer.SendTo("engagement-events", 1, "b", EventJson("e2", "Lb", "b", "demo", kT0));
     producer.Flush();
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (service_->counters().consumed < 4 && std::chrono::steady_clock::now() < until) {
-      ASSERT_TRUE(service_->RunOnce().ok());
-    }
-    ASSERT_EQ(service_->counters().consumed, 4u);
+    ASSERT_NO_FATAL_FAILURE(RunUntilRead(4));
     ASSERT_GT(service_->pending_batches(), 0u) << "the demos wait for their commit";
   }
 
@@ -907,16 +913,9 @@ TEST_F(ServiceTest, BatchesWaitForTheCommitIntervalAndAStopMidIntervalCommitsThe
   SendSoftwareAccount(producer, "a1");
   producer.Flush();
   RunUntilConsumed(1);
-  auto consume = [&](uint64_t n) {  // without the idle poll that would commit
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (service_->counters().consumed < n && std::chrono::steady_clock::now() < until) {
-      ASSERT_TRUE(service_->RunOnce().ok());
-    }
-    ASSERT_EQ(service_->counters().consumed, n);
-  };
   producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
   producer.Flush();
-  consume(2);
+  ASSERT_NO_FATAL_FAILURE(RunUntilRead(2));
   ASSERT_GT(service_->pending_batches(), 0u);
   EXPECT_FALSE(service_->ViewLead("l1").has_value()) << "scored, not committed";
   EXPECT_EQ(service_->counters().routed, 0u) << "nothing routed before its commit";
@@ -929,7 +928,7 @@ TEST_F(ServiceTest, BatchesWaitForTheCommitIntervalAndAStopMidIntervalCommitsThe
 
   producer.Send("engagement-events", "a1", EventJson("e2", "l1", "a1", "demo", kT0));
   producer.Flush();
-  consume(3);
+  ASSERT_NO_FATAL_FAILURE(RunUntilRead(3));
   ASSERT_GT(service_->pending_batches(), 0u);
   EXPECT_EQ(service_->ViewLead("l1")->tier, "warm") << "e2 not committed yet";
   std::atomic<bool> stop{true};
@@ -961,11 +960,7 @@ TEST_F(ServiceTest, APollThatDrainsTheQueueCommitsWithoutWaitingForTheInterval) 
   SendSoftwareAccount(producer, "a1");
   producer.Send("engagement-events", "a1", EventJson("e1", "l1", "a1", "demo", kT0));
   producer.Flush();
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (service_->counters().consumed < 2 && std::chrono::steady_clock::now() < until) {
-    ASSERT_TRUE(service_->RunOnce().ok());
-  }
-  ASSERT_EQ(service_->counters().consumed, 2u);
+  ASSERT_NO_FATAL_FAILURE(RunUntilRead(2));
   EXPECT_EQ(service_->pending_batches(), 0u) << "committed by the poll that drained the queue";
   ASSERT_TRUE(service_->ViewLead("l1").has_value());
   EXPECT_EQ(service_->ViewLead("l1")->tier, "warm");
