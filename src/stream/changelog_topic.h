@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,8 +24,11 @@
 #include "store/changelog.h"
 
 struct rd_kafka_s;
+struct rd_kafka_message_s;
 
 namespace leadscore::stream {
+
+struct PendingAppend;
 
 struct ChangelogTopicOptions {
   std::string brokers;
@@ -72,8 +76,14 @@ class KafkaChangelog : public store::ChangelogWriter, public store::ChangelogRea
   // missing, refused when it has fewer. Its partition count.
   Result<int> EnsureInternalTopic(const std::string& name, const char* cleanup_policy);
 
+  static void OnDelivery(rd_kafka_s*, const rd_kafka_message_s* m, void* opaque);
+  void AwaitDeliveries(const PendingAppend& pending);
+
   ChangelogTopicOptions options_;
   rd_kafka_s* producer_ = nullptr;
+  std::mutex delivery_mu_;
+  std::condition_variable delivered_;
+  bool polling_ = false;  // a thread is in rd_kafka_poll for the waiting appends
   rd_kafka_s* consumer_ = nullptr;
   std::atomic<uint64_t> appended_records_{0}, appended_bytes_{0}, pending_records_{0};
 };

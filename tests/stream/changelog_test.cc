@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 #include <map>
+#include <vector>
 
 #include "codec/codec.h"
 #include "store/state_store.h"
@@ -272,6 +273,41 @@ TEST_F(ChangelogTest, AStandbyFollowsSoATakeoverRestoresOnlyTheTail) {
   ASSERT_TRUE(standby_side.store->Restore(kPartition, *standby_side.changelog, &takeover).ok());
   EXPECT_EQ(takeover.records, 0u) << "the standby was at the end: nothing to restore";
   EXPECT_EQ(Keys(*standby_side.store), Keys(*writer.store));
+}
+
+// The service's commits append from several threads at once, one partition each, and
+// each waits for its own records while one of them serves everyone's delivery reports.
+// Every append returns its own partition's position, and none waits forever for
+// reports another thread served.
+TEST_F(ChangelogTest, AppendsFromSeveralThreadsEachReturnTheirOwnPosition) {
+  constexpr int kPartitions = 8, kAppends = 40, kRecords = 25;
+  ASSERT_TRUE(broker_->CreateTopic("wide-in", kPartitions).ok());
+  ASSERT_TRUE(broker_->CreateTopic("wide-state", kPartitions).ok());
+  auto c = stream::KafkaChangelog::Open(
+      {.brokers = broker_->bootstrap(), .topic = "wide-state", .input_topics = {"wide-in"}, .timeout_ms = 10000});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  std::vector<std::vector<int64_t>> positions(kPartitions);
+  std::vector<std::thread> threads;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    threads.emplace_back([&, p] {
+      std::vector<store::ChangelogOp> ops;
+      for (int r = 0; r < kRecords; ++r) ops.push_back({"key-" + std::to_string(r), std::string(100, 'v')});
+      for (int a = 0; a < kAppends; ++a) {
+        auto at = (*c)->Append(p, ops);
+        positions[p].push_back(at.ok() ? *at : -1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    std::vector<int64_t> expected;
+    for (int a = 1; a <= kAppends; ++a) expected.push_back(int64_t{a} * kRecords);
+    EXPECT_EQ(positions[p], expected) << "partition " << p;
+    auto marks = (*c)->Watermarks(p);
+    ASSERT_TRUE(marks.ok()) << marks.status().message();
+    EXPECT_EQ(marks->second, int64_t{kAppends} * kRecords) << "partition " << p;
+  }
+  EXPECT_EQ((*c)->pending_records(), 0u);
 }
 
 TEST_F(ChangelogTest, AChangelogTopicWithTooFewPartitionsIsRefused) {
