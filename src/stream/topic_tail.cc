@@ -46,9 +46,13 @@ Result<KafkaPtr> MetadataReader(const std::string& brokers, const std::map<std::
 
 }  // namespace
 
-Result<std::unique_ptr<TopicTail>> TopicTail::Open(const std::string& brokers, const std::string& topic) {
-  auto conf = MakeConf({{"bootstrap.servers", brokers}, {"group.id", "leadscore-tail"},
-                        {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"}, {"log_level", "3"}});
+Result<std::unique_ptr<TopicTail>> TopicTail::Open(const std::string& brokers, const std::string& topic,
+                                                   const std::map<std::string, std::string>& kafka) {
+  std::map<std::string, std::string> settings = {{"bootstrap.servers", brokers}, {"group.id", "leadscore-tail"},
+                                                 {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"},
+                                                 {"log_level", "3"}};
+  for (const auto& [k, v] : kafka) settings[k] = v;
+  auto conf = MakeConf(settings);
   if (!conf.ok()) return conf.status();
   char err[512];
   std::unique_ptr<TopicTail> t(new TopicTail());

@@ -44,7 +44,9 @@ Result<bool> TopicExists(const std::string& brokers, const std::map<std::string,
 
 class TopicTail {
  public:
-  static Result<std::unique_ptr<TopicTail>> Open(const std::string& brokers, const std::string& topic);
+  // `kafka` overrides the consumer's settings (fetch.wait.max.ms is 10 ms unless set).
+  static Result<std::unique_ptr<TopicTail>> Open(const std::string& brokers, const std::string& topic,
+                                                 const std::map<std::string, std::string>& kafka = {});
   ~TopicTail();
   // The records that arrived, waiting at most timeout_ms for the first.
   std::vector<TailRecord> Poll(int timeout_ms);
