@@ -89,11 +89,12 @@ class Engine::Impl {
     if (all_loaded) {
       const size_t n = m.signals.size();
       a->role_values.assign(m.committee.roles.size() * n, 0.0);
+      a->ForgetRoleCrossings();
       for (const auto& [lid, l] : leads) {
         if (l->role < 0) continue;
         for (uint64_t bits = l->active; bits; bits &= bits - 1) {
           const int s = __builtin_ctzll(bits);
-          a->role_values[static_cast<size_t>(l->role) * n + s] += l->signals[s].value;
+          a->AddToRole(l->role, n, static_cast<size_t>(s), l->signals[s].value);
         }
       }
     }

@@ -234,7 +234,7 @@ int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
   return NextDue(l, m_.lead, env, m_.lead.fit_weight * ms.fit, ms);
 }
 
-int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const {
+int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   if (a.tier == kDisqualifiedTier) return kNever;
   if (a.tier == kSuppressedTier) return std::max(a.suppressed_until, a.clock + 1);  // as for a lead
   DecayEnvelope env;
@@ -257,28 +257,50 @@ int64_t Scorer::AccountNextDue(const AccountState& a, const Measures& ms) const 
   for (const auto& [lead, last] : a.contacts) {
     if (last > a.clock - c.contact_window_ms) due = std::min(due, std::max(last + c.contact_window_ms, a.clock + 1));
   }
-  // Solving a role's envelope (EarliestBelow / EarliestAtLeast) takes Newton steps from
-  // dt = 0 that only move on, so its first step, which costs no exp, is a lower bound
-  // on what it returns (decay.h, exact in floating point). Roles are solved soonest
-  // bound first; once a bound is no sooner than the check found so far, solving it and
-  // every later one cannot lower the check, and they are skipped. The check is exactly
-  // the one solving every role gives, so state and checks do not depend on the skipping.
+  // A role's crossing as last solved holds while it is still ahead, the role is engaged
+  // as it was, and its sums changed by decay alone (AccountState::role_crossing). The
+  // others are solved again, but only when they could be the next check: solving an
+  // envelope (EarliestBelow / EarliestAtLeast) takes Newton steps from dt = 0 that only
+  // move on, so its first step, which costs no exp, is a lower bound on what it returns
+  // (decay.h, exact in floating point). They are solved soonest bound first; once a
+  // bound is no sooner than the check found so far, that role and every later one stay
+  // unsolved, to be solved when they could matter. Both depend only on the account's
+  // state (the crossings are stored with it), so an account read back is checked at
+  // the moments the one kept in memory is.
   const double theta = c.role_min_intent;
+  const size_t roles = c.roles.size();
+  if (a.role_crossing.size() != roles) {
+    a.role_crossing.assign(roles, kLongAgo);
+    a.role_crossing_engaged = 0;
+  }
   std::array<std::pair<double, size_t>, 64> order;  // (first step, role)
-  assert(c.roles.size() <= order.size());            // the model loader refuses more
+  assert(roles <= order.size());                     // the model loader refuses more
   size_t n = 0;
-  for (size_t r = 0; r < c.roles.size(); ++r) {
+  for (size_t r = 0; r < roles; ++r) {
+    const uint64_t engaged = (ms.role_mask >> r) & 1;
+    if (a.role_crossing[r] > a.clock && ((a.role_crossing_engaged >> r) & 1) == engaged) {
+      due = std::min(due, a.role_crossing[r]);
+      continue;
+    }
+    a.role_crossing[r] = kLongAgo;
     const DecayEnvelope env = RoleEnvelope(a, r);
-    const double first_step =
-        (ms.role_mask >> r) & 1 ? EarliestBelowFirstStep(env, theta) : EarliestAtLeastFirstStep(env, theta);
-    if (first_step < kInf) order[n++] = {first_step, r};
+    const double first_step = engaged ? EarliestBelowFirstStep(env, theta) : EarliestAtLeastFirstStep(env, theta);
+    if (first_step < kInf) {
+      order[n++] = {first_step, r};
+    } else {  // it cannot cross while its sums only decay
+      a.role_crossing[r] = kNever;
+      a.role_crossing_engaged = (a.role_crossing_engaged & ~(uint64_t{1} << r)) | (engaged << r);
+    }
   }
   std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n));
   for (size_t i = 0; i < n && AddDt(a.clock, order[i].first) < due; ++i) {
     const size_t r = order[i].second;
+    const uint64_t engaged = (ms.role_mask >> r) & 1;
     const DecayEnvelope env = RoleEnvelope(a, r);
-    const double dt = (ms.role_mask >> r) & 1 ? EarliestBelow(env, theta) : EarliestAtLeast(env, theta);
-    due = std::min(due, AddDt(a.clock, dt));
+    const int64_t at = AddDt(a.clock, engaged ? EarliestBelow(env, theta) : EarliestAtLeast(env, theta));
+    a.role_crossing[r] = at;
+    a.role_crossing_engaged = (a.role_crossing_engaged & ~(uint64_t{1} << r)) | (engaged << r);
+    due = std::min(due, at);
   }
   return due;
 }

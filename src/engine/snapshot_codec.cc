@@ -258,6 +258,13 @@ std::string SnapshotCodec::EncodeAccount(const AccountState& a, const IdTable& l
   }
   w.Put<uint32_t>(static_cast<uint32_t>(a.leads.size()));
   for (EntityId lead : a.leads) w.PutString(lead_ids.Name(lead));
+  // Version 6: the roles' crossings as solved, under this model (they are its roots).
+  w.Put<uint8_t>(static_cast<uint8_t>(a.role_crossing.size()));
+  if (!a.role_crossing.empty()) {
+    w.Put<uint64_t>(slots_of_);
+    for (int64_t at : a.role_crossing) w.Put(at);
+    w.Put<uint64_t>(a.role_crossing_engaged);
+  }
   return w.Take();
 }
 
@@ -297,6 +304,20 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
   }
   const uint32_t n_leads = r.GetCount(4);
   for (uint32_t i = 0; i < n_leads && r.good(); ++i) a.leads.push_back(lead_ids.Intern(r.GetString()));
+  if (version >= 6) {
+    // Another model's crossings are not this one's: solved anew, as from version 5.
+    const uint8_t n_crossings = r.Get<uint8_t>();
+    if (n_crossings) {
+      const uint64_t solved_under = r.Get<uint64_t>();
+      std::vector<int64_t> crossings(n_crossings);
+      for (int64_t& at : crossings) at = r.Get<int64_t>();
+      const uint64_t engaged = r.Get<uint64_t>();
+      if (solved_under == slots_of_ && n_crossings == roles) {
+        a.role_crossing = std::move(crossings);
+        a.role_crossing_engaged = engaged;
+      }
+    }
+  }
   if (!r.ok()) return Status::Corruption("bad account state for '" + std::string(id) + "'");
   return Status::Ok();
 }

@@ -20,7 +20,10 @@
 //            held     {i64 release_at_ms, i64 first_ms, i64 last_ms, u32 count,
 //                      events {i64 at_ms, str signal, attributes {field as above}}}
 //   account: common, role sums {str role, str signal, f64 sum in events} (the ones not 0),
-//            contacts {str lead_id, i64 last_event_at_ms}, leads {str lead_id}
+//            contacts {str lead_id, i64 last_event_at_ms}, leads {str lead_id},
+//            from version 6: u8 roles solved, and when not 0: u64 solved_under (digest of
+//            the model's version), i64 crossing per role, u64 engaged bits
+//            (AccountState::role_crossing; another model's are dropped on reading)
 // Version 5 names signals, tiers and roles and keeps sums without points and whole
 // profiles, so bytes written under one model are read under another (SPEC section 3,
 // "Changing the model"): a signal or role the model no longer has is dropped, a new one
@@ -28,7 +31,10 @@
 // read again from the whole profile when the model differs (held events' attributes,
 // kept as slots only, are then unknown). Ids are strings (interned ids are per process).
 // What follows from the model (fit, disqualification, a lead's role, the next decay
-// check) is not stored: the engine derives it on loading.
+// check) is not stored: the engine derives it on loading. The one exception, from
+// version 6, is the roles' crossings an account's check solved, kept so that a loaded
+// account is checked when the one kept in memory would be; they are tagged with the
+// model and dropped under another.
 //
 // MIGRATION: versions 2-4 were positional and in points; they are read only under the
 // model that wrote them (the store checks its version), their sums divided by its points

@@ -105,6 +105,25 @@ struct AccountState : EntityCommon {
   std::vector<std::pair<EntityId, int64_t>> contacts;  // lead, last event time
   std::vector<EntityId> leads;
   uint64_t touched = 0;  // engine epoch of the last change or load: eviction picks the oldest
+  // When each committee role next crosses role_min_intent, as last solved (by role;
+  // kLongAgo: not solved), and whether the role was engaged then (bit r). Decay alone
+  // does not move a crossing, so a time holds until the role's sums change otherwise
+  // (AddToRole; ForgetRoleCrossings after a wholesale change), the clock reaches it or
+  // the role's engagement flips: an account's check then solves one root or none
+  // instead of one per role. Stored with the account (under the model that solved
+  // them), so an account read back is checked at the moments the one kept in memory is.
+  std::vector<int64_t> role_crossing;
+  uint64_t role_crossing_engaged = 0;
+
+  // The one way a role's sums change other than by decay (or wholesale, below).
+  void AddToRole(int role, size_t n_signals, size_t signal, double delta) {
+    role_values[static_cast<size_t>(role) * n_signals + signal] += delta;
+    if (static_cast<size_t>(role) < role_crossing.size()) role_crossing[static_cast<size_t>(role)] = kLongAgo;
+  }
+  void ForgetRoleCrossings() {
+    role_crossing.clear();
+    role_crossing_engaged = 0;
+  }
 };
 
 // What conditions see for a lead (its profile, its account's, an event's attributes)

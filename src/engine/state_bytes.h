@@ -40,7 +40,7 @@ inline size_t HeapBytes(const LeadState& l) {
 
 inline size_t HeapBytes(const AccountState& a) {
   return HeapBytes(static_cast<const EntityCommon&>(a)) + HeapBytesOf(a.role_values) + HeapBytesOf(a.contacts) +
-         HeapBytesOf(a.leads);
+         HeapBytesOf(a.leads) + HeapBytesOf(a.role_crossing);
 }
 
 }  // namespace leadscore::engine

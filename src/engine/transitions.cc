@@ -128,7 +128,7 @@ void Transitions::Score(EntityId lid, LeadState& l, AccountState& a, uint16_t si
     sum.last_at_ms = std::max(sum.last_at_ms, at);
     ent->active |= bit;
   }
-  if (l.role >= 0) a.role_values[l.role * n_signals_ + signal] += w;
+  if (l.role >= 0) a.AddToRole(l.role, n_signals_, signal, w);
   l.last_event_at_ms = std::max(l.last_event_at_ms, at);
   TouchContact(a, lid, l.last_event_at_ms);
   ++stats_.events_scored;
@@ -274,8 +274,8 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
   if (role_changed) {
     for (size_t s = 0; s < n_signals_; ++s) {
       if (!(l.active >> s & 1)) continue;
-      if (l.role >= 0) a.role_values[l.role * n_signals_ + s] -= l.signals[s].value;
-      if (role >= 0) a.role_values[role * n_signals_ + s] += l.signals[s].value;
+      if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -l.signals[s].value);
+      if (role >= 0) a.AddToRole(role, n_signals_, s, l.signals[s].value);
     }
     l.role = role;
   }
@@ -446,6 +446,7 @@ AccountState& Transitions::GetOrCreateAccount(EntityId id) {
   a.clock = stream_time_;
   a.signals.resize(n_signals_);
   a.role_values.assign(m_.committee.roles.size() * n_signals_, 0.0);
+  a.ForgetRoleCrossings();
   scorer_.RecomputeAccountFit(a);
   a.tier = Scorer::BirthTier(a, m_.account);  // silently
   return a;
@@ -481,7 +482,7 @@ void Transitions::Detach(EntityId lid, LeadState& l, AccountState& a) {
     if (!(l.active >> s & 1)) continue;
     a.signals[s].value -= l.signals[s].value;
     a.signals[s].count -= l.signals[s].count;
-    if (l.role >= 0) a.role_values[l.role * n_signals_ + s] -= l.signals[s].value;
+    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -l.signals[s].value);
   }
   for (unsigned bits = l.outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);
@@ -500,7 +501,7 @@ void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {
     a.signals[s].value += l.signals[s].value;
     a.signals[s].count += l.signals[s].count;
     a.signals[s].last_at_ms = std::max(a.signals[s].last_at_ms, l.signals[s].last_at_ms);
-    if (l.role >= 0) a.role_values[l.role * n_signals_ + s] += l.signals[s].value;
+    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, l.signals[s].value);
   }
   a.active |= l.active;
   if (l.outcome_active) a.outcome_signals.resize(Scorer::kOutcomeKinds);

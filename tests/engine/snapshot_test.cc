@@ -93,6 +93,63 @@ TEST(SnapshotTest, ARestoredEngineContinuesExactlyLikeTheOriginal) {
   EXPECT_EQ(original.engine().stats().skipped_duplicate, restored.engine().stats().skipped_duplicate);
 }
 
+// An account keeps the committee roles' crossings its checks solved, in its bytes, so
+// that one read back is checked when the one kept in memory would be. They are roots of
+// the model that solved them: read under another model (here role_min_intent 20 -> 5,
+// which moves the user role's fall below it, the account's next check, from 19 hours
+// after the start to 2.8 days), they are solved again, and the account is checked as
+// if it had been scored under that model all along.
+TEST(SnapshotTest, RoleCrossingsStoredUnderOneModelAreSolvedAgainUnderAnother) {
+  std::string lower = kTestModel;
+  lower.replace(lower.find("version: test"), 13, "version: lower-role-bar");
+  lower.replace(lower.find("role_min_intent: 20"), 19, "role_min_intent: 5");
+  Harness writer, reader(lower), direct(lower);
+  for (Harness* h : {&writer, &direct}) {
+    h->Advance(kT0);
+    h->Account("a0", R"("industry":"software")");
+    h->Lead("b1", "a0", R"("seniority":"vp","role":"buyer")");
+    h->Lead("u1", "a0", R"("seniority":"vp","role":"user")");
+    h->Event("b1", "a0", "demo", kT0 + kHour, "e1");
+    // The buyer's and the user's roles are solved at different checks.
+    for (int i = 0; i < 6; ++i) h->Event("u1", "a0", "view", kT0 + (2 + i) * kHour, "v" + std::to_string(i));
+  }
+  Store store;
+  Drain(writer, &store);
+  RestoreInto(reader, store, writer.engine().stream_time());
+  const int64_t expected = direct.AccountView("a0").next_check_ms;
+  ASSERT_GT(expected, kT0 + 8 * kHour);
+  EXPECT_EQ(reader.AccountView("a0").next_check_ms, expected);
+  for (int64_t day : {12, 20, 32, 60}) {
+    for (Harness* h : {&reader, &direct}) h->Advance(kT0 + day * kDay);
+    EXPECT_EQ(reader.AccountView("a0").next_check_ms, direct.AccountView("a0").next_check_ms) << "day " << day;
+    EXPECT_EQ(reader.AccountView("a0").committee_roles, direct.AccountView("a0").committee_roles) << "day " << day;
+  }
+}
+
+// Accounts written before the crossings were stored (version 5: the same layout without
+// them at the end) load as accounts whose crossings are not solved yet.
+TEST(SnapshotTest, Version5AccountBytesWithoutRoleCrossingsStillLoad) {
+  Harness writer, reader;
+  writer.Advance(kT0);
+  writer.Account("a0", R"("industry":"software")");
+  writer.Lead("b1", "a0", R"("seniority":"vp","role":"buyer")");
+  writer.Lead("u1", "a0", R"("seniority":"vp","role":"user")");
+  writer.Event("b1", "a0", "demo", kT0 + kHour, "e1");
+  for (int i = 0; i < 6; ++i) writer.Event("u1", "a0", "view", kT0 + (2 + i) * kHour, "v" + std::to_string(i));
+  Store store;
+  Drain(writer, &store);
+  std::string& bytes = store.at({engine::EntityKind::kAccount, "a0"});
+  ASSERT_EQ(bytes[0], 6);
+  // u8 count (2 roles), u64 model digest, i64 per role, u64 engaged bits.
+  const size_t crossings = 1 + 8 + 2 * 8 + 8;
+  ASSERT_EQ(bytes[bytes.size() - crossings], 2);
+  bytes.resize(bytes.size() - crossings);
+  bytes[0] = 5;
+  RestoreInto(reader, store, writer.engine().stream_time());
+  EXPECT_EQ(reader.AccountView("a0").next_check_ms, writer.AccountView("a0").next_check_ms);
+  EXPECT_EQ(reader.AccountView("a0").committee_roles, writer.AccountView("a0").committee_roles);
+}
+
 // `leadscore rebuild` reads the live tier from stored bytes and puts a rebuilt entity in
 // it, without either model: by the name format 5 keeps.
 TEST(SnapshotTest, StoredTierIsReadAndReplacedByNameInTheBytes) {

@@ -399,11 +399,12 @@ TEST_F(StateFormatTest, StateOfFormat4IsRewrittenOnceUnderTheModelThatWroteIt) {
     ASSERT_TRUE(v) << id;
     EXPECT_EQ(v->tier, tier) << id;
   }
-  // Every entity is rewritten in the current format (Reevaluate marks it changed).
+  // Every entity is rewritten in the current format (Reevaluate marks it changed): the
+  // named layout of format 5 (its bytes' version 6 adds an account's role crossings).
   for (const auto& e : fixture_.entities) {
     auto stored = store_->Get(3, e.kind, e.id);
     ASSERT_TRUE(stored.ok() && stored->has_value()) << e.id;
-    EXPECT_EQ(static_cast<int>((*stored)->bytes.at(0)), engine::kStateFormat) << e.id;
+    EXPECT_GE(static_cast<int>((*stored)->bytes.at(0)), engine::kStateFormat) << e.id;
   }
 
   // Once rewritten, the state changes model like any other.
