@@ -305,6 +305,8 @@ class StateStore {
   // Per partition: delivery bookkeeping written here but not yet to the changelog, by key
   // (the latest value wins; nullopt: deleted).
   std::mutex unlogged_mu_;
+  // One write at a time (Write): see there.
+  std::mutex write_mu_;
   std::map<int32_t, std::map<std::string, std::optional<std::string>>> unlogged_;
 };
 
