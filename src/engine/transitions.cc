@@ -263,7 +263,6 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
   table_.MarkAccount(p.account);
   const int64_t st = stream_time_;
   scorer_.DecayLead(l, st);
-  scorer_.DecayAccount(a, st);
   l.fields = p.fields;
   l.fields.resize(m_.layout.lead_slots());
   l.whole = p.whole;
@@ -272,6 +271,11 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
   const int role = m_.committee.RoleOf(l.fields[model::kLeadRole]);
   const bool role_changed = role != l.role;
   if (role_changed) {
+    // The account is decayed (a move decayed it already) only when it is evaluated
+    // after: one decayed and left with a check solved from an earlier clock would be
+    // checked at other moments than the same account read back from the store, which
+    // solves its check from the clock it was stored with.
+    scorer_.DecayAccount(a, st);
     for (size_t s = 0; s < n_signals_; ++s) {
       if (!(l.active >> s & 1)) continue;
       if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -l.signals[s].value);
