@@ -305,9 +305,9 @@ class StateStore {
   // Per partition: delivery bookkeeping written here but not yet to the changelog, by key
   // (the latest value wins; nullopt: deleted).
   std::mutex unlogged_mu_;
-  // One write at a time (Write): see there.
-  std::mutex write_mu_;
   std::map<int32_t, std::map<std::string, std::optional<std::string>>> unlogged_;
+  // Unsynced writes take turns (Write says why). Taken after unlogged_mu_, never before.
+  std::mutex write_mu_;
 };
 
 }  // namespace leadscore::store
