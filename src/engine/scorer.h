@@ -49,8 +49,8 @@ class Scorer {
   // kNever when it cannot. A lower bound: the entity is checked then and asked again.
   // A lead's next check is also no later than the end of its first held run.
   int64_t LeadNextDue(const LeadState& l, const Measures& ms) const;
-  // An account's also remembers the committee roles' crossings it solves (and solves
-  // again those that no longer hold: AccountState::role_crossing).
+  // For an account it also keeps the committee roles' crossings it solves, and solves
+  // again those that no longer hold (AccountState::role_crossing).
   int64_t AccountNextDue(AccountState& a, const Measures& ms) const;
 
   static int16_t LowestTier(const model::EntityPolicy& p) { return static_cast<int16_t>(p.tiers.size() - 1); }
