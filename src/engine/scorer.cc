@@ -276,30 +276,27 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   std::array<std::pair<double, size_t>, 64> order;  // (first step, role)
   assert(roles <= order.size());                     // the model loader refuses more
   size_t n = 0;
+  auto engaged = [&](size_t r) { return ((ms.role_mask >> r) & 1) != 0; };
   for (size_t r = 0; r < roles; ++r) {
-    const uint64_t engaged = (ms.role_mask >> r) & 1;
-    if (a.role_crossing[r] > a.clock && ((a.role_crossing_engaged >> r) & 1) == engaged) {
+    if (a.role_crossing[r] > a.clock && (((a.role_crossing_engaged >> r) & 1) != 0) == engaged(r)) {
       due = std::min(due, a.role_crossing[r]);
       continue;
     }
     a.role_crossing[r] = kLongAgo;
     const DecayEnvelope env = RoleEnvelope(a, r);
-    const double first_step = engaged ? EarliestBelowFirstStep(env, theta) : EarliestAtLeastFirstStep(env, theta);
+    const double first_step = engaged(r) ? EarliestBelowFirstStep(env, theta) : EarliestAtLeastFirstStep(env, theta);
     if (first_step < kInf) {
       order[n++] = {first_step, r};
     } else {  // it cannot cross while its sums only decay
-      a.role_crossing[r] = kNever;
-      a.role_crossing_engaged = (a.role_crossing_engaged & ~(uint64_t{1} << r)) | (engaged << r);
+      a.RememberRoleCrossing(r, kNever, engaged(r));
     }
   }
   std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n));
   for (size_t i = 0; i < n && AddDt(a.clock, order[i].first) < due; ++i) {
     const size_t r = order[i].second;
-    const uint64_t engaged = (ms.role_mask >> r) & 1;
     const DecayEnvelope env = RoleEnvelope(a, r);
-    const int64_t at = AddDt(a.clock, engaged ? EarliestBelow(env, theta) : EarliestAtLeast(env, theta));
-    a.role_crossing[r] = at;
-    a.role_crossing_engaged = (a.role_crossing_engaged & ~(uint64_t{1} << r)) | (engaged << r);
+    const int64_t at = AddDt(a.clock, engaged(r) ? EarliestBelow(env, theta) : EarliestAtLeast(env, theta));
+    a.RememberRoleCrossing(r, at, engaged(r));
     due = std::min(due, at);
   }
   return due;

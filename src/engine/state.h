@@ -120,6 +120,10 @@ struct AccountState : EntityCommon {
     role_values[static_cast<size_t>(role) * n_signals + signal] += delta;
     if (static_cast<size_t>(role) < role_crossing.size()) role_crossing[static_cast<size_t>(role)] = kLongAgo;
   }
+  void RememberRoleCrossing(size_t role, int64_t at, bool engaged) {
+    role_crossing[role] = at;
+    role_crossing_engaged = (role_crossing_engaged & ~(uint64_t{1} << role)) | (uint64_t{engaged} << role);
+  }
   void ForgetRoleCrossings() {
     role_crossing.clear();
     role_crossing_engaged = 0;

@@ -93,6 +93,17 @@ TEST(SnapshotTest, ARestoredEngineContinuesExactlyLikeTheOriginal) {
   EXPECT_EQ(original.engine().stats().skipped_duplicate, restored.engine().stats().skipped_duplicate);
 }
 
+// Account a0 with a buyer's demo and then six hours of a user's views: both roles are
+// engaged, and their crossings are solved at different checks.
+void EngageBothRoles(Harness& h) {
+  h.Advance(kT0);
+  h.Account("a0", R"("industry":"software")");
+  h.Lead("b1", "a0", R"("seniority":"vp","role":"buyer")");
+  h.Lead("u1", "a0", R"("seniority":"vp","role":"user")");
+  h.Event("b1", "a0", "demo", kT0 + kHour, "e1");
+  for (int i = 0; i < 6; ++i) h.Event("u1", "a0", "view", kT0 + (2 + i) * kHour, "v" + std::to_string(i));
+}
+
 // An account keeps the committee roles' crossings its checks solved, in its bytes, so
 // that one read back is checked when the one kept in memory would be. They are roots of
 // the model that solved them: read under another model (here role_min_intent 20 -> 5,
@@ -107,15 +118,7 @@ TEST(SnapshotTest, RoleCrossingsStoredUnderOneModelAreSolvedAgainUnderAnother) {
   lower.replace(bar, 19, "role_min_intent: 5");
   lower.replace(version, 13, "version: lower-role-bar");
   Harness writer, reader(lower), direct(lower);
-  for (Harness* h : {&writer, &direct}) {
-    h->Advance(kT0);
-    h->Account("a0", R"("industry":"software")");
-    h->Lead("b1", "a0", R"("seniority":"vp","role":"buyer")");
-    h->Lead("u1", "a0", R"("seniority":"vp","role":"user")");
-    h->Event("b1", "a0", "demo", kT0 + kHour, "e1");
-    // The buyer's and the user's roles are solved at different checks.
-    for (int i = 0; i < 6; ++i) h->Event("u1", "a0", "view", kT0 + (2 + i) * kHour, "v" + std::to_string(i));
-  }
+  for (Harness* h : {&writer, &direct}) EngageBothRoles(*h);
   Store store;
   Drain(writer, &store);
   RestoreInto(reader, store, writer.engine().stream_time());
@@ -150,7 +153,9 @@ TEST(SnapshotTest, ALeadProfileThatChangesNothingOfItsAccountLeavesItsBytes) {
   Drain(h, &after);
   ASSERT_TRUE(after.count({engine::EntityKind::kLead, "l1"})) << "the lead changed";
   const auto account = std::make_pair(engine::EntityKind::kAccount, std::string("a0"));
-  if (after.count(account)) EXPECT_EQ(after.at(account), before.at(account));
+  if (after.count(account)) {
+    EXPECT_EQ(after.at(account), before.at(account));
+  }
   // A role given is a change of the account: decayed and checked then.
   h.Lead("l1", "a0", R"("seniority":"director","role":"user")", kT0 + 10 * kHour);
   Store with_role;
@@ -163,12 +168,7 @@ TEST(SnapshotTest, ALeadProfileThatChangesNothingOfItsAccountLeavesItsBytes) {
 // them at the end) load as accounts whose crossings are not solved yet.
 TEST(SnapshotTest, Version5AccountBytesWithoutRoleCrossingsStillLoad) {
   Harness writer, reader;
-  writer.Advance(kT0);
-  writer.Account("a0", R"("industry":"software")");
-  writer.Lead("b1", "a0", R"("seniority":"vp","role":"buyer")");
-  writer.Lead("u1", "a0", R"("seniority":"vp","role":"user")");
-  writer.Event("b1", "a0", "demo", kT0 + kHour, "e1");
-  for (int i = 0; i < 6; ++i) writer.Event("u1", "a0", "view", kT0 + (2 + i) * kHour, "v" + std::to_string(i));
+  EngageBothRoles(writer);
   Store store;
   Drain(writer, &store);
   std::string& bytes = store.at({engine::EntityKind::kAccount, "a0"});
