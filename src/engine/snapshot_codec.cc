@@ -1,6 +1,7 @@
 #include "engine/snapshot_codec.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -12,14 +13,27 @@
 namespace leadscore::engine {
 namespace {
 
-// Field by field: the struct's padding is not state.
+// Field by field: the struct's padding is not state. Compact: a flags byte, then only
+// what is set (the symbol when it is a model constant, the number when its bits are not 0).
+enum FieldBits : uint8_t { kPresent = 1, kHasNumber = 2, kSymbol = 4, kNumber = 8 };
+
 void PutFields(const std::vector<model::FieldValue>& fields, SnapshotWriter& w) {
-  w.Put<uint32_t>(static_cast<uint32_t>(fields.size()));
+  w.PutCount(fields.size());
   for (const auto& f : fields) {
-    w.Put<uint8_t>(f.present);
-    w.Put<uint8_t>(f.has_number);
-    w.Put<int32_t>(f.symbol);
-    w.Put<double>(f.number);
+    if (!w.compact()) {
+      w.Put<uint8_t>(f.present);
+      w.Put<uint8_t>(f.has_number);
+      w.Put<int32_t>(f.symbol);
+      w.Put<double>(f.number);
+      continue;
+    }
+    uint64_t number_bits;
+    std::memcpy(&number_bits, &f.number, sizeof number_bits);
+    const uint8_t flags = (f.present ? kPresent : 0) | (f.has_number ? kHasNumber : 0) |
+                          (f.symbol != model::kOtherSymbol ? kSymbol : 0) | (number_bits ? kNumber : 0);
+    w.Put<uint8_t>(flags);
+    if (flags & kSymbol) w.PutInt<int32_t>(f.symbol);
+    if (flags & kNumber) w.Put<double>(f.number);
   }
 }
 
@@ -28,10 +42,18 @@ bool GetFields(SnapshotReader& r, std::vector<model::FieldValue>* out) {
   const uint32_t n = r.GetCount(14);
   out->resize(n);
   for (auto& f : *out) {
-    f.present = r.Get<uint8_t>() != 0;
-    f.has_number = r.Get<uint8_t>() != 0;
-    f.symbol = r.Get<int32_t>();
-    f.number = r.Get<double>();
+    if (!r.compact()) {
+      f.present = r.Get<uint8_t>() != 0;
+      f.has_number = r.Get<uint8_t>() != 0;
+      f.symbol = r.Get<int32_t>();
+      f.number = r.Get<double>();
+      continue;
+    }
+    const uint8_t flags = r.Get<uint8_t>();
+    f.present = flags & kPresent;
+    f.has_number = flags & kHasNumber;
+    f.symbol = flags & kSymbol ? r.GetInt<int32_t>() : model::kOtherSymbol;
+    f.number = flags & kNumber ? r.Get<double>() : 0.0;
   }
   return r.good();
 }
@@ -40,46 +62,47 @@ bool GetFields(SnapshotReader& r, std::vector<model::FieldValue>* out) {
 
 void SnapshotCodec::WriteCommon(const EntityCommon& e, const model::EntityPolicy& policy, SnapshotWriter& w) const {
   w.Put<uint8_t>(kSnapshotVersion);
-  w.Put<int64_t>(e.clock);
+  w.PutInt<int64_t>(e.clock);
+  const int64_t base = e.clock;  // times are written as distances from it
   // Version 5: by name, only the signals that have had an event; sums in events.
-  w.Put<uint32_t>(static_cast<uint32_t>(__builtin_popcountll(e.active)));
+  w.PutCount(static_cast<size_t>(__builtin_popcountll(e.active)));
   for (uint64_t bits = e.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
     w.PutString(m_.signals[s].name);
     w.Put(e.signals[s].value);
-    w.Put(e.signals[s].count);
-    w.Put(e.signals[s].last_at_ms);
+    w.PutInt(e.signals[s].count);
+    w.PutTime(e.signals[s].last_at_ms, base);
   }
   w.Put<uint8_t>(e.has_profile);
-  w.Put<int64_t>(e.profile_at_ms);
+  w.PutTime(e.profile_at_ms, base);
   w.Put<uint64_t>(slots_of_);
   PutFields(e.fields, w);
   w.PutString(e.whole);
   w.PutString(TierName(policy, e.tier));
-  w.Put<uint32_t>(e.changes);
-  w.Put<uint32_t>(static_cast<uint32_t>(e.recent.size()));
+  w.PutInt<uint32_t>(e.changes);
+  w.PutCount(e.recent.size());
   for (const auto& c : e.recent) {
     w.PutString(TierName(policy, c.from));
     w.PutString(TierName(policy, c.to));
-    w.Put(c.at_ms);
-    w.PutString(c.routing_id);
+    w.PutTime(c.at_ms, base);
+    w.PutHexOrText(c.routing_id);
   }
   w.Put<int8_t>(static_cast<int8_t>(e.last_outcome));
-  w.Put<int64_t>(e.last_outcome_at_ms);
-  w.Put<uint32_t>(e.outcomes);
-  w.Put<int64_t>(e.suppressed_until);
+  w.PutTime(e.last_outcome_at_ms, base);
+  w.PutInt<uint32_t>(e.outcomes);
+  w.PutTime(e.suppressed_until, base);
   w.Put<int8_t>(static_cast<int8_t>(e.suppressed_by));
   w.Put<uint8_t>(e.outcome_active);
   for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
     const SignalSum& s = e.outcome_signals[__builtin_ctz(bits)];
     w.Put(s.value);
-    w.Put(s.count);
-    w.Put(s.last_at_ms);
+    w.PutInt(s.count);
+    w.PutTime(s.last_at_ms, base);
   }
-  w.Put<uint32_t>(static_cast<uint32_t>(e.outcomes_seen.size()));
+  w.PutCount(e.outcomes_seen.size());
   for (const auto& [key, at] : e.outcomes_seen) {
     w.Put(key);
-    w.Put(at);
+    w.PutTime(at, base);
   }
 }
 
@@ -108,9 +131,11 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
   if (*version < kOldestSnapshotVersion || *version > kSnapshotVersion) {
     return Status::Corruption("unknown snapshot version " + std::to_string(*version));
   }
+  r.SetVersion(*version);
   const bool named = *version >= 5;
   if (same_model) *same_model = true;  // formats 4 and older: the store checked it is
-  e.clock = r.Get<int64_t>();
+  e.clock = r.GetInt<int64_t>();
+  const int64_t base = e.clock;  // from version 7, times are distances from it
   e.signals.assign(n_signals, SignalSum{});
   if (named) {
     // A signal the model no longer has stops counting; a new one starts at 0.
@@ -119,8 +144,8 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
       const std::string name = r.GetString();
       SignalSum sum;
       sum.value = r.Get<double>();
-      sum.count = r.Get<int32_t>();
-      sum.last_at_ms = r.Get<int64_t>();
+      sum.count = r.GetInt<int32_t>();
+      sum.last_at_ms = r.GetTime(base);
       if (const auto s = m_.SignalIndex(name)) {
         e.signals[*s] = sum;
         e.active |= uint64_t{1} << *s;
@@ -139,7 +164,7 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
     e.active = r.Get<uint64_t>();
   }
   e.has_profile = r.Get<uint8_t>() != 0;
-  e.profile_at_ms = r.Get<int64_t>();
+  e.profile_at_ms = r.GetTime(base);
   if (named) {
     const uint64_t slots_of = r.Get<uint64_t>();
     if (!GetFields(r, &e.fields)) return Status::Corruption("bad profile in entity state");
@@ -165,7 +190,7 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
   } else {
     e.tier = r.Get<int16_t>();
   }
-  e.changes = r.Get<uint32_t>();
+  e.changes = r.GetInt<uint32_t>();
   const uint32_t n_recent = r.GetCount(16);
   for (uint32_t i = 0; i < n_recent && r.good(); ++i) {
     TierChange c;
@@ -176,15 +201,15 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
       c.from = r.Get<int16_t>();
       c.to = r.Get<int16_t>();
     }
-    c.at_ms = r.Get<int64_t>();
-    c.routing_id = r.GetString();
+    c.at_ms = r.GetTime(base);
+    c.routing_id = r.GetHexOrText();
     e.recent.push_back(std::move(c));
   }
   e.last_outcome = static_cast<OutcomeKind>(r.Get<int8_t>());
-  e.last_outcome_at_ms = r.Get<int64_t>();
-  e.outcomes = r.Get<uint32_t>();
+  e.last_outcome_at_ms = r.GetTime(base);
+  e.outcomes = r.GetInt<uint32_t>();
   if (*version >= 4) {
-    e.suppressed_until = r.Get<int64_t>();
+    e.suppressed_until = r.GetTime(base);
     e.suppressed_by = static_cast<OutcomeKind>(r.Get<int8_t>());
     e.outcome_active = r.Get<uint8_t>();
     constexpr int kKinds = static_cast<int>(model::kOutcomeKindNames.size());
@@ -195,13 +220,13 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
       SignalSum& s = e.outcome_signals[k];
       s.value = r.Get<double>();
       if (!named) s.value = FeedbackPoints(k) != 0 ? s.value / FeedbackPoints(k) : 0;
-      s.count = r.Get<int32_t>();
-      s.last_at_ms = r.Get<int64_t>();
+      s.count = r.GetInt<int32_t>();
+      s.last_at_ms = r.GetTime(base);
     }
     const uint32_t n_seen = r.GetCount(16);
     for (uint32_t i = 0; i < n_seen && r.good(); ++i) {
       const uint64_t key = r.Get<uint64_t>();
-      e.outcomes_seen.emplace_back(key, r.Get<int64_t>());
+      e.outcomes_seen.emplace_back(key, r.GetTime(base));
     }
   }
   return r.good() ? Status::Ok() : Status::Corruption("truncated entity state");
@@ -210,23 +235,24 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
 std::string SnapshotCodec::EncodeLead(const LeadState& l, const IdTable& account_ids) const {
   SnapshotWriter w;
   WriteCommon(l, m_.lead, w);
+  const int64_t base = l.clock;
   w.PutString(account_ids.Name(l.account));
-  w.Put<int64_t>(l.last_event_at_ms);
-  w.Put<int64_t>(l.dedupe_floor_ms);
-  w.Put<uint32_t>(static_cast<uint32_t>(l.seen.size()));
+  w.PutTime(l.last_event_at_ms, base);
+  w.PutTime(l.dedupe_floor_ms, base);
+  w.PutCount(l.seen.size());
   for (const auto& [key, at] : l.seen) {
     w.Put(key);
-    w.Put(at);
+    w.PutTime(at, base);
   }
-  w.Put<uint32_t>(static_cast<uint32_t>(l.held.size()));
+  w.PutCount(l.held.size());
   for (const HeldRun& run : l.held) {
-    w.Put<int64_t>(run.release_at_ms);
-    w.Put<int64_t>(run.first_ms);
-    w.Put<int64_t>(run.last_ms);
-    w.Put<uint32_t>(run.count);
-    w.Put<uint32_t>(static_cast<uint32_t>(run.events.size()));
+    w.PutTime(run.release_at_ms, base);
+    w.PutTime(run.first_ms, base);
+    w.PutTime(run.last_ms, base);
+    w.PutInt<uint32_t>(run.count);
+    w.PutCount(run.events.size());
     for (const HeldEvent& ev : run.events) {
-      w.Put<int64_t>(ev.at_ms);
+      w.PutTime(ev.at_ms, base);
       w.PutString(m_.signals[ev.signal].name);
       PutFields(ev.attributes, w);  // slots of the model named by the common part's slots_of
     }
@@ -239,9 +265,9 @@ std::string SnapshotCodec::EncodeAccount(const AccountState& a, const IdTable& l
   WriteCommon(a, m_.account, w);
   // Version 5: {role, signal, sum} by name, the ones that are not 0.
   const size_t roles = m_.committee.roles.size(), n_signals = m_.signals.size();
-  uint32_t n = 0;
+  size_t n = 0;
   for (double v : a.role_values) n += v != 0;
-  w.Put<uint32_t>(n);
+  w.PutCount(n);
   for (size_t r = 0; r < roles; ++r) {
     for (size_t s = 0; s < n_signals; ++s) {
       const double v = a.role_values[r * n_signals + s];
@@ -251,19 +277,19 @@ std::string SnapshotCodec::EncodeAccount(const AccountState& a, const IdTable& l
       w.Put(v);
     }
   }
-  w.Put<uint32_t>(static_cast<uint32_t>(a.contacts.size()));
+  w.PutCount(a.contacts.size());
   for (const auto& [lead, last] : a.contacts) {
     w.PutString(lead_ids.Name(lead));
-    w.Put(last);
+    w.PutTime(last, a.clock);
   }
-  w.Put<uint32_t>(static_cast<uint32_t>(a.leads.size()));
+  w.PutCount(a.leads.size());
   for (EntityId lead : a.leads) w.PutString(lead_ids.Name(lead));
   // Version 6: the roles' crossings as solved, under this model (they are its roots).
   w.Put<uint8_t>(static_cast<uint8_t>(a.role_crossing.size()));
   if (!a.role_crossing.empty()) {
     w.Put<uint64_t>(slots_of_);
-    for (int64_t at : a.role_crossing) w.Put(at);
-    w.Put<uint64_t>(a.role_crossing_engaged);
+    for (int64_t at : a.role_crossing) w.PutTime(at, a.clock);
+    w.PutInt<uint64_t>(a.role_crossing_engaged);
   }
   return w.Take();
 }
@@ -300,7 +326,7 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
   const uint32_t n_contacts = r.GetCount(12);
   for (uint32_t i = 0; i < n_contacts && r.good(); ++i) {
     const EntityId lead = lead_ids.Intern(r.GetString());
-    a.contacts.emplace_back(lead, r.Get<int64_t>());
+    a.contacts.emplace_back(lead, r.GetTime(a.clock));
   }
   const uint32_t n_leads = r.GetCount(4);
   for (uint32_t i = 0; i < n_leads && r.good(); ++i) a.leads.push_back(lead_ids.Intern(r.GetString()));
@@ -310,8 +336,8 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
     if (n_crossings) {
       const uint64_t solved_under = r.Get<uint64_t>();
       std::vector<int64_t> crossings(n_crossings);
-      for (int64_t& at : crossings) at = r.Get<int64_t>();
-      const uint64_t engaged = r.Get<uint64_t>();
+      for (int64_t& at : crossings) at = r.GetTime(a.clock);
+      const uint64_t engaged = r.GetInt<uint64_t>();
       if (solved_under == slots_of_ && n_crossings == roles) {
         a.role_crossing = std::move(crossings);
         a.role_crossing_engaged = engaged;
@@ -329,27 +355,28 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
   uint8_t version = 0;
   bool same_model = true;
   LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kLead, l, &version, &same_model));
+  const int64_t base = l.clock;
   *account = r.GetString();
-  l.last_event_at_ms = r.Get<int64_t>();
-  l.dedupe_floor_ms = r.Get<int64_t>();
+  l.last_event_at_ms = r.GetTime(base);
+  l.dedupe_floor_ms = r.GetTime(base);
   const uint32_t n_seen = r.GetCount(16);
   for (uint32_t i = 0; i < n_seen && r.good(); ++i) {
     const uint64_t key = r.Get<uint64_t>();
-    l.seen.emplace_back(key, r.Get<int64_t>());
+    l.seen.emplace_back(key, r.GetTime(base));
   }
   if (version >= 3) {
     const uint32_t n_runs = r.GetCount(32);
     for (uint32_t i = 0; i < n_runs && r.good(); ++i) {
       HeldRun run;
-      run.release_at_ms = r.Get<int64_t>();
-      run.first_ms = r.Get<int64_t>();
-      run.last_ms = r.Get<int64_t>();
-      run.count = r.Get<uint32_t>();
+      run.release_at_ms = r.GetTime(base);
+      run.first_ms = r.GetTime(base);
+      run.last_ms = r.GetTime(base);
+      run.count = r.GetInt<uint32_t>();
       const uint32_t n_events = r.GetCount(14);
       if (n_events > run.count) return Status::Corruption("bad held run for '" + std::string(id) + "'");
       for (uint32_t k = 0; k < n_events && r.good(); ++k) {
         HeldEvent ev;
-        ev.at_ms = r.Get<int64_t>();
+        ev.at_ms = r.GetTime(base);
         std::optional<uint16_t> signal;
         if (version >= 5) {
           signal = m_.SignalIndex(r.GetString());
@@ -384,7 +411,7 @@ Result<std::string> SnapshotCodec::LeadAccount(std::string_view bytes) const {
 namespace {
 
 // Where the tier's name (a string) starts in bytes of format 5 or later: after the
-// common part's fields that precede it (snapshot_codec.h).
+// common part's fields that precede it (snapshot_codec.h), in the bytes' encoding.
 Result<size_t> TierAt(std::string_view bytes) {
   SnapshotReader r(bytes);
   const uint8_t version = r.Get<uint8_t>();
@@ -393,16 +420,17 @@ Result<size_t> TierAt(std::string_view bytes) {
     return Status::InvalidArgument("entity state of format " + std::to_string(version) +
                                    " numbers its tiers under the model that wrote it (format 5 names them)");
   }
-  r.Get<int64_t>();  // clock
+  r.SetVersion(version);
+  const int64_t base = r.GetInt<int64_t>();  // clock
   const uint32_t n_signals = r.GetCount(24);
   for (uint32_t i = 0; i < n_signals && r.good(); ++i) {
     r.GetString();
     r.Get<double>();
-    r.Get<int32_t>();
-    r.Get<int64_t>();
+    r.GetInt<int32_t>();
+    r.GetTime(base);
   }
   r.Get<uint8_t>();   // has_profile
-  r.Get<int64_t>();   // profile_at_ms
+  r.GetTime(base);    // profile_at_ms
   r.Get<uint64_t>();  // slots_of
   std::vector<model::FieldValue> fields;
   if (!GetFields(r, &fields)) return Status::Corruption("truncated entity state");
@@ -414,25 +442,28 @@ Result<size_t> TierAt(std::string_view bytes) {
   return at;
 }
 
+bool CompactAt(std::string_view bytes) { return static_cast<uint8_t>(bytes[0]) >= kFirstCompactVersion; }
+
 }  // namespace
 
 Result<std::string> StoredTierName(std::string_view bytes) {
   auto at = TierAt(bytes);
   if (!at.ok()) return at.status();
-  SnapshotReader r(bytes.substr(*at));
+  SnapshotReader r(bytes.substr(*at), CompactAt(bytes));
   return r.GetString();
 }
 
 Result<std::string> WithStoredTier(std::string_view bytes, std::string_view tier) {
   auto at = TierAt(bytes);
   if (!at.ok()) return at.status();
-  SnapshotReader r(bytes.substr(*at));
-  const std::string old = r.GetString();
-  SnapshotWriter w;
+  SnapshotReader r(bytes.substr(*at), CompactAt(bytes));
+  r.GetString();
+  const size_t old_size = bytes.size() - *at - r.left();  // its length and its bytes
+  SnapshotWriter w(CompactAt(bytes));
   w.PutString(tier);
   std::string out(bytes.substr(0, *at));
   out += w.Take();
-  out.append(bytes.substr(*at + sizeof(uint32_t) + old.size()));
+  out.append(bytes.substr(*at + old_size));
   return out;
 }
 

@@ -1,8 +1,11 @@
 // One entity's state as bytes for the state store, and back. Internal to src/engine/.
 //
 // Stored state must stay readable: the layout below changes only together with
-// kSnapshotVersion (snapshot.h). Little-endian, fixed widths; a string is a u32 length
-// and its bytes; a list is a u32 count and its items.
+// kSnapshotVersion (snapshot.h). A string is a length and its bytes; a list is a count
+// and its items. Up to version 6 every item has the width it is given below (a count or
+// length is a u32); from version 7 (snapshot.h, "Compact") the whole numbers, counts,
+// lengths and times (i64 ..._ms, relative to the clock) are varints, a field is a flags
+// byte with only what is set, and a routing id is its 16 bytes rather than 32 hex digits.
 //   common:  u8 version, i64 clock,
 //            signals  {str name, f64 sum in events, i32 count, i64 last_at_ms} (active ones),
 //            u8 has_profile, i64 profile_at_ms,

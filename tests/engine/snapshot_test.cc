@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "engine/harness.h"
@@ -164,25 +166,6 @@ TEST(SnapshotTest, ALeadProfileThatChangesNothingOfItsAccountLeavesItsBytes) {
   EXPECT_NE(with_role.at(account), before.at(account));
 }
 
-// Accounts written before the crossings were stored (version 5: the same layout without
-// them at the end) load as accounts whose crossings are not solved yet.
-TEST(SnapshotTest, Version5AccountBytesWithoutRoleCrossingsStillLoad) {
-  Harness writer, reader;
-  EngageBothRoles(writer);
-  Store store;
-  Drain(writer, &store);
-  std::string& bytes = store.at({engine::EntityKind::kAccount, "a0"});
-  ASSERT_EQ(bytes[0], 6);
-  // u8 count (2 roles), u64 model digest, i64 per role, u64 engaged bits.
-  const size_t crossings = 1 + 8 + 2 * 8 + 8;
-  ASSERT_EQ(bytes[bytes.size() - crossings], 2);
-  bytes.resize(bytes.size() - crossings);
-  bytes[0] = 5;
-  RestoreInto(reader, store, writer.engine().stream_time());
-  EXPECT_EQ(reader.AccountView("a0").next_check_ms, writer.AccountView("a0").next_check_ms);
-  EXPECT_EQ(reader.AccountView("a0").committee_roles, writer.AccountView("a0").committee_roles);
-}
-
 // `leadscore rebuild` reads the live tier from stored bytes and puts a rebuilt entity in
 // it, without either model: by the name format 5 keeps.
 TEST(SnapshotTest, StoredTierIsReadAndReplacedByNameInTheBytes) {
@@ -334,7 +317,7 @@ TEST(SnapshotTest, CorruptBytesAreRefusedNotTrusted) {
   Drain(h, &store);
   Harness other;
   for (const auto& [key, bytes] : store) {
-    for (size_t cut : {size_t{0}, size_t{1}, bytes.size() / 2, bytes.size() - 1}) {
+    for (size_t cut = 0; cut < bytes.size(); ++cut) {
       EXPECT_FALSE(other.engine().Restore(key.first, key.second, bytes.substr(0, cut)).ok()) << cut;
     }
   }
@@ -466,6 +449,92 @@ TEST(SnapshotTest, Version3BytesFromAnEarlierReleaseStillLoad) {
   EXPECT_GT(h.LeadView("l2").intent, before) << "the held view is scored when its run ends short";
   h.Event("l1", "a1", "view", f.stream_time + 3 * kSec, "after-upgrade");
   ExpectRewrittenInTheCurrentVersion(h, f.model);
+}
+
+// Version 6 (fixed widths, the last before the compact encoding), under a model with
+// both filters and sales feedback: an account with its committee roles' crossings, a
+// suppressed lead with outcome-era history, a lead with a REJECTED outcome's signal,
+// and a lead whose event the burst filter still holds. They load as they were, go on
+// as they would have, and are written back compact.
+TEST(SnapshotTest, Version6BytesFromAnEarlierReleaseStillLoad) {
+  const Fixture f = ReadFixture(6);
+  ASSERT_EQ(f.entities.size(), 4u);
+  Harness h(f.model);
+  RestoreFixture(h, f);
+  ExpectAsWritten(h, f);
+  ASSERT_EQ(h.LeadView("l3").held_events, 1);
+  const double before = h.LeadView("l3").intent;
+  h.Advance(f.stream_time + 2 * kSec);  // the run's end
+  EXPECT_EQ(h.LeadView("l3").held_events, 0);
+  EXPECT_GT(h.LeadView("l3").intent, before) << "the held view is scored when its run ends short";
+  h.Event("l1", "a1", "view", f.stream_time + 3 * kSec, "after-upgrade");
+  EXPECT_EQ(h.LeadView("l1").tier, "suppressed") << "the suppression read from version 6 holds";
+  std::vector<engine::Engine::Change> changes;
+  h.engine().TakeChanges(&changes);
+  for (const auto& c : changes) {
+    if (c.id == "l1") {
+      EXPECT_EQ(static_cast<uint8_t>(c.bytes[0]), engine::kSnapshotVersion);
+      EXPECT_LT(c.bytes.size() * 3, f.entities.at({"L", "l1"}).size() * 2) << "compact: under two thirds of version 6";
+    }
+  }
+}
+
+// Accounts written before the crossings were stored (version 5: version 6's layout
+// without them at the end) load as accounts whose crossings are not solved yet, and
+// are checked when the one that kept them is.
+TEST(SnapshotTest, Version5AccountBytesWithoutRoleCrossingsStillLoad) {
+  Fixture f = ReadFixture(6);
+  Harness with_crossings(f.model), without(f.model);
+  RestoreFixture(with_crossings, f);
+  std::string& bytes = f.entities.at({"A", "a1"});
+  // u8 count (2 roles), u64 model digest, i64 per role, u64 engaged bits.
+  const size_t crossings = 1 + 8 + 2 * 8 + 8;
+  ASSERT_EQ(bytes[bytes.size() - crossings], 2);
+  bytes.resize(bytes.size() - crossings);
+  bytes[0] = 5;
+  RestoreFixture(without, f);
+  EXPECT_EQ(without.AccountView("a1").next_check_ms, with_crossings.AccountView("a1").next_check_ms);
+  EXPECT_EQ(without.AccountView("a1").committee_roles, with_crossings.AccountView("a1").committee_roles);
+}
+
+// Times are written as distances from the entity's clock; every int64 time, the
+// sentinels and the one whose code wraps included, reads back as itself.
+TEST(SnapshotTest, EveryTimeHasOneCodeThatReadsBackAsItself) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
+  for (int64_t base : {int64_t{0}, int64_t{1}, kT0, -kT0, kMin, kMax}) {
+    std::vector<int64_t> times = {kMin, kMin + 1, kMax, kMax - 1, 0, base, base + 1, base - 1, kT0 + kDay};
+    times.push_back(static_cast<int64_t>(static_cast<uint64_t>(base) + (uint64_t{1} << 63)));  // its code wraps
+    std::set<uint64_t> codes;
+    for (int64_t t : times) {
+      engine::SnapshotWriter w;
+      w.PutTime(t, base);
+      const std::string bytes = w.Take();
+      engine::SnapshotReader r(bytes, true);
+      EXPECT_EQ(r.GetTime(base), t) << "base " << base;
+      EXPECT_TRUE(r.ok());
+      codes.insert(engine::TimeCode::Encode(t, base));
+    }
+    EXPECT_EQ(codes.size(), std::set<int64_t>(times.begin(), times.end()).size()) << "one code per time, base " << base;
+  }
+  engine::SnapshotWriter w;
+  w.PutTime(kT0 + 90 * kSec, kT0);
+  EXPECT_EQ(w.Take().size(), 3u) << "90 s from the clock: 3 bytes, not 8";
+}
+
+// A routing id is 32 hex digits: 17 bytes compact. Other text (an id from before, or
+// from elsewhere) reads back as it was.
+TEST(SnapshotTest, RoutingIdsAreStoredAsTheirBytesAndOtherTextAsItIs) {
+  for (const std::string text : {"66ad108b8e970803882d2e59b082ae98", "", "0", "0a", "ABCD", "r1", "0123456789abcdefg"}) {
+    engine::SnapshotWriter w;
+    w.PutHexOrText(text);
+    const std::string bytes = w.Take();
+    engine::SnapshotReader r(bytes, true);
+    EXPECT_EQ(r.GetHexOrText(), text);
+    EXPECT_TRUE(r.ok()) << text;
+    if (text.size() == 32) {
+      EXPECT_EQ(bytes.size(), 17u);
+    }
+  }
 }
 
 TEST(SnapshotTest, AnUnknownVersionIsRefused) {
