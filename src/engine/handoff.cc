@@ -83,6 +83,11 @@ void AddSeen(std::vector<std::pair<uint64_t, int64_t>>& into, const std::vector<
     }
   }
 }
+void AddSeen(DedupeIds& into, const DedupeIds& from) {
+  for (const auto& [key, at] : from) {
+    if (!into.Contains(key)) into.Add(key, at);
+  }
+}
 }  // namespace
 
 void Transitions::Merge(LeadState& into, LeadState&& from) {

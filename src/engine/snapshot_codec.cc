@@ -362,7 +362,7 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
   const uint32_t n_seen = r.GetCount(16);
   for (uint32_t i = 0; i < n_seen && r.good(); ++i) {
     const uint64_t key = r.Get<uint64_t>();
-    l.seen.emplace_back(key, r.GetTime(base));
+    l.seen.Add(key, r.GetTime(base));
   }
   if (version >= 3) {
     const uint32_t n_runs = r.GetCount(32);

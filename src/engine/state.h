@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/dedupe_ids.h"
 #include "engine/engine.h"
 #include "engine/tiers.h"
 
@@ -95,7 +96,7 @@ struct LeadState : EntityCommon {
   EntityId account = kNoEntity;
   int role = -1;  // committee role index, -1 when none
   int64_t last_event_at_ms = kLongAgo;
-  std::vector<std::pair<uint64_t, int64_t>> seen;  // dedupe: (event key, event time)
+  DedupeIds seen;                                   // dedupe: (event key, event time)
   int64_t dedupe_floor_ms = kLongAgo;               // events at or before: too late
   std::vector<HeldRun> held;                        // the burst filter's open runs, oldest first
 };

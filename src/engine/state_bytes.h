@@ -30,7 +30,8 @@ inline size_t HeapBytes(const EntityCommon& e) {
 }
 
 inline size_t HeapBytes(const LeadState& l) {
-  size_t bytes = HeapBytes(static_cast<const EntityCommon&>(l)) + HeapBytesOf(l.seen) + HeapBytesOf(l.held);
+  size_t bytes = HeapBytes(static_cast<const EntityCommon&>(l)) + l.seen.HeapBytes(IdTable::kAllocationHeader) +
+                 HeapBytesOf(l.held);
   for (const HeldRun& run : l.held) {
     bytes += HeapBytesOf(run.events);
     for (const HeldEvent& e : run.events) bytes += HeapBytesOf(e.attributes);

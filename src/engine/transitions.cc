@@ -62,11 +62,9 @@ ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>
       return {ApplyOutcome::kTooLate};
     }
     // Held events are remembered as they arrive: a redelivery cannot lengthen a run.
-    for (const auto& [key, at] : known->seen) {
-      if (key == e.event_key) {
-        ++stats_.skipped_duplicate;
-        return {ApplyOutcome::kDuplicate};
-      }
+    if (known->seen.Contains(e.event_key)) {
+      ++stats_.skipped_duplicate;
+      return {ApplyOutcome::kDuplicate};
     }
   }
   const LeadState* before = table_.FindLead(e.lead);
@@ -213,17 +211,12 @@ uint64_t Transitions::HeldCount(const LeadState& l) {
 
 void Transitions::Remember(LeadState& l, uint64_t key, int64_t at, int64_t st) {
   const int64_t horizon = st - options_.dedupe_window_ms;
-  if (l.seen.size() >= 8 && l.seen.front().second <= horizon) {
-    std::erase_if(l.seen, [&](const auto& s) { return s.second <= horizon; });
-  }
-  if (l.seen.size() >= options_.dedupe_max_ids_per_lead) {
+  if (l.seen.size() >= 8 && l.seen.front().second <= horizon) l.seen.ForgetUpTo(horizon);
+  if (!l.seen.empty() && l.seen.size() >= options_.dedupe_max_ids_per_lead) {
     // Forget the oldest; the lead's horizon moves up to it.
-    auto oldest = std::min_element(l.seen.begin(), l.seen.end(),
-                                   [](const auto& x, const auto& y) { return x.second < y.second; });
-    l.dedupe_floor_ms = std::max(l.dedupe_floor_ms, oldest->second);
-    l.seen.erase(oldest);
+    l.dedupe_floor_ms = std::max(l.dedupe_floor_ms, l.seen.ForgetOldest());
   }
-  l.seen.emplace_back(key, at);
+  l.seen.Add(key, at);
 }
 
 void Transitions::TouchContact(AccountState& a, EntityId lead, int64_t last) {
