@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <utility>
 #include <vector>
 
 namespace leadscore::engine {
@@ -28,37 +27,23 @@ class DedupeIds {
   static constexpr size_t kIndexedFrom = 32;
 
   DedupeIds() = default;
-  DedupeIds(DedupeIds&& other) noexcept
-      : entries_(std::move(other.entries_)),
-        index_(std::move(other.index_)),
-        head_(std::exchange(other.head_, 0)),
-        sorted_(std::exchange(other.sorted_, true)) {
-    other.entries_.clear();
-  }
-  DedupeIds& operator=(DedupeIds&& other) noexcept {
-    entries_ = std::move(other.entries_);
-    other.entries_.clear();
-    index_ = std::move(other.index_);
-    head_ = std::exchange(other.head_, 0);
-    sorted_ = std::exchange(other.sorted_, true);
-    return *this;
-  }
-  DedupeIds(const DedupeIds& other) : entries_(other.begin(), other.end()), sorted_(other.sorted_) { Reindex(); }
+  DedupeIds(DedupeIds&&) noexcept = default;  // leaves `other` empty, without an index
+  DedupeIds& operator=(DedupeIds&&) noexcept = default;
+  DedupeIds(const DedupeIds& other) : entries_(other.begin(), other.end()) { Reindex(); }
   DedupeIds& operator=(const DedupeIds& other) {
     if (this != &other) {
+      index_.reset();
       entries_.assign(other.begin(), other.end());
-      head_ = 0;
-      sorted_ = other.sorted_;
       Reindex();
     }
     return *this;
   }
 
-  size_t size() const { return entries_.size() - head_; }
+  size_t size() const { return entries_.size() - head(); }
   bool empty() const { return size() == 0; }
-  const Entry* begin() const { return entries_.data() + head_; }
+  const Entry* begin() const { return entries_.data() + head(); }
   const Entry* end() const { return entries_.data() + entries_.size(); }
-  const Entry& front() const { return entries_[head_]; }
+  const Entry& front() const { return *begin(); }
 
   bool Contains(uint64_t key) const {
     if (index_) return index_->Contains(key);
@@ -67,40 +52,41 @@ class DedupeIds {
 
   // Appends an id the lead does not remember yet (the caller checked Contains).
   void Add(uint64_t key, int64_t at) {
-    sorted_ = sorted_ && (empty() || entries_.back().second <= at);
+    if (index_) {
+      index_->sorted = index_->sorted && (empty() || entries_.back().second <= at);
+      index_->Insert(key);
+    }
     entries_.emplace_back(key, at);
-    if (index_) index_->Insert(key);
-    else if (size() >= kIndexedFrom) Reindex();
+    if (!index_ && size() >= kIndexedFrom) Reindex();
   }
 
   // Forgets every id at or before `horizon`.
   void ForgetUpTo(int64_t horizon) {
-    if (sorted_) {
+    if (index_ && index_->sorted) {
       // In time order: the ids to forget are a prefix.
       size_t n = 0;
-      while (head_ + n < entries_.size() && entries_[head_ + n].second <= horizon) ++n;
+      for (const Entry* e = begin(); e != end() && e->second <= horizon; ++e) ++n;
       DropFront(n);
       return;
     }
     Compact();
     std::erase_if(entries_, [horizon](const Entry& e) { return e.second <= horizon; });
-    Resort();
-    Reindex();
+    if (index_) Reindex();
   }
 
   // Forgets the id with the earliest time (the first of equals); returns its time.
   int64_t ForgetOldest() {
-    if (sorted_) {
+    if (index_ && index_->sorted) {
       const int64_t at = front().second;
       DropFront(1);
       return at;
     }
-    auto oldest = std::min_element(entries_.begin() + static_cast<std::ptrdiff_t>(head_), entries_.end(),
+    Compact();
+    auto oldest = std::min_element(entries_.begin(), entries_.end(),
                                    [](const Entry& x, const Entry& y) { return x.second < y.second; });
     const int64_t at = oldest->second;
-    if (index_) index_->Erase(oldest->first);
     entries_.erase(oldest);
-    Resort();
+    if (index_) Reindex();
     return at;
   }
 
@@ -117,6 +103,8 @@ class DedupeIds {
     std::vector<uint64_t> slots;  // a power of two, at most half full
     size_t used = 0;
     bool has_zero = false;
+    uint32_t head = 0;   // entries_ before it are forgotten (a short list is erased at once)
+    bool sorted = true;  // the remembered ids are in time order: the oldest is the first
 
     size_t Home(uint64_t key) const { return (key * 0x9E3779B97F4A7C15ull) >> 32 & (slots.size() - 1); }
     bool Contains(uint64_t key) const {
@@ -170,33 +158,33 @@ class DedupeIds {
     }
   };
 
+  size_t head() const { return index_ ? index_->head : 0; }
+  // Only when indexed (the prefix of a sorted set).
   void DropFront(size_t n) {
-    if (index_) {
-      for (size_t k = 0; k < n; ++k) index_->Erase(entries_[head_ + k].first);
+    for (size_t k = 0; k < n; ++k) index_->Erase(entries_[index_->head + k].first);
+    index_->head += static_cast<uint32_t>(n);
+    if (index_->head >= 64 && 2 * index_->head >= entries_.size()) Compact();
+    if (size() < kIndexedFrom / 2) {
+      Compact();
+      index_.reset();
     }
-    head_ += n;
-    if (!index_) Compact();  // a short list moves little
-    else if (head_ >= 64 && 2 * head_ >= entries_.size()) Compact();
-    if (index_ && size() < kIndexedFrom / 2) index_.reset();
   }
   void Compact() {
-    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(head_));
-    head_ = 0;
-  }
-  void Resort() {
-    sorted_ = std::is_sorted(begin(), end(), [](const Entry& x, const Entry& y) { return x.second < y.second; });
+    if (!index_ || index_->head == 0) return;
+    entries_.erase(entries_.begin(), entries_.begin() + index_->head);
+    index_->head = 0;
   }
   void Reindex() {
+    Compact();
     index_.reset();
     if (size() < kIndexedFrom) return;
     index_ = std::make_unique<Index>();
+    index_->sorted = std::is_sorted(begin(), end(), [](const Entry& x, const Entry& y) { return x.second < y.second; });
     for (const Entry& e : *this) index_->Insert(e.first);
   }
 
-  std::vector<Entry> entries_;  // [head_, end): the ids remembered, oldest arrival first
+  std::vector<Entry> entries_;    // the ids remembered, oldest arrival first (from the index's head)
   std::unique_ptr<Index> index_;  // from kIndexedFrom ids on
-  uint32_t head_ = 0;
-  bool sorted_ = true;  // [head_, end) is in time order
 };
 
 }  // namespace leadscore::engine
