@@ -135,6 +135,7 @@ void Transitions::Score(EntityId lid, LeadState& l, AccountState& a, uint16_t si
 int64_t Transitions::Hold(LeadState& l, const EventInput& e, int64_t st) {
   const int64_t within = burst_->burst_within_ms, at = e.occurred_at_ms;
   const auto burst = static_cast<uint32_t>(burst_->burst_events);
+  spares_.ReuseFor(l.held);
   size_t into = l.held.size();
   for (size_t i = 0; i < l.held.size();) {
     HeldRun& run = l.held[i];
@@ -153,22 +154,23 @@ int64_t Transitions::Hold(LeadState& l, const EventInput& e, int64_t st) {
     to.last_ms = std::max(to.last_ms, run.last_ms);
     to.count += run.count;
     if (to.count >= burst) {
-      to.events.clear();
+      spares_.GiveBackEvents(to);
     } else {
       for (auto& ev : run.events) to.events.push_back(std::move(ev));
     }
+    spares_.GiveBack(run);
     l.held.erase(l.held.begin() + static_cast<std::ptrdiff_t>(i));
   }
-  if (into == l.held.size()) l.held.push_back({.release_at_ms = st + within, .first_ms = at, .last_ms = at});
+  if (into == l.held.size()) l.held.push_back(spares_.NewRun(st + within, at, at));
   HeldRun& run = l.held[into];
   run.first_ms = std::min(run.first_ms, at);
   run.last_ms = std::max(run.last_ms, at);
   ++run.count;
   // A run that long is dropped whole when it ends: its events need not be kept.
   if (run.count >= burst) {
-    run.events.clear();
+    spares_.GiveBackEvents(run);
   } else {
-    run.events.push_back({at, e.signal, e.attributes});
+    run.events.push_back(spares_.NewEvent(at, e.signal, e.attributes));
   }
   return run.release_at_ms;
 }
@@ -186,19 +188,26 @@ void Transitions::EndRuns(EntityId lid, LeadState& l, int64_t t, std::vector<Rou
   table_.MarkLead(lid);
   table_.MarkAccount(aid);
   const auto burst = static_cast<uint32_t>(burst_->burst_events);
-  std::vector<HeldRun> open;
-  for (HeldRun& run : l.held) {
+  // The runs still open stay, in their order; the ended ones give their containers back.
+  size_t open = 0;
+  for (size_t i = 0; i < l.held.size(); ++i) {
+    HeldRun& run = l.held[i];
     if (run.release_at_ms > t) {
-      open.push_back(std::move(run));
-    } else if (run.count >= burst) {
+      if (open != i) l.held[open] = std::move(run);
+      ++open;
+      continue;
+    }
+    if (run.count >= burst) {
       settled_.dropped += run.count;
       stats_.held_dropped += run.count;
     } else {
       for (const HeldEvent& ev : run.events) Score(lid, l, a, ev.signal, ev.at_ms, ev.attributes, st);
       settled_.applied += run.count;
     }
+    spares_.GiveBack(run);
   }
-  l.held = std::move(open);
+  l.held.resize(open);
+  if (l.held.empty()) spares_.GiveBack(l.held);
   evaluator_.EvaluateLead(lid, l, out);
   evaluator_.EvaluateAccount(aid, a, out);
 }

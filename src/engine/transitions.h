@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "engine/entity_table.h"
 #include "engine/evaluator.h"
+#include "engine/held_spares.h"
 #include "engine/scorer.h"
 #include "engine/snapshot_codec.h"
 #include "engine/timer_queue.h"
@@ -99,6 +100,7 @@ class Transitions {
   int64_t clock_bound_ = std::numeric_limits<int64_t>::max();
   Settled settled_;  // since the last TakeSettled
   std::vector<Handoff> handoffs_;  // since the last TakeHandoffs
+  HeldSpares spares_;              // the burst filter's containers, reused
 };
 
 }  // namespace leadscore::engine

@@ -105,6 +105,27 @@ TEST(FiltersTest, ARunOneShortOfTheBurstIsScoredAndOneAtItIsDropped) {
   }
 }
 
+// Ended runs give their containers to the next held events (HeldSpares): each event is
+// still scored with its own attributes (region emea doubles a view), never with those
+// an earlier event left in a reused container, after runs scored and runs dropped.
+TEST(FiltersTest, AHeldEventIsScoredWithItsOwnAttributesInReusedContainers) {
+  Harness h(FilterModel());
+  ThreeLeads(h);
+  h.Event("l1", "a1", "view", kT0, "e1", R"({"region":"emea"})");
+  h.Advance(kT0 + 2 * kSec);
+  EXPECT_NEAR(h.LeadView("l1").intent, 20, 0.01);
+  h.Event("l2", "a1", "view", kT0 + 3 * kSec, "e2");
+  h.Advance(kT0 + 5 * kSec);
+  EXPECT_NEAR(h.LeadView("l2").intent, 10, 0.01) << "no attributes: not the emea of the run before";
+  ScannerBurst(h, kT0 + 10 * kSec);  // dropped whole: its events' containers come back too
+  h.Advance(kT0 + 20 * kSec);
+  h.Event("l3", "a1", "view", kT0 + 30 * kSec, "e3", R"({"region":"apac"})");
+  h.Event("l2", "a1", "view", kT0 + 30 * kSec, "e4", R"({"region":"emea"})");
+  h.Advance(kT0 + 40 * kSec);
+  EXPECT_NEAR(h.LeadView("l3").intent, 10, 0.01);
+  EXPECT_NEAR(h.LeadView("l2").intent, 30, 0.01) << "10 before, and 20 for the emea view";
+}
+
 // What the service's loop waits for when nothing arrives: a held run's end is the next
 // check, so the loop wakes then (Service::PollWaitMs) and the crossing is not late;
 // once it is scored, nothing is due before the lead's next crossing.
@@ -226,7 +247,9 @@ TEST(FiltersTest, HeldEventsComeBackWithTheirLead) {
   original.engine().TakeChanges(&changes);
   for (auto kind : {engine::EntityKind::kAccount, engine::EntityKind::kLead}) {
     for (const auto& c : changes) {
-      if (c.kind == kind) ASSERT_TRUE(restored.engine().Restore(c.kind, c.id, c.bytes).ok()) << c.id;
+      if (c.kind == kind) {
+        ASSERT_TRUE(restored.engine().Restore(c.kind, c.id, c.bytes).ok()) << c.id;
+      }
     }
   }
   restored.engine().ResumeAt(original.engine().stream_time());
