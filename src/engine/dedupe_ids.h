@@ -50,7 +50,8 @@ class DedupeIds {
     return std::any_of(begin(), end(), [key](const Entry& e) { return e.first == key; });
   }
 
-  // Appends an id the lead does not remember yet (the caller checked Contains).
+  // Appends an id the lead does not remember yet: the caller checks Contains first (the
+  // index holds each key once, so a repeated one would leave it out of step).
   void Add(uint64_t key, int64_t at) {
     if (index_) {
       index_->sorted = index_->sorted && (empty() || entries_.back().second <= at);
@@ -70,8 +71,12 @@ class DedupeIds {
       return;
     }
     Compact();
-    std::erase_if(entries_, [horizon](const Entry& e) { return e.second <= horizon; });
-    if (index_) Reindex();
+    std::erase_if(entries_, [&](const Entry& e) {
+      if (e.second > horizon) return false;
+      if (index_) index_->Erase(e.first);
+      return true;
+    });
+    AfterErase();
   }
 
   // Forgets the id with the earliest time (the first of equals); returns its time.
@@ -85,8 +90,9 @@ class DedupeIds {
     auto oldest = std::min_element(entries_.begin(), entries_.end(),
                                    [](const Entry& x, const Entry& y) { return x.second < y.second; });
     const int64_t at = oldest->second;
+    if (index_) index_->Erase(oldest->first);
     entries_.erase(oldest);
-    if (index_) Reindex();
+    AfterErase();
     return at;
   }
 
@@ -100,7 +106,7 @@ class DedupeIds {
  private:
   // The keys, for Contains; 0 marks an empty slot (a key that is 0 is kept apart).
   struct Index {
-    std::vector<uint64_t> slots;  // a power of two, at most half full
+    std::vector<uint64_t> slots = std::vector<uint64_t>(64, 0);  // a power of two, at most half full
     size_t used = 0;
     bool has_zero = false;
     uint32_t head = 0;   // entries_ before it are forgotten (a short list is erased at once)
@@ -150,7 +156,7 @@ class DedupeIds {
     }
     void Grow() {
       std::vector<uint64_t> old = std::move(slots);
-      slots.assign(std::max<size_t>(64, 2 * old.size()), 0);
+      slots.assign(2 * old.size(), 0);
       used = 0;
       for (uint64_t key : old) {
         if (key != 0) Insert(key);
@@ -173,6 +179,16 @@ class DedupeIds {
     if (!index_ || index_->head == 0) return;
     entries_.erase(entries_.begin(), entries_.begin() + index_->head);
     index_->head = 0;
+  }
+  // Out of time order, ids were erased from anywhere in the list: whether the rest is in
+  // order again (an O(n) pass, as the erase itself), and a short list drops its index.
+  void AfterErase() {
+    if (!index_) return;
+    if (size() < kIndexedFrom / 2) {
+      index_.reset();
+      return;
+    }
+    index_->sorted = std::is_sorted(begin(), end(), [](const Entry& x, const Entry& y) { return x.second < y.second; });
   }
   void Reindex() {
     Compact();

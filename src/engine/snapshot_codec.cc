@@ -50,6 +50,7 @@ bool GetFields(SnapshotReader& r, std::vector<model::FieldValue>* out) {
       continue;
     }
     const uint8_t flags = r.Get<uint8_t>();
+    if (flags & ~(kPresent | kHasNumber | kSymbol | kNumber)) return false;
     f.present = flags & kPresent;
     f.has_number = flags & kHasNumber;
     f.symbol = flags & kSymbol ? r.GetInt<int32_t>() : model::kOtherSymbol;
@@ -362,7 +363,9 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
   const uint32_t n_seen = r.GetCount(16);
   for (uint32_t i = 0; i < n_seen && r.good(); ++i) {
     const uint64_t key = r.Get<uint64_t>();
-    l.seen.Add(key, r.GetTime(base));
+    const int64_t at = r.GetTime(base);
+    if (l.seen.Contains(key)) return Status::Corruption("repeated event id in lead state for '" + std::string(id) + "'");
+    l.seen.Add(key, at);
   }
   if (version >= 3) {
     const uint32_t n_runs = r.GetCount(32);

@@ -4,8 +4,12 @@
 // kSnapshotVersion (snapshot.h). A string is a length and its bytes; a list is a count
 // and its items. Up to version 6 every item has the width it is given below (a count or
 // length is a u32); from version 7 (snapshot.h, "Compact") the whole numbers, counts,
-// lengths and times (i64 ..._ms, relative to the clock) are varints, a field is a flags
-// byte with only what is set, and a routing id is its 16 bytes rather than 32 hex digits.
+// lengths and times (i64 ..._ms, relative to the clock; TimeCode) are varints, zigzag
+// when signed, and so are the account's engaged bits. A field is a flags byte (1 present,
+// 2 has_number, 4 a symbol follows as a varint, 8 a number follows as an f64) with only
+// what is set. A routing id is a varint (length << 1 | 1) and its 16 bytes when it is
+// lowercase hex, else (length << 1) and its text. What stays fixed in both: the version,
+// u8/i8 flags and kinds, f64 sums, u64 digests (slots_of, solved_under) and event keys.
 //   common:  u8 version, i64 clock,
 //            signals  {str name, f64 sum in events, i32 count, i64 last_at_ms} (active ones),
 //            u8 has_profile, i64 profile_at_ms,

@@ -416,6 +416,16 @@ void ExpectRewrittenInTheCurrentVersion(Harness& h, const std::string& model) {
   EXPECT_EQ(again.LeadView("l1").score, h.LeadView("l1").score);
 }
 
+// The fixture's `lead` has one view the burst filter holds, in a run that ends 2 s after
+// the fixture's stream time: it is scored then, as it would have been without the restore.
+void ExpectTheHeldViewScoredAtItsRunsEnd(Harness& h, const Fixture& f, const std::string& lead) {
+  ASSERT_EQ(h.LeadView(lead).held_events, 1);
+  const double before = h.LeadView(lead).intent;
+  h.Advance(f.stream_time + 2 * kSec);  // the run's end
+  EXPECT_EQ(h.LeadView(lead).held_events, 0);
+  EXPECT_GT(h.LeadView(lead).intent, before) << "the held view is scored when its run ends short";
+}
+
 // Stored state stays readable across a layout change: bytes written by snapshot
 // version 2 (before held runs) load into this engine as they were, and are written
 // back in the current version.
@@ -442,11 +452,7 @@ TEST(SnapshotTest, Version3BytesFromAnEarlierReleaseStillLoad) {
   Harness h(f.model);
   RestoreFixture(h, f);
   ExpectAsWritten(h, f);
-  ASSERT_EQ(h.LeadView("l2").held_events, 1);
-  const double before = h.LeadView("l2").intent;
-  h.Advance(f.stream_time + 2 * kSec);  // the run's end
-  EXPECT_EQ(h.LeadView("l2").held_events, 0);
-  EXPECT_GT(h.LeadView("l2").intent, before) << "the held view is scored when its run ends short";
+  ExpectTheHeldViewScoredAtItsRunsEnd(h, f, "l2");
   h.Event("l1", "a1", "view", f.stream_time + 3 * kSec, "after-upgrade");
   ExpectRewrittenInTheCurrentVersion(h, f.model);
 }
@@ -462,11 +468,7 @@ TEST(SnapshotTest, Version6BytesFromAnEarlierReleaseStillLoad) {
   Harness h(f.model);
   RestoreFixture(h, f);
   ExpectAsWritten(h, f);
-  ASSERT_EQ(h.LeadView("l3").held_events, 1);
-  const double before = h.LeadView("l3").intent;
-  h.Advance(f.stream_time + 2 * kSec);  // the run's end
-  EXPECT_EQ(h.LeadView("l3").held_events, 0);
-  EXPECT_GT(h.LeadView("l3").intent, before) << "the held view is scored when its run ends short";
+  ExpectTheHeldViewScoredAtItsRunsEnd(h, f, "l3");
   h.Event("l1", "a1", "view", f.stream_time + 3 * kSec, "after-upgrade");
   EXPECT_EQ(h.LeadView("l1").tier, "suppressed") << "the suppression read from version 6 holds";
   std::vector<engine::Engine::Change> changes;
@@ -521,6 +523,23 @@ TEST(SnapshotTest, EveryTimeHasOneCodeThatReadsBackAsItself) {
   EXPECT_EQ(w.Take().size(), 3u) << "90 s from the clock: 3 bytes, not 8";
 }
 
+// A varint is at most 64 bits: ten bytes whose last carries more, or eleven, are refused.
+TEST(SnapshotTest, AVarintOfMoreThan64BitsIsRefused) {
+  const std::string max = std::string(9, '\xff') + '\x01';
+  engine::SnapshotReader ok(max, true);
+  EXPECT_EQ(ok.GetInt<uint64_t>(), std::numeric_limits<uint64_t>::max());
+  EXPECT_TRUE(ok.ok());
+  for (const std::string& bad : {std::string(9, '\xff') + '\x02', std::string(10, '\xff') + '\x01'}) {
+    engine::SnapshotReader r(bad, true);
+    r.GetInt<uint64_t>();
+    EXPECT_FALSE(r.good());
+  }
+  const std::string two_to_32("\x80\x80\x80\x80\x10", 5);  // not a u32
+  engine::SnapshotReader narrow(two_to_32, true);
+  narrow.GetInt<uint32_t>();
+  EXPECT_FALSE(narrow.good());
+}
+
 // A routing id is 32 hex digits: 17 bytes compact. Other text (an id from before, or
 // from elsewhere) reads back as it was.
 TEST(SnapshotTest, RoutingIdsAreStoredAsTheirBytesAndOtherTextAsItIs) {
@@ -535,6 +554,23 @@ TEST(SnapshotTest, RoutingIdsAreStoredAsTheirBytesAndOtherTextAsItIs) {
       EXPECT_EQ(bytes.size(), 17u);
     }
   }
+}
+
+// A lead remembers each event id once (its dedupe set indexes each key once): bytes that
+// list one twice are refused as corrupt, not loaded into a set that would answer wrongly.
+TEST(SnapshotTest, ARepeatedEventIdInALeadsBytesIsRefused) {
+  Fixture f = ReadFixture(6);
+  std::string& l1 = f.entities.at({"L", "l1"});
+  // Version 6 ends a lead with: u32 2 remembered ids {u64 key, i64 at}, u32 0 held runs.
+  ASSERT_EQ(l1.substr(l1.size() - 40, 4), std::string("\x02\0\0\0", 4));
+  Harness h(f.model);
+  ASSERT_TRUE(h.engine().Restore(engine::EntityKind::kAccount, "a1", f.entities.at({"A", "a1"})).ok());
+  std::string repeated = l1;
+  repeated.replace(repeated.size() - 20, 8, l1.substr(l1.size() - 36, 8));  // the second key := the first
+  const Status st = h.engine().Restore(engine::EntityKind::kLead, "l1", repeated);
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), ::testing::HasSubstr("repeated event id"));
+  EXPECT_TRUE(h.engine().Restore(engine::EntityKind::kLead, "l1", l1).ok()) << "the bytes as written load";
 }
 
 TEST(SnapshotTest, AnUnknownVersionIsRefused) {
