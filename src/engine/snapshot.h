@@ -30,6 +30,7 @@ namespace leadscore::engine {
 constexpr uint8_t kSnapshotVersion = 7;
 constexpr uint8_t kOldestSnapshotVersion = 2;
 constexpr uint8_t kFirstCompactVersion = 7;
+constexpr bool IsCompactVersion(uint8_t version) { return version >= kFirstCompactVersion; }
 
 // Times near the entity's clock are a few bytes as a signed distance from it. The one
 // time far from any clock that entities keep is "never" (int64 min: no suppression, no
@@ -117,7 +118,7 @@ class SnapshotReader {
  public:
   explicit SnapshotReader(std::string_view in, bool compact = false) : in_(in), compact_(compact) {}
   // After the version byte: the encoding that version was written in.
-  void SetVersion(uint8_t version) { compact_ = version >= kFirstCompactVersion; }
+  void SetVersion(uint8_t version) { compact_ = IsCompactVersion(version); }
   bool compact() const { return compact_; }
 
   template <typename T>
@@ -148,35 +149,21 @@ class SnapshotReader {
   int64_t GetTime(int64_t base) { return compact_ ? TimeCode::Decode(GetVarint(), base) : Get<int64_t>(); }
   std::string GetString() {
     const uint32_t n = GetInt<uint32_t>();
-    if (!ok_ || in_.size() < n) {
-      ok_ = false;
-      return {};
-    }
-    std::string s(in_.substr(0, n));
-    in_.remove_prefix(n);
-    return s;
+    return std::string(TakeBytes(n));
   }
   std::string GetHexOrText() {
     if (!compact_) return GetString();
     const uint64_t code = GetVarint();
-    const uint64_t n = code >> 1;
-    if (!ok_ || in_.size() < n) {
-      ok_ = false;
-      return {};
-    }
+    const std::string_view bytes = TakeBytes(code >> 1);
+    if (!(code & 1)) return std::string(bytes);
+    static constexpr char kDigits[] = "0123456789abcdef";
     std::string s;
-    if (code & 1) {
-      static constexpr char kDigits[] = "0123456789abcdef";
-      s.reserve(2 * n);
-      for (size_t i = 0; i < n; ++i) {
-        const auto byte = static_cast<uint8_t>(in_[i]);
-        s.push_back(kDigits[byte >> 4]);
-        s.push_back(kDigits[byte & 15]);
-      }
-    } else {
-      s.assign(in_.substr(0, n));
+    s.reserve(2 * bytes.size());
+    for (const char c : bytes) {
+      const auto byte = static_cast<uint8_t>(c);
+      s.push_back(kDigits[byte >> 4]);
+      s.push_back(kDigits[byte & 15]);
     }
-    in_.remove_prefix(n);
     return s;
   }
   // Counts read from the bytes are bounded by what is left, so corrupt input cannot
@@ -194,6 +181,16 @@ class SnapshotReader {
   size_t left() const { return in_.size(); }
 
  private:
+  // The next n bytes; none, and not good, when fewer are left (or a read failed before).
+  std::string_view TakeBytes(uint64_t n) {
+    if (!ok_ || in_.size() < n) {
+      ok_ = false;
+      return {};
+    }
+    const std::string_view bytes = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return bytes;
+  }
   uint64_t GetVarint() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {

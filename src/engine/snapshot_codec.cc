@@ -445,7 +445,7 @@ Result<size_t> TierAt(std::string_view bytes) {
   return at;
 }
 
-bool CompactAt(std::string_view bytes) { return static_cast<uint8_t>(bytes[0]) >= kFirstCompactVersion; }
+bool CompactAt(std::string_view bytes) { return IsCompactVersion(static_cast<uint8_t>(bytes[0])); }
 
 }  // namespace
 

@@ -399,6 +399,13 @@ void ExpectAsWritten(Harness& h, const Fixture& f) {
   }
 }
 
+// The fixture's `entities` entities loaded, each as the views said when it was written.
+void RestoreAsWritten(Harness& h, const Fixture& f, size_t entities) {
+  ASSERT_EQ(f.entities.size(), entities);
+  RestoreFixture(h, f);
+  ExpectAsWritten(h, f);
+}
+
 // Touched, an entity is written in the current layout, and reads back the same.
 void ExpectRewrittenInTheCurrentVersion(Harness& h, const std::string& model) {
   std::vector<engine::Engine::Change> changes;
@@ -431,10 +438,8 @@ void ExpectTheHeldViewScoredAtItsRunsEnd(Harness& h, const Fixture& f, const std
 // back in the current version.
 TEST(SnapshotTest, Version2BytesFromAnEarlierReleaseStillLoad) {
   const Fixture f = ReadFixture(2);
-  ASSERT_EQ(f.entities.size(), 3u);
   Harness h(f.model);
-  RestoreFixture(h, f);
-  ExpectAsWritten(h, f);
+  ASSERT_NO_FATAL_FAILURE(RestoreAsWritten(h, f, 3));
   for (const auto& e : f.expected) {
     EXPECT_EQ((e.id[0] == 'a' ? h.AccountView(e.id) : h.LeadView(e.id)).held_events, 0) << e.id;
   }
@@ -448,10 +453,8 @@ TEST(SnapshotTest, Version2BytesFromAnEarlierReleaseStillLoad) {
 // have without it.
 TEST(SnapshotTest, Version3BytesFromAnEarlierReleaseStillLoad) {
   const Fixture f = ReadFixture(3);
-  ASSERT_EQ(f.entities.size(), 3u);
   Harness h(f.model);
-  RestoreFixture(h, f);
-  ExpectAsWritten(h, f);
+  ASSERT_NO_FATAL_FAILURE(RestoreAsWritten(h, f, 3));
   ExpectTheHeldViewScoredAtItsRunsEnd(h, f, "l2");
   h.Event("l1", "a1", "view", f.stream_time + 3 * kSec, "after-upgrade");
   ExpectRewrittenInTheCurrentVersion(h, f.model);
@@ -464,10 +467,8 @@ TEST(SnapshotTest, Version3BytesFromAnEarlierReleaseStillLoad) {
 // as they would have, and are written back compact.
 TEST(SnapshotTest, Version6BytesFromAnEarlierReleaseStillLoad) {
   const Fixture f = ReadFixture(6);
-  ASSERT_EQ(f.entities.size(), 4u);
   Harness h(f.model);
-  RestoreFixture(h, f);
-  ExpectAsWritten(h, f);
+  ASSERT_NO_FATAL_FAILURE(RestoreAsWritten(h, f, 4));
   ExpectTheHeldViewScoredAtItsRunsEnd(h, f, "l3");
   h.Event("l1", "a1", "view", f.stream_time + 3 * kSec, "after-upgrade");
   EXPECT_EQ(h.LeadView("l1").tier, "suppressed") << "the suppression read from version 6 holds";
