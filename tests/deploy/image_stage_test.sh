@@ -11,10 +11,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 bash "$src/deploy/build-image.sh" --stage "$stage" --binary "$binary"
 r="$stage/rootfs"
 
-# The runtime stage installs these: the libraries of deploy/README.md, from Debian 12.
-for pkg in librdkafka1 librocksdb7.8 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 libfmt9; do
+# The runtime stage installs these: the libraries of deploy/README.md, from Debian 12
+# (liblz4-1 and libzstd1 for RocksDB's compression).
+for pkg in librdkafka1 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 libfmt9 liblz4-1 libzstd1; do
   grep -qx "$pkg" "$stage/runtime-packages" || fail "runtime-packages lacks $pkg: $(tr '\n' ' ' < "$stage/runtime-packages")"
 done
+# RocksDB is linked in (src/CMakeLists.txt says why): no shared librocksdb to install.
+if grep -q '^librocksdb' "$stage/runtime-packages"; then fail "the binary links the shared librocksdb"; fi
 # The HTTP server is header-only Boost.Beast: cpp-httplib is only the tests' client.
 if grep -q httplib "$stage/runtime-packages"; then fail "the binary still links cpp-httplib"; fi
 
