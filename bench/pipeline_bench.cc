@@ -16,6 +16,9 @@
 #include <spdlog/spdlog.h>
 #include <signal.h>
 #include <malloc.h>
+#if LEADSCORE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,10 +168,27 @@ struct StateRun {
   long rss_start_kb = 0, rss_inputs_kb = 0, rss_built_kb = 0, rss_kb = 0, hwm_kb = 0;
   uint64_t db_bytes = 0;
   size_t threads = 1, hot_entities = 0, hot_bytes = 0, unloaded_slot_bytes = 0;
-  // After the events: malloc's own account (mallinfo2: in use, and free but kept), and
+  // After the events: malloc's own account (in use, and free but kept resident), and
   // RocksDB's memtables, block cache and table readers (SST indexes and filters).
   size_t heap_in_use = 0, heap_kept_free = 0, memtables = 0, block_cache = 0, table_readers = 0;
 };
+
+// malloc's own account: bytes the program holds, and bytes it freed that stay resident.
+std::pair<size_t, size_t> HeapInUseAndKeptFree() {
+#if LEADSCORE_JEMALLOC
+  uint64_t epoch = 1;
+  size_t n = sizeof epoch;
+  mallctl("epoch", &epoch, &n, &epoch, n);  // the statistics as of now
+  size_t allocated = 0, resident = 0;
+  n = sizeof(size_t);
+  mallctl("stats.allocated", &allocated, &n, nullptr, 0);
+  mallctl("stats.resident", &resident, &n, nullptr, 0);
+  return {allocated, resident > allocated ? resident - allocated : 0};
+#else
+  const struct mallinfo2 heap = mallinfo2();
+  return {heap.uordblks + heap.hblkhd, heap.fordblks};
+#endif
+}
 
 double CpuSeconds() {
   rusage u{};
@@ -317,9 +337,7 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
   r.rss_kb = ProcStatusKb("VmRSS:");
   r.hwm_kb = ProcStatusKb("VmHWM:");
   std::tie(r.hot_entities, r.hot_bytes, r.unloaded_slot_bytes) = path.HotSet();
-  const struct mallinfo2 heap = mallinfo2();
-  r.heap_in_use = heap.uordblks + heap.hblkhd;
-  r.heap_kept_free = heap.fordblks;
+  std::tie(r.heap_in_use, r.heap_kept_free) = HeapInUseAndKeptFree();
   const store::StateStore::Stats db = (*store)->ReadStats();
   r.memtables = db.memtable_bytes;
   r.block_cache = db.block_cache_usage_bytes;

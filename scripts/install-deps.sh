@@ -8,6 +8,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   librdkafka-dev librocksdb-dev libboost-dev libcpp-httplib-dev   # Beast serves, httplib is the tests' client
+  libjemalloc-dev   # the process's malloc (src/CMakeLists.txt says why)
   prometheus-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
