@@ -161,6 +161,35 @@ double EngineRate(const Sizes& z, std::string* note) {
 }
 
 // ---- engine + RocksDB state -----------------------------------------------------------
+// malloc's own account. jemalloc: what the program holds (`stats.allocated`), the
+// allocator's metadata, and what else it keeps resident (`stats.resident` less both:
+// freed pages not yet returned, free slots in its slabs). glibc (sanitizer builds):
+// in use, and free but kept (`fordblks`); no metadata figure.
+struct HeapAccount {
+  size_t allocated = 0, metadata = 0, kept = 0;
+};
+HeapAccount ReadHeapAccount() {
+  HeapAccount h;
+#if LEADSCORE_JEMALLOC
+  uint64_t epoch = 1;
+  size_t n = sizeof epoch;
+  if (mallctl("epoch", &epoch, &n, &epoch, n) != 0) return h;  // the statistics as of now
+  size_t resident = 0;
+  n = sizeof(size_t);
+  if (mallctl("stats.allocated", &h.allocated, &n, nullptr, 0) != 0 ||
+      mallctl("stats.metadata", &h.metadata, &n, nullptr, 0) != 0 ||
+      mallctl("stats.resident", &resident, &n, nullptr, 0) != 0) {
+    return {};
+  }
+  h.kept = resident > h.allocated + h.metadata ? resident - h.allocated - h.metadata : 0;
+#else
+  const struct mallinfo2 heap = mallinfo2();
+  h.allocated = heap.uordblks + heap.hblkhd;
+  h.kept = heap.fordblks;
+#endif
+  return h;
+}
+
 struct StateRun {
   double rate = 0, build_seconds = 0, value_bytes = 0, puts_per_event = 0, cpu_share = 0, events_per_commit = 0;
   // RSS at the start, with the benchmark's own input made (the events it feeds, before
@@ -168,27 +197,11 @@ struct StateRun {
   long rss_start_kb = 0, rss_inputs_kb = 0, rss_built_kb = 0, rss_kb = 0, hwm_kb = 0;
   uint64_t db_bytes = 0;
   size_t threads = 1, hot_entities = 0, hot_bytes = 0, unloaded_slot_bytes = 0;
-  // After the events: malloc's own account (in use, and free but kept resident), and
-  // RocksDB's memtables, block cache and table readers (SST indexes and filters).
-  size_t heap_in_use = 0, heap_kept_free = 0, memtables = 0, block_cache = 0, table_readers = 0;
+  // After the events: malloc's own account, and RocksDB's memtables, block cache and
+  // table readers (SST indexes and filters).
+  HeapAccount heap;
+  size_t memtables = 0, block_cache = 0, table_readers = 0;
 };
-
-// malloc's own account: bytes the program holds, and bytes it freed that stay resident.
-std::pair<size_t, size_t> HeapInUseAndKeptFree() {
-#if LEADSCORE_JEMALLOC
-  uint64_t epoch = 1;
-  size_t n = sizeof epoch;
-  mallctl("epoch", &epoch, &n, &epoch, n);  // the statistics as of now
-  size_t allocated = 0, resident = 0;
-  n = sizeof(size_t);
-  mallctl("stats.allocated", &allocated, &n, nullptr, 0);
-  mallctl("stats.resident", &resident, &n, nullptr, 0);
-  return {allocated, resident > allocated ? resident - allocated : 0};
-#else
-  const struct mallinfo2 heap = mallinfo2();
-  return {heap.uordblks + heap.hblkhd, heap.fordblks};
-#endif
-}
 
 double CpuSeconds() {
   rusage u{};
@@ -337,7 +350,7 @@ StateRun EngineWithState(const Sizes& z, const std::string& dir, size_t cache_en
   r.rss_kb = ProcStatusKb("VmRSS:");
   r.hwm_kb = ProcStatusKb("VmHWM:");
   std::tie(r.hot_entities, r.hot_bytes, r.unloaded_slot_bytes) = path.HotSet();
-  std::tie(r.heap_in_use, r.heap_kept_free) = HeapInUseAndKeptFree();
+  r.heap = ReadHeapAccount();
   const store::StateStore::Stats db = (*store)->ReadStats();
   r.memtables = db.memtable_bytes;
   r.block_cache = db.block_cache_usage_bytes;
@@ -363,12 +376,12 @@ Row MemoryRow(const Sizes& z, const std::string& dir, size_t cache_entities, siz
                 "%u leads / %u accounts and %zu events through the service's path, in a process of its own: RSS %.0f MiB "
                 "(peak %.0f) less the benchmark's %.0f MiB of events it feeds; %.0f MiB at the start, %.0f MiB more "
                 "after the build. Of it: hot set %zu entities, %.0f MiB estimated; record slots with none loaded %.0f "
-                "MiB; RocksDB memtables %.0f MiB, block cache %.0f MiB, table readers %.0f MiB; malloc: %.0f MiB in use, "
-                "%.0f MiB free but kept",
+                "MiB; RocksDB memtables %.0f MiB, block cache %.0f MiB, table readers %.0f MiB; malloc: %.0f MiB "
+                "allocated, %.0f MiB its metadata, %.0f MiB more kept resident",
                 z.state_pop.leads, z.state_pop.accounts, z.state_events, r.rss_kb / mib, r.hwm_kb / mib, inputs,
                 r.rss_start_kb / mib, (r.rss_built_kb - r.rss_inputs_kb) / mib, r.hot_entities, m(r.hot_bytes),
-                m(r.unloaded_slot_bytes), m(r.memtables), m(r.block_cache), m(r.table_readers), m(r.heap_in_use),
-                m(r.heap_kept_free));
+                m(r.unloaded_slot_bytes), m(r.memtables), m(r.block_cache), m(r.table_readers), m(r.heap.allocated),
+                m(r.heap.metadata), m(r.heap.kept));
   char what[64];
   std::snprintf(what, sizeof what, "memory at %.3g M leads", z.state_pop.leads / 1e6);
   return {what, figure, "<= 4 GiB", note};

@@ -73,7 +73,9 @@ class IdTable {
   // For estimates of memory (engine/state_bytes.h): a name longer than the string's
   // inline buffer costs its capacity and an allocation header.
   static constexpr size_t kInlineChars = 15;       // libstdc++'s short-string buffer
-  static constexpr size_t kAllocationHeader = 16;  // glibc malloc's per-block cost
+  // A block's cost beyond what it holds: glibc's header; jemalloc, the service's malloc,
+  // has none but rounds up to its size classes, about as much at these sizes.
+  static constexpr size_t kAllocationHeader = 16;
 
  private:
   static uint32_t Hash(std::string_view s) { return static_cast<uint32_t>(std::hash<std::string_view>{}(s)); }

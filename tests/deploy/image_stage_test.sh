@@ -12,8 +12,11 @@ bash "$src/deploy/build-image.sh" --stage "$stage" --binary "$binary"
 r="$stage/rootfs"
 
 # The runtime stage installs these: the libraries of deploy/README.md, from Debian 12
-# (liblz4-1 and libzstd1 for RocksDB's compression, libjemalloc2 the malloc).
-for pkg in librdkafka1 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 libfmt9 liblz4-1 libzstd1 libjemalloc2; do
+# (liblz4-1 and libzstd1 for RocksDB's compression; libjemalloc2, the malloc, except in
+# a sanitizer build, which brings its own).
+expected=(librdkafka1 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 libfmt9 liblz4-1 libzstd1)
+if ldd "$binary" | grep -q libjemalloc; then expected+=(libjemalloc2); fi
+for pkg in "${expected[@]}"; do
   grep -qx "$pkg" "$stage/runtime-packages" || fail "runtime-packages lacks $pkg: $(tr '\n' ' ' < "$stage/runtime-packages")"
 done
 # RocksDB is linked in (src/CMakeLists.txt says why): no shared librocksdb to install.
