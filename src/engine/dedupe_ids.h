@@ -88,8 +88,7 @@ class DedupeIds {
       return at;
     }
     Compact();
-    auto oldest = std::min_element(entries_.begin(), entries_.end(),
-                                   [](const Entry& x, const Entry& y) { return x.second < y.second; });
+    auto oldest = std::min_element(entries_.begin(), entries_.end(), Earlier);
     const int64_t at = oldest->second;
     if (index_) index_->Erase(oldest->first);
     entries_.erase(oldest);
@@ -165,6 +164,8 @@ class DedupeIds {
     }
   };
 
+  static bool Earlier(const Entry& x, const Entry& y) { return x.second < y.second; }
+  bool InTimeOrder() const { return std::is_sorted(begin(), end(), Earlier); }
   size_t head() const { return index_ ? index_->head : 0; }
   // Only when indexed (the prefix of a sorted set).
   void DropFront(size_t n) {
@@ -189,14 +190,14 @@ class DedupeIds {
       index_.reset();
       return;
     }
-    index_->sorted = std::is_sorted(begin(), end(), [](const Entry& x, const Entry& y) { return x.second < y.second; });
+    index_->sorted = InTimeOrder();
   }
   void Reindex() {
     Compact();
     index_.reset();
     if (size() < kIndexedFrom) return;
     index_ = std::make_unique<Index>();
-    index_->sorted = std::is_sorted(begin(), end(), [](const Entry& x, const Entry& y) { return x.second < y.second; });
+    index_->sorted = InTimeOrder();
     for (const Entry& e : *this) index_->Insert(e.first);
   }
 
