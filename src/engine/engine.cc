@@ -140,6 +140,22 @@ std::string_view OutcomeName(ApplyOutcome outcome) {
 ApplyResult Engine::Apply(const Input& input, std::vector<RoutingEvent>* out) {
   return impl_->transitions_.Apply(input, out);
 }
+void Engine::Prefetch(std::span<const Input> inputs, size_t next) const {
+  // Steps apart by one input each: an event takes microseconds, a miss a tenth of one.
+  auto event = [&](size_t ahead) -> const EventInput* {
+    return next + ahead < inputs.size() ? std::get_if<EventInput>(&inputs[next + ahead]) : nullptr;
+  };
+  const EntityTable& t = impl_->table_;
+  if (const EventInput* e = event(1)) t.PrefetchHeap(e->lead, e->account);
+  if (const EventInput* e = event(2)) {
+    t.PrefetchRecord(EntityKind::kLead, e->lead);
+    t.PrefetchRecord(EntityKind::kAccount, e->account);
+  }
+  if (const EventInput* e = event(3)) {
+    t.PrefetchIndex(EntityKind::kLead, e->lead);
+    t.PrefetchIndex(EntityKind::kAccount, e->account);
+  }
+}
 Settled Engine::TakeSettled() { return impl_->transitions_.TakeSettled(); }
 std::vector<Handoff> Engine::TakeHandoffs() { return impl_->transitions_.TakeHandoffs(); }
 void Engine::Advance(int64_t now_ms, std::vector<RoutingEvent>* out) { impl_->transitions_.Advance(now_ms, out); }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -250,6 +251,10 @@ class Engine {
   // (its events decayed from their own times). Held events are state: they are in the
   // lead's snapshot, and a run's end is one of the lead's timer checks.
   ApplyResult Apply(const Input& input, std::vector<RoutingEvent>* out);
+  // A hint for a caller that applies a run of inputs: called before applying
+  // inputs[next], it asks the caches for what the next few inputs' events will read
+  // (EntityTable's prefetch steps). No effect on state or results.
+  void Prefetch(std::span<const Input> inputs, size_t next) const;
 
   // The clock bounds stream time from now on: an event (or profile, or handoff) stamped
   // later than `clock_ms` is taken at `clock_ms` (a producer's clock ahead of ours), so

@@ -116,6 +116,28 @@ void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Ch
   SampleHeap();
 }
 
+namespace {
+template <typename T>
+void PrefetchData(const std::vector<T>& v) {
+  if (!v.empty()) __builtin_prefetch(v.data());
+}
+}  // namespace
+
+void EntityTable::PrefetchHeap(EntityId lead, EntityId account) const {
+  if (const LeadState* l = leads_.Find(lead)) {
+    PrefetchData(l->signals);
+    PrefetchData(l->fields);
+    PrefetchData(l->held);
+    if (!l->seen.empty()) __builtin_prefetch(l->seen.begin());
+  }
+  if (const AccountState* a = accounts_.Find(account)) {
+    PrefetchData(a->signals);
+    PrefetchData(a->fields);
+    PrefetchData(a->role_values);
+    PrefetchData(a->contacts);
+  }
+}
+
 void EntityTable::Evict(size_t max_entities, const std::function<void(const EntityCommon&)>& on_drop) {
   if (loaded_leads_ + loaded_accounts_ <= max_entities) return;
   const size_t target = max_entities - max_entities / 10;  // some room: evict in rounds, not per batch

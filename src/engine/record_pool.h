@@ -37,6 +37,18 @@ class RecordPool {
     if (id >= index_.size() || index_[id] == 0) return nullptr;
     return &At(index_[id] - 1);
   }
+  // Prefetch hints (no effect): the id's index entry; the id's record, every cache line
+  // of it (the look-up reads the index entry, which an earlier hint brought in).
+  void PrefetchEntry(EntityId id) const {
+    if (id < index_.size()) __builtin_prefetch(&index_[id]);
+  }
+  void PrefetchRecord(EntityId id) const {
+    if (const State* r = Find(id)) {
+      const char* p = reinterpret_cast<const char*>(r);
+      for (size_t at = 0; at < sizeof(State); at += 64) __builtin_prefetch(p + at);
+    }
+  }
+
   // The id's record; a default one first if it has none.
   State& Get(EntityId id) {
     assert(id != kNoEntity);

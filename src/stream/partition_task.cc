@@ -258,6 +258,7 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
   }
   for (size_t k = 0; k < inputs.size(); ++k) {
     const engine::Input& in = inputs[k];
+    engine_->Prefetch(inputs, k);
     const engine::ApplyResult r = engine_->Apply(in, &out->events);
     if (!IsHandoff(in)) {  // a handoff is counted above, not as an input
       ++out->applied_as[static_cast<size_t>(r.outcome)];
