@@ -146,15 +146,9 @@ void Engine::Prefetch(std::span<const Input> inputs, size_t next) const {
     return next + ahead < inputs.size() ? std::get_if<EventInput>(&inputs[next + ahead]) : nullptr;
   };
   const EntityTable& t = impl_->table_;
-  if (const EventInput* e = event(1)) t.PrefetchHeap(e->lead, e->account);
-  if (const EventInput* e = event(2)) {
-    t.PrefetchRecord(EntityKind::kLead, e->lead);
-    t.PrefetchRecord(EntityKind::kAccount, e->account);
-  }
-  if (const EventInput* e = event(3)) {
-    t.PrefetchIndex(EntityKind::kLead, e->lead);
-    t.PrefetchIndex(EntityKind::kAccount, e->account);
-  }
+  if (const EventInput* e = event(1)) t.PrefetchContents(e->lead, e->account);
+  if (const EventInput* e = event(2)) t.PrefetchRecords(e->lead, e->account);
+  if (const EventInput* e = event(3)) t.PrefetchIndex(e->lead, e->account);
 }
 Settled Engine::TakeSettled() { return impl_->transitions_.TakeSettled(); }
 std::vector<Handoff> Engine::TakeHandoffs() { return impl_->transitions_.TakeHandoffs(); }

@@ -251,9 +251,9 @@ class Engine {
   // (its events decayed from their own times). Held events are state: they are in the
   // lead's snapshot, and a run's end is one of the lead's timer checks.
   ApplyResult Apply(const Input& input, std::vector<RoutingEvent>* out);
-  // A hint for a caller that applies a run of inputs: called before applying
-  // inputs[next], it asks the caches for what the next few inputs' events will read
-  // (EntityTable's prefetch steps). No effect on state or results.
+  // A hint for a caller that applies a run of inputs, called before it applies
+  // inputs[next]: the caches are asked for what the next few events will read (their
+  // entities' index entries, records, then what those own). Changes no result.
   void Prefetch(std::span<const Input> inputs, size_t next) const;
 
   // The clock bounds stream time from now on: an event (or profile, or handoff) stamped

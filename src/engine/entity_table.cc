@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/prefetch.h"
 #include "engine/state_bytes.h"
 
 namespace leadscore::engine {
@@ -117,24 +118,26 @@ void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Ch
 }
 
 namespace {
+// A vector's elements, up to a few lines (a large account's contacts are read a few
+// at a time anyway).
 template <typename T>
-void PrefetchData(const std::vector<T>& v) {
-  if (!v.empty()) __builtin_prefetch(v.data());
+void PrefetchElements(const std::vector<T>& v) {
+  PrefetchLines(v.data(), std::min(v.size() * sizeof(T), 8 * kCacheLine));
 }
 }  // namespace
 
-void EntityTable::PrefetchHeap(EntityId lead, EntityId account) const {
+void EntityTable::PrefetchContents(EntityId lead, EntityId account) const {
   if (const LeadState* l = leads_.Find(lead)) {
-    PrefetchData(l->signals);
-    PrefetchData(l->fields);
-    PrefetchData(l->held);
-    if (!l->seen.empty()) __builtin_prefetch(l->seen.begin());
+    PrefetchElements(l->signals);
+    PrefetchElements(l->fields);
+    PrefetchElements(l->held);
+    l->seen.Prefetch();
   }
   if (const AccountState* a = accounts_.Find(account)) {
-    PrefetchData(a->signals);
-    PrefetchData(a->fields);
-    PrefetchData(a->role_values);
-    PrefetchData(a->contacts);
+    PrefetchElements(a->signals);
+    PrefetchElements(a->fields);
+    PrefetchElements(a->role_values);
+    PrefetchElements(a->contacts);
   }
 }
 

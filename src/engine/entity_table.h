@@ -47,18 +47,22 @@ class EntityTable {
     return FindAccount(id);
   }
 
-  // Prefetch hints for a lead and its account that a caller is about to touch, in three
-  // steps a few inputs apart, so that none waits on the memory the one before asked
-  // for: their index entries, their records, then the heap their records point to
-  // (what an event reads: sums, profile slots, held runs, dedupe ids, role sums,
-  // contacts). No effect but on the caches.
-  void PrefetchIndex(EntityKind kind, EntityId id) const {
-    kind == EntityKind::kLead ? leads_.PrefetchEntry(id) : accounts_.PrefetchEntry(id);
+  // Prefetch hints (engine/prefetch.h) for an event's lead and account, given a few
+  // inputs before it is applied: an event reads the index entries, which give the
+  // records, which point to what they own, each a cache miss after the one before.
+  // Asked for in three steps, one input apart (PrefetchIndex for the input three
+  // ahead, PrefetchRecords two ahead, PrefetchContents one ahead), no step waits on
+  // memory the step before asked for. Contents: what an event reads of them (sums,
+  // profile slots, held runs, dedupe ids; the account's sums, role sums, contacts).
+  void PrefetchIndex(EntityId lead, EntityId account) const {
+    leads_.PrefetchIndex(lead);
+    accounts_.PrefetchIndex(account);
   }
-  void PrefetchRecord(EntityKind kind, EntityId id) const {
-    kind == EntityKind::kLead ? leads_.PrefetchRecord(id) : accounts_.PrefetchRecord(id);
+  void PrefetchRecords(EntityId lead, EntityId account) const {
+    leads_.PrefetchRecord(lead);
+    accounts_.PrefetchRecord(account);
   }
-  void PrefetchHeap(EntityId lead, EntityId account) const;
+  void PrefetchContents(EntityId lead, EntityId account) const;
 
   // Loaded, or changed since TakeChanges (a forgotten entity whose erase is not yet taken).
   bool Known(EntityKind kind, EntityId id) const {

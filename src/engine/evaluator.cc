@@ -1,6 +1,5 @@
 #include "engine/evaluator.h"
 
-#include <cstdio>
 #include <string>
 
 #include "common/hash.h"
@@ -82,10 +81,12 @@ void Evaluator::Record(EntityCommon& e, int16_t to, RoutingEvent& ev, std::vecto
         .Int(static_cast<uint64_t>(ev.occurred_at_ms))
         .Digest();
   };
-  char id[33];
-  std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(digest(1)),
-                static_cast<unsigned long long>(digest(2)));
-  ev.routing_id = id;
+  // Two digests as 32 lowercase hex digits (what "%016llx%016llx" prints, without printf).
+  ev.routing_id.resize(32);
+  const uint64_t halves[2] = {digest(1), digest(2)};
+  for (int h = 0; h < 2; ++h) {
+    for (int i = 0; i < 16; ++i) ev.routing_id[h * 16 + i] = "0123456789abcdef"[(halves[h] >> (60 - 4 * i)) & 0xf];
+  }
   e.recent.push_back({e.tier, to, ev.occurred_at_ms, ev.routing_id});
   if (e.recent.size() > options_.recent_changes) e.recent.erase(e.recent.begin());
   e.tier = to;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/ids.h"
+#include "engine/prefetch.h"
 
 namespace leadscore::engine {
 
@@ -37,16 +38,12 @@ class RecordPool {
     if (id >= index_.size() || index_[id] == 0) return nullptr;
     return &At(index_[id] - 1);
   }
-  // Prefetch hints (no effect): the id's index entry; the id's record, every cache line
-  // of it (the look-up reads the index entry, which an earlier hint brought in).
-  void PrefetchEntry(EntityId id) const {
+  // Hints (EntityTable::PrefetchIndex says when): the id's index entry; its record.
+  void PrefetchIndex(EntityId id) const {
     if (id < index_.size()) __builtin_prefetch(&index_[id]);
   }
   void PrefetchRecord(EntityId id) const {
-    if (const State* r = Find(id)) {
-      const char* p = reinterpret_cast<const char*>(r);
-      for (size_t at = 0; at < sizeof(State); at += 64) __builtin_prefetch(p + at);
-    }
+    if (const State* r = Find(id)) PrefetchLines(r, sizeof(State));
   }
 
   // The id's record; a default one first if it has none.

@@ -1,7 +1,7 @@
 #include "engine/tiers.h"
 
-#include <cstdio>
-#include <cstdlib>
+#include <charconv>
+#include <string>
 
 #include "common/time_units.h"
 
@@ -55,13 +55,17 @@ const std::string& TierName(const model::EntityPolicy& p, int16_t tier) {
 }
 
 std::string FormatPoints(double v, double threshold, bool want_at_least) {
+  // to_chars and from_chars: exact both ways, as printf and strtod are, without their
+  // locale and format parsing (most of a routing event's reason in the engine's profile).
   char buf[64];
+  char* end = buf;
   for (int precision = 1; precision <= 9; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*f", precision, v);
-    double shown = std::strtod(buf, nullptr);
+    end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision).ptr;
+    double shown = 0;
+    std::from_chars(buf, end, shown);
     if ((shown >= threshold) == want_at_least) break;
   }
-  std::string s(buf);
+  std::string s(buf, end);
   if (s.find('.') != std::string::npos) {
     while (s.back() == '0') s.pop_back();
     if (s.back() == '.') s.pop_back();
