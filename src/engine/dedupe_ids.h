@@ -54,7 +54,7 @@ class DedupeIds {
   }
 
   // A hint (engine/prefetch.h): what Contains reads first, the list (up to eight lines)
-  // or the index's own record. Reads only this object.
+  // or, when there is an index, the index object. Reads only this object.
   void Prefetch() const {
     if (index_) {
       __builtin_prefetch(index_.get());

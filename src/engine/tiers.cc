@@ -57,7 +57,9 @@ const std::string& TierName(const model::EntityPolicy& p, int16_t tier) {
 std::string FormatPoints(double v, double threshold, bool want_at_least) {
   // to_chars and from_chars: exact both ways, as printf and strtod are, without their
   // locale and format parsing (most of a routing event's reason in the engine's profile).
-  char buf[64];
+  // Room for any double in fixed notation (309 digits before the point at most), so
+  // to_chars cannot run out of it.
+  char buf[340];
   char* end = buf;
   for (int precision = 1; precision <= 9; ++precision) {
     end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision).ptr;

@@ -283,6 +283,16 @@ TEST(FormatPointsTest, KeepsTheComparisonTrueAsPrinted) {
   EXPECT_EQ(FormatPoints(72.0, 60, true), "72");
   EXPECT_EQ(FormatPoints(59.96, 60, false), "59.96");
   EXPECT_EQ(FormatPoints(60.0, 60, true), "60");
+  EXPECT_EQ(FormatPoints(-12.26, -12.3, true), "-12.3");
+  EXPECT_EQ(FormatPoints(0.05, 0.06, false), "0.05") << "0.1 would read as at least 0.06";
+}
+
+// The largest double in fixed notation has 309 digits before the point: printed whole,
+// not cut at a buffer's end.
+TEST(FormatPointsTest, PrintsTheLargestDoubleWhole) {
+  const std::string shown = engine::FormatPoints(1.7976931348623157e308, 0, true);
+  EXPECT_EQ(shown.size(), 309u);
+  EXPECT_EQ(shown.substr(0, 5), "17976");
 }
 
 }  // namespace
