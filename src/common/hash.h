@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace leadscore {
@@ -45,6 +46,12 @@ class Hasher {
 
 inline uint64_t Hash64(std::string_view s, uint64_t seed = 0) {
   return Hasher(seed).Bytes(s).Digest();
+}
+
+// A digest as text: its 16 lowercase hex digits, most significant first, appended to
+// `out` (what printf's "%016llx" prints; routing ids, the model version's hash).
+inline void AppendHex(std::string& out, uint64_t v) {
+  for (int shift = 60; shift >= 0; shift -= 4) out.push_back("0123456789abcdef"[(v >> shift) & 0xf]);
 }
 
 }  // namespace leadscore

@@ -59,7 +59,7 @@ class DedupeIds {
     if (index_) {
       __builtin_prefetch(index_.get());
     } else {
-      PrefetchLines(entries_.data(), std::min(entries_.size() * sizeof(Entry), 8 * kCacheLine));
+      PrefetchElements(entries_);
     }
   }
 

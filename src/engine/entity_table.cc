@@ -117,15 +117,6 @@ void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Ch
   SampleHeap();
 }
 
-namespace {
-// A vector's elements, up to a few lines (a large account's contacts are read a few
-// at a time anyway).
-template <typename T>
-void PrefetchElements(const std::vector<T>& v) {
-  PrefetchLines(v.data(), std::min(v.size() * sizeof(T), 8 * kCacheLine));
-}
-}  // namespace
-
 void EntityTable::PrefetchContents(EntityId lead, EntityId account) const {
   if (const LeadState* l = leads_.Find(lead)) {
     PrefetchElements(l->signals);

@@ -81,12 +81,11 @@ void Evaluator::Record(EntityCommon& e, int16_t to, RoutingEvent& ev, std::vecto
         .Int(static_cast<uint64_t>(ev.occurred_at_ms))
         .Digest();
   };
-  // Two digests as 32 lowercase hex digits (what "%016llx%016llx" prints, without printf).
-  ev.routing_id.resize(32);
-  const uint64_t halves[2] = {digest(1), digest(2)};
-  for (int h = 0; h < 2; ++h) {
-    for (int i = 0; i < 16; ++i) ev.routing_id[h * 16 + i] = "0123456789abcdef"[(halves[h] >> (60 - 4 * i)) & 0xf];
-  }
+  // Two digests: 32 lowercase hex digits.
+  ev.routing_id.clear();
+  ev.routing_id.reserve(32);
+  AppendHex(ev.routing_id, digest(1));
+  AppendHex(ev.routing_id, digest(2));
   e.recent.push_back({e.tier, to, ev.occurred_at_ms, ev.routing_id});
   if (e.recent.size() > options_.recent_changes) e.recent.erase(e.recent.begin());
   e.tier = to;

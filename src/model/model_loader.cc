@@ -886,9 +886,9 @@ class Loader {
   }
 
   std::string Labelled(uint64_t hash) const {
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-    std::string short_hash(hex, 12);
+    std::string short_hash;
+    AppendHex(short_hash, hash);
+    short_hash.resize(12);
     return model_->version_label.empty() ? short_hash : model_->version_label + "+" + short_hash;
   }
 
