@@ -47,7 +47,7 @@ struct EntityCommon {
   double fit = 0;
   int64_t due = kNever;            // next decay check
   int64_t persisted_due = kNever;  // `due` as last handed to the store (its timer index key)
-  int64_t queued_due = kNever;     // the due of its newest timer heap entry, until popped (timer_queue.h)
+  int64_t queued_due = kNever;     // the due of its newest timer entry (heap or lane), until taken (timer_queue.h)
   // feedback.suppress: in tier `suppressed` while clock < suppressed_until (a later
   // outcome only extends it); suppressed_by is the outcome kind that set the end.
   int64_t suppressed_until = kLongAgo;

@@ -1,11 +1,12 @@
 #include "engine/timer_queue.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace leadscore::engine {
 
-void TimerQueue::Schedule(EntityKind kind, EntityId id, int64_t due) {
+void TimerQueue::Set(EntityKind kind, EntityId id, int64_t due, bool in_order) {
   EntityCommon& e = *table_.Find(kind, id);
   if (due == e.due) return;
   if (e.due != kNever) --live_;
@@ -13,19 +14,48 @@ void TimerQueue::Schedule(EntityKind kind, EntityId id, int64_t due) {
   if (due != e.persisted_due) table_.Mark(kind, id);
   if (due == kNever) return;
   ++live_;
-  if (due == e.queued_due) return;  // its entry is still in the heap
+  if (due == e.queued_due) return;  // its entry is still queued
   e.queued_due = due;
-  heap_.push_back({due, id, kind});
-  SiftUp(heap_.size() - 1);
-  if (heap_.size() > 2 * live_ + 4096) Compact();
+  const Timer t{due, id, kind};
+  if (!in_order || !Append(t)) {
+    heap_.push_back(t);
+    SiftUp(heap_.size() - 1);
+  }
+  if (heap_.size() + lane_.size() > 2 * live_ + 4096) Compact();
+}
+
+bool TimerQueue::Append(const Timer& t) {
+  if (lane_.empty() || !(t < lane_.back())) {
+    lane_.push_back(t);
+    return true;
+  }
+  if (t.due != lane_.back().due) return false;
+  // Checks at the same time, by kind and id: few (events of one millisecond).
+  auto at = lane_.end();
+  while (at != lane_.begin() && std::prev(at)->due == t.due && t < *std::prev(at)) --at;
+  lane_.insert(at, t);
+  return true;
+}
+
+bool TimerQueue::TakeFront(int64_t now, Timer* out) {
+  const bool from_lane = !lane_.empty() && (heap_.empty() || lane_.front() < heap_.front());
+  if (from_lane) {
+    if (lane_.front().due > now) return false;
+    *out = lane_.front();
+    lane_.pop_front();
+    return true;
+  }
+  if (heap_.empty() || heap_.front().due > now) return false;
+  *out = heap_.front();
+  PopTop();
+  return true;
 }
 
 bool TimerQueue::PopDue(int64_t now, Timer* out) {
-  while (!heap_.empty() && heap_.front().due <= now) {
-    const Timer t = heap_.front();
-    PopTop();
+  Timer t;
+  while (TakeFront(now, &t)) {
     EntityCommon* e = table_.Find(t.kind, t.id);
-    if (e && e->queued_due == t.due) e->queued_due = kNever;  // popped: a check at t.due is pushed again
+    if (e && e->queued_due == t.due) e->queued_due = kNever;  // taken: a check at t.due is queued again
     if (!e || e->due != t.due) continue;  // left behind by a reschedule, an eviction or a Forget
     e->due = kNever;
     --live_;
@@ -45,6 +75,7 @@ void TimerQueue::Compact() {
     });
   }
   heap_ = std::move(live);
+  lane_.clear();
   for (size_t i = heap_.size() / kArity + 1; i-- > 0;) SiftDown(i);
 }
 

@@ -79,7 +79,7 @@ ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>
     if (same_lead) {
       // Nothing it is scored on changed: its next check is only the end of the run, if
       // sooner. Its account is untouched until then.
-      timers_.Schedule(EntityKind::kLead, e.lead, std::min(l.due, ends));
+      timers_.ScheduleInOrder(EntityKind::kLead, e.lead, std::min(l.due, ends));
       return {ApplyOutcome::kHeld};
     }
   }

@@ -1,0 +1,115 @@
+// The timer queue's lane for checks set in order (burst runs' ends) beside its heap:
+// the checks come out in the order a heap alone gives them, whichever way they were set.
+#include "engine/timer_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+namespace leadscore::testing {
+namespace {
+
+using engine::EntityId;
+using engine::EntityKind;
+using engine::kNever;
+using engine::Timer;
+
+constexpr EntityId kEntities = 400;
+
+// A table of leads and accounts 1..kEntities, and a queue on it.
+struct Queue {
+  engine::EntityTable table;
+  engine::TimerQueue timers{table};
+  Queue() {
+    for (EntityId id = 1; id <= kEntities; ++id) {
+      table.AddAccount(id);
+      table.AddLead(id);
+    }
+  }
+  std::vector<Timer> PopAll(int64_t now) {
+    std::vector<Timer> out;
+    Timer t;
+    while (timers.PopDue(now, &t)) out.push_back(t);
+    return out;
+  }
+};
+
+void ExpectSame(const std::vector<Timer>& got, const std::vector<Timer>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].due, want[i].due) << "check " << i;
+    EXPECT_EQ(got[i].kind, want[i].kind) << "check " << i;
+    EXPECT_EQ(got[i].id, want[i].id) << "check " << i;
+  }
+}
+
+TEST(TimerQueueTest, ChecksAtOneTimeComeByKindAndIdWhereverTheyWereQueued) {
+  Queue q;
+  q.timers.ScheduleInOrder(EntityKind::kLead, 9, 100);
+  q.timers.ScheduleInOrder(EntityKind::kLead, 3, 100);      // the same time, a lower id: before 9
+  q.timers.Schedule(EntityKind::kAccount, 2, 100);          // the heap
+  q.timers.Schedule(EntityKind::kLead, 5, 100);             // the heap, between 3 and 9
+  q.timers.ScheduleInOrder(EntityKind::kLead, 7, 90);       // earlier than the lane's last: the heap
+  q.timers.ScheduleInOrder(EntityKind::kLead, 1, 200);
+  EXPECT_EQ(q.timers.EarliestDue(), 90);
+  ExpectSame(q.PopAll(150), {{90, 7, EntityKind::kLead},
+                             {100, 3, EntityKind::kLead},
+                             {100, 5, EntityKind::kLead},
+                             {100, 9, EntityKind::kLead},
+                             {100, 2, EntityKind::kAccount}});
+  EXPECT_EQ(q.timers.EarliestDue(), 200);  // the lane's entry, still pending
+  ExpectSame(q.PopAll(200), {{200, 1, EntityKind::kLead}});
+  EXPECT_EQ(q.timers.EarliestDue(), kNever);
+}
+
+TEST(TimerQueueTest, ACheckMovedOrDroppedInTheLaneDoesNotFire) {
+  Queue q;
+  q.timers.ScheduleInOrder(EntityKind::kLead, 4, 100);
+  q.timers.ScheduleInOrder(EntityKind::kLead, 6, 110);
+  q.timers.Schedule(EntityKind::kLead, 4, 300);            // moved later: the lane's entry is stale
+  q.timers.Schedule(EntityKind::kLead, 6, kNever);         // dropped
+  ExpectSame(q.PopAll(250), {});
+  q.timers.Schedule(EntityKind::kLead, 4, 100);            // moved back to the entry still queued
+  ExpectSame(q.PopAll(250), {{100, 4, EntityKind::kLead}});
+  ExpectSame(q.PopAll(1000), {});  // the heap's entry at 300 is stale now
+}
+
+// A long random history, once with the lane and once with the heap alone: the same
+// checks in the same order. Times mostly move on (as stream time does) with ties and
+// some checks set earlier than the lane's last; reschedules, drops and moves back.
+TEST(TimerQueueTest, TheLaneChangesNoOrderAgainstTheHeapAlone) {
+  Queue with_lane, heap_only;
+  std::mt19937_64 rng(20261206);
+  int64_t now = 1000;
+  size_t fired = 0;
+  for (int step = 0; step < 20000; ++step) {
+    const auto kind = rng() % 3 == 0 ? EntityKind::kAccount : EntityKind::kLead;
+    const EntityId id = 1 + static_cast<EntityId>(rng() % kEntities);
+    const uint64_t what = rng() % 10;
+    int64_t due;
+    if (what < 6) {
+      due = now + 200 + static_cast<int64_t>(rng() % 3);  // a run's end: in order, ties
+    } else if (what < 8) {
+      due = now + static_cast<int64_t>(rng() % 500);        // anywhere ahead
+    } else if (what < 9) {
+      due = kNever;
+    } else {
+      due = now + 1;
+    }
+    with_lane.timers.ScheduleInOrder(kind, id, due);
+    heap_only.timers.Schedule(kind, id, due);
+    if (rng() % 4 == 0) {
+      now += static_cast<int64_t>(rng() % 50);
+      const auto popped = with_lane.PopAll(now);
+      fired += popped.size();
+      ExpectSame(popped, heap_only.PopAll(now));
+      EXPECT_EQ(with_lane.timers.EarliestDue(), heap_only.timers.EarliestDue());
+    }
+  }
+  ExpectSame(with_lane.PopAll(kNever - 1), heap_only.PopAll(kNever - 1));
+  EXPECT_GT(fired, 10000u) << "most checks fire rather than go stale";
+}
+
+}  // namespace
+}  // namespace leadscore::testing
