@@ -167,6 +167,7 @@ double EngineRate(const Sizes& z, std::string* note) {
 // in use, and free but kept (`fordblks`); no metadata figure.
 struct HeapAccount {
   size_t allocated = 0, metadata = 0, kept = 0;
+  std::string malloc = "glibc";  // which, and for jemalloc its huge-page mode (src/common/malloc_options.cc)
 };
 HeapAccount ReadHeapAccount() {
   HeapAccount h;
@@ -182,6 +183,9 @@ HeapAccount ReadHeapAccount() {
     return {};
   }
   h.kept = resident > h.allocated + h.metadata ? resident - h.allocated - h.metadata : 0;
+  const char* thp = nullptr;
+  n = sizeof thp;
+  h.malloc = std::string("jemalloc, thp:") + (mallctl("opt.thp", &thp, &n, nullptr, 0) == 0 && thp ? thp : "?");
 #else
   const struct mallinfo2 heap = mallinfo2();
   h.allocated = heap.uordblks + heap.hblkhd;
@@ -376,12 +380,12 @@ Row MemoryRow(const Sizes& z, const std::string& dir, size_t cache_entities, siz
                 "%u leads / %u accounts and %zu events through the service's path, in a process of its own: RSS %.0f MiB "
                 "(peak %.0f) less the benchmark's %.0f MiB of events it feeds; %.0f MiB at the start, %.0f MiB more "
                 "after the build. Of it: hot set %zu entities, %.0f MiB estimated; record slots with none loaded %.0f "
-                "MiB; RocksDB memtables %.0f MiB, block cache %.0f MiB, table readers %.0f MiB; malloc: %.0f MiB "
+                "MiB; RocksDB memtables %.0f MiB, block cache %.0f MiB, table readers %.0f MiB; malloc (%s): %.0f MiB "
                 "allocated, %.0f MiB its metadata, %.0f MiB more kept resident",
                 z.state_pop.leads, z.state_pop.accounts, z.state_events, r.rss_kb / mib, r.hwm_kb / mib, inputs,
                 r.rss_start_kb / mib, (r.rss_built_kb - r.rss_inputs_kb) / mib, r.hot_entities, m(r.hot_bytes),
-                m(r.unloaded_slot_bytes), m(r.memtables), m(r.block_cache), m(r.table_readers), m(r.heap.allocated),
-                m(r.heap.metadata), m(r.heap.kept));
+                m(r.unloaded_slot_bytes), m(r.memtables), m(r.block_cache), m(r.table_readers), r.heap.malloc.c_str(),
+                m(r.heap.allocated), m(r.heap.metadata), m(r.heap.kept));
   char what[64];
   std::snprintf(what, sizeof what, "memory at %.3g M leads", z.state_pop.leads / 1e6);
   return {what, figure, "<= 4 GiB", note};
