@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <thread>
 #include <tuple>
 
@@ -141,8 +142,14 @@ double EngineRate(const Sizes& z, std::string* note) {
   for (const auto& e : market.Traffic(z.engine_events, kStart, 60 * kDay)) inputs.push_back(decode(market.Event(e)));
   out.clear();
   const auto t = Clock::now();
-  for (const auto& in : inputs) {
-    eng.Apply(in, &out);
+  // As a partition task applies a batch (and engine_bench): the hints look ahead within it.
+  constexpr size_t kBatch = 1024;
+  for (size_t begin = 0; begin < inputs.size(); begin += kBatch) {
+    const std::span<const engine::Input> batch(inputs.data() + begin, std::min(kBatch, inputs.size() - begin));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      eng.Prefetch(batch, i);
+      eng.Apply(batch[i], &out);
+    }
     if (out.size() > 4096) out.clear();
   }
   const double rate = static_cast<double>(inputs.size()) / Since(t);
@@ -167,11 +174,12 @@ double EngineRate(const Sizes& z, std::string* note) {
 // in use, and free but kept (`fordblks`); no metadata figure.
 struct HeapAccount {
   size_t allocated = 0, metadata = 0, kept = 0;
-  std::string malloc = "glibc";  // which, and for jemalloc its huge-page mode (src/common/malloc_options.cc)
+  std::string allocator = "glibc";  // which, and for jemalloc its huge-page mode (src/common/malloc_options.cc)
 };
 HeapAccount ReadHeapAccount() {
   HeapAccount h;
 #if LEADSCORE_JEMALLOC
+  h.allocator = "jemalloc";
   uint64_t epoch = 1;
   size_t n = sizeof epoch;
   if (mallctl("epoch", &epoch, &n, &epoch, n) != 0) return h;  // the statistics as of now
@@ -180,12 +188,12 @@ HeapAccount ReadHeapAccount() {
   if (mallctl("stats.allocated", &h.allocated, &n, nullptr, 0) != 0 ||
       mallctl("stats.metadata", &h.metadata, &n, nullptr, 0) != 0 ||
       mallctl("stats.resident", &resident, &n, nullptr, 0) != 0) {
-    return {};
+    return {.allocator = "jemalloc"};
   }
   h.kept = resident > h.allocated + h.metadata ? resident - h.allocated - h.metadata : 0;
   const char* thp = nullptr;
   n = sizeof thp;
-  h.malloc = std::string("jemalloc, thp:") + (mallctl("opt.thp", &thp, &n, nullptr, 0) == 0 && thp ? thp : "?");
+  if (mallctl("opt.thp", &thp, &n, nullptr, 0) == 0 && thp) h.allocator += std::string(", thp:") + thp;
 #else
   const struct mallinfo2 heap = mallinfo2();
   h.allocated = heap.uordblks + heap.hblkhd;
@@ -384,7 +392,7 @@ Row MemoryRow(const Sizes& z, const std::string& dir, size_t cache_entities, siz
                 "allocated, %.0f MiB its metadata, %.0f MiB more kept resident",
                 z.state_pop.leads, z.state_pop.accounts, z.state_events, r.rss_kb / mib, r.hwm_kb / mib, inputs,
                 r.rss_start_kb / mib, (r.rss_built_kb - r.rss_inputs_kb) / mib, r.hot_entities, m(r.hot_bytes),
-                m(r.unloaded_slot_bytes), m(r.memtables), m(r.block_cache), m(r.table_readers), r.heap.malloc.c_str(),
+                m(r.unloaded_slot_bytes), m(r.memtables), m(r.block_cache), m(r.table_readers), r.heap.allocator.c_str(),
                 m(r.heap.allocated), m(r.heap.metadata), m(r.heap.kept));
   char what[64];
   std::snprintf(what, sizeof what, "memory at %.3g M leads", z.state_pop.leads / 1e6);

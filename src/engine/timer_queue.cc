@@ -30,9 +30,15 @@ bool TimerQueue::Append(const Timer& t) {
     return true;
   }
   if (t.due != lane_.back().due) return false;
-  // Checks at the same time, by kind and id: few (events of one millisecond).
+  // Checks at the same time go by kind and id: usually a few (runs that began in one
+  // millisecond of stream time). Many (timestamps in whole seconds, events clamped to
+  // the clock bound) go to the heap rather than walking the lane's tail each time.
+  constexpr int kMaxSteps = 16;
   auto at = lane_.end();
-  while (at != lane_.begin() && std::prev(at)->due == t.due && t < *std::prev(at)) --at;
+  for (int steps = 0; at != lane_.begin() && std::prev(at)->due == t.due && t < *std::prev(at); ++steps) {
+    if (steps == kMaxSteps) return false;
+    --at;
+  }
   lane_.insert(at, t);
   return true;
 }

@@ -2,10 +2,10 @@
 // not thread-safe.
 //
 // An entity has at most one pending check, its `due` (kNever: none). Moving or
-// dropping a check leaves its old heap entry behind rather than searching the heap for
-// it (lazy deletion): an entry whose due no longer matches its entity's is skipped when
-// it comes up, and the heap is rebuilt from the entities once stale entries outnumber
-// live ones. Equal times break by kind, then id, so the order of checks, and of the
+// dropping a check leaves its old entry (in the heap or the lane, below) behind rather
+// than searching for it (lazy deletion): an entry whose due no longer matches its
+// entity's is skipped when it comes up, and once stale entries outnumber live ones the
+// heap is rebuilt from the entities and the lane emptied. Equal times break by kind, then id, so the order of checks, and of the
 // routing events they cause, never depends on the heap's history.
 //
 // A check moved back to the due of the entity's newest entry still queued (its
@@ -17,11 +17,11 @@
 // about half the cache lines in a heap of a million entries.
 //
 // Beside the heap, a lane in arrival order: a burst run's end is stream time plus the
-// filter's hold, so the ends come no earlier than the ones before them. They were most
+// filter's hold, so the ends almost always come in time order. They were most
 // of the pushes, each rising to the top of the heap and taken from it with a sift down
 // through every level; in the lane a push and a pop are a step at either end
-// (engine_bench: +5..8 % with the records in cache; even at 1 M leads, where the
-// misses are elsewhere). A check that would not keep the lane in
+// (engine_bench: +5..8 % at 32 k leads, records in cache; about even at 1 M leads,
+// where the misses are elsewhere). A check that would not keep the lane in
 // order goes to the heap, and PopDue takes the earlier of the two fronts in the same
 // order (time, kind, id), so the checks come in the order a heap alone gives.
 #pragma once
@@ -65,8 +65,8 @@ class TimerQueue {
   // Takes the earliest check due at or before `now` and clears it on its entity; false
   // when none is due.
   bool PopDue(int64_t now, Timer* out);
-  // No check is due before this (kNever: none pending). A lower bound: the top entry
-  // may be one a reschedule left behind, which only wakes the caller early.
+  // No check is due before this (kNever: none pending). A lower bound: either front
+  // may be an entry a reschedule left behind, which only wakes the caller early.
   int64_t EarliestDue() const {
     const int64_t lane = lane_.empty() ? kNever : lane_.front().due;
     return heap_.empty() ? lane : std::min(lane, heap_.front().due);
@@ -75,7 +75,7 @@ class TimerQueue {
  private:
   void Set(EntityKind kind, EntityId id, int64_t due, bool in_order);
   // Into the lane if it stays in order (an equal time goes among its equals by kind and
-  // id); false: it belongs in the heap.
+  // id, within a few steps of the end); false: it belongs in the heap.
   bool Append(const Timer& t);
   // The earliest entry of the two, removed; false when neither has one due by `now`.
   bool TakeFront(int64_t now, Timer* out);

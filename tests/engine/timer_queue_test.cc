@@ -73,9 +73,50 @@ TEST(TimerQueueTest, ACheckMovedOrDroppedInTheLaneDoesNotFire) {
   q.timers.Schedule(EntityKind::kLead, 4, 300);            // moved later: the lane's entry is stale
   q.timers.Schedule(EntityKind::kLead, 6, kNever);         // dropped
   ExpectSame(q.PopAll(250), {});
-  q.timers.Schedule(EntityKind::kLead, 4, 100);            // moved back to the entry still queued
+  q.timers.Schedule(EntityKind::kLead, 4, 100);            // earlier than the clock read: due at once
   ExpectSame(q.PopAll(250), {{100, 4, EntityKind::kLead}});
   ExpectSame(q.PopAll(1000), {});  // the heap's entry at 300 is stale now
+}
+
+TEST(TimerQueueTest, ACheckMovedBackToItsEntryInTheLaneFiresOnce) {
+  Queue q;
+  q.timers.ScheduleInOrder(EntityKind::kLead, 4, 100);
+  q.timers.Schedule(EntityKind::kLead, 4, kNever);
+  q.timers.Schedule(EntityKind::kLead, 4, 100);  // the lane's entry is live again: not queued twice
+  ExpectSame(q.PopAll(150), {{100, 4, EntityKind::kLead}});
+  // Taken from the lane, the entry is gone: the same time again is queued anew.
+  q.timers.ScheduleInOrder(EntityKind::kLead, 5, 200);
+  q.timers.Schedule(EntityKind::kLead, 5, kNever);
+  ExpectSame(q.PopAll(250), {});
+  q.timers.Schedule(EntityKind::kLead, 5, 200);
+  ExpectSame(q.PopAll(250), {{200, 5, EntityKind::kLead}});
+}
+
+TEST(TimerQueueTest, ManyChecksAtOneTimeKeepTheirOrder) {
+  Queue q;
+  // More ties than the lane walks past: the rest go to the heap, still in order.
+  for (EntityId id = kEntities; id >= 1; --id) q.timers.ScheduleInOrder(EntityKind::kLead, id, 500);
+  std::vector<Timer> want;
+  for (EntityId id = 1; id <= kEntities; ++id) want.push_back({500, id, EntityKind::kLead});
+  ExpectSame(q.PopAll(500), want);
+}
+
+TEST(TimerQueueTest, RebuildingTheQueueKeepsTheLanesChecks) {
+  Queue q;
+  // Checks in the lane, then thousands of moves of far checks, each leaving a stale
+  // entry, until the queue is rebuilt from the entities (and the lane emptied).
+  for (EntityId id = 1; id <= 10; ++id) q.timers.ScheduleInOrder(EntityKind::kLead, id, 100 + id);
+  for (int i = 0; i < 10000; ++i) {
+    q.timers.Schedule(EntityKind::kAccount, 1 + static_cast<EntityId>(i % 3), 1'000'000 + i);
+  }
+  q.timers.ScheduleInOrder(EntityKind::kLead, 11, 111);  // after the rebuild, into the lane again
+  std::vector<Timer> want;
+  for (EntityId id = 1; id <= 11; ++id) want.push_back({100 + static_cast<int64_t>(id), id, EntityKind::kLead});
+  EXPECT_EQ(q.timers.EarliestDue(), 101);
+  ExpectSame(q.PopAll(200), want);
+  ExpectSame(q.PopAll(2'000'000), {{1'000'000 + 9997, 2, EntityKind::kAccount},
+                                   {1'000'000 + 9998, 3, EntityKind::kAccount},
+                                   {1'000'000 + 9999, 1, EntityKind::kAccount}});
 }
 
 // A long random history against the plain account of it (each entity's one due): the
@@ -100,7 +141,7 @@ TEST(TimerQueueTest, ChecksComeAsThePlainAccountOfEachEntitysDueSays) {
     } else if (what < 9) {
       due = kNever;
     } else {
-      due = now + 1;
+      due = now + 1 - static_cast<int64_t>(rng() % 3);      // due now, or already passed
     }
     with_lane.timers.ScheduleInOrder(kind, id, due);
     heap_only.timers.Schedule(kind, id, due);
