@@ -5,8 +5,9 @@
 // dropping a check leaves its old entry (in the heap or the lane, below) behind rather
 // than searching for it (lazy deletion): an entry whose due no longer matches its
 // entity's is skipped when it comes up, and once stale entries outnumber live ones the
-// heap is rebuilt from the entities and the lane emptied. Equal times break by kind, then id, so the order of checks, and of the
-// routing events they cause, never depends on the heap's history.
+// heap is rebuilt from the entities and the lane emptied. Equal times break by kind,
+// then id, so the order of checks, and of the routing events they cause, never depends
+// on the queue's history.
 //
 // A check moved back to the due of the entity's newest entry still queued (its
 // `queued_due`: a burst run's end came first, then the decay check it had before) is
@@ -17,13 +18,13 @@
 // about half the cache lines in a heap of a million entries.
 //
 // Beside the heap, a lane in arrival order: a burst run's end is stream time plus the
-// filter's hold, so the ends almost always come in time order. They were most
-// of the pushes, each rising to the top of the heap and taken from it with a sift down
-// through every level; in the lane a push and a pop are a step at either end
-// (engine_bench: +5..8 % at 32 k leads, records in cache; about even at 1 M leads,
-// where the misses are elsewhere). A check that would not keep the lane in
-// order goes to the heap, and PopDue takes the earlier of the two fronts in the same
-// order (time, kind, id), so the checks come in the order a heap alone gives.
+// filter's hold, so the ends almost always come in time order. They were most of the
+// pushes, each rising to the top of the heap and taken from it with a sift down through
+// every level; in the lane a push and a pop are a step at either end (engine_bench:
+// +5..8 % at 32 k leads, records in cache; about even at 1 M leads, where the misses
+// are elsewhere). A check that would not keep the lane in order goes to the heap, and
+// PopDue takes the earlier of the two fronts in the same order (time, kind, id), so the
+// checks come in the order a heap alone gives.
 #pragma once
 
 #include <algorithm>
