@@ -6,7 +6,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
+#include <vector>
+
+#include "engine/engine.h"
 
 namespace leadscore::bench {
 
@@ -27,6 +31,16 @@ inline uint64_t DirBytes(const std::string& dir) {
     if (e.is_regular_file()) n += e.file_size();
   }
   return n;
+}
+
+// Applies a batch of inputs as a partition task does (PartitionTask::Process): each
+// after the prefetch hints for the ones that follow it within the batch.
+inline void ApplyAsATask(engine::Engine& eng, std::span<const engine::Input> batch,
+                         std::vector<engine::RoutingEvent>* out) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    eng.Prefetch(batch, i);
+    eng.Apply(batch[i], out);
+  }
 }
 
 }  // namespace leadscore::bench

@@ -142,14 +142,10 @@ double EngineRate(const Sizes& z, std::string* note) {
   for (const auto& e : market.Traffic(z.engine_events, kStart, 60 * kDay)) inputs.push_back(decode(market.Event(e)));
   out.clear();
   const auto t = Clock::now();
-  // As a partition task applies a batch (and engine_bench): the hints look ahead within it.
-  constexpr size_t kBatch = 1024;
+  constexpr size_t kBatch = 1024;  // as engine_bench
   for (size_t begin = 0; begin < inputs.size(); begin += kBatch) {
-    const std::span<const engine::Input> batch(inputs.data() + begin, std::min(kBatch, inputs.size() - begin));
-    for (size_t i = 0; i < batch.size(); ++i) {
-      eng.Prefetch(batch, i);
-      eng.Apply(batch[i], &out);
-    }
+    ApplyAsATask(eng, std::span<const engine::Input>(inputs.data() + begin, std::min(kBatch, inputs.size() - begin)),
+                 &out);
     if (out.size() > 4096) out.clear();
   }
   const double rate = static_cast<double>(inputs.size()) / Since(t);
