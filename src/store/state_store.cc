@@ -21,6 +21,17 @@ namespace {
 
 constexpr std::string_view kHandoffFrom = "handoff_from/";
 
+// What a WriteBatch of `parts` takes: its header, and per record a type byte and the
+// key and value with their varint lengths (at most 5 bytes each); room for a few more
+// small records (the changelog positions Stage adds).
+size_t BatchBytes(const std::vector<std::vector<ChangelogOp>>& parts) {
+  size_t bytes = 12 + 256;
+  for (const auto& part : parts) {
+    for (const ChangelogOp& op : part) bytes += 1 + 5 + op.key.size() + (op.value ? 5 + op.value->size() : 0);
+  }
+  return bytes;
+}
+
 // Outbox value: [u32 len][id][u32 len][key][value]
 std::string EncodeOutbox(const OutboxRecord& r) {
   std::string v;
@@ -222,8 +233,7 @@ Status StateStore::Write(rocksdb::WriteBatch& batch, const std::string& what) {
   return FromRocks(db_->Write(w, &batch), what);
 }
 
-Status StateStore::Commit(const std::vector<PartitionCommit>& commits) {
-  rocksdb::WriteBatch batch;
+Status StateStore::Commit(std::span<const PartitionCommit> commits) {
   std::vector<std::vector<ChangelogOp>> parts;
   parts.reserve(commits.size());
   for (const PartitionCommit& c : commits) {
@@ -268,6 +278,9 @@ Status StateStore::Commit(const std::vector<PartitionCommit>& commits) {
     }
     LEADSCORE_RETURN_IF_ERROR(StageRoutings(c, part));
   }
+  // Sized up front: a merged commit's batch runs to tens of MB, and grown by doubling it
+  // was copied about twice over, each copy into freshly faulted pages.
+  rocksdb::WriteBatch batch(BatchBytes(parts));
   LEADSCORE_RETURN_IF_ERROR(AddInKeyOrder(parts, batch));
   // Then to the changelog, which takes the parts (no copy).
   for (size_t i = 0; i < commits.size(); ++i) {

@@ -48,6 +48,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -246,8 +247,12 @@ class StateStore {
   // The changelog offset the partition's local state reaches; nullopt: none recorded.
   Result<std::optional<int64_t>> ChangelogPosition(int32_t partition) const;
 
-  // One atomic write for the whole processing batch.
-  Status Commit(const std::vector<PartitionCommit>& commits);
+  // One atomic write for the whole processing batch. A partition's own commit
+  // (`Commit({c})`) takes the one-commit form: a commit's changes are its largest
+  // buffers, and a list built from it would copy them.
+  Status Commit(std::span<const PartitionCommit> commits);
+  Status Commit(const PartitionCommit& one) { return Commit(std::span<const PartitionCommit>(&one, 1)); }
+  Status Commit(const std::vector<PartitionCommit>& commits) { return Commit(std::span<const PartitionCommit>(commits)); }
   // One atomic write: outbox records delivered, and where their partitions are now.
   Status CommitDelivered(const std::vector<DeliveryCommit>& commits);
   Status SetOutputOffsets(int32_t partition, const std::map<int32_t, int64_t>& offsets);
