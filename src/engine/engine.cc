@@ -94,7 +94,7 @@ class Engine::Impl {
         if (l->role < 0) continue;
         for (uint64_t bits = l->active; bits; bits &= bits - 1) {
           const int s = __builtin_ctzll(bits);
-          a->AddToRole(l->role, n, static_cast<size_t>(s), l->signals[s].value);
+          a->AddToRole(l->role, n, static_cast<size_t>(s), l->Sum(static_cast<size_t>(s)).value);
         }
       }
     }

@@ -10,8 +10,9 @@ void AddSignals(const model::Model& m, const EntityCommon& e, bool account_caps,
   for (size_t s = 0; s < m.signals.size(); ++s) {
     if (!(e.active >> s & 1)) continue;
     const double cap = account_caps ? m.signals[s].account_cap : m.signals[s].cap;
-    const double points = std::min(cap, m.signals[s].points * e.signals[s].value);
-    out->push_back({m.signals[s].name, points, e.signals[s].count, e.signals[s].last_at_ms});
+    const SignalSum& sum = e.Sum(s);
+    const double points = std::min(cap, m.signals[s].points * sum.value);
+    out->push_back({m.signals[s].name, points, sum.count, sum.last_at_ms});
   }
   // Outcomes scored as signals, under the kind's name (REJECTED), as the model has them.
   for (const auto& [kind, signal] : m.feedback.signals) {

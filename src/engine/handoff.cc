@@ -66,13 +66,17 @@ ApplyResult Transitions::ApplyOne(const LeadAdoptInput& in, std::vector<RoutingE
 }
 
 namespace {
-// The sums of `from` whose bit is set in `active`, added into `into`'s.
+void AddSum(SignalSum& into, const SignalSum& from) {
+  into.value += from.value;
+  into.count += from.count;
+  into.last_at_ms = std::max(into.last_at_ms, from.last_at_ms);
+}
+// The sums of `from` whose bit is set in `active`, added into `into`'s (outcome sums:
+// one per kind).
 void AddSums(std::vector<SignalSum>& into, const std::vector<SignalSum>& from, uint64_t active) {
   for (uint64_t bits = active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
-    into[s].value += from[s].value;
-    into[s].count += from[s].count;
-    into[s].last_at_ms = std::max(into[s].last_at_ms, from[s].last_at_ms);
+    AddSum(into[s], from[s]);
   }
 }
 // The (key, time) pairs of `from` that `into` does not have yet, added.
@@ -93,8 +97,9 @@ void AddSeen(DedupeIds& into, const DedupeIds& from) {
 void Transitions::Merge(LeadState& into, LeadState&& from) {
   // Both are at stream time: sums add (the same events were never in both, short of a
   // duplicate delivered to each side while the handoff was under way).
-  AddSums(into.signals, from.signals, from.active);
-  into.active |= from.active;
+  for (uint64_t bits = from.active, i = 0; bits; bits &= bits - 1, ++i) {
+    AddSum(into.ActiveSum(static_cast<size_t>(__builtin_ctzll(bits))), from.signals[i]);
+  }
   // Outcomes scored as signals (feedback.signals) add the same way.
   if (from.outcome_active) into.outcome_signals.resize(Scorer::kOutcomeKinds);
   AddSums(into.outcome_signals, from.outcome_signals, from.outcome_active);

@@ -71,9 +71,9 @@ void Scorer::FillSuppression(const EntityCommon& e, Measures* ms) {
 void Scorer::DecayLead(LeadState& l, int64_t t) const {
   if (t <= l.clock) return;
   const int64_t dt = t - l.clock;
-  for (uint64_t bits = l.active; bits; bits &= bits - 1) {
+  for (uint64_t bits = l.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
-    l.signals[s].value *= DecayFactor(dt, half_life_[s]);
+    l.signals[i].value *= DecayFactor(dt, half_life_[s]);
   }
   DecayOutcomeSignals(l, dt);
   l.clock = t;
@@ -83,10 +83,10 @@ void Scorer::DecayAccount(AccountState& a, int64_t t) const {
   if (t <= a.clock) return;
   const int64_t dt = t - a.clock;
   const size_t roles = m_.committee.roles.size();
-  for (uint64_t bits = a.active; bits; bits &= bits - 1) {
+  for (uint64_t bits = a.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
     const double f = DecayFactor(dt, half_life_[s]);
-    a.signals[s].value *= f;
+    a.signals[i].value *= f;
     for (size_t r = 0; r < roles; ++r) a.role_values[r * n_signals_ + s] *= f;
   }
   DecayOutcomeSignals(a, dt);
@@ -127,9 +127,9 @@ Measures Scorer::LeadMeasures(const LeadState& l) const {
   Measures ms;
   ms.fit = l.fit;
   double sum = 0;
-  for (uint64_t bits = l.active; bits; bits &= bits - 1) {
+  for (uint64_t bits = l.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
-    sum += std::min(m_.signals[s].cap, points_[s] * l.signals[s].value);
+    sum += std::min(m_.signals[s].cap, points_[s] * l.signals[i].value);
   }
   ms.intent = Clamp100(sum + OutcomeIntent(l, false));
   ms.score = m_.lead.fit_weight * ms.fit + m_.lead.intent_weight * ms.intent;
@@ -152,9 +152,9 @@ Measures Scorer::AccountMeasures(const AccountState& a) const {
   Measures ms;
   ms.fit = a.fit;
   double sum = 0;
-  for (uint64_t bits = a.active; bits; bits &= bits - 1) {
+  for (uint64_t bits = a.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
-    sum += std::min(m_.signals[s].account_cap, points_[s] * a.signals[s].value);
+    sum += std::min(m_.signals[s].account_cap, points_[s] * a.signals[i].value);
   }
   ms.intent = Clamp100(sum + OutcomeIntent(a, true));
   const model::Committee& c = m_.committee;
@@ -225,9 +225,9 @@ int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
   // whose end has passed leaves at its next check).
   if (l.tier == kSuppressedTier) return std::max(l.suppressed_until, l.clock + 1);
   DecayEnvelope env;
-  for (uint64_t bits = l.active; bits; bits &= bits - 1) {
+  for (uint64_t bits = l.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
-    env.AddCapped(points_[s] * l.signals[s].value, m_.signals[s].cap, half_life_[s]);
+    env.AddCapped(points_[s] * l.signals[i].value, m_.signals[s].cap, half_life_[s]);
   }
   AddOutcomeTerms(l, false, &env);
   if (l.tier == LowestTier(m_.lead) && env.neg >= 0) return kNever;  // nothing can move by decay
@@ -239,9 +239,9 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   if (a.tier == kSuppressedTier) return std::max(a.suppressed_until, a.clock + 1);  // as for a lead
   DecayEnvelope env;
   bool any_negative = false;
-  for (uint64_t bits = a.active; bits; bits &= bits - 1) {
+  for (uint64_t bits = a.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
-    env.AddCapped(points_[s] * a.signals[s].value, m_.signals[s].account_cap, half_life_[s]);
+    env.AddCapped(points_[s] * a.signals[i].value, m_.signals[s].account_cap, half_life_[s]);
     any_negative |= m_.signals[s].points < 0;
   }
   AddOutcomeTerms(a, true, &env);

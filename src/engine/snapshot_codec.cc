@@ -67,12 +67,11 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, const model::EntityPolicy
   const int64_t base = e.clock;  // times are written as distances from it
   // Version 5: by name, only the signals that have had an event; sums in events.
   w.PutCount(static_cast<size_t>(__builtin_popcountll(e.active)));
-  for (uint64_t bits = e.active; bits; bits &= bits - 1) {
-    const int s = __builtin_ctzll(bits);
-    w.PutString(m_.signals[s].name);
-    w.Put(e.signals[s].value);
-    w.PutInt(e.signals[s].count);
-    w.PutTime(e.signals[s].last_at_ms, base);
+  for (uint64_t bits = e.active, i = 0; bits; bits &= bits - 1, ++i) {
+    w.PutString(m_.signals[static_cast<size_t>(__builtin_ctzll(bits))].name);
+    w.Put(e.signals[i].value);
+    w.PutInt(e.signals[i].count);
+    w.PutTime(e.signals[i].last_at_ms, base);
   }
   w.Put<uint8_t>(e.has_profile);
   w.PutTime(e.profile_at_ms, base);
@@ -137,32 +136,35 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
   if (same_model) *same_model = true;  // formats 4 and older: the store checked it is
   e.clock = r.GetInt<int64_t>();
   const int64_t base = e.clock;  // from version 7, times are distances from it
-  e.signals.assign(n_signals, SignalSum{});
+  e.signals.clear();
+  e.active = 0;
   if (named) {
     // A signal the model no longer has stops counting; a new one starts at 0.
     const uint32_t n = r.GetCount(24);
+    e.signals.reserve(n);
     for (uint32_t i = 0; i < n && r.good(); ++i) {
       const std::string name = r.GetString();
       SignalSum sum;
       sum.value = r.Get<double>();
       sum.count = r.GetInt<int32_t>();
       sum.last_at_ms = r.GetTime(base);
-      if (const auto s = m_.SignalIndex(name)) {
-        e.signals[*s] = sum;
-        e.active |= uint64_t{1} << *s;
-      }
+      if (const auto s = m_.SignalIndex(name)) e.ActiveSum(*s) = sum;
     }
   } else {
     // MIGRATION: formats 4 and older, by index and in points of the model that wrote
     // them (the store checks that it is this one).
     if (r.GetCount(20) != n_signals) return Status::Corruption("written by a model with other signals");
+    std::vector<SignalSum> every(n_signals);  // these formats kept a sum for every signal
     for (size_t s = 0; s < n_signals; ++s) {
       const double value = r.Get<double>();
-      e.signals[s].value = m_.signals[s].points != 0 ? value / m_.signals[s].points : 0;
-      e.signals[s].count = r.Get<int32_t>();
-      e.signals[s].last_at_ms = r.Get<int64_t>();
+      every[s].value = m_.signals[s].points != 0 ? value / m_.signals[s].points : 0;
+      every[s].count = r.Get<int32_t>();
+      every[s].last_at_ms = r.Get<int64_t>();
     }
-    e.active = r.Get<uint64_t>();
+    const uint64_t active = r.Get<uint64_t>();
+    for (size_t s = 0; s < n_signals; ++s) {
+      if (active >> s & 1) e.ActiveSum(s) = every[s];
+    }
   }
   e.has_profile = r.Get<uint8_t>() != 0;
   e.profile_at_ms = r.GetTime(base);

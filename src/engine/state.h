@@ -6,6 +6,7 @@
 // exactly when it is forgotten, changes role or moves to another account.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -42,7 +43,10 @@ struct TierChange {
 struct EntityCommon {
   int64_t clock = 0;
   uint64_t active = 0;             // bit s: signal s has had an event
-  std::vector<SignalSum> signals;  // one per model signal
+  // The active signals' sums, in signal order: signals[i] is the sum of the i-th set bit
+  // of `active` (Sum). Most leads have had one or two of the model's signals, and many
+  // none: a sum for every signal took 144 B of each lead.
+  std::vector<SignalSum> signals;
   std::vector<model::FieldValue> fields;  // the model's slots, read from `whole`
   double fit = 0;
   int64_t due = kNever;            // next decay check
@@ -73,6 +77,26 @@ struct EntityCommon {
   // Outcomes scored as signals, for dedupe: (key, occurred_at_ms), within the dedupe
   // window. Outcomes have no id: the key digests routing_id, kind, time and entity ids.
   std::vector<std::pair<uint64_t, int64_t>> outcomes_seen;
+
+  // Where signal s's sum is in `signals` (whether or not it is active).
+  size_t SumIndex(size_t s) const {
+    return static_cast<size_t>(__builtin_popcountll(active & ((uint64_t{1} << s) - 1)));
+  }
+  // The sum of an active signal.
+  SignalSum& Sum(size_t s) { return signals[SumIndex(s)]; }
+  const SignalSum& Sum(size_t s) const { return signals[SumIndex(s)]; }
+  // The sum of signal s, made active (at 0) if it was not.
+  SignalSum& ActiveSum(size_t s) {
+    const size_t i = SumIndex(s);
+    if (!(active >> s & 1)) {
+      // Grown to fit: a signal becomes active once in an entity's life, not often enough
+      // to leave room for the next.
+      if (signals.size() == signals.capacity()) signals.reserve(signals.size() + 1);
+      signals.insert(signals.begin() + static_cast<std::ptrdiff_t>(i), SignalSum{});
+      active |= uint64_t{1} << s;
+    }
+    return signals[i];
+  }
 };
 
 // An event the burst filter holds: what scoring it later needs (its id is remembered

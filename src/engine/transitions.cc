@@ -118,13 +118,11 @@ void Transitions::Score(EntityId lid, LeadState& l, AccountState& a, uint16_t si
     }
   }
   const double w = m * DecayFactor(st - at, scorer_.half_life_ms(signal));  // in events: no points (state.h)
-  const uint64_t bit = uint64_t{1} << signal;
   for (EntityCommon* ent : {static_cast<EntityCommon*>(&l), static_cast<EntityCommon*>(&a)}) {
-    SignalSum& sum = ent->signals[signal];
+    SignalSum& sum = ent->ActiveSum(signal);
     sum.value += w;
     ++sum.count;
     sum.last_at_ms = std::max(sum.last_at_ms, at);
-    ent->active |= bit;
   }
   if (l.role >= 0) a.AddToRole(l.role, n_signals_, signal, w);
   l.last_event_at_ms = std::max(l.last_event_at_ms, at);
@@ -280,8 +278,8 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
     scorer_.DecayAccount(a, st);
     for (size_t s = 0; s < n_signals_; ++s) {
       if (!(l.active >> s & 1)) continue;
-      if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -l.signals[s].value);
-      if (role >= 0) a.AddToRole(role, n_signals_, s, l.signals[s].value);
+      if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -l.Sum(s).value);
+      if (role >= 0) a.AddToRole(role, n_signals_, s, l.Sum(s).value);
     }
     l.role = role;
   }
@@ -450,7 +448,6 @@ AccountState& Transitions::GetOrCreateAccount(EntityId id) {
   if (AccountState* known = table_.FindAccount(id)) return *known;
   AccountState& a = table_.AddAccount(id);
   a.clock = stream_time_;
-  a.signals.resize(n_signals_);
   a.role_values.assign(m_.committee.roles.size() * n_signals_, 0.0);
   a.ForgetRoleCrossings();
   scorer_.RecomputeAccountFit(a);
@@ -470,7 +467,6 @@ LeadState& Transitions::GetOrCreateLead(EntityId id, EntityId account, std::vect
     handoffs_.push_back({Handoff::Kind::kClaim, std::string(table_.lead_ids().Name(id)), -1, {}, stream_time_});
   }
   l.clock = stream_time_;
-  l.signals.resize(n_signals_);
   l.account = account;
   AccountState& a = *table_.FindAccount(account);
   a.leads.push_back(id);
@@ -486,9 +482,12 @@ void Transitions::Detach(EntityId lid, LeadState& l, AccountState& a) {
   scorer_.DecayAccount(a, stream_time_);
   for (size_t s = 0; s < n_signals_; ++s) {
     if (!(l.active >> s & 1)) continue;
-    a.signals[s].value -= l.signals[s].value;
-    a.signals[s].count -= l.signals[s].count;
-    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -l.signals[s].value);
+    const SignalSum& ls = l.Sum(s);
+    // (An account has every signal its leads have: their events are its events.)
+    SignalSum& as = a.ActiveSum(s);
+    as.value -= ls.value;
+    as.count -= ls.count;
+    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -ls.value);
   }
   for (unsigned bits = l.outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);
@@ -504,12 +503,13 @@ void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {
   scorer_.DecayAccount(a, stream_time_);
   for (size_t s = 0; s < n_signals_; ++s) {
     if (!(l.active >> s & 1)) continue;
-    a.signals[s].value += l.signals[s].value;
-    a.signals[s].count += l.signals[s].count;
-    a.signals[s].last_at_ms = std::max(a.signals[s].last_at_ms, l.signals[s].last_at_ms);
-    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, l.signals[s].value);
+    const SignalSum& ls = l.Sum(s);
+    SignalSum& as = a.ActiveSum(s);
+    as.value += ls.value;
+    as.count += ls.count;
+    as.last_at_ms = std::max(as.last_at_ms, ls.last_at_ms);
+    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, ls.value);
   }
-  a.active |= l.active;
   if (l.outcome_active) a.outcome_signals.resize(Scorer::kOutcomeKinds);
   for (unsigned bits = l.outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);

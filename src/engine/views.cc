@@ -18,7 +18,9 @@ void FillView(const model::Model& m, const EntityCommon& e, const Measures& ms, 
   v->grade = m.GradeOf(ms.fit);
   v->tier = TierName(p, e.tier);
   v->disqualified = e.disqualified;
-  for (size_t s = 0; s < e.signals.size(); ++s) v->signal_points.push_back(m.signals[s].points * e.signals[s].value);
+  for (size_t s = 0; s < m.signals.size(); ++s) {
+    v->signal_points.push_back(e.active >> s & 1 ? m.signals[s].points * e.Sum(s).value : 0.0);
+  }
   for (const auto& c : e.recent) {
     v->recent_changes.push_back({TierName(p, c.from), TierName(p, c.to), c.at_ms, c.routing_id});
   }
