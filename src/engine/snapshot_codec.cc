@@ -141,7 +141,7 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
   if (named) {
     // A signal the model no longer has stops counting; a new one starts at 0.
     const uint32_t n = r.GetCount(24);
-    e.signals.reserve(n);
+    e.signals.reserve(std::min<size_t>(n, n_signals));  // a signal the model dropped takes no room
     for (uint32_t i = 0; i < n && r.good(); ++i) {
       const std::string name = r.GetString();
       SignalSum sum;

@@ -22,18 +22,22 @@ TEST(SignalSumsTest, SignalsActivatedOutOfOrderKeepTheirOwnSums) {
   e.ActiveSum(63).value = 63;
   e.ActiveSum(0).value = 0.5;
   e.ActiveSum(3).value += 1;  // already active: the same sum, not a new one
-  ASSERT_EQ(e.signals.size(), 4u);
-  EXPECT_EQ(e.signals.capacity(), 4u) << "grown to fit, not doubled";
-  EXPECT_EQ(e.active, (uint64_t{1} << 0) | (uint64_t{1} << 3) | (uint64_t{1} << 40) | (uint64_t{1} << 63));
+  e.ActiveSum(10).value = 10;
+  ASSERT_EQ(e.signals.size(), 5u);
+  EXPECT_LT(e.signals.capacity(), 8u) << "grown to fit, not doubled";
+  EXPECT_EQ(e.active, (uint64_t{1} << 0) | (uint64_t{1} << 3) | (uint64_t{1} << 10) | (uint64_t{1} << 40) |
+                          (uint64_t{1} << 63));
   EXPECT_EQ(e.Sum(0).value, 0.5);
   EXPECT_EQ(e.Sum(3).value, 4);
+  EXPECT_EQ(e.Sum(10).value, 10);
   EXPECT_EQ(e.Sum(40).value, 40);
   EXPECT_EQ(e.Sum(63).value, 63);
   // In signal order: what a pass over the active bits reads in step with them.
   EXPECT_EQ(e.signals[0].value, 0.5);
   EXPECT_EQ(e.signals[1].value, 4);
-  EXPECT_EQ(e.signals[2].value, 40);
-  EXPECT_EQ(e.signals[3].value, 63);
+  EXPECT_EQ(e.signals[2].value, 10);
+  EXPECT_EQ(e.signals[3].value, 40);
+  EXPECT_EQ(e.signals[4].value, 63);
 }
 
 TEST(SignalSumsTest, ViewsListEverySignalWithZeroForTheOnesNotYetHad) {
