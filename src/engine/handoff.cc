@@ -66,19 +66,6 @@ ApplyResult Transitions::ApplyOne(const LeadAdoptInput& in, std::vector<RoutingE
 }
 
 namespace {
-void AddSum(SignalSum& into, const SignalSum& from) {
-  into.value += from.value;
-  into.count += from.count;
-  into.last_at_ms = std::max(into.last_at_ms, from.last_at_ms);
-}
-// The sums of `from` whose bit is set in `active`, added into `into`'s (outcome sums:
-// one per kind).
-void AddSums(std::vector<SignalSum>& into, const std::vector<SignalSum>& from, uint64_t active) {
-  for (uint64_t bits = active; bits; bits &= bits - 1) {
-    const int s = __builtin_ctzll(bits);
-    AddSum(into[s], from[s]);
-  }
-}
 // The (key, time) pairs of `from` that `into` does not have yet, added.
 void AddSeen(std::vector<std::pair<uint64_t, int64_t>>& into, const std::vector<std::pair<uint64_t, int64_t>>& from) {
   for (const auto& seen : from) {

@@ -6,6 +6,7 @@
 // exactly when it is forgotten, changes role or moves to another account.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -30,6 +31,22 @@ struct SignalSum {
   int32_t count = 0;
   int64_t last_at_ms = kLongAgo;
 };
+
+// One signal's sum from elsewhere added in (a lead's into its account, a lead's two
+// halves after a handoff); both at the same clock.
+inline void AddSum(SignalSum& into, const SignalSum& from) {
+  into.value += from.value;
+  into.count += from.count;
+  into.last_at_ms = std::max(into.last_at_ms, from.last_at_ms);
+}
+// The sums of `from` whose bit is set in `active`, added into `into`'s: outcome sums,
+// one per kind (signal sums are kept by the active bits: EntityCommon::ActiveSum).
+inline void AddSums(std::vector<SignalSum>& into, const std::vector<SignalSum>& from, uint64_t active) {
+  for (uint64_t bits = active; bits; bits &= bits - 1) {
+    const int k = __builtin_ctzll(bits);
+    AddSum(into[k], from[k]);
+  }
+}
 
 struct TierChange {
   int16_t from = 0, to = 0;

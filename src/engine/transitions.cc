@@ -503,20 +503,11 @@ void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {
   scorer_.DecayAccount(a, stream_time_);
   for (size_t s = 0; s < n_signals_; ++s) {
     if (!(l.active >> s & 1)) continue;
-    const SignalSum& ls = l.Sum(s);
-    SignalSum& as = a.ActiveSum(s);
-    as.value += ls.value;
-    as.count += ls.count;
-    as.last_at_ms = std::max(as.last_at_ms, ls.last_at_ms);
-    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, ls.value);
+    AddSum(a.ActiveSum(s), l.Sum(s));
+    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, l.Sum(s).value);
   }
   if (l.outcome_active) a.outcome_signals.resize(Scorer::kOutcomeKinds);
-  for (unsigned bits = l.outcome_active; bits; bits &= bits - 1) {
-    const int k = __builtin_ctz(bits);
-    a.outcome_signals[k].value += l.outcome_signals[k].value;
-    a.outcome_signals[k].count += l.outcome_signals[k].count;
-    a.outcome_signals[k].last_at_ms = std::max(a.outcome_signals[k].last_at_ms, l.outcome_signals[k].last_at_ms);
-  }
+  AddSums(a.outcome_signals, l.outcome_signals, l.outcome_active);
   a.outcome_active |= l.outcome_active;
   if (l.last_event_at_ms != kLongAgo) TouchContact(a, lid, l.last_event_at_ms);
   a.leads.push_back(lid);
