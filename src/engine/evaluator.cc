@@ -86,8 +86,9 @@ void Evaluator::Record(EntityCommon& e, int16_t to, RoutingEvent& ev, std::vecto
   ev.routing_id.reserve(32);
   AppendHex(ev.routing_id, digest(1));
   AppendHex(ev.routing_id, digest(2));
-  e.recent.push_back({e.tier, to, ev.occurred_at_ms, ev.routing_id});
-  if (e.recent.size() > options_.recent_changes) e.recent.erase(e.recent.begin());
+  std::vector<TierChange>& recent = e.mutable_history().recent;
+  recent.push_back({e.tier, to, ev.occurred_at_ms, ev.routing_id});
+  if (recent.size() > options_.recent_changes) recent.erase(recent.begin());
   e.tier = to;
   ++e.changes;
   ++stats_.routing_events;

@@ -16,8 +16,8 @@ void AddSignals(const model::Model& m, const EntityCommon& e, bool account_caps,
   }
   // Outcomes scored as signals, under the kind's name (REJECTED), as the model has them.
   for (const auto& [kind, signal] : m.feedback.signals) {
-    if (!(e.outcome_active >> kind & 1)) continue;
-    const SignalSum& sum = e.outcome_signals[kind];
+    if (!(e.history().outcome_active >> kind & 1)) continue;
+    const SignalSum& sum = e.history().outcome_signals[kind];
     const double points = std::min(account_caps ? signal.account_cap : signal.cap, signal.points * sum.value);
     out->push_back({signal.name, points, sum.count, sum.last_at_ms});
   }

@@ -87,18 +87,8 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
   for (uint64_t bits = from.active, i = 0; bits; bits &= bits - 1, ++i) {
     AddSum(into.ActiveSum(static_cast<size_t>(__builtin_ctzll(bits))), from.signals[i]);
   }
-  // Outcomes scored as signals (feedback.signals) add the same way.
-  if (from.outcome_active) into.outcome_signals.resize(Scorer::kOutcomeKinds);
-  AddSums(into.outcome_signals, from.outcome_signals, from.outcome_active);
-  into.outcome_active |= from.outcome_active;
   // Dedupe holds across the move: every id either side remembers is remembered here.
-  AddSeen(into.outcomes_seen, from.outcomes_seen);
   AddSeen(into.seen, from.seen);
-  // A suppression (feedback.suppress) goes on to its end, whichever side had it.
-  if (from.suppressed_until > into.suppressed_until) {
-    into.suppressed_until = from.suppressed_until;
-    into.suppressed_by = from.suppressed_by;
-  }
   into.last_event_at_ms = std::max(into.last_event_at_ms, from.last_event_at_ms);
   into.dedupe_floor_ms = std::max(into.dedupe_floor_ms, from.dedupe_floor_ms);
   for (HeldRun& run : from.held) into.held.push_back(std::move(run));
@@ -117,6 +107,20 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
   // what sales already has. Its routing history goes on too, so routing ids stay unique.
   if (into.changes == 0) into.tier = from.tier;
   into.changes += from.changes;
+  if (from.has_history()) MergeHistory(into.mutable_history(), std::move(from.mutable_history()));
+}
+
+void Transitions::MergeHistory(EntityHistory& into, EntityHistory&& from) const {
+  // Outcomes scored as signals (feedback.signals) add as the sums do.
+  if (from.outcome_active) into.outcome_signals.resize(Scorer::kOutcomeKinds);
+  AddSums(into.outcome_signals, from.outcome_signals, from.outcome_active);
+  into.outcome_active |= from.outcome_active;
+  AddSeen(into.outcomes_seen, from.outcomes_seen);  // their dedupe holds across the move too
+  // A suppression (feedback.suppress) goes on to its end, whichever side had it.
+  if (from.suppressed_until > into.suppressed_until) {
+    into.suppressed_until = from.suppressed_until;
+    into.suppressed_by = from.suppressed_by;
+  }
   into.recent.insert(into.recent.begin(), std::make_move_iterator(from.recent.begin()),
                      std::make_move_iterator(from.recent.end()));
   std::stable_sort(into.recent.begin(), into.recent.end(),

@@ -33,39 +33,44 @@ Scorer::Scorer(const model::Model& model) : m_(model), n_signals_(m_.signals.siz
 // A kind the model no longer scores keeps its sum untouched and out of intent (removed
 // signals stop counting).
 void Scorer::DecayOutcomeSignals(EntityCommon& e, int64_t dt) const {
-  for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
+  if (!e.has_history()) return;
+  EntityHistory& h = e.mutable_history();
+  for (unsigned bits = h.outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);
     if (const model::Signal* sig = FeedbackSignal(k)) {
-      e.outcome_signals[k].value *= DecayFactor(dt, static_cast<double>(sig->half_life.ms));
+      h.outcome_signals[k].value *= DecayFactor(dt, static_cast<double>(sig->half_life.ms));
     }
   }
 }
 
 double Scorer::OutcomeIntent(const EntityCommon& e, bool account_caps) const {
   double sum = 0;
-  for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
+  const EntityHistory& h = e.history();
+  for (unsigned bits = h.outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);
     if (const model::Signal* sig = FeedbackSignal(k)) {
-      sum += std::min(account_caps ? sig->account_cap : sig->cap, sig->points * e.outcome_signals[k].value);
+      sum += std::min(account_caps ? sig->account_cap : sig->cap, sig->points * h.outcome_signals[k].value);
     }
   }
   return sum;
 }
 
 void Scorer::AddOutcomeTerms(const EntityCommon& e, bool account_caps, DecayEnvelope* env) const {
-  for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
+  const EntityHistory& h = e.history();
+  for (unsigned bits = h.outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);
     if (const model::Signal* sig = FeedbackSignal(k)) {
-      env->AddCapped(sig->points * e.outcome_signals[k].value, account_caps ? sig->account_cap : sig->cap,
+      env->AddCapped(sig->points * h.outcome_signals[k].value, account_caps ? sig->account_cap : sig->cap,
                      static_cast<double>(sig->half_life.ms));
     }
   }
 }
 
 void Scorer::FillSuppression(const EntityCommon& e, Measures* ms) {
-  ms->suppressed = e.clock < e.suppressed_until;
-  ms->suppressed_until = e.suppressed_until;
-  ms->suppressed_by = static_cast<int>(e.suppressed_by);
+  const EntityHistory& h = e.history();
+  ms->suppressed = e.clock < h.suppressed_until;
+  ms->suppressed_until = h.suppressed_until;
+  ms->suppressed_by = static_cast<int>(h.suppressed_by);
 }
 
 void Scorer::DecayLead(LeadState& l, int64_t t) const {
@@ -223,7 +228,7 @@ int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
   if (l.tier == kDisqualifiedTier) return kNever;
   // Nothing else moves it meanwhile; a check always moves time on (a restored entity
   // whose end has passed leaves at its next check).
-  if (l.tier == kSuppressedTier) return std::max(l.suppressed_until, l.clock + 1);
+  if (l.tier == kSuppressedTier) return std::max(l.history().suppressed_until, l.clock + 1);
   DecayEnvelope env;
   for (uint64_t bits = l.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
@@ -236,7 +241,7 @@ int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
 
 int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   if (a.tier == kDisqualifiedTier) return kNever;
-  if (a.tier == kSuppressedTier) return std::max(a.suppressed_until, a.clock + 1);  // as for a lead
+  if (a.tier == kSuppressedTier) return std::max(a.history().suppressed_until, a.clock + 1);  // as for a lead
   DecayEnvelope env;
   bool any_negative = false;
   for (uint64_t bits = a.active, i = 0; bits; bits &= bits - 1, ++i) {
@@ -245,7 +250,7 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
     any_negative |= m_.signals[s].points < 0;
   }
   AddOutcomeTerms(a, true, &env);
-  for (unsigned bits = a.outcome_active; bits; bits &= bits - 1) {
+  for (unsigned bits = a.history().outcome_active; bits; bits &= bits - 1) {
     const model::Signal* sig = FeedbackSignal(__builtin_ctz(bits));
     any_negative |= sig && sig->points < 0;
   }

@@ -80,27 +80,29 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, const model::EntityPolicy
   w.PutString(e.whole);
   w.PutString(TierName(policy, e.tier));
   w.PutInt<uint32_t>(e.changes);
-  w.PutCount(e.recent.size());
-  for (const auto& c : e.recent) {
+  // An entity without a history writes the defaults, as it always has.
+  const EntityHistory& h = e.history();
+  w.PutCount(h.recent.size());
+  for (const auto& c : h.recent) {
     w.PutString(TierName(policy, c.from));
     w.PutString(TierName(policy, c.to));
     w.PutTime(c.at_ms, base);
     w.PutHexOrText(c.routing_id);
   }
-  w.Put<int8_t>(static_cast<int8_t>(e.last_outcome));
-  w.PutTime(e.last_outcome_at_ms, base);
-  w.PutInt<uint32_t>(e.outcomes);
-  w.PutTime(e.suppressed_until, base);
-  w.Put<int8_t>(static_cast<int8_t>(e.suppressed_by));
-  w.Put<uint8_t>(e.outcome_active);
-  for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
-    const SignalSum& s = e.outcome_signals[__builtin_ctz(bits)];
+  w.Put<int8_t>(static_cast<int8_t>(h.last_outcome));
+  w.PutTime(h.last_outcome_at_ms, base);
+  w.PutInt<uint32_t>(h.outcomes);
+  w.PutTime(h.suppressed_until, base);
+  w.Put<int8_t>(static_cast<int8_t>(h.suppressed_by));
+  w.Put<uint8_t>(h.outcome_active);
+  for (unsigned bits = h.outcome_active; bits; bits &= bits - 1) {
+    const SignalSum& s = h.outcome_signals[__builtin_ctz(bits)];
     w.Put(s.value);
     w.PutInt(s.count);
     w.PutTime(s.last_at_ms, base);
   }
-  w.PutCount(e.outcomes_seen.size());
-  for (const auto& [key, at] : e.outcomes_seen) {
+  w.PutCount(h.outcomes_seen.size());
+  for (const auto& [key, at] : h.outcomes_seen) {
     w.Put(key);
     w.PutTime(at, base);
   }
@@ -194,6 +196,9 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
     e.tier = r.Get<int16_t>();
   }
   e.changes = r.GetInt<uint32_t>();
+  // Read aside, and kept only when it holds more than the defaults: most entities have
+  // no history, and are not given one by being read.
+  EntityHistory h;
   const uint32_t n_recent = r.GetCount(16);
   for (uint32_t i = 0; i < n_recent && r.good(); ++i) {
     TierChange c;
@@ -206,21 +211,21 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
     }
     c.at_ms = r.GetTime(base);
     c.routing_id = r.GetHexOrText();
-    e.recent.push_back(std::move(c));
+    h.recent.push_back(std::move(c));
   }
-  e.last_outcome = static_cast<OutcomeKind>(r.Get<int8_t>());
-  e.last_outcome_at_ms = r.GetTime(base);
-  e.outcomes = r.GetInt<uint32_t>();
+  h.last_outcome = static_cast<OutcomeKind>(r.Get<int8_t>());
+  h.last_outcome_at_ms = r.GetTime(base);
+  h.outcomes = r.GetInt<uint32_t>();
   if (*version >= 4) {
-    e.suppressed_until = r.GetTime(base);
-    e.suppressed_by = static_cast<OutcomeKind>(r.Get<int8_t>());
-    e.outcome_active = r.Get<uint8_t>();
+    h.suppressed_until = r.GetTime(base);
+    h.suppressed_by = static_cast<OutcomeKind>(r.Get<int8_t>());
+    h.outcome_active = r.Get<uint8_t>();
     constexpr int kKinds = static_cast<int>(model::kOutcomeKindNames.size());
-    if (e.outcome_active >> kKinds) return Status::Corruption("unknown outcome kinds in entity state");
-    if (e.outcome_active) e.outcome_signals.resize(kKinds);
-    for (unsigned bits = e.outcome_active; bits; bits &= bits - 1) {
+    if (h.outcome_active >> kKinds) return Status::Corruption("unknown outcome kinds in entity state");
+    if (h.outcome_active) h.outcome_signals.resize(kKinds);
+    for (unsigned bits = h.outcome_active; bits; bits &= bits - 1) {
       const int k = __builtin_ctz(bits);
-      SignalSum& s = e.outcome_signals[k];
+      SignalSum& s = h.outcome_signals[k];
       s.value = r.Get<double>();
       if (!named) s.value = FeedbackPoints(k) != 0 ? s.value / FeedbackPoints(k) : 0;
       s.count = r.GetInt<int32_t>();
@@ -229,9 +234,10 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
     const uint32_t n_seen = r.GetCount(16);
     for (uint32_t i = 0; i < n_seen && r.good(); ++i) {
       const uint64_t key = r.Get<uint64_t>();
-      e.outcomes_seen.emplace_back(key, r.GetTime(base));
+      h.outcomes_seen.emplace_back(key, r.GetTime(base));
     }
   }
+  if (!h.empty()) e.mutable_history() = std::move(h);
   return r.good() ? Status::Ok() : Status::Corruption("truncated entity state");
 }
 

@@ -22,10 +22,16 @@ inline size_t HeapBytesOf(const std::string& s) {
   return s.capacity() > IdTable::kInlineChars ? s.capacity() + 1 + IdTable::kAllocationHeader : 0;
 }
 
+inline size_t HeapBytes(const EntityHistory& h) {
+  size_t bytes = sizeof(EntityHistory) + IdTable::kAllocationHeader + HeapBytesOf(h.recent) +
+                 HeapBytesOf(h.outcome_signals) + HeapBytesOf(h.outcomes_seen);
+  for (const TierChange& c : h.recent) bytes += HeapBytesOf(c.routing_id);
+  return bytes;
+}
+
 inline size_t HeapBytes(const EntityCommon& e) {
-  size_t bytes = HeapBytesOf(e.signals) + HeapBytesOf(e.fields) + HeapBytesOf(e.whole) + HeapBytesOf(e.recent) +
-                 HeapBytesOf(e.outcome_signals) + HeapBytesOf(e.outcomes_seen);
-  for (const TierChange& c : e.recent) bytes += HeapBytesOf(c.routing_id);
+  size_t bytes = HeapBytesOf(e.signals) + HeapBytesOf(e.fields) + HeapBytesOf(e.whole);
+  if (e.has_history()) bytes += HeapBytes(e.history());
   return bytes;
 }
 

@@ -334,9 +334,10 @@ ApplyResult Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEven
   AccountState* a = aid != kNoEntity ? table_.FindAccount(aid) : nullptr;
   if (!l && !a) return {ApplyOutcome::kApplied};  // for an entity not held: nothing to record
   EntityCommon& recorded = l ? static_cast<EntityCommon&>(*l) : *a;
-  recorded.last_outcome = o.kind;
-  recorded.last_outcome_at_ms = o.occurred_at_ms;
-  ++recorded.outcomes;
+  EntityHistory& history = recorded.mutable_history();
+  history.last_outcome = o.kind;
+  history.last_outcome_at_ms = o.occurred_at_ms;
+  ++history.outcomes;
   if (l) table_.MarkLead(o.lead);
   else table_.MarkAccount(aid);
   const int kind = static_cast<int>(o.kind);
@@ -351,9 +352,9 @@ ApplyResult Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEven
   if (suppress_ms > 0) {
     const int64_t until = o.occurred_at_ms + suppress_ms;  // a later outcome only extends it
     for (EntityCommon* e : {static_cast<EntityCommon*>(l), static_cast<EntityCommon*>(a)}) {
-      if (e && until > e->suppressed_until) {
-        e->suppressed_until = until;
-        e->suppressed_by = o.kind;
+      if (e && until > e->history().suppressed_until) {
+        e->mutable_history().suppressed_until = until;
+        e->mutable_history().suppressed_by = o.kind;
       }
     }
   }
@@ -361,12 +362,13 @@ ApplyResult Transitions::ApplyOne(const OutcomeInput& o, std::vector<RoutingEven
     const double w = DecayFactor(st - o.occurred_at_ms, static_cast<double>(signal->half_life.ms));
     for (EntityCommon* e : {static_cast<EntityCommon*>(l), static_cast<EntityCommon*>(a)}) {
       if (!e) continue;
-      e->outcome_signals.resize(Scorer::kOutcomeKinds);
-      SignalSum& sum = e->outcome_signals[kind];
+      EntityHistory& h = e->mutable_history();
+      h.outcome_signals.resize(Scorer::kOutcomeKinds);
+      SignalSum& sum = h.outcome_signals[kind];
       sum.value += w;
       ++sum.count;
       sum.last_at_ms = std::max(sum.last_at_ms, o.occurred_at_ms);
-      e->outcome_active |= static_cast<uint8_t>(1u << kind);
+      h.outcome_active |= static_cast<uint8_t>(1u << kind);
     }
     ++stats_.outcome_signals_scored;
   }
@@ -395,15 +397,16 @@ bool Transitions::RememberOutcome(EntityCommon& e, uint64_t key, int64_t at, int
     ++stats_.outcome_signals_skipped;
     return false;
   }
-  std::erase_if(e.outcomes_seen, [&](const auto& s) { return s.second <= horizon; });
-  for (const auto& seen : e.outcomes_seen) {
+  std::vector<std::pair<uint64_t, int64_t>>& outcomes_seen = e.mutable_history().outcomes_seen;
+  std::erase_if(outcomes_seen, [&](const auto& s) { return s.second <= horizon; });
+  for (const auto& seen : outcomes_seen) {
     if (seen.first == key) {
       ++stats_.outcome_signals_skipped;
       return false;
     }
   }
-  if (e.outcomes_seen.size() >= options_.dedupe_max_ids_per_lead) e.outcomes_seen.erase(e.outcomes_seen.begin());
-  e.outcomes_seen.emplace_back(key, at);
+  if (outcomes_seen.size() >= options_.dedupe_max_ids_per_lead) outcomes_seen.erase(outcomes_seen.begin());
+  outcomes_seen.emplace_back(key, at);
   return true;
 }
 
@@ -489,10 +492,12 @@ void Transitions::Detach(EntityId lid, LeadState& l, AccountState& a) {
     as.count -= ls.count;
     if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -ls.value);
   }
-  for (unsigned bits = l.outcome_active; bits; bits &= bits - 1) {
+  // (Nor does an account lack an outcome kind its leads were scored for.)
+  for (unsigned bits = l.history().outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);
-    a.outcome_signals[k].value -= l.outcome_signals[k].value;
-    a.outcome_signals[k].count -= l.outcome_signals[k].count;
+    SignalSum& as = a.mutable_history().outcome_signals[k];
+    as.value -= l.history().outcome_signals[k].value;
+    as.count -= l.history().outcome_signals[k].count;
   }
   std::erase_if(a.contacts, [&](const auto& c) { return c.first == lid; });
   std::erase(a.leads, lid);
@@ -506,9 +511,12 @@ void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {
     AddSum(a.ActiveSum(s), l.Sum(s));
     if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, l.Sum(s).value);
   }
-  if (l.outcome_active) a.outcome_signals.resize(Scorer::kOutcomeKinds);
-  AddSums(a.outcome_signals, l.outcome_signals, l.outcome_active);
-  a.outcome_active |= l.outcome_active;
+  if (const EntityHistory& lh = l.history(); lh.outcome_active) {
+    EntityHistory& ah = a.mutable_history();
+    ah.outcome_signals.resize(Scorer::kOutcomeKinds);
+    AddSums(ah.outcome_signals, lh.outcome_signals, lh.outcome_active);
+    ah.outcome_active |= lh.outcome_active;
+  }
   if (l.last_event_at_ms != kLongAgo) TouchContact(a, lid, l.last_event_at_ms);
   a.leads.push_back(lid);
 }

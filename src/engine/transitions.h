@@ -58,6 +58,8 @@ class Transitions {
   // The released lead's state added to the lead held here: sums, dedupe memory, held
   // runs, the newer profile, the tier it had and its routing history.
   void Merge(LeadState& into, LeadState&& from);
+  // Merge's part for the two sides' tier changes and outcomes.
+  void MergeHistory(EntityHistory& into, EntityHistory&& from) const;
 
   // The first `when` filter the event matches, from the profiles known now; -1: none.
   int MatchingWhenFilter(const EventInput& e) const;

@@ -21,11 +21,11 @@ void FillView(const model::Model& m, const EntityCommon& e, const Measures& ms, 
   for (size_t s = 0; s < m.signals.size(); ++s) {
     v->signal_points.push_back(e.active >> s & 1 ? m.signals[s].points * e.Sum(s).value : 0.0);
   }
-  for (const auto& c : e.recent) {
+  for (const auto& c : e.history().recent) {
     v->recent_changes.push_back({TierName(p, c.from), TierName(p, c.to), c.at_ms, c.routing_id});
   }
   v->next_check_ms = e.due;
-  if (e.tier == kSuppressedTier) v->suppressed_until_ms = e.suppressed_until;
+  if (e.tier == kSuppressedTier) v->suppressed_until_ms = e.history().suppressed_until;
 }
 
 }  // namespace
