@@ -741,8 +741,10 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
       auto ev = codec::RoutingEventFromBinary(r.value);
       if (ev.ok() && ev->direction == engine::Direction::kUp && ev->lead_id.rfind("new-", 0) == 0) {
         ms.push_back(static_cast<double>(read_at - ev->occurred_at_ms));
-        published_ms.push_back(static_cast<double>(r.timestamp_ms - ev->occurred_at_ms));
-        read_ms.push_back(static_cast<double>(read_at - r.timestamp_ms));
+        if (r.timestamp_ms >= 0) {  // (the service's producer always sets one)
+          published_ms.push_back(static_cast<double>(r.timestamp_ms - ev->occurred_at_ms));
+          read_ms.push_back(static_cast<double>(read_at - r.timestamp_ms));
+        }
       }
     }
   }
@@ -769,10 +771,12 @@ Latency MeasureLatency(const std::string& bootstrap, const std::string& dir, dou
   l.p50 = at(ms, 0.5);
   l.p99 = at(ms, 0.99);
   l.p999 = at(ms, 0.999);
-  l.published_p50 = at(published_ms, 0.5);
-  l.published_p99 = at(published_ms, 0.99);
-  l.read_p50 = at(read_ms, 0.5);
-  l.read_p99 = at(read_ms, 0.99);
+  if (!published_ms.empty()) {  // each half ranked on its own: their p50s need not add up to the whole's
+    l.published_p50 = at(published_ms, 0.5);
+    l.published_p99 = at(published_ms, 0.99);
+    l.read_p50 = at(read_ms, 0.5);
+    l.read_p99 = at(read_ms, 0.99);
+  }
   return l;
 }
 
