@@ -112,9 +112,7 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
 
 void Transitions::MergeHistory(EntityHistory& into, EntityHistory&& from) const {
   // Outcomes scored as signals (feedback.signals) add as the sums do.
-  if (from.outcome_active) into.outcome_signals.resize(Scorer::kOutcomeKinds);
-  AddSums(into.outcome_signals, from.outcome_signals, from.outcome_active);
-  into.outcome_active |= from.outcome_active;
+  into.AddOutcomeSums(from);
   AddSeen(into.outcomes_seen, from.outcomes_seen);  // their dedupe holds across the move too
   // A suppression (feedback.suppress) goes on to its end, whichever side had it.
   if (from.suppressed_until > into.suppressed_until) {

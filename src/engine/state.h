@@ -101,6 +101,15 @@ struct EntityHistory {
   // window. Outcomes have no id: the key digests routing_id, kind, time and entity ids.
   std::vector<std::pair<uint64_t, int64_t>> outcomes_seen;
 
+  // Another history's outcome sums added into these, kind by kind (a lead's into its
+  // account's, a lead's two halves after a handoff; both at the same clock).
+  void AddOutcomeSums(const EntityHistory& from) {
+    if (!from.outcome_active) return;
+    outcome_signals.resize(model::kOutcomeKindNames.size());
+    AddSums(outcome_signals, from.outcome_signals, from.outcome_active);
+    outcome_active |= from.outcome_active;
+  }
+
   // Nothing but the defaults: what an entity without a history reads as.
   bool empty() const {
     return suppressed_until == kLongAgo && last_outcome_at_ms == 0 && outcomes == 0 && outcome_active == 0 &&

@@ -493,11 +493,12 @@ void Transitions::Detach(EntityId lid, LeadState& l, AccountState& a) {
     if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -ls.value);
   }
   // (Nor does an account lack an outcome kind its leads were scored for.)
-  for (unsigned bits = l.history().outcome_active; bits; bits &= bits - 1) {
+  const EntityHistory& lh = l.history();
+  for (unsigned bits = lh.outcome_active; bits; bits &= bits - 1) {
     const int k = __builtin_ctz(bits);
     SignalSum& as = a.mutable_history().outcome_signals[k];
-    as.value -= l.history().outcome_signals[k].value;
-    as.count -= l.history().outcome_signals[k].count;
+    as.value -= lh.outcome_signals[k].value;
+    as.count -= lh.outcome_signals[k].count;
   }
   std::erase_if(a.contacts, [&](const auto& c) { return c.first == lid; });
   std::erase(a.leads, lid);
@@ -511,12 +512,7 @@ void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {
     AddSum(a.ActiveSum(s), l.Sum(s));
     if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, l.Sum(s).value);
   }
-  if (const EntityHistory& lh = l.history(); lh.outcome_active) {
-    EntityHistory& ah = a.mutable_history();
-    ah.outcome_signals.resize(Scorer::kOutcomeKinds);
-    AddSums(ah.outcome_signals, lh.outcome_signals, lh.outcome_active);
-    ah.outcome_active |= lh.outcome_active;
-  }
+  if (l.history().outcome_active) a.mutable_history().AddOutcomeSums(l.history());
   if (l.last_event_at_ms != kLongAgo) TouchContact(a, lid, l.last_event_at_ms);
   a.leads.push_back(lid);
 }
