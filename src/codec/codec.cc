@@ -248,11 +248,11 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       // The whole profile is kept with the state (a later model may read any field);
       // this model's slots are read from it, the one way they are ever derived.
       model::WholeProfileWriter whole;
-      whole.Text("role", p.role());
-      whole.Text("seniority", p.seniority());
-      whole.Text("title", p.title());
-      whole.Text("country", p.country());
-      whole.Text("email_domain", p.email_domain());
+      whole.Text(model::kLeadRole, p.role());
+      whole.Text(model::kLeadSeniority, p.seniority());
+      whole.Text(model::kLeadTitle, p.title());
+      whole.Text(model::kLeadCountry, p.country());
+      whole.Text(model::kLeadEmailDomain, p.email_domain());
       AddAttributes(p.attributes(), whole);
       out.whole = whole.Take();
       model::LeadSlotsOf(model_, out.whole, &out.fields);
@@ -268,12 +268,12 @@ Result<engine::Input> Decoder::Decode(std::string_view bytes, Format format, std
       out.account = accounts_.Intern(p.account_id());
       out.updated_at_ms = p.updated_at_ms();
       model::WholeProfileWriter whole;
-      whole.Text("name", p.name());
-      whole.Text("industry", p.industry());
-      whole.Number("employee_count", static_cast<double>(p.employee_count()));
-      whole.Number("annual_revenue", p.annual_revenue());
-      whole.Text("country", p.country());
-      whole.Text("market", p.market());
+      whole.Text(model::kAccountName, p.name());
+      whole.Text(model::kAccountIndustry, p.industry());
+      whole.Number(model::kAccountEmployeeCount, static_cast<double>(p.employee_count()));
+      whole.Number(model::kAccountAnnualRevenue, p.annual_revenue());
+      whole.Text(model::kAccountCountry, p.country());
+      whole.Text(model::kAccountMarket, p.market());
       AddAttributes(p.attributes(), whole);
       out.whole = whole.Take();
       model::AccountSlotsOf(model_, out.whole, &out.fields);

@@ -11,7 +11,9 @@
 namespace leadscore::model {
 namespace {
 
-enum Kind : uint8_t { kFixedText = 0, kFixedNumber = 1, kAttribute = 2 };
+// Format 5's kinds, each followed by a name; then the compact ones (profile.h).
+enum Kind : uint8_t { kFixedText = 0, kFixedNumber = 1, kAttribute = 2, kCompactAttribute = 3 };
+constexpr uint8_t kTextOfField = 0x10, kNumberOfField = 0x20;  // + the field's number (< 16)
 
 // Fixed fields by wire name, in slot order (LeadField, AccountField).
 constexpr std::string_view kLeadFields[kLeadFixedFields] = {"role", "seniority", "title", "country", "email_domain"};
@@ -33,6 +35,23 @@ bool GetBytes(std::string_view& in, size_t n, std::string_view* out) {
   return true;
 }
 
+// LEB128, as the entity snapshots' compact encoding (engine/snapshot.h).
+bool GetVarint(std::string_view& in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto b = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    *v |= uint64_t{b & 0x7fu} << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+
+bool GetCompactText(std::string_view& in, std::string_view* text) {
+  uint64_t n = 0;
+  return GetVarint(in, &n) && GetBytes(in, static_cast<size_t>(std::min<uint64_t>(n, in.size() + 1)), text);
+}
+
 // Walks the fields, handing each to `fixed(index-of-name-or-npos, value)` or
 // `attribute(key, value)`.
 bool SlotsOf(const Model& m, std::string_view whole, const std::string_view* fixed_names, size_t n_fixed,
@@ -41,9 +60,33 @@ bool SlotsOf(const Model& m, std::string_view whole, const std::string_view* fix
   std::string_view in = whole;
   while (!in.empty()) {
     uint8_t kind = 0;
+    if (!Get(in, &kind)) break;
+    if (kind >= kTextOfField && kind < kNumberOfField + 16) {  // a fixed field by its number
+      const size_t field = kind & 0x0f;
+      FieldValue value;
+      if (kind < kNumberOfField) {
+        std::string_view text;
+        if (!GetCompactText(in, &text)) break;
+        value = TextValue(m, text);
+      } else {
+        double n = 0;
+        if (!Get(in, &n)) break;
+        value = NumberValue(n);
+      }
+      if (field < n_fixed) (*slots)[field] = value;
+      continue;
+    }
+    if (kind == kCompactAttribute) {
+      std::string_view key, text;
+      if (!GetCompactText(in, &key) || !GetCompactText(in, &text)) break;
+      for (size_t i = 0; i < attribute_names.size(); ++i) {
+        if (attribute_names[i] == key) (*slots)[n_fixed + i] = TextValue(m, text);
+      }
+      continue;
+    }
     uint16_t name_len = 0;
     std::string_view name;
-    if (!Get(in, &kind) || !Get(in, &name_len) || !GetBytes(in, name_len, &name)) break;
+    if (!Get(in, &name_len) || !GetBytes(in, name_len, &name)) break;
     FieldValue value;
     if (kind == kFixedNumber) {
       double n = 0;
@@ -72,8 +115,8 @@ bool SlotsOf(const Model& m, std::string_view whole, const std::string_view* fix
   return false;
 }
 
-std::string FromSlots(const Model& m, const std::vector<FieldValue>& slots, const std::string_view* fixed_names,
-                      size_t n_fixed, const std::vector<std::string>& attribute_names, bool numbers_fixed_at_2_3) {
+std::string FromSlots(const Model& m, const std::vector<FieldValue>& slots, size_t n_fixed,
+                      const std::vector<std::string>& attribute_names, bool numbers_fixed_at_2_3) {
   WholeProfileWriter w;
   auto text_of = [&](const FieldValue& v) -> std::string {
     if (v.symbol != kOtherSymbol) return m.symbols.Text(v.symbol);
@@ -90,9 +133,9 @@ std::string FromSlots(const Model& m, const std::vector<FieldValue>& slots, cons
     if (i < n_fixed) {
       // The account's employee_count and annual_revenue are numbers on the wire.
       if (numbers_fixed_at_2_3 && (i == kAccountEmployeeCount || i == kAccountAnnualRevenue)) {
-        w.Number(fixed_names[i], v.number);
+        w.Number(static_cast<uint16_t>(i), v.number);
       } else {
-        w.Text(fixed_names[i], text_of(v));
+        w.Text(static_cast<uint16_t>(i), text_of(v));
       }
     } else if (i - n_fixed < attribute_names.size()) {
       w.Attribute(attribute_names[i - n_fixed], text_of(v));
@@ -104,38 +147,36 @@ std::string FromSlots(const Model& m, const std::vector<FieldValue>& slots, cons
 }  // namespace
 
 std::string WholeFromLeadSlots(const Model& m, const std::vector<FieldValue>& slots) {
-  return FromSlots(m, slots, kLeadFields, kLeadFixedFields, m.layout.lead_attributes, false);
+  return FromSlots(m, slots, kLeadFixedFields, m.layout.lead_attributes, false);
 }
 
 std::string WholeFromAccountSlots(const Model& m, const std::vector<FieldValue>& slots) {
-  return FromSlots(m, slots, kAccountFields, kAccountFixedFields, m.layout.account_attributes, true);
+  return FromSlots(m, slots, kAccountFixedFields, m.layout.account_attributes, true);
 }
 
-void WholeProfileWriter::Head(uint8_t kind, std::string_view name) {
-  const auto n = static_cast<uint16_t>(std::min<size_t>(name.size(), UINT16_MAX));
-  out_.push_back(static_cast<char>(kind));
-  out_.append(reinterpret_cast<const char*>(&n), sizeof n);
-  out_.append(name.substr(0, n));
+void WholeProfileWriter::Length(size_t n) {
+  for (; n >= 0x80; n >>= 7) out_.push_back(static_cast<char>((n & 0x7f) | 0x80));
+  out_.push_back(static_cast<char>(n));
 }
 
-void WholeProfileWriter::Text(std::string_view field, std::string_view text) {
+void WholeProfileWriter::Text(uint16_t field, std::string_view text) {
   if (text.empty()) return;
-  Head(kFixedText, field);
-  const auto n = static_cast<uint32_t>(text.size());
-  out_.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out_.push_back(static_cast<char>(kTextOfField + field));
+  Length(text.size());
   out_.append(text);
 }
 
-void WholeProfileWriter::Number(std::string_view field, double number) {
+void WholeProfileWriter::Number(uint16_t field, double number) {
   if (number == 0 || !std::isfinite(number)) return;
-  Head(kFixedNumber, field);
+  out_.push_back(static_cast<char>(kNumberOfField + field));
   out_.append(reinterpret_cast<const char*>(&number), sizeof number);
 }
 
 void WholeProfileWriter::Attribute(std::string_view key, std::string_view text) {
-  Head(kAttribute, key);
-  const auto n = static_cast<uint32_t>(text.size());
-  out_.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out_.push_back(static_cast<char>(kCompactAttribute));
+  Length(key.size());
+  out_.append(key);
+  Length(text.size());
   out_.append(text);
 }
 
