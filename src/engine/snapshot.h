@@ -27,10 +27,11 @@ namespace leadscore::engine {
 // engine::kStateFormat 5 is this layout). 6: as 5, with an account's committee-role
 // crossings at its end (read from 5 as not solved yet: no rewrite is needed).
 // 7: as 6, in the compact encoding (read from 5 and 6 as they are: no rewrite either).
-// 8: as 7, its whole profile's fields by number (model/profile.h; read from 5 to 7 as
-// they are). The version tells a build that reads only format 5's whole profiles to
-// refuse the entity, rather than read it as having no profile.
+// 8: as 7, without the slots (read from the whole profile, as a model change reads
+// them), the whole profile's fields by number (model/profile.h). 5 to 7 are read as
+// they are: no rewrite.
 constexpr uint8_t kSnapshotVersion = 8;
+constexpr uint8_t kFirstVersionWithoutSlots = 8;
 constexpr uint8_t kOldestSnapshotVersion = 2;
 constexpr uint8_t kFirstCompactVersion = 7;
 constexpr bool IsCompactVersion(uint8_t version) { return version >= kFirstCompactVersion; }

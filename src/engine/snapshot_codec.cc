@@ -75,9 +75,8 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, const model::EntityPolicy
   }
   w.Put<uint8_t>(e.has_profile);
   w.PutTime(e.profile_at_ms, base);
-  w.Put<uint64_t>(slots_of_);
-  PutFields(e.fields, w);
-  w.PutString(e.whole);
+  w.Put<uint64_t>(slots_of_);  // still: the model whose slots a held event's attributes are
+  w.PutString(e.whole);       // the slots are read from it (version 8)
   w.PutString(TierName(policy, e.tier));
   w.PutInt<uint32_t>(e.changes);
   // An entity without a history writes the defaults, as it always has.
@@ -125,7 +124,7 @@ double SnapshotCodec::FeedbackPoints(int kind) const {
 }
 
 Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommon& e, uint8_t* version,
-                                 bool* same_model) const {
+                                 bool* same_model, bool derive_slots) const {
   const model::EntityPolicy& policy = kind == EntityKind::kLead ? m_.lead : m_.account;
   const size_t slots = kind == EntityKind::kLead ? m_.layout.lead_slots() : m_.layout.account_slots();
   const size_t n_signals = m_.signals.size();
@@ -172,11 +171,12 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
   e.profile_at_ms = r.GetTime(base);
   if (named) {
     const uint64_t slots_of = r.Get<uint64_t>();
-    if (!GetFields(r, &e.fields)) return Status::Corruption("bad profile in entity state");
+    const bool slots_written = *version < kFirstVersionWithoutSlots;
+    if (slots_written && !GetFields(r, &e.fields)) return Status::Corruption("bad profile in entity state");
     e.whole = r.GetString();
     if (same_model) *same_model = slots_of == slots_of_;
-    // Slots of another model are read again from the whole profile.
-    if (slots_of != slots_of_ || e.fields.size() != slots) {
+    // Slots of another model, and from version 8 all slots, are read from the whole profile.
+    if (e.has_profile && derive_slots && (!slots_written || slots_of != slots_of_ || e.fields.size() != slots)) {
       if (kind == EntityKind::kLead) model::LeadSlotsOf(m_, e.whole, &e.fields);
       else model::AccountSlotsOf(m_, e.whole, &e.fields);
     }
@@ -413,7 +413,7 @@ Result<std::string> SnapshotCodec::LeadAccount(std::string_view bytes) const {
   SnapshotReader r(bytes);
   LeadState l;
   uint8_t version = 0;
-  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kLead, l, &version));
+  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kLead, l, &version, nullptr, false));
   std::string account = r.GetString();
   if (!r.good() || account.empty()) return Status::Corruption("lead state without an account");
   return account;
@@ -444,7 +444,7 @@ Result<size_t> TierAt(std::string_view bytes) {
   r.GetTime(base);    // profile_at_ms
   r.Get<uint64_t>();  // slots_of
   std::vector<model::FieldValue> fields;
-  if (!GetFields(r, &fields)) return Status::Corruption("truncated entity state");
+  if (version < kFirstVersionWithoutSlots && !GetFields(r, &fields)) return Status::Corruption("truncated entity state");
   r.GetString();  // whole profile
   if (!r.good()) return Status::Corruption("truncated entity state");
   const size_t at = bytes.size() - r.left();

@@ -13,9 +13,10 @@
 //   common:  u8 version, i64 clock,
 //            signals  {str name, f64 sum in events, i32 count, i64 last_at_ms} (active ones),
 //            u8 has_profile, i64 profile_at_ms,
-//            u64 slots_of (digest of the version of the model whose slots follow),
-//            fields   {u8 present, u8 has_number, i32 symbol, f64 number},
-//            str whole profile (model/profile.h),
+//            u64 slots_of (digest of the version of the model whose slots follow, and
+//                     whose slots a lead's held events' attributes are),
+//            up to version 7: fields {u8 present, u8 has_number, i32 symbol, f64 number},
+//            str whole profile (model/profile.h; from version 8 the slots are read from it),
 //            str tier, u32 changes,
 //            recent   {str from, str to, i64 at_ms, str routing_id},
 //            i8 last_outcome, i64 last_outcome_at_ms, u32 outcomes,
@@ -84,8 +85,10 @@ class SnapshotCodec {
   void WriteCommon(const EntityCommon& e, const model::EntityPolicy& policy, SnapshotWriter& w) const;
   // Reads the common part; `version` is the layout version the bytes were written in,
   // `same_model` whether its slots are this model's.
+  // `derive_slots` false: the slots are left as written (none from version 8), for a
+  // caller that reads past the common part only.
   Status ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommon& e, uint8_t* version,
-                    bool* same_model = nullptr) const;
+                    bool* same_model = nullptr, bool derive_slots = true) const;
   int16_t TierIndex(const model::EntityPolicy& policy, std::string_view name) const;
   double FeedbackPoints(int kind) const;
 
