@@ -76,7 +76,7 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, const model::EntityPolicy
   w.Put<uint8_t>(e.has_profile);
   w.PutTime(e.profile_at_ms, base);
   w.Put<uint64_t>(slots_of_);  // still: the model whose slots a held event's attributes are
-  w.PutString(e.whole);       // the slots are read from it (version 8)
+  w.PutString(e.whole);       // the slots are read from it (version 9)
   w.PutString(TierName(policy, e.tier));
   w.PutInt<uint32_t>(e.changes);
   // An entity without a history writes the defaults, as it always has.
@@ -175,10 +175,13 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
     if (slots_written && !GetFields(r, &e.fields)) return Status::Corruption("bad profile in entity state");
     e.whole = r.GetString();
     if (same_model) *same_model = slots_of == slots_of_;
-    // Slots of another model, and from version 8 all slots, are read from the whole profile.
+    // Slots of another model, and from version 9 all slots, are read from the whole profile.
     if (e.has_profile && derive_slots && (!slots_written || slots_of != slots_of_ || e.fields.size() != slots)) {
-      if (kind == EntityKind::kLead) model::LeadSlotsOf(m_, e.whole, &e.fields);
-      else model::AccountSlotsOf(m_, e.whole, &e.fields);
+      const bool read = kind == EntityKind::kLead ? model::LeadSlotsOf(m_, e.whole, &e.fields)
+                                                  : model::AccountSlotsOf(m_, e.whole, &e.fields);
+      // Where they are the only copy of the profile's slots, damaged bytes are refused;
+      // under another model they read as unknown, as they always have.
+      if (!read && !slots_written) return Status::Corruption("bad whole profile in entity state");
     }
     if (!e.has_profile) e.fields.clear();
   } else {

@@ -15,8 +15,8 @@
 //            u8 has_profile, i64 profile_at_ms,
 //            u64 slots_of (digest of the version of the model whose slots follow, and
 //                     whose slots a lead's held events' attributes are),
-//            up to version 7: fields {u8 present, u8 has_number, i32 symbol, f64 number},
-//            str whole profile (model/profile.h; from version 8 the slots are read from it),
+//            up to version 8: fields {u8 present, u8 has_number, i32 symbol, f64 number},
+//            str whole profile (model/profile.h; from version 9 the slots are read from it),
 //            str tier, u32 changes,
 //            recent   {str from, str to, i64 at_ms, str routing_id},
 //            i8 last_outcome, i64 last_outcome_at_ms, u32 outcomes,
@@ -37,7 +37,7 @@
 // "Changing the model"): a signal or role the model no longer has is dropped, a new one
 // starts at 0, a tier it no longer has reads as its lowest tier, and the slots are
 // read again from the whole profile when the model differs (held events' attributes,
-// kept as slots only, are then unknown). Ids are strings (interned ids are per process).
+// kept as slots only, are then unknown); from version 9 they are read from it always. Ids are strings (interned ids are per process).
 // What follows from the model (fit, disqualification, a lead's role, the next decay
 // check) is not stored: the engine derives it on loading. The one exception, from
 // version 6, is the roles' crossings an account's check solved, kept so that a loaded

@@ -11,9 +11,8 @@ int32_t Symbols::Intern(std::string_view text) {
 }
 
 int32_t Symbols::Find(std::string_view text) const {
-  // Heterogeneous lookup needs C++20 transparent hashing; profiles are decoded rarely
-  // enough that one temporary string is fine here.
-  auto it = by_text_.find(std::string(text));
+  // By the view itself: every profile's texts are looked up as an entity loads.
+  auto it = by_text_.find(text);
   return it == by_text_.end() ? kOtherSymbol : it->second;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,18 +34,25 @@ class Symbols {
   size_t size() const { return by_text_.size(); }
 
  private:
-  std::unordered_map<std::string, int32_t> by_text_;
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, int32_t, TextHash, std::equal_to<>> by_text_;  // found by a view
   std::vector<std::string> by_id_;
 };
 
 enum class Source : uint8_t { kLead, kAccount, kEvent };
 
-// Fixed fields of the profiles; attribute slots follow them.
+// Fixed fields of the profiles; attribute slots follow them. Stored: a whole profile
+// names a fixed field by its number here (model/profile.h), so a field is only ever
+// added at the end, and there are at most 16 of each.
 enum LeadField : uint16_t { kLeadRole, kLeadSeniority, kLeadTitle, kLeadCountry, kLeadEmailDomain, kLeadFixedFields };
 enum AccountField : uint16_t {
   kAccountName, kAccountIndustry, kAccountEmployeeCount, kAccountAnnualRevenue, kAccountCountry,
   kAccountMarket, kAccountFixedFields
 };
+static_assert(kLeadFixedFields <= 16 && kAccountFixedFields <= 16, "a whole profile's kind byte holds the number");
 
 // Which attribute names the model reads, per source, and their slots.
 struct FieldLayout {

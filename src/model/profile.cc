@@ -1,5 +1,6 @@
 #include "model/profile.h"
 
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -41,6 +42,7 @@ bool GetVarint(std::string_view& in, uint64_t* v) {
   for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
     const auto b = static_cast<uint8_t>(in.front());
     in.remove_prefix(1);
+    if (shift == 63 && b > 1) return false;  // more than 64 bits, as the snapshots refuse
     *v |= uint64_t{b & 0x7fu} << shift;
     if (!(b & 0x80)) return true;
   }
@@ -52,25 +54,29 @@ bool GetCompactText(std::string_view& in, std::string_view* text) {
   return GetVarint(in, &n) && GetBytes(in, static_cast<size_t>(std::min<uint64_t>(n, in.size() + 1)), text);
 }
 
-// Walks the fields, handing each to `fixed(index-of-name-or-npos, value)` or
-// `attribute(key, value)`.
+// Walks the fields into the model's slots. Bytes that end inside a field, or hold a
+// kind neither layout has, are refused whole: every slot unknown, false.
 bool SlotsOf(const Model& m, std::string_view whole, const std::string_view* fixed_names, size_t n_fixed,
              const std::vector<std::string>& attribute_names, std::vector<FieldValue>* slots) {
   slots->assign(n_fixed + attribute_names.size(), FieldValue{});
+  auto refuse = [&] {
+    slots->assign(slots->size(), FieldValue{});
+    return false;
+  };
   std::string_view in = whole;
   while (!in.empty()) {
     uint8_t kind = 0;
-    if (!Get(in, &kind)) break;
+    if (!Get(in, &kind)) return refuse();
     if (kind >= kTextOfField && kind < kNumberOfField + 16) {  // a fixed field by its number
       const size_t field = kind & 0x0f;
       FieldValue value;
       if (kind < kNumberOfField) {
         std::string_view text;
-        if (!GetCompactText(in, &text)) break;
+        if (!GetCompactText(in, &text)) return refuse();
         value = TextValue(m, text);
       } else {
         double n = 0;
-        if (!Get(in, &n)) break;
+        if (!Get(in, &n)) return refuse();
         value = NumberValue(n);
       }
       if (field < n_fixed) (*slots)[field] = value;
@@ -78,27 +84,26 @@ bool SlotsOf(const Model& m, std::string_view whole, const std::string_view* fix
     }
     if (kind == kCompactAttribute) {
       std::string_view key, text;
-      if (!GetCompactText(in, &key) || !GetCompactText(in, &text)) break;
+      if (!GetCompactText(in, &key) || !GetCompactText(in, &text)) return refuse();
       for (size_t i = 0; i < attribute_names.size(); ++i) {
         if (attribute_names[i] == key) (*slots)[n_fixed + i] = TextValue(m, text);
       }
       continue;
     }
+    if (kind != kFixedText && kind != kFixedNumber && kind != kAttribute) return refuse();
     uint16_t name_len = 0;
     std::string_view name;
-    if (!Get(in, &name_len) || !GetBytes(in, name_len, &name)) break;
+    if (!Get(in, &name_len) || !GetBytes(in, name_len, &name)) return refuse();
     FieldValue value;
     if (kind == kFixedNumber) {
       double n = 0;
-      if (!Get(in, &n)) break;
+      if (!Get(in, &n)) return refuse();
       value = NumberValue(n);
-    } else if (kind == kFixedText || kind == kAttribute) {
+    } else {
       uint32_t text_len = 0;
       std::string_view text;
-      if (!Get(in, &text_len) || !GetBytes(in, text_len, &text)) break;
+      if (!Get(in, &text_len) || !GetBytes(in, text_len, &text)) return refuse();
       value = TextValue(m, text);
-    } else {
-      break;
     }
     if (kind == kAttribute) {
       for (size_t i = 0; i < attribute_names.size(); ++i) {
@@ -110,9 +115,7 @@ bool SlotsOf(const Model& m, std::string_view whole, const std::string_view* fix
       }
     }
   }
-  if (in.empty()) return true;
-  slots->assign(slots->size(), FieldValue{});
-  return false;
+  return true;
 }
 
 std::string FromSlots(const Model& m, const std::vector<FieldValue>& slots, size_t n_fixed,
@@ -160,6 +163,7 @@ void WholeProfileWriter::Length(size_t n) {
 }
 
 void WholeProfileWriter::Text(uint16_t field, std::string_view text) {
+  assert(field < 16);  // the kind byte holds it (condition.h)
   if (text.empty()) return;
   out_.push_back(static_cast<char>(kTextOfField + field));
   Length(text.size());
@@ -167,6 +171,7 @@ void WholeProfileWriter::Text(uint16_t field, std::string_view text) {
 }
 
 void WholeProfileWriter::Number(uint16_t field, double number) {
+  assert(field < 16);
   if (number == 0 || !std::isfinite(number)) return;
   out_.push_back(static_cast<char>(kNumberOfField + field));
   out_.append(reinterpret_cast<const char*>(&number), sizeof number);

@@ -1,19 +1,20 @@
-// A profile as it arrived, every field and attribute by name: what the state keeps so
-// that a model loaded later reads fields the model of the day did not (SPEC section 3,
+// A profile as it arrived, every field and attribute: what the state keeps so that a
+// model loaded later reads fields the model of the day did not (SPEC section 3,
 // "Changing the model"). Conditions never read it: a model reads its slots (condition.h),
-// derived from it here, on arrival and again when the model changes.
+// derived from it here, on arrival and each time the entity is loaded (the stored bytes
+// keep no slots: engine/snapshot.h, version 9).
 //
 // The bytes are the state's: a list of fields, each one of
-//   u8 0x10 + i, varint length, text     fixed text field i of the wire format's lead or
-//                                         account (LeadField, AccountField: slot order)
+//   u8 0x10 + i, varint length, text     fixed text field i of a lead or an account
+//                                         (LeadField, AccountField: slot order)
 //   u8 0x20 + i, f64 (LE)                 fixed number field i
 //   u8 3, varint length, key, varint length, text    an attribute, by its key
 // and, as state format 5 wrote them (read as ever, no longer written):
 //   u8 kind (0 fixed text, 1 fixed number, 2 attribute), u16 name length, name, then
 //   for text u32 length and text, for a number f64 (LE); fixed fields named as in the
 //   wire format ("seniority", "employee_count").
-// The fixed fields' numbers are the wire format's, no model's; a number this build does
-// not know (a later schema's field) is skipped. Unset (empty, zero) fields are not
+// The fixed fields' numbers are their LeadField / AccountField numbers (condition.h),
+// no model's; a number this build does not know (a field added later) is skipped. Unset (empty, zero) fields are not
 // listed. Written by number, a simulated lead's profile is 50 B instead of 112 (every
 // name and length was in every lead's bytes and memory: README, Performance).
 #pragma once

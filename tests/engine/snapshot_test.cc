@@ -324,6 +324,34 @@ TEST(SnapshotTest, CorruptBytesAreRefusedNotTrusted) {
   EXPECT_FALSE(other.engine().Restore(engine::EntityKind::kLead, "x", std::string(64, '\xff')).ok());
 }
 
+// From version 9 the whole profile is the only copy of an entity's slots: bytes whose
+// profile cannot be read are refused, not loaded as an entity without one.
+TEST(SnapshotTest, AnEntityWhoseWholeProfileIsDamagedIsRefused) {
+  Harness h;
+  h.Account("a1", R"("industry":"software","country":"NL")");
+  h.Lead("l1", "a1", R"("seniority":"vp","role":"buyer")");
+  Store store;
+  Drain(h, &store);
+  std::string& lead = store.at({engine::EntityKind::kLead, "l1"});
+  ASSERT_EQ(static_cast<uint8_t>(lead[0]), engine::kSnapshotVersion);
+  {
+    Harness intact;
+    ASSERT_NO_FATAL_FAILURE(RestoreInto(intact, store, h.engine().stream_time()));
+    EXPECT_EQ(intact.LeadView("l1").fit, h.LeadView("l1").fit) << "the slots read back from the whole profile";
+  }
+  // The seniority as written (model/profile.h): kind 0x10 + its number, length 2, "vp".
+  const std::string seniority = std::string(1, static_cast<char>(0x10 + model::kLeadSeniority)) + "\x02vp";
+  const size_t at = lead.find(seniority);
+  ASSERT_NE(at, std::string::npos);
+  lead[at] = '\x05';  // a kind neither layout has
+  Harness damaged;
+  const auto& account = store.at({engine::EntityKind::kAccount, "a1"});
+  ASSERT_TRUE(damaged.engine().Restore(engine::EntityKind::kAccount, "a1", account).ok());
+  const Status st = damaged.engine().Restore(engine::EntityKind::kLead, "l1", lead);
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), ::testing::HasSubstr("whole profile"));
+}
+
 // Entity bytes an earlier release wrote (tests/engine/fixtures/snapshot_vN.txt, under
 // snapshot_vN_model.yaml), with what the views said about them when they were written.
 struct Fixture {
@@ -480,6 +508,36 @@ TEST(SnapshotTest, Version6BytesFromAnEarlierReleaseStillLoad) {
       EXPECT_LT(c.bytes.size() * 3, f.entities.at({"L", "l1"}).size() * 2) << "compact: under two thirds of version 6";
     }
   }
+}
+
+// Version 7 (compact, with the profile's slots beside a whole profile of named fields:
+// the release before version 9), the version 6 fixture as that release wrote it back.
+// Loaded as they were, the held view scored at its run's end; written back in version
+// 9, without slots, and loaded again, every entity reads the same: its slots now come
+// from the named whole profile.
+TEST(SnapshotTest, Version7BytesFromAnEarlierReleaseStillLoad) {
+  const Fixture f = ReadFixture(7);
+  Harness h(f.model);
+  ASSERT_NO_FATAL_FAILURE(RestoreAsWritten(h, f, 4));
+  std::vector<engine::RoutingEvent> out;
+  h.engine().Reevaluate(h.engine().account_ids().Find("a1"), "", &out);  // every entity written again
+  EXPECT_TRUE(out.empty());
+  Store store;
+  Drain(h, &store);
+  ASSERT_EQ(store.size(), 4u);
+  Harness again(f.model);
+  for (const auto& [key, bytes] : store) EXPECT_EQ(static_cast<uint8_t>(bytes[0]), engine::kSnapshotVersion);
+  ASSERT_NO_FATAL_FAILURE(RestoreInto(again, store, h.engine().stream_time()));
+  for (const auto& e : f.expected) {
+    const auto was = e.id[0] == 'a' ? h.AccountView(e.id) : h.LeadView(e.id);
+    const auto now = e.id[0] == 'a' ? again.AccountView(e.id) : again.LeadView(e.id);
+    EXPECT_EQ(now.fit, was.fit) << e.id;
+    EXPECT_EQ(now.score, was.score) << e.id;
+    EXPECT_EQ(now.tier, was.tier) << e.id;
+    EXPECT_EQ(now.next_check_ms, was.next_check_ms) << e.id;
+  }
+  EXPECT_GT(again.LeadView("l3").fit, 0) << "l3's seniority, read from its named whole profile";
+  ExpectTheHeldViewScoredAtItsRunsEnd(again, f, "l3");
 }
 
 // Accounts written before the crossings were stored (version 5: version 6's layout

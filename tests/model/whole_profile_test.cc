@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -75,6 +76,15 @@ class Format5Writer {
   std::string out_;
 };
 
+// One profile in both layouts at once.
+struct BothLayouts {
+  WholeProfileWriter now;
+  Format5Writer then;
+  void Text(uint16_t field, std::string_view name, std::string_view text) { now.Text(field, text), then.Text(name, text); }
+  void Number(uint16_t field, std::string_view name, double n) { now.Number(field, n), then.Number(name, n); }
+  void Attribute(std::string_view key, std::string_view text) { now.Attribute(key, text), then.Attribute(key, text); }
+};
+
 void ExpectSameSlots(const std::vector<FieldValue>& a, const std::vector<FieldValue>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
@@ -94,16 +104,15 @@ size_t PresentSlots(const std::vector<FieldValue>& slots) {
 TEST(WholeProfileTest, ALeadWrittenByFieldNumberReadsAsTheNamedLayoutDidWithoutItsNames) {
   const auto m = ModelWithAttributes();
   ASSERT_TRUE(m);
-  WholeProfileWriter now;
-  Format5Writer then;
-  now.Text(kLeadRole, "economic_buyer"), then.Text("role", "economic_buyer");
-  now.Text(kLeadSeniority, "vp"), then.Text("seniority", "vp");
-  now.Text(kLeadTitle, "VP Engineering"), then.Text("title", "VP Engineering");
-  now.Text(kLeadCountry, "NL"), then.Text("country", "NL");
-  now.Text(kLeadEmailDomain, "example.com"), then.Text("email_domain", "example.com");
-  now.Attribute("plan", "enterprise"), then.Attribute("plan", "enterprise");
-  now.Attribute("source", "webinar"), then.Attribute("source", "webinar");  // no model reads it
-  const std::string compact = now.Take(), named = then.Take();
+  BothLayouts p;
+  p.Text(kLeadRole, "role", "economic_buyer");
+  p.Text(kLeadSeniority, "seniority", "vp");
+  p.Text(kLeadTitle, "title", "VP Engineering");
+  p.Text(kLeadCountry, "country", "NL");
+  p.Text(kLeadEmailDomain, "email_domain", "example.com");
+  p.Attribute("plan", "enterprise");
+  p.Attribute("source", "webinar");  // no model reads it
+  const std::string compact = p.now.Take(), named = p.then.Take();
   std::vector<FieldValue> from_compact, from_named;
   ASSERT_TRUE(LeadSlotsOf(*m, compact, &from_compact));
   ASSERT_TRUE(LeadSlotsOf(*m, named, &from_named));
@@ -119,18 +128,17 @@ TEST(WholeProfileTest, ALeadWrittenByFieldNumberReadsAsTheNamedLayoutDidWithoutI
 TEST(WholeProfileTest, AnAccountsNumbersAndTextsReadAsTheNamedLayoutDid) {
   const auto m = ModelWithAttributes();
   ASSERT_TRUE(m);
-  WholeProfileWriter now;
-  Format5Writer then;
-  now.Text(kAccountName, "Acme"), then.Text("name", "Acme");
-  now.Text(kAccountIndustry, "software"), then.Text("industry", "software");
-  now.Number(kAccountEmployeeCount, 1200), then.Number("employee_count", 1200);
-  now.Number(kAccountAnnualRevenue, 2.5e6), then.Number("annual_revenue", 2.5e6);
-  now.Text(kAccountCountry, "DE"), then.Text("country", "DE");
-  now.Text(kAccountMarket, "DACH"), then.Text("market", "DACH");
-  now.Attribute("channel", "partner"), then.Attribute("channel", "partner");
+  BothLayouts p;
+  p.Text(kAccountName, "name", "Acme");
+  p.Text(kAccountIndustry, "industry", "software");
+  p.Number(kAccountEmployeeCount, "employee_count", 1200);
+  p.Number(kAccountAnnualRevenue, "annual_revenue", 2.5e6);
+  p.Text(kAccountCountry, "country", "DE");
+  p.Text(kAccountMarket, "market", "DACH");
+  p.Attribute("channel", "partner");
   std::vector<FieldValue> from_compact, from_named;
-  ASSERT_TRUE(AccountSlotsOf(*m, now.Take(), &from_compact));
-  ASSERT_TRUE(AccountSlotsOf(*m, then.Take(), &from_named));
+  ASSERT_TRUE(AccountSlotsOf(*m, p.now.Take(), &from_compact));
+  ASSERT_TRUE(AccountSlotsOf(*m, p.then.Take(), &from_named));
   ExpectSameSlots(from_compact, from_named);
   EXPECT_EQ(from_compact[kAccountEmployeeCount].number, 1200);
   EXPECT_EQ(from_compact[kAccountAnnualRevenue].number, 2.5e6);
@@ -153,15 +161,39 @@ TEST(WholeProfileTest, AFieldNumberThisBuildDoesNotKnowIsSkippedAndTruncatedByte
   EXPECT_TRUE(slots[kLeadSeniority].present);
   EXPECT_EQ(PresentSlots(slots), 2u) << "seniority and the plan attribute";
 
-  for (size_t cut = 1; cut < bytes.size(); ++cut) {
+  // Cut anywhere: read only where a field ends (seniority 1 + 1 + 2 B, the later field
+  // 1 + 1 + 25, the number 1 + 8, then the attribute), refused with no slot read elsewhere.
+  const std::vector<size_t> field_ends = {4, 31, 40, bytes.size()};
+  ASSERT_EQ(bytes.size(), 40u + 1 + 1 + 4 + 1 + 10);
+  for (size_t cut = 1; cut <= bytes.size(); ++cut) {
     std::vector<FieldValue> partial;
-    const bool whole_fields = LeadSlotsOf(*m, bytes.substr(0, cut), &partial);
-    if (!whole_fields) {
-      EXPECT_EQ(PresentSlots(partial), 0u) << "refused at " << cut << ": no slot read";
-    }
+    const bool read = LeadSlotsOf(*m, bytes.substr(0, cut), &partial);
+    const bool at_an_end = std::find(field_ends.begin(), field_ends.end(), cut) != field_ends.end();
+    EXPECT_EQ(read, at_an_end) << "cut at " << cut;
+    if (!read) EXPECT_EQ(PresentSlots(partial), 0u) << "refused at " << cut << ": no slot read";
   }
-  std::vector<FieldValue> cut_in_text;
-  EXPECT_FALSE(LeadSlotsOf(*m, bytes.substr(0, 3), &cut_in_text)) << "the seniority's text cut short";
+}
+
+// A kind byte neither layout has (4-0x0f, 0x30 on) is refused; an account's field
+// numbers past its six fixed fields are passed over like a lead's.
+TEST(WholeProfileTest, AnUnknownKindIsRefusedAndAnAccountsLaterFieldsArePassedOver) {
+  const auto m = ModelWithAttributes();
+  ASSERT_TRUE(m);
+  WholeProfileWriter w;
+  w.Text(kAccountIndustry, "software");
+  const std::string industry = w.Take();
+  for (const char kind : {'\x04', '\x0f', '\x30', '\xff'}) {
+    std::vector<FieldValue> slots;
+    EXPECT_FALSE(AccountSlotsOf(*m, industry + std::string(1, kind) + "\x02xy", &slots)) << int(kind);
+    EXPECT_EQ(PresentSlots(slots), 0u);
+  }
+  WholeProfileWriter later;
+  later.Text(9, "a field of a later schema");
+  later.Number(kAccountEmployeeCount, 300);
+  std::vector<FieldValue> slots;
+  ASSERT_TRUE(AccountSlotsOf(*m, industry + later.Take(), &slots));
+  EXPECT_EQ(PresentSlots(slots), 2u) << "industry and employee_count";
+  EXPECT_EQ(slots[kAccountEmployeeCount].number, 300);
 }
 
 }  // namespace
