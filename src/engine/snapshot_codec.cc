@@ -1,6 +1,7 @@
 #include "engine/snapshot_codec.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -124,7 +125,7 @@ double SnapshotCodec::FeedbackPoints(int kind) const {
 }
 
 Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommon& e, uint8_t* version,
-                                 bool* same_model, bool derive_slots) const {
+                                 bool* same_model, bool derive_slots, std::vector<std::string>* names) const {
   const model::EntityPolicy& policy = kind == EntityKind::kLead ? m_.lead : m_.account;
   const size_t slots = kind == EntityKind::kLead ? m_.layout.lead_slots() : m_.layout.account_slots();
   const size_t n_signals = m_.signals.size();
@@ -144,12 +145,13 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
     const uint32_t n = r.GetCount(24);
     e.signals.reserve(std::min<size_t>(n, n_signals));  // a signal the model dropped takes no room
     for (uint32_t i = 0; i < n && r.good(); ++i) {
-      const std::string name = r.GetString();
+      std::string name = r.GetString();
       SignalSum sum;
       sum.value = r.Get<double>();
       sum.count = r.GetInt<int32_t>();
       sum.last_at_ms = r.GetTime(base);
       if (const auto s = m_.SignalIndex(name)) e.ActiveSum(*s) = sum;
+      if (names) names->push_back(std::move(name));
     }
   } else {
     // MIGRATION: formats 4 and older, by index and in points of the model that wrote
@@ -275,27 +277,61 @@ std::string SnapshotCodec::EncodeLead(const LeadState& l, const IdTable& account
 std::string SnapshotCodec::EncodeAccount(const AccountState& a, const IdTable& lead_ids) const {
   SnapshotWriter w;
   WriteCommon(a, m_.account, w);
-  // Version 5: {role, signal, sum} by name, the ones that are not 0.
+  // Version 10: the role sums that are not 0, by role; a signal by its place among the
+  // signals the common part named (the account's active ones, in order), then among
+  // the further names listed here (a role's signal the account itself has no sum of).
   const size_t roles = m_.committee.roles.size(), n_signals = m_.signals.size();
-  size_t n = 0;
-  for (double v : a.role_values) n += v != 0;
-  w.PutCount(n);
-  for (size_t r = 0; r < roles; ++r) {
-    for (size_t s = 0; s < n_signals; ++s) {
-      const double v = a.role_values[r * n_signals + s];
-      if (v == 0) continue;
-      w.PutString(m_.committee.roles[r]);
-      w.PutString(m_.signals[s].name);
-      w.Put(v);
+  const auto n_active = static_cast<size_t>(__builtin_popcountll(a.active));
+  std::array<uint8_t, 64> place{};  // by signal: its place in the names
+  std::vector<size_t> further;
+  for (size_t s = 0; s < n_signals; ++s) {
+    if (a.active >> s & 1) {
+      place[s] = static_cast<uint8_t>(a.SumIndex(s));
+      continue;
+    }
+    for (size_t r = 0; r < roles; ++r) {
+      if (a.role_values[r * n_signals + s] != 0) {
+        place[s] = static_cast<uint8_t>(n_active + further.size());
+        further.push_back(s);
+        break;
+      }
     }
   }
+  w.PutCount(further.size());
+  for (size_t s : further) w.PutString(m_.signals[s].name);
+  size_t engaged_roles = 0;
+  std::array<uint64_t, 64> places{};  // by role: a bit per place with a sum
+  for (size_t r = 0; r < roles; ++r) {
+    for (size_t s = 0; s < n_signals; ++s) {
+      if (a.role_values[r * n_signals + s] != 0) places[r] |= uint64_t{1} << place[s];
+    }
+    engaged_roles += places[r] != 0;
+  }
+  w.PutCount(engaged_roles);
+  std::array<double, 64> by_place{};
+  for (size_t r = 0; r < roles; ++r) {
+    if (!places[r]) continue;
+    w.PutString(m_.committee.roles[r]);
+    w.PutInt<uint64_t>(places[r]);
+    for (size_t s = 0; s < n_signals; ++s) {
+      const double v = a.role_values[r * n_signals + s];
+      if (v != 0) by_place[place[s]] = v;
+    }
+    for (uint64_t bits = places[r]; bits; bits &= bits - 1) w.Put(by_place[static_cast<size_t>(__builtin_ctzll(bits))]);
+  }
   w.PutCount(a.contacts.size());
+  std::string_view prev;
   for (const auto& [lead, last] : a.contacts) {
-    w.PutString(lead_ids.Name(lead));
+    w.PutFrontCoded(prev, lead_ids.Name(lead));
     w.PutTime(last, a.clock);
+    prev = lead_ids.Name(lead);
   }
   w.PutCount(a.leads.size());
-  for (EntityId lead : a.leads) w.PutString(lead_ids.Name(lead));
+  prev = {};
+  for (EntityId lead : a.leads) {
+    w.PutFrontCoded(prev, lead_ids.Name(lead));
+    prev = lead_ids.Name(lead);
+  }
   // Version 6: the roles' crossings as solved, under this model (they are its roots).
   w.Put<uint8_t>(static_cast<uint8_t>(a.role_crossing.size()));
   if (!a.role_crossing.empty()) {
@@ -311,21 +347,41 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
   SnapshotReader r(bytes);
   AccountState& a = *out;
   uint8_t version = 0;
-  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kAccount, a, &version));
+  std::vector<std::string> names;  // the signals the common part named, in order
+  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kAccount, a, &version, nullptr, true, &names));
   const size_t roles = m_.committee.roles.size(), n_signals = m_.signals.size();
   a.role_values.assign(roles * n_signals, 0.0);
-  if (version >= 5) {
+  // A role or signal the model no longer has is dropped (Engine::Reevaluate sums the
+  // roles again from the leads when the committee changed).
+  auto role_sum = [&](std::string_view role, std::string_view signal, double v) {
+    const auto ri = std::find(m_.committee.roles.begin(), m_.committee.roles.end(), role);
+    const auto si = m_.SignalIndex(signal);
+    if (ri != m_.committee.roles.end() && si) {
+      a.role_values[static_cast<size_t>(ri - m_.committee.roles.begin()) * n_signals + *si] = v;
+    }
+  };
+  const bool grouped = version >= kFirstVersionGroupingRoleSums;
+  if (grouped) {
+    const uint32_t n_further = r.GetCount(1);
+    for (uint32_t i = 0; i < n_further && r.good(); ++i) names.push_back(r.GetString());
+    const uint32_t n_roles = r.GetCount(2);
+    for (uint32_t i = 0; i < n_roles && r.good(); ++i) {
+      const std::string role = r.GetString();
+      const uint64_t places = r.GetInt<uint64_t>();
+      for (uint64_t bits = places; bits && r.good(); bits &= bits - 1) {
+        const auto at = static_cast<size_t>(__builtin_ctzll(bits));
+        const double v = r.Get<double>();
+        if (at >= names.size()) return Status::Corruption("bad role sums in account state for '" + std::string(id) + "'");
+        role_sum(role, names[at], v);
+      }
+    }
+  } else if (version >= 5) {
     // A role or signal the model no longer has is dropped (Engine::Reevaluate sums
     // the roles again from the leads when the committee changed).
     const uint32_t n = r.GetCount(16);
     for (uint32_t i = 0; i < n && r.good(); ++i) {
       const std::string role = r.GetString(), signal = r.GetString();
-      const double v = r.Get<double>();
-      const auto ri = std::find(m_.committee.roles.begin(), m_.committee.roles.end(), role);
-      const auto si = m_.SignalIndex(signal);
-      if (ri != m_.committee.roles.end() && si) {
-        a.role_values[static_cast<size_t>(ri - m_.committee.roles.begin()) * n_signals + *si] = v;
-      }
+      role_sum(role, signal, r.Get<double>());
     }
   } else {
     if (r.GetCount(8) != roles * n_signals) return Status::Corruption("written by another committee");
@@ -335,13 +391,16 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
       a.role_values[i] = points != 0 ? v / points : 0;
     }
   }
+  std::string prev;
+  auto next_id = [&] { return prev = grouped ? r.GetFrontCoded(prev) : r.GetString(); };
   const uint32_t n_contacts = r.GetCount(12);
   for (uint32_t i = 0; i < n_contacts && r.good(); ++i) {
-    const EntityId lead = lead_ids.Intern(r.GetString());
+    const EntityId lead = lead_ids.Intern(next_id());
     a.contacts.emplace_back(lead, r.GetTime(a.clock));
   }
+  prev.clear();
   const uint32_t n_leads = r.GetCount(4);
-  for (uint32_t i = 0; i < n_leads && r.good(); ++i) a.leads.push_back(lead_ids.Intern(r.GetString()));
+  for (uint32_t i = 0; i < n_leads && r.good(); ++i) a.leads.push_back(lead_ids.Intern(next_id()));
   if (version >= 6) {
     // Another model's crossings are not this one's: solved anew, as from version 5.
     const uint8_t n_crossings = r.Get<uint8_t>();

@@ -27,8 +27,14 @@
 //            seen     {u64 event_key, i64 at_ms},
 //            held     {i64 release_at_ms, i64 first_ms, i64 last_ms, u32 count,
 //                      events {i64 at_ms, str signal, attributes {field as above}}}
-//   account: common, role sums {str role, str signal, f64 sum in events} (the ones not 0),
-//            contacts {str lead_id, i64 last_event_at_ms}, leads {str lead_id},
+//   account: common, up to version 9: role sums {str role, str signal, f64 sum in events}
+//            (the ones not 0); from version 10: further signals {str name}, role sums
+//            {str role, u64 places, f64 sum in events per bit of places, lowest first}
+//            (the roles with a sum not 0; place i: the i-th signal the common part
+//            named, then the further ones),
+//            contacts {str lead_id, i64 last_event_at_ms}, leads {str lead_id} (from
+//            version 10 each lead_id front-coded against the one before: varint length
+//            of the prefix they share, str the rest),
 //            from version 6: u8 roles solved, and when not 0: u64 solved_under (digest of
 //            the model's version), i64 crossing per role, u64 engaged bits
 //            (AccountState::role_crossing; another model's are dropped on reading)
@@ -55,6 +61,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/hash.h"
 #include "common/status.h"
@@ -85,10 +92,12 @@ class SnapshotCodec {
   void WriteCommon(const EntityCommon& e, const model::EntityPolicy& policy, SnapshotWriter& w) const;
   // Reads the common part; `version` is the layout version the bytes were written in,
   // `same_model` whether its slots are this model's.
-  // `derive_slots` false: the slots are left as written (none from version 8), for a
-  // caller that reads past the common part only.
+  // `derive_slots` false: the slots are left as written (none from version 9), for a
+  // caller that reads past the common part only. `names`: the signals it named, in
+  // order, as written (an account's role sums refer to them from version 10).
   Status ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommon& e, uint8_t* version,
-                    bool* same_model = nullptr, bool derive_slots = true) const;
+                    bool* same_model = nullptr, bool derive_slots = true,
+                    std::vector<std::string>* names = nullptr) const;
   int16_t TierIndex(const model::EntityPolicy& policy, std::string_view name) const;
   double FeedbackPoints(int kind) const;
 
