@@ -33,8 +33,8 @@
 //            (the roles with a sum not 0; place i: the i-th signal the common part
 //            named, then the further ones),
 //            contacts {str lead_id, i64 last_event_at_ms}, leads {str lead_id} (from
-//            version 10 each lead_id front-coded against the one before: varint length
-//            of the prefix they share, str the rest),
+//            version 10 each lead_id front-coded against the one before in its list:
+//            varint length of the prefix they share, str the rest; a list's first whole),
 //            from version 6: u8 roles solved, and when not 0: u64 solved_under (digest of
 //            the model's version), i64 crossing per role, u64 engaged bits
 //            (AccountState::role_crossing; another model's are dropped on reading)
