@@ -817,9 +817,9 @@ std::pair<double, double> Recovery(const std::string& bootstrap, const std::stri
 // writes): leads of the SPEC model's size, as many as the embedded broker keeps (it
 // holds ~5 MB per partition, so a larger changelog would have lost its start). A lead
 // of the simulated market was 239 B on average in the compact encoding (snapshot version
-// 7; 384 B in version 6), measured over 100 k leads after 200 k events. Version 9 is
-// smaller (no slots, the profile's fields by number); the row keeps 240 B so that its
-// runs compare.
+// 7; 384 B in version 6), measured over 100 k leads after 200 k events. From version 9
+// a lead is smaller (no slots, the profile's fields by number); the row keeps 240 B so
+// that its runs compare.
 struct RestoreRun {
   double seconds = 0;
   uint64_t entities = 0, records = 0, bytes = 0;

@@ -376,8 +376,6 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
       }
     }
   } else if (version >= 5) {
-    // A role or signal the model no longer has is dropped (Engine::Reevaluate sums
-    // the roles again from the leads when the committee changed).
     const uint32_t n = r.GetCount(16);
     for (uint32_t i = 0; i < n && r.good(); ++i) {
       const std::string role = r.GetString(), signal = r.GetString();

@@ -43,7 +43,8 @@
 // "Changing the model"): a signal or role the model no longer has is dropped, a new one
 // starts at 0, a tier it no longer has reads as its lowest tier, and the slots are
 // read again from the whole profile when the model differs (held events' attributes,
-// kept as slots only, are then unknown); from version 9 they are read from it always. Ids are strings (interned ids are per process).
+// kept as slots only, are then unknown); from version 9 they are read from it always.
+// Ids are strings (interned ids are per process).
 // What follows from the model (fit, disqualification, a lead's role, the next decay
 // check) is not stored: the engine derives it on loading. The one exception, from
 // version 6, is the roles' crossings an account's check solved, kept so that a loaded

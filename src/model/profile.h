@@ -14,9 +14,10 @@
 //   for text u32 length and text, for a number f64 (LE); fixed fields named as in the
 //   wire format ("seniority", "employee_count").
 // The fixed fields' numbers are their LeadField / AccountField numbers (condition.h),
-// no model's; a number this build does not know (a field added later) is skipped. Unset (empty, zero) fields are not
-// listed. Written by number, a simulated lead's profile is 50 B instead of 112 (every
-// name and length was in every lead's bytes and memory: README, Performance).
+// no model's; a number this build does not know (a field added later) is skipped.
+// Unset (empty, zero) fields are not listed. Written by number, a simulated lead's
+// profile is 50 B instead of 112 (every name and length was in every lead's bytes and
+// memory: README, Performance).
 #pragma once
 
 #include <string>

@@ -512,9 +512,9 @@ TEST(SnapshotTest, Version6BytesFromAnEarlierReleaseStillLoad) {
 
 // Version 7 (compact, with the profile's slots beside a whole profile of named fields:
 // the release before version 9), the version 6 fixture as that release wrote it back.
-// Loaded as they were, the held view scored at its run's end; written back in version
-// 9, without slots, and loaded again, every entity reads the same: its slots now come
-// from the named whole profile.
+// Loaded as they were, the held view scored at its run's end; written back in the
+// current version (from 9 on, without slots) and loaded again, every entity reads the
+// same: its slots now come from the named whole profile.
 TEST(SnapshotTest, Version7BytesFromAnEarlierReleaseStillLoad) {
   const Fixture f = ReadFixture(7);
   Harness h(f.model);
@@ -536,7 +536,8 @@ TEST(SnapshotTest, Version7BytesFromAnEarlierReleaseStillLoad) {
     EXPECT_EQ(now.tier, was.tier) << e.id;
     EXPECT_EQ(now.next_check_ms, was.next_check_ms) << e.id;
   }
-  EXPECT_GT(again.LeadView("l3").fit, 0) << "l3's seniority, read from its named whole profile";
+  EXPECT_GT(again.LeadView("l1").fit, again.LeadView("l3").fit)
+      << "l1's seniority (vp, in its named whole profile) counts, l3's (director) not; same account";
   ExpectTheHeldViewScoredAtItsRunsEnd(again, f, "l3");
 }
 

@@ -15,7 +15,8 @@
 namespace leadscore::model {
 namespace {
 
-// The example model, reading one lead and one account attribute as well.
+// A small model reading texts and numbers of both profiles, and one lead and one
+// account attribute.
 std::shared_ptr<const Model> ModelWithAttributes() {
   std::string text = R"(version: whole-profile-test
 fit:
