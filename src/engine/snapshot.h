@@ -21,6 +21,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "common/varint.h"
+
 namespace leadscore::engine {
 
 // 2: fields written member by member. 3: a lead's held runs (the burst filter) at its
@@ -123,13 +125,7 @@ class SnapshotWriter {
 
  private:
   static uint8_t Nibble(char c) { return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); }
-  void PutVarint(uint64_t v) {
-    while (v >= 0x80) {
-      out_.push_back(static_cast<char>(v | 0x80));
-      v >>= 7;
-    }
-    out_.push_back(static_cast<char>(v));
-  }
+  void PutVarint(uint64_t v) { leadscore::PutVarint(out_, v); }
 
   std::string out_;
   bool compact_;
@@ -233,15 +229,8 @@ class SnapshotReader {
   }
   uint64_t GetVarint() {
     uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (in_.empty()) break;
-      const auto byte = static_cast<uint8_t>(in_.front());
-      in_.remove_prefix(1);
-      if (shift == 63 && byte > 1) break;  // more than 64 bits
-      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if (!(byte & 0x80)) return v;
-    }
-    ok_ = false;  // truncated, or longer than 10 bytes
+    if (leadscore::GetVarint(in_, &v)) return v;
+    ok_ = false;  // truncated, or more than 64 bits
     return 0;
   }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "common/varint.h"
 #include "model/model.h"
 
 namespace leadscore::model {
@@ -34,19 +35,6 @@ bool GetBytes(std::string_view& in, size_t n, std::string_view* out) {
   *out = in.substr(0, n);
   in.remove_prefix(n);
   return true;
-}
-
-// LEB128, as the entity snapshots' compact encoding (engine/snapshot.h).
-bool GetVarint(std::string_view& in, uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
-    const auto b = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    if (shift == 63 && b > 1) return false;  // more than 64 bits, as the snapshots refuse
-    *v |= uint64_t{b & 0x7fu} << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;
 }
 
 bool GetCompactText(std::string_view& in, std::string_view* text) {
@@ -157,16 +145,11 @@ std::string WholeFromAccountSlots(const Model& m, const std::vector<FieldValue>&
   return FromSlots(m, slots, kAccountFixedFields, m.layout.account_attributes, true);
 }
 
-void WholeProfileWriter::Length(size_t n) {
-  for (; n >= 0x80; n >>= 7) out_.push_back(static_cast<char>((n & 0x7f) | 0x80));
-  out_.push_back(static_cast<char>(n));
-}
-
 void WholeProfileWriter::Text(uint16_t field, std::string_view text) {
   assert(field < 16);  // the kind byte holds it (condition.h)
   if (text.empty()) return;
   out_.push_back(static_cast<char>(kTextOfField + field));
-  Length(text.size());
+  PutVarint(out_, text.size());
   out_.append(text);
 }
 
@@ -179,9 +162,9 @@ void WholeProfileWriter::Number(uint16_t field, double number) {
 
 void WholeProfileWriter::Attribute(std::string_view key, std::string_view text) {
   out_.push_back(static_cast<char>(kCompactAttribute));
-  Length(key.size());
+  PutVarint(out_, key.size());
   out_.append(key);
-  Length(text.size());
+  PutVarint(out_, text.size());
   out_.append(text);
 }
 

@@ -39,7 +39,6 @@ class WholeProfileWriter {
   std::string Take() { return std::move(out_); }
 
  private:
-  void Length(size_t n);
   std::string out_;
 };
 
