@@ -6,7 +6,10 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <span>
 #include <string>
+#include <unordered_map>
 
 #include "common/status.h"
 #include "engine/engine.h"
@@ -14,14 +17,32 @@
 
 namespace leadscore::store {
 
-// One entity by id, if the store has it and the engine does not.
+// Entities read ahead of their loading with one StateStore::GetMany: LoadEntity takes
+// an entity's bytes from here when they were read, and reads it alone when not.
+class ReadAhead {
+ public:
+  // Reads those of `wanted` the engine does not hold, each once.
+  Status Read(const StateStore& store, int32_t partition, engine::Engine& engine, std::span<const EntityKey> wanted);
+  // What was read for an entity, or nothing if it was not read. Bytes are taken out; an
+  // empty optional inside (the store has none) is kept for the next asking.
+  std::optional<std::optional<StoredEntity>> Take(engine::EntityKind kind, const std::string& id);
+
+ private:
+  static std::string Name(engine::EntityKind kind, std::string_view id);
+  std::unordered_map<std::string, std::optional<StoredEntity>> read_;  // by kind byte + id
+};
+
+// One entity by id, if the store has it and the engine does not; from `ahead` when it
+// was read there.
 Status LoadEntity(const StateStore& store, int32_t partition, engine::Engine& engine, engine::EntityKind kind,
-                  const std::string& id);
-// Everything `input` touches: its lead and account; for an account profile or an
-// account's forget, every lead of the account.
-Status LoadFor(const StateStore& store, int32_t partition, engine::Engine& engine, const engine::Input& input);
+                  const std::string& id, ReadAhead* ahead = nullptr);
+// Everything a batch's inputs touch, in their order: each input's lead and account; for
+// an account profile or an account's forget, every lead of the account. The leads and
+// accounts the inputs name are read ahead together.
+Status LoadFor(const StateStore& store, int32_t partition, engine::Engine& engine,
+               std::span<const engine::Input> inputs);
 // Every entity whose decay check is due at or before `until_ms` (the timer index), from
-// `from_ms` on (StateStore::DueBy).
+// `from_ms` on (StateStore::DueBy), read ahead together.
 Status LoadDue(const StateStore& store, int32_t partition, engine::Engine& engine, int64_t until_ms,
                int64_t from_ms = std::numeric_limits<int64_t>::min());
 

@@ -180,6 +180,32 @@ Result<std::optional<StoredEntity>> StateStore::Get(int32_t partition, engine::E
   return std::optional<StoredEntity>(StoredEntity{value.substr(8), ReadI64(value)});
 }
 
+Status StateStore::GetMany(int32_t partition, std::span<const EntityKey> keys,
+                           std::vector<std::optional<StoredEntity>>* out) const {
+  out->clear();
+  if (keys.empty()) return Status::Ok();
+  std::vector<std::string> names;
+  names.reserve(keys.size());
+  for (const EntityKey& k : keys) names.push_back(Key(partition, KindByte(k.kind), k.id));
+  const std::vector<rocksdb::Slice> slices(names.begin(), names.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), slices.data(), values.data(),
+                statuses.data());
+  out->reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      out->emplace_back();
+      continue;
+    }
+    LEADSCORE_RETURN_IF_ERROR(FromRocks(statuses[i], "read state of '" + keys[i].id + "'"));
+    const std::string_view value(values[i].data(), values[i].size());
+    if (value.size() < 8) return Status::Corruption("state of '" + keys[i].id + "' is truncated");
+    out->push_back(StoredEntity{std::string(value.substr(8)), ReadI64(value)});
+  }
+  return Status::Ok();
+}
+
 Status StateStore::DueBy(int32_t partition, int64_t until_ms, std::vector<DueEntity>* out, int64_t from_ms) const {
   const std::string prefix = Prefix(partition, 'T');
   const std::string start =
@@ -416,6 +442,8 @@ StateStore::Stats StateStore::ReadStats() const {
   s.block_cache_hits = stats_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
   s.block_cache_misses = stats_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
   s.stall_micros = stats_->getTickerCount(rocksdb::STALL_MICROS);
+  s.keys_read_alone = stats_->getTickerCount(rocksdb::NUMBER_KEYS_READ);
+  s.keys_read_together = stats_->getTickerCount(rocksdb::NUMBER_MULTIGET_KEYS_READ);
   return s;
 }
 

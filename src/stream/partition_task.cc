@@ -240,7 +240,7 @@ Status PartitionTask::Process(std::span<const InputRecord> records, std::optiona
     record_of.push_back(i);
   }
   if (store_) {
-    for (const engine::Input& in : inputs) LEADSCORE_RETURN_IF_ERROR(store::LoadFor(*store_, partition_, *engine_, in));
+    LEADSCORE_RETURN_IF_ERROR(store::LoadFor(*store_, partition_, *engine_, inputs));
     // Past what the last batch left behind (timer_scan_from_), not from the index's first
     // key; unknown again until this batch ends.
     const int64_t from = timer_scan_from_;

@@ -23,18 +23,34 @@ Status ReevaluateStored(const store::StateStore& store, int32_t partition, engin
     ReevaluatePage page;
     LEADSCORE_RETURN_IF_ERROR(store.ListAccounts(partition, after, chunk, &page.accounts));
     if (page.accounts.empty()) return Status::Ok();
+    // The page's accounts, then all their leads, each read with one MultiGet; loaded
+    // and re-evaluated account by account as before.
+    std::vector<store::EntityKey> wanted;
+    for (const std::string& id : page.accounts) wanted.push_back({EntityKind::kAccount, id});
+    store::ReadAhead ahead;
+    LEADSCORE_RETURN_IF_ERROR(ahead.Read(store, partition, engine, wanted));
+    wanted.clear();
+    std::vector<engine::EntityId> accounts;
+    std::vector<std::vector<std::string>> leads_of;
     for (const std::string& id : page.accounts) {
-      LEADSCORE_RETURN_IF_ERROR(store::LoadEntity(store, partition, engine, EntityKind::kAccount, id));
+      LEADSCORE_RETURN_IF_ERROR(store::LoadEntity(store, partition, engine, EntityKind::kAccount, id, &ahead));
       const engine::EntityId account = engine.account_ids().Find(id);
       if (account == engine::kNoEntity || !engine.Known(EntityKind::kAccount, account)) continue;
+      accounts.push_back(account);
       // Copies: loading interns ids, which may move the tables' strings.
-      std::vector<std::string> leads;
-      for (engine::EntityId l : engine.LeadsOf(account)) leads.emplace_back(engine.lead_ids().Name(l));
-      for (const std::string& l : leads) {
-        LEADSCORE_RETURN_IF_ERROR(store::LoadEntity(store, partition, engine, EntityKind::kLead, l));
+      std::vector<std::string>& leads = leads_of.emplace_back();
+      for (engine::EntityId l : engine.LeadsOf(account)) {
+        leads.emplace_back(engine.lead_ids().Name(l));
+        wanted.push_back({EntityKind::kLead, leads.back()});
       }
-      page.leads += leads.size();
-      engine.Reevaluate(account, reason, &page.events);
+    }
+    LEADSCORE_RETURN_IF_ERROR(ahead.Read(store, partition, engine, wanted));
+    for (size_t a = 0; a < accounts.size(); ++a) {
+      for (const std::string& l : leads_of[a]) {
+        LEADSCORE_RETURN_IF_ERROR(store::LoadEntity(store, partition, engine, EntityKind::kLead, l, &ahead));
+      }
+      page.leads += leads_of[a].size();
+      engine.Reevaluate(accounts[a], reason, &page.events);
     }
     after = page.accounts.back();
     LEADSCORE_RETURN_IF_ERROR(on_page(page));

@@ -304,6 +304,11 @@ void ServiceMetrics::Collect(metrics::Collection& out) const {
     out.Gauge("leadscore_rocksdb_pending_compaction_bytes",
               "Bytes RocksDB estimates compaction must rewrite to bring every level within its target size.",
               static_cast<double>(db.pending_compaction_bytes));
+    out.Counter("leadscore_rocksdb_keys_read_total",
+                "Keys read from RocksDB, one at a time (read=\"alone\") or together in a MultiGet "
+                "(read=\"together\"): mostly entities the hot set did not hold.",
+                {{{{"read", "alone"}}, static_cast<double>(db.keys_read_alone)},
+                 {{{"read", "together"}}, static_cast<double>(db.keys_read_together)}});
     out.Counter("leadscore_rocksdb_stall_seconds_total",
                 "Time writes were delayed or stopped for RocksDB compaction to catch up.",
                 static_cast<double>(db.stall_micros) / 1e6);

@@ -65,6 +65,39 @@ TEST_F(StateStoreTest, EntitiesAreReadBackWithTheirDueTime) {
 
 // A model change's pass pages through a partition's accounts in key order; its marker
 // and the state format are kept beside the partition's other metadata.
+
+// A batch's misses are read together: in the order asked, what the store lacks as
+// nothing, kinds and partitions apart as for one Get, and counted as read together.
+TEST_F(StateStoreTest, ManyEntitiesAreReadTogetherInTheOrderAsked) {
+  auto s = Open();
+  PartitionCommit c{.partition = 3,
+                    .changes = {Change(EntityKind::kLead, "l1", "bytes-l1", 500),
+                                Change(EntityKind::kAccount, "a1", "bytes-a1", INT64_MAX)},
+                    .model_version = "m1"};
+  PartitionCommit other{.partition = 2, .changes = {Change(EntityKind::kLead, "l2", "bytes-l2", 9)}, .model_version = "m1"};
+  ASSERT_TRUE(s->Commit({c, other}).ok());
+  const StateStore::Stats before = s->ReadStats();
+  const std::vector<EntityKey> keys = {{EntityKind::kAccount, "a1"}, {EntityKind::kLead, "nobody"},
+                                       {EntityKind::kLead, "l1"}, {EntityKind::kAccount, "l1"},
+                                       {EntityKind::kLead, "l2"}};
+  std::vector<std::optional<StoredEntity>> got;
+  ASSERT_TRUE(s->GetMany(3, keys, &got).ok());
+  ASSERT_EQ(got.size(), keys.size());
+  ASSERT_TRUE(got[0].has_value());
+  EXPECT_EQ(got[0]->bytes, "bytes-a1");
+  EXPECT_EQ(got[0]->due_ms, INT64_MAX);
+  EXPECT_FALSE(got[1].has_value()) << "not stored";
+  ASSERT_TRUE(got[2].has_value());
+  EXPECT_EQ(got[2]->bytes, "bytes-l1");
+  EXPECT_EQ(got[2]->due_ms, 500);
+  EXPECT_FALSE(got[3].has_value()) << "kinds are apart";
+  EXPECT_FALSE(got[4].has_value()) << "partitions are apart";
+  const StateStore::Stats after = s->ReadStats();
+  EXPECT_EQ(after.keys_read_together - before.keys_read_together, keys.size());
+  EXPECT_EQ(after.keys_read_alone, before.keys_read_alone);
+  ASSERT_TRUE(s->GetMany(3, {}, &got).ok());
+  EXPECT_TRUE(got.empty());
+}
 TEST_F(StateStoreTest, AccountsAreListedPageByPageAndAPassMarkerIsKeptUntilDone) {
   auto s = Open();
   ASSERT_TRUE(s->Commit({{.partition = 1,

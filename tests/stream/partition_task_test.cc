@@ -256,6 +256,76 @@ TEST_F(PartitionTaskTest, ASuppressedEntityEvictedToTheStoreComesBackWhenItsSupp
   }
 }
 
+// A batch whose leads and accounts were all evicted reads them back together, with one
+// MultiGet and no read alone, and scores as a task that never evicted them does; a batch
+// of new ids reads each once.
+TEST_F(PartitionTaskTest, ABatchReadsTheEntitiesItNamesTogetherAndScoresAsIfTheyHadStayed) {
+  const std::string kept_dir = dir_ + "-kept";
+  std::filesystem::remove_all(kept_dir);
+  auto kept_store = store::StateStore::Open({.dir = kept_dir});
+  ASSERT_TRUE(kept_store.ok()) << kept_store.status().message();
+  stream::TaskOptions evicting;
+  evicting.cache_entities = 0;  // every clean entity is evicted after a commit
+  stream::PartitionTask task(3, model_, evicting, store_.get());
+  stream::PartitionTask kept(3, model_, stream::TaskOptions{}, kept_store->get());
+  ASSERT_TRUE(task.Resume().ok());
+  ASSERT_TRUE(kept.Resume().ok());
+  // (value, key: its account)
+  auto batch = [](const std::vector<std::pair<std::string, std::string>>& values, int64_t first_offset) {
+    std::vector<stream::InputRecord> records;
+    for (size_t i = 0; i < values.size(); ++i) {
+      records.push_back(Record(values[i].first, first_offset + static_cast<int64_t>(i), values[i].second));
+    }
+    return records;
+  };
+  const std::vector<std::pair<std::string, std::string>> first_values = {
+      {R"({"account":{"account_id":"a1","updated_at_ms":"1","industry":"software"}})", "a1"},
+      {R"({"account":{"account_id":"a2","updated_at_ms":"1","industry":"retail"}})", "a2"},
+      {R"({"lead":{"lead_id":"l1","account_id":"a1","updated_at_ms":"1","seniority":"vp"}})", "a1"},
+      {R"({"lead":{"lead_id":"l2","account_id":"a1","updated_at_ms":"1","role":"buyer"}})", "a1"},
+      {R"({"lead":{"lead_id":"l3","account_id":"a2","updated_at_ms":"1"}})", "a2"},
+      {EventJson("e1", "l1", "a1", "view", kT0), "a1"}};
+  const std::vector<std::pair<std::string, std::string>> second_values = {
+      {EventJson("e2", "l1", "a1", "demo", kT0 + kHour), "a1"},
+      {EventJson("e3", "l2", "a1", "demo", kT0 + kHour), "a1"},
+      {EventJson("e4", "l3", "a2", "demo", kT0 + kHour), "a2"}};
+  const auto first = batch(first_values, 0);
+  const auto second = batch(second_values, 6);
+  std::vector<std::vector<engine::RoutingEvent>> routed(2);
+  const store::StateStore::Stats empty = store_->ReadStats();
+  for (stream::PartitionTask* t : {&task, &kept}) {
+    stream::BatchOutcome out;
+    ASSERT_TRUE(t->Process(first, kT0, &out).ok());
+    ASSERT_TRUE(out.refused.empty()) << out.refused[0].error;
+    ASSERT_TRUE(t->Commit({{"events", 6}}, out.events).ok());
+  }
+  EXPECT_EQ(store_->ReadStats().keys_read_alone, empty.keys_read_alone)
+      << "a new id named again in its batch is not read again";
+  EXPECT_EQ(task.engine().loaded_leads() + task.engine().loaded_accounts(), 0u) << "evicted to the store";
+  const store::StateStore::Stats before = store_->ReadStats();
+  for (stream::PartitionTask* t : {&task, &kept}) {
+    stream::BatchOutcome out;
+    ASSERT_TRUE(t->Process(second, kT0 + kHour, &out).ok());
+    EXPECT_EQ(out.count(engine::ApplyOutcome::kApplied), 3u);
+    routed[t == &task ? 0 : 1] = out.events;
+  }
+  const store::StateStore::Stats after = store_->ReadStats();
+  EXPECT_EQ(after.keys_read_alone, before.keys_read_alone) << "no entity read on its own";
+  EXPECT_GE(after.keys_read_together - before.keys_read_together, 5u) << "a1, a2, l1, l2 and l3 read together";
+  EXPECT_EQ(task.engine().loaded_leads(), 3u);
+  EXPECT_EQ(task.engine().loaded_accounts(), 2u);
+  ASSERT_FALSE(routed[1].empty()) << "the demos move tiers";
+  ASSERT_EQ(routed[0].size(), routed[1].size());
+  for (size_t i = 0; i < routed[0].size(); ++i) {
+    EXPECT_EQ(routed[0][i].lead_id, routed[1][i].lead_id) << i;
+    EXPECT_EQ(routed[0][i].account_id, routed[1][i].account_id) << i;
+    EXPECT_EQ(routed[0][i].to_tier, routed[1][i].to_tier) << i;
+    EXPECT_EQ(routed[0][i].score, routed[1][i].score) << i;
+  }
+  kept_store->reset();
+  std::filesystem::remove_all(kept_dir);
+}
+
 // Account a1 (software: leads at score 25 + intent / 2) and three leads; a scanner that
 // clicks the 7 links of a mail to all three in 150 ms; then, ten minutes later, one of
 // them reads the mail and books a demo.

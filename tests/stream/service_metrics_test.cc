@@ -141,7 +141,7 @@ TEST(ServiceMetricsTest, RocksDbStatisticsAreCountersAndGauges) {
   s.store = [] {
     return store::StateStore::Stats{.bytes = 5000, .memtable_bytes = 2048, .block_cache_usage_bytes = 4096,
                                     .pending_compaction_bytes = 123, .block_cache_hits = 90, .block_cache_misses = 10,
-                                    .stall_micros = 2500000};
+                                    .stall_micros = 2500000, .keys_read_alone = 7, .keys_read_together = 700};
   };
   m.SetSources(s);
   const std::string text = m.Text();
@@ -152,6 +152,9 @@ TEST(ServiceMetricsTest, RocksDbStatisticsAreCountersAndGauges) {
   EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_memtable_bytes 2048\n"));
   EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_pending_compaction_bytes 123\n"));
   EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_stall_seconds_total 2.5\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE leadscore_rocksdb_keys_read_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_keys_read_total{read=\"alone\"} 7\n"));
+  EXPECT_THAT(text, HasSubstr("leadscore_rocksdb_keys_read_total{read=\"together\"} 700\n"));
   EXPECT_THAT(text, Not(HasSubstr("ratio"))) << "hits and misses, not a ratio since start";
 }
 

@@ -410,6 +410,7 @@ const std::vector<std::string> kEveryMetric = {
     "leadscore_commit_failures_total", "leadscore_restoring_partitions", "leadscore_partition_resume_seconds",
     "leadscore_rocksdb_block_cache_hits_total", "leadscore_rocksdb_block_cache_misses_total",
     "leadscore_rocksdb_pending_compaction_bytes", "leadscore_rocksdb_stall_seconds_total",
+    "leadscore_rocksdb_keys_read_total",
     "leadscore_rocksdb_memtable_bytes", "leadscore_rocksdb_block_cache_usage_bytes",
     "leadscore_kafka_producer_queue_messages", "leadscore_kafka_producer_retries_total",
     "leadscore_kafka_broker_rtt_seconds", "leadscore_kafka_request_timeouts_total",
