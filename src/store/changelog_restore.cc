@@ -207,6 +207,8 @@ bool StateStore::IsBatchEnd(int32_t partition, std::string_view key) { return ke
 
 Status StateStore::DropPartition(int32_t partition) {
   const std::string begin = PartitionBegin(partition), end = PartitionBegin(partition + 1);
+  // The memtable's insert hints and range deletions must not meet (keys.h).
+  static_assert(sizeof(uint32_t) < kInsertHintPrefixBytes, "a range deletion must start below the hint prefix");
   rocksdb::WriteOptions w;
   w.sync = options_.sync;
   return FromRocks(db_->DeleteRange(w, db_->DefaultColumnFamily(), begin, end), "drop stale state");

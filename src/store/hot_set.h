@@ -18,7 +18,9 @@
 namespace leadscore::store {
 
 // Entities read ahead of their loading with one StateStore::GetMany: LoadEntity takes
-// an entity's bytes from here when they were read, and reads it alone when not.
+// an entity's bytes from here when they were read, and reads it alone when not. What it
+// holds is true until the store is next written or the engine evicts: one per load
+// phase, never kept across a commit.
 class ReadAhead {
  public:
   // Reads those of `wanted` the engine does not hold, each once.

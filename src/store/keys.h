@@ -111,6 +111,13 @@ inline int64_t ReadI64(std::string_view v) {
   return x;
 }
 
+// Memtable inserts keep a hint per key prefix of this many bytes (partition + kind;
+// StateStore::Open). RocksDB 7.8 shares those hints between point keys and range
+// deletions (facebook/rocksdb#5118, fixed upstream by #12558): a range deletion must
+// start at a key shorter than this, as PartitionBegin's do, or a later put of its prefix
+// could be linked into the wrong skip list.
+inline constexpr size_t kInsertHintPrefixBytes = 5;
+
 // Every key of a partition is in [PartitionBegin(p), PartitionBegin(p + 1)).
 inline std::string PartitionBegin(int32_t partition) {
   std::string k;

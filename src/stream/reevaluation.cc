@@ -23,8 +23,8 @@ Status ReevaluateStored(const store::StateStore& store, int32_t partition, engin
     ReevaluatePage page;
     LEADSCORE_RETURN_IF_ERROR(store.ListAccounts(partition, after, chunk, &page.accounts));
     if (page.accounts.empty()) return Status::Ok();
-    // The page's accounts, then all their leads, each read with one MultiGet; loaded
-    // and re-evaluated account by account as before.
+    // The page's accounts, then all their leads, each read with one MultiGet: every
+    // account is loaded first, then each account's leads just before it is re-evaluated.
     std::vector<store::EntityKey> wanted;
     for (const std::string& id : page.accounts) wanted.push_back({EntityKind::kAccount, id});
     store::ReadAhead ahead;

@@ -305,8 +305,9 @@ void ServiceMetrics::Collect(metrics::Collection& out) const {
               "Bytes RocksDB estimates compaction must rewrite to bring every level within its target size.",
               static_cast<double>(db.pending_compaction_bytes));
     out.Counter("leadscore_rocksdb_keys_read_total",
-                "Keys read from RocksDB, one at a time (read=\"alone\") or together in a MultiGet "
-                "(read=\"together\"): mostly entities the hot set did not hold.",
+                "Keys looked up in RocksDB, found or not: one at a time (read=\"alone\": views, routing "
+                "lookups, a lead's other account) or together in a MultiGet (read=\"together\": a batch's "
+                "entities the hot set did not hold, due checks, a model change's pages).",
                 {{{{"read", "alone"}}, static_cast<double>(db.keys_read_alone)},
                  {{{"read", "together"}}, static_cast<double>(db.keys_read_together)}});
     out.Counter("leadscore_rocksdb_stall_seconds_total",

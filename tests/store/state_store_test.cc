@@ -63,9 +63,6 @@ TEST_F(StateStoreTest, EntitiesAreReadBackWithTheirDueTime) {
   EXPECT_EQ(state->model_version, "m1");
 }
 
-// A model change's pass pages through a partition's accounts in key order; its marker
-// and the state format are kept beside the partition's other metadata.
-
 // A batch's misses are read together: in the order asked, what the store lacks as
 // nothing, kinds and partitions apart as for one Get, and counted as read together.
 TEST_F(StateStoreTest, ManyEntitiesAreReadTogetherInTheOrderAsked) {
@@ -98,6 +95,9 @@ TEST_F(StateStoreTest, ManyEntitiesAreReadTogetherInTheOrderAsked) {
   ASSERT_TRUE(s->GetMany(3, {}, &got).ok());
   EXPECT_TRUE(got.empty());
 }
+
+// A model change's pass pages through a partition's accounts in key order; its marker
+// and the state format are kept beside the partition's other metadata.
 TEST_F(StateStoreTest, AccountsAreListedPageByPageAndAPassMarkerIsKeptUntilDone) {
   auto s = Open();
   ASSERT_TRUE(s->Commit({{.partition = 1,
