@@ -75,7 +75,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StoreOptions& options
   // skip list (its splice is rebuilt whenever a key lands past the next node); with one
   // per key prefix (partition + kind: every entity, index, offset and outbox key has
   // them) it walks on from the last insert of that prefix. State path +24 %, batched
-  // puts +12 % (quick bench, pairs). RocksDB ignores the hints when a write group inserts
+  // puts +16 % (quick bench, pairs). RocksDB ignores the hints when a write group inserts
   // concurrently (allow_concurrent_memtable_write); most commits write alone. Range
   // deletions must start at a shorter key (keys.h, kInsertHintPrefixBytes).
   o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kInsertHintPrefixBytes));

@@ -187,8 +187,9 @@ class StateStore {
   // Everything of a partition but its entities, which are read on demand.
   Result<PartitionState> Load(int32_t partition) const;
   Result<std::optional<StoredEntity>> Get(int32_t partition, engine::EntityKind kind, std::string_view id) const;
-  // Many at once, each as Get gives it, in the order asked: one MultiGet, whose filter
-  // probes and block reads RocksDB batches per file (a batch's misses, a page of leads).
+  // Many at once, each as Get gives it, in the order asked: a MultiGet per 1 024 keys,
+  // whose filter probes and block reads RocksDB batches per file (a batch's misses, a
+  // page of leads).
   Status GetMany(int32_t partition, std::span<const EntityKey> keys,
                  std::vector<std::optional<StoredEntity>>* out) const;
   // Entities whose decay check is due at or before `until_ms`, earliest first; from
