@@ -33,6 +33,12 @@ size_t BatchBytes(const std::vector<std::vector<ChangelogOp>>& parts) {
   return bytes;
 }
 
+// An entity's value: its due time (8 bytes), then its bytes.
+Result<StoredEntity> StoredValue(std::string_view value, std::string_view id) {
+  if (value.size() < 8) return Status::Corruption("state of '" + std::string(id) + "' is truncated");
+  return StoredEntity{std::string(value.substr(8)), ReadI64(value)};
+}
+
 // Outbox value: [u32 len][id][u32 len][key][value]
 std::string EncodeOutbox(const OutboxRecord& r) {
   std::string v;
@@ -179,8 +185,9 @@ Result<std::optional<StoredEntity>> StateStore::Get(int32_t partition, engine::E
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Key(partition, KindByte(kind), id), &value);
   if (s.IsNotFound()) return std::optional<StoredEntity>();
   LEADSCORE_RETURN_IF_ERROR(FromRocks(s, "read state of '" + std::string(id) + "'"));
-  if (value.size() < 8) return Status::Corruption("state of '" + std::string(id) + "' is truncated");
-  return std::optional<StoredEntity>(StoredEntity{value.substr(8), ReadI64(value)});
+  auto stored = StoredValue(value, id);
+  if (!stored.ok()) return stored.status();
+  return std::optional<StoredEntity>(std::move(*stored));
 }
 
 Status StateStore::GetMany(int32_t partition, std::span<const EntityKey> keys,
@@ -208,9 +215,9 @@ Status StateStore::GetMany(int32_t partition, std::span<const EntityKey> keys,
         continue;
       }
       LEADSCORE_RETURN_IF_ERROR(FromRocks(statuses[i], "read state of '" + chunk[i].id + "'"));
-      const std::string_view value(values[i].data(), values[i].size());
-      if (value.size() < 8) return Status::Corruption("state of '" + chunk[i].id + "' is truncated");
-      out->push_back(StoredEntity{std::string(value.substr(8)), ReadI64(value)});
+      auto stored = StoredValue(std::string_view(values[i].data(), values[i].size()), chunk[i].id);
+      if (!stored.ok()) return stored.status();
+      out->push_back(std::move(*stored));
     }
   }
   return Status::Ok();
@@ -240,9 +247,9 @@ Status StateStore::ForEachEntity(
     const std::string prefix = Prefix(partition, KindByte(kind));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       const std::string_view id(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-      if (it->value().size() < 8) return Status::Corruption("state of '" + std::string(id) + "' is truncated");
-      const std::string_view value(it->value().data(), it->value().size());
-      fn(kind, id, StoredEntity{std::string(value.substr(8)), ReadI64(value)});
+      auto stored = StoredValue(std::string_view(it->value().data(), it->value().size()), id);
+      if (!stored.ok()) return stored.status();
+      fn(kind, id, *stored);
     }
     LEADSCORE_RETURN_IF_ERROR(FromRocks(it->status(), "read state"));
   }
