@@ -33,7 +33,7 @@ stream::TaskOptions Options(int32_t partitions) {
 // N partition tasks without a store; each record goes to the partition the test names.
 class Partitions {
  public:
-  explicit Partitions(int32_t n) : model_(MustLoad(kTestModel)) {
+  explicit Partitions(int32_t n, const std::string& model = kTestModel) : model_(MustLoad(model)) {
     for (int32_t p = 0; p < n; ++p) tasks_.push_back(std::make_unique<stream::PartitionTask>(p, model_, Options(n), nullptr));
   }
 
@@ -184,6 +184,42 @@ TEST(LeadHandoff, MovingToAnAccountOnAnotherPartitionGivesWhatOnePartitionGives)
   EXPECT_EQ(want, got);
   EXPECT_EQ(extra, (std::vector<std::string>{"cold>warm", "warm>hot"})) << "at the move: its profile alone, then all of it";
   EXPECT_EQ(two.task(1).ViewLead("L")->tier, "hot");
+}
+
+// An outcome scored as a signal (feedback.signals) goes with the lead: its sum counts on
+// the new partition, in the lead and in its new account, and leaves the old account.
+TEST(LeadHandoff, AnOutcomeScoredAsASignalMovesWithTheLead) {
+  const std::string model = std::string(kTestModel) + "feedback:\n  signals: { REJECTED: { points: -20, half_life: 5d } }\n";
+  const std::string rejected = R"({"outcome":{"routing_id":"r1","lead_id":"L","account_id":"a","kind":"REJECTED",)"
+                               R"("occurred_at_ms":")" + std::to_string(kT0 + 3 * kHour) + "\"}}";
+  Partitions one(1, model), two(2, model);
+  const std::vector<std::pair<int32_t, std::string>> records = {
+      {0, Account("a", R"("industry":"software")", kT0)},
+      {1, Account("b", R"("industry":"software")", kT0)},
+      {0, Lead("L", "a", R"("seniority":"vp","role":"buyer")", kT0)},
+      {0, Event("e1", "L", "a", "demo", kT0 + kHour)},
+      {0, Event("e2", "L", "a", "view", kT0 + 2 * kHour)},
+      {0, rejected},
+      {1, Lead("L", "b", R"("seniority":"vp","role":"buyer")", kT0 + 5 * kHour)},  // the move
+  };
+  for (const auto& [p, json] : records) {
+    one.Json(0, json);
+    two.Json(p, json);
+  }
+  one.AdvanceAll(kT0 + 8 * kHour);
+  two.AdvanceAll(kT0 + 8 * kHour);
+  ASSERT_TRUE(two.task(1).ViewLead("L").has_value());
+  auto rejected_points = [](const engine::EntityView& v) {
+    for (const auto& f : v.factors) {
+      if (f.name == "REJECTED") return f.points;
+    }
+    return 0.0;
+  };
+  EXPECT_LT(rejected_points(*one.task(0).ViewLead("L")), 0) << "the outcome is scored";
+  ExpectSameView(*one.task(0).ViewLead("L"), *two.task(1).ViewLead("L"), "lead L");
+  ExpectSameView(*one.task(0).ViewAccount("b"), *two.task(1).ViewAccount("b"), "account b");
+  ExpectSameView(*one.task(0).ViewAccount("a"), *two.task(0).ViewAccount("a"), "account a");
+  EXPECT_LT(rejected_points(*two.task(1).ViewAccount("b")), 0) << "the new account counts its lead's outcome";
 }
 
 TEST(LeadHandoff, AHandoffSentAgainIsAppliedOnce) {
