@@ -64,8 +64,27 @@ inline Status KafkaError(rd_kafka_resp_err_t err, const std::string& what) {
   return Status::Unavailable(what + ": " + rd_kafka_err2str(err));
 }
 
+// What every consumer of ours that reads records starts from; the caller's properties
+// come after it.
+//
+// queued.min.messages: librdkafka 2.0 (Debian 12's) stops fetching once its prefetch
+// queue holds that many records, and looks again only when its broker thread next
+// wakes, up to a second later (librdkafka 2.3 names that wait fetch.queue.backoff.ms).
+// A consumer's partitions share one queue, so the limit counts them all. At the default
+// 100 000, a service catching up on a backlog read 100 000 records, scored them in
+// 0.5-0.8 s and then sat idle for the rest of the second: librdkafka's fetch log showed
+// "queued.min.messages exceeded" and no fetch for 0.94 s, and the service's polls came
+// back empty six to eleven times in a row (50 ms each) in the middle of a backlog. At a
+// million the bound in bytes is the one met (queued.max.messages.kbytes, 64 MiB by
+// default): several seconds of records at this service's rates, so the queue does not
+// run dry while the fetcher waits.
+inline void AddConsumerDefaults(std::map<std::string, std::string>& properties) {
+  properties.emplace("queued.min.messages", "1000000");
+}
+
 // A consumer that never joins its group: partitions are assigned to it by hand (a
-// restore, a standby, a topic read to its end). `kafka`'s properties, then `overrides`.
+// restore, a standby, a topic read to its end). The consumer defaults, `kafka`'s
+// properties, then `overrides`.
 inline Result<KafkaPtr> HandAssignedConsumer(const std::string& brokers, const std::string& group_id,
                                              std::map<std::string, std::string> kafka,
                                              const std::map<std::string, std::string>& overrides) {
@@ -74,6 +93,7 @@ inline Result<KafkaPtr> HandAssignedConsumer(const std::string& brokers, const s
   kafka["enable.auto.commit"] = "false";
   kafka["auto.offset.reset"] = "earliest";  // a start the retention removed: from what is left
   for (const auto& [k, v] : overrides) kafka[k] = v;
+  AddConsumerDefaults(kafka);
   auto conf = MakeConf(kafka);
   if (!conf.ok()) return conf.status();
   char err[512];

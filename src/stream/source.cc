@@ -37,6 +37,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& opti
       {"statistics.interval.ms", "5000"},  // for the metrics; 0 turns them off
   };
   for (const auto& [k, v] : options.kafka) props[k] = v;
+  AddConsumerDefaults(props);
   auto conf = MakeConf(props);
   if (!conf.ok()) return conf.status();
   std::unique_ptr<KafkaSource> source(new KafkaSource());
@@ -53,6 +54,16 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& opti
   for (const auto& t : options.topics) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   LEADSCORE_RETURN_IF_ERROR(KafkaError(rd_kafka_subscribe(source->rk_, topics.get()), "subscribe"));
   return source;
+}
+
+std::string KafkaSource::Setting(const std::string& name) const {
+  const rd_kafka_conf_t* conf = rd_kafka_conf(rk_);
+  size_t size = 0;  // asked first: the value's size with its terminating NUL
+  if (rd_kafka_conf_get(conf, name.c_str(), nullptr, &size) != RD_KAFKA_CONF_OK || size == 0) return "";
+  std::string value(size, '\0');
+  if (rd_kafka_conf_get(conf, name.c_str(), value.data(), &size) != RD_KAFKA_CONF_OK) return "";
+  value.resize(value.find('\0') == std::string::npos ? value.size() : value.find('\0'));
+  return value;
 }
 
 KafkaSource::~KafkaSource() {

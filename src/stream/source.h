@@ -61,6 +61,9 @@ class KafkaSource {
   // The last low and high watermarks librdkafka saw for the partition (no network); -1
   // unknown (the low one is known only where statistics are on). Any thread.
   std::pair<int64_t, int64_t> CachedWatermarks(const std::string& topic, int32_t partition) const;
+  // The value a consumer property has in this consumer (the defaults of
+  // AddConsumerDefaults, then the config's); empty when librdkafka has no such property.
+  std::string Setting(const std::string& name) const;
   // Low and high watermarks, asked of the broker.
   Result<std::pair<int64_t, int64_t>> QueryWatermarks(const std::string& topic, int32_t partition,
                                                       int timeout_ms) const;

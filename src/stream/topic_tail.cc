@@ -52,6 +52,7 @@ Result<std::unique_ptr<TopicTail>> TopicTail::Open(const std::string& brokers, c
                                                  {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"},
                                                  {"log_level", "3"}};
   for (const auto& [k, v] : kafka) settings[k] = v;
+  AddConsumerDefaults(settings);
   auto conf = MakeConf(settings);
   if (!conf.ok()) return conf.status();
   char err[512];
