@@ -119,12 +119,13 @@ inline Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::s
 // A producer learns a topic's partitions and their leaders on its first record to it,
 // and that record, with all queued behind it, waits for the answer: 0.3-0.85 s on the
 // embedded broker, measured as the first changelog append after a start. Asking for the
-// topic's metadata when the producer opens takes that wait out of the first commit.
-inline Status LearnTopic(rd_kafka_t* producer, const std::string& topic, int timeout_ms) {
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer, topic.c_str(), nullptr);
+// topic's metadata when the producer opens takes that wait out of the first commit. A
+// consumer asks too, before its group assigns it the topic's partitions (KafkaSource).
+inline Status LearnTopic(rd_kafka_t* client, const std::string& topic, int timeout_ms) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(client, topic.c_str(), nullptr);
   if (!rkt) return Status::InvalidArgument("topic " + topic + ": " + rd_kafka_err2str(rd_kafka_last_error()));
   const rd_kafka_metadata_t* md = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(producer, 0, rkt, &md, timeout_ms);
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(client, 0, rkt, &md, timeout_ms);
   if (md) rd_kafka_metadata_destroy(md);
   rd_kafka_topic_destroy(rkt);
   return KafkaError(err, "metadata of " + topic);
