@@ -55,7 +55,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& opti
   // The input topics' partitions and leaders, learned before the group assigns them: a
   // partition assigned before its leader was known waited out librdkafka's offset query
   // retry (500 ms) before its first fetch ("no current leader for partition" in its
-  // topic log): three to seven of the eight partitions, in 3 of 12 starts on the
+  // topic log): one to seven of the eight partitions, in 3 of 12 starts on the
   // embedded broker, and 0 of 16 with this. (One request for every topic's metadata did
   // not do it: 5 of 8.) Asking names the topics as the subscription does, with the
   // consumer's allow.auto.create.topics. Best effort: a broker that does not answer
