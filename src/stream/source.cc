@@ -57,9 +57,9 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& opti
   // retry (500 ms) before its first fetch ("no current leader for partition" in its
   // topic log): one to seven of the eight partitions, in 3 of 12 starts on the
   // embedded broker, and 0 of 16 with this. (One request for every topic's metadata did
-  // not do it: 5 of 8.) Asking names the topics as the subscription does, with the
-  // consumer's allow.auto.create.topics. Best effort: a broker that does not answer
-  // within 2 s leaves them to be learned when they are assigned, as before.
+  // not do it: 5 of 8.) Asking names the topics, as the subscription's own metadata
+  // requests do. Best effort: a broker that does not answer within 2 s leaves them to
+  // be learned when they are assigned, as before.
   for (const auto& t : options.topics) {
     if (Status known = LearnTopic(source->rk_, t, 2000); !known.ok()) {
       spdlog::warn("input {}: {} (learned when assigned)", t, known.message());
