@@ -62,7 +62,8 @@ class KafkaSource {
   // unknown (the low one is known only where statistics are on). Any thread.
   std::pair<int64_t, int64_t> CachedWatermarks(const std::string& topic, int32_t partition) const;
   // The value a consumer property has in this consumer (the defaults of
-  // AddConsumerDefaults, then the config's); empty when librdkafka has no such property.
+  // AddConsumerDefaults, then the config's); empty when librdkafka has no such property
+  // or it is unset. Any thread.
   std::string Setting(const std::string& name) const;
   // Low and high watermarks, asked of the broker.
   Result<std::pair<int64_t, int64_t>> QueryWatermarks(const std::string& topic, int32_t partition,

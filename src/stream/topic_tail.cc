@@ -77,6 +77,8 @@ TopicTail::~TopicTail() {
   }
 }
 
+std::string TopicTail::Setting(const std::string& name) const { return ConfValue(rk_, name); }
+
 std::vector<TailRecord> TopicTail::Poll(int timeout_ms) {
   std::vector<TailRecord> out;
   for (int wait = timeout_ms;; wait = 0) {

@@ -50,6 +50,8 @@ class TopicTail {
   ~TopicTail();
   // The records that arrived, waiting at most timeout_ms for the first.
   std::vector<TailRecord> Poll(int timeout_ms);
+  // The value a consumer property has in this reader; empty when unknown or unset.
+  std::string Setting(const std::string& name) const;
 
  private:
   TopicTail() = default;

@@ -220,6 +220,7 @@ TEST(LeadHandoff, AnOutcomeScoredAsASignalMovesWithTheLead) {
   ExpectSameView(*one.task(0).ViewAccount("b"), *two.task(1).ViewAccount("b"), "account b");
   ExpectSameView(*one.task(0).ViewAccount("a"), *two.task(0).ViewAccount("a"), "account a");
   EXPECT_LT(rejected_points(*two.task(1).ViewAccount("b")), 0) << "the new account counts its lead's outcome";
+  EXPECT_EQ(rejected_points(*two.task(0).ViewAccount("a")), 0) << "the old account no longer counts it";
 }
 
 TEST(LeadHandoff, AHandoffSentAgainIsAppliedOnce) {

@@ -9,12 +9,12 @@
 #include <algorithm>
 #include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "stream/embedded_broker.h"
 #include "stream/kafka_handle.h"
 #include "stream/kafka_test_util.h"
+#include "stream/topic_tail.h"
 
 namespace leadscore::stream {
 namespace {
@@ -63,16 +63,27 @@ TEST(KafkaSourceTest, ConsumersPrefetchPastLibrdkafkasRecordBoundUnlessTheConfig
   EXPECT_EQ((*configured)->Setting("queued.min.messages"), "5000") << "the config's value wins";
   (*configured)->Close();
 
-  // A restore's, a standby's and a topic reader's consumer: the same defaults.
-  for (const auto& [kafka, want] : std::vector<std::pair<std::map<std::string, std::string>, std::string>>{
-           {{}, "1000000"}, {{{"queued.min.messages", "7000"}}, "7000"}}) {
-    auto consumer = HandAssignedConsumer((*broker)->bootstrap(), "defaults-test-3", kafka, {});
+  // A restore's, a standby's and a reconcile reader's consumer: the same defaults; the
+  // config's properties and the caller's overrides win.
+  using Properties = std::map<std::string, std::string>;
+  struct Case {
+    Properties kafka, overrides;
+    std::string want;
+  };
+  for (const Case& c : {Case{{}, {}, "1000000"}, Case{{{"queued.min.messages", "7000"}}, {}, "7000"},
+                        Case{{{"queued.min.messages", "7000"}}, {{"queued.min.messages", "8000"}}, "8000"}}) {
+    auto consumer = HandAssignedConsumer((*broker)->bootstrap(), "defaults-test-3", c.kafka, c.overrides);
     ASSERT_TRUE(consumer.ok()) << consumer.status().message();
-    char value[64];
-    size_t size = sizeof value;
-    ASSERT_EQ(rd_kafka_conf_get(rd_kafka_conf(consumer->get()), "queued.min.messages", value, &size), RD_KAFKA_CONF_OK);
-    EXPECT_EQ(std::string(value), want);
+    EXPECT_EQ(ConfValue(consumer->get(), "queued.min.messages"), c.want);
   }
+
+  // A topic tail (the demo's and the tests' reader of a topic): the same defaults.
+  auto tail = TopicTail::Open((*broker)->bootstrap(), "in");
+  ASSERT_TRUE(tail.ok()) << tail.status().message();
+  EXPECT_EQ((*tail)->Setting("queued.min.messages"), "1000000");
+  auto tail_configured = TopicTail::Open((*broker)->bootstrap(), "in", {{"queued.min.messages", "9000"}});
+  ASSERT_TRUE(tail_configured.ok()) << tail_configured.status().message();
+  EXPECT_EQ((*tail_configured)->Setting("queued.min.messages"), "9000");
 }
 
 }  // namespace
