@@ -102,7 +102,7 @@ struct Row {
 struct Options {
   bool quick = false;
   std::string leadscore, workdir;
-  std::string only;  // "state", "memory", "e2e", "latency", "restore": those rows alone (for a profiler)
+  std::string only;  // "engine", "state", "memory", "e2e", "latency", "restore": those rows alone (for a profiler)
   double latency_share = 0.5;  // of the end-to-end rate
   uint32_t state_leads = 0;    // overrides the engine + state population (accounts: a tenth)
   size_t cache_entities = SIZE_MAX;  // --cache N: a bound on entities too (the service has none by default)
@@ -953,10 +953,14 @@ int Main(const Options& o) {
     std::printf("%s\t%s\t%s\t%s\n", r.what.c_str(), r.figure.c_str(), r.target.c_str(), r.note.c_str());
     return 0;
   }
-  if (o.only.empty()) {
+  if (o.only.empty() || o.only == "engine") {
     std::fprintf(stderr, "engine...\n");
     const double engine = EngineRate(z, &note);
     rows.push_back({"engine step, 1 core", Rate(engine) + " events", ">= 5 M/s", note});
+    if (o.only == "engine") {
+      std::printf("engine: %.1f k events/s; %s\n", engine / 1e3, note.c_str());
+      return 0;
+    }
   }
 
   std::fprintf(stderr, "engine + RocksDB state...\n");
@@ -1121,7 +1125,7 @@ int main(int argc, char** argv) {
     else if (a == "--max-process-ms" && i + 1 < argc) o.batch_budget_ms = std::atol(argv[++i]);
     else {
       std::fprintf(stderr,
-                   "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR] [--only state|memory|e2e|latency|restore]\n"
+                   "usage: pipeline_bench --leadscore PATH [--quick] [--workdir DIR] [--only engine|state|memory|e2e|latency|restore]\n"
                    "  [--state-leads N] [--cache N] [--threads N] [--commit-interval-ms N] [--max-process-ms N]\n"
                    "  [--latency-rate R] [--latency-commit-interval-ms N] [--latency-no-changelog (also --only e2e)]\n");
       return 2;
