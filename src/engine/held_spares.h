@@ -3,7 +3,7 @@
 //
 // Under a burst filter every event is held until its run ends: a lead's list of runs, a
 // run's events and an event's attributes were three allocations per event and three
-// frees when the run ended, most of the engine step's malloc (README, Performance).
+// frees when the run ended, most of the engine step's malloc (bench/HISTORY.md).
 // Ended runs give their containers back here and new runs take them, so a held event
 // allocates nothing once the engine has run a while. A lead whose runs have all ended
 // gives back its list too: it keeps no capacity, and its memory is as before. At most

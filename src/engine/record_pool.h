@@ -5,7 +5,7 @@
 // than are loaded (every lead a loaded account names, every id of a batch), and a table
 // indexed by id keeps a whole record (300 B and more) for each of them, and for every
 // hole eviction leaves. At 10 M leads on 8 partitions that was 2.5 GiB of records
-// beside a 1 GiB hot set (README, Performance). Here an id without a record costs its
+// beside a 1 GiB hot set (bench/HISTORY.md). Here an id without a record costs its
 // index entry, and the records of evicted entities are reused.
 //
 // Records live in fixed chunks and never move: a reference stays valid while its

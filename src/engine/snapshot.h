@@ -9,7 +9,7 @@
 // Routing ids are hex text: their bytes (PutHexOrText).
 // An entity's bytes are written once per commit and read once per load; the compact
 // encoding is a third smaller than the fixed one (a lead of the simulated market 239 B
-// against 384 B: README, Performance; version 9, without slots and with the profile's
+// against 384 B: bench/HISTORY.md; version 9, without slots and with the profile's
 // fields by number, a quarter smaller again), and the store's costs per byte (WAL,
 // memtable, compaction, block cache, the changelog) follow.
 #pragma once

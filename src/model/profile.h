@@ -17,7 +17,7 @@
 // no model's; a number this build does not know (a field added later) is skipped.
 // Unset (empty, zero) fields are not listed. Written by number, a simulated lead's
 // profile is 50 B instead of 112 (every name and length was in every lead's bytes and
-// memory: README, Performance).
+// memory: bench/HISTORY.md).
 #pragma once
 
 #include <string>
