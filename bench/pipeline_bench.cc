@@ -482,6 +482,24 @@ std::string EndToEndTag(const std::string& tag, int round) {
   return round == 1 ? tag : tag + "-" + std::to_string(round);
 }
 
+// Runs of one row: its median run (the upper of the two middle ones for an even count)
+// and every run beside it.
+struct Runs {
+  std::vector<std::pair<double, std::string>> runs;  // rate, note
+  double median() const { return Median().first; }
+  std::string note() const { return Median().second; }
+  std::string spread() const {
+    std::string s;
+    for (const auto& [rate, unused] : runs) s += (s.empty() ? "" : " / ") + Rate(rate);
+    return "median of " + std::to_string(runs.size()) + " runs: " + s;
+  }
+  std::pair<double, std::string> Median() const {
+    auto sorted = runs;
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return sorted[sorted.size() / 2];
+  }
+};
+
 struct Broker {
   pid_t pid = -1;
   std::string bootstrap;
@@ -1016,36 +1034,18 @@ int Main(const Options& o) {
   std::fprintf(stderr, "bare consume...\n");
   // As spread between runs as the end-to-end rows (2.0-3.7 M records/s in four runs of
   // one tree): the median of as many runs.
-  std::vector<double> bares;
+  Runs bares;
   for (int round = 1; round <= kEndToEndRounds; ++round) {
-    bares.push_back(BareConsumeRate(broker.bootstrap, records, "bare-" + std::to_string(round)));
+    bares.runs.emplace_back(BareConsumeRate(broker.bootstrap, records, "bare-" + std::to_string(round)), "");
   }
-  std::string bare_runs;
-  for (double r : bares) bare_runs += (bare_runs.empty() ? "" : " / ") + Rate(r);
-  std::sort(bares.begin(), bares.end());
-  const double bare = bares[bares.size() / 2];
+  const double bare = bares.median();
   rows.push_back({"bare librdkafka consume (limit)", Rate(bare) + " records", "",
                   std::to_string(records) + " records, " + std::to_string(kPartitions) +
-                      " partitions, embedded broker in its own process; median of " + std::to_string(bares.size()) +
-                      " runs: " + bare_runs});
+                      " partitions, embedded broker in its own process; " + bares.spread()});
   std::fprintf(stderr, "end to end...\n");
   // Three rows, kEndToEndRounds rounds of the three in turn (a slow minute of the machine
   // falls on every row alike); each row's median run is reported, with its note.
-  struct Runs {
-    std::vector<std::pair<double, std::string>> runs;  // rate, note
-    double median() const { return Median().first; }
-    std::string note() const { return Median().second; }
-    std::string spread() const {
-      std::string s;
-      for (const auto& [rate, unused] : runs) s += (s.empty() ? "" : " / ") + Rate(rate);
-      return "median of " + std::to_string(runs.size()) + " runs: " + s;
-    }
-    std::pair<double, std::string> Median() const {
-      auto sorted = runs;
-      std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      return sorted[sorted.size() / 2];
-    }
-  } plain, per_batch, merged;
+  Runs plain, per_batch, merged;
   for (int round = 1; round <= kEndToEndRounds; ++round) {
     const std::string dir = o.workdir + "/e2e-" + std::to_string(round);
     double r = EndToEndRate(broker.bootstrap, dir + "-plain", records, o.threads, false, o.commit_interval_ms,
