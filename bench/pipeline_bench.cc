@@ -472,9 +472,9 @@ double NaiveRate(const Sizes& z, const std::string& dir) {
 }
 
 // ---- Kafka -----------------------------------------------------------------------------
-// The end-to-end rows read 103-136 k records/s over six full runs of one tree, and a
-// 10 % change could not be told from that in one run: each row is run this many times,
-// the three rows in turn, and the median reported with the spread.
+// The end-to-end row read 103-136 k records/s over the last six full runs, and a 10 %
+// change could not be told from that in one run: each row is run this many times, the
+// three rows in turn, and the median reported with the spread.
 constexpr int kEndToEndRounds = 3;
 // A run's topics and group are its own: a later round restoring the changelog of an
 // earlier one, or resuming its group's offsets, would measure something else.
@@ -1032,8 +1032,8 @@ int Main(const Options& o) {
   if (!StartBroker(o, &broker)) return 1;
   const size_t records = ProduceWorkload(broker.bootstrap, z);
   std::fprintf(stderr, "bare consume...\n");
-  // As spread between runs as the end-to-end rows (2.0-3.7 M records/s in four runs of
-  // one tree): the median of as many runs.
+  // As spread between runs as the end-to-end rows (2.0-3.7 M records/s in eight runs of
+  // the row alone, two trees alternated): the median of as many runs.
   Runs bares;
   for (int round = 1; round <= kEndToEndRounds; ++round) {
     bares.runs.emplace_back(BareConsumeRate(broker.bootstrap, records, "bare-" + std::to_string(round)), "");

@@ -4,14 +4,16 @@
 //
 // thp:default: the pages as the kernel's setting has them (on Debian's `madvise`, 4 KiB
 // pages for the heap). Huge pages everywhere (thp:always, the setting until
-// 2026-12-06) made the engine step faster at 1 M leads (an event reads a dozen places
-// in a GiB of heap, and 4 KiB pages miss the TLB: engine_bench +11 % in two pairs, +18 %
-// earlier), but every fault on fresh memory zeroed a whole 2 MiB page. Since the
-// consumers prefetch up to 64 MiB of records (stream/kafka_handle.h), the service takes
-// much fresh memory as it runs: in the end-to-end row the process spent 4.6-5.4 s of
-// system time zeroing pages against 0.6 s with 4 KiB pages, and ran at 81-98 k
-// records/s against 174-184 k (alternated pairs, README, Performance,
-// "2026-12-06, evening"). The service is the end-to-end path: it keeps the kernel's pages.
+// 2026-12-06, evening) made the engine step faster at 1 M leads: an event reads a dozen
+// places in a GiB of heap, and 4 KiB pages miss the TLB (alternated pairs then: +10..25 %;
+// the full runs' engine row 428-504 k events/s before, 292-375 k after; pairs of the
+// row alone now: within the spread). But every fault on fresh memory zeroed a whole
+// 2 MiB page, and since the consumers prefetch up to 64 MiB of records
+// (stream/kafka_handle.h) the service takes much fresh memory as it runs: the
+// end-to-end row alone, in a fresh process, spent 4.6-5.6 s of system time against
+// 0.6-0.8 s with 4 KiB pages, and read 76-98 k records/s against 133-187 k; restore
+// and re-evaluation also ran faster (README, Performance, or bench/HISTORY.md:
+// "2026-12-06, evening"). The service's own paths keep the kernel's pages.
 #include <jemalloc/jemalloc.h>  // declares it: exported, C linkage
 
 const char* malloc_conf = "thp:default";  // read by jemalloc as it starts (the library's is a weak default)
