@@ -482,21 +482,19 @@ std::string EndToEndTag(const std::string& tag, int round) {
   return round == 1 ? tag : tag + "-" + std::to_string(round);
 }
 
-// Runs of one row: its median run (the upper of the two middle ones for an even count)
-// and every run beside it.
+// Runs of one row: its median run and every run beside it.
 struct Runs {
   std::vector<std::pair<double, std::string>> runs;  // rate, note
-  double median() const { return Median().first; }
-  std::string note() const { return Median().second; }
-  std::string spread() const {
-    std::string s;
-    for (const auto& [rate, unused] : runs) s += (s.empty() ? "" : " / ") + Rate(rate);
-    return "median of " + std::to_string(runs.size()) + " runs: " + s;
-  }
+  // The median run, rate and note (the upper of the two middle ones for an even count).
   std::pair<double, std::string> Median() const {
     auto sorted = runs;
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return sorted[sorted.size() / 2];
+  }
+  std::string Spread() const {
+    std::string s;
+    for (const auto& [rate, unused] : runs) s += (s.empty() ? "" : " / ") + Rate(rate);
+    return "median of " + std::to_string(runs.size()) + " runs: " + s;
   }
 };
 
@@ -1038,16 +1036,16 @@ int Main(const Options& o) {
   for (int round = 1; round <= kEndToEndRounds; ++round) {
     bares.runs.emplace_back(BareConsumeRate(broker.bootstrap, records, "bare-" + std::to_string(round)), "");
   }
-  const double bare = bares.median();
+  const double bare = bares.Median().first;
   rows.push_back({"bare librdkafka consume (limit)", Rate(bare) + " records", "",
                   std::to_string(records) + " records, " + std::to_string(kPartitions) +
-                      " partitions, embedded broker in its own process; " + bares.spread()});
+                      " partitions, embedded broker in its own process; " + bares.Spread()});
   std::fprintf(stderr, "end to end...\n");
   // Three rows, kEndToEndRounds rounds of the three in turn (a slow minute of the machine
   // falls on every row alike); each row's median run is reported, with its note.
   Runs plain, per_batch, merged;
   for (int round = 1; round <= kEndToEndRounds; ++round) {
-    const std::string dir = o.workdir + "/e2e-" + std::to_string(round);
+    const std::string dir = o.workdir + "/e2e";  // each run starts it afresh
     double r = EndToEndRate(broker.bootstrap, dir + "-plain", records, o.threads, false, o.commit_interval_ms,
                             EndToEndTag("e2e", round), &note);
     plain.runs.emplace_back(r, note);
@@ -1057,16 +1055,18 @@ int Main(const Options& o) {
                      &note);
     merged.runs.emplace_back(r, note);
   }
-  const double e2e_plain = plain.median(), e2e_each = per_batch.median(), e2e = merged.median();
-  std::snprintf(b, sizeof b, "%s; %.0f%% of bare consume; %s", plain.note().c_str(), 100 * e2e_plain / bare,
-                plain.spread().c_str());
+  const auto [e2e_plain, plain_note] = plain.Median();
+  const auto [e2e_each, per_batch_note] = per_batch.Median();
+  const auto [e2e, merged_note] = merged.Median();
+  std::snprintf(b, sizeof b, "%s; %.0f%% of bare consume; %s", plain_note.c_str(), 100 * e2e_plain / bare,
+                plain.Spread().c_str());
   rows.push_back({"end to end without the changelog (one instance per group)", Rate(e2e_plain) + " records", "", b});
-  std::snprintf(b, sizeof b, "%s; %.0f%% of bare consume; %s", per_batch.note().c_str(), 100 * e2e_each / bare,
-                per_batch.spread().c_str());
+  std::snprintf(b, sizeof b, "%s; %.0f%% of bare consume; %s", per_batch_note.c_str(), 100 * e2e_each / bare,
+                per_batch.Spread().c_str());
   rows.push_back({"end to end with the changelog, a commit per batch", Rate(e2e_each) + " records", "", b});
   std::snprintf(b, sizeof b,
                 "%s; %.0f%% of bare consume; %.2fx the rate without the changelog, %.2fx a commit per batch (medians); %s",
-                merged.note().c_str(), 100 * e2e / bare, e2e / e2e_plain, e2e / e2e_each, merged.spread().c_str());
+                merged_note.c_str(), 100 * e2e / bare, e2e / e2e_plain, e2e / e2e_each, merged.Spread().c_str());
   rows.push_back({"end to end (consume, score, changelog, commit, publish)", Rate(e2e) + " records", ">= 80% of bare", b});
   std::fprintf(stderr, "latency...\n");
   const Latency lat = MeasureLatency(broker.bootstrap, o.workdir + "/lat", e2e * o.latency_share, z.latency_seconds,

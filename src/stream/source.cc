@@ -57,9 +57,9 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const SourceOptions& opti
   // retry (500 ms) before its first fetch ("no current leader for partition" in its
   // topic log): one to seven of the eight partitions, in 3 of 12 starts on the
   // embedded broker, and 0 of 16 with this. (With one request for every topic's
-  // metadata instead, 5 of 8 starts still waited.) Asking names the topics, as the subscription's own metadata
-  // requests do. Best effort: a broker that does not answer within 2 s leaves them to
-  // be learned when they are assigned, as before.
+  // metadata instead, 5 of 8 starts still waited.) Asking names the topics, as the
+  // subscription's own metadata requests do. Best effort: a broker that does not
+  // answer within 2 s leaves them to be learned when they are assigned, as before.
   for (const auto& t : options.topics) {
     if (Status known = LearnTopic(source->rk_, t, 2000); !known.ok()) {
       spdlog::warn("input {}: {} (learned when assigned)", t, known.message());
