@@ -153,6 +153,15 @@ double Scorer::RoleValue(const AccountState& a, size_t r) const {
   return w;
 }
 
+double Scorer::Coverage(uint64_t role_mask) const {
+  const model::Committee& c = m_.committee;
+  double covered = 0;
+  for (size_t r = 0; r < c.roles.size(); ++r) {
+    if (role_mask >> r & 1) covered += c.weights[r];
+  }
+  return c.total_weight > 0 ? 100.0 * covered / c.total_weight : 0;
+}
+
 Measures Scorer::AccountMeasures(const AccountState& a) const {
   Measures ms;
   ms.fit = a.fit;
@@ -163,15 +172,13 @@ Measures Scorer::AccountMeasures(const AccountState& a) const {
   }
   ms.intent = Clamp100(sum + OutcomeIntent(a, true));
   const model::Committee& c = m_.committee;
-  double covered = 0;
   for (size_t r = 0; r < c.roles.size(); ++r) {
     if (RoleValue(a, r) >= c.role_min_intent) {
-      covered += c.weights[r];
       ms.role_mask |= uint64_t{1} << r;
       ++ms.engaged_roles;
     }
   }
-  ms.coverage = c.total_weight > 0 ? 100.0 * covered / c.total_weight : 0;
+  ms.coverage = Coverage(ms.role_mask);  // as the checks' steps count it (AccountNextDue)
   const int64_t window_start = a.clock - c.contact_window_ms;  // engaged: last in (start, clock]
   for (const auto& [lead, last] : a.contacts) {
     if (last > window_start && last <= a.clock) ++ms.engaged_contacts;
@@ -259,9 +266,7 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   int64_t due = NextDue(a, p, env, p.fit_weight * ms.fit + p.committee_weight * ms.coverage, ms);
   // Committee changes: a contact leaving the window, a role crossing role_min_intent.
   const model::Committee& c = m_.committee;
-  for (const auto& [lead, last] : a.contacts) {
-    if (last > a.clock - c.contact_window_ms) due = std::min(due, std::max(last + c.contact_window_ms, a.clock + 1));
-  }
+  due = std::min(due, ContactsDue(a));
   // A role's crossing as last solved holds while it is still ahead, the role is engaged
   // as it was, and its sums changed by decay alone (AccountState::role_crossing). The
   // others are solved again, but only when they could be the next check: solving an
@@ -282,9 +287,24 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   assert(roles <= order.size());                     // the model loader refuses more
   size_t n = 0;
   auto engaged = [&](size_t r) { return ((ms.role_mask >> r) & 1) != 0; };
+  // An engaged role's crossing is not a check of its own but a step down in coverage
+  // and in engaged roles (below), which only matters where the tier can fail: not in
+  // the lowest. One that engages is a check where a tier above could then hold; in the
+  // top tier it can only raise the score, which no check needs: the steps below and
+  // NextDue take the coverage as it is now, or lower. A crossing that does not matter
+  // is left unsolved.
+  const bool can_fail = a.tier != LowestTier(p), can_rise = a.tier > 0;
+  auto matters = [&](size_t r) { return engaged(r) ? can_fail : can_rise; };
+  std::array<std::pair<int64_t, size_t>, 64> leaving;  // (crossing, role)
+  size_t n_leaving = 0;
+  auto crossing = [&](size_t r, int64_t at) {
+    if (engaged(r)) leaving[n_leaving++] = {at, r};
+    else due = std::min(due, at);
+  };
   for (size_t r = 0; r < roles; ++r) {
+    if (!matters(r)) continue;
     if (a.role_crossing[r] > a.clock && (((a.role_crossing_engaged >> r) & 1) != 0) == engaged(r)) {
-      due = std::min(due, a.role_crossing[r]);
+      crossing(r, a.role_crossing[r]);
       continue;
     }
     a.role_crossing[r] = kLongAgo;
@@ -302,9 +322,58 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
     const DecayEnvelope env = RoleEnvelope(a, r);
     const int64_t at = AddDt(a.clock, engaged(r) ? EarliestBelow(env, theta) : EarliestAtLeast(env, theta));
     a.RememberRoleCrossing(r, at, engaged(r));
-    due = std::min(due, at);
+    crossing(r, at);
+  }
+  // Roles leaving lower the score and the count of engaged roles, and only those: such
+  // a crossing is a check only where the tier can fail from it. With the roles left by
+  // each crossing in time order, the tier fails at the crossing itself (its
+  // min_roles, or a score already below the line without the role) or later, when
+  // intent falls to the line the lower coverage draws, which NextDue solves from the
+  // clock as it would at a check then. Most accounts in a tier whose score is well
+  // above its minimum had a check at each role's crossing that could change nothing.
+  std::sort(leaving.begin(), leaving.begin() + static_cast<std::ptrdiff_t>(n_leaving));
+  const std::optional<int32_t>& min_roles = p.tiers[a.tier].min_roles;
+  Measures after = ms;
+  for (size_t i = 0; i < n_leaving && leaving[i].first < due; ++i) {
+    const auto [at, r] = leaving[i];
+    after.role_mask &= ~(uint64_t{1} << r);
+    --after.engaged_roles;
+    if (min_roles && after.engaged_roles < *min_roles) {
+      due = at;
+      break;
+    }
+    after.coverage = Coverage(after.role_mask);
+    due = std::min(due, std::max(at, NextDue(a, p, env, p.fit_weight * ms.fit + p.committee_weight * after.coverage, after)));
   }
   return due;
+}
+
+// Contacts only leave the window as time passes (their last events are at or before
+// the clock), so their count only falls, and a falling count can only fail the current
+// tier's min_engaged_contacts: it can never make another tier hold, and a tier without
+// that minimum does not read it. So the check is when the count falls below the
+// minimum, the (n - k + 1)-th earliest end among the n engaged contacts, not each end:
+// an account in a tier without the minimum (most) had a check at every contact's end
+// that could change nothing.
+int64_t Scorer::ContactsDue(const AccountState& a) const {
+  const std::optional<int32_t>& need = m_.account.tiers[a.tier].min_engaged_contacts;
+  if (!need || *need <= 0) return kNever;
+  const int64_t window = m_.committee.contact_window_ms;
+  // The engaged contacts' ends, in place for the usual few (a large account's on the heap).
+  std::array<int64_t, 64> in_place;
+  std::vector<int64_t> on_heap;
+  if (a.contacts.size() > in_place.size()) on_heap.resize(a.contacts.size());
+  int64_t* ends = on_heap.empty() ? in_place.data() : on_heap.data();
+  size_t n = 0;
+  for (const auto& [lead, last] : a.contacts) {
+    if (last > a.clock - window && last <= a.clock) ends[n++] = last + window;  // engaged, as AccountMeasures counts
+  }
+  if (n == 0) return kNever;
+  // Fewer engaged than the minimum (the tier is about to be left anyway): the earliest end.
+  const auto k = static_cast<size_t>(*need);
+  const size_t falls_at = n >= k ? n - k : 0;
+  std::nth_element(ends, ends + falls_at, ends + n);
+  return std::max(ends[falls_at], a.clock + 1);
 }
 
 DecayEnvelope Scorer::RoleEnvelope(const AccountState& a, size_t r) const {

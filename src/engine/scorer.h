@@ -62,7 +62,11 @@ class Scorer {
  private:
   int64_t LeadDecayDue(const LeadState& l, const Measures& ms) const;
   void ApplyFitRules(const model::FieldContext& ctx, bool account_only, EntityCommon& e) const;
+  // When the count of engaged contacts can next fail the account's tier (kNever: it cannot).
+  int64_t ContactsDue(const AccountState& a) const;
   double RoleValue(const AccountState& a, size_t r) const;
+  // Committee coverage, 0..100, of the engaged roles (bit per role).
+  double Coverage(uint64_t role_mask) const;
   // Role r's points at the clock, as terms that decay (no caps).
   DecayEnvelope RoleEnvelope(const AccountState& a, size_t r) const;
   int64_t NextDue(const EntityCommon& e, const model::EntityPolicy& p, const DecayEnvelope& env, double constant,

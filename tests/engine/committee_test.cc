@@ -2,6 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "engine/harness.h"
 
 namespace leadscore::testing {
@@ -114,6 +117,130 @@ TEST(CommitteeTest, ALeadLeavingBringsItsRolesCrossingForward) {
   EXPECT_GE(a1[0].occurred_at_ms, kT0 + 20 * kDay);
   EXPECT_LE(a1[0].occurred_at_ms, kT0 + 20 * kDay + kSec) << "when the buyer role left, not when the contacts did";
   EXPECT_THAT(a1[0].reason, ::testing::HasSubstr("roles 0<1"));
+}
+
+// Contacts leaving the window only lower their count, which only the tier's own
+// min_engaged_contacts reads: with three contacts and a minimum of two, the account is
+// checked when the second leaves, not at each end.
+TEST(CommitteeTest, ContactsLeavingAreACheckWhenTheCountFailsTheTier) {
+  Harness h;
+  Committee(h);
+  h.Lead("u2", "a1", R"("role":"user")");
+  h.Event("b1", "a1", "demo", kT0);  // buyer: 80 points, engaged until 20d
+  h.Event("b1", "a1", "demo", kT0);
+  h.Event("u1", "a1", "view", kT0 + kHour);
+  h.Event("u2", "a1", "view", kT0 + 2 * kHour);
+  h.Take();
+  ASSERT_EQ(h.AccountView("a1").tier, "A");
+  ASSERT_EQ(h.AccountView("a1").engaged_contacts, 3);
+  EXPECT_EQ(h.AccountView("a1").next_check_ms, kT0 + kHour + 10 * kDay)
+      << "not when b1 leaves the window (10d): two contacts hold the tier";
+  h.Advance(kT0 + 20 * kDay);
+  std::vector<engine::RoutingEvent> ev;
+  for (auto& e : h.Take()) {
+    if (e.lead_id.empty()) ev.push_back(e);  // the account's
+  }
+  ASSERT_GE(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "C");
+  EXPECT_EQ(ev[0].occurred_at_ms, kT0 + kHour + 10 * kDay) << "when u1 left: one contact is fewer than two";
+  EXPECT_THAT(ev[0].reason, ::testing::HasSubstr("contacts 1<2"));
+}
+
+// A role leaving lowers the coverage, and through it the score: its crossing is a check
+// only where the tier can fail from it. Here the buyer role leaves at 20d and the score
+// stays above B's minimum, then falls below it when intent reaches the lower line the
+// smaller coverage draws: the account's first check is solved for that line, and the
+// demotion comes at its millisecond, computed here independently of the engine.
+// Contacts leave the window at 5d without a check: tier B has no minimum of contacts.
+TEST(CommitteeTest, ARoleLeavingIsACheckOnlyWhereTheTierCanFail) {
+  Harness h(R"(
+version: roles
+fit: { grades: { A: 80 } }
+intent:
+  signals:
+    demo:    { points: 40, half_life: 10d }
+    webinar: { points: 40, half_life: 100d }
+lead:
+  score: { fit_weight: 0, intent_weight: 1 }
+  tiers:
+    - { name: any, min_score: 0 }
+account:
+  score: { fit_weight: 0, intent_weight: 0.5, committee_weight: 0.5 }
+  hysteresis: 0
+  committee: { roles: { buyer: 1, user: 1 }, role_min_intent: 20, contact_window: 5d }
+  tiers:
+    - { name: B, min_score: 40 }
+    - { name: C, min_score: 0 }
+)");
+  h.Advance(kT0);
+  h.Account("a1", R"("industry":"software")");
+  h.Lead("b1", "a1", R"("role":"buyer")");
+  h.Lead("u1", "a1", R"("role":"user")");
+  h.Event("b1", "a1", "demo", kT0);  // buyer: 80 points, below 20 after 20d
+  h.Event("b1", "a1", "demo", kT0);
+  h.Event("u1", "a1", "webinar", kT0);  // user: 40 points, below 20 after 100d
+  h.Take();
+  ASSERT_EQ(h.AccountView("a1").tier, "B");
+  // After 20d: score = 0.5 * intent + 0.5 * 50 (the user role alone), below 40 when
+  // intent = 80 * 2^(-t/10d) + 40 * 2^(-t/100d) falls below 30.
+  int64_t expected = kT0 + 20 * kDay;
+  auto score = [](int64_t t) {
+    const double dt = static_cast<double>(t - kT0);
+    const double intent = std::min(100.0, 80 * std::exp2(-dt / (10.0 * kDay)) + 40 * std::exp2(-dt / (100.0 * kDay)));
+    return 0.5 * intent + 0.5 * 50;
+  };
+  while (score(expected + kMin) >= 40) expected += kMin;
+  while (score(expected) >= 40) ++expected;
+  ASSERT_GT(expected, kT0 + 50 * kDay);
+  ASSERT_LT(expected, kT0 + 100 * kDay);
+
+  // A lower bound on the crossing (decay.h), no sooner than the buyer's.
+  EXPECT_GT(h.AccountView("a1").next_check_ms, kT0 + 50 * kDay) << "not when the contacts (5d) or the buyer (20d) left";
+  EXPECT_LE(h.AccountView("a1").next_check_ms, expected);
+  h.Advance(kT0 + 20 * kDay + kHour);
+  EXPECT_THAT(h.AccountView("a1").committee_roles, ElementsAre("user"));
+  h.Advance(expected - 1);
+  EXPECT_TRUE(h.Take().empty());
+  h.Advance(expected);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "C");
+  EXPECT_EQ(ev[0].occurred_at_ms, expected);
+  EXPECT_THAT(ev[0].committee_roles, ElementsAre("user"));
+}
+
+// A role can also engage by decay, when a negative sum in it fades faster than its
+// positive ones: that is a check wherever a tier above could then hold. Here the
+// buyer's unsubscribe (-50, 2d) under its demo (40, 10d) keeps the role below 20 until
+// about 5.7d, and the account moves up to A at that millisecond (computed here).
+TEST(CommitteeTest, ARoleEngagingAsItsNegativeFadesLiftsTheAccount) {
+  Harness h;
+  Committee(h);
+  h.Event("b1", "a1", "demo", kT0);
+  h.Event("b1", "a1", "unsub", kT0);
+  h.Event("u1", "a1", "view", kT0);  // a second contact; the user role stays at 5
+  h.Take();
+  ASSERT_EQ(h.AccountView("a1").tier, "C");
+  auto buyer = [](int64_t t) {
+    const double dt = static_cast<double>(t - kT0);
+    return 40 * std::exp2(-dt / (10.0 * kDay)) - 50 * std::exp2(-dt / (2.0 * kDay));
+  };
+  int64_t expected = kT0;
+  while (buyer(expected + kMin) < 20) expected += kMin;
+  while (buyer(expected) < 20) ++expected;
+  ASSERT_GT(expected, kT0 + 5 * kDay);
+  ASSERT_LT(expected, kT0 + 6 * kDay);
+  h.Advance(expected - 1);
+  EXPECT_TRUE(h.Take().empty());
+  h.Advance(kT0 + 9 * kDay);
+  std::vector<engine::RoutingEvent> ev;
+  for (auto& e : h.Take()) {
+    if (e.lead_id.empty()) ev.push_back(e);  // the account's
+  }
+  ASSERT_GE(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "A");
+  EXPECT_EQ(ev[0].occurred_at_ms, expected);
+  EXPECT_THAT(ev[0].committee_roles, ElementsAre("buyer"));
 }
 
 }  // namespace
