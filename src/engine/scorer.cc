@@ -329,32 +329,38 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   // each crossing in time order, the tier fails at the crossing itself (its
   // min_roles, or a score already below the line without the role) or later, when
   // intent falls to the line the lower coverage draws, which NextDue solves from the
-  // clock as it would at a check then. Most accounts in a tier whose score is well
-  // above its minimum had a check at each role's crossing that could change nothing.
+  // clock (no later than a check at the crossing would solve it). Most accounts in a
+  // tier whose score is well above its minimum had a check at each role's crossing
+  // that could change nothing.
   std::sort(leaving.begin(), leaving.begin() + static_cast<std::ptrdiff_t>(n_leaving));
-  const std::optional<int32_t>& min_roles = p.tiers[a.tier].min_roles;
+  const model::Tier& tier = p.tiers[a.tier];
   Measures after = ms;
   for (size_t i = 0; i < n_leaving && leaving[i].first < due; ++i) {
     const auto [at, r] = leaving[i];
     after.role_mask &= ~(uint64_t{1} << r);
     --after.engaged_roles;
-    if (min_roles && after.engaged_roles < *min_roles) {
+    after.coverage = Coverage(after.role_mask);
+    const double constant = p.fit_weight * ms.fit + p.committee_weight * after.coverage;
+    // With no weight on intent the score is that constant, which NextDue does not test.
+    const bool score_fails = tier.min_score && p.intent_weight <= 0 && constant < *tier.min_score - p.hysteresis;
+    if ((tier.min_roles && after.engaged_roles < *tier.min_roles) || score_fails) {
       due = at;
       break;
     }
-    after.coverage = Coverage(after.role_mask);
-    due = std::min(due, std::max(at, NextDue(a, p, env, p.fit_weight * ms.fit + p.committee_weight * after.coverage, after)));
+    due = std::min(due, std::max(at, NextDue(a, p, env, constant, after)));
   }
   return due;
 }
 
-// Contacts only leave the window as time passes (their last events are at or before
-// the clock), so their count only falls, and a falling count can only fail the current
-// tier's min_engaged_contacts: it can never make another tier hold, and a tier without
-// that minimum does not read it. So the check is when the count falls below the
-// minimum, the (n - k + 1)-th earliest end among the n engaged contacts, not each end:
-// an account in a tier without the minimum (most) had a check at every contact's end
-// that could change nothing.
+// Engaged contacts only leave the window as time passes, so their count only falls,
+// and a falling count can only fail the current tier's min_engaged_contacts: it can
+// never make another tier hold, and a tier without that minimum does not read it. So
+// the check is when the count falls below the minimum, the (n - k + 1)-th earliest end
+// among the n engaged contacts, not each end: an account in a tier without the minimum
+// (most) had a check at every contact's end that could change nothing. (A contact whose
+// last event is after the clock, as a lead's merge after a handoff can leave, is not
+// counted yet and is left out here; it could only add to the count. Checks never
+// looked for it.)
 int64_t Scorer::ContactsDue(const AccountState& a) const {
   const std::optional<int32_t>& need = m_.account.tiers[a.tier].min_engaged_contacts;
   if (!need || *need <= 0) return kNever;
@@ -369,7 +375,8 @@ int64_t Scorer::ContactsDue(const AccountState& a) const {
     if (last > a.clock - window && last <= a.clock) ends[n++] = last + window;  // engaged, as AccountMeasures counts
   }
   if (n == 0) return kNever;
-  // Fewer engaged than the minimum (the tier is about to be left anyway): the earliest end.
+  // Fewer engaged than the minimum (only an account read back under another model, whose
+  // tier the re-evaluation decides): the earliest end, as a check at every end gave.
   const auto k = static_cast<size_t>(*need);
   const size_t falls_at = n >= k ? n - k : 0;
   std::nth_element(ends, ends + falls_at, ends + n);

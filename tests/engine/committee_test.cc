@@ -90,7 +90,8 @@ TEST(CommitteeTest, ARoleDisengagesWhenItsPointsDecayBelowTheMinimum) {
 // contacts leave the window (25d). An account's check solves a role's crossing only
 // when a cheap lower bound on it is sooner than the check found so far
 // (Scorer::AccountNextDue); a bound that is not one skips the buyer role here. (It
-// also pinned a memo of the crossings, tried and not kept: see the README.)
+// also pinned a first memo of the crossings, not kept; the memo kept since is
+// AccountState::role_crossing.)
 TEST(CommitteeTest, ALeadLeavingBringsItsRolesCrossingForward) {
   Harness h;
   Committee(h);
@@ -241,6 +242,50 @@ TEST(CommitteeTest, ARoleEngagingAsItsNegativeFadesLiftsTheAccount) {
   EXPECT_EQ(ev[0].to_tier, "A");
   EXPECT_EQ(ev[0].occurred_at_ms, expected);
   EXPECT_THAT(ev[0].committee_roles, ElementsAre("buyer"));
+}
+
+// With no weight on intent an account's score moves only with its coverage: a role
+// leaving is then the moment the score falls, found by the role's step, not by intent.
+TEST(CommitteeTest, WithoutIntentInTheScoreARoleLeavingFailsTheTierAtItsCrossing) {
+  Harness h(R"(
+version: no-intent
+fit:
+  rules:
+    - { name: target, when: { account.industry: { eq: software } }, points: 50 }
+  grades: { A: 80 }
+intent:
+  signals:
+    demo: { points: 40, half_life: 10d }
+lead:
+  score: { fit_weight: 0, intent_weight: 1 }
+  tiers:
+    - { name: any, min_score: 0 }
+account:
+  score: { fit_weight: 0.5, intent_weight: 0, committee_weight: 0.5 }
+  hysteresis: 0
+  committee: { roles: { buyer: 1, user: 1 }, role_min_intent: 20, contact_window: 365d }
+  tiers:
+    - { name: A, min_score: 60 }
+    - { name: C, min_score: 0 }
+)");
+  h.Advance(kT0);
+  h.Account("a1", R"("industry":"software")");
+  h.Lead("b1", "a1", R"("role":"buyer")");
+  h.Lead("u1", "a1", R"("role":"user")");
+  h.Event("b1", "a1", "demo", kT0);  // buyer: 80 points, below 20 after 20d
+  h.Event("b1", "a1", "demo", kT0);
+  for (int i = 0; i < 8; ++i) h.Event("u1", "a1", "demo", kT0);  // user: 320 points, until 40d
+  h.Take();
+  ASSERT_EQ(h.AccountView("a1").tier, "A");  // 0.5 * 50 + 0.5 * 100
+  auto buyer = [](int64_t t) { return 80 * std::exp2(-static_cast<double>(t - kT0) / (10.0 * kDay)); };
+  int64_t expected = kT0;
+  while (buyer(expected + kMin) >= 20) expected += kMin;
+  while (buyer(expected) >= 20) ++expected;
+  h.Advance(kT0 + 30 * kDay);
+  auto ev = h.Take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].to_tier, "C");
+  EXPECT_EQ(ev[0].occurred_at_ms, expected) << "score 25 + 0.5 * 50 = 50 < 60 from the buyer's crossing on";
 }
 
 }  // namespace
