@@ -289,11 +289,24 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   auto engaged = [&](size_t r) { return ((ms.role_mask >> r) & 1) != 0; };
   // An engaged role's crossing is not a check of its own but a step down in coverage
   // and in engaged roles (below), which only matters where the tier can fail: not in
-  // the lowest. One that engages is a check where a tier above could then hold; in the
-  // top tier it can only raise the score, which no check needs: the steps below and
+  // the lowest, nor where the score stays above the tier's line until the check found
+  // so far even with every engaged role gone (a solve of its own, cheaper than one per
+  // role and step). One that engages is a check where a tier above could then hold; in
+  // the top tier it can only raise the score, which no check needs: the steps below and
   // NextDue take the coverage as it is now, or lower. A crossing that does not matter
   // is left unsolved.
-  const bool can_fail = a.tier != LowestTier(p), can_rise = a.tier > 0;
+  const model::Tier& tier = p.tiers[a.tier];
+  bool can_fail = a.tier != LowestTier(p);
+  if (can_fail && !tier.min_roles) {
+    Measures none = ms;
+    none.role_mask = 0;
+    none.engaged_roles = 0;
+    none.coverage = 0;
+    const double constant = p.fit_weight * ms.fit;
+    const bool fails = tier.min_score && p.intent_weight <= 0 && constant < *tier.min_score - p.hysteresis;
+    can_fail = fails || NextDue(a, p, env, constant, none) < due;
+  }
+  const bool can_rise = a.tier > 0;
   auto matters = [&](size_t r) { return engaged(r) ? can_fail : can_rise; };
   std::array<std::pair<int64_t, size_t>, 64> leaving;  // (crossing, role)
   size_t n_leaving = 0;
@@ -333,7 +346,6 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   // tier whose score is well above its minimum had a check at each role's crossing
   // that could change nothing.
   std::sort(leaving.begin(), leaving.begin() + static_cast<std::ptrdiff_t>(n_leaving));
-  const model::Tier& tier = p.tiers[a.tier];
   Measures after = ms;
   for (size_t i = 0; i < n_leaving && leaving[i].first < due; ++i) {
     const auto [at, r] = leaving[i];
