@@ -21,6 +21,35 @@ void Committee(Harness& h) {
   h.Lead("u1", "a1", R"("role":"user")");
 }
 
+// A model for the committee's checks: a software account has fit 50, leads have one
+// tier (no lead checks), two slow signals; `account` is the account policy's body.
+std::string BuyerAndUserModel(const std::string& account) {
+  return R"(
+version: roles
+fit:
+  rules:
+    - { name: target, when: { account.industry: { eq: software } }, points: 50 }
+  grades: { A: 80 }
+intent:
+  signals:
+    demo:    { points: 40, half_life: 10d }
+    webinar: { points: 40, half_life: 100d }
+lead:
+  score: { fit_weight: 0, intent_weight: 1 }
+  tiers:
+    - { name: any, min_score: 0 }
+account:
+  hysteresis: 0)" + account;
+}
+
+// Account a1 (software) with a buyer, b1, and a user, u1, at kT0.
+void BuyerAndUser(Harness& h) {
+  h.Advance(kT0);
+  h.Account("a1", R"("industry":"software")");
+  h.Lead("b1", "a1", R"("role":"buyer")");
+  h.Lead("u1", "a1", R"("role":"user")");
+}
+
 TEST(CommitteeTest, RolesCoverageAndContacts) {
   Harness h;
   Committee(h);
@@ -154,29 +183,14 @@ TEST(CommitteeTest, ContactsLeavingAreACheckWhenTheCountFailsTheTier) {
 // demotion comes at its millisecond, computed here independently of the engine.
 // Contacts leave the window at 5d without a check: tier B has no minimum of contacts.
 TEST(CommitteeTest, ARoleLeavingIsACheckOnlyWhereTheTierCanFail) {
-  Harness h(R"(
-version: roles
-fit: { grades: { A: 80 } }
-intent:
-  signals:
-    demo:    { points: 40, half_life: 10d }
-    webinar: { points: 40, half_life: 100d }
-lead:
-  score: { fit_weight: 0, intent_weight: 1 }
-  tiers:
-    - { name: any, min_score: 0 }
-account:
+  Harness h(BuyerAndUserModel(R"(
   score: { fit_weight: 0, intent_weight: 0.5, committee_weight: 0.5 }
-  hysteresis: 0
   committee: { roles: { buyer: 1, user: 1 }, role_min_intent: 20, contact_window: 5d }
   tiers:
     - { name: B, min_score: 40 }
     - { name: C, min_score: 0 }
-)");
-  h.Advance(kT0);
-  h.Account("a1", R"("industry":"software")");
-  h.Lead("b1", "a1", R"("role":"buyer")");
-  h.Lead("u1", "a1", R"("role":"user")");
+)"));
+  BuyerAndUser(h);
   h.Event("b1", "a1", "demo", kT0);  // buyer: 80 points, below 20 after 20d
   h.Event("b1", "a1", "demo", kT0);
   h.Event("u1", "a1", "webinar", kT0);  // user: 40 points, below 20 after 100d
@@ -184,14 +198,12 @@ account:
   ASSERT_EQ(h.AccountView("a1").tier, "B");
   // After 20d: score = 0.5 * intent + 0.5 * 50 (the user role alone), below 40 when
   // intent = 80 * 2^(-t/10d) + 40 * 2^(-t/100d) falls below 30.
-  int64_t expected = kT0 + 20 * kDay;
   auto score = [](int64_t t) {
     const double dt = static_cast<double>(t - kT0);
     const double intent = std::min(100.0, 80 * std::exp2(-dt / (10.0 * kDay)) + 40 * std::exp2(-dt / (100.0 * kDay)));
     return 0.5 * intent + 0.5 * 50;
   };
-  while (score(expected + kMin) >= 40) expected += kMin;
-  while (score(expected) >= 40) ++expected;
+  const int64_t expected = FirstMs(kT0 + 20 * kDay, kT0 + 100 * kDay, [&](int64_t t) { return score(t) < 40; });
   ASSERT_GT(expected, kT0 + 50 * kDay);
   ASSERT_LT(expected, kT0 + 100 * kDay);
 
@@ -226,9 +238,7 @@ TEST(CommitteeTest, ARoleEngagingAsItsNegativeFadesLiftsTheAccount) {
     const double dt = static_cast<double>(t - kT0);
     return 40 * std::exp2(-dt / (10.0 * kDay)) - 50 * std::exp2(-dt / (2.0 * kDay));
   };
-  int64_t expected = kT0;
-  while (buyer(expected + kMin) < 20) expected += kMin;
-  while (buyer(expected) < 20) ++expected;
+  const int64_t expected = FirstMs(kT0, kT0 + 9 * kDay, [&](int64_t t) { return buyer(t) >= 20; });
   ASSERT_GT(expected, kT0 + 5 * kDay);
   ASSERT_LT(expected, kT0 + 6 * kDay);
   h.Advance(expected - 1);
@@ -247,40 +257,21 @@ TEST(CommitteeTest, ARoleEngagingAsItsNegativeFadesLiftsTheAccount) {
 // With no weight on intent an account's score moves only with its coverage: a role
 // leaving is then the moment the score falls, found by the role's step, not by intent.
 TEST(CommitteeTest, WithoutIntentInTheScoreARoleLeavingFailsTheTierAtItsCrossing) {
-  Harness h(R"(
-version: no-intent
-fit:
-  rules:
-    - { name: target, when: { account.industry: { eq: software } }, points: 50 }
-  grades: { A: 80 }
-intent:
-  signals:
-    demo: { points: 40, half_life: 10d }
-lead:
-  score: { fit_weight: 0, intent_weight: 1 }
-  tiers:
-    - { name: any, min_score: 0 }
-account:
+  Harness h(BuyerAndUserModel(R"(
   score: { fit_weight: 0.5, intent_weight: 0, committee_weight: 0.5 }
-  hysteresis: 0
   committee: { roles: { buyer: 1, user: 1 }, role_min_intent: 20, contact_window: 365d }
   tiers:
     - { name: A, min_score: 60 }
     - { name: C, min_score: 0 }
-)");
-  h.Advance(kT0);
-  h.Account("a1", R"("industry":"software")");
-  h.Lead("b1", "a1", R"("role":"buyer")");
-  h.Lead("u1", "a1", R"("role":"user")");
+)"));
+  BuyerAndUser(h);
   h.Event("b1", "a1", "demo", kT0);  // buyer: 80 points, below 20 after 20d
   h.Event("b1", "a1", "demo", kT0);
   for (int i = 0; i < 8; ++i) h.Event("u1", "a1", "demo", kT0);  // user: 320 points, until 40d
   h.Take();
   ASSERT_EQ(h.AccountView("a1").tier, "A");  // 0.5 * 50 + 0.5 * 100
   auto buyer = [](int64_t t) { return 80 * std::exp2(-static_cast<double>(t - kT0) / (10.0 * kDay)); };
-  int64_t expected = kT0;
-  while (buyer(expected + kMin) >= 20) expected += kMin;
-  while (buyer(expected) >= 20) ++expected;
+  const int64_t expected = FirstMs(kT0, kT0 + 30 * kDay, [&](int64_t t) { return buyer(t) < 20; });
   h.Advance(kT0 + 30 * kDay);
   auto ev = h.Take();
   ASSERT_EQ(ev.size(), 1u);

@@ -19,6 +19,17 @@ namespace leadscore::testing {
 constexpr int64_t kT0 = 1790000000000;  // 2026-09-21T14:13:20Z, a Monday
 constexpr int64_t kSec = 1000, kMin = 60 * kSec, kHour = 60 * kMin, kDay = 24 * kHour;
 
+// The first millisecond at which `holds(ms)` is true, by a scan from `from` in minute
+// steps (up to `to`) then milliseconds: crossings computed in a test independently of
+// the engine. `holds` must stay true once it is.
+template <typename F>
+int64_t FirstMs(int64_t from, int64_t to, F holds) {
+  int64_t t = from;
+  while (t < to && !holds(t + kMin)) t += kMin;
+  while (!holds(t)) ++t;
+  return t;
+}
+
 inline std::shared_ptr<const model::Model> MustLoad(const std::string& yaml) {
   auto r = model::LoadModelFromString(yaml);
   EXPECT_TRUE(r.ok()) << r.ErrorText();

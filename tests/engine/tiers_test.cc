@@ -102,15 +102,6 @@ TEST(TiersTest, UpToTheHighestTierThatHoldsWithBusinessDaySla) {
   EXPECT_EQ(ev[0].factors.size(), 3u);
 }
 
-// The first millisecond at which `holds(ms)` is true, by a scan from `from` in
-// minute steps then milliseconds: computed here independently of the engine.
-template <typename F>
-int64_t FirstMs(int64_t from, int64_t to, F holds) {
-  int64_t t = from;
-  while (t < to && !holds(t + kMin)) t += kMin;
-  while (!holds(t)) ++t;
-  return t;
-}
 
 TEST(TiersTest, DecayDemotesAtTheExactMillisecond) {
   Harness h;
