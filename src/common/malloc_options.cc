@@ -12,7 +12,7 @@
 // (stream/kafka_handle.h) the service takes much fresh memory as it runs: the
 // end-to-end row alone, in a fresh process, spent 4.6-5.6 s of system time against
 // 0.6-0.8 s with 4 KiB pages, and read 76-98 k records/s against 133-187 k; restore
-// and re-evaluation also ran faster (README, Performance, or bench/HISTORY.md:
+// and re-evaluation also ran faster (bench/HISTORY.md:
 // "2026-12-06, evening"). The service's own paths keep the kernel's pages.
 #include <jemalloc/jemalloc.h>  // declares it: exported, C linkage
 
