@@ -202,7 +202,12 @@ int64_t Scorer::NextDue(const EntityCommon& e, const model::EntityPolicy& p, con
   if (e.tier != lowest) {
     const model::Tier& t = p.tiers[e.tier];
     double theta = -kInf;
-    if (t.min_score && b > 0) theta = std::max(theta, (*t.min_score - p.hysteresis - constant) / b);
+    if (t.min_score) {
+      // With no weight on intent the score is the constant: below the line it fails at
+      // once, as a line on intent above 100 does.
+      if (b > 0) theta = std::max(theta, (*t.min_score - p.hysteresis - constant) / b);
+      else if (constant < *t.min_score - p.hysteresis) dt = 0;
+    }
     if (t.min_intent) theta = std::max(theta, *t.min_intent - p.hysteresis);
     if (theta > -kInf) dt = std::min(dt, EarliestClampedBelow(env, theta));
   }
@@ -302,9 +307,7 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
     none.role_mask = 0;
     none.engaged_roles = 0;
     none.coverage = 0;
-    const double constant = p.fit_weight * ms.fit;
-    const bool fails = tier.min_score && p.intent_weight <= 0 && constant < *tier.min_score - p.hysteresis;
-    can_fail = fails || NextDue(a, p, env, constant, none) < due;
+    can_fail = NextDue(a, p, env, p.fit_weight * ms.fit, none) < due;
   }
   const bool can_rise = a.tier > 0;
   auto matters = [&](size_t r) { return engaged(r) ? can_fail : can_rise; };
@@ -352,13 +355,11 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
     after.role_mask &= ~(uint64_t{1} << r);
     --after.engaged_roles;
     after.coverage = Coverage(after.role_mask);
-    const double constant = p.fit_weight * ms.fit + p.committee_weight * after.coverage;
-    // With no weight on intent the score is that constant, which NextDue does not test.
-    const bool score_fails = tier.min_score && p.intent_weight <= 0 && constant < *tier.min_score - p.hysteresis;
-    if ((tier.min_roles && after.engaged_roles < *tier.min_roles) || score_fails) {
+    if (tier.min_roles && after.engaged_roles < *tier.min_roles) {
       due = at;
       break;
     }
+    const double constant = p.fit_weight * ms.fit + p.committee_weight * after.coverage;
     due = std::min(due, std::max(at, NextDue(a, p, env, constant, after)));
   }
   return due;
