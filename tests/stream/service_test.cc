@@ -1054,10 +1054,12 @@ TEST_F(ServiceTest, ARevokeMidIntervalCommitsThePendingWorkBeforeThePartitionLea
     ASSERT_TRUE(other->RunOnce().ok());
   }
   ASSERT_TRUE(other->Ready() && service_->Ready()) << "each instance owns one partition";
-  // (Not asserted: that the instance has no batch waiting now. It may, for the partition
-  // it kept: in two full ctest runs on 2026-12-06, on a loaded machine, one batch was
-  // waiting here, and where its records came from was not found. What the move must
-  // keep is below: each lead on one instance, routed once, nothing applied twice.)
+  // (Not asserted: that neither instance has a batch waiting now. Each demo's new lead
+  // sent its claim to the other partition on the repartition topic ("A lead that changes
+  // partition" in the README); the revoke's commit published it, and whether its owner
+  // has read it yet when both are ready is the rebalance's timing, one batch waiting
+  // in about one run of five. What the move must keep is below: each lead on one
+  // instance, routed once, nothing applied twice.)
   for (const std::string lead : {"La", "Lb"}) {
     auto here = service_->ViewLead(lead), there = other->ViewLead(lead);
     ASSERT_NE(here.has_value(), there.has_value()) << lead << ": on exactly one instance";
