@@ -23,7 +23,6 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <new>
 #include <vector>
@@ -108,11 +107,11 @@ class RecordPool {
 
  private:
   std::vector<uint32_t> index_;  // by id: slot + 1, 0 when the id has no record
-  static constexpr size_t kChunkBytes = (kChunk * sizeof(State) + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  static constexpr size_t kChunkBytes = (kChunk * sizeof(State) + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;  // whole pages
   struct ChunkDeleter {
     void operator()(State* chunk) const {
       for (size_t i = 0; i < kChunk; ++i) chunk[i].~State();
-      std::free(chunk);
+      FreeHugePages(chunk, kChunkBytes);
     }
   };
   using Chunk = std::unique_ptr<State[], ChunkDeleter>;
