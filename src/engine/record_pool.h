@@ -12,22 +12,14 @@
 // record is held, whatever else is added (the pool grows by a chunk, not by copying).
 // Chunks are kept: the pool holds at most one chunk beyond the most records ever held
 // at once (after a round of eviction, the freed records wait for reuse).
-//
-// A chunk is one 2 MiB huge page (common/huge_pages.h): as many records as fit in it.
-// engine_bench at 1 M leads, six alternated rounds (medians of 3 repetitions each):
-// 326.7-383.9 k events/s with 1 024 records a chunk on the heap's 4 KiB pages, 366.5-402.8 k
-// in huge pages, ahead in every round. The id index in huge pages too measured nothing
-// more (five rounds, 346.5-422.5 k).
 #pragma once
 
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <new>
 #include <vector>
 
-#include "common/huge_pages.h"
 #include "engine/ids.h"
 #include "engine/prefetch.h"
 
@@ -36,8 +28,7 @@ namespace leadscore::engine {
 template <typename State>
 class RecordPool {
  public:
-  // Records per chunk: a huge page's worth.
-  static constexpr size_t kChunk = sizeof(State) >= kHugePageBytes ? 1 : kHugePageBytes / sizeof(State);
+  static constexpr size_t kChunk = 1024;  // records per chunk
 
   State* Find(EntityId id) {
     if (id >= index_.size() || index_[id] == 0) return nullptr;
@@ -67,7 +58,7 @@ class RecordPool {
         free_.pop_back();
       } else {
         slot = static_cast<uint32_t>(owners_.size());
-        if (slot % kChunk == 0) chunks_.push_back(NewChunk());
+        if (slot % kChunk == 0) chunks_.push_back(std::make_unique<State[]>(kChunk));
         owners_.push_back(kNoEntity);
       }
       owners_[slot] = id;
@@ -100,27 +91,14 @@ class RecordPool {
   const State& At(size_t slot) const { return chunks_[slot / kChunk][slot % kChunk]; }
 
   // Bytes of the pool's own: its chunks, the index by id and the slots' owners.
-  size_t RecordBytes() const { return chunks_.size() * kChunkBytes; }
+  size_t RecordBytes() const { return chunks_.size() * kChunk * sizeof(State); }
   size_t IndexBytes() const {
     return index_.capacity() * sizeof(uint32_t) + (owners_.capacity() + free_.capacity()) * sizeof(uint32_t);
   }
 
  private:
   std::vector<uint32_t> index_;  // by id: slot + 1, 0 when the id has no record
-  static constexpr size_t kChunkBytes = (kChunk * sizeof(State) + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;  // whole pages
-  struct ChunkDeleter {
-    void operator()(State* chunk) const {
-      for (size_t i = 0; i < kChunk; ++i) chunk[i].~State();
-      FreeHugePages(chunk, kChunkBytes);
-    }
-  };
-  using Chunk = std::unique_ptr<State[], ChunkDeleter>;
-  static Chunk NewChunk() {
-    State* chunk = static_cast<State*>(AllocateHugePages(kChunkBytes));
-    for (size_t i = 0; i < kChunk; ++i) new (chunk + i) State();
-    return Chunk(chunk);
-  }
-  std::vector<Chunk> chunks_;
+  std::vector<std::unique_ptr<State[]>> chunks_;
   std::vector<EntityId> owners_;  // by slot: the id it holds, kNoEntity when free
   std::vector<uint32_t> free_;    // free slots, reused last-freed first
 };
