@@ -162,6 +162,10 @@ double Scorer::Coverage(uint64_t role_mask) const {
   return c.total_weight > 0 ? 100.0 * covered / c.total_weight : 0;
 }
 
+bool Scorer::EngagedContact(int64_t last, int64_t clock) const {
+  return last > clock - m_.committee.contact_window_ms && last <= clock;
+}
+
 Measures Scorer::AccountMeasures(const AccountState& a) const {
   Measures ms;
   ms.fit = a.fit;
@@ -179,9 +183,8 @@ Measures Scorer::AccountMeasures(const AccountState& a) const {
     }
   }
   ms.coverage = Coverage(ms.role_mask);  // as the checks' steps count it (AccountNextDue)
-  const int64_t window_start = a.clock - c.contact_window_ms;  // engaged: last in (start, clock]
   for (const auto& [lead, last] : a.contacts) {
-    if (last > window_start && last <= a.clock) ++ms.engaged_contacts;
+    if (EngagedContact(last, a.clock)) ++ms.engaged_contacts;
   }
   ms.score = m_.account.fit_weight * ms.fit + m_.account.intent_weight * ms.intent +
              m_.account.committee_weight * ms.coverage;
@@ -385,7 +388,7 @@ int64_t Scorer::ContactsDue(const AccountState& a) const {
   int64_t* ends = on_heap.empty() ? in_place.data() : on_heap.data();
   size_t n = 0;
   for (const auto& [lead, last] : a.contacts) {
-    if (last > a.clock - window && last <= a.clock) ends[n++] = last + window;  // engaged, as AccountMeasures counts
+    if (EngagedContact(last, a.clock)) ends[n++] = last + window;
   }
   if (n == 0) return kNever;
   // Fewer engaged than the minimum (only an account read back under another model, whose

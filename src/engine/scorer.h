@@ -62,6 +62,9 @@ class Scorer {
  private:
   int64_t LeadDecayDue(const LeadState& l, const Measures& ms) const;
   void ApplyFitRules(const model::FieldContext& ctx, bool account_only, EntityCommon& e) const;
+  // A contact is engaged while its last event is in the window (clock - window, clock]:
+  // what AccountMeasures counts and ContactsDue ends.
+  bool EngagedContact(int64_t last, int64_t clock) const;
   // When the count of engaged contacts can next fail the account's tier (kNever: it cannot).
   int64_t ContactsDue(const AccountState& a) const;
   double RoleValue(const AccountState& a, size_t r) const;

@@ -102,7 +102,6 @@ TEST(TiersTest, UpToTheHighestTierThatHoldsWithBusinessDaySla) {
   EXPECT_EQ(ev[0].factors.size(), 3u);
 }
 
-
 TEST(TiersTest, DecayDemotesAtTheExactMillisecond) {
   Harness h;
   h.Advance(kT0);
