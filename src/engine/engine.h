@@ -251,9 +251,11 @@ class Engine {
   // (its events decayed from their own times). Held events are state: they are in the
   // lead's snapshot, and a run's end is one of the lead's timer checks.
   ApplyResult Apply(const Input& input, std::vector<RoutingEvent>* out);
-  // A hint for a caller that applies a run of inputs, called before it applies
-  // inputs[next]: the caches are asked for what the next few events will read (their
-  // entities' index entries, records, then what those own). Changes no result.
+  // For a caller that applies a run of inputs, called before it applies each
+  // inputs[next], in order: at the first input of each group of kReadAheadGroup, what
+  // the group's events will read is read ahead (their entities' index entries and
+  // records) or asked for (what those own). Changes no result.
+  static constexpr size_t kReadAheadGroup = 32;
   void Prefetch(std::span<const Input> inputs, size_t next) const;
 
   // The clock bounds stream time from now on: an event (or profile, or handoff) stamped

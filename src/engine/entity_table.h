@@ -47,20 +47,17 @@ class EntityTable {
     return FindAccount(id);
   }
 
-  // Prefetch hints (engine/prefetch.h) for an event's lead and account, given a few
-  // inputs before it is applied: an event reads the index entries, which give the
-  // records, which point to what they own, each a cache miss after the one before.
-  // Asked for in three steps, one input apart (PrefetchIndex for the input three
-  // ahead, PrefetchRecords two ahead, PrefetchContents one ahead), no step waits on
-  // memory the step before asked for. Contents: what an event reads of them (sums,
+  // Reading ahead (Engine::Prefetch) an event's lead and account: an event reads the
+  // index entries, which give the records, which point to what they own, each a cache
+  // miss after the one before. The index entries and the records are read (loads;
+  // each returns what it read, for the caller to keep), what the records own is asked
+  // for with hints (engine/prefetch.h). Contents: what an event reads of them (sums,
   // profile slots, held runs, dedupe ids; the account's sums, role sums, contacts).
-  void PrefetchIndex(EntityId lead, EntityId account) const {
-    leads_.PrefetchIndex(lead);
-    accounts_.PrefetchIndex(account);
+  uint64_t LoadIndex(EntityId lead, EntityId account) const {
+    return leads_.LoadIndex(lead) + accounts_.LoadIndex(account);
   }
-  void PrefetchRecords(EntityId lead, EntityId account) const {
-    leads_.PrefetchRecord(lead);
-    accounts_.PrefetchRecord(account);
+  uint64_t LoadRecords(EntityId lead, EntityId account) const {
+    return leads_.LoadRecord(lead) + accounts_.LoadRecord(account);
   }
   void PrefetchContents(EntityId lead, EntityId account) const;
 

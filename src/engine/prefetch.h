@@ -1,5 +1,6 @@
 // Prefetch hints: ask the caches for memory that is about to be read. A hint changes
-// no result; a wrong one costs a little bandwidth.
+// no result; a wrong one costs a little bandwidth. And reads ahead (LoadLines), for
+// memory a hint does not bring in (see Engine::Prefetch).
 #pragma once
 
 #include <algorithm>
@@ -26,6 +27,19 @@ inline void PrefetchLines(const void* p, size_t bytes) {
 template <typename T>
 void PrefetchElements(const std::vector<T>& v) {
   PrefetchLines(v.data(), std::min(v.size() * sizeof(T), 8 * kCacheLine));
+}
+
+// Reads a byte of every cache line [p, p + bytes) reaches into: loads, which the core
+// overlaps with the loads around them, where a hint may be dropped. Returns the sum of
+// what it read, for the caller to keep (or the compiler may leave the loads out).
+inline uint64_t LoadLines(const void* p, size_t bytes) {
+  if (bytes == 0) return 0;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(p);
+  uint64_t sum = *static_cast<const volatile unsigned char*>(p);
+  for (uintptr_t at = (begin & ~(kCacheLine - 1)) + kCacheLine; at < begin + bytes; at += kCacheLine) {
+    sum += *reinterpret_cast<const volatile unsigned char*>(at);
+  }
+  return sum;
 }
 
 }  // namespace leadscore::engine

@@ -38,12 +38,14 @@ class RecordPool {
     if (id >= index_.size() || index_[id] == 0) return nullptr;
     return &At(index_[id] - 1);
   }
-  // Hints (EntityTable::PrefetchIndex says when): the id's index entry; its record.
-  void PrefetchIndex(EntityId id) const {
-    if (id < index_.size()) __builtin_prefetch(&index_[id]);
+  // Reads ahead (EntityTable::LoadIndex says when): the id's index entry; every line
+  // of its record. Each returns what it read, for the caller to keep.
+  uint64_t LoadIndex(EntityId id) const {
+    return id < index_.size() ? *static_cast<const volatile uint32_t*>(&index_[id]) : 0;
   }
-  void PrefetchRecord(EntityId id) const {
-    if (const State* r = Find(id)) PrefetchLines(r, sizeof(State));
+  uint64_t LoadRecord(EntityId id) const {
+    const State* r = Find(id);
+    return r ? LoadLines(r, sizeof(State)) : 0;
   }
 
   // The id's record; a default one first if it has none.

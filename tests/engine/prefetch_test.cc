@@ -6,6 +6,7 @@
 #include <random>
 
 #include "engine/harness.h"
+#include "engine/prefetch.h"
 
 namespace leadscore::testing {
 namespace {
@@ -73,6 +74,19 @@ TEST(PrefetchTest, ABatchWithHintsAheadEndsAsRecordsOneAtATimeDo) {
     ASSERT_EQ(a.has_value(), b.has_value()) << id;
     if (a) EXPECT_EQ(a->score, b->score) << id;
   }
+}
+
+// Reading ahead reads a byte of every cache line the range reaches into, the first and
+// the last that a stride from an unaligned start would skip included.
+TEST(PrefetchTest, LoadLinesReadsEveryLineTheRangeReachesInto) {
+  alignas(64) unsigned char lines[5 * 64] = {};
+  for (size_t i = 0; i < sizeof lines; ++i) lines[i] = static_cast<unsigned char>(1 + i / 64);  // a line's number
+  // [10, 210): lines 0..3; a stride of 64 from 10 reads 10, 74, 138, 202 (lines 0..3 as well).
+  EXPECT_EQ(engine::LoadLines(lines + 10, 200), 1u + 2 + 3 + 4);
+  // [60, 200): lines 0..3, but a stride from 60 reads 60, 124, 188 (lines 0, 1, 2): line 3 too.
+  EXPECT_EQ(engine::LoadLines(lines + 60, 140), 1u + 2 + 3 + 4);
+  EXPECT_EQ(engine::LoadLines(lines + 64, 64), 2u);  // one whole line
+  EXPECT_EQ(engine::LoadLines(lines + 5, 0), 0u);
 }
 
 }  // namespace
