@@ -144,7 +144,8 @@ void Engine::Prefetch(std::span<const Input> inputs, size_t next) const {
   // A group's events in three passes, each over the whole group, so a pass's misses
   // are independent of one another and the core overlaps them: the index entries, then
   // the records they give, then hints for what the records own. Hints alone, one input
-  // ahead, left most records' first read a miss (bench/HISTORY.md, 2026-12-06, night).
+  // ahead, left most records' first read a miss (README, Performance: 2026-12-06,
+  // 21:00–23:00).
   if (next % kReadAheadGroup != 0) return;
   const size_t end = std::min(inputs.size(), next + kReadAheadGroup);
   const EntityTable& t = impl_->table_;

@@ -1,5 +1,5 @@
-// The engine's prefetch hints change no result: a partition task that applies a batch
-// of records (hinting the inputs ahead, Engine::Prefetch) emits and keeps what one that
+// The engine's reading ahead changes no result: a partition task that applies a batch
+// of records (reading the inputs ahead, Engine::Prefetch) emits and keeps what one that
 // gets the same records one per batch (nothing ahead to hint) does.
 #include <gtest/gtest.h>
 
@@ -76,8 +76,8 @@ TEST(PrefetchTest, ABatchWithHintsAheadEndsAsRecordsOneAtATimeDo) {
   }
 }
 
-// Reading ahead reads a byte of every cache line the range reaches into, the first and
-// the last that a stride from an unaligned start would skip included.
+// Reading ahead reads a byte of every cache line the range reaches into, the last one
+// included where a stride of 64 from an unaligned start would skip it.
 TEST(PrefetchTest, LoadLinesReadsEveryLineTheRangeReachesInto) {
   alignas(64) unsigned char lines[5 * 64] = {};
   for (size_t i = 0; i < sizeof lines; ++i) lines[i] = static_cast<unsigned char>(1 + i / 64);  // a line's number
