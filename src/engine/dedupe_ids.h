@@ -63,6 +63,9 @@ class DedupeIds {
     }
   }
 
+  // Reads ahead (LoadLines) what iterating the list reads first, up to eight lines.
+  uint64_t LoadEntries() const { return LoadLines(begin(), std::min(size() * sizeof(Entry), 8 * kCacheLine)); }
+
   // Appends an id the lead does not remember yet: the caller checks Contains first (the
   // index holds each key once, so a repeated one would leave it out of step).
   void Add(uint64_t key, int64_t at) {

@@ -10,6 +10,12 @@
 namespace leadscore::engine {
 namespace {
 
+// TakeChanges reads ahead this many changed entities at a time (LoadToEncode).
+constexpr size_t kEncodeAheadGroup = 32;
+std::span<const EntityId> Group(const std::vector<EntityId>& ids, size_t from) {
+  return std::span<const EntityId>(ids).subspan(from, std::min(kEncodeAheadGroup, ids.size() - from));
+}
+
 // Empties an entity but keeps what the store knows of it: whether it is listed for
 // TakeChanges and the timer index key it was last written with.
 template <typename State>
@@ -98,23 +104,91 @@ void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Ch
     e.persisted_due = due;
   };
   // An erased entity's record goes back to its pool once its erase is taken.
-  for (EntityId id : dirty_accounts_) {
+  uint64_t read = 0;
+  for (size_t i = 0; i < dirty_accounts_.size(); ++i) {
+    if (i % kEncodeAheadGroup == 0) read += LoadToEncode(Group(dirty_accounts_, i));
+    const EntityId id = dirty_accounts_[i];
     AccountState& a = *accounts_.Find(id);
     if (a.exists) a.touched = epoch_;
     take(EntityKind::kAccount, account_ids_.Name(id), a, a.exists ? codec.EncodeAccount(a, lead_ids_) : std::string());
     if (!a.exists) accounts_.Free(id);
   }
-  for (EntityId id : dirty_leads_) {
+  for (size_t i = 0; i < dirty_leads_.size(); ++i) {
+    if (i % kEncodeAheadGroup == 0) read += LoadToEncodeLeads(Group(dirty_leads_, i));
+    const EntityId id = dirty_leads_[i];
     LeadState& l = *leads_.Find(id);
     if (AccountState* a = l.exists ? accounts_.Find(l.account) : nullptr) a->touched = epoch_;
     take(EntityKind::kLead, lead_ids_.Name(id), l, l.exists ? codec.EncodeLead(l, account_ids_) : std::string());
     if (!l.exists) leads_.Free(id);
   }
+  asm volatile("" : : "r"(read));  // the loads are kept: their value is used
   dirty_accounts_.clear();
   dirty_leads_.clear();
   // Once per commit, before the eviction that follows it: the means stay the same
   // between this and the next commit, so the gauge and the bound read one estimate.
   SampleHeap();
+}
+
+// A commit's changed entities are cold when TakeChanges encodes them (a batch of
+// thousands of events ran since they changed): each reads its index entry, then its
+// record, then what the record owns and the names it writes, every step a miss after
+// the one before. Read ahead by groups in passes, as Engine::Prefetch reads an
+// event's, so that a pass's misses overlap. Names are strings in the id table, their
+// characters on the heap (ids longer than 15 bytes): two reads each.
+namespace {
+uint64_t LoadName(const IdTable& ids, EntityId id) { return id < ids.size() ? LoadLines(&ids.Name(id), sizeof(std::string)) : 0; }
+uint64_t LoadNameChars(const IdTable& ids, EntityId id) {
+  if (id >= ids.size()) return 0;
+  const std::string& name = ids.Name(id);
+  return LoadLines(name.data(), name.size());
+}
+// The first of an account's listed leads whose names it writes: a large account's
+// list is read a few names at a time anyway.
+constexpr size_t kNamesAhead = 16;
+}  // namespace
+
+uint64_t EntityTable::LoadToEncode(std::span<const EntityId> ids) const {
+  uint64_t read = 0;
+  for (EntityId id : ids) read += accounts_.LoadIndex(id) + LoadName(account_ids_, id);
+  for (EntityId id : ids) read += accounts_.LoadRecord(id) + LoadNameChars(account_ids_, id);
+  auto each = [&](auto&& f) {
+    for (EntityId id : ids) {
+      if (const AccountState* a = accounts_.Find(id); a && a->exists) f(*a);
+    }
+  };
+  auto each_listed = [&](const AccountState& a, auto&& f) {
+    for (size_t i = 0; i < std::min(a.contacts.size(), kNamesAhead); ++i) f(a.contacts[i].first);
+    for (size_t i = 0; i < std::min(a.leads.size(), kNamesAhead); ++i) f(a.leads[i]);
+  };
+  each([&](const AccountState& a) {
+    read += LoadElements(a.signals) + LoadLines(a.whole.data(), a.whole.size()) + LoadElements(a.role_values) +
+            LoadElements(a.contacts) + LoadElements(a.leads) + LoadElements(a.role_crossing);
+    if (a.has_history()) read += LoadLines(&a.history(), sizeof(EntityHistory));
+  });
+  each([&](const AccountState& a) { each_listed(a, [&](EntityId lead) { read += LoadName(lead_ids_, lead); }); });
+  each([&](const AccountState& a) { each_listed(a, [&](EntityId lead) { read += LoadNameChars(lead_ids_, lead); }); });
+  return read;
+}
+
+uint64_t EntityTable::LoadToEncodeLeads(std::span<const EntityId> ids) const {
+  uint64_t read = 0;
+  for (EntityId id : ids) read += leads_.LoadIndex(id) + LoadName(lead_ids_, id);
+  for (EntityId id : ids) read += leads_.LoadRecord(id) + LoadNameChars(lead_ids_, id);
+  auto each = [&](auto&& f) {
+    for (EntityId id : ids) {
+      if (const LeadState* l = leads_.Find(id); l && l->exists) f(*l);
+    }
+  };
+  each([&](const LeadState& l) {
+    read += LoadElements(l.signals) + LoadLines(l.whole.data(), l.whole.size()) + l.seen.LoadEntries() +
+            LoadElements(l.held) + accounts_.LoadIndex(l.account) + LoadName(account_ids_, l.account);
+    if (l.has_history()) read += LoadLines(&l.history(), sizeof(EntityHistory));
+  });
+  each([&](const LeadState& l) {
+    if (const AccountState* a = accounts_.Find(l.account)) read += LoadLines(&a->touched, sizeof a->touched);
+    read += LoadNameChars(account_ids_, l.account);
+  });
+  return read;
 }
 
 void EntityTable::PrefetchContents(EntityId lead, EntityId account) const {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -138,6 +139,9 @@ class EntityTable {
 
  private:
   void ReleaseUnreferencedIds();
+  // TakeChanges' read-ahead: what encoding a group of changed entities reads (engine/prefetch.h).
+  uint64_t LoadToEncode(std::span<const EntityId> accounts) const;
+  uint64_t LoadToEncodeLeads(std::span<const EntityId> leads) const;
 
   IdTable lead_ids_, account_ids_;
   RecordPool<LeadState> leads_;

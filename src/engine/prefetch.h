@@ -42,4 +42,11 @@ inline uint64_t LoadLines(const void* p, size_t bytes) {
   return sum;
 }
 
+// A vector's first elements read (LoadLines), up to eight lines, as PrefetchElements
+// hints them.
+template <typename T>
+uint64_t LoadElements(const std::vector<T>& v) {
+  return LoadLines(v.data(), std::min(v.size() * sizeof(T), 8 * kCacheLine));
+}
+
 }  // namespace leadscore::engine

@@ -648,5 +648,61 @@ TEST(SnapshotTest, AnUnknownVersionIsRefused) {
   }
 }
 
+// TakeChanges reads a commit's changed entities ahead by groups of 32 (EntityTable::
+// LoadToEncode): what it hands over for many changes at once is what it hands over
+// for them one at a time. More than a group of each kind; ids longer than a string
+// keeps inline; an account listing more leads than are read ahead; entities without a
+// profile, a forgotten lead and a forgotten account among them.
+TEST(SnapshotTest, ManyChangesTakenAtOnceAreWhatTheyAreTakenOneAtATime) {
+  Harness together, one_by_one;
+  Store at_once, each;
+  auto account = [](int a) { return "account-with-a-long-id-" + std::to_string(a); };
+  auto lead = [](int l) { return "lead-with-a-long-id-" + std::to_string(l); };
+  auto feed = [&](auto&& f) {
+    for (int a = 0; a < 40; ++a) f([&](Harness& h) { h.Account(account(a), R"("industry":"software")"); });
+    for (int l = 0; l < 100; ++l) {
+      // Account 0 lists 40 leads; the others one or two.
+      const std::string of = l < 40 ? account(0) : account(l % 40);
+      f([&](Harness& h) { h.Lead(lead(l), of, std::string(R"("role":")") + (l % 2 ? "buyer" : "user") + "\""); });
+    }
+    for (int i = 0; i < 300; ++i) {
+      const int l = (i * 7) % 100;
+      f([&](Harness& h) {
+        h.Event(lead(l), l < 40 ? account(0) : account(l % 40), i % 5 == 0 ? "demo" : "view", kT0 + i * kMin,
+                "e" + std::to_string(i));
+      });
+    }
+    f([&](Harness& h) { h.Event("lead-of-an-account-without-a-profile", "account-without-a-profile", "view", kT0 + 301 * kMin, "e-alone"); });
+    f([&](Harness& h) { h.Json(R"({"forget":{"lead_id":"lead-with-a-long-id-3","account_id":"account-with-a-long-id-0"}})"); });
+    f([&](Harness& h) { h.Json(R"({"forget":{"account_id":"account-with-a-long-id-7"}})"); });
+    f([&](Harness& h) { h.Advance(kT0 + 2 * kDay); });
+  };
+  feed([&](auto&& apply) { apply(together); });
+  feed([&](auto&& apply) {
+    apply(one_by_one);
+    Drain(one_by_one, &each);
+  });
+  std::vector<engine::Engine::Change> changes;
+  together.engine().TakeChanges(&changes);
+  size_t leads = 0, accounts = 0, erased = 0;
+  std::set<std::pair<engine::EntityKind, std::string>> listed;
+  for (auto& c : changes) {
+    EXPECT_TRUE(listed.insert({c.kind, c.id}).second) << c.id << " listed twice";
+    (c.kind == engine::EntityKind::kLead ? leads : accounts) += 1;
+    if (c.bytes.empty()) ++erased;
+    else at_once[{c.kind, c.id}] = std::move(c.bytes);
+  }
+  EXPECT_GT(leads, 64u) << "more than two groups of leads";
+  EXPECT_GT(accounts, 32u) << "more than a group of accounts";
+  EXPECT_GE(erased, 2u) << "the forgotten lead and account";
+  EXPECT_EQ(at_once.count({engine::EntityKind::kLead, lead(3)}), 0u);
+  EXPECT_EQ(at_once.count({engine::EntityKind::kAccount, account(7)}), 0u);
+  ASSERT_EQ(at_once.size(), each.size());
+  for (const auto& [key, bytes] : each) {
+    ASSERT_TRUE(at_once.count(key)) << key.second;
+    EXPECT_EQ(at_once.at(key), bytes) << key.second;
+  }
+}
+
 }  // namespace
 }  // namespace leadscore::testing
