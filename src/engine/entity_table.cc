@@ -136,14 +136,16 @@ void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Ch
 // event's, so that a pass's misses overlap. Names are strings in the id table, their
 // characters on the heap (ids longer than 15 bytes): two reads each.
 namespace {
-uint64_t LoadName(const IdTable& ids, EntityId id) { return id < ids.size() ? LoadLines(&ids.Name(id), sizeof(std::string)) : 0; }
+uint64_t LoadName(const IdTable& ids, EntityId id) {
+  return id < ids.size() ? LoadLines(&ids.Name(id), sizeof(std::string)) : 0;
+}
 uint64_t LoadNameChars(const IdTable& ids, EntityId id) {
   if (id >= ids.size()) return 0;
   const std::string& name = ids.Name(id);
   return LoadLines(name.data(), name.size());
 }
-// The first of an account's listed leads whose names it writes: a large account's
-// list is read a few names at a time anyway.
+// How many of an account's contacts, and of its leads, have their names read ahead: a
+// large account's lists are read a few names at a time anyway.
 constexpr size_t kNamesAhead = 16;
 }  // namespace
 

@@ -672,8 +672,12 @@ TEST(SnapshotTest, ManyChangesTakenAtOnceAreWhatTheyAreTakenOneAtATime) {
                 "e" + std::to_string(i));
       });
     }
-    f([&](Harness& h) { h.Event("lead-of-an-account-without-a-profile", "account-without-a-profile", "view", kT0 + 301 * kMin, "e-alone"); });
-    f([&](Harness& h) { h.Json(R"({"forget":{"lead_id":"lead-with-a-long-id-3","account_id":"account-with-a-long-id-0"}})"); });
+    f([&](Harness& h) {
+      h.Event("lead-of-an-account-without-a-profile", "account-without-a-profile", "view", kT0 + 301 * kMin, "e-alone");
+    });
+    f([&](Harness& h) {
+      h.Json(R"({"forget":{"lead_id":"lead-with-a-long-id-3","account_id":"account-with-a-long-id-0"}})");
+    });
     f([&](Harness& h) { h.Json(R"({"forget":{"account_id":"account-with-a-long-id-7"}})"); });
     f([&](Harness& h) { h.Advance(kT0 + 2 * kDay); });
   };
