@@ -147,17 +147,29 @@ uint64_t LoadNameChars(const IdTable& ids, EntityId id) {
 // How many of an account's contacts, and of its leads, have their names read ahead: a
 // large account's lists are read a few names at a time anyway.
 constexpr size_t kNamesAhead = 16;
+
+// A group's first two passes, alike for both kinds: the index entries and names, then
+// the records and the names' characters.
+template <typename State>
+uint64_t LoadRecordsAndNames(const RecordPool<State>& pool, const IdTable& names, std::span<const EntityId> ids) {
+  uint64_t read = 0;
+  for (EntityId id : ids) read += pool.LoadIndex(id) + LoadName(names, id);
+  for (EntityId id : ids) read += pool.LoadRecord(id) + LoadNameChars(names, id);
+  return read;
+}
+
+// f(record) for each of the group's entities that exists (one call per later pass).
+template <typename State, typename F>
+void EachExisting(const RecordPool<State>& pool, std::span<const EntityId> ids, F&& f) {
+  for (EntityId id : ids) {
+    if (const State* e = pool.Find(id); e && e->exists) f(*e);
+  }
+}
 }  // namespace
 
 uint64_t EntityTable::LoadToEncode(std::span<const EntityId> ids) const {
-  uint64_t read = 0;
-  for (EntityId id : ids) read += accounts_.LoadIndex(id) + LoadName(account_ids_, id);
-  for (EntityId id : ids) read += accounts_.LoadRecord(id) + LoadNameChars(account_ids_, id);
-  auto each = [&](auto&& f) {
-    for (EntityId id : ids) {
-      if (const AccountState* a = accounts_.Find(id); a && a->exists) f(*a);
-    }
-  };
+  uint64_t read = LoadRecordsAndNames(accounts_, account_ids_, ids);
+  auto each = [&](auto&& f) { EachExisting(accounts_, ids, f); };
   auto each_listed = [&](const AccountState& a, auto&& f) {
     for (size_t i = 0; i < std::min(a.contacts.size(), kNamesAhead); ++i) f(a.contacts[i].first);
     for (size_t i = 0; i < std::min(a.leads.size(), kNamesAhead); ++i) f(a.leads[i]);
@@ -173,14 +185,8 @@ uint64_t EntityTable::LoadToEncode(std::span<const EntityId> ids) const {
 }
 
 uint64_t EntityTable::LoadToEncodeLeads(std::span<const EntityId> ids) const {
-  uint64_t read = 0;
-  for (EntityId id : ids) read += leads_.LoadIndex(id) + LoadName(lead_ids_, id);
-  for (EntityId id : ids) read += leads_.LoadRecord(id) + LoadNameChars(lead_ids_, id);
-  auto each = [&](auto&& f) {
-    for (EntityId id : ids) {
-      if (const LeadState* l = leads_.Find(id); l && l->exists) f(*l);
-    }
-  };
+  uint64_t read = LoadRecordsAndNames(leads_, lead_ids_, ids);
+  auto each = [&](auto&& f) { EachExisting(leads_, ids, f); };
   each([&](const LeadState& l) {
     read += LoadElements(l.signals) + LoadLines(l.whole.data(), l.whole.size()) + l.seen.LoadEntries() +
             LoadElements(l.held) + accounts_.LoadIndex(l.account) + LoadName(account_ids_, l.account);
