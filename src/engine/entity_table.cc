@@ -10,7 +10,8 @@
 namespace leadscore::engine {
 namespace {
 
-// TakeChanges reads ahead this many changed entities at a time (LoadToEncode).
+// TakeChanges reads ahead this many changed entities of a kind at a time
+// (LoadToEncodeAccounts, LoadToEncodeLeads).
 constexpr size_t kEncodeAheadGroup = 32;
 std::span<const EntityId> Group(const std::vector<EntityId>& ids, size_t from) {
   return std::span<const EntityId>(ids).subspan(from, std::min(kEncodeAheadGroup, ids.size() - from));
@@ -106,7 +107,7 @@ void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Ch
   // An erased entity's record goes back to its pool once its erase is taken.
   uint64_t read = 0;
   for (size_t i = 0; i < dirty_accounts_.size(); ++i) {
-    if (i % kEncodeAheadGroup == 0) read += LoadToEncode(Group(dirty_accounts_, i));
+    if (i % kEncodeAheadGroup == 0) read += LoadToEncodeAccounts(Group(dirty_accounts_, i));
     const EntityId id = dirty_accounts_[i];
     AccountState& a = *accounts_.Find(id);
     if (a.exists) a.touched = epoch_;
@@ -167,7 +168,7 @@ void EachExisting(const RecordPool<State>& pool, std::span<const EntityId> ids, 
 }
 }  // namespace
 
-uint64_t EntityTable::LoadToEncode(std::span<const EntityId> ids) const {
+uint64_t EntityTable::LoadToEncodeAccounts(std::span<const EntityId> ids) const {
   uint64_t read = LoadRecordsAndNames(accounts_, account_ids_, ids);
   auto each = [&](auto&& f) { EachExisting(accounts_, ids, f); };
   auto each_listed = [&](const AccountState& a, auto&& f) {

@@ -140,7 +140,7 @@ class EntityTable {
  private:
   void ReleaseUnreferencedIds();
   // TakeChanges' read-ahead: what encoding a group of changed entities reads (engine/prefetch.h).
-  uint64_t LoadToEncode(std::span<const EntityId> accounts) const;
+  uint64_t LoadToEncodeAccounts(std::span<const EntityId> accounts) const;
   uint64_t LoadToEncodeLeads(std::span<const EntityId> leads) const;
 
   IdTable lead_ids_, account_ids_;

@@ -649,10 +649,11 @@ TEST(SnapshotTest, AnUnknownVersionIsRefused) {
 }
 
 // TakeChanges reads a commit's changed entities ahead by groups of 32 (EntityTable::
-// LoadToEncode): what it hands over for many changes at once is what it hands over
-// for them one at a time. More than a group of each kind; ids longer than a string
-// keeps inline; an account listing more leads than are read ahead; entities without a
-// profile, a forgotten lead and a forgotten account among them.
+// LoadToEncodeAccounts and LoadToEncodeLeads): what it hands over for many changes at
+// once is what it hands over for them one at a time. More than a group of each kind;
+// ids longer than a string keeps inline; an account listing more leads than are read
+// ahead; entities without a profile, a forgotten lead and a forgotten account among
+// them.
 TEST(SnapshotTest, ManyChangesTakenAtOnceAreWhatTheyAreTakenOneAtATime) {
   Harness together, one_by_one;
   Store at_once, each;
