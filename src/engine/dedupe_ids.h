@@ -63,8 +63,8 @@ class DedupeIds {
     }
   }
 
-  // Reads ahead (LoadLines) what iterating the list reads first, up to eight lines.
-  uint64_t LoadEntries() const { return LoadLines(begin(), std::min(size() * sizeof(Entry), 8 * kCacheLine)); }
+  // Reads ahead (LoadElements) what iterating the list reads first.
+  uint64_t LoadEntries() const { return LoadElements(begin(), size()); }
 
   // Appends an id the lead does not remember yet: the caller checks Contains first (the
   // index holds each key once, so a repeated one would leave it out of step).

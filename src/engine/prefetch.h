@@ -22,11 +22,14 @@ inline void PrefetchLines(const void* p, size_t bytes) {
   }
 }
 
-// A vector's first elements, up to eight lines: a longer list (a large account's
-// contacts, a lead's dedupe ids) is read a few entries at a time anyway.
+// How much of a list is asked for or read ahead: its first elements, up to eight
+// lines. A longer list (a large account's contacts, a lead's dedupe ids) is read a few
+// entries at a time anyway.
+inline constexpr size_t kElementsAheadBytes = 8 * kCacheLine;
+
 template <typename T>
 void PrefetchElements(const std::vector<T>& v) {
-  PrefetchLines(v.data(), std::min(v.size() * sizeof(T), 8 * kCacheLine));
+  PrefetchLines(v.data(), std::min(v.size() * sizeof(T), kElementsAheadBytes));
 }
 
 // Reads a byte of every cache line [p, p + bytes) reaches into: loads, which the core
@@ -42,11 +45,14 @@ inline uint64_t LoadLines(const void* p, size_t bytes) {
   return sum;
 }
 
-// A vector's first elements read (LoadLines), up to eight lines, as PrefetchElements
-// hints them.
+// A list's first elements read (LoadLines), as much as PrefetchElements hints.
+template <typename T>
+uint64_t LoadElements(const T* first, size_t n) {
+  return LoadLines(first, std::min(n * sizeof(T), kElementsAheadBytes));
+}
 template <typename T>
 uint64_t LoadElements(const std::vector<T>& v) {
-  return LoadLines(v.data(), std::min(v.size() * sizeof(T), 8 * kCacheLine));
+  return LoadElements(v.data(), v.size());
 }
 
 }  // namespace leadscore::engine
