@@ -54,7 +54,7 @@ class Engine::Impl {
       return Status::Corruption("lead '" + std::string(id) + "' names account '" + account + "' that is not stored");
     }
     l.exists = true;
-    l.role = l.has_profile ? m.committee.RoleOf(l.fields[model::kLeadRole]) : -1;
+    l.role = l.has_profile ? m.committee.RoleOf(l.profile.slot(model::kLeadRole)) : -1;
     scorer_.RecomputeLeadFit(l, a);
     const int64_t due = scorer_.LeadNextDue(l, scorer_.LeadMeasures(l));
     l.persisted_due = stored_due;
@@ -80,7 +80,7 @@ class Engine::Impl {
         continue;
       }
       scorer_.DecayLead(*l, st);
-      l->role = l->has_profile ? m.committee.RoleOf(l->fields[model::kLeadRole]) : -1;
+      l->role = l->has_profile ? m.committee.RoleOf(l->profile.slot(model::kLeadRole)) : -1;
       scorer_.RecomputeLeadFit(*l, a);
       leads.emplace_back(lid, l);
     }

@@ -176,7 +176,7 @@ uint64_t EntityTable::LoadToEncodeAccounts(std::span<const EntityId> ids) const 
     for (size_t i = 0; i < std::min(a.leads.size(), kNamesAhead); ++i) f(a.leads[i]);
   };
   each([&](const AccountState& a) {
-    read += LoadElements(a.signals) + LoadLines(a.whole.data(), a.whole.size()) + LoadElements(a.role_values) +
+    read += LoadElements(a.signals) + a.profile.Load() + LoadElements(a.role_values) +
             LoadElements(a.contacts) + LoadElements(a.leads) + LoadElements(a.role_crossing);
     if (a.has_history()) read += LoadLines(&a.history(), sizeof(EntityHistory));
   });
@@ -189,7 +189,7 @@ uint64_t EntityTable::LoadToEncodeLeads(std::span<const EntityId> ids) const {
   uint64_t read = LoadRecordsAndNames(leads_, lead_ids_, ids);
   auto each = [&](auto&& f) { EachExisting(leads_, ids, f); };
   each([&](const LeadState& l) {
-    read += LoadElements(l.signals) + LoadLines(l.whole.data(), l.whole.size()) + l.seen.LoadEntries() +
+    read += LoadElements(l.signals) + l.profile.Load() + l.seen.LoadEntries() +
             LoadElements(l.held) + accounts_.LoadIndex(l.account) + LoadName(account_ids_, l.account);
     if (l.has_history()) read += LoadLines(&l.history(), sizeof(EntityHistory));
   });
@@ -203,13 +203,13 @@ uint64_t EntityTable::LoadToEncodeLeads(std::span<const EntityId> ids) const {
 void EntityTable::PrefetchContents(EntityId lead, EntityId account) const {
   if (const LeadState* l = leads_.Find(lead)) {
     PrefetchElements(l->signals);
-    PrefetchElements(l->fields);
+    l->profile.Prefetch();
     PrefetchElements(l->held);
     l->seen.Prefetch();
   }
   if (const AccountState* a = accounts_.Find(account)) {
     PrefetchElements(a->signals);
-    PrefetchElements(a->fields);
+    a->profile.Prefetch();
     PrefetchElements(a->role_values);
     PrefetchElements(a->contacts);
   }

@@ -54,7 +54,7 @@ ApplyResult Transitions::ApplyOne(const LeadAdoptInput& in, std::vector<RoutingE
   Detach(in.lead, l, a);
   scorer_.DecayLead(from, stream_time_);
   Merge(l, std::move(from));
-  l.role = l.has_profile ? m_.committee.RoleOf(l.fields[model::kLeadRole]) : -1;
+  l.role = l.has_profile ? m_.committee.RoleOf(l.profile.slot(model::kLeadRole)) : -1;
   Attach(in.lead, l, a);
   scorer_.RecomputeLeadFit(l, &a);
   table_.MarkLead(in.lead);
@@ -96,9 +96,7 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
             [](const HeldRun& x, const HeldRun& y) { return x.release_at_ms < y.release_at_ms; });
   // Last write wins for profiles, as everywhere.
   if (from.has_profile && (!into.has_profile || from.profile_at_ms > into.profile_at_ms)) {
-    into.fields = std::move(from.fields);
-    into.fields.resize(m_.layout.lead_slots());
-    into.whole = std::move(from.whole);
+    into.profile.Assign(from.profile.slots(), m_.layout.lead_slots(), from.profile.whole());
     into.has_profile = true;
     into.profile_at_ms = from.profile_at_ms;
   }

@@ -168,6 +168,8 @@ class SnapshotReader {
     const uint32_t n = GetInt<uint32_t>();
     return std::string(TakeBytes(n));
   }
+  // The same, as a view of the bytes being read (valid while they are).
+  std::string_view GetStringView() { return TakeBytes(GetInt<uint32_t>()); }
   std::string GetHexOrText() {
     if (!compact_) return GetString();
     const uint64_t code = GetVarint();

@@ -77,7 +77,7 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, const model::EntityPolicy
   w.Put<uint8_t>(e.has_profile);
   w.PutTime(e.profile_at_ms, base);
   w.Put<uint64_t>(slots_of_);  // still: the model whose slots a held event's attributes are
-  w.PutString(e.whole);       // the slots are read from it (version 9)
+  w.PutString(e.profile.whole());      // the slots are read from it (version 9)
   w.PutString(TierName(policy, e.tier));
   w.PutInt<uint32_t>(e.changes);
   // An entity without a history writes the defaults, as it always has.
@@ -171,30 +171,36 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
   }
   e.has_profile = r.Get<uint8_t>() != 0;
   e.profile_at_ms = r.GetTime(base);
+  // Read into these, then kept in the entity's one profile block.
+  std::vector<model::FieldValue> fields;
+  std::string_view whole;
+  std::string whole_from_slots;  // formats before the whole profile
   if (named) {
     const uint64_t slots_of = r.Get<uint64_t>();
     const bool slots_written = *version < kFirstVersionWithoutSlots;
-    if (slots_written && !GetFields(r, &e.fields)) return Status::Corruption("bad profile in entity state");
-    e.whole = r.GetString();
+    if (slots_written && !GetFields(r, &fields)) return Status::Corruption("bad profile in entity state");
+    whole = r.GetStringView();
     if (same_model) *same_model = slots_of == slots_of_;
     // Slots of another model, and from version 9 all slots, are read from the whole profile.
-    if (e.has_profile && derive_slots && (!slots_written || slots_of != slots_of_ || e.fields.size() != slots)) {
-      const bool read = kind == EntityKind::kLead ? model::LeadSlotsOf(m_, e.whole, &e.fields)
-                                                  : model::AccountSlotsOf(m_, e.whole, &e.fields);
+    if (e.has_profile && derive_slots && (!slots_written || slots_of != slots_of_ || fields.size() != slots)) {
+      const bool read = kind == EntityKind::kLead ? model::LeadSlotsOf(m_, whole, &fields)
+                                                  : model::AccountSlotsOf(m_, whole, &fields);
       // Where they are the only copy of the profile's slots, damaged bytes are refused;
       // under another model they read as unknown, as they always have.
       if (!read && !slots_written) return Status::Corruption("bad whole profile in entity state");
     }
-    if (!e.has_profile) e.fields.clear();
+    if (!e.has_profile) fields.clear();
   } else {
-    if (!GetFields(r, &e.fields) || (!e.fields.empty() && e.fields.size() != slots)) {
+    if (!GetFields(r, &fields) || (!fields.empty() && fields.size() != slots)) {
       return Status::Corruption("written by a model with other fields");
     }
-    if (e.has_profile && e.fields.size() == slots) {
-      e.whole = kind == EntityKind::kLead ? model::WholeFromLeadSlots(m_, e.fields)
-                                          : model::WholeFromAccountSlots(m_, e.fields);
+    if (e.has_profile && fields.size() == slots) {
+      whole_from_slots = kind == EntityKind::kLead ? model::WholeFromLeadSlots(m_, fields)
+                                                   : model::WholeFromAccountSlots(m_, fields);
+      whole = whole_from_slots;
     }
   }
+  e.profile.Assign(fields, 0, whole);
   if (named) {
     e.tier = TierIndex(policy, r.GetString());
   } else {

@@ -17,6 +17,7 @@
 
 #include "engine/dedupe_ids.h"
 #include "engine/engine.h"
+#include "engine/profile_block.h"
 #include "engine/tiers.h"
 
 namespace leadscore::engine {
@@ -129,7 +130,9 @@ struct EntityCommon {
   // of `active` (Sum). Most leads have had one or two of the model's signals, and many
   // none: a sum for every signal took 144 B of each lead.
   std::vector<SignalSum> signals;
-  std::vector<model::FieldValue> fields;  // the model's slots, read from `whole`
+  // The model's slots, read from the whole profile, and the whole profile (every
+  // field), in one block; slots only while has_profile.
+  ProfileBlock profile;
   double fit = 0;
   int64_t due = kNever;            // next decay check
   int64_t persisted_due = kNever;  // `due` as last handed to the store (its timer index key)
@@ -142,7 +145,6 @@ struct EntityCommon {
   int32_t disqualify_rule = -1;
   uint32_t changes = 0;  // tier changes so far: part of the routing id
   int64_t profile_at_ms = kLongAgo;
-  std::string whole;                      // the whole profile (model/profile.h): every field
 
   // Its tier changes and outcomes (EntityHistory): none until it has one.
   const EntityHistory& history() const { return history_.get() ? *history_.get() : kNoHistory; }
@@ -234,10 +236,11 @@ struct AccountState : EntityCommon {
 // or for an account alone. Unknown profiles are null: every condition on them is false.
 inline model::FieldContext LeadContext(const LeadState& l, const AccountState* a,
                                        const model::FieldValue* event = nullptr) {
-  return {l.has_profile ? l.fields.data() : nullptr, a && a->has_profile ? a->fields.data() : nullptr, event};
+  return {l.has_profile ? l.profile.slots().data() : nullptr, a && a->has_profile ? a->profile.slots().data() : nullptr,
+          event};
 }
 inline model::FieldContext AccountContext(const AccountState& a) {
-  return {nullptr, a.has_profile ? a.fields.data() : nullptr, nullptr};
+  return {nullptr, a.has_profile ? a.profile.slots().data() : nullptr, nullptr};
 }
 
 }  // namespace leadscore::engine

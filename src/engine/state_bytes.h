@@ -30,7 +30,7 @@ inline size_t HeapBytes(const EntityHistory& h) {
 }
 
 inline size_t HeapBytes(const EntityCommon& e) {
-  size_t bytes = HeapBytesOf(e.signals) + HeapBytesOf(e.fields) + HeapBytesOf(e.whole);
+  size_t bytes = HeapBytesOf(e.signals) + (e.profile.BlockBytes() ? e.profile.BlockBytes() + IdTable::kAllocationHeader : 0);
   if (e.has_history()) bytes += HeapBytes(e.history());
   return bytes;
 }

@@ -98,7 +98,7 @@ int Transitions::MatchingWhenFilter(const EventInput& e) const {
   const LeadState* l = table_.FindLead(e.lead);
   const AccountState* a = table_.FindAccount(e.account);
   const model::FieldContext ctx{
-      l && l->has_profile ? l->fields.data() : nullptr, a && a->has_profile ? a->fields.data() : nullptr,
+      l && l->has_profile ? l->profile.slots().data() : nullptr, a && a->has_profile ? a->profile.slots().data() : nullptr,
       e.attributes.size() == m_.layout.event_slots() ? e.attributes.data() : nullptr};
   for (size_t i = 0; i < m_.filters.size(); ++i) {
     if (!m_.filters[i].burst && m_.filters[i].when.Matches(ctx)) return static_cast<int>(i);
@@ -263,12 +263,10 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
   table_.MarkAccount(p.account);
   const int64_t st = stream_time_;
   scorer_.DecayLead(l, st);
-  l.fields = p.fields;
-  l.fields.resize(m_.layout.lead_slots());
-  l.whole = p.whole;
+  l.profile.Assign(p.fields, m_.layout.lead_slots(), p.whole);
   l.has_profile = true;
   l.profile_at_ms = p.updated_at_ms;
-  const int role = m_.committee.RoleOf(l.fields[model::kLeadRole]);
+  const int role = m_.committee.RoleOf(l.profile.slot(model::kLeadRole));
   const bool role_changed = role != l.role;
   if (role_changed) {
     // The account is decayed (a move decayed it already) only when it is evaluated
@@ -302,9 +300,7 @@ ApplyResult Transitions::ApplyOne(const AccountProfileInput& p, std::vector<Rout
   table_.MarkAccount(p.account);
   const int64_t st = stream_time_;
   scorer_.DecayAccount(a, st);
-  a.fields = p.fields;
-  a.fields.resize(m_.layout.account_slots());
-  a.whole = p.whole;
+  a.profile.Assign(p.fields, m_.layout.account_slots(), p.whole);
   a.has_profile = true;
   a.profile_at_ms = p.updated_at_ms;
   scorer_.RecomputeAccountFit(a);
