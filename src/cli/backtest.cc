@@ -80,7 +80,7 @@ BacktestSide Run(std::shared_ptr<const model::Model> model, const std::string& h
   for (engine::EntityKind kind : {engine::EntityKind::kLead, engine::EntityKind::kAccount}) {
     const engine::IdTable& ids = kind == engine::EntityKind::kLead ? eng.lead_ids() : eng.account_ids();
     for (size_t n = 0; n < ids.size(); ++n) {
-      const std::string& id = ids.Name(static_cast<engine::EntityId>(n));
+      const std::string id(ids.Name(static_cast<engine::EntityId>(n)));
       if (id.empty()) continue;
       auto view = kind == engine::EntityKind::kLead ? eng.ViewLead(id) : eng.ViewAccount(id);
       if (view) side.final_tier[KindName(kind)][id] = view->tier;

@@ -196,7 +196,7 @@ report::LeadSamples SampleLeads(std::shared_ptr<const model::Model> model, const
     while (*next <= now) *next += every_ms;
     const engine::IdTable& ids = eng.lead_ids();
     for (size_t n = 0; n < ids.size(); ++n) {
-      const std::string& id = ids.Name(static_cast<engine::EntityId>(n));
+      const std::string_view id = ids.Name(static_cast<engine::EntityId>(n));
       if (id.empty()) continue;
       const auto view = eng.ViewLead(id);
       // A disqualified lead is never routed; a suppressed one is in a deal already.
@@ -208,7 +208,7 @@ report::LeadSamples SampleLeads(std::shared_ptr<const model::Model> model, const
         if (auto it = column.find(f.name); it != column.end()) row.points[it->second] = static_cast<float>(f.points);
       }
       auto [it, fresh] = lead_index.emplace(id, static_cast<uint32_t>(samples.leads.size()));
-      if (fresh) samples.leads.push_back(id);
+      if (fresh) samples.leads.emplace_back(id);
       row.lead = it->second;
       samples.rows.push_back(std::move(row));
     }

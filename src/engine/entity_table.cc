@@ -98,10 +98,10 @@ void EntityTable::MarkAccount(EntityId id) {
 
 void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Change>* out) {
   ++epoch_;
-  auto take = [&](EntityKind kind, const std::string& id, EntityCommon& e, std::string bytes) {
+  auto take = [&](EntityKind kind, std::string_view id, EntityCommon& e, std::string bytes) {
     e.dirty = false;
     const int64_t due = e.exists ? e.due : kNever;
-    out->push_back({kind, id, std::move(bytes), due, e.persisted_due});
+    out->push_back({kind, std::string(id), std::move(bytes), due, e.persisted_due});
     e.persisted_due = due;
   };
   // An erased entity's record goes back to its pool once its erase is taken.
@@ -134,15 +134,15 @@ void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Ch
 // thousands of events ran since they changed): each reads its index entry, then its
 // record, then what the record owns and the names it writes, every step a miss after
 // the one before. Read ahead by groups in passes, as Engine::Prefetch reads an
-// event's, so that a pass's misses overlap. Names are strings in the id table, their
-// characters on the heap (ids longer than 15 bytes): two reads each.
+// event's, so that a pass's misses overlap. A name is an entry in the id table and a
+// heap block of its length and characters: two reads each.
 namespace {
 uint64_t LoadName(const IdTable& ids, EntityId id) {
-  return id < ids.size() ? LoadLines(&ids.Name(id), sizeof(std::string)) : 0;
+  return ids.LoadEntry(id);
 }
 uint64_t LoadNameChars(const IdTable& ids, EntityId id) {
   if (id >= ids.size()) return 0;
-  const std::string& name = ids.Name(id);
+  const std::string_view name = ids.Name(id);
   return LoadLines(name.data(), name.size());
 }
 // How many of an account's contacts, and of its leads, have their names read ahead: a
@@ -256,7 +256,7 @@ void Sample(const RecordPool<State>& records, const IdTable& ids, size_t& cursor
     const EntityId id = records.OwnerAt(slot);
     const State& e = records.At(slot);
     if (id == kNoEntity || !e.exists) continue;
-    sum += static_cast<double>(HeapBytes(e) + (id < ids.size() ? HeapBytesOf(ids.Name(id)) : 0));
+    sum += static_cast<double>(HeapBytes(e) + (id < ids.size() ? ids.NameHeapBytes(id) : 0));
     ++seen;
   }
   if (seen == 0) return;
@@ -265,8 +265,8 @@ void Sample(const RecordPool<State>& records, const IdTable& ids, size_t& cursor
 }
 
 // An interned name's fixed share: its slot in the lookup (kept at most 3/4 full), its
-// string and a free-list entry; a long name's heap block is sampled with its record.
-constexpr double kNameCost = sizeof(uint64_t) * 4.0 / 3.0 + sizeof(std::string) + sizeof(EntityId);
+// entry and a free-list entry; its heap block is sampled with its record.
+constexpr double kNameCost = sizeof(uint64_t) * 4.0 / 3.0 + IdTable::kEntryBytes + sizeof(EntityId);
 
 }  // namespace
 

@@ -1,7 +1,10 @@
 // Interned ids: the engine works on dense integers, strings stay at the edge.
 // Not thread-safe; owned by the engine's single processing thread.
 //
-// The names are kept once, in `names_` (indexed by id); the lookup is an open-addressing
+// The names are kept once, in `names_` (indexed by id), each a heap block of its length
+// and characters behind one pointer: a std::string took 32 B of every entity's name and
+// a heap block of its own anyway beyond 15 characters (every simulated id, and most CRM
+// ids, are longer). The lookup is an open-addressing
 // table of 8-byte slots (32 bits of the name's hash, the id + 1; 0 is empty), probed
 // linearly and kept at most 3/4 full, and a release closes its gap by shifting the
 // slots after it back (no tombstones). A lookup reads one slot line and, on a hash
@@ -9,9 +12,13 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <new>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace leadscore::engine {
@@ -31,7 +38,7 @@ class IdTable {
     if (!free_.empty()) {
       n = free_.back();
       free_.pop_back();
-      names_[n] = id;
+      names_[n] = StoredName(id);
     } else {
       n = static_cast<EntityId>(names_.size());
       names_.emplace_back(id);
@@ -42,7 +49,7 @@ class IdTable {
   }
   // Gives the id back for reuse: the caller guarantees nothing refers to it any more.
   void Release(EntityId id) {
-    const uint32_t h = Hash(names_[id]);
+    const uint32_t h = Hash(names_[id].text());
     size_t i = h & mask_;
     while (IdOf(slots_[i]) != id) i = (i + 1) & mask_;
     // Backward shift: an entry after the gap whose home is not between the gap and it
@@ -56,8 +63,7 @@ class IdTable {
     }
     slots_[i] = 0;
     --live_;
-    names_[id].clear();
-    names_[id].shrink_to_fit();
+    names_[id] = StoredName();
     free_.push_back(id);
   }
   EntityId Find(std::string_view id) const {
@@ -67,12 +73,24 @@ class IdTable {
     }
     return kNoEntity;
   }
-  const std::string& Name(EntityId id) const { return names_[id]; }
+  // The id's name; empty once released. Valid until the id is released.
+  std::string_view Name(EntityId id) const { return names_[id].text(); }
   size_t size() const { return names_.size(); }  // highest id + 1
   size_t live() const { return live_; }
-  // For estimates of memory (engine/state_bytes.h): a name longer than the string's
-  // inline buffer costs its capacity and an allocation header.
-  static constexpr size_t kInlineChars = 15;       // libstdc++'s short-string buffer
+  // Reads ahead (engine/prefetch.h) the id's entry: the pointer to its name. Returns
+  // what it read, for the caller to keep.
+  uint64_t LoadEntry(EntityId id) const {
+    return id < names_.size() ? reinterpret_cast<uintptr_t>(*static_cast<const volatile StoredName::Block*>(&names_[id].block)) : 0;
+  }
+  // For estimates of memory (engine/state_bytes.h): an entry in `names_` per id, and a
+  // name's heap block with its allocation header.
+  static constexpr size_t kEntryBytes = sizeof(void*);
+  size_t NameHeapBytes(EntityId id) const {
+    const size_t n = names_[id].text().size();
+    return n ? sizeof(uint32_t) + n + kAllocationHeader : 0;
+  }
+  // For estimates of the heap strings elsewhere own: libstdc++'s short-string buffer.
+  static constexpr size_t kInlineChars = 15;
   // A block's cost beyond what it holds: glibc's header; jemalloc, the service's malloc,
   // has none but rounds up to its size classes, about as much at these sizes.
   static constexpr size_t kAllocationHeader = 16;
@@ -82,7 +100,7 @@ class IdTable {
   static uint64_t Slot(uint32_t h, EntityId id) { return uint64_t{h} << 32 | (uint64_t{id} + 1); }
   static EntityId IdOf(uint64_t slot) { return static_cast<EntityId>((slot & 0xffffffffu) - 1); }
   bool Matches(uint64_t slot, uint32_t h, std::string_view id) const {
-    return static_cast<uint32_t>(slot >> 32) == h && names_[IdOf(slot)] == id;
+    return static_cast<uint32_t>(slot >> 32) == h && names_[IdOf(slot)].text() == id;
   }
   void Grow() {
     std::vector<uint64_t> old(slots_.size() * 2, 0);
@@ -99,7 +117,36 @@ class IdTable {
   std::vector<uint64_t> slots_ = std::vector<uint64_t>(16, 0);  // a power of two
   size_t mask_ = 15;
   size_t live_ = 0;
-  std::vector<std::string> names_;
+  // A name in a heap block of its own: its length, then its characters (none: empty).
+  struct StoredName {
+    using Block = char*;
+    Block block = nullptr;
+    StoredName() = default;
+    explicit StoredName(std::string_view text) {
+      if (text.empty()) return;
+      const auto n = static_cast<uint32_t>(text.size());
+      block = static_cast<char*>(std::malloc(sizeof n + n));
+      if (!block) throw std::bad_alloc();
+      std::memcpy(block, &n, sizeof n);
+      std::memcpy(block + sizeof n, text.data(), n);
+    }
+    StoredName(StoredName&& o) noexcept : block(std::exchange(o.block, nullptr)) {}
+    StoredName& operator=(StoredName&& o) noexcept {
+      if (this != &o) {
+        std::free(block);
+        block = std::exchange(o.block, nullptr);
+      }
+      return *this;
+    }
+    ~StoredName() { std::free(block); }
+    std::string_view text() const {
+      if (!block) return {};
+      uint32_t n;
+      std::memcpy(&n, block, sizeof n);
+      return {block + sizeof n, n};
+    }
+  };
+  std::vector<StoredName> names_;
   std::vector<EntityId> free_;
 };
 

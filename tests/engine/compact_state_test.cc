@@ -1,0 +1,145 @@
+// What an entity keeps in memory in few bytes: its profile in one block behind one
+// pointer (engine/profile_block.h) and its name in the id table as a block of its own
+// (engine/ids.h). Both must keep exactly what they are given, copy deeply, and free
+// what they drop.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/ids.h"
+#include "engine/profile_block.h"
+#include "engine/state.h"
+
+namespace leadscore::testing {
+namespace {
+
+using engine::ProfileBlock;
+using Slot = model::FieldValue;
+
+Slot Number(double v) { return {.present = true, .has_number = true, .symbol = model::kOtherSymbol, .number = v}; }
+Slot Symbol(int32_t s) { return {.present = true, .has_number = false, .symbol = s, .number = 0}; }
+
+void ExpectSlot(const Slot& got, const Slot& want, size_t i) {
+  EXPECT_EQ(got.present, want.present) << i;
+  EXPECT_EQ(got.has_number, want.has_number) << i;
+  EXPECT_EQ(got.symbol, want.symbol) << i;
+  EXPECT_EQ(got.number, want.number) << i;
+}
+
+TEST(ProfileBlockTest, KeepsTheSlotsGivenThenUnknownOnesAndTheWholeProfileByteForByte) {
+  const std::vector<Slot> given{Number(250), Symbol(3)};
+  const std::string whole("\x01\x02title\0with a zero byte", 25);
+  ProfileBlock p;
+  p.Assign(given, 5, whole);
+  ASSERT_EQ(p.slots().size(), 5u) << "padded to the model's slots";
+  ExpectSlot(p.slot(0), given[0], 0);
+  ExpectSlot(p.slot(1), given[1], 1);
+  for (size_t i = 2; i < 5; ++i) ExpectSlot(p.slot(i), Slot{}, i);
+  EXPECT_EQ(p.whole(), whole) << "the zero byte and what follows it are kept";
+  EXPECT_EQ(p.BlockBytes(), 8 + 5 * sizeof(Slot) + whole.size()) << "a header, the slots and the bytes: one block";
+
+  p.Assign(given, 0, "");  // as many slots as given, no whole profile (formats before it)
+  EXPECT_EQ(p.slots().size(), 2u);
+  EXPECT_TRUE(p.whole().empty());
+}
+
+TEST(ProfileBlockTest, NothingToKeepIsNoBlockAndAWholeProfileAloneIsKept) {
+  ProfileBlock p;
+  EXPECT_TRUE(p.slots().empty());
+  EXPECT_TRUE(p.whole().empty());
+  EXPECT_EQ(p.BlockBytes(), 0u);
+  p.Assign({}, 0, "whole, without slots");  // a profile read without deriving its slots
+  EXPECT_TRUE(p.slots().empty());
+  EXPECT_EQ(p.whole(), "whole, without slots");
+  p.Assign({}, 0, "");
+  EXPECT_EQ(p.BlockBytes(), 0u) << "nothing left: the block is freed";
+  p.Assign(std::vector<Slot>{Number(1)}, 3, "x");
+  p.clear();
+  EXPECT_EQ(p.BlockBytes(), 0u);
+  EXPECT_TRUE(p.whole().empty());
+}
+
+TEST(ProfileBlockTest, ACopyIsItsOwnAndAMoveLeavesNothingBehind) {
+  ProfileBlock original;
+  original.Assign(std::vector<Slot>{Number(7), Symbol(1)}, 2, "before");
+  ProfileBlock copy = original;  // the views decay a copy of an entity
+  original.Assign(std::vector<Slot>{Number(8)}, 2, "after");
+  EXPECT_EQ(copy.whole(), "before");
+  ExpectSlot(copy.slot(0), Number(7), 0);
+  ExpectSlot(copy.slot(1), Symbol(1), 1);
+  EXPECT_EQ(original.whole(), "after");
+
+  ProfileBlock moved = std::move(original);
+  EXPECT_EQ(moved.whole(), "after");
+  EXPECT_EQ(original.BlockBytes(), 0u);  // NOLINT(bugprone-use-after-move): what a move leaves is the point
+  copy = moved;
+  EXPECT_EQ(copy.whole(), "after");
+  copy = std::move(moved);
+  EXPECT_EQ(copy.whole(), "after");
+  ExpectSlot(copy.slot(0), Number(8), 0);
+  ExpectSlot(copy.slot(1), Slot{}, 1);
+}
+
+TEST(ProfileBlockTest, AnEntityCopiedKeepsItsProfileAndConditionsReadItsSlots) {
+  engine::LeadState lead;
+  lead.has_profile = true;
+  lead.profile.Assign(std::vector<Slot>{Symbol(4), Number(3)}, 5, "whole");
+  const engine::LeadState copy = lead;
+  lead.profile.clear();
+  const model::FieldContext ctx = engine::LeadContext(copy, nullptr);
+  ASSERT_NE(ctx.lead, nullptr);
+  EXPECT_EQ(ctx.lead[0].symbol, 4);
+  EXPECT_EQ(ctx.lead[1].number, 3);
+  EXPECT_EQ(copy.profile.whole(), "whole");
+  engine::LeadState unknown;
+  EXPECT_EQ(engine::LeadContext(unknown, nullptr).lead, nullptr) << "no profile: every condition on it is false";
+}
+
+TEST(IdTableTest, NamesAreKeptExactlyFoundAgainAndReleasedForReuse) {
+  engine::IdTable ids;
+  const std::string long_name(1000, 'x');
+  const std::string with_zero("lead\0two", 8);
+  const engine::EntityId a = ids.Intern("acct-12345-lead-3");
+  const engine::EntityId b = ids.Intern(long_name);
+  const engine::EntityId c = ids.Intern(with_zero);
+  const engine::EntityId empty = ids.Intern("");
+  EXPECT_EQ(ids.Intern("acct-12345-lead-3"), a) << "interned once";
+  EXPECT_EQ(ids.Name(a), "acct-12345-lead-3");
+  EXPECT_EQ(ids.Name(b), long_name);
+  EXPECT_EQ(ids.Name(c), with_zero);
+  EXPECT_EQ(ids.Find(std::string_view("lead", 4)), engine::kNoEntity) << "the bytes after the zero count";
+  EXPECT_EQ(ids.Name(empty), "");
+  EXPECT_EQ(ids.NameHeapBytes(a), 4 + 17 + engine::IdTable::kAllocationHeader);
+  EXPECT_EQ(ids.NameHeapBytes(empty), 0u);
+
+  ids.Release(b);
+  EXPECT_TRUE(ids.Name(b).empty());
+  EXPECT_EQ(ids.Find(long_name), engine::kNoEntity);
+  EXPECT_EQ(ids.Intern("reused"), b) << "the released id is given out again";
+  EXPECT_EQ(ids.Name(b), "reused");
+  EXPECT_EQ(ids.Find(with_zero), c);
+  EXPECT_EQ(ids.live(), 4u);
+}
+
+TEST(IdTableTest, ANameStaysWhereItIsWhileTheTableGrows) {
+  engine::IdTable ids;
+  const engine::EntityId first = ids.Intern("acct-1-lead-1");
+  const std::string_view name = ids.Name(first);
+  const char* chars = name.data();
+  for (int i = 0; i < 100000; ++i) ids.Intern("acct-" + std::to_string(i) + "-lead-" + std::to_string(i % 7));
+  EXPECT_EQ(ids.Name(first).data(), chars) << "a view taken before is still good";
+  EXPECT_EQ(name, "acct-1-lead-1");
+  EXPECT_EQ(ids.Find("acct-99999-lead-4"), ids.Intern("acct-99999-lead-4"));
+}
+
+TEST(CompactStateTest, ALeadsRecordIsThreeCacheLines) {
+  // What the engine row of bench/pipeline_bench measures resident, and what an event
+  // reads of its lead: a record that grows past three lines costs every event a miss.
+  EXPECT_LE(sizeof(engine::LeadState), 3 * engine::kCacheLine);
+  EXPECT_EQ(sizeof(engine::ProfileBlock), sizeof(void*));
+}
+
+}  // namespace
+}  // namespace leadscore::testing
