@@ -4,11 +4,11 @@
 // The names are kept once, in `names_` (indexed by id), each a heap block of its length
 // and characters behind one pointer: a std::string took 32 B of every entity's name and
 // a heap block of its own anyway beyond 15 characters (every simulated id, and most CRM
-// ids, are longer). The lookup is an open-addressing
-// table of 8-byte slots (32 bits of the name's hash, the id + 1; 0 is empty), probed
-// linearly and kept at most 3/4 full, and a release closes its gap by shifting the
-// slots after it back (no tombstones). A lookup reads one slot line and, on a hash
-// match, the name: a node-based map reads a bucket, a node and the node's string.
+// ids, are longer). The lookup is an open-addressing table of 8-byte slots (32 bits of
+// the name's hash, the id + 1; 0 is empty), probed linearly and kept at most 3/4 full,
+// and a release closes its gap by shifting the slots after it back (no tombstones). A
+// lookup reads one slot line and, on a hash match, the name: a node-based map reads a
+// bucket, a node and the node's string.
 #pragma once
 
 #include <cstdint>
@@ -80,7 +80,8 @@ class IdTable {
   // Reads ahead (engine/prefetch.h) the id's entry: the pointer to its name. Returns
   // what it read, for the caller to keep.
   uint64_t LoadEntry(EntityId id) const {
-    return id < names_.size() ? reinterpret_cast<uintptr_t>(*static_cast<const volatile StoredName::Block*>(&names_[id].block)) : 0;
+    if (id >= names_.size()) return 0;
+    return reinterpret_cast<uintptr_t>(*static_cast<const volatile StoredName::Block*>(&names_[id].block));
   }
   // For estimates of memory (engine/state_bytes.h): an entry in `names_` per id, and a
   // name's heap block with its allocation header.

@@ -60,7 +60,11 @@ class ProfileBlock {
   }
   void clear() { Reset(nullptr); }
 
-  std::span<const Slot> slots() const { return p_ ? std::span<const Slot>(SlotsOf(p_), p_->n_slots) : std::span<const Slot>(); }
+  // None (and a null data()) without slots: conditions on an unknown profile are false.
+  std::span<const Slot> slots() const {
+    if (!p_ || p_->n_slots == 0) return {};
+    return {SlotsOf(p_), p_->n_slots};
+  }
   const Slot& slot(size_t i) const {
     assert(p_ && i < p_->n_slots);
     return SlotsOf(p_)[i];

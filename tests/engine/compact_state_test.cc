@@ -52,6 +52,7 @@ TEST(ProfileBlockTest, NothingToKeepIsNoBlockAndAWholeProfileAloneIsKept) {
   EXPECT_EQ(p.BlockBytes(), 0u);
   p.Assign({}, 0, "whole, without slots");  // a profile read without deriving its slots
   EXPECT_TRUE(p.slots().empty());
+  EXPECT_EQ(p.slots().data(), nullptr) << "a condition given these reads none, not the bytes after the header";
   EXPECT_EQ(p.whole(), "whole, without slots");
   p.Assign({}, 0, "");
   EXPECT_EQ(p.BlockBytes(), 0u) << "nothing left: the block is freed";
