@@ -2,9 +2,9 @@
 // Not thread-safe; owned by the engine's single processing thread.
 //
 // The names are kept once, in `names_` (indexed by id), each a heap block of its length
-// and characters behind one pointer: a std::string took 32 B of every entity's name and
-// a heap block of its own anyway beyond 15 characters (every simulated id, and most CRM
-// ids, are longer). The lookup is an open-addressing table of 8-byte slots (32 bits of
+// (one byte below 255) and characters behind one pointer: a std::string took 32 B of
+// every entity's name and a heap block of its own anyway beyond 15 characters (every
+// simulated id, and most CRM ids, are longer); a name of up to 15 takes 8 B and 16. The lookup is an open-addressing table of 8-byte slots (32 bits of
 // the name's hash, the id + 1; 0 is empty), probed linearly and kept at most 3/4 full,
 // and a release closes its gap by shifting the slots after it back (no tombstones). A
 // lookup reads one slot line and, on a hash match, the name: a node-based map reads a
@@ -88,7 +88,7 @@ class IdTable {
   static constexpr size_t kEntryBytes = sizeof(void*);
   size_t NameHeapBytes(EntityId id) const {
     const size_t n = names_[id].text().size();
-    return n ? sizeof(uint32_t) + n + kAllocationHeader : 0;
+    return n ? StoredName::PrefixBytes(n) + n + kAllocationHeader : 0;
   }
   // For estimates of the heap strings elsewhere own: libstdc++'s short-string buffer.
   static constexpr size_t kInlineChars = 15;
@@ -119,17 +119,27 @@ class IdTable {
   size_t mask_ = 15;
   size_t live_ = 0;
   // A name in a heap block of its own: its length, then its characters (none: empty).
+  // The length is one byte below kLongName, else kLongName and four bytes.
   struct StoredName {
     using Block = char*;
+    static constexpr unsigned char kLongName = 255;
+    static size_t PrefixBytes(size_t n) { return n < kLongName ? 1 : 1 + sizeof(uint32_t); }
     Block block = nullptr;
     StoredName() = default;
     explicit StoredName(std::string_view text) {
       if (text.empty()) return;
-      const auto n = static_cast<uint32_t>(text.size());
-      block = static_cast<char*>(std::malloc(sizeof n + n));
+      const size_t n = text.size();
+      const size_t prefix = PrefixBytes(n);
+      block = static_cast<char*>(std::malloc(prefix + n));
       if (!block) throw std::bad_alloc();
-      std::memcpy(block, &n, sizeof n);
-      std::memcpy(block + sizeof n, text.data(), n);
+      if (n < kLongName) {
+        block[0] = static_cast<char>(n);
+      } else {
+        const auto n32 = static_cast<uint32_t>(n);
+        block[0] = static_cast<char>(kLongName);
+        std::memcpy(block + 1, &n32, sizeof n32);
+      }
+      std::memcpy(block + prefix, text.data(), n);
     }
     StoredName(StoredName&& o) noexcept : block(std::exchange(o.block, nullptr)) {}
     StoredName& operator=(StoredName&& o) noexcept {
@@ -142,9 +152,11 @@ class IdTable {
     ~StoredName() { std::free(block); }
     std::string_view text() const {
       if (!block) return {};
+      const auto first = static_cast<unsigned char>(block[0]);
+      if (first < kLongName) return {block + 1, first};
       uint32_t n;
-      std::memcpy(&n, block, sizeof n);
-      return {block + sizeof n, n};
+      std::memcpy(&n, block + 1, sizeof n);
+      return {block + 1 + sizeof n, n};
     }
   };
   std::vector<StoredName> names_;

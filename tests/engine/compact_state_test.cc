@@ -112,7 +112,12 @@ TEST(IdTableTest, NamesAreKeptExactlyFoundAgainAndReleasedForReuse) {
   EXPECT_EQ(ids.Name(c), with_zero);
   EXPECT_EQ(ids.Find(std::string_view("lead", 4)), engine::kNoEntity) << "the bytes after the zero count";
   EXPECT_EQ(ids.Name(empty), "");
-  EXPECT_EQ(ids.NameHeapBytes(a), 4 + 17 + engine::IdTable::kAllocationHeader);
+  for (const size_t n : {size_t{127}, size_t{128}, size_t{254}, size_t{255}, size_t{256}, size_t{70000}}) {
+    const std::string name(n, static_cast<char>('a' + n % 26));
+    EXPECT_EQ(ids.Name(ids.Intern(name)), name) << n << " characters, either side of the one-byte length";
+  }
+  EXPECT_EQ(ids.NameHeapBytes(a), 1 + 17 + engine::IdTable::kAllocationHeader) << "a length byte and the characters";
+  EXPECT_EQ(ids.NameHeapBytes(b), 5 + 1000 + engine::IdTable::kAllocationHeader) << "255, then four length bytes";
   EXPECT_EQ(ids.NameHeapBytes(empty), 0u);
 
   ids.Release(b);
@@ -121,7 +126,7 @@ TEST(IdTableTest, NamesAreKeptExactlyFoundAgainAndReleasedForReuse) {
   EXPECT_EQ(ids.Intern("reused"), b) << "the released id is given out again";
   EXPECT_EQ(ids.Name(b), "reused");
   EXPECT_EQ(ids.Find(with_zero), c);
-  EXPECT_EQ(ids.live(), 4u);
+  EXPECT_EQ(ids.live(), 10u);
 }
 
 TEST(IdTableTest, ANameStaysWhereItIsWhileTheTableGrows) {
