@@ -60,7 +60,7 @@ class RecordPool {
         free_.pop_back();
       } else {
         slot = static_cast<uint32_t>(owners_.size());
-        if (slot % kChunk == 0) chunks_.push_back(std::make_unique<State[]>(kChunk));
+        if (slot % kChunk == 0) chunks_.push_back(std::make_unique<Chunk>());
         owners_.push_back(kNoEntity);
       }
       owners_[slot] = id;
@@ -89,8 +89,8 @@ class RecordPool {
   // Slots in use or free, in pool order (a scan that resumes where it stopped).
   size_t slots() const { return owners_.size(); }
   EntityId OwnerAt(size_t slot) const { return owners_[slot]; }  // kNoEntity: a free slot
-  State& At(size_t slot) { return chunks_[slot / kChunk][slot % kChunk]; }
-  const State& At(size_t slot) const { return chunks_[slot / kChunk][slot % kChunk]; }
+  State& At(size_t slot) { return chunks_[slot / kChunk]->records[slot % kChunk]; }
+  const State& At(size_t slot) const { return chunks_[slot / kChunk]->records[slot % kChunk]; }
 
   // Bytes of the pool's own: its chunks, the index by id and the slots' owners.
   size_t RecordBytes() const { return chunks_.size() * kChunk * sizeof(State); }
@@ -99,8 +99,13 @@ class RecordPool {
   }
 
  private:
+  // A chunk is one object, aligned to a cache line: an array made by new[] starts after
+  // its count (8 bytes), which put every record of 192 B across four lines, not three.
+  struct alignas(kCacheLine) Chunk {
+    State records[kChunk];
+  };
   std::vector<uint32_t> index_;  // by id: slot + 1, 0 when the id has no record
-  std::vector<std::unique_ptr<State[]>> chunks_;
+  std::vector<std::unique_ptr<Chunk>> chunks_;
   std::vector<EntityId> owners_;  // by slot: the id it holds, kNoEntity when free
   std::vector<uint32_t> free_;    // free slots, reused last-freed first
 };
