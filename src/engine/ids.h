@@ -4,11 +4,12 @@
 // The names are kept once, in `names_` (indexed by id), each a heap block of its length
 // (one byte below 255) and characters behind one pointer: a std::string took 32 B of
 // every entity's name and a heap block of its own anyway beyond 15 characters (every
-// simulated id, and most CRM ids, are longer); a name of up to 15 takes 8 B and 16. The lookup is an open-addressing table of 8-byte slots (32 bits of
-// the name's hash, the id + 1; 0 is empty), probed linearly and kept at most 3/4 full,
-// and a release closes its gap by shifting the slots after it back (no tombstones). A
-// lookup reads one slot line and, on a hash match, the name: a node-based map reads a
-// bucket, a node and the node's string.
+// simulated id, and most CRM ids, are longer); a name of up to 15 takes 8 B and 16.
+// The lookup is an open-addressing table of 8-byte slots (32 bits of the name's hash,
+// the id + 1; 0 is empty), probed linearly and kept at most 3/4 full, and a release
+// closes its gap by shifting the slots after it back (no tombstones). A lookup reads
+// one slot line and, on a hash match, the name: a node-based map reads a bucket, a
+// node and the node's string.
 #pragma once
 
 #include <cstdint>
