@@ -164,10 +164,7 @@ class SnapshotReader {
     }
   }
   int64_t GetTime(int64_t base) { return compact_ ? TimeCode::Decode(GetVarint(), base) : Get<int64_t>(); }
-  std::string GetString() {
-    const uint32_t n = GetInt<uint32_t>();
-    return std::string(TakeBytes(n));
-  }
+  std::string GetString() { return std::string(GetStringView()); }
   // The same, as a view of the bytes being read (valid while they are).
   std::string_view GetStringView() { return TakeBytes(GetInt<uint32_t>()); }
   std::string GetHexOrText() {

@@ -18,6 +18,9 @@ template <typename T>
 size_t HeapBytesOf(const std::vector<T>& v) {
   return v.capacity() ? v.capacity() * sizeof(T) + IdTable::kAllocationHeader : 0;
 }
+inline size_t HeapBytesOf(const ProfileBlock& p) {
+  return p.BlockBytes() ? p.BlockBytes() + IdTable::kAllocationHeader : 0;
+}
 inline size_t HeapBytesOf(const std::string& s) {
   return s.capacity() > IdTable::kInlineChars ? s.capacity() + 1 + IdTable::kAllocationHeader : 0;
 }
@@ -30,7 +33,7 @@ inline size_t HeapBytes(const EntityHistory& h) {
 }
 
 inline size_t HeapBytes(const EntityCommon& e) {
-  size_t bytes = HeapBytesOf(e.signals) + (e.profile.BlockBytes() ? e.profile.BlockBytes() + IdTable::kAllocationHeader : 0);
+  size_t bytes = HeapBytesOf(e.signals) + HeapBytesOf(e.profile);
   if (e.has_history()) bytes += HeapBytes(e.history());
   return bytes;
 }
