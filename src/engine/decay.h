@@ -69,7 +69,11 @@ struct DecayEnvelope {
 
 // First dt >= 0 at which sum value_i * e^(-rate_i * dt) + constant reaches zero, for
 // terms of one sign, approached from dt = 0 by Newton steps (never past the root).
-inline double NewtonFirstRoot(const double* value, const double* rate, int n, double constant) {
+// A caller that only asks whether `offset + dt < before` (a stretch of EarliestBelow)
+// gets the first step that answers no: the later steps only move on, so they would
+// answer no as well, and taking them cost exps for nothing.
+inline double NewtonFirstRoot(const double* value, const double* rate, int n, double constant, double offset = 0,
+                              double before = kInf) {
   double dt = 0;
   bool start_positive = true;
   for (int iteration = 0; iteration < 12; ++iteration) {
@@ -86,6 +90,7 @@ inline double NewtonFirstRoot(const double* value, const double* rate, int n, do
     const double step = -f / df;
     dt += step;
     if (step < 0.25 || dt > 1e15) break;  // a quarter of a millisecond: close enough
+    if (!(offset + dt < before)) break;
   }
   return dt;
 }
@@ -112,7 +117,7 @@ inline double EarliestBelow(const DecayEnvelope& e, double theta) {
       }
     }
     // Nothing decays in this stretch: the sum stays where it is until `until`.
-    const double dt = n == 0 ? kInf : NewtonFirstRoot(value, rate, n, constant);
+    const double dt = n == 0 ? kInf : NewtonFirstRoot(value, rate, n, constant, from, until);
     if (from + dt < until) return from + dt;
     from = until;
   }
