@@ -25,8 +25,13 @@ class Engine::Impl {
   Impl(std::shared_ptr<const model::Model> model, EngineOptions options)
       : model_(std::move(model)), options_(options) {}
 
-  // Loads one stored entity and derives what is not stored (fit, role, next check).
-  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due) {
+  // Loads one stored entity and derives what is not stored (fit, role, next check). An
+  // account written under this model, in this format, takes its stored check: events
+  // that only added to it may have kept an earlier one than a solve would give now
+  // (Scorer::AccountDueHoldsAfterEvents), and it must be checked when the account kept
+  // in memory would have been.
+  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes, std::optional<int64_t> stored_due) {
+    const int64_t persisted = stored_due.value_or(INT64_MAX);
     const model::Model& m = *model_;
     if (kind == EntityKind::kAccount) {
       const EntityId aid = table_.account_ids().Intern(id);
@@ -34,11 +39,12 @@ class Engine::Impl {
         return Status::InvalidArgument("account '" + std::string(id) + "' is already loaded");
       }
       AccountState a;
-      LEADSCORE_RETURN_IF_ERROR(codec_.DecodeAccount(id, bytes, table_.lead_ids(), &a));
+      bool ours = false;
+      LEADSCORE_RETURN_IF_ERROR(codec_.DecodeAccount(id, bytes, table_.lead_ids(), &a, &ours));
       a.exists = true;
       scorer_.RecomputeAccountFit(a);
-      const int64_t due = scorer_.AccountNextDue(a, scorer_.AccountMeasures(a));
-      a.persisted_due = stored_due;
+      const int64_t due = stored_due && ours ? *stored_due : scorer_.AccountNextDue(a, scorer_.AccountMeasures(a));
+      a.persisted_due = persisted;
       table_.InsertAccount(aid, std::move(a));
       timers_.Schedule(EntityKind::kAccount, aid, due);
       return Status::Ok();
@@ -57,7 +63,7 @@ class Engine::Impl {
     l.role = l.has_profile ? m.committee.RoleOf(l.profile.slot(model::kLeadRole)) : -1;
     scorer_.RecomputeLeadFit(l, a);
     const int64_t due = scorer_.LeadNextDue(l, scorer_.LeadMeasures(l));
-    l.persisted_due = stored_due;
+    l.persisted_due = persisted;
     table_.InsertLead(lid, std::move(l));
     timers_.Schedule(EntityKind::kLead, lid, due);
     return Status::Ok();
@@ -172,7 +178,8 @@ IdTable& Engine::lead_ids() { return impl_->table_.lead_ids(); }
 IdTable& Engine::account_ids() { return impl_->table_.account_ids(); }
 
 void Engine::TakeChanges(std::vector<Change>* out) { impl_->table_.TakeChanges(impl_->codec_, out); }
-Status Engine::Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due_ms) {
+Status Engine::Restore(EntityKind kind, std::string_view id, std::string_view bytes,
+                       std::optional<int64_t> stored_due_ms) {
   return impl_->Restore(kind, id, bytes, stored_due_ms);
 }
 void Engine::Reevaluate(EntityId account, std::string_view reason_prefix, std::vector<RoutingEvent>* out) {

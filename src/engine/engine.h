@@ -299,8 +299,12 @@ class Engine {
   };
   void TakeChanges(std::vector<Change>* out);
   // Loads one entity written by TakeChanges, with the due_ms stored beside it; a lead's
-  // account must be loaded first. Fit, disqualification and its decay timer are derived.
-  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes, int64_t stored_due_ms = INT64_MAX);
+  // account must be loaded first. Fit and disqualification are derived, and so is the
+  // decay timer, but for an account written under this model in this format with its
+  // due_ms given: that is its timer (an account's check may be an earlier bound than a
+  // solve from its state gives, and a store must give it back).
+  Status Restore(EntityKind kind, std::string_view id, std::string_view bytes,
+                 std::optional<int64_t> stored_due_ms = std::nullopt);
   // Stream time as stored with the state: called when a partition is resumed.
   void ResumeAt(int64_t stream_time_ms);
 

@@ -349,12 +349,14 @@ std::string SnapshotCodec::EncodeAccount(const AccountState& a, const IdTable& l
 }
 
 Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes, IdTable& lead_ids,
-                                    AccountState* out) const {
+                                    AccountState* out, bool* ours) const {
   SnapshotReader r(bytes);
   AccountState& a = *out;
   uint8_t version = 0;
   std::vector<std::string> names;  // the signals the common part named, in order
-  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kAccount, a, &version, nullptr, true, &names));
+  bool same_model = false;
+  LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kAccount, a, &version, &same_model, true, &names));
+  if (ours) *ours = same_model && version == kSnapshotVersion;
   const size_t roles = m_.committee.roles.size(), n_signals = m_.signals.size();
   a.role_values.assign(roles * n_signals, 0.0);
   // A role or signal the model no longer has is dropped (Engine::Reevaluate sums the

@@ -81,7 +81,10 @@ class SnapshotCodec {
 
   // Fill the stored members of a default-constructed state. `id` only names the entity
   // in errors. An account's lead ids are interned as they are read.
-  Status DecodeAccount(std::string_view id, std::string_view bytes, IdTable& lead_ids, AccountState* out) const;
+  // `ours`, when given: whether the bytes were written under this model in this
+  // format (what an earlier format or another model stored is not taken as solved).
+  Status DecodeAccount(std::string_view id, std::string_view bytes, IdTable& lead_ids, AccountState* out,
+                       bool* ours = nullptr) const;
   // A lead's account comes back as its name: interning it is left to the caller, which
   // must check first that the account is loaded.
   Status DecodeLead(std::string_view id, std::string_view bytes, LeadState* out, std::string* account) const;
