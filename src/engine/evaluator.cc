@@ -23,6 +23,18 @@ void Evaluator::EvaluateLead(EntityId id, LeadState& l, std::vector<RoutingEvent
 }
 
 void Evaluator::EvaluateAccount(EntityId id, AccountState& a, std::vector<RoutingEvent>* out) {
+  const Measures ms = DecideAccount(id, a, out);
+  timers_.Schedule(EntityKind::kAccount, id, scorer_.AccountNextDue(a, ms));
+}
+
+void Evaluator::EvaluateAccountAfterEvents(EntityId id, AccountState& a, std::vector<RoutingEvent>* out) {
+  const int16_t before = a.tier;
+  const Measures ms = DecideAccount(id, a, out);
+  if (a.tier == before && scorer_.AccountDueHoldsAfterEvents(a)) return;  // its check stays queued
+  timers_.Schedule(EntityKind::kAccount, id, scorer_.AccountNextDue(a, ms));
+}
+
+Measures Evaluator::DecideAccount(EntityId id, AccountState& a, std::vector<RoutingEvent>* out) {
   scorer_.PruneContacts(a);
   const Measures ms = scorer_.AccountMeasures(a);
   const int16_t to = DecideTier(m_.account, a.tier, ms);
@@ -37,7 +49,7 @@ void Evaluator::EvaluateAccount(EntityId id, AccountState& a, std::vector<Routin
     ev.engaged_contacts = ms.engaged_contacts;
     Record(a, to, ev, out);
   }
-  timers_.Schedule(EntityKind::kAccount, id, scorer_.AccountNextDue(a, ms));
+  return ms;
 }
 
 RoutingEvent Evaluator::MakeEvent(EntityKind kind, const EntityCommon& e, const model::EntityPolicy& p,

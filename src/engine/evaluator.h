@@ -24,6 +24,10 @@ class Evaluator {
   // At the entity clock: the caller has decayed the entity to the time it means.
   void EvaluateLead(EntityId id, LeadState& l, std::vector<RoutingEvent>* out);
   void EvaluateAccount(EntityId id, AccountState& a, std::vector<RoutingEvent>* out);
+  // As EvaluateAccount, after events were scored into the account and nothing else
+  // changed it since its last evaluation: a kept tier keeps its check when
+  // Scorer::AccountDueHoldsAfterEvents says it still holds.
+  void EvaluateAccountAfterEvents(EntityId id, AccountState& a, std::vector<RoutingEvent>* out);
 
   // Put before the reason of every routing event until cleared (a model change:
   // "model OLD -> NEW"); empty: none.
@@ -33,6 +37,8 @@ class Evaluator {
   RoutingEvent MakeEvent(EntityKind kind, const EntityCommon& e, const model::EntityPolicy& p, int16_t to,
                          const Measures& ms) const;
   void Record(EntityCommon& e, int16_t to, RoutingEvent& ev, std::vector<RoutingEvent>* out);
+  // Decides the account's tier and records a move; the measures it decided on.
+  Measures DecideAccount(EntityId id, AccountState& a, std::vector<RoutingEvent>* out);
 
   static constexpr size_t kTopFactors = 5;  // factors carried by a routing event
 

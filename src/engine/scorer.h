@@ -52,6 +52,11 @@ class Scorer {
   // For an account it also keeps the committee roles' crossings it solves, and solves
   // again those that no longer hold (AccountState::role_crossing).
   int64_t AccountNextDue(AccountState& a, const Measures& ms) const;
+  // Whether the account's next check as last solved (its `due`) still holds after
+  // events were scored into it, with nothing else changed and its tier kept: a lower
+  // bound on when decay alone can next change the tier needs no new solve while every
+  // term of the account only adds. See the definition for why.
+  bool AccountDueHoldsAfterEvents(const AccountState& a) const;
 
   static int16_t LowestTier(const model::EntityPolicy& p) { return static_cast<int16_t>(p.tiers.size() - 1); }
   // An entity is born in the lowest tier, or in `disqualified` if it is from the start.
@@ -85,6 +90,8 @@ class Scorer {
   std::vector<double> half_life_;  // ms, per signal
   std::vector<double> points_;     // per signal: the sums are in events (state.h), points multiply here
   std::array<const model::Signal*, kOutcomeKinds> feedback_{};  // by outcome kind number
+  uint64_t negative_signals_ = 0;   // bit s: signal s has negative points
+  unsigned negative_outcomes_ = 0;  // bit k: outcome kind k scores negative points
 };
 
 }  // namespace leadscore::engine

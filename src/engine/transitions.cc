@@ -89,7 +89,9 @@ ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>
   scorer_.DecayAccount(a, st);
   if (!burst_) Score(e.lead, l, a, e.signal, e.occurred_at_ms, e.attributes, st);
   evaluator_.EvaluateLead(e.lead, l, out);
-  evaluator_.EvaluateAccount(e.account, a, out);
+  // A lead already of the account that scored the event changed only the event's terms.
+  if (!burst_ && same_lead) evaluator_.EvaluateAccountAfterEvents(e.account, a, out);
+  else evaluator_.EvaluateAccount(e.account, a, out);
   return {burst_ ? ApplyOutcome::kHeld : ApplyOutcome::kApplied};
 }
 
@@ -207,7 +209,7 @@ void Transitions::EndRuns(EntityId lid, LeadState& l, int64_t t, std::vector<Rou
   l.held.resize(open);
   if (l.held.empty()) spares_.GiveBack(l.held);
   evaluator_.EvaluateLead(lid, l, out);
-  evaluator_.EvaluateAccount(aid, a, out);
+  evaluator_.EvaluateAccountAfterEvents(aid, a, out);  // only the runs' events changed it
 }
 
 uint64_t Transitions::HeldCount(const LeadState& l) {

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "engine/harness.h"
 
@@ -163,8 +166,15 @@ TEST(CommitteeTest, ContactsLeavingAreACheckWhenTheCountFailsTheTier) {
   h.Take();
   ASSERT_EQ(h.AccountView("a1").tier, "A");
   ASSERT_EQ(h.AccountView("a1").engaged_contacts, 3);
+  // u1's event moved it to A with two contacts, and its check was solved then: when b1
+  // leaves. u2's event only added a contact, so that check stays, a lower bound
+  // (Scorer::AccountDueHoldsAfterEvents). At it nothing moves, and the account is
+  // solved from its three contacts.
+  ASSERT_EQ(h.AccountView("a1").next_check_ms, kT0 + 10 * kDay);
+  h.Advance(kT0 + 10 * kDay);
+  EXPECT_EQ(h.AccountView("a1").tier, "A");
   EXPECT_EQ(h.AccountView("a1").next_check_ms, kT0 + kHour + 10 * kDay)
-      << "not when b1 leaves the window (10d): two contacts hold the tier";
+      << "not at the next end after b1's (u2's, 10d 2h): two contacts hold the tier until u1 leaves";
   h.Advance(kT0 + 20 * kDay);
   std::vector<engine::RoutingEvent> ev;
   for (auto& e : h.Take()) {
@@ -207,6 +217,14 @@ TEST(CommitteeTest, ARoleLeavingIsACheckOnlyWhereTheTierCanFail) {
   ASSERT_GT(expected, kT0 + 50 * kDay);
   ASSERT_LT(expected, kT0 + 100 * kDay);
 
+  // b1's first event moved it to B on one demo, and its check was solved then (intent
+  // below 30 at 4.15d). The two events after it only added, so that check stays
+  // (Scorer::AccountDueHoldsAfterEvents); at it nothing moves, and the account is
+  // solved from all three.
+  const int64_t kept = h.AccountView("a1").next_check_ms;
+  ASSERT_LT(kept, kT0 + 5 * kDay);
+  h.Advance(kept);
+  ASSERT_EQ(h.AccountView("a1").tier, "B");
   // A lower bound on the crossing (decay.h), no sooner than the buyer's.
   EXPECT_GT(h.AccountView("a1").next_check_ms, kT0 + 50 * kDay) << "not when the contacts (5d) or the buyer (20d) left";
   EXPECT_LE(h.AccountView("a1").next_check_ms, expected);
@@ -277,6 +295,134 @@ TEST(CommitteeTest, WithoutIntentInTheScoreARoleLeavingFailsTheTierAtItsCrossing
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].to_tier, "C");
   EXPECT_EQ(ev[0].occurred_at_ms, expected) << "score 25 + 0.5 * 50 = 50 < 60 from the buyer's crossing on";
+}
+
+// Accounts scored on intent alone: B from 30; a positive signal and a negative one.
+std::string AddingModel() {
+  return R"(
+version: adds
+fit:
+  rules:
+    - { name: target, when: { account.industry: { eq: software } }, points: 50 }
+  grades: { A: 80 }
+intent:
+  signals:
+    demo:  { points: 40, half_life: 10d }
+    unsub: { points: -10, half_life: 30d }
+lead:
+  score: { fit_weight: 0, intent_weight: 1 }
+  tiers:
+    - { name: any, min_score: 0 }
+account:
+  hysteresis: 0
+  score: { fit_weight: 0, intent_weight: 1, committee_weight: 0 }
+  committee: { roles: { buyer: 1 }, role_min_intent: 20, contact_window: 5d }
+  tiers:
+    - { name: B, min_score: 30 }
+    - { name: C, min_score: 0 }
+)";
+}
+
+// Events that only add to an account (no signal with negative points had) keep its
+// tier's check as solved before: the account cannot fail the tier sooner, so that
+// check is a lower bound still, and the demotion still comes at its millisecond. An
+// account that has had a negative signal is solved after every event: what rises back
+// could lift it to a tier above sooner.
+TEST(CommitteeTest, AnAccountKeepsItsCheckWhileEventsOnlyAdd) {
+  Harness h(AddingModel());
+  h.Advance(kT0);
+  for (const char* a : {"a1", "a2"}) h.Account(a, R"("industry":"software")");
+  h.Lead("p1", "a1", R"("title":"cto")");
+  h.Lead("n1", "a2", R"("title":"cto")");
+  // a1 moves to B on a demo: below 30 at 10d * log2(4/3), 4.15d.
+  h.Event("p1", "a1", "demo", kT0);
+  const int64_t first = h.AccountView("a1").next_check_ms;
+  ASSERT_EQ(h.AccountView("a1").tier, "B");
+  ASSERT_GT(first, kT0 + 4 * kDay);
+  ASSERT_LT(first, kT0 + 5 * kDay);
+  // a2 on two demos, then an unsubscribe (80 - 10: still B).
+  h.Event("n1", "a2", "demo", kT0);
+  h.Event("n1", "a2", "demo", kT0);
+  h.Event("n1", "a2", "unsub", kT0 + kHour);
+  ASSERT_EQ(h.AccountView("a2").tier, "B");
+  const int64_t a2_check = h.AccountView("a2").next_check_ms;
+
+  h.Event("p1", "a1", "demo", kT0 + kDay);
+  h.Event("n1", "a2", "demo", kT0 + kDay);
+  EXPECT_EQ(h.AccountView("a1").next_check_ms, first) << "only added: the check solved before stays";
+  EXPECT_GT(h.AccountView("a2").next_check_ms, a2_check) << "had a negative signal: solved anew";
+  h.Take();
+
+  // At the kept check nothing moves; solved anew, the check is no later than the demotion,
+  // which comes at the first millisecond the two demos' intent is below 30.
+  h.Advance(first);
+  EXPECT_TRUE(h.Take().empty());
+  const auto intent = [](int64_t t) {
+    return 40 * std::exp2(-static_cast<double>(t - kT0) / (10.0 * kDay)) +
+           40 * std::exp2(-static_cast<double>(t - kT0 - kDay) / (10.0 * kDay));
+  };
+  const int64_t expected = FirstMs(kT0 + kDay, kT0 + 100 * kDay, [&](int64_t t) { return intent(t) < 30; });
+  EXPECT_GT(h.AccountView("a1").next_check_ms, first);
+  EXPECT_LE(h.AccountView("a1").next_check_ms, expected);
+  h.Advance(expected + kDay);
+  std::vector<engine::RoutingEvent> a1;
+  for (const auto& ev : h.Take()) {
+    if (ev.account_id == "a1" && ev.lead_id.empty()) a1.push_back(ev);
+  }
+  ASSERT_EQ(a1.size(), 1u);
+  EXPECT_EQ(a1[0].to_tier, "C");
+  EXPECT_EQ(a1[0].occurred_at_ms, expected);
+}
+
+// An account read back under the model that wrote it takes its stored check, the one
+// kept in memory, and is checked when that one is; read back without it, or under
+// another model, it is solved from its state.
+TEST(CommitteeTest, AnAccountReadBackKeepsTheCheckKeptInMemory) {
+  Harness original(AddingModel());
+  original.Advance(kT0);
+  original.Account("a1", R"("industry":"software")");
+  original.Lead("p1", "a1", R"("title":"cto")");
+  original.Event("p1", "a1", "demo", kT0);
+  const int64_t kept = original.AccountView("a1").next_check_ms;
+  original.Event("p1", "a1", "demo", kT0 + kDay);
+  ASSERT_EQ(original.AccountView("a1").next_check_ms, kept);
+  std::vector<engine::Engine::Change> changes;
+  original.engine().TakeChanges(&changes);
+  auto restore = [&](Harness& into, bool with_due) {
+    for (auto kind : {engine::EntityKind::kAccount, engine::EntityKind::kLead}) {
+      for (const auto& c : changes) {
+        if (c.kind != kind) continue;
+        const auto due = with_due ? std::optional<int64_t>(c.due_ms) : std::nullopt;
+        ASSERT_TRUE(into.engine().Restore(c.kind, c.id, c.bytes, due).ok()) << c.id;
+      }
+    }
+    into.engine().ResumeAt(original.engine().stream_time());
+  };
+  Harness read_back(AddingModel()), without_due(AddingModel());
+  restore(read_back, true);
+  restore(without_due, false);
+  EXPECT_EQ(read_back.AccountView("a1").next_check_ms, kept);
+  EXPECT_GT(without_due.AccountView("a1").next_check_ms, kept) << "solved from the state: the later bound";
+  // Another model (its B from 35): the stored check is that model's, solved anew.
+  std::string other = AddingModel();
+  other.replace(other.find("min_score: 30"), 13, "min_score: 35");
+  Harness changed(other);
+  restore(changed, true);
+  EXPECT_NE(changed.AccountView("a1").next_check_ms, kept);
+
+  // The original and the one read back are checked at the same moments: the same
+  // routing events, at the same times, with the same ids.
+  for (Harness* h : {&original, &read_back}) {
+    h->Take();
+    h->Advance(kT0 + 60 * kDay);
+  }
+  const auto x = original.Take(), y = read_back.Take();
+  ASSERT_FALSE(x.empty());
+  ASSERT_EQ(x.size(), y.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(x[i].routing_id, y[i].routing_id);
+    EXPECT_EQ(x[i].occurred_at_ms, y[i].occurred_at_ms);
+  }
 }
 
 }  // namespace
