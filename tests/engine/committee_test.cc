@@ -25,8 +25,9 @@ void Committee(Harness& h) {
 }
 
 // A model for the committee's checks: a software account has fit 50, leads have one
-// tier (no lead checks), two slow signals; `account` is the account policy's body.
-std::string BuyerAndUserModel(const std::string& account) {
+// tier (no lead checks); `signals` are the intent's signals (lines indented by four),
+// `account` is the account policy's body.
+std::string CommitteeModel(const std::string& signals, const std::string& account) {
   return R"(
 version: roles
 fit:
@@ -35,14 +36,20 @@ fit:
   grades: { A: 80 }
 intent:
   signals:
-    demo:    { points: 40, half_life: 10d }
-    webinar: { points: 40, half_life: 100d }
+)" + signals + R"(
 lead:
   score: { fit_weight: 0, intent_weight: 1 }
   tiers:
     - { name: any, min_score: 0 }
 account:
   hysteresis: 0)" + account;
+}
+
+// Two slow signals.
+std::string BuyerAndUserModel(const std::string& account) {
+  return CommitteeModel(R"(    demo:    { points: 40, half_life: 10d }
+    webinar: { points: 40, half_life: 100d })",
+                        account);
 }
 
 // Account a1 (software) with a buyer, b1, and a user, u1, at kT0.
@@ -299,28 +306,15 @@ TEST(CommitteeTest, WithoutIntentInTheScoreARoleLeavingFailsTheTierAtItsCrossing
 
 // Accounts scored on intent alone: B from 30; a positive signal and a negative one.
 std::string AddingModel() {
-  return R"(
-version: adds
-fit:
-  rules:
-    - { name: target, when: { account.industry: { eq: software } }, points: 50 }
-  grades: { A: 80 }
-intent:
-  signals:
-    demo:  { points: 40, half_life: 10d }
-    unsub: { points: -10, half_life: 30d }
-lead:
-  score: { fit_weight: 0, intent_weight: 1 }
-  tiers:
-    - { name: any, min_score: 0 }
-account:
-  hysteresis: 0
+  return CommitteeModel(R"(    demo:  { points: 40, half_life: 10d }
+    unsub: { points: -10, half_life: 30d })",
+                        R"(
   score: { fit_weight: 0, intent_weight: 1, committee_weight: 0 }
   committee: { roles: { buyer: 1 }, role_min_intent: 20, contact_window: 5d }
   tiers:
     - { name: B, min_score: 30 }
     - { name: C, min_score: 0 }
-)";
+)");
 }
 
 // Events that only add to an account (no signal with negative points had) keep its
