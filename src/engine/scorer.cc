@@ -398,9 +398,9 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
 // (a move solves anew for the new tier) and the check is still ahead, it is kept. The
 // check then comes earlier than a new solve would put it, and solves again from there
 // (it is a lower bound either way). The check kept is stored with the account, and an
-// account read back under the model that wrote it takes its stored check instead of
-// solving one (Engine::Restore), so it is checked at the moments the one kept in
-// memory is. At the SPEC model this kept the check at 22 % of the runs' ends in
+// account read back under the model and format that wrote it takes its stored check
+// instead of solving one (Engine::Restore), so it is checked at the moments the one
+// kept in memory is. At the SPEC model this kept the check at 22 % of the runs' ends in
 // `engine_bench` (most of the others are accounts that have had an unsubscribe).
 bool Scorer::AccountDueHoldsAfterEvents(const AccountState& a) const {
   if (a.tier < 0 || a.due <= a.clock) return false;  // disqualified or suppressed; or due now
