@@ -274,19 +274,13 @@ int64_t Scorer::LeadDecayDue(const LeadState& l, const Measures& ms) const {
 int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
   if (a.tier == kDisqualifiedTier) return kNever;
   if (a.tier == kSuppressedTier) return std::max(a.history().suppressed_until, a.clock + 1);  // as for a lead
+  if (a.tier == LowestTier(m_.account) && !HadNegativeTerms(a)) return kNever;
   DecayEnvelope env;
-  bool any_negative = false;
   for (uint64_t bits = a.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
     env.AddCapped(points_[s] * a.signals[i].value, m_.signals[s].account_cap, half_life_[s]);
-    any_negative |= m_.signals[s].points < 0;
   }
   AddOutcomeTerms(a, true, &env);
-  for (unsigned bits = a.history().outcome_active; bits; bits &= bits - 1) {
-    const model::Signal* sig = FeedbackSignal(__builtin_ctz(bits));
-    any_negative |= sig && sig->points < 0;
-  }
-  if (a.tier == LowestTier(m_.account) && !any_negative) return kNever;
   const model::EntityPolicy& p = m_.account;
   int64_t due = NextDue(a, p, env, p.fit_weight * ms.fit + p.committee_weight * ms.coverage, ms);
   // Committee changes: a contact leaving the window, a role crossing role_min_intent.
@@ -404,8 +398,11 @@ int64_t Scorer::AccountNextDue(AccountState& a, const Measures& ms) const {
 // `engine_bench` (most of the others are accounts that have had an unsubscribe).
 bool Scorer::AccountDueHoldsAfterEvents(const AccountState& a) const {
   if (a.tier < 0 || a.due <= a.clock) return false;  // disqualified or suppressed; or due now
-  if (a.active & negative_signals_) return false;
-  return !a.has_history() || (a.history().outcome_active & negative_outcomes_) == 0;
+  return !HadNegativeTerms(a);
+}
+
+bool Scorer::HadNegativeTerms(const EntityCommon& e) const {
+  return (e.active & negative_signals_) != 0 || (e.history().outcome_active & negative_outcomes_) != 0;
 }
 
 // Engaged contacts only leave the window as time passes, so their count only falls,

@@ -84,6 +84,9 @@ class Scorer {
   double OutcomeIntent(const EntityCommon& e, bool account_caps) const;
   void AddOutcomeTerms(const EntityCommon& e, bool account_caps, DecayEnvelope* env) const;
   static void FillSuppression(const EntityCommon& e, Measures* ms);
+  // Whether the entity has had a signal or a scored outcome kind with negative points:
+  // something that rises back as it decays.
+  bool HadNegativeTerms(const EntityCommon& e) const;
 
   const model::Model& m_;
   const size_t n_signals_;
