@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/compact_vector.h"
 #include "engine/prefetch.h"
 
 namespace leadscore::engine {
@@ -87,7 +88,7 @@ class DedupeIds {
       return;
     }
     Compact();
-    std::erase_if(entries_, [&](const Entry& e) {
+    erase_if(entries_, [&](const Entry& e) {
       if (e.second > horizon) return false;
       if (index_) index_->Erase(e.first);
       return true;
@@ -113,7 +114,7 @@ class DedupeIds {
 
   // Heap bytes this set owns (state_bytes.h): its list's capacity and its index.
   size_t HeapBytes(size_t allocation_header) const {
-    size_t bytes = entries_.capacity() ? entries_.capacity() * sizeof(Entry) + allocation_header : 0;
+    size_t bytes = entries_.BlockBytes() ? entries_.BlockBytes() + allocation_header : 0;
     if (index_) bytes += sizeof(Index) + index_->slots.capacity() * sizeof(uint64_t) + 2 * allocation_header;
     return bytes;
   }
@@ -216,7 +217,7 @@ class DedupeIds {
     for (const Entry& e : *this) index_->Insert(e.first);
   }
 
-  std::vector<Entry> entries_;    // the ids remembered, oldest arrival first (from the index's head)
+  CompactVector<Entry> entries_;  // the ids remembered, oldest arrival first (from the index's head)
   std::unique_ptr<Index> index_;  // from kIndexedFrom ids on
 };
 

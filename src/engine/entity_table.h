@@ -70,7 +70,7 @@ class EntityTable {
   }
   std::vector<EntityId> LeadsOf(EntityId account) const {
     const AccountState* a = FindAccount(account);
-    return a ? a->leads : std::vector<EntityId>();
+    return a ? std::vector<EntityId>(a->leads.begin(), a->leads.end()) : std::vector<EntityId>();
   }
   size_t loaded_leads() const { return loaded_leads_; }
   size_t loaded_accounts() const { return loaded_accounts_; }

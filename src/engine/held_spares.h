@@ -24,7 +24,7 @@ class HeldSpares {
   static constexpr size_t kKept = 1024;
 
   // An empty list of runs for a lead that has none (with the capacity of an earlier one).
-  void ReuseFor(std::vector<HeldRun>& held) {
+  void ReuseFor(CompactVector<HeldRun>& held) {
     if (held.capacity() == 0 && !runs_.empty()) {
       held = std::move(runs_.back());
       runs_.pop_back();
@@ -61,19 +61,19 @@ class HeldSpares {
     Keep(events_, std::move(run.events));
   }
   // A lead's list of runs, once it has none left.
-  void GiveBack(std::vector<HeldRun>& held) { Keep(runs_, std::move(held)); }
+  void GiveBack(CompactVector<HeldRun>& held) { Keep(runs_, std::move(held)); }
 
  private:
-  template <typename T>
-  static void Keep(std::vector<std::vector<T>>& spares, std::vector<T>&& v) {
+  template <typename List>
+  static void Keep(std::vector<List>& spares, List&& v) {
     if (v.capacity() != 0 && spares.size() < kKept) {
       v.clear();
       spares.push_back(std::move(v));
     }
-    v = std::vector<T>();  // whatever was not kept is freed now, not left with its owner
+    v = List();  // whatever was not kept is freed now, not left with its owner
   }
 
-  std::vector<std::vector<HeldRun>> runs_;
+  std::vector<CompactVector<HeldRun>> runs_;
   std::vector<std::vector<HeldEvent>> events_;
   std::vector<std::vector<model::FieldValue>> attributes_;
 };

@@ -142,7 +142,7 @@ void Scorer::RecomputeAccountFit(AccountState& a) const { ApplyFitRules(AccountC
 
 void Scorer::PruneContacts(AccountState& a) const {
   const int64_t start = a.clock - m_.committee.contact_window_ms;
-  if (!a.contacts.empty()) std::erase_if(a.contacts, [&](const auto& c) { return c.second <= start; });
+  if (!a.contacts.empty()) erase_if(a.contacts, [&](const auto& c) { return c.second <= start; });
 }
 
 Measures Scorer::LeadMeasures(const LeadState& l) const {

@@ -412,7 +412,8 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
     const uint8_t n_crossings = r.Get<uint8_t>();
     if (n_crossings) {
       const uint64_t solved_under = r.Get<uint64_t>();
-      std::vector<int64_t> crossings(n_crossings);
+      CompactVector<int64_t> crossings;
+      crossings.resize(n_crossings);
       for (int64_t& at : crossings) at = r.GetTime(a.clock);
       const uint64_t engaged = r.GetInt<uint64_t>();
       if (solved_under == slots_of_ && n_crossings == roles) {

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/compact_vector.h"
 #include "engine/dedupe_ids.h"
 #include "engine/engine.h"
 #include "engine/profile_block.h"
@@ -129,7 +130,7 @@ struct EntityCommon {
   // The active signals' sums, in signal order: signals[i] is the sum of the i-th set bit
   // of `active` (Sum). Most leads have had one or two of the model's signals, and many
   // none: a sum for every signal took 144 B of each lead.
-  std::vector<SignalSum> signals;
+  CompactVector<SignalSum> signals;
   // The model's slots, read from the whole profile, and the whole profile (every
   // field), in one block; slots only while has_profile.
   ProfileBlock profile;
@@ -199,13 +200,13 @@ struct LeadState : EntityCommon {
   int64_t last_event_at_ms = kLongAgo;
   DedupeIds seen;                                   // dedupe: (event key, event time)
   int64_t dedupe_floor_ms = kLongAgo;               // events at or before: too late
-  std::vector<HeldRun> held;                        // the burst filter's open runs, oldest first
+  CompactVector<HeldRun> held;                      // the burst filter's open runs, oldest first
 };
 
 struct AccountState : EntityCommon {
-  std::vector<double> role_values;                     // [role * signals + signal], at clock, in events
-  std::vector<std::pair<EntityId, int64_t>> contacts;  // lead, last event time
-  std::vector<EntityId> leads;
+  CompactVector<double> role_values;                     // [role * signals + signal], at clock, in events
+  CompactVector<std::pair<EntityId, int64_t>> contacts;  // lead, last event time
+  CompactVector<EntityId> leads;
   uint64_t touched = 0;  // engine epoch of the last change or load: eviction picks the oldest
   // When each committee role next crosses role_min_intent, as last solved (by role;
   // kLongAgo: not solved), and whether the role was engaged then (bit r). Decay alone
@@ -214,7 +215,7 @@ struct AccountState : EntityCommon {
   // the role's engagement flips: an account's check then solves one root or none
   // instead of one per role. Stored with the account (under the model that solved
   // them), so an account read back is checked at the moments the one kept in memory is.
-  std::vector<int64_t> role_crossing;
+  CompactVector<int64_t> role_crossing;
   uint64_t role_crossing_engaged = 0;
 
   // The one way a role's sums change other than by decay (or wholesale, below).

@@ -18,6 +18,10 @@ template <typename T>
 size_t HeapBytesOf(const std::vector<T>& v) {
   return v.capacity() ? v.capacity() * sizeof(T) + IdTable::kAllocationHeader : 0;
 }
+template <typename T>
+size_t HeapBytesOf(const CompactVector<T>& v) {
+  return v.BlockBytes() ? v.BlockBytes() + IdTable::kAllocationHeader : 0;
+}
 inline size_t HeapBytesOf(const ProfileBlock& p) {
   return p.BlockBytes() ? p.BlockBytes() + IdTable::kAllocationHeader : 0;
 }

@@ -498,8 +498,8 @@ void Transitions::Detach(EntityId lid, LeadState& l, AccountState& a) {
     as.value -= lh.outcome_signals[k].value;
     as.count -= lh.outcome_signals[k].count;
   }
-  std::erase_if(a.contacts, [&](const auto& c) { return c.first == lid; });
-  std::erase(a.leads, lid);
+  erase_if(a.contacts, [&](const auto& c) { return c.first == lid; });
+  erase(a.leads, lid);
 }
 
 void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {

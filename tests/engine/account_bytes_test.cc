@@ -39,8 +39,8 @@ engine::AccountState AnAccount(const model::Model& m, engine::IdTable& leads) {
   return a;
 }
 
-void ExpectSameIds(const engine::IdTable& a_ids, const std::vector<engine::EntityId>& a,
-                   const engine::IdTable& b_ids, const std::vector<engine::EntityId>& b) {
+void ExpectSameIds(const engine::IdTable& a_ids, const engine::CompactVector<engine::EntityId>& a,
+                   const engine::IdTable& b_ids, const engine::CompactVector<engine::EntityId>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a_ids.Name(a[i]), b_ids.Name(b[i])) << i;
 }
@@ -98,7 +98,8 @@ TEST(AccountBytesTest, PlacesNameTheSignalsAsWrittenUnderAnotherModel) {
   engine::AccountState back;
   ASSERT_TRUE(engine::SnapshotCodec(*other).DecodeAccount("a1", bytes, leads, &back).ok());
   const size_t n = other->signals.size(), unsub = *other->SignalIndex("unsub"), demo = *other->SignalIndex("demo");
-  std::vector<double> expected(2 * n, 0.0);
+  engine::CompactVector<double> expected;
+  expected.assign(2 * n, 0.0);
   expected[0 * n + unsub] = 0.5;  // buyer; view's 1.5 dropped with the signal
   EXPECT_EQ(back.role_values, expected) << "user's demo and unsub dropped with the role";
   EXPECT_EQ(back.role_values[0 * n + demo], 0.0);

@@ -140,11 +140,16 @@ TEST(IdTableTest, ANameStaysWhereItIsWhileTheTableGrows) {
   EXPECT_EQ(ids.Find("acct-99999-lead-4"), ids.Intern("acct-99999-lead-4"));
 }
 
-TEST(CompactStateTest, ALeadsRecordIsThreeCacheLines) {
+TEST(CompactStateTest, ALeadsRecordKeepsItsListsBehindOnePointerEach) {
   // What the engine row of bench/pipeline_bench measures resident, and what an event
   // reads of its lead: a record that grows past three lines costs every event a miss.
   EXPECT_LE(sizeof(engine::LeadState), 3 * engine::kCacheLine);
+  // 144 B since its lists became CompactVectors (192 B with std::vectors): the
+  // signal sums, the held runs, the dedupe ids (and their index), an account's four.
+  EXPECT_LE(sizeof(engine::LeadState), 144u);
+  EXPECT_LE(sizeof(engine::AccountState), 144u);
   EXPECT_EQ(sizeof(engine::ProfileBlock), sizeof(void*));
+  EXPECT_EQ(sizeof(engine::DedupeIds), 2 * sizeof(void*));
 }
 
 }  // namespace
