@@ -105,11 +105,13 @@ void Scorer::DecayAccount(AccountState& a, int64_t t) const {
   if (t <= a.clock) return;
   const int64_t dt = t - a.clock;
   const size_t roles = m_.committee.roles.size();
+  SignalSum* sums = a.signals.data();
+  double* role_values = a.role_values.data();
   for (uint64_t bits = a.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
     const double f = DecayFactor(dt, half_life_[s]);
-    a.signals[i].value *= f;
-    for (size_t r = 0; r < roles; ++r) a.role_values[r * n_signals_ + s] *= f;
+    sums[i].value *= f;
+    for (size_t r = 0; r < roles; ++r) role_values[r * n_signals_ + s] *= f;
   }
   DecayOutcomeSignals(a, dt);
   a.clock = t;
@@ -163,9 +165,10 @@ Measures Scorer::LeadMeasures(const LeadState& l) const {
 
 double Scorer::RoleValue(const AccountState& a, size_t r) const {
   double w = 0;
+  const double* role = a.role_values.data() + r * n_signals_;
   for (uint64_t bits = a.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
-    w += points_[s] * a.role_values[r * n_signals_ + s];
+    w += points_[s] * role[s];
   }
   return w;
 }
@@ -187,9 +190,10 @@ Measures Scorer::AccountMeasures(const AccountState& a) const {
   Measures ms;
   ms.fit = a.fit;
   double sum = 0;
+  const SignalSum* sums = a.signals.data();
   for (uint64_t bits = a.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
-    sum += std::min(m_.signals[s].account_cap, points_[s] * a.signals[i].value);
+    sum += std::min(m_.signals[s].account_cap, points_[s] * sums[i].value);
   }
   ms.intent = Clamp100(sum + OutcomeIntent(a, true));
   const model::Committee& c = m_.committee;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,12 +50,28 @@ TEST(CompactVectorTest, IsOnePointerAndAnEmptyListAllocatesNothing) {
   EXPECT_EQ(v.data(), nullptr);
 }
 
-TEST(CompactVectorTest, ItsCapacityIsWhatTheAllocationHolds) {
+TEST(CompactVectorTest, ItsCapacityIsWhatItsSizeClassHolds) {
+  const std::vector<size_t> classes{16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640};
+  size_t at = 0;
+  for (size_t bytes = 1; bytes <= 640; ++bytes) {
+    if (bytes > classes[at]) ++at;
+    ASSERT_EQ(CompactVector<char>::SizeClass(bytes), classes[at]) << bytes;
+  }
+  // A header (8 B) and a 24-byte element take 32 B, a second fits in 64 (56 asked).
+  CompactVector<std::array<char, 24>> sums;
+  sums.resize(1);
+  EXPECT_EQ(sums.capacity(), 1u);
+  sums.resize(2);
+  EXPECT_EQ(sums.capacity(), 2u);
+  sums.resize(3);
+  EXPECT_EQ(sums.capacity(), 4u) << "twice the size asked: 104 B, a block of 112 that holds four";
+  EXPECT_EQ(sums.BlockBytes(), 112u);
+  EXPECT_GE(malloc_usable_size(reinterpret_cast<char*>(sums.data()) - 8), sums.BlockBytes())
+      << "the allocator gave at least the block counted";
+
   CompactVector<int64_t> v;
   v.push_back(7);
-  ASSERT_GE(v.capacity(), 1u);
-  EXPECT_EQ(v.BlockBytes(), malloc_usable_size(v.data() - 1) / sizeof(int64_t) * sizeof(int64_t))
-      << "header and elements fill the block the allocator gave, to a whole element";
+  ASSERT_EQ(v.capacity(), 1u);
   // Filling the room the size class left takes no new block.
   const int64_t* first = v.data();
   while (v.size() < v.capacity()) v.push_back(8);
