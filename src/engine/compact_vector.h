@@ -103,11 +103,11 @@ class CompactVector {
   // what the hot set's estimate counts (state_bytes.h).
   size_t BlockBytes() const { return h_ ? SizeClass(sizeof(Header) + h_->capacity * sizeof(T)) : 0; }
 
-  // A hint (engine/prefetch.h) for the block's first two lines: its header and first
+  // A hint (engine/prefetch.h) for the block's first `bytes`: its header and first
   // elements. Reads nothing, not even the size, so that a pass of hints does not wait on
-  // the block.
-  void Prefetch() const {
-    if (h_) PrefetchLines(h_, 2 * kCacheLine);
+  // the block; a list that is usually long is hinted further by its caller.
+  void Prefetch(size_t bytes = 2 * kCacheLine) const {
+    if (h_) PrefetchLines(h_, bytes);
   }
   // Reads ahead (LoadLines) the header and the first elements, up to eight lines.
   uint64_t Load() const {
