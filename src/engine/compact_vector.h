@@ -17,7 +17,7 @@
 //
 // What std::vector guarantees and this keeps: elements are contiguous, iterators are
 // pointers, a reallocation invalidates them, capacity only grows (until
-// shrink_to_fit). Element types must move without throwing (every element type here
+// shrink_to_fit, or an assign of nothing, which frees the block). Element types must move without throwing (every element type here
 // does).
 #pragma once
 
@@ -26,7 +26,6 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <initializer_list>
 #include <memory>
 #include <new>
