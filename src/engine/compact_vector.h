@@ -17,8 +17,8 @@
 //
 // What std::vector guarantees and this keeps: elements are contiguous, iterators are
 // pointers, a reallocation invalidates them, capacity only grows (until
-// shrink_to_fit, or an assign of nothing, which frees the block). Element types must move without throwing (every element type here
-// does).
+// shrink_to_fit, or an assign of nothing, which frees the block). Element types must
+// move without throwing (every element type here does).
 #pragma once
 
 #include <algorithm>
@@ -215,6 +215,14 @@ class CompactVector {
     return std::equal(x.begin(), x.end(), y.begin(), y.end());
   }
 
+  // The smallest of jemalloc's size classes that holds `bytes`: 16 B steps up to
+  // 128 B, then four steps a doubling (160, 192, 224, 256, 320, ...).
+  static constexpr size_t SizeClass(size_t bytes) {
+    if (bytes <= 128) return (bytes + 15) & ~size_t{15};
+    const size_t step = std::bit_floor(bytes - 1) / 4;
+    return (bytes + step - 1) & ~(step - 1);
+  }
+
  private:
   static T* ElementsOf(Header* h) { return reinterpret_cast<T*>(h + 1); }
   static const T* ElementsOf(const Header* h) { return reinterpret_cast<const T*>(h + 1); }
@@ -259,15 +267,6 @@ class CompactVector {
     h_ = nullptr;
   }
   void Free(Header* h) const { ::operator delete(h, SizeClass(sizeof(Header) + h->capacity * sizeof(T))); }
-
- public:
-  // The smallest of jemalloc's size classes that holds `bytes`: 16 B steps up to
-  // 128 B, then four steps a doubling (160, 192, 224, 256, 320, ...).
-  static constexpr size_t SizeClass(size_t bytes) {
-    if (bytes <= 128) return (bytes + 15) & ~size_t{15};
-    const size_t step = std::bit_floor(bytes - 1) / 4;
-    return (bytes + step - 1) & ~(step - 1);
-  }
 
   Header* h_ = nullptr;
 };
