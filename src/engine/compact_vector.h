@@ -266,7 +266,13 @@ class CompactVector {
     Free(h_);
     h_ = nullptr;
   }
-  void Free(Header* h) const { ::operator delete(h, SizeClass(sizeof(Header) + h->capacity * sizeof(T))); }
+  void Free(Header* h) const {
+#ifdef __cpp_sized_deallocation
+    ::operator delete(h, SizeClass(sizeof(Header) + h->capacity * sizeof(T)));
+#else
+    ::operator delete(h);  // clang before 19 leaves sized deallocation off (the fuzz build)
+#endif
+  }
 
   Header* h_ = nullptr;
 };
