@@ -15,6 +15,13 @@
 // cost 0.5 % of the engine step's instructions), so the capacity is the same under
 // any malloc; blocks are freed with their size (jemalloc's sized free skips a lookup).
 //
+// A list may also keep one word of its owner's in its header (`Word`, a pointer or a
+// unique_ptr): the dedupe ids keep there what only a lead that a bot clicks needs, so
+// that every other lead's record does not hold it. With 16-byte elements a 16-byte
+// header costs no block bytes: the blocks are in 16-byte classes either way. A list
+// whose word is set keeps its block when it holds no elements; the word moves with
+// the list and is destroyed with its block; copies copy the elements only.
+//
 // What std::vector guarantees and this keeps: elements are contiguous, iterators are
 // pointers, a reallocation invalidates them, capacity only grows (until
 // shrink_to_fit, or an assign of nothing, which frees the block). Element types must
@@ -36,12 +43,19 @@
 
 namespace leadscore::engine {
 
-template <typename T>
+template <typename T, typename Word = void>
 class CompactVector {
+  struct NoWord {
+    explicit operator bool() const { return false; }
+  };
+  using WordType = std::conditional_t<std::is_void_v<Word>, NoWord, Word>;
   struct Header {
     uint32_t size;
     uint32_t capacity;
+    [[no_unique_address]] WordType word;
   };
+  static_assert(!std::is_void_v<Word> || sizeof(Header) == 8, "a list without a word has an 8-byte header");
+  static_assert(std::is_nothrow_move_constructible_v<WordType>, "a reallocation moves the word");
   static_assert(alignof(T) <= alignof(std::max_align_t) && sizeof(Header) % alignof(T) == 0,
                 "the elements follow the header aligned");
   static_assert(std::is_nothrow_move_constructible_v<T>, "a reallocation moves the elements");
@@ -93,6 +107,14 @@ class CompactVector {
     assert(i < size());
     return data()[i];
   }
+  // The owner's word (default-constructed while there is no block).
+  const WordType& word() const { return h_ ? h_->word : kNoWord; }
+  // For setting it: a list without a block gets one of no elements.
+  WordType& mutable_word() {
+    if (!h_) Reallocate(0);
+    return h_->word;
+  }
+
   T& front() { return (*this)[0]; }
   const T& front() const { return (*this)[0]; }
   T& back() { return (*this)[size() - 1]; }
@@ -118,7 +140,7 @@ class CompactVector {
   }
   void shrink_to_fit() {
     if (empty()) {
-      Release();
+      ReleaseUnlessWord();
     } else if (size() < capacity()) {
       Reallocate(size());
     }
@@ -188,7 +210,7 @@ class CompactVector {
     clear();
     const auto n = static_cast<size_t>(std::distance(first, last));
     if (n == 0) {
-      Release();
+      ReleaseUnlessWord();
       return;
     }
     reserve(n);
@@ -250,10 +272,10 @@ class CompactVector {
   void Reallocate(size_t n) {
     assert(n >= size() && n <= UINT32_MAX);
     const size_t bytes = SizeClass(sizeof(Header) + n * sizeof(T));
-    auto* h = static_cast<Header*>(::operator new(bytes));
-    h->capacity = static_cast<uint32_t>((bytes - sizeof(Header)) / sizeof(T));
-    h->size = static_cast<uint32_t>(size());
+    auto* h = new (::operator new(bytes)) Header{static_cast<uint32_t>(size()),
+                                                 static_cast<uint32_t>((bytes - sizeof(Header)) / sizeof(T)), {}};
     if (h_) {
+      h->word = std::move(h_->word);
       std::uninitialized_move(ElementsOf(h_), ElementsOf(h_) + h_->size, ElementsOf(h));
       std::destroy_n(ElementsOf(h_), h_->size);
       Free(h_);
@@ -266,24 +288,33 @@ class CompactVector {
     Free(h_);
     h_ = nullptr;
   }
+  void ReleaseUnlessWord() {
+    if (h_ && h_->word) return;
+    Release();
+  }
+  // Destroys the header (its word) and frees the block.
   void Free(Header* h) const {
+    const size_t capacity = h->capacity;
+    h->~Header();
 #ifdef __cpp_sized_deallocation
-    ::operator delete(h, SizeClass(sizeof(Header) + h->capacity * sizeof(T)));
+    ::operator delete(h, SizeClass(sizeof(Header) + capacity * sizeof(T)));
 #else
+    (void)capacity;
     ::operator delete(h);  // clang before 19 leaves sized deallocation off (the fuzz build)
 #endif
   }
 
+  static inline const WordType kNoWord{};
   Header* h_ = nullptr;
 };
 
 // The hints and read-ahead of engine/prefetch.h, as for a std::vector.
-template <typename T>
-void PrefetchElements(const CompactVector<T>& v) {
+template <typename T, typename Word>
+void PrefetchElements(const CompactVector<T, Word>& v) {
   v.Prefetch();
 }
-template <typename T>
-uint64_t LoadElements(const CompactVector<T>& v) {
+template <typename T, typename Word>
+uint64_t LoadElements(const CompactVector<T, Word>& v) {
   return v.Load();
 }
 

@@ -11,12 +11,20 @@
 //
 // What is remembered and in which order does not depend on whether a lead is indexed:
 // the stored bytes are the list in arrival order either way.
+//
+// A lead at the cap forgets its oldest id at each new one, and from then on an event
+// at or before the forgotten id's time is too late (`floor`). The floor and the index
+// are what only such leads need: they are kept apart, in an `Overflow` the list's
+// block points to (its header's word, compact_vector.h), so that this set is one
+// pointer in every lead's record.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -29,17 +37,17 @@ class DedupeIds {
  public:
   using Entry = std::pair<uint64_t, int64_t>;  // event key, occurred_at_ms
   static constexpr size_t kIndexedFrom = 32;
+  static constexpr int64_t kNoFloor = std::numeric_limits<int64_t>::min();
 
   DedupeIds() = default;
-  DedupeIds(DedupeIds&&) noexcept = default;  // leaves `other` empty, without an index
+  DedupeIds(DedupeIds&&) noexcept = default;  // leaves `other` empty, without an index or a floor
   DedupeIds& operator=(DedupeIds&&) noexcept = default;
-  DedupeIds(const DedupeIds& other) : entries_(other.begin(), other.end()) { Reindex(); }
+  DedupeIds(const DedupeIds& other) : entries_(other.begin(), other.end()) {
+    RaiseFloor(other.floor());
+    Reindex();
+  }
   DedupeIds& operator=(const DedupeIds& other) {
-    if (this != &other) {
-      index_.reset();
-      entries_.assign(other.begin(), other.end());
-      Reindex();
-    }
+    if (this != &other) *this = DedupeIds(other);
     return *this;
   }
 
@@ -50,22 +58,28 @@ class DedupeIds {
   const Entry& front() const { return *begin(); }
 
   bool Contains(uint64_t key) const {
-    if (index_) return index_->Contains(key);
+    if (const Index* index = index_of()) return index->Contains(key);
     return std::any_of(begin(), end(), [key](const Entry& e) { return e.first == key; });
   }
 
-  // A hint (engine/prefetch.h): what Contains reads first, the list (its first four
-  // lines) or, when there is an index, the index object. Reads only this object. Four,
-  // not a list's usual two: Contains scans the whole list, and the block's header puts
-  // a list of a few ids across a third line (at 1 M leads, a two-line hint left the
-  // engine row about a tenth slower: README, Performance, 2026-12-07, late morning).
-  void Prefetch() const {
-    if (index_) {
-      __builtin_prefetch(index_.get());
-    } else {
-      entries_.Prefetch(kElementsAheadBytes / 2);
-    }
+  // Events at or before it are too late for this lead: the time of the latest id it
+  // forgot at the cap (ForgetOldest), or kNoFloor.
+  int64_t floor() const {
+    const Overflow* o = entries_.word().get();
+    return o ? o->floor : kNoFloor;
   }
+  // A floor from elsewhere (the stored state, a handoff's other half): the later one holds.
+  void RaiseFloor(int64_t at) {
+    if (at > floor()) MutableOverflow().floor = at;
+  }
+
+  // A hint (engine/prefetch.h): what Contains reads first, the list's block (its
+  // first four lines; the index, for the few leads that have one, is behind it).
+  // Reads only this object. Four, not a list's usual two: Contains scans the whole
+  // list, and the block's header puts a list of a few ids across a third line (at 1 M
+  // leads, a two-line hint left the engine row about a tenth slower: README,
+  // Performance, 2026-12-07, late morning).
+  void Prefetch() const { entries_.Prefetch(kElementsAheadBytes / 2); }
 
   // Reads ahead (LoadElements) what iterating the list reads first.
   uint64_t LoadEntries() const { return LoadElements(begin(), size()); }
@@ -73,17 +87,18 @@ class DedupeIds {
   // Appends an id the lead does not remember yet: the caller checks Contains first (the
   // index holds each key once, so a repeated one would leave it out of step).
   void Add(uint64_t key, int64_t at) {
-    if (index_) {
-      index_->sorted = index_->sorted && (empty() || entries_.back().second <= at);
-      index_->Insert(key);
+    if (Index* index = index_of()) {
+      index->sorted = index->sorted && (empty() || entries_.back().second <= at);
+      index->Insert(key);
     }
     entries_.emplace_back(key, at);
-    if (!index_ && size() >= kIndexedFrom) Reindex();
+    if (!index_of() && size() >= kIndexedFrom) Reindex();
   }
 
   // Forgets every id at or before `horizon`.
   void ForgetUpTo(int64_t horizon) {
-    if (index_ && index_->sorted) {
+    Index* index = index_of();
+    if (index && index->sorted) {
       // In time order: the ids to forget are a prefix.
       size_t n = 0;
       for (const Entry* e = begin(); e != end() && e->second <= horizon; ++e) ++n;
@@ -93,32 +108,38 @@ class DedupeIds {
     Compact();
     erase_if(entries_, [&](const Entry& e) {
       if (e.second > horizon) return false;
-      if (index_) index_->Erase(e.first);
+      if (index) index->Erase(e.first);
       return true;
     });
     AfterErase();
   }
 
-  // Forgets the id with the earliest time (the first of equals); returns its time.
+  // At the cap: forgets the id with the earliest time (the first of equals) and raises
+  // the floor to its time; returns its time.
   int64_t ForgetOldest() {
-    if (index_ && index_->sorted) {
-      const int64_t at = front().second;
+    int64_t at = 0;
+    Index* index = index_of();
+    if (index && index->sorted) {
+      at = front().second;
       DropFront(1);
-      return at;
+    } else {
+      Compact();
+      auto oldest = std::min_element(entries_.begin(), entries_.end(), Earlier);
+      at = oldest->second;
+      if (index) index->Erase(oldest->first);
+      entries_.erase(oldest);
+      AfterErase();
     }
-    Compact();
-    auto oldest = std::min_element(entries_.begin(), entries_.end(), Earlier);
-    const int64_t at = oldest->second;
-    if (index_) index_->Erase(oldest->first);
-    entries_.erase(oldest);
-    AfterErase();
+    RaiseFloor(at);
     return at;
   }
 
-  // Heap bytes this set owns (state_bytes.h): its list's capacity and its index.
+  // Heap bytes this set owns (state_bytes.h): its list's block, and the overflow and
+  // its index's slots where it has them.
   size_t HeapBytes(size_t allocation_header) const {
     size_t bytes = entries_.BlockBytes() ? entries_.BlockBytes() + allocation_header : 0;
-    if (index_) bytes += sizeof(Index) + index_->slots.capacity() * sizeof(uint64_t) + 2 * allocation_header;
+    if (entries_.word()) bytes += sizeof(Overflow) + allocation_header;
+    if (const Index* index = index_of()) bytes += index->slots.capacity() * sizeof(uint64_t) + allocation_header;
     return bytes;
   }
 
@@ -183,45 +204,73 @@ class DedupeIds {
     }
   };
 
+  // What only a lead at the cap or with many ids needs; it exists while either is set.
+  struct Overflow {
+    int64_t floor = kNoFloor;
+    std::optional<Index> index;  // from kIndexedFrom ids on
+  };
+
   static bool Earlier(const Entry& x, const Entry& y) { return x.second < y.second; }
   bool InTimeOrder() const { return std::is_sorted(begin(), end(), Earlier); }
-  size_t head() const { return index_ ? index_->head : 0; }
+  Index* index_of() const {
+    Overflow* o = entries_.word().get();
+    return o && o->index ? &*o->index : nullptr;
+  }
+  size_t head() const {
+    const Index* index = index_of();
+    return index ? index->head : 0;
+  }
+  Overflow& MutableOverflow() {
+    std::unique_ptr<Overflow>& o = entries_.mutable_word();
+    if (!o) o = std::make_unique<Overflow>();
+    return *o;
+  }
+  void DropIndex() {
+    if (Overflow* o = entries_.word().get()) {
+      o->index.reset();
+      if (o->floor == kNoFloor) entries_.mutable_word().reset();
+    }
+  }
   // Only when indexed (the prefix of a sorted set).
   void DropFront(size_t n) {
-    for (size_t k = 0; k < n; ++k) index_->Erase(entries_[index_->head + k].first);
-    index_->head += static_cast<uint32_t>(n);
-    if (index_->head >= 64 && 2 * index_->head >= entries_.size()) Compact();
+    Index& index = *index_of();
+    for (size_t k = 0; k < n; ++k) index.Erase(entries_[index.head + k].first);
+    index.head += static_cast<uint32_t>(n);
+    if (index.head >= 64 && 2 * index.head >= entries_.size()) Compact();
     if (size() < kIndexedFrom / 2) {
       Compact();
-      index_.reset();
+      DropIndex();
     }
   }
   void Compact() {
-    if (!index_ || index_->head == 0) return;
-    entries_.erase(entries_.begin(), entries_.begin() + index_->head);
-    index_->head = 0;
+    Index* index = index_of();
+    if (!index || index->head == 0) return;
+    entries_.erase(entries_.begin(), entries_.begin() + index->head);
+    index->head = 0;
   }
   // Out of time order, ids were erased from anywhere in the list: whether the rest is in
   // order again (an O(n) pass, as the erase itself), and a short list drops its index.
   void AfterErase() {
-    if (!index_) return;
+    Index* index = index_of();
+    if (!index) return;
     if (size() < kIndexedFrom / 2) {
-      index_.reset();
+      DropIndex();
       return;
     }
-    index_->sorted = InTimeOrder();
+    index->sorted = InTimeOrder();
   }
   void Reindex() {
     Compact();
-    index_.reset();
+    DropIndex();
     if (size() < kIndexedFrom) return;
-    index_ = std::make_unique<Index>();
-    index_->sorted = InTimeOrder();
-    for (const Entry& e : *this) index_->Insert(e.first);
+    Index& index = MutableOverflow().index.emplace();
+    index.sorted = InTimeOrder();
+    for (const Entry& e : *this) index.Insert(e.first);
   }
 
-  CompactVector<Entry> entries_;  // the ids remembered, oldest arrival first (from the index's head)
-  std::unique_ptr<Index> index_;  // from kIndexedFrom ids on
+  // The ids remembered, oldest arrival first (from the index's head); the overflow in
+  // its block's header.
+  CompactVector<Entry, std::unique_ptr<Overflow>> entries_;
 };
 
 }  // namespace leadscore::engine

@@ -90,7 +90,7 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
   // Dedupe holds across the move: every id either side remembers is remembered here.
   AddSeen(into.seen, from.seen);
   into.last_event_at_ms = std::max(into.last_event_at_ms, from.last_event_at_ms);
-  into.dedupe_floor_ms = std::max(into.dedupe_floor_ms, from.dedupe_floor_ms);
+  into.seen.RaiseFloor(from.seen.floor());
   for (HeldRun& run : from.held) into.held.push_back(std::move(run));
   std::sort(into.held.begin(), into.held.end(),
             [](const HeldRun& x, const HeldRun& y) { return x.release_at_ms < y.release_at_ms; });

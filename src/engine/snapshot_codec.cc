@@ -258,7 +258,7 @@ std::string SnapshotCodec::EncodeLead(const LeadState& l, const IdTable& account
   const int64_t base = l.clock;
   w.PutString(account_ids.Name(l.account));
   w.PutTime(l.last_event_at_ms, base);
-  w.PutTime(l.dedupe_floor_ms, base);
+  w.PutTime(l.seen.floor(), base);
   w.PutCount(l.seen.size());
   for (const auto& [key, at] : l.seen) {
     w.Put(key);
@@ -436,7 +436,7 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
   const int64_t base = l.clock;
   *account = r.GetString();
   l.last_event_at_ms = r.GetTime(base);
-  l.dedupe_floor_ms = r.GetTime(base);
+  l.seen.RaiseFloor(r.GetTime(base));
   const uint32_t n_seen = r.GetCount(16);
   for (uint32_t i = 0; i < n_seen && r.good(); ++i) {
     const uint64_t key = r.Get<uint64_t>();

@@ -25,6 +25,7 @@ namespace leadscore::engine {
 
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 constexpr int64_t kLongAgo = std::numeric_limits<int64_t>::min();
+static_assert(kLongAgo == DedupeIds::kNoFloor, "a lead without a floor stores kLongAgo");
 
 // In events, not points: each event adds its multiplier decayed to the entity clock,
 // and the model's points multiply the sum when it is read (Scorer). So a change of
@@ -198,8 +199,7 @@ struct LeadState : EntityCommon {
   EntityId account = kNoEntity;
   int role = -1;  // committee role index, -1 when none
   int64_t last_event_at_ms = kLongAgo;
-  DedupeIds seen;                                   // dedupe: (event key, event time)
-  int64_t dedupe_floor_ms = kLongAgo;               // events at or before: too late
+  DedupeIds seen;                                   // dedupe: (event key, event time), and the floor at the cap
   CompactVector<HeldRun> held;                      // the burst filter's open runs, oldest first
 };
 

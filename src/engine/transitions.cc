@@ -57,7 +57,7 @@ ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>
     return {ApplyOutcome::kTooLate};
   }
   if (const LeadState* known = table_.FindLead(e.lead)) {
-    if (e.occurred_at_ms <= known->dedupe_floor_ms) {
+    if (e.occurred_at_ms <= known->seen.floor()) {
       ++stats_.skipped_too_late;
       return {ApplyOutcome::kTooLate};
     }
@@ -223,7 +223,7 @@ void Transitions::Remember(LeadState& l, uint64_t key, int64_t at, int64_t st) {
   if (l.seen.size() >= 8 && l.seen.front().second <= horizon) l.seen.ForgetUpTo(horizon);
   if (!l.seen.empty() && l.seen.size() >= options_.dedupe_max_ids_per_lead) {
     // Forget the oldest; the lead's horizon moves up to it.
-    l.dedupe_floor_ms = std::max(l.dedupe_floor_ms, l.seen.ForgetOldest());
+    l.seen.ForgetOldest();
   }
   l.seen.Add(key, at);
 }

@@ -5,6 +5,8 @@
 #include <malloc.h>
 
 #include <array>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -156,6 +158,54 @@ TEST(CompactVectorTest, ResizesCopiesAndMovesOwnItsElements) {
     EXPECT_EQ(Texts(v), (std::vector<std::string>{Text(4)}));
   }
   EXPECT_EQ(Owned::live, 0);
+}
+
+// The owner's word in the header (DedupeIds keeps its floor and index there): it
+// survives every reallocation and an emptied list, moves with the list, is not copied,
+// and is destroyed exactly once, with its block.
+struct Counted {
+  static inline int live = 0;
+  int value;
+  explicit Counted(int v) : value(v) { ++live; }
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
+  ~Counted() { --live; }
+};
+
+TEST(CompactVectorTest, KeepsItsOwnersWordThroughReallocationsMovesAndEmptying) {
+  using WithWord = CompactVector<std::pair<uint64_t, int64_t>, std::unique_ptr<Counted>>;
+  static_assert(sizeof(WithWord) == sizeof(void*));
+  {
+    WithWord v;
+    EXPECT_FALSE(v.word());
+    v.mutable_word() = std::make_unique<Counted>(7);  // on a list with no block yet
+    EXPECT_TRUE(v.empty());
+    EXPECT_EQ(v.BlockBytes(), 16u) << "a header of two sizes and the word";
+    for (int i = 0; i < 100; ++i) v.emplace_back(i, i);  // across every reallocation
+    ASSERT_TRUE(v.word());
+    EXPECT_EQ(v.word()->value, 7);
+    EXPECT_EQ(v.BlockBytes(), WithWord::SizeClass(16 + 16 * v.capacity())) << "16-byte elements: no bytes lost";
+    v.assign(v.end(), v.end());  // emptied, as a lead whose ids all expired
+    v.shrink_to_fit();
+    ASSERT_TRUE(v.word()) << "a list whose word is set keeps its block";
+    EXPECT_EQ(Counted::live, 1);
+    WithWord copy = v;
+    EXPECT_FALSE(copy.word()) << "copies copy the elements only";
+    WithWord moved = std::move(v);
+    EXPECT_FALSE(v.word());  // NOLINT(bugprone-use-after-move): moved from, it has no block
+    ASSERT_TRUE(moved.word());
+    EXPECT_EQ(moved.word()->value, 7);
+    moved.mutable_word().reset();
+    moved.shrink_to_fit();
+    EXPECT_EQ(moved.BlockBytes(), 0u) << "without its word an empty list frees its block";
+    WithWord other;
+    other.mutable_word() = std::make_unique<Counted>(8);
+    other.emplace_back(1, 1);
+    other = WithWord{};  // assigned over: its word goes with its block
+    EXPECT_EQ(Counted::live, 0);
+    other.mutable_word() = std::make_unique<Counted>(9);
+  }
+  EXPECT_EQ(Counted::live, 0) << "destroyed with its block";
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ using Entry = DedupeIds::Entry;
 // The list as Transitions kept it before: scanned, erased in place.
 struct Reference {
   std::vector<Entry> ids;
+  int64_t floor = DedupeIds::kNoFloor;  // Transitions' dedupe_floor_ms, raised at the cap
   bool Contains(uint64_t key) const {
     return std::any_of(ids.begin(), ids.end(), [&](const Entry& e) { return e.first == key; });
   }
@@ -27,6 +28,7 @@ struct Reference {
     auto oldest = std::min_element(ids.begin(), ids.end(), [](const Entry& x, const Entry& y) { return x.second < y.second; });
     const int64_t at = oldest->second;
     ids.erase(oldest);
+    floor = std::max(floor, at);
     return at;
   }
 };
@@ -61,11 +63,14 @@ TEST(DedupeIdsTest, RemembersAndForgetsExactlyAsTheScannedListDid) {
       d.Add(key, at);
       ref.ids.emplace_back(key, at);
       ASSERT_EQ(Listed(d), ref.ids) << "seed " << seed << " step " << step;
+      ASSERT_EQ(d.floor(), ref.floor) << "seed " << seed << " step " << step;
       if (rng() % 500 == 0) {  // a copy (a handoff's) and a move keep it as it was
         DedupeIds copy = d;
         ASSERT_EQ(Listed(copy), ref.ids);
+        ASSERT_EQ(copy.floor(), ref.floor);
         DedupeIds moved = std::move(copy);
         ASSERT_EQ(Listed(moved), ref.ids);
+        ASSERT_EQ(moved.floor(), ref.floor);
         EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): a moved-from set is empty
         for (const Entry& e : ref.ids) ASSERT_TRUE(moved.Contains(e.first));
       }
@@ -90,6 +95,18 @@ TEST(DedupeIdsTest, AFullSetForgetsItsOldestAndStillKnowsTheRest) {
   EXPECT_EQ(d.size(), 10u);
   EXPECT_TRUE(d.Contains(5000 * 0x9E3779B97F4A7C15ull));
   EXPECT_FALSE(d.Contains(4990 * 0x9E3779B97F4A7C15ull));
+  // The floor is the latest id forgotten at the cap, and outlives the index and the ids.
+  EXPECT_EQ(d.floor(), 5000 - 1024);
+  d.ForgetUpTo(6000);
+  EXPECT_TRUE(d.empty());
+  EXPECT_EQ(d.floor(), 5000 - 1024);
+  DedupeIds copy = d;
+  EXPECT_EQ(copy.floor(), 5000 - 1024);
+  copy.RaiseFloor(10);  // a lower floor (a handoff's other half) leaves it
+  EXPECT_EQ(copy.floor(), 5000 - 1024);
+  copy.RaiseFloor(6000);
+  EXPECT_EQ(copy.floor(), 6000);
+  EXPECT_EQ(DedupeIds().floor(), DedupeIds::kNoFloor);
 }
 
 }  // namespace
