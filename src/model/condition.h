@@ -16,13 +16,18 @@
 
 namespace leadscore::model {
 
-// A value as conditions see it.
-struct FieldValue {
-  bool present = false;
-  bool has_number = false;
+// A value as conditions see it. Packed, 13 B instead of 16: every lead and account keeps
+// one per slot of the model in its profile block (engine/profile_block.h), where the
+// padding was 15 of a lead's bytes at the example model's five slots, and enough to put
+// the block in the allocator's next size class. x86-64 reads the unaligned number as
+// fast as an aligned one that stays on its cache line.
+struct __attribute__((packed)) FieldValue {
+  bool present : 1 = false;
+  bool has_number : 1 = false;
   int32_t symbol = -1;  // model constant it equals, or kOtherSymbol
   double number = 0;
 };
+static_assert(sizeof(FieldValue) == 13, "two flags, a symbol and a number, no padding");
 constexpr int32_t kOtherSymbol = -1;
 
 // The model's string constants.
