@@ -22,9 +22,10 @@
 // pushes, each rising to the top of the heap and taken from it with a sift down through
 // every level; in the lane a push and a pop are a step at either end (engine_bench:
 // +5..8 % at 32 k leads, records in cache; about even at 1 M leads, where the misses
-// are elsewhere). A check that would not keep the lane in order goes to the heap, and
-// PopDue takes the earlier of the two fronts in the same order (time, kind, id), so the
-// checks come in the order a heap alone gives.
+// are elsewhere). The lane is in time order; the entries of one time are put in kind
+// and id order when they reach its front. A check earlier than the lane's last goes to
+// the heap, and PopDue takes the earlier of the two fronts in the same order (time,
+// kind, id), so the checks come in the order a heap alone gives.
 #pragma once
 
 #include <algorithm>
@@ -75,9 +76,10 @@ class TimerQueue {
 
  private:
   void Set(EntityKind kind, EntityId id, int64_t due, bool in_order);
-  // Into the lane if it stays in order (an equal time goes among its equals by kind and
-  // id, within a few steps of the end); false: it belongs in the heap.
+  // Into the lane if it stays in time order; false: it belongs in the heap.
   bool Append(const Timer& t);
+  // Puts the entries at the lane's front time in order (time, kind, id), unless they are.
+  void OrderLaneFront();
   // The earliest entry of the two, removed; false when neither has one due by `now`.
   bool TakeFront(int64_t now, Timer* out);
   void Compact();
@@ -88,7 +90,8 @@ class TimerQueue {
   static constexpr size_t kArity = 4;
   EntityTable& table_;
   std::vector<Timer> heap_;  // heap_[0] earliest; children of i: kArity * i + 1 ...
-  std::deque<Timer> lane_;   // in order: front earliest
+  std::deque<Timer> lane_;   // in time order: front earliest
+  size_t lane_ordered_ = 0;  // the lane's first entries, all at its front time, in order (0: not yet ordered)
   size_t live_ = 0;  // entities with a check pending
 };
 

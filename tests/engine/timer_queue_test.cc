@@ -94,11 +94,32 @@ TEST(TimerQueueTest, ACheckMovedBackToItsEntryInTheLaneFiresOnce) {
 
 TEST(TimerQueueTest, ManyChecksAtOneTimeKeepTheirOrder) {
   Queue q;
-  // More ties than the lane walks past: the rest go to the heap, still in order.
+  // Many ties, set in the reverse of their order: the lane puts them in order at its front.
   for (EntityId id = kEntities; id >= 1; --id) q.timers.ScheduleInOrder(EntityKind::kLead, id, 500);
   std::vector<Timer> want;
   for (EntityId id = 1; id <= kEntities; ++id) want.push_back({500, id, EntityKind::kLead});
   ExpectSame(q.PopAll(500), want);
+}
+
+// A time whose entries the lane has put in order (a PopDue looked at its front) takes
+// one that comes after them in order, and leaves one that goes among them to the heap.
+TEST(TimerQueueTest, ATimeAlreadyInOrderAtTheFrontKeepsItsOrder) {
+  Queue q;
+  q.timers.ScheduleInOrder(EntityKind::kLead, 9, 500);
+  q.timers.ScheduleInOrder(EntityKind::kLead, 3, 500);
+  ExpectSame(q.PopAll(100), {});                          // not due; its front is put in order
+  q.timers.ScheduleInOrder(EntityKind::kLead, 5, 500);    // among them: the heap
+  q.timers.ScheduleInOrder(EntityKind::kLead, 12, 500);   // after them: the lane
+  q.timers.ScheduleInOrder(EntityKind::kAccount, 1, 500);
+  q.timers.ScheduleInOrder(EntityKind::kLead, 2, 600);    // a later time: ordered when it is the front
+  q.timers.ScheduleInOrder(EntityKind::kLead, 1, 600);
+  ExpectSame(q.PopAll(500), {{500, 3, EntityKind::kLead},
+                             {500, 5, EntityKind::kLead},
+                             {500, 9, EntityKind::kLead},
+                             {500, 12, EntityKind::kLead},
+                             {500, 1, EntityKind::kAccount}});
+  q.timers.ScheduleInOrder(EntityKind::kLead, 7, 600);
+  ExpectSame(q.PopAll(600), {{600, 1, EntityKind::kLead}, {600, 2, EntityKind::kLead}, {600, 7, EntityKind::kLead}});
 }
 
 TEST(TimerQueueTest, RebuildingTheQueueKeepsTheLanesChecks) {
