@@ -82,19 +82,8 @@ void EntityTable::EraseAccount(EntityId id) {
   --loaded_accounts_;
 }
 
-void EntityTable::MarkLead(EntityId id) {
-  LeadState& l = leads_.Get(id);
-  if (l.dirty) return;
-  l.dirty = true;
-  dirty_leads_.push_back(id);
-}
-
-void EntityTable::MarkAccount(EntityId id) {
-  AccountState& a = accounts_.Get(id);
-  if (a.dirty) return;
-  a.dirty = true;
-  dirty_accounts_.push_back(id);
-}
+void EntityTable::MarkLead(EntityId id) { MarkLead(id, leads_.Get(id)); }
+void EntityTable::MarkAccount(EntityId id) { MarkAccount(id, accounts_.Get(id)); }
 
 void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Change>* out) {
   ++epoch_;

@@ -12,7 +12,7 @@ void Evaluator::EvaluateLead(EntityId id, LeadState& l, std::vector<RoutingEvent
   const Measures ms = scorer_.LeadMeasures(l);
   const int16_t to = DecideTier(m_.lead, l.tier, ms);
   if (to != l.tier) {
-    table_.MarkLead(id);
+    table_.MarkLead(id, l);
     RoutingEvent ev = MakeEvent(EntityKind::kLead, l, m_.lead, to, ms);
     ev.lead_id = table_.lead_ids().Name(id);
     ev.account_id = table_.account_ids().Name(l.account);
@@ -39,7 +39,7 @@ Measures Evaluator::DecideAccount(EntityId id, AccountState& a, std::vector<Rout
   const Measures ms = scorer_.AccountMeasures(a);
   const int16_t to = DecideTier(m_.account, a.tier, ms);
   if (to != a.tier) {
-    table_.MarkAccount(id);
+    table_.MarkAccount(id, a);
     RoutingEvent ev = MakeEvent(EntityKind::kAccount, a, m_.account, to, ms);
     ev.account_id = table_.account_ids().Name(id);
     ev.factors = AccountFactors(m_, a, kTopFactors);

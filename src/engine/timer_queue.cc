@@ -11,7 +11,7 @@ void TimerQueue::Set(EntityKind kind, EntityId id, int64_t due, bool in_order) {
   if (due == e.due) return;
   if (e.due != kNever) --live_;
   e.due = due;
-  if (due != e.persisted_due) table_.Mark(kind, id);
+  if (due != e.persisted_due) table_.Mark(kind, id, e);
   if (due == kNever) return;
   ++live_;
   if (due == e.queued_due) return;  // its entry is still queued

@@ -72,7 +72,7 @@ ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>
   GetOrCreateAccount(e.account);  // first: a new lead joins it
   LeadState& l = GetOrCreateLead(e.lead, e.account, out);
   Remember(l, e.event_key, e.occurred_at_ms, st);
-  table_.MarkLead(e.lead);
+  table_.MarkLead(e.lead, l);
   if (burst_) {
     const int64_t ends = Hold(l, e, st);
     ++stats_.events_held;
@@ -84,7 +84,7 @@ ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>
     }
   }
   AccountState& a = *table_.FindAccount(e.account);  // may have moved in memory
-  table_.MarkAccount(e.account);
+  table_.MarkAccount(e.account, a);
   scorer_.DecayLead(l, st);
   scorer_.DecayAccount(a, st);
   if (!burst_) Score(e.lead, l, a, e.signal, e.occurred_at_ms, e.attributes, st);
@@ -185,8 +185,8 @@ void Transitions::EndRuns(EntityId lid, LeadState& l, int64_t t, std::vector<Rou
   const int64_t st = std::max({t, l.clock, a.clock});
   scorer_.DecayLead(l, st);
   scorer_.DecayAccount(a, st);
-  table_.MarkLead(lid);
-  table_.MarkAccount(aid);
+  table_.MarkLead(lid, l);
+  table_.MarkAccount(aid, a);
   const auto burst = static_cast<uint32_t>(burst_->burst_events);
   // The runs still open stay, in their order; the ended ones give their containers back.
   size_t open = 0;
