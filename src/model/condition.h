@@ -16,10 +16,10 @@
 
 namespace leadscore::model {
 
-// A value as conditions see it. Packed, 13 B instead of 16: every lead and account keeps
-// one per slot of the model in its profile block (engine/profile_block.h), where the
+// A value as conditions see it. Packed, 13 B instead of 16: every lead and account in
+// memory keeps one per slot of the model (the engine's profile blocks), where the
 // padding was 15 of a lead's bytes at the example model's five slots, and enough to put
-// the block in the allocator's next size class. x86-64 reads the unaligned number as
+// its block in the allocator's next size class. x86-64 reads the unaligned number as
 // fast as an aligned one that stays on its cache line.
 struct __attribute__((packed)) FieldValue {
   bool present : 1 = false;
