@@ -263,7 +263,9 @@ class DedupeIds {
     Compact();
     DropIndex();
     if (size() < kIndexedFrom) return;
-    Index& index = MutableOverflow().index.emplace();
+    // From a made Index, not emplace(): clang (the fuzz build) does not take a class
+    // nested here, with default member initializers, as default-constructible.
+    Index& index = MutableOverflow().index.emplace(Index{});
     index.sorted = InTimeOrder();
     for (const Entry& e : *this) index.Insert(e.first);
   }
