@@ -148,7 +148,8 @@ TEST(AccountBytesTest, AFrontCodedIdClaimingMoreThanTheIdBeforeIsRefused) {
   EXPECT_EQ(r.GetFrontCoded("acct-7-lead-10"), "acct-7-lead-11");
   EXPECT_EQ(r.GetFrontCoded("acct-7-lead-11"), "b");
   EXPECT_TRUE(r.ok());
-  engine::SnapshotReader wrong(std::string("\x05\x01z", 3), true);  // claims 5 bytes of the id before
+  const std::string claims_more("\x05\x01z", 3);  // claims 5 bytes of the id before
+  engine::SnapshotReader wrong(claims_more, true);  // reads the bytes in place: they outlive it
   EXPECT_TRUE(wrong.GetFrontCoded("abc").empty());
   EXPECT_FALSE(wrong.good());
 }

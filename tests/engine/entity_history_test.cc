@@ -151,8 +151,10 @@ TEST(EntityHistoryTest, ViewsDecayACopyAndLeaveTheEntitysOutcomeSumsAlone) {
     ASSERT_NE(FactorNamed(viewed.AccountView("a1"), "REJECTED"), nullptr);
   }
   for (Harness* h : {&viewed, &untouched}) h->Advance(kT0 + 6 * kDay);
-  const engine::Factor* v = FactorNamed(viewed.LeadView("l1"), "REJECTED");
-  const engine::Factor* u = FactorNamed(untouched.LeadView("l1"), "REJECTED");
+  const engine::EntityView viewed_lead = viewed.LeadView("l1");  // kept: the factors found point into them
+  const engine::EntityView untouched_lead = untouched.LeadView("l1");
+  const engine::Factor* v = FactorNamed(viewed_lead, "REJECTED");
+  const engine::Factor* u = FactorNamed(untouched_lead, "REJECTED");
   ASSERT_NE(v, nullptr);
   ASSERT_NE(u, nullptr);
   EXPECT_EQ(v->points, u->points) << "as if never viewed";

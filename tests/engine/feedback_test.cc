@@ -258,7 +258,8 @@ TEST(FeedbackTest, RejectedLowersTheLeadsIntentAsAFactorThatDecaysWithItsHalfLif
   EXPECT_EQ(f->count, 1);
   EXPECT_EQ(f->last_at_ms, kT0);
   EXPECT_DOUBLE_EQ(h.LeadView("l1").intent, 20);
-  const auto* on_account = FactorNamed(h.AccountView("a1").factors, "REJECTED");
+  const auto account = h.AccountView("a1");  // kept: the factor found points into it
+  const auto* on_account = FactorNamed(account.factors, "REJECTED");
   ASSERT_NE(on_account, nullptr) << "scored on the lead's account too";
   EXPECT_DOUBLE_EQ(on_account->points, -20);
 
@@ -287,7 +288,8 @@ TEST(FeedbackTest, AFadingRejectedCausesAnUpAtTheFirstMillisecondItHolds) {
   ASSERT_EQ(lead->to_tier, "warm");
   h.Advance(kT0 + 2 * kDay);
   const engine::RoutingEvent* up = nullptr;
-  for (const auto& e : h.Take()) {
+  const auto taken = h.Take();  // kept: `up` points into it
+  for (const auto& e : taken) {
     if (e.entity == engine::EntityKind::kLead && e.to_tier == "hot") up = &e;
   }
   ASSERT_NE(up, nullptr) << "hot again once REJECTED has faded enough";
@@ -319,7 +321,8 @@ TEST(FeedbackTest, ALeadThatMovesTakesItsOutcomeSignalsWithIt) {
   ASSERT_NE(FactorNamed(h.AccountView("a1").factors, "REJECTED"), nullptr);
   h.Lead("l1", "a2", R"("seniority":"vp","role":"buyer")", 2);
   EXPECT_EQ(FactorNamed(h.AccountView("a1").factors, "REJECTED"), nullptr);
-  const auto* moved = FactorNamed(h.AccountView("a2").factors, "REJECTED");
+  const auto a2 = h.AccountView("a2");  // kept: the factor found points into it
+  const auto* moved = FactorNamed(a2.factors, "REJECTED");
   ASSERT_NE(moved, nullptr);
   EXPECT_DOUBLE_EQ(moved->points, -20);
 }

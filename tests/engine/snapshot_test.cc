@@ -564,7 +564,11 @@ TEST(SnapshotTest, Version5AccountBytesWithoutRoleCrossingsStillLoad) {
 TEST(SnapshotTest, EveryTimeHasOneCodeThatReadsBackAsItself) {
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
   for (int64_t base : {int64_t{0}, int64_t{1}, kT0, -kT0, kMin, kMax}) {
-    std::vector<int64_t> times = {kMin, kMin + 1, kMax, kMax - 1, 0, base, base + 1, base - 1, kT0 + kDay};
+    // base ± 1 wrap around at the ends, as two's complement does (without signed overflow).
+    auto plus = [](int64_t x, int64_t d) {
+      return static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(d));
+    };
+    std::vector<int64_t> times = {kMin, kMin + 1, kMax, kMax - 1, 0, base, plus(base, 1), plus(base, -1), kT0 + kDay};
     times.push_back(static_cast<int64_t>(static_cast<uint64_t>(base) + (uint64_t{1} << 63)));  // its code wraps
     std::set<uint64_t> codes;
     for (int64_t t : times) {
