@@ -2,7 +2,7 @@
 // Realistic mix: the SPEC example model, 1 M leads in 100 k accounts (and a second row
 // on 32 k leads whose records stay in cache) with committee roles and profiles, the
 // six signals weighted as real traffic is (mostly clicks and page views), multipliers
-// on (DACH accounts, procurement leads).
+// on (DACH accounts, procurement leads). Beside it the codec's decode of an event.
 //
 //   build/bench/engine_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
@@ -77,6 +77,29 @@ BENCHMARK(BM_EngineStep)
     ->Args({1 << 16, 1 << 15})
     ->Iterations(3)
     ->Unit(benchmark::kMillisecond);
+
+// The codec's step before the engine's: an event record's bytes (binary protobuf, as
+// the service reads them) to an engine input, its ids interned. 100 k leads in 10 k
+// accounts, every id already known, as in a service past its first minutes.
+void BM_DecodeEvent(benchmark::State& state) {
+  engine::Engine eng(ExampleModel());
+  const uint32_t leads = 100000;
+  sim::Market market({.accounts = leads / 10, .leads = leads, .seed = 11});
+  std::vector<std::string> records;
+  for (const auto& e : market.Traffic(1 << 16, kStart, 60 * kDay)) {
+    records.push_back(codec::EncodeInput(market.Event(e), codec::Format::kProtobuf));
+  }
+  codec::Decoder dec(eng.model(), eng.lead_ids(), eng.account_ids());
+  for (const auto& r : records) (void)dec.Decode(r, codec::Format::kProtobuf);  // every id interned
+  for (auto _ : state) {
+    for (const auto& r : records) {
+      auto in = dec.Decode(r, codec::Format::kProtobuf);
+      benchmark::DoNotOptimize(in);
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * records.size()));
+}
+BENCHMARK(BM_DecodeEvent)->Unit(benchmark::kMillisecond);
 
 void BM_ModelLoad(benchmark::State& state) {
   std::ifstream in(kModelPath);
