@@ -205,6 +205,43 @@ TEST_F(CodecTest, IdsArePrintableUtf8OrTheRecordIsRefused) {
               HasSubstr("longer than 256 bytes"));
 }
 
+// Ids of printable ASCII are checked eight bytes at a time, the rest byte by byte: each
+// ASCII byte, and a printable and a control character of two bytes, at every place of
+// ids that fill words and leave a tail.
+TEST_F(CodecTest, EveryByteAtEveryPlaceOfALongIdIsCheckedAlike) {
+  auto decode_lead = [&](const std::string& lead) {
+    v1::Input in;
+    in.mutable_event()->set_event_id("e");
+    in.mutable_event()->set_lead_id(lead);
+    in.mutable_event()->set_account_id("a");
+    in.mutable_event()->set_type("view");
+    in.mutable_event()->set_occurred_at_ms(1790000000000);
+    return decoder_.Decode(in.SerializeAsString(), codec::Format::kProtobuf);
+  };
+  for (const size_t length : {8, 16, 19}) {
+    for (size_t at = 0; at < length; ++at) {
+      for (int byte = 0; byte < 0x80; ++byte) {
+        std::string id(length, 'x');
+        id[at] = static_cast<char>(byte);
+        auto r = decode_lead(id);
+        const bool printable = byte >= 0x20 && byte < 0x7f;
+        ASSERT_EQ(r.ok(), printable) << "byte " << byte << " at " << at << " of " << length;
+        if (!printable) {
+          ASSERT_EQ(r.status().reason<codec::Refusal>(), codec::Refusal::kBadId);
+        }
+      }
+      if (at + 1 < length) {
+        std::string id(length, 'x');
+        EXPECT_TRUE(decode_lead(id.replace(at, 2, "\xc3\xa9")).ok()) << at;  // é
+        id.assign(length, 'x');
+        EXPECT_EQ(decode_lead(id.replace(at, 2, "\xc2\x85")).status().reason<codec::Refusal>(),  // NEL, C1
+                  codec::Refusal::kBadId)
+            << at;
+      }
+    }
+  }
+}
+
 TEST_F(CodecTest, JsonWithAKeyTwiceIsRefused) {
   EXPECT_THAT(Refused(R"({"event":{"event_id":"e1","event_id":"e2","lead_id":"l","account_id":"a","type":"view","occurred_at_ms":"1790000000000"}})",
                       codec::Format::kJson),
