@@ -30,6 +30,13 @@ struct __attribute__((packed)) FieldValue {
 static_assert(sizeof(FieldValue) == 13, "two flags, a symbol and a number, no padding");
 constexpr int32_t kOtherSymbol = -1;
 
+// Hashes a string key as its view, so that maps keyed by std::string are searched with
+// a string_view (with std::equal_to<>) and no string is made for the lookup.
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 // The model's string constants.
 class Symbols {
  public:
@@ -39,10 +46,6 @@ class Symbols {
   size_t size() const { return by_text_.size(); }
 
  private:
-  struct TextHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   std::unordered_map<std::string, int32_t, TextHash, std::equal_to<>> by_text_;  // found by a view
   std::vector<std::string> by_id_;
 };

@@ -121,7 +121,7 @@ struct Model {
   FieldLayout layout;
 
   std::vector<Signal> signals;
-  std::unordered_map<std::string, uint16_t> signal_by_name;  // used when decoding only
+  std::unordered_map<std::string, uint16_t, TextHash, std::equal_to<>> signal_by_name;  // used when decoding only
   std::vector<Multiplier> multipliers;
   std::vector<FitRule> fit_rules;
   std::vector<DisqualifyRule> disqualify;

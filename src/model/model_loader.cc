@@ -961,7 +961,7 @@ const std::string& Model::GradeOf(double fit) const {
 }
 
 std::optional<uint16_t> Model::SignalIndex(std::string_view name) const {
-  auto it = signal_by_name.find(std::string(name));
+  auto it = signal_by_name.find(name);
   if (it == signal_by_name.end()) return std::nullopt;
   return it->second;
 }
