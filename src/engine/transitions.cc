@@ -56,18 +56,18 @@ ApplyResult Transitions::ApplyOne(const EventInput& e, std::vector<RoutingEvent>
     ++stats_.skipped_too_late;
     return {ApplyOutcome::kTooLate};
   }
-  if (const LeadState* known = table_.FindLead(e.lead)) {
-    if (e.occurred_at_ms <= known->seen.floor()) {
+  const LeadState* before = table_.FindLead(e.lead);
+  if (before) {
+    if (e.occurred_at_ms <= before->seen.floor()) {
       ++stats_.skipped_too_late;
       return {ApplyOutcome::kTooLate};
     }
     // Held events are remembered as they arrive: a redelivery cannot lengthen a run.
-    if (known->seen.Contains(e.event_key)) {
+    if (before->seen.Contains(e.event_key)) {
       ++stats_.skipped_duplicate;
       return {ApplyOutcome::kDuplicate};
     }
   }
-  const LeadState* before = table_.FindLead(e.lead);
   const bool same_lead = before && before->account == e.account;  // neither new nor moving
   GetOrCreateAccount(e.account);  // first: a new lead joins it
   LeadState& l = GetOrCreateLead(e.lead, e.account, out);
