@@ -1,10 +1,11 @@
 // Interned ids: the engine works on dense integers, strings stay at the edge.
 // Not thread-safe; owned by the engine's single processing thread.
 //
-// The names are kept once, in `names_` (indexed by id), each a heap block of its length
-// (one byte below 255) and characters behind one pointer: a std::string took 32 B of
-// every entity's name and a heap block of its own anyway beyond 15 characters (every
-// simulated id, and most CRM ids, are longer); a name of up to 15 takes 8 B and 16.
+// The names are kept once, in `names_` (indexed by id), each a block of its length
+// (one byte below 255) and characters behind one pointer, cut to its size from the
+// table's NameSlab (name_slab.h): a std::string took 32 B of every entity's name and a
+// heap block of its own anyway beyond 15 characters (every simulated id, and most CRM
+// ids, are longer); a name of 17 characters takes 8 B and 18.
 // The lookup is an open-addressing table of 8-byte slots (32 bits of the name's hash,
 // the id + 1; 0 is empty), probed linearly and kept at most 3/4 full, and a release
 // closes its gap by shifting the slots after it back (no tombstones). A lookup reads
@@ -13,14 +14,13 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <new>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
+
+#include "engine/name_slab.h"
 
 namespace leadscore::engine {
 
@@ -39,10 +39,10 @@ class IdTable {
     if (!free_.empty()) {
       n = free_.back();
       free_.pop_back();
-      names_[n] = StoredName(id);
+      names_[n] = Store(id);
     } else {
       n = static_cast<EntityId>(names_.size());
-      names_.emplace_back(id);
+      names_.push_back(Store(id));
     }
     slots_[i] = Slot(h, n);
     if (++live_ * 4 > slots_.size() * 3) Grow();
@@ -64,6 +64,7 @@ class IdTable {
     }
     slots_[i] = 0;
     --live_;
+    if (names_[id].block) slab_.Free(names_[id].block, names_[id].BlockBytes());
     names_[id] = StoredName();
     free_.push_back(id);
   }
@@ -85,11 +86,10 @@ class IdTable {
     return reinterpret_cast<uintptr_t>(*static_cast<const volatile StoredName::Block*>(&names_[id].block));
   }
   // For estimates of memory (engine/state_bytes.h): an entry in `names_` per id, and a
-  // name's heap block with its allocation header.
+  // name's block (name_slab.h).
   static constexpr size_t kEntryBytes = sizeof(void*);
   size_t NameHeapBytes(EntityId id) const {
-    const size_t n = names_[id].text().size();
-    return n ? StoredName::PrefixBytes(n) + n + kAllocationHeader : 0;
+    return names_[id].block ? NameSlab::CostOf(names_[id].BlockBytes(), kAllocationHeader) : 0;
   }
   // For estimates of the heap strings elsewhere own: libstdc++'s short-string buffer.
   static constexpr size_t kInlineChars = 15;
@@ -119,38 +119,13 @@ class IdTable {
   std::vector<uint64_t> slots_ = std::vector<uint64_t>(16, 0);  // a power of two
   size_t mask_ = 15;
   size_t live_ = 0;
-  // A name in a heap block of its own: its length, then its characters (none: empty).
+  // A name in a block of the slab: its length, then its characters (none: no block).
   // The length is one byte below kLongName, else kLongName and four bytes.
   struct StoredName {
     using Block = char*;
     static constexpr unsigned char kLongName = 255;
     static size_t PrefixBytes(size_t n) { return n < kLongName ? 1 : 1 + sizeof(uint32_t); }
     Block block = nullptr;
-    StoredName() = default;
-    explicit StoredName(std::string_view text) {
-      if (text.empty()) return;
-      const size_t n = text.size();
-      const size_t prefix = PrefixBytes(n);
-      block = static_cast<char*>(std::malloc(prefix + n));
-      if (!block) throw std::bad_alloc();
-      if (n < kLongName) {
-        block[0] = static_cast<char>(n);
-      } else {
-        const auto n32 = static_cast<uint32_t>(n);
-        block[0] = static_cast<char>(kLongName);
-        std::memcpy(block + 1, &n32, sizeof n32);
-      }
-      std::memcpy(block + prefix, text.data(), n);
-    }
-    StoredName(StoredName&& o) noexcept : block(std::exchange(o.block, nullptr)) {}
-    StoredName& operator=(StoredName&& o) noexcept {
-      if (this != &o) {
-        std::free(block);
-        block = std::exchange(o.block, nullptr);
-      }
-      return *this;
-    }
-    ~StoredName() { std::free(block); }
     std::string_view text() const {
       if (!block) return {};
       const auto first = static_cast<unsigned char>(block[0]);
@@ -159,7 +134,29 @@ class IdTable {
       std::memcpy(&n, block + 1, sizeof n);
       return {block + 1 + sizeof n, n};
     }
+    size_t BlockBytes() const {
+      const size_t n = text().size();
+      return PrefixBytes(n) + n;
+    }
   };
+  StoredName Store(std::string_view text) {
+    StoredName name;
+    if (text.empty()) return name;
+    const size_t n = text.size();
+    const size_t prefix = StoredName::PrefixBytes(n);
+    name.block = slab_.Allocate(prefix + n);
+    if (n < StoredName::kLongName) {
+      name.block[0] = static_cast<char>(n);
+    } else {
+      const auto n32 = static_cast<uint32_t>(n);
+      name.block[0] = static_cast<char>(StoredName::kLongName);
+      std::memcpy(name.block + 1, &n32, sizeof n32);
+    }
+    std::memcpy(name.block + prefix, text.data(), n);
+    return name;
+  }
+
+  NameSlab slab_;  // before names_: the names point into it
   std::vector<StoredName> names_;
   std::vector<EntityId> free_;
 };

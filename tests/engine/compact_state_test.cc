@@ -1,9 +1,12 @@
 // What an entity keeps in memory in few bytes: its profile in one block behind one
-// pointer (engine/profile_block.h) and its name in the id table as a block of its own
-// (engine/ids.h). Both must keep exactly what they are given, copy deeply, and free
+// pointer (engine/profile_block.h) and its name in the id table as a block cut to its
+// size (engine/ids.h, engine/name_slab.h). Both must keep exactly what they are given, copy deeply, and free
 // what they drop.
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <map>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,8 +119,9 @@ TEST(IdTableTest, NamesAreKeptExactlyFoundAgainAndReleasedForReuse) {
     const std::string name(n, static_cast<char>('a' + n % 26));
     EXPECT_EQ(ids.Name(ids.Intern(name)), name) << n << " characters, either side of the one-byte length";
   }
-  EXPECT_EQ(ids.NameHeapBytes(a), 1 + 17 + engine::IdTable::kAllocationHeader) << "a length byte and the characters";
-  EXPECT_EQ(ids.NameHeapBytes(b), 5 + 1000 + engine::IdTable::kAllocationHeader) << "255, then four length bytes";
+  EXPECT_EQ(ids.NameHeapBytes(a), 1 + 17) << "a length byte and the characters, nothing rounded";
+  EXPECT_EQ(ids.NameHeapBytes(b), 5 + 1000 + engine::IdTable::kAllocationHeader)
+      << "255, then four length bytes, in a heap block of its own";
   EXPECT_EQ(ids.NameHeapBytes(empty), 0u);
 
   ids.Release(b);
@@ -127,6 +131,52 @@ TEST(IdTableTest, NamesAreKeptExactlyFoundAgainAndReleasedForReuse) {
   EXPECT_EQ(ids.Name(b), "reused");
   EXPECT_EQ(ids.Find(with_zero), c);
   EXPECT_EQ(ids.live(), 10u);
+}
+
+TEST(IdTableTest, AReleasedNamesBlockIsGivenToTheNextNameOfItsSize) {
+  engine::IdTable ids;
+  const engine::EntityId a = ids.Intern("acct-12345-lead-3");
+  const engine::EntityId keep = ids.Intern("acct-12345-lead-4");
+  const char* block = ids.Name(a).data();
+  ids.Release(a);
+  const engine::EntityId other_size = ids.Intern("acct-1-lead-3");
+  EXPECT_NE(ids.Name(other_size).data(), block);
+  const engine::EntityId same_size = ids.Intern("acct-99999-lead-9");
+  EXPECT_EQ(ids.Name(same_size).data(), block) << "the freed block, not a new one";
+  EXPECT_EQ(ids.Name(same_size), "acct-99999-lead-9");
+  EXPECT_EQ(ids.Name(keep), "acct-12345-lead-4");
+}
+
+// Names of every size from none to past the slab's largest block, interned and released
+// at random: each name reads as it was interned, and ids and blocks are reused.
+TEST(IdTableTest, NamesComingAndGoingAtRandomKeepTheirCharacters) {
+  engine::IdTable ids;
+  std::map<engine::EntityId, std::string> live;
+  std::mt19937_64 rng(5);
+  for (int step = 0; step < 40000; ++step) {
+    if (!live.empty() && rng() % 5 < 2) {
+      auto it = std::next(live.begin(), static_cast<std::ptrdiff_t>(rng() % live.size()));
+      ids.Release(it->first);
+      live.erase(it);
+      continue;
+    }
+    const size_t n = rng() % 4 == 0 ? rng() % (engine::NameSlab::kLargest + 100) : 10 + rng() % 12;
+    std::string name(n, ' ');
+    for (char& c : name) c = static_cast<char>('a' + rng() % 26);
+    const engine::EntityId id = ids.Intern(name);
+    ASSERT_TRUE(!live.count(id) || live[id] == name) << step;
+    live[id] = name;
+    if (step % 1000 == 0) {
+      for (const auto& [i, text] : live) ASSERT_EQ(ids.Name(i), text) << step;
+    }
+  }
+  for (const auto& [i, text] : live) {
+    ASSERT_EQ(ids.Name(i), text);
+    ASSERT_EQ(ids.Find(text), i);
+  }
+  EXPECT_EQ(ids.live(), live.size());
+  engine::IdTable moved = std::move(ids);
+  for (const auto& [i, text] : live) ASSERT_EQ(moved.Name(i), text) << "a moved table keeps its names";
 }
 
 TEST(IdTableTest, ANameStaysWhereItIsWhileTheTableGrows) {
