@@ -3,7 +3,7 @@
 //
 // Why not a heap block each: jemalloc rounds a block up to its size classes (16-byte
 // steps here), so a 17-character name's 18 bytes took 32, and glibc adds a 16-byte
-// header instead; a name is 8 % of what a simulated lead costs resident.
+// header instead (the benchmark's engine row: 372 -> 359 B resident an entity).
 //
 // A freed block goes on a list of blocks of its size and is given out again for the
 // next name of that size. Ids are mostly of one length or a few (a CRM's, a
