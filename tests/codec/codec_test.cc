@@ -176,32 +176,34 @@ TEST_F(CodecTest, RefusesHugeAttributeMaps) {
   EXPECT_THAT(Refused(in.SerializeAsString(), codec::Format::kProtobuf), HasSubstr("bytes (limit"));
 }
 
+// A binary event record whose lead id is `lead`, the rest of it valid.
+std::string EventWithLead(const std::string& lead) {
+  v1::Input in;
+  in.mutable_event()->set_event_id("e");
+  in.mutable_event()->set_lead_id(lead);
+  in.mutable_event()->set_account_id("a");
+  in.mutable_event()->set_type("view");
+  in.mutable_event()->set_occurred_at_ms(1790000000000);
+  return in.SerializeAsString();
+}
+
 TEST_F(CodecTest, IdsArePrintableUtf8OrTheRecordIsRefused) {
-  auto event_with_lead = [](const std::string& lead) {
-    v1::Input in;
-    in.mutable_event()->set_event_id("e");
-    in.mutable_event()->set_lead_id(lead);
-    in.mutable_event()->set_account_id("a");
-    in.mutable_event()->set_type("view");
-    in.mutable_event()->set_occurred_at_ms(1790000000000);
-    return in.SerializeAsString();
-  };
-  EXPECT_TRUE(decoder_.Decode(event_with_lead("ana.müller@例え.jp"), codec::Format::kProtobuf).ok());
+  EXPECT_TRUE(decoder_.Decode(EventWithLead("ana.müller@例え.jp"), codec::Format::kProtobuf).ok());
   // Control characters (C0, DEL, C1) in valid UTF-8: bad_id.
   for (const std::string odd : {std::string("a\x01b"), std::string("a\x7f"), std::string("nul\0id", 6),
                                 std::string("\xc2\x85")}) {
-    EXPECT_EQ(ReasonOf(event_with_lead(odd), codec::Format::kProtobuf), codec::Refusal::kBadId) << odd;
+    EXPECT_EQ(ReasonOf(EventWithLead(odd), codec::Format::kProtobuf), codec::Refusal::kBadId) << odd;
   }
   // Not UTF-8 at all: protobuf's parser refuses the string field already.
   for (const std::string odd : {std::string("\xff\xfe"), std::string("\xc0\xaf"), std::string("\xed\xa0\x80"),
                                 std::string("cut\xe2\x82")}) {
-    EXPECT_FALSE(decoder_.Decode(event_with_lead(odd), codec::Format::kProtobuf).ok()) << odd;
+    EXPECT_FALSE(decoder_.Decode(EventWithLead(odd), codec::Format::kProtobuf).ok()) << odd;
   }
-  EXPECT_THAT(Refused(event_with_lead("a\x01\x7f"), codec::Format::kProtobuf),
+  EXPECT_THAT(Refused(EventWithLead("a\x01\x7f"), codec::Format::kProtobuf),
               HasSubstr("event.lead_id 'a??' is not printable UTF-8"));
   EXPECT_EQ(ReasonOf(R"({"forget":{"account_id":"a","lead_id":"l\u0007"}})", codec::Format::kJson),
             codec::Refusal::kBadId);
-  EXPECT_THAT(Refused(event_with_lead(std::string(300, 'x')), codec::Format::kProtobuf),
+  EXPECT_THAT(Refused(EventWithLead(std::string(300, 'x')), codec::Format::kProtobuf),
               HasSubstr("longer than 256 bytes"));
 }
 
@@ -210,13 +212,7 @@ TEST_F(CodecTest, IdsArePrintableUtf8OrTheRecordIsRefused) {
 // ids that fill words and leave a tail.
 TEST_F(CodecTest, EveryByteAtEveryPlaceOfALongIdIsCheckedAlike) {
   auto decode_lead = [&](const std::string& lead) {
-    v1::Input in;
-    in.mutable_event()->set_event_id("e");
-    in.mutable_event()->set_lead_id(lead);
-    in.mutable_event()->set_account_id("a");
-    in.mutable_event()->set_type("view");
-    in.mutable_event()->set_occurred_at_ms(1790000000000);
-    return decoder_.Decode(in.SerializeAsString(), codec::Format::kProtobuf);
+    return decoder_.Decode(EventWithLead(lead), codec::Format::kProtobuf);
   };
   for (const size_t length : {8, 16, 19}) {
     for (size_t at = 0; at < length; ++at) {
