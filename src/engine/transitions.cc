@@ -261,8 +261,8 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
   const bool moving = known && known->account != p.account;  // its history joins this account now
   LeadState& l = GetOrCreateLead(p.lead, p.account, out);
   AccountState& a = *table_.FindAccount(p.account);
-  table_.MarkLead(p.lead);
-  table_.MarkAccount(p.account);
+  table_.MarkLead(p.lead, l);
+  table_.MarkAccount(p.account, a);
   const int64_t st = stream_time_;
   scorer_.DecayLead(l, st);
   l.profile.Assign(p.fields, m_.layout.lead_slots(), p.whole);
@@ -299,7 +299,7 @@ ApplyResult Transitions::ApplyOne(const AccountProfileInput& p, std::vector<Rout
   ++stats_.profiles_applied;
   const bool born = !table_.FindAccount(p.account);
   AccountState& a = GetOrCreateAccount(p.account);
-  table_.MarkAccount(p.account);
+  table_.MarkAccount(p.account, a);
   const int64_t st = stream_time_;
   scorer_.DecayAccount(a, st);
   a.profile.Assign(p.fields, m_.layout.account_slots(), p.whole);
