@@ -96,7 +96,7 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
             [](const HeldRun& x, const HeldRun& y) { return x.release_at_ms < y.release_at_ms; });
   // Last write wins for profiles, as everywhere.
   if (from.has_profile && (!into.has_profile || from.profile_at_ms > into.profile_at_ms)) {
-    into.profile.Assign(from.profile.slots(), m_.layout.lead_slots(), from.profile.whole());
+    into.profile.Assign(from.profile.Unpacked(), m_.layout.lead_slots(), from.profile.whole());
     into.has_profile = true;
     into.profile_at_ms = from.profile_at_ms;
   }

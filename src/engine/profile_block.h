@@ -1,11 +1,12 @@
-// An entity's profile in one heap block: the model's slots (what conditions read on
-// every event) and, after them, the whole profile's bytes (model/profile.h: every
-// field, read when the entity is stored, loaded, or re-evaluated under another model).
-// Internal to src/engine/ (EntityCommon::profile).
+// An entity's profile in one heap block: the model's slots, packed (what conditions
+// read on every event: model/field_value.h), and after them the whole profile's bytes
+// (model/profile.h: every field, read when the entity is stored, loaded, or
+// re-evaluated under another model). Internal to src/engine/ (EntityCommon::profile).
 //
 // Why one block behind one pointer: a vector of slots and a string took 56 B of every
 // lead's and account's record and two heap blocks; this takes 8 B and one block (the
-// benchmark's engine row measures what an entity costs resident).
+// benchmark's engine row measures what an entity costs resident). Why packed: a slot
+// that is a text is a 4-byte word, not a 13-byte value.
 #pragma once
 
 #include <algorithm>
@@ -19,9 +20,10 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "engine/prefetch.h"
-#include "model/condition.h"
+#include "model/field_value.h"
 
 namespace leadscore::engine {
 
@@ -51,28 +53,34 @@ class ProfileBlock {
       Reset(nullptr);
       return;
     }
-    Header* h = Allocate(n, whole.size());
-    const size_t given = std::min(slots.size(), n);
-    if (given) std::memcpy(SlotsOf(h), slots.data(), given * sizeof(Slot));
-    for (size_t i = given; i < n; ++i) new (SlotsOf(h) + i) Slot();
+    const std::span<const Slot> given = slots.first(std::min(slots.size(), n));
+    Header* h = Allocate(n, given.size(), model::packed_slots::Bytes(given), whole.size());
+    model::packed_slots::Write(given, n - given.size(), SlotsOf(h));
     if (!whole.empty()) std::memcpy(WholeOf(h), whole.data(), whole.size());
     Reset(h);
   }
   void clear() { Reset(nullptr); }
 
-  // None (and a null data()) without slots: conditions on an unknown profile are false.
-  std::span<const Slot> slots() const {
+  // None without slots: conditions on an unknown profile are false.
+  model::SlotView view() const {
     if (!p_ || p_->n_slots == 0) return {};
-    return {SlotsOf(p_), p_->n_slots};
+    return model::SlotView::Packed(SlotsOf(p_), p_->n_slots);
   }
-  const Slot& slot(size_t i) const {
+  size_t slot_count() const { return p_ ? p_->n_slots : 0; }
+  Slot slot(size_t i) const {
     assert(p_ && i < p_->n_slots);
-    return SlotsOf(p_)[i];
+    return view()[i];
+  }
+  // The slots unpacked, for the rare paths that build another block from them.
+  std::vector<Slot> Unpacked() const {
+    std::vector<Slot> out(slot_count());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = slot(i);
+    return out;
   }
   std::string_view whole() const { return p_ ? std::string_view(WholeOf(p_), p_->whole_size) : std::string_view(); }
 
   // A hint (engine/prefetch.h) for what conditions read first: the block's first two
-  // lines, its header and first slots (a lead of the example model has five: 88 B).
+  // lines, its header and slots (a lead of the example model has five: 28 B).
   // Reads nothing, not even the header, so that a pass of hints does not wait on it.
   void Prefetch() const {
     if (p_) PrefetchLines(p_, 2 * kCacheLine);
@@ -81,23 +89,29 @@ class ProfileBlock {
   uint64_t Load() const { return p_ ? LoadLines(p_, BlockBytes()) : 0; }
 
   // The block's bytes (what its allocation holds), for the hot set's estimate.
-  size_t BlockBytes() const { return p_ ? Size(p_->n_slots, p_->whole_size) : 0; }
+  size_t BlockBytes() const { return p_ ? Size(*p_) : 0; }
 
  private:
+  // 8 B: the bytes of the values after the slots' words are counted from the words
+  // when the whole profile is read (storing, loading), not kept in every block.
   struct Header {
     uint32_t n_slots;
     uint32_t whole_size;
   };
-  static_assert(sizeof(Header) % alignof(Slot) == 0, "the slots follow the header aligned");
 
-  static size_t Size(size_t n_slots, size_t whole_size) { return sizeof(Header) + n_slots * sizeof(Slot) + whole_size; }
-  static Slot* SlotsOf(Header* h) { return reinterpret_cast<Slot*>(h + 1); }
-  static const Slot* SlotsOf(const Header* h) { return reinterpret_cast<const Slot*>(h + 1); }
-  static char* WholeOf(Header* h) { return reinterpret_cast<char*>(SlotsOf(h) + h->n_slots); }
-  static const char* WholeOf(const Header* h) { return reinterpret_cast<const char*>(SlotsOf(h) + h->n_slots); }
+  static size_t SlotBytes(const Header& h) {
+    return h.n_slots * model::packed_slots::kWordBytes + model::packed_slots::AfterBytes(SlotsOf(&h), h.n_slots);
+  }
+  static size_t Size(const Header& h) { return sizeof(Header) + SlotBytes(h) + h.whole_size; }
+  static unsigned char* SlotsOf(Header* h) { return reinterpret_cast<unsigned char*>(h + 1); }
+  static const unsigned char* SlotsOf(const Header* h) { return reinterpret_cast<const unsigned char*>(h + 1); }
+  static char* WholeOf(Header* h) { return reinterpret_cast<char*>(SlotsOf(h) + SlotBytes(*h)); }
+  static const char* WholeOf(const Header* h) { return reinterpret_cast<const char*>(SlotsOf(h) + SlotBytes(*h)); }
 
-  static Header* Allocate(size_t n_slots, size_t whole_size) {
-    void* p = std::malloc(Size(n_slots, whole_size));
+  // `given_bytes`: the given slots packed (packed_slots::Bytes); the rest are words.
+  static Header* Allocate(size_t n_slots, size_t n_given, size_t given_bytes, size_t whole_size) {
+    const size_t slot_bytes = given_bytes + (n_slots - n_given) * model::packed_slots::kWordBytes;
+    void* p = std::malloc(sizeof(Header) + slot_bytes + whole_size);
     if (!p) throw std::bad_alloc();
     auto* h = static_cast<Header*>(p);
     h->n_slots = static_cast<uint32_t>(n_slots);
@@ -105,9 +119,10 @@ class ProfileBlock {
     return h;
   }
   static Header* Copy(const Header& from) {
-    Header* h = Allocate(from.n_slots, from.whole_size);
-    std::memcpy(h + 1, &from + 1, Size(from.n_slots, from.whole_size) - sizeof(Header));
-    return h;
+    void* p = std::malloc(Size(from));
+    if (!p) throw std::bad_alloc();
+    std::memcpy(p, &from, Size(from));
+    return static_cast<Header*>(p);
   }
   void Reset(Header* h) {
     std::free(p_);

@@ -234,14 +234,14 @@ struct AccountState : EntityCommon {
 };
 
 // What conditions see for a lead (its profile, its account's, an event's attributes)
-// or for an account alone. Unknown profiles are null: every condition on them is false.
+// or for an account alone. An unknown profile is a view of none: every condition on it is false.
 inline model::FieldContext LeadContext(const LeadState& l, const AccountState* a,
                                        const model::FieldValue* event = nullptr) {
-  return {l.has_profile ? l.profile.slots().data() : nullptr, a && a->has_profile ? a->profile.slots().data() : nullptr,
-          event};
+  return {l.has_profile ? l.profile.view() : model::SlotView(),
+          a && a->has_profile ? a->profile.view() : model::SlotView(), event};
 }
 inline model::FieldContext AccountContext(const AccountState& a) {
-  return {nullptr, a.has_profile ? a.profile.slots().data() : nullptr, nullptr};
+  return {nullptr, a.has_profile ? a.profile.view() : model::SlotView(), nullptr};
 }
 
 }  // namespace leadscore::engine

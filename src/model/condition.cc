@@ -17,13 +17,12 @@ int32_t Symbols::Find(std::string_view text) const {
 }
 
 bool Condition::Matches(const FieldContext& ctx) const {
-  const FieldValue* base = source == Source::kLead      ? ctx.lead
-                           : source == Source::kAccount ? ctx.account
-                                                        : ctx.event;
-  const bool present = base != nullptr && base[slot].present;
-  if (op == Op::kExists) return present == exists_expected;
-  if (!present) return false;  // unknown: false for every operator, not_in included
-  const FieldValue& v = base[slot];
+  const SlotView& values = source == Source::kLead      ? ctx.lead
+                          : source == Source::kAccount ? ctx.account
+                                                       : ctx.event;
+  const FieldValue v = values.known() ? values[slot] : FieldValue{};
+  if (op == Op::kExists) return v.present == exists_expected;
+  if (!v.present) return false;  // unknown: false for every operator, not_in included
   switch (op) {
     case Op::kEq:
     case Op::kIn:

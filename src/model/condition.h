@@ -1,6 +1,6 @@
 // Compiled conditions. A field path of the model ("account.industry",
-// "lead.attributes.segment", "event.attributes.product_line") becomes a slot in a
-// FieldValue array; string constants become interned symbol ids. Evaluating a
+// "lead.attributes.segment", "event.attributes.product_line") becomes a slot of its
+// source's values (field_value.h); string constants become interned symbol ids. Evaluating a
 // condition is then integer and double comparisons only.
 //
 // Unknown values (no profile yet, attribute absent) make every operator false,
@@ -14,21 +14,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace leadscore::model {
+#include "model/field_value.h"
 
-// A value as conditions see it. Packed, 13 B instead of 16: every lead and account in
-// memory keeps one per slot of the model (the engine's profile blocks), where the
-// padding was 15 of a lead's bytes at the example model's five slots, and enough to put
-// its block in the allocator's next size class. x86-64 reads the unaligned number as
-// fast as an aligned one that stays on its cache line.
-struct __attribute__((packed)) FieldValue {
-  bool present : 1 = false;
-  bool has_number : 1 = false;
-  int32_t symbol = -1;  // model constant it equals, or kOtherSymbol
-  double number = 0;
-};
-static_assert(sizeof(FieldValue) == 13, "two flags, a symbol and a number, no padding");
-constexpr int32_t kOtherSymbol = -1;
+namespace leadscore::model {
 
 // Hashes a string key as its view, so that maps keyed by std::string are searched with
 // a string_view (with std::equal_to<>) and no string is made for the lookup.
@@ -72,11 +60,11 @@ struct FieldLayout {
   size_t event_slots() const { return event_attributes.size(); }
 };
 
-// The values a condition can see; a null pointer is an unknown profile.
+// The values a condition can see; a view of none is an unknown profile.
 struct FieldContext {
-  const FieldValue* lead = nullptr;
-  const FieldValue* account = nullptr;
-  const FieldValue* event = nullptr;
+  SlotView lead;
+  SlotView account;
+  SlotView event;
 };
 
 enum class Op : uint8_t { kEq, kIn, kNotIn, kGte, kLte, kBetween, kExists };
