@@ -106,16 +106,19 @@ TEST(ProfileBlockTest, AnEntityCopiedKeepsItsProfileAndConditionsReadItsSlots) {
 TEST(ProfileBlockTest, EveryKindOfValueReadsBackAsItWasPackedAmongOthers) {
   // What a word holds (a text's symbol, the other symbol, nothing) and what it cannot
   // (a number, a number with a symbol, a symbol past the word's range, values not
-  // present that are not the default), in every order, with the whole profile after.
+  // present that are not the default, a number without its flag), in every order,
+  // with the whole profile after.
   Slot number_and_symbol = Number(-2.5);
   number_and_symbol.symbol = 9;
   Slot odd_absent;
   odd_absent.symbol = 4;
   Slot zero_number = Number(0);
+  Slot stray_number = Symbol(3);  // a number without its flag: no condition reads it, but it is kept
+  stray_number.number = 7;
   const std::vector<Slot> kinds{Symbol(0),        Symbol(model::kOtherSymbol), Slot{},
                                 Number(1e300),    number_and_symbol,           Symbol(int32_t{1} << 30),
                                 Symbol(-7),       odd_absent,                  zero_number,
-                                Symbol((int32_t{1} << 30) - 2)};
+                                Symbol((int32_t{1} << 30) - 2),                stray_number};
   std::mt19937 rng(17);
   for (int round = 0; round < 200; ++round) {
     std::vector<Slot> given(static_cast<size_t>(rng() % 12));

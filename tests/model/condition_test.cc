@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <vector>
+
 namespace leadscore::model {
 namespace {
 
@@ -67,6 +70,36 @@ TEST(ConditionTest, NumericOperatorsAreInclusive) {
   FieldValue ten[1] = {Number(10)}, text[1] = {Text(1)};
   EXPECT_TRUE(gte.Matches({nullptr, ten, nullptr}));
   EXPECT_FALSE(gte.Matches({nullptr, text, nullptr})) << "text that is not a number never compares";
+}
+
+TEST(ConditionTest, EveryOperatorAnswersAlikeOnValuesAndOnTheirPackedSlots) {
+  // An entity keeps its profile's slots packed (field_value.h); an event's attributes
+  // are values. Every condition must not tell the two apart, on any source.
+  FieldValue number_and_text = Number(250);
+  number_and_text.symbol = 2;
+  const std::vector<FieldValue> kinds{Text(1),   Text(2),      Text(kOtherSymbol), {},
+                                      Number(0), Number(250),  Number(-3.5),       number_and_text,
+                                      Text(int32_t{1} << 30)};
+  std::mt19937 rng(5);
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<FieldValue> values(4);
+    for (FieldValue& v : values) v = kinds[rng() % kinds.size()];
+    std::vector<unsigned char> packed(packed_slots::Bytes(values));
+    packed_slots::Write(values, 0, packed.data());
+    Condition c;
+    c.source = static_cast<Source>(rng() % 2);  // the sources an entity's slots serve
+    c.slot = static_cast<uint16_t>(rng() % values.size());
+    c.op = static_cast<Op>(rng() % (static_cast<int>(Op::kExists) + 1));
+    c.numeric = rng() % 2;
+    c.exists_expected = rng() % 2;
+    c.symbols = {static_cast<int32_t>(rng() % 3)};
+    c.numbers = {rng() % 2 ? 250.0 : 0.0};
+    c.lo = -4;
+    c.hi = rng() % 2 ? 0 : 300;
+    auto on = [&](SlotView v) { return c.source == Source::kLead ? FieldContext{v, {}, {}} : FieldContext{{}, v, {}}; };
+    EXPECT_EQ(c.Matches(on(values.data())), c.Matches(on(SlotView::Packed(packed.data(), values.size()))))
+        << "round " << round;
+  }
 }
 
 }  // namespace
