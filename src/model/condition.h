@@ -1,7 +1,7 @@
 // Compiled conditions. A field path of the model ("account.industry",
 // "lead.attributes.segment", "event.attributes.product_line") becomes a slot of its
-// source's values (field_value.h); string constants become interned symbol ids. Evaluating a
-// condition is then integer and double comparisons only.
+// source's values (field_value.h); string constants become interned symbol ids.
+// Evaluating a condition is then integer and double comparisons only.
 //
 // Unknown values (no profile yet, attribute absent) make every operator false,
 // `not_in` included; `exists` tests presence. Thread-safe: immutable after load.
