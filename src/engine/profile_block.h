@@ -54,9 +54,10 @@ class ProfileBlock {
       return;
     }
     const std::span<const Slot> given = slots.first(std::min(slots.size(), n));
-    Header* h = Allocate(n, given.size(), model::packed_slots::Bytes(given), whole.size());
+    const size_t slot_bytes = model::packed_slots::Bytes(given) + (n - given.size()) * model::packed_slots::kWordBytes;
+    Header* h = Allocate(n, slot_bytes, whole.size());
     model::packed_slots::Write(given, n - given.size(), SlotsOf(h));
-    if (!whole.empty()) std::memcpy(WholeOf(h), whole.data(), whole.size());
+    if (!whole.empty()) std::memcpy(SlotsOf(h) + slot_bytes, whole.data(), whole.size());
     Reset(h);
   }
   void clear() { Reset(nullptr); }
@@ -105,12 +106,9 @@ class ProfileBlock {
   static size_t Size(const Header& h) { return sizeof(Header) + SlotBytes(h) + h.whole_size; }
   static unsigned char* SlotsOf(Header* h) { return reinterpret_cast<unsigned char*>(h + 1); }
   static const unsigned char* SlotsOf(const Header* h) { return reinterpret_cast<const unsigned char*>(h + 1); }
-  static char* WholeOf(Header* h) { return reinterpret_cast<char*>(SlotsOf(h) + SlotBytes(*h)); }
   static const char* WholeOf(const Header* h) { return reinterpret_cast<const char*>(SlotsOf(h) + SlotBytes(*h)); }
 
-  // `given_bytes`: the given slots packed (packed_slots::Bytes); the rest are words.
-  static Header* Allocate(size_t n_slots, size_t n_given, size_t given_bytes, size_t whole_size) {
-    const size_t slot_bytes = given_bytes + (n_slots - n_given) * model::packed_slots::kWordBytes;
+  static Header* Allocate(size_t n_slots, size_t slot_bytes, size_t whole_size) {
     void* p = std::malloc(sizeof(Header) + slot_bytes + whole_size);
     if (!p) throw std::bad_alloc();
     auto* h = static_cast<Header*>(p);

@@ -88,36 +88,39 @@ class SlotView {
  public:
   SlotView() = default;
   SlotView(std::nullptr_t) {}                            // NOLINT: an unknown profile
-  SlotView(const FieldValue* values) : values_(values) {}  // NOLINT: an event's attributes, or null
-  // `n` packed slots from `words` (packed_slots::Write).
+  SlotView(const FieldValue* values) : p_(values) {}  // NOLINT: an event's attributes, or null
+  // `n` (at least one) packed slots from `words` (packed_slots::Write).
   static SlotView Packed(const unsigned char* words, size_t n) {
     SlotView v;
-    v.words_ = words;
-    v.after_ = words + n * packed_slots::kWordBytes;
+    v.p_ = words;
+    v.n_packed_ = static_cast<uint32_t>(n);
     return v;
   }
 
-  bool known() const { return values_ != nullptr || words_ != nullptr; }
+  bool known() const { return p_ != nullptr; }
   bool operator==(std::nullptr_t) const { return !known(); }
 
   FieldValue operator[](size_t slot) const {
-    if (values_) return values_[slot];
+    if (n_packed_ == 0) return static_cast<const FieldValue*>(p_)[slot];
+    const auto* words = static_cast<const unsigned char*>(p_);
     uint32_t word;
-    std::memcpy(&word, words_ + slot * packed_slots::kWordBytes, packed_slots::kWordBytes);
+    std::memcpy(&word, words + slot * packed_slots::kWordBytes, packed_slots::kWordBytes);
     FieldValue v;
     if ((word & 3) == packed_slots::kInline) {
       v.present = true;
       v.symbol = static_cast<int32_t>(word >> 2) - 1;
     } else if ((word & 3) == packed_slots::kAfter) {
-      std::memcpy(&v, after_ + size_t{word >> 2} * sizeof(FieldValue), sizeof(FieldValue));
+      const unsigned char* after = words + size_t{n_packed_} * packed_slots::kWordBytes;
+      std::memcpy(&v, after + size_t{word >> 2} * sizeof(FieldValue), sizeof(FieldValue));
     }
     return v;
   }
 
  private:
-  const FieldValue* values_ = nullptr;
-  const unsigned char* words_ = nullptr;
-  const unsigned char* after_ = nullptr;
+  // Values (n_packed_ 0) or packed words; null: none. 16 B: a condition's context
+  // holds three.
+  const void* p_ = nullptr;
+  uint32_t n_packed_ = 0;
 };
 
 }  // namespace leadscore::model
