@@ -44,9 +44,8 @@ class Engine::Impl {
       a.exists = true;
       scorer_.RecomputeAccountFit(a);
       const int64_t due = stored_due && ours ? *stored_due : scorer_.AccountNextDue(a, scorer_.AccountMeasures(a));
-      a.persisted_due = persisted;
       table_.InsertAccount(aid, std::move(a));
-      timers_.Schedule(EntityKind::kAccount, aid, due);
+      timers_.ScheduleLoaded(EntityKind::kAccount, aid, due, persisted);
       return Status::Ok();
     }
     const EntityId lid = table_.lead_ids().Intern(id);
@@ -63,9 +62,8 @@ class Engine::Impl {
     l.role = l.has_profile ? m.committee.RoleOf(l.profile.slot(model::kLeadRole)) : -1;
     scorer_.RecomputeLeadFit(l, a);
     const int64_t due = scorer_.LeadNextDue(l, scorer_.LeadMeasures(l));
-    l.persisted_due = persisted;
     table_.InsertLead(lid, std::move(l));
-    timers_.Schedule(EntityKind::kLead, lid, due);
+    timers_.ScheduleLoaded(EntityKind::kLead, lid, due, persisted);
     return Status::Ok();
   }
 

@@ -17,15 +17,13 @@ std::span<const EntityId> Group(const std::vector<EntityId>& ids, size_t from) {
   return std::span<const EntityId>(ids).subspan(from, std::min(kEncodeAheadGroup, ids.size() - from));
 }
 
-// Empties an entity but keeps what the store knows of it: whether it is listed for
-// TakeChanges and the timer index key it was last written with.
+// Empties an entity but keeps whether it is listed for TakeChanges (the listing keeps
+// the timer index key it was last written with).
 template <typename State>
 void Reset(State& e) {
   const bool dirty = e.dirty;
-  const int64_t persisted_due = e.persisted_due;
   e = State();
   e.dirty = dirty;
-  e.persisted_due = persisted_due;
 }
 
 // Back to the pool; a timer entry left in the heap for it is skipped when popped.
@@ -73,11 +71,13 @@ AccountState& EntityTable::InsertAccount(EntityId id, AccountState account) {
 }
 
 void EntityTable::EraseLead(EntityId id) {
+  MarkLead(id, *leads_.Find(id));  // before its check is cleared: the listing keeps the store's
   Reset(*leads_.Find(id));
   --loaded_leads_;
 }
 
 void EntityTable::EraseAccount(EntityId id) {
+  MarkAccount(id, *accounts_.Find(id));  // before its check is cleared: the listing keeps the store's
   Reset(*accounts_.Find(id));
   --loaded_accounts_;
 }
@@ -87,28 +87,27 @@ void EntityTable::MarkAccount(EntityId id) { MarkAccount(id, accounts_.Get(id));
 
 void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Change>* out) {
   ++epoch_;
-  auto take = [&](EntityKind kind, std::string_view id, EntityCommon& e, std::string bytes) {
+  auto take = [&](EntityKind kind, Listing& listing, size_t i, EntityCommon& e, std::string bytes) {
     e.dirty = false;
-    const int64_t due = e.exists ? e.due : kNever;
-    out->push_back({kind, std::string(id), std::move(bytes), due, e.persisted_due});
-    e.persisted_due = due;
+    const std::string_view id = (kind == EntityKind::kLead ? lead_ids_ : account_ids_).Name(listing.ids[i]);
+    out->push_back({kind, std::string(id), std::move(bytes), e.exists ? e.due : kNever, listing.TakeStoredDue(i)});
   };
   // An erased entity's record goes back to its pool once its erase is taken.
   uint64_t read = 0;
   for (size_t i = 0; i < dirty_accounts_.size(); ++i) {
-    if (i % kEncodeAheadGroup == 0) read += LoadToEncodeAccounts(Group(dirty_accounts_, i));
-    const EntityId id = dirty_accounts_[i];
+    if (i % kEncodeAheadGroup == 0) read += LoadToEncodeAccounts(Group(dirty_accounts_.ids, i));
+    const EntityId id = dirty_accounts_.ids[i];
     AccountState& a = *accounts_.Find(id);
     if (a.exists) a.touched = epoch_;
-    take(EntityKind::kAccount, account_ids_.Name(id), a, a.exists ? codec.EncodeAccount(a, lead_ids_) : std::string());
+    take(EntityKind::kAccount, dirty_accounts_, i, a, a.exists ? codec.EncodeAccount(a, lead_ids_) : std::string());
     if (!a.exists) accounts_.Free(id);
   }
   for (size_t i = 0; i < dirty_leads_.size(); ++i) {
-    if (i % kEncodeAheadGroup == 0) read += LoadToEncodeLeads(Group(dirty_leads_, i));
-    const EntityId id = dirty_leads_[i];
+    if (i % kEncodeAheadGroup == 0) read += LoadToEncodeLeads(Group(dirty_leads_.ids, i));
+    const EntityId id = dirty_leads_.ids[i];
     LeadState& l = *leads_.Find(id);
     if (AccountState* a = l.exists ? accounts_.Find(l.account) : nullptr) a->touched = epoch_;
-    take(EntityKind::kLead, lead_ids_.Name(id), l, l.exists ? codec.EncodeLead(l, account_ids_) : std::string());
+    take(EntityKind::kLead, dirty_leads_, i, l, l.exists ? codec.EncodeLead(l, account_ids_) : std::string());
     if (!l.exists) leads_.Free(id);
   }
   asm volatile("" : : "r"(read));  // the loads are kept: their value is used

@@ -87,7 +87,7 @@ void Evaluator::Record(EntityCommon& e, int16_t to, RoutingEvent& ev, std::vecto
         .Bytes(m_.version)
         .Int(static_cast<uint64_t>(ev.entity))
         .Bytes(entity_id)
-        .Int(e.changes)
+        .Int(e.history().changes)
         .Bytes(ev.from_tier)
         .Bytes(ev.to_tier)
         .Int(static_cast<uint64_t>(ev.occurred_at_ms))
@@ -98,11 +98,11 @@ void Evaluator::Record(EntityCommon& e, int16_t to, RoutingEvent& ev, std::vecto
   ev.routing_id.reserve(32);
   AppendHex(ev.routing_id, digest(1));
   AppendHex(ev.routing_id, digest(2));
-  std::vector<TierChange>& recent = e.mutable_history().recent;
-  recent.push_back({e.tier, to, ev.occurred_at_ms, ev.routing_id});
-  if (recent.size() > options_.recent_changes) recent.erase(recent.begin());
+  EntityHistory& h = e.mutable_history();
+  h.recent.push_back({e.tier, to, ev.occurred_at_ms, ev.routing_id});
+  if (h.recent.size() > options_.recent_changes) h.recent.erase(h.recent.begin());
   e.tier = to;
-  ++e.changes;
+  ++h.changes;
   ++stats_.routing_events;
   out->push_back(std::move(ev));
 }

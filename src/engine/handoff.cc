@@ -89,7 +89,6 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
   }
   // Dedupe holds across the move: every id either side remembers is remembered here.
   AddSeen(into.seen, from.seen);
-  into.last_event_at_ms = std::max(into.last_event_at_ms, from.last_event_at_ms);
   into.seen.RaiseFloor(from.seen.floor());
   for (HeldRun& run : from.held) into.held.push_back(std::move(run));
   std::sort(into.held.begin(), into.held.end(),
@@ -103,13 +102,13 @@ void Transitions::Merge(LeadState& into, LeadState&& from) {
   // The tier goes on from where it was: a lead that has not routed here since it
   // arrived (it was born silently) takes the tier it had, so no routing event repeats
   // what sales already has. Its routing history goes on too, so routing ids stay unique.
-  if (into.changes == 0) into.tier = from.tier;
-  into.changes += from.changes;
+  if (into.history().changes == 0) into.tier = from.tier;
   if (from.has_history()) MergeHistory(into.mutable_history(), std::move(from.mutable_history()));
 }
 
 void Transitions::MergeHistory(EntityHistory& into, EntityHistory&& from) const {
   // Outcomes scored as signals (feedback.signals) add as the sums do.
+  into.changes += from.changes;
   into.AddOutcomeSums(from);
   AddSeen(into.outcomes_seen, from.outcomes_seen);  // their dedupe holds across the move too
   // A suppression (feedback.suppress) goes on to its end, whichever side had it.

@@ -79,9 +79,9 @@ void SnapshotCodec::WriteCommon(const EntityCommon& e, const model::EntityPolicy
   w.Put<uint64_t>(slots_of_);  // still: the model whose slots a held event's attributes are
   w.PutString(e.profile.whole());      // the slots are read from it (version 9)
   w.PutString(TierName(policy, e.tier));
-  w.PutInt<uint32_t>(e.changes);
   // An entity without a history writes the defaults, as it always has.
   const EntityHistory& h = e.history();
+  w.PutInt<uint32_t>(h.changes);
   w.PutCount(h.recent.size());
   for (const auto& c : h.recent) {
     w.PutString(TierName(policy, c.from));
@@ -206,10 +206,10 @@ Status SnapshotCodec::ReadCommon(SnapshotReader& r, EntityKind kind, EntityCommo
   } else {
     e.tier = r.Get<int16_t>();
   }
-  e.changes = r.GetInt<uint32_t>();
   // Read aside, and kept only when it holds more than the defaults: most entities have
   // no history, and are not given one by being read.
   EntityHistory h;
+  h.changes = r.GetInt<uint32_t>();
   const uint32_t n_recent = r.GetCount(16);
   for (uint32_t i = 0; i < n_recent && r.good(); ++i) {
     TierChange c;
@@ -257,7 +257,7 @@ std::string SnapshotCodec::EncodeLead(const LeadState& l, const IdTable& account
   WriteCommon(l, m_.lead, w);
   const int64_t base = l.clock;
   w.PutString(account_ids.Name(l.account));
-  w.PutTime(l.last_event_at_ms, base);
+  w.PutTime(l.last_event_at_ms(), base);
   w.PutTime(l.seen.floor(), base);
   w.PutCount(l.seen.size());
   for (const auto& [key, at] : l.seen) {
@@ -435,7 +435,7 @@ Status SnapshotCodec::DecodeLead(std::string_view id, std::string_view bytes, Le
   LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kLead, l, &version, &same_model));
   const int64_t base = l.clock;
   *account = r.GetString();
-  l.last_event_at_ms = r.GetTime(base);
+  r.GetTime(base);  // last_event_at_ms: the latest of its sums' (LeadState::last_event_at_ms)
   l.seen.RaiseFloor(r.GetTime(base));
   const uint32_t n_seen = r.GetCount(16);
   for (uint32_t i = 0; i < n_seen && r.good(); ++i) {

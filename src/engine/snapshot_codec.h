@@ -23,7 +23,8 @@
 //            i64 suppressed_until, i8 suppressed_by, u8 outcome_active,
 //            {f64 sum in events, i32 count, i64 last_at_ms} per bit of outcome_active, lowest first,
 //            outcomes_seen {u64 key, i64 at_ms}
-//   lead:    common, str account_id, i64 last_event_at_ms, i64 dedupe_floor_ms,
+//   lead:    common, str account_id, i64 last_event_at_ms (read and not kept: the latest
+//            of its sums', LeadState::last_event_at_ms), i64 dedupe_floor_ms,
 //            seen     {u64 event_key, i64 at_ms},
 //            held     {i64 release_at_ms, i64 first_ms, i64 last_ms, u32 count,
 //                      events {i64 at_ms, str signal, attributes {field as above}}}

@@ -18,6 +18,7 @@
 #include "engine/compact_vector.h"
 #include "engine/dedupe_ids.h"
 #include "engine/engine.h"
+#include "engine/prefetch.h"
 #include "engine/profile_block.h"
 #include "engine/tiers.h"
 
@@ -87,6 +88,7 @@ class OutOfLine {
 // change tier (the simulated market routes about 47 times per 1 000 events) and fewer
 // still have an outcome.
 struct EntityHistory {
+  uint32_t changes = 0;  // tier changes so far: part of the routing id (a change makes the history)
   // feedback.suppress: in tier `suppressed` while clock < suppressed_until (a later
   // outcome only extends it); suppressed_by is the outcome kind that set the end.
   int64_t suppressed_until = kLongAgo;
@@ -115,16 +117,19 @@ struct EntityHistory {
 
   // Nothing but the defaults: what an entity without a history reads as.
   bool empty() const {
-    return suppressed_until == kLongAgo && last_outcome_at_ms == 0 && outcomes == 0 && outcome_active == 0 &&
-           suppressed_by == OutcomeKind::kUnspecified && last_outcome == OutcomeKind::kUnspecified && recent.empty() &&
-           outcome_signals.empty() && outcomes_seen.empty();
+    return changes == 0 && suppressed_until == kLongAgo && last_outcome_at_ms == 0 && outcomes == 0 &&
+           outcome_active == 0 && suppressed_by == OutcomeKind::kUnspecified &&
+           last_outcome == OutcomeKind::kUnspecified && recent.empty() && outcome_signals.empty() &&
+           outcomes_seen.empty();
   }
 };
 
 // Members are in the order an event reads them: what every event and check touches
-// first (one cache line: clock, sums, slots, fit, checks), then the flags and small
-// numbers packed together, then what only profile changes and the store read; tier
-// changes and outcomes are out of line (EntityHistory).
+// first (clock, sums, slots, fit, checks), then what only profile changes and the
+// store read, then the small numbers and the flags, packed into the last bytes (a
+// lead's own small ones follow in the same 8 B: LeadState). Tier changes and outcomes
+// are out of line (EntityHistory). What the store knows of an entity's check is kept
+// with its listing for TakeChanges, not here (EntityTable::Mark).
 struct EntityCommon {
   int64_t clock = 0;
   uint64_t active = 0;             // bit s: signal s has had an event
@@ -137,16 +142,18 @@ struct EntityCommon {
   ProfileBlock profile;
   double fit = 0;
   int64_t due = kNever;            // next decay check
-  int64_t persisted_due = kNever;  // `due` as last handed to the store (its timer index key)
-  int64_t queued_due = kNever;     // the due of its newest timer entry (heap or lane), until taken (timer_queue.h)
-  int16_t tier = 0;
-  bool exists = false;
-  bool dirty = false;              // changed since the last TakeChanges
-  bool has_profile = false;
-  bool disqualified = false;
-  int32_t disqualify_rule = -1;
-  uint32_t changes = 0;  // tier changes so far: part of the routing id
   int64_t profile_at_ms = kLongAgo;
+
+ private:
+  OutOfLine<EntityHistory> history_;
+
+ public:
+  int32_t disqualify_rule = -1;
+  int16_t tier = 0;
+  bool exists : 1 = false;
+  bool dirty : 1 = false;          // changed since the last TakeChanges
+  bool has_profile : 1 = false;
+  bool disqualified : 1 = false;
 
   // Its tier changes and outcomes (EntityHistory): none until it has one.
   const EntityHistory& history() const { return history_.get() ? *history_.get() : kNoHistory; }
@@ -174,7 +181,6 @@ struct EntityCommon {
   }
 
  private:
-  OutOfLine<EntityHistory> history_;
   static inline const EntityHistory kNoHistory{};
 };
 
@@ -195,15 +201,26 @@ struct HeldRun {
   std::vector<HeldEvent> events{};    // empty once count reaches the burst size: dropped whole
 };
 
+// 96 B: always within two cache lines, as record_pool.h keeps its chunks line-aligned
+// (CompactStateTest checks the size).
 struct LeadState : EntityCommon {
+  int8_t role = -1;  // committee role index (at most 64 roles), -1 when none
   EntityId account = kNoEntity;
-  int role = -1;  // committee role index, -1 when none
-  int64_t last_event_at_ms = kLongAgo;
   DedupeIds seen;                                   // dedupe: (event key, event time), and the floor at the cap
   CompactVector<HeldRun> held;                      // the burst filter's open runs, oldest first
+
+  // When its latest scored event occurred (kLongAgo: none): the latest of its sums'.
+  // Read where the lead joins an account's contacts and when it is stored; derived
+  // rather than kept, as a sum is kept for every signal the lead has had an event of.
+  int64_t last_event_at_ms() const {
+    int64_t last = kLongAgo;
+    for (const SignalSum& s : signals) last = std::max(last, s.last_at_ms);
+    return last;
+  }
 };
 
-struct AccountState : EntityCommon {
+// Aligned to a line, so its 128 B are always two lines (120 B would straddle three).
+struct alignas(kCacheLine) AccountState : EntityCommon {
   CompactVector<double> role_values;                     // [role * signals + signal], at clock, in events
   CompactVector<std::pair<EntityId, int64_t>> contacts;  // lead, last event time
   CompactVector<EntityId> leads;

@@ -9,13 +9,22 @@ namespace leadscore::engine {
 void TimerQueue::Set(EntityKind kind, EntityId id, int64_t due, bool in_order) {
   EntityCommon& e = *table_.Find(kind, id);
   if (due == e.due) return;
+  table_.Mark(kind, id, e);  // before the move: an entity not listed has the store's check (EntityTable::Mark)
+  Move(kind, id, e, due, in_order);
+}
+
+void TimerQueue::ScheduleLoaded(EntityKind kind, EntityId id, int64_t due, int64_t stored_due) {
+  EntityCommon& e = *table_.Find(kind, id);
+  if (due != stored_due) table_.Mark(kind, id, e, stored_due);
+  Move(kind, id, e, due, false);
+}
+
+void TimerQueue::Move(EntityKind kind, EntityId id, EntityCommon& e, int64_t due, bool in_order) {
+  if (due == e.due) return;
   if (e.due != kNever) --live_;
   e.due = due;
-  if (due != e.persisted_due) table_.Mark(kind, id, e);
   if (due == kNever) return;
   ++live_;
-  if (due == e.queued_due) return;  // its entry is still queued
-  e.queued_due = due;
   const Timer t{due, id, kind};
   if (!in_order || !Append(t)) {
     heap_.push_back(t);
@@ -68,8 +77,10 @@ bool TimerQueue::PopDue(int64_t now, Timer* out) {
   Timer t;
   while (TakeFront(now, &t)) {
     EntityCommon* e = table_.Find(t.kind, t.id);
-    if (e && e->queued_due == t.due) e->queued_due = kNever;  // taken: a check at t.due is queued again
     if (!e || e->due != t.due) continue;  // left behind by a reschedule, an eviction or a Forget
+    // Listed before its check is cleared, as Set lists it: the store's timer index
+    // drops the key when the check is not set again.
+    table_.Mark(t.kind, t.id, *e);
     e->due = kNever;
     --live_;
     *out = t;
@@ -83,7 +94,6 @@ void TimerQueue::Compact() {
   live.reserve(live_);
   for (EntityKind kind : {EntityKind::kLead, EntityKind::kAccount}) {
     table_.ForEachLoaded(kind, [&](EntityId id, EntityCommon& e) {
-      e.queued_due = e.due;
       if (e.due != kNever) live.push_back({e.due, id, kind});
     });
   }

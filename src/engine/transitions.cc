@@ -128,8 +128,7 @@ void Transitions::Score(EntityId lid, LeadState& l, AccountState& a, uint16_t si
     sum.last_at_ms = std::max(sum.last_at_ms, at);
   }
   if (l.role >= 0) a.AddToRole(l.role, n_signals_, signal, w);
-  l.last_event_at_ms = std::max(l.last_event_at_ms, at);
-  TouchContact(a, lid, l.last_event_at_ms);
+  TouchContact(a, lid, l.last_event_at_ms());
   ++stats_.events_scored;
 }
 
@@ -512,7 +511,7 @@ void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {
     if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, l.Sum(s).value);
   }
   if (l.history().outcome_active) a.mutable_history().AddOutcomeSums(l.history());
-  if (l.last_event_at_ms != kLongAgo) TouchContact(a, lid, l.last_event_at_ms);
+  if (const int64_t last = l.last_event_at_ms(); last != kLongAgo) TouchContact(a, lid, last);
   a.leads.push_back(lid);
 }
 

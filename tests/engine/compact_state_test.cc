@@ -241,7 +241,14 @@ TEST(CompactStateTest, ALeadsRecordKeepsItsListsBehindOnePointerEach) {
   // signal sums, the held runs, the dedupe ids, an account's four. A lead's two lines
   // (128 B) since the dedupe ids' index and floor went behind their list's block.
   EXPECT_LE(sizeof(engine::LeadState), 2 * engine::kCacheLine);
-  EXPECT_LE(sizeof(engine::AccountState), 144u);
+  // 96 B since the store's check went to its listing for TakeChanges, the due of its
+  // newest timer entry was dropped, its count of tier changes went to its history and
+  // its last event's time is read from its sums, and the flags are bits: at a stride
+  // of 96 B a record never straddles a third line. An account: 128 B, aligned to a
+  // line (its 120 B of fields would straddle three).
+  EXPECT_EQ(sizeof(engine::LeadState), 96u);
+  EXPECT_EQ(sizeof(engine::AccountState), 2 * engine::kCacheLine);
+  EXPECT_EQ(alignof(engine::AccountState), engine::kCacheLine);
   EXPECT_EQ(sizeof(engine::ProfileBlock), sizeof(void*));
   EXPECT_EQ(sizeof(engine::DedupeIds), sizeof(void*));
 }

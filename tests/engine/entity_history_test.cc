@@ -56,15 +56,15 @@ TEST(EntityHistoryTest, TheStoreGivesAHistoryOnlyToAnEntityThatHadOne) {
   std::string account;
   ASSERT_TRUE(codec.DecodeLead("quiet", quiet_bytes, &quiet, &account).ok());
   quiet.account = accounts.Intern(account);
-  ASSERT_EQ(quiet.changes, 0u);
+  ASSERT_EQ(quiet.history().changes, 0u);
   EXPECT_FALSE(quiet.has_history()) << "the defaults in the bytes make none";
   EXPECT_EQ(codec.EncodeLead(quiet, accounts), quiet_bytes);
 
   ASSERT_TRUE(codec.DecodeLead("busy", busy_bytes, &busy, &account).ok());
   busy.account = accounts.Intern(account);
   ASSERT_TRUE(busy.has_history());
-  ASSERT_GE(busy.changes, 1u);
-  ASSERT_EQ(busy.history().recent.size(), busy.changes) << "every tier change, as routed";
+  ASSERT_GE(busy.history().changes, 1u);
+  ASSERT_EQ(busy.history().recent.size(), busy.history().changes) << "every tier change, as routed";
   EXPECT_EQ(busy.history().recent.back().at_ms, kT0);
   EXPECT_FALSE(busy.history().recent.back().routing_id.empty());
   EXPECT_EQ(codec.EncodeLead(busy, accounts), busy_bytes);

@@ -82,7 +82,7 @@ TEST(TimerQueueTest, ACheckMovedBackToItsEntryInTheLaneFiresOnce) {
   Queue q;
   q.timers.ScheduleInOrder(EntityKind::kLead, 4, 100);
   q.timers.Schedule(EntityKind::kLead, 4, kNever);
-  q.timers.Schedule(EntityKind::kLead, 4, 100);  // the lane's entry is live again: not queued twice
+  q.timers.Schedule(EntityKind::kLead, 4, 100);  // queued again beside the lane's entry, live again too: one fires
   ExpectSame(q.PopAll(150), {{100, 4, EntityKind::kLead}});
   // Taken from the lane, the entry is gone: the same time again is queued anew.
   q.timers.ScheduleInOrder(EntityKind::kLead, 5, 200);
