@@ -241,6 +241,70 @@ TEST(SnapshotTest, EvictionDropsOnlyCleanAccountsWithTheirLeadsAndReleasesTheirI
       << "loading what is loaded would lose its changes: refused";
 }
 
+// The store keeps each entity's next check beside it (its timer index key), and each
+// Change names the one it replaces: the engine keeps that with its listing, not in the
+// record (EntityTable::Mark). Through events, checks that fire, forgets, leads that
+// come back, eviction and loading back, every Change must name exactly the check the
+// store has, and an entity loaded with its stored check is no change at all.
+TEST(SnapshotTest, EachChangeNamesTheCheckTheStoreHasForItsEntity) {
+  Harness h;
+  h.Advance(kT0);
+  std::map<std::pair<engine::EntityKind, std::string>, std::pair<std::string, int64_t>> store;  // bytes, due
+  size_t changes_seen = 0, with_previous = 0, erased = 0, restored = 0;
+  auto drain = [&] {
+    std::vector<engine::Engine::Change> changes;
+    h.engine().TakeChanges(&changes);
+    for (auto& c : changes) {
+      const auto it = store.find({c.kind, c.id});
+      EXPECT_EQ(c.previous_due_ms, it == store.end() ? INT64_MAX : it->second.second) << c.id;
+      ++changes_seen;
+      with_previous += c.previous_due_ms != INT64_MAX;
+      if (c.bytes.empty()) {
+        ++erased;
+        store.erase({c.kind, c.id});
+      } else {
+        store[{c.kind, c.id}] = {std::move(c.bytes), c.due_ms};
+      }
+    }
+    return changes.size();
+  };
+  for (int a = 0; a < 4; ++a) h.Account("a" + std::to_string(a), a % 2 ? R"("industry":"software")" : "");
+  for (int l = 0; l < 12; ++l) {
+    h.Lead("l" + std::to_string(l), "a" + std::to_string(l % 4),
+           std::string(R"("seniority":"vp","role":")") + (l % 3 ? "buyer" : "user") + "\"");
+  }
+  for (int round = 0; round < 40; ++round) {
+    const int64_t at = kT0 + round * 7 * kHour;
+    for (int i = 0; i < 6; ++i) {
+      const int l = (round * 5 + i * 7) % 12;
+      h.Event("l" + std::to_string(l), "a" + std::to_string(l % 4), i % 3 ? "view" : "demo", at + i * kMin);
+    }
+    if (round % 7 == 3) {
+      const int l = round % 12;  // forgotten; a later event brings it back as a new lead
+      h.Json(R"({"forget":{"lead_id":"l)" + std::to_string(l) + R"(","account_id":"a)" + std::to_string(l % 4) +
+             "\"}}");
+    }
+    h.Advance(at + 6 * kHour);  // checks come due: tiers fall, and decay runs out
+    drain();
+    if (round % 5 == 4) {
+      h.engine().Evict(0);  // every account goes, with its leads: all were drained
+      ASSERT_EQ(h.engine().loaded_leads(), 0u);
+      for (auto kind : {engine::EntityKind::kAccount, engine::EntityKind::kLead}) {  // accounts first
+        for (const auto& [key, value] : store) {
+          if (key.first != kind) continue;
+          ASSERT_TRUE(h.engine().Restore(kind, key.second, value.first, value.second).ok()) << key.second;
+          ++restored;
+        }
+      }
+      EXPECT_EQ(drain(), 0u) << "loaded with the checks the store has: nothing changed";
+    }
+  }
+  EXPECT_GT(with_previous, changes_seen / 2) << "most changes replace a check";
+  EXPECT_GT(erased, 0u);
+  EXPECT_GT(restored, 100u);
+  h.Take();
+}
+
 TEST(SnapshotTest, EvictionCountsAccountsAsWellAsLeads) {
   Harness h;
   h.Advance(kT0);
