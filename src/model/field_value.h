@@ -83,11 +83,10 @@ inline size_t AfterBytes(const unsigned char* words, size_t n) {
 }
 }  // namespace packed_slots
 
-// A source's values for conditions; none (the default, or nullptr): an unknown profile.
+// A source's values for conditions; none (the default, or null values): an unknown profile.
 class SlotView {
  public:
   SlotView() = default;
-  SlotView(std::nullptr_t) {}                            // NOLINT: an unknown profile
   SlotView(const FieldValue* values) : p_(values) {}  // NOLINT: an event's attributes, or null
   // `n` (at least one) packed slots from `words` (packed_slots::Write).
   static SlotView Packed(const unsigned char* words, size_t n) {
@@ -98,7 +97,6 @@ class SlotView {
   }
 
   bool known() const { return p_ != nullptr; }
-  bool operator==(std::nullptr_t) const { return !known(); }
 
   FieldValue operator[](size_t slot) const {
     if (n_packed_ == 0) return static_cast<const FieldValue*>(p_)[slot];

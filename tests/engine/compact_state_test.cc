@@ -95,12 +95,12 @@ TEST(ProfileBlockTest, AnEntityCopiedKeepsItsProfileAndConditionsReadItsSlots) {
   const engine::LeadState copy = lead;
   lead.profile.clear();
   const model::FieldContext ctx = engine::LeadContext(copy, nullptr);
-  ASSERT_NE(ctx.lead, nullptr);
+  ASSERT_TRUE(ctx.lead.known());
   EXPECT_EQ(ctx.lead[0].symbol, 4);
   EXPECT_EQ(ctx.lead[1].number, 3);
   EXPECT_EQ(copy.profile.whole(), "whole");
   engine::LeadState unknown;
-  EXPECT_EQ(engine::LeadContext(unknown, nullptr).lead, nullptr) << "no profile: every condition on it is false";
+  EXPECT_FALSE(engine::LeadContext(unknown, nullptr).lead.known()) << "no profile: every condition on it is false";
 }
 
 TEST(ProfileBlockTest, EveryKindOfValueReadsBackAsItWasPackedAmongOthers) {
