@@ -252,10 +252,15 @@ struct alignas(kCacheLine) AccountState : EntityCommon {
 
 // What conditions see for a lead (its profile, its account's, an event's attributes)
 // or for an account alone. An unknown profile is a view of none: every condition on it is false.
+// A lead not loaded (nullptr) is a lead whose profile is unknown.
+inline model::FieldContext LeadContext(const LeadState* l, const AccountState* a,
+                                       const model::FieldValue* event = nullptr) {
+  return {l && l->has_profile ? l->profile.view() : model::SlotView(),
+          a && a->has_profile ? a->profile.view() : model::SlotView(), event};
+}
 inline model::FieldContext LeadContext(const LeadState& l, const AccountState* a,
                                        const model::FieldValue* event = nullptr) {
-  return {l.has_profile ? l.profile.view() : model::SlotView(),
-          a && a->has_profile ? a->profile.view() : model::SlotView(), event};
+  return LeadContext(&l, a, event);
 }
 inline model::FieldContext AccountContext(const AccountState& a) {
   return {nullptr, a.has_profile ? a.profile.view() : model::SlotView(), nullptr};

@@ -99,10 +99,8 @@ int Transitions::MatchingWhenFilter(const EventInput& e) const {
   if (m_.filters.empty()) return -1;
   const LeadState* l = table_.FindLead(e.lead);
   const AccountState* a = table_.FindAccount(e.account);
-  const model::FieldContext ctx{
-      l && l->has_profile ? l->profile.view() : model::SlotView(),
-      a && a->has_profile ? a->profile.view() : model::SlotView(),
-      e.attributes.size() == m_.layout.event_slots() ? e.attributes.data() : nullptr};
+  const model::FieldContext ctx =
+      LeadContext(l, a, e.attributes.size() == m_.layout.event_slots() ? e.attributes.data() : nullptr);
   for (size_t i = 0; i < m_.filters.size(); ++i) {
     if (!m_.filters[i].burst && m_.filters[i].when.Matches(ctx)) return static_cast<int>(i);
   }
