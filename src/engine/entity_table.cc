@@ -87,27 +87,30 @@ void EntityTable::MarkAccount(EntityId id) { MarkAccount(id, accounts_.Get(id));
 
 void EntityTable::TakeChanges(const SnapshotCodec& codec, std::vector<Engine::Change>* out) {
   ++epoch_;
-  auto take = [&](EntityKind kind, Listing& listing, size_t i, EntityCommon& e, std::string bytes) {
+  auto take = [&](EntityKind kind, std::string_view id, EntityCommon& e, std::string bytes, int64_t stored_due) {
     e.dirty = false;
-    const std::string_view id = (kind == EntityKind::kLead ? lead_ids_ : account_ids_).Name(listing.ids[i]);
-    out->push_back({kind, std::string(id), std::move(bytes), e.exists ? e.due : kNever, listing.TakeStoredDue(i)});
+    out->push_back({kind, std::string(id), std::move(bytes), e.exists ? e.due : kNever, stored_due});
   };
   // An erased entity's record goes back to its pool once its erase is taken.
   uint64_t read = 0;
+  size_t next_stored = 0;  // the listings' places in their stored checks (Listing::StoredDue)
   for (size_t i = 0; i < dirty_accounts_.size(); ++i) {
     if (i % kEncodeAheadGroup == 0) read += LoadToEncodeAccounts(Group(dirty_accounts_.ids, i));
     const EntityId id = dirty_accounts_.ids[i];
     AccountState& a = *accounts_.Find(id);
     if (a.exists) a.touched = epoch_;
-    take(EntityKind::kAccount, dirty_accounts_, i, a, a.exists ? codec.EncodeAccount(a, lead_ids_) : std::string());
+    take(EntityKind::kAccount, account_ids_.Name(id), a, a.exists ? codec.EncodeAccount(a, lead_ids_) : std::string(),
+         dirty_accounts_.StoredDue(i, next_stored));
     if (!a.exists) accounts_.Free(id);
   }
+  next_stored = 0;
   for (size_t i = 0; i < dirty_leads_.size(); ++i) {
     if (i % kEncodeAheadGroup == 0) read += LoadToEncodeLeads(Group(dirty_leads_.ids, i));
     const EntityId id = dirty_leads_.ids[i];
     LeadState& l = *leads_.Find(id);
     if (AccountState* a = l.exists ? accounts_.Find(l.account) : nullptr) a->touched = epoch_;
-    take(EntityKind::kLead, dirty_leads_, i, l, l.exists ? codec.EncodeLead(l, account_ids_) : std::string());
+    take(EntityKind::kLead, lead_ids_.Name(id), l, l.exists ? codec.EncodeLead(l, account_ids_) : std::string(),
+         dirty_leads_.StoredDue(i, next_stored));
     if (!l.exists) leads_.Free(id);
   }
   asm volatile("" : : "r"(read));  // the loads are kept: their value is used

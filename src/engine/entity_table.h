@@ -166,22 +166,21 @@ class EntityTable {
   struct Listing {
     std::vector<EntityId> ids;
     std::vector<std::pair<uint32_t, int64_t>> stored_dues;  // (place in ids, due), by place
-    size_t next = 0;                                        // TakeChanges' place in stored_dues
 
     size_t size() const { return ids.size(); }
     void Add(EntityId id, int64_t stored_due) {
       if (stored_due != kNever) stored_dues.emplace_back(static_cast<uint32_t>(ids.size()), stored_due);
       ids.push_back(id);
     }
-    // The store's check for ids[i]; asked for each i in increasing order.
-    int64_t TakeStoredDue(size_t i) {
+    // The store's check for ids[i], for each i in increasing order; `next`: the
+    // caller's place in stored_dues (0 at the first i).
+    int64_t StoredDue(size_t i, size_t& next) const {
       if (next < stored_dues.size() && stored_dues[next].first == i) return stored_dues[next++].second;
       return kNever;
     }
     void clear() {
       ids.clear();
       stored_dues.clear();
-      next = 0;
     }
   };
 
