@@ -71,14 +71,16 @@ AccountState& EntityTable::InsertAccount(EntityId id, AccountState account) {
 }
 
 void EntityTable::EraseLead(EntityId id) {
-  MarkLead(id, *leads_.Find(id));  // before its check is cleared: the listing keeps the store's
-  Reset(*leads_.Find(id));
+  LeadState& l = *leads_.Find(id);
+  MarkLead(id, l);  // before its check is cleared: the listing keeps the store's
+  Reset(l);
   --loaded_leads_;
 }
 
 void EntityTable::EraseAccount(EntityId id) {
-  MarkAccount(id, *accounts_.Find(id));  // before its check is cleared: the listing keeps the store's
-  Reset(*accounts_.Find(id));
+  AccountState& a = *accounts_.Find(id);
+  MarkAccount(id, a);  // before its check is cleared: the listing keeps the store's
+  Reset(a);
   --loaded_accounts_;
 }
 
