@@ -91,14 +91,13 @@ class Engine::Impl {
     // The committee's roles may be others now: the role sums are the leads' sums
     // again (at one clock), as an event would have added them.
     if (all_loaded) {
-      const size_t n = m.signals.size();
-      a->role_values.assign(m.committee.roles.size() * n, 0.0);
-      a->ForgetRoleCrossings();
+      const size_t n = m.signals.size(), n_roles = m.committee.roles.size();
+      a->ClearRoleSums();
       for (const auto& [lid, l] : leads) {
         if (l->role < 0) continue;
         for (uint64_t bits = l->active; bits; bits &= bits - 1) {
           const int s = __builtin_ctzll(bits);
-          a->AddToRole(l->role, n, static_cast<size_t>(s), l->Sum(static_cast<size_t>(s)).value);
+          a->AddToRole(l->role, n_roles, n, static_cast<size_t>(s), l->Sum(static_cast<size_t>(s)).value);
         }
       }
     }

@@ -104,9 +104,9 @@ void Scorer::DecayLead(LeadState& l, int64_t t) const {
 void Scorer::DecayAccount(AccountState& a, int64_t t) const {
   if (t <= a.clock) return;
   const int64_t dt = t - a.clock;
-  const size_t roles = m_.committee.roles.size();
   SignalSum* sums = a.signals.data();
-  double* role_values = a.role_values.data();
+  double* role_values = a.role_values.data();  // none until a role has a sum: nothing to decay
+  const size_t roles = role_values ? m_.committee.roles.size() : 0;
   for (uint64_t bits = a.active, i = 0; bits; bits &= bits - 1, ++i) {
     const int s = __builtin_ctzll(bits);
     const double f = DecayFactor(dt, half_life_[s]);
@@ -164,6 +164,7 @@ Measures Scorer::LeadMeasures(const LeadState& l) const {
 }
 
 double Scorer::RoleValue(const AccountState& a, size_t r) const {
+  if (a.role_values.empty()) return 0;
   double w = 0;
   const double* role = a.role_values.data() + r * n_signals_;
   for (uint64_t bits = a.active; bits; bits &= bits - 1) {
@@ -442,6 +443,7 @@ int64_t Scorer::ContactsDue(const AccountState& a) const {
 
 DecayEnvelope Scorer::RoleEnvelope(const AccountState& a, size_t r) const {
   DecayEnvelope env;
+  if (a.role_values.empty()) return env;
   for (uint64_t bits = a.active; bits; bits &= bits - 1) {
     const int s = __builtin_ctzll(bits);
     env.Add(points_[s] * a.role_values[r * n_signals_ + s], half_life_[s]);

@@ -296,7 +296,7 @@ std::string SnapshotCodec::EncodeAccount(const AccountState& a, const IdTable& l
       continue;
     }
     for (size_t r = 0; r < roles; ++r) {
-      if (a.role_values[r * n_signals + s] != 0) {
+      if (a.RoleSum(r, n_signals, s) != 0) {
         place[s] = static_cast<uint8_t>(n_active + further.size());
         further.push_back(s);
         break;
@@ -309,7 +309,7 @@ std::string SnapshotCodec::EncodeAccount(const AccountState& a, const IdTable& l
   std::array<uint64_t, 64> places{};  // by role: a bit per place with a sum
   for (size_t r = 0; r < roles; ++r) {
     for (size_t s = 0; s < n_signals; ++s) {
-      if (a.role_values[r * n_signals + s] != 0) places[r] |= uint64_t{1} << place[s];
+      if (a.RoleSum(r, n_signals, s) != 0) places[r] |= uint64_t{1} << place[s];
     }
     engaged_roles += places[r] != 0;
   }
@@ -320,7 +320,7 @@ std::string SnapshotCodec::EncodeAccount(const AccountState& a, const IdTable& l
     w.PutString(m_.committee.roles[r]);
     w.PutInt<uint64_t>(places[r]);
     for (size_t s = 0; s < n_signals; ++s) {
-      const double v = a.role_values[r * n_signals + s];
+      const double v = a.RoleSum(r, n_signals, s);
       if (v != 0) by_place[place[s]] = v;
     }
     for (uint64_t bits = places[r]; bits; bits &= bits - 1) w.Put(by_place[static_cast<size_t>(__builtin_ctzll(bits))]);
@@ -358,13 +358,14 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
   LEADSCORE_RETURN_IF_ERROR(ReadCommon(r, EntityKind::kAccount, a, &version, &same_model, true, &names));
   if (ours) *ours = same_model && version == kSnapshotVersion;
   const size_t roles = m_.committee.roles.size(), n_signals = m_.signals.size();
-  a.role_values.assign(roles * n_signals, 0.0);
+  a.role_values = {};  // none until a sum is read (AccountState::role_values)
   // A role or signal the model no longer has is dropped (Engine::Reevaluate sums the
   // roles again from the leads when the committee changed).
   auto role_sum = [&](std::string_view role, std::string_view signal, double v) {
     const auto ri = std::find(m_.committee.roles.begin(), m_.committee.roles.end(), role);
     const auto si = m_.SignalIndex(signal);
     if (ri != m_.committee.roles.end() && si) {
+      if (a.role_values.empty()) a.role_values.assign(roles * n_signals, 0.0);
       a.role_values[static_cast<size_t>(ri - m_.committee.roles.begin()) * n_signals + *si] = v;
     }
   };
@@ -391,6 +392,7 @@ Status SnapshotCodec::DecodeAccount(std::string_view id, std::string_view bytes,
     }
   } else {
     if (r.GetCount(8) != roles * n_signals) return Status::Corruption("written by another committee");
+    a.role_values.assign(roles * n_signals, 0.0);
     for (size_t i = 0; i < a.role_values.size(); ++i) {
       const double points = m_.signals[i % n_signals].points;
       const double v = r.Get<double>();

@@ -125,7 +125,7 @@ void Transitions::Score(EntityId lid, LeadState& l, AccountState& a, uint16_t si
     ++sum.count;
     sum.last_at_ms = std::max(sum.last_at_ms, at);
   }
-  if (l.role >= 0) a.AddToRole(l.role, n_signals_, signal, w);
+  if (l.role >= 0) a.AddToRole(l.role, n_roles_, n_signals_, signal, w);
   TouchContact(a, lid, l.last_event_at_ms());
   ++stats_.events_scored;
 }
@@ -276,8 +276,8 @@ ApplyResult Transitions::ApplyOne(const LeadProfileInput& p, std::vector<Routing
     scorer_.DecayAccount(a, st);
     for (size_t s = 0; s < n_signals_; ++s) {
       if (!(l.active >> s & 1)) continue;
-      if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -l.Sum(s).value);
-      if (role >= 0) a.AddToRole(role, n_signals_, s, l.Sum(s).value);
+      if (l.role >= 0) a.AddToRole(l.role, n_roles_, n_signals_, s, -l.Sum(s).value);
+      if (role >= 0) a.AddToRole(role, n_roles_, n_signals_, s, l.Sum(s).value);
     }
     l.role = role;
   }
@@ -447,8 +447,6 @@ AccountState& Transitions::GetOrCreateAccount(EntityId id) {
   if (AccountState* known = table_.FindAccount(id)) return *known;
   AccountState& a = table_.AddAccount(id);
   a.clock = stream_time_;
-  a.role_values.assign(m_.committee.roles.size() * n_signals_, 0.0);
-  a.ForgetRoleCrossings();
   scorer_.RecomputeAccountFit(a);
   a.tier = Scorer::BirthTier(a, m_.account);  // silently
   return a;
@@ -486,7 +484,7 @@ void Transitions::Detach(EntityId lid, LeadState& l, AccountState& a) {
     SignalSum& as = a.ActiveSum(s);
     as.value -= ls.value;
     as.count -= ls.count;
-    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, -ls.value);
+    if (l.role >= 0) a.AddToRole(l.role, n_roles_, n_signals_, s, -ls.value);
   }
   // (Nor does an account lack an outcome kind its leads were scored for.)
   const EntityHistory& lh = l.history();
@@ -506,7 +504,7 @@ void Transitions::Attach(EntityId lid, LeadState& l, AccountState& a) {
   for (size_t s = 0; s < n_signals_; ++s) {
     if (!(l.active >> s & 1)) continue;
     AddSum(a.ActiveSum(s), l.Sum(s));
-    if (l.role >= 0) a.AddToRole(l.role, n_signals_, s, l.Sum(s).value);
+    if (l.role >= 0) a.AddToRole(l.role, n_roles_, n_signals_, s, l.Sum(s).value);
   }
   if (l.history().outcome_active) a.mutable_history().AddOutcomeSums(l.history());
   if (const int64_t last = l.last_event_at_ms(); last != kLongAgo) TouchContact(a, lid, last);

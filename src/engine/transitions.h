@@ -30,6 +30,7 @@ class Transitions {
         codec_(codec),
         m_(scorer.model()),
         n_signals_(scorer.signals()),
+        n_roles_(m_.committee.roles.size()),
         table_(table),
         timers_(timers),
         evaluator_(evaluator),
@@ -91,6 +92,7 @@ class Transitions {
   const SnapshotCodec& codec_;
   const model::Model& m_;
   const size_t n_signals_;
+  const size_t n_roles_;
   EntityTable& table_;
   TimerQueue& timers_;
   Evaluator& evaluator_;

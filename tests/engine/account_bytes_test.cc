@@ -105,28 +105,37 @@ TEST(AccountBytesTest, PlacesNameTheSignalsAsWrittenUnderAnotherModel) {
   EXPECT_EQ(back.role_values[0 * n + demo], 0.0);
 }
 
-// An account with no role sums, no contacts and no leads; and a place past the names
-// written, refused.
+// An account with no role sums, no contacts and no leads reads back keeping none (not
+// a sum of 0 for every role and signal); one whose sums are all 0 again writes the same
+// bytes; and a place past the names written, refused.
 TEST(AccountBytesTest, AnEmptyAccountReadsBackAndAPlacePastTheNamesIsRefused) {
   const auto model = MustLoad(kTestModel);
   const engine::SnapshotCodec codec(*model);
+  const size_t roles = model->committee.roles.size(), n = model->signals.size();
+  const size_t view = *model->SignalIndex("view");
   engine::IdTable leads;
   engine::AccountState empty;
   empty.exists = true;
   empty.clock = kT0;
-  empty.role_values.assign(2 * model->signals.size(), 0.0);
   const std::string bytes = codec.EncodeAccount(empty, leads);
   engine::AccountState back;
+  back.AddToRole(0, roles, n, view, 1);  // a sum from before: reading replaces it
   ASSERT_TRUE(codec.DecodeAccount("a0", bytes, leads, &back).ok());
-  EXPECT_EQ(back.role_values, empty.role_values);
+  EXPECT_TRUE(back.role_values.empty()) << "no block for sums that are all 0";
+  EXPECT_EQ(back.RoleSum(0, n, view), 0.0);
   EXPECT_TRUE(back.leads.empty());
   EXPECT_TRUE(back.contacts.empty());
   EXPECT_EQ(codec.EncodeAccount(back, leads), bytes);
+  engine::AccountState zeroed = empty;
+  zeroed.AddToRole(1, roles, n, view, 0.5);
+  zeroed.AddToRole(1, roles, n, view, -0.5);
+  ASSERT_EQ(zeroed.role_values.size(), roles * n);
+  EXPECT_EQ(codec.EncodeAccount(zeroed, leads), bytes) << "sums of 0 are not written";
 
   // One sum (buyer's view): its places are the varint 1 after the role's name.
   engine::AccountState one = empty;
-  one.ActiveSum(*model->SignalIndex("view")).value = 1;
-  one.role_values[*model->SignalIndex("view")] = 1;
+  one.ActiveSum(view).value = 1;
+  one.AddToRole(0, roles, n, view, 1);
   std::string damaged = codec.EncodeAccount(one, leads);
   const size_t at = damaged.find(std::string("\x05") + "buyer" + "\x01");
   ASSERT_NE(at, std::string::npos);

@@ -253,5 +253,28 @@ TEST(CompactStateTest, ALeadsRecordKeepsItsListsBehindOnePointerEach) {
   EXPECT_EQ(sizeof(engine::DedupeIds), sizeof(void*));
 }
 
+// An account keeps no role sums until a lead with a role has an event: a CRM's state is
+// mostly accounts nobody at which engaged lately, and the sums of every role and signal
+// were 256 B of each (engine/state.h).
+TEST(CompactStateTest, AnAccountsRoleSumsAreMadeByTheirFirstChange) {
+  engine::AccountState a;
+  EXPECT_TRUE(a.role_values.empty());
+  EXPECT_EQ(a.role_values.BlockBytes(), 0u);
+  EXPECT_EQ(a.RoleSum(1, 3, 2), 0.0);
+  a.AddToRole(1, 2, 3, 2, 0.5);  // role 1 of 2, signal 2 of 3
+  ASSERT_EQ(a.role_values.size(), 6u);
+  for (size_t r = 0; r < 2; ++r) {
+    for (size_t s = 0; s < 3; ++s) {
+      EXPECT_EQ(a.RoleSum(r, 3, s), r == 1 && s == 2 ? 0.5 : 0.0) << r << " " << s;
+    }
+  }
+  a.role_crossing.assign(2, engine::kLongAgo);
+  a.RememberRoleCrossing(0, 7, true);
+  a.ClearRoleSums();
+  EXPECT_EQ(a.role_values.BlockBytes(), 0u) << "its block freed";
+  EXPECT_TRUE(a.role_crossing.empty());
+  EXPECT_EQ(a.role_crossing_engaged, 0u);
+}
+
 }  // namespace
 }  // namespace leadscore::testing
