@@ -164,8 +164,9 @@ double EngineRate(const Sizes& z, std::string* note, size_t* entity_bytes) {
   // What the events added: their lists (signal sums, dedupe ids, held runs, contacts, an
   // account's role sums), histories and the timer queue. Measured resident: the hot
   // set's estimate samples 64 entities a commit and follows over a few commits.
-  const double rss_after_events = rss_per_entity + 1024.0 * static_cast<double>(ProcStatusKb("VmRSS:") - rss_events_kb) /
-                                                       static_cast<double>(eng.loaded_leads() + eng.loaded_accounts());
+  const double rss_after_events =
+      rss_per_entity + 1024.0 * static_cast<double>(ProcStatusKb("VmRSS:") - rss_events_kb) /
+                           static_cast<double>(eng.loaded_leads() + eng.loaded_accounts());
   char b[400];
   std::snprintf(b, sizeof b,
                 "%u leads / %u accounts, %zu events, %.1f routing events per 1k; memory per entity with its profile: "
